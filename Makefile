@@ -1,0 +1,101 @@
+# setpost — one place for flags and targets. `make run` and `make test` are the two commands
+# a new user needs; both install what they need first (`deps`).
+
+PREFIX   ?= /usr/local
+CC       ?= cc
+PKGS     := libmicrohttpd libcurl jansson libsodium libpq libxxhash libcrypto libxml-2.0
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wmissing-declarations -Wpointer-arith -Wwrite-strings -Wvla -Wformat=2 \
+            -Wundef -fno-common
+BASE     := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) -I. -pthread \
+            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS     := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread -lm
+REL_CFLAGS  := $(BASE) -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2
+ASAN_CFLAGS := $(BASE) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+               -fno-sanitize-recover=all
+
+GEN_SRC    := build/gen/migrations.c
+LIB_SRC    := $(filter-out $(PENDING),$(wildcard lib/*.c)) $(GEN_SRC)
+APP_SRC    := $(filter-out $(PENDING),$(wildcard cli/*.c server/*.c workers/*.c))
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+E2E_SRC    := $(wildcard tests/e2e/test_*.c)
+E2E_HELP   := $(filter-out $(E2E_SRC),$(wildcard tests/e2e/*.c))
+
+REL_OBJ    := $(patsubst %.c,obj/release/%.o,$(LIB_SRC) $(APP_SRC))
+ASAN_OBJ   := $(patsubst %.c,obj/asan/%.o,$(LIB_SRC) $(APP_SRC))
+# Tests link everything but cli/ (which holds main).
+TEST_OBJ   := $(patsubst %.c,obj/asan/%.o,$(LIB_SRC) $(filter-out cli/%,$(APP_SRC)))
+UNIT_BIN   := $(patsubst tests/unit/%.c,build/unit/%,$(UNIT_SRC))
+E2E_BIN    := $(patsubst tests/e2e/%.c,build/e2e/%,$(E2E_SRC))
+
+DEB_PKGS := build-essential pkg-config libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev \
+            libsodium-dev libpq-dev postgresql libxxhash-dev xxhash libssl-dev libxml2-dev \
+            libxml2-utils ffmpeg libcriterion-dev age curl nginx-light wrk util-linux
+
+.PHONY: all deps build run test test-unit test-e2e test-cli lint bench clean install asan
+
+all: build
+build: build/setpost
+asan: build/setpost-asan
+
+deps:
+	@./scripts/deps.sh $(DEB_PKGS)
+
+build/setpost: $(REL_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(REL_CFLAGS) -o $@ $^ $(LIBS)
+
+build/setpost-asan: $(ASAN_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS)
+
+$(GEN_SRC): scripts/embed-migrations.sh $(wildcard migrations/*.sql)
+	@mkdir -p $(@D)
+	scripts/embed-migrations.sh $@ $(sort $(wildcard migrations/*.sql))
+
+obj/release/build/gen/%.o: build/gen/%.c lib/migrate.h
+	@mkdir -p $(@D)
+	$(CC) $(REL_CFLAGS) -c -o $@ $<
+
+obj/asan/build/gen/%.o: build/gen/%.c lib/migrate.h
+	@mkdir -p $(@D)
+	$(CC) $(ASAN_CFLAGS) -c -o $@ $<
+
+obj/release/%.o: %.c $(wildcard lib/*.h server/*.h workers/*.h cli/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(REL_CFLAGS) -c -o $@ $<
+
+obj/asan/%.o: %.c $(wildcard lib/*.h server/*.h workers/*.h cli/*.h tests/e2e/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(ASAN_CFLAGS) -c -o $@ $<
+
+build/unit/%: tests/unit/%.c $(TEST_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS) -lcriterion
+
+build/e2e/%: tests/e2e/%.c $(patsubst %.c,obj/asan/%.o,$(E2E_HELP)) $(TEST_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS) -lcriterion
+
+run: deps build
+	@./scripts/run.sh
+
+test: deps lint build/setpost-asan $(UNIT_BIN) $(E2E_BIN)
+	@./scripts/test.sh
+
+test-unit: $(UNIT_BIN)
+	@for t in $(UNIT_BIN); do echo "== $$t"; $$t --jobs 2 || exit 1; done
+
+lint:
+	@./scripts/lint.sh
+
+bench: deps build
+	@for b in bench/*.sh; do echo "== $$b"; $$b || exit 1; done
+
+install: build
+	install -D -m 0755 build/setpost $(DESTDIR)$(PREFIX)/bin/setpost
+	mkdir -p $(DESTDIR)$(PREFIX)/share/setpost
+	cp -R web $(DESTDIR)$(PREFIX)/share/setpost/
+
+clean:
+	rm -rf build obj

@@ -1,0 +1,39 @@
+/*
+ * cli: the subcommands of the setpost binary (git-style). Each is one file exporting
+ * `int cmd_NAME(int argc, char **argv)` (argv[0] is the subcommand's name) that returns the
+ * process exit status. They are thin: parsing and printing here, the work in lib/.
+ */
+#ifndef SETPOST_CLI_H
+#define SETPOST_CLI_H
+
+#include "lib/config.h"
+#include "lib/db.h"
+#include "lib/err.h"
+#include "lib/pgembed.h"
+
+#include <signal.h>
+
+int cmd_serve(int argc, char **argv);
+int cmd_worker(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+/* Prints "setpost CMD: message" on stderr and returns 1 (the exit status). */
+int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Loads settings for a subcommand; prints usage (exit 0) or the error (exit 1) itself.
+ * Returns -1 when the caller should go on, else the exit status to return. */
+int cli_config(struct config *cfg, unsigned scope, int argc, char **argv, const char *synopsis);
+
+/* Opens the database the settings name: SETPOST_DATABASE_URL, or the embedded cluster in the
+ * data folder (started if needed, into *pg). Applies migrations when `migrate` is set, and
+ * always refuses a schema newer than this program. */
+int cli_db_open(const struct config *cfg, struct pgembed *pg, struct db **db, int migrate,
+    struct err *err);
+void cli_db_close(struct pgembed *pg, struct db *db);
+
+/* SIGINT/SIGTERM set this flag; SIGPIPE is ignored. */
+extern volatile sig_atomic_t cli_stop;
+void cli_signals(void);
+
+#endif

@@ -1,0 +1,109 @@
+/* common: what every subcommand shares: settings, errors, signals, the database. */
+#include "cli.h"
+#include "lib/log.h"
+#include "lib/migrate.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+volatile sig_atomic_t cli_stop;
+
+int
+cli_fail(const char *cmd, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "setpost %s: %s\n", cmd, msg);
+	return 1;
+}
+
+int
+cli_config(struct config *cfg, unsigned scope, int argc, char **argv, const char *synopsis)
+{
+	struct buf usage = BUF_INIT(0);
+	struct err err;
+	int rc = config_load(cfg, scope, argc, argv, &usage, &err);
+
+	if (rc == 1) {
+		printf("%s\n\nOptions (flag, then environment variable, then default):\n%s", synopsis,
+		    usage.data ? usage.data : "");
+		buf_release(&usage);
+		config_release(cfg);
+		return 0;
+	}
+	buf_release(&usage);
+	if (rc < 0) {
+		config_release(cfg);
+		return cli_fail(argv[0], "%s", err.msg);
+	}
+	if (cfg->log_level)
+		log_set_level_name(cfg->log_level);
+	return -1;
+}
+
+static void
+cli_on_signal(int sig)
+{
+	(void)sig;
+	cli_stop = 1;
+}
+
+void
+cli_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = cli_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int
+cli_db_open(const struct config *cfg, struct pgembed *pg, struct db **db, int migrate,
+    struct err *err)
+{
+	const char *conninfo = cfg->database_url;
+	int rc, version;
+
+	memset(pg, 0, sizeof(*pg));
+	if (conninfo == NULL || *conninfo == '\0') {
+		if ((rc = pgembed_start(pg, cfg->data_dir, cfg->pg_bindir, err)) < 0)
+			return rc;
+		conninfo = pg->conninfo;
+	}
+	if ((rc = db_open(db, conninfo, (int)cfg->pool_size, err)) < 0)
+		goto fail;
+	rc = migrate ? migrate_apply(*db, err) : migrate_version(*db, &version, err);
+	if (rc >= 0 && !migrate && version > migrate_latest())
+		rc = err_set(err, SP_EUNSUPPORTED, "database schema is at version %d, newer than this "
+		    "setpost knows (%d): upgrade setpost", version, migrate_latest());
+	if (rc < 0) {
+		db_close(*db);
+		*db = NULL;
+		goto fail;
+	}
+	if (migrate && rc > 0)
+		log_info("applied %d migration(s), schema now at version %d", rc, migrate_latest());
+	return 0;
+fail:
+	pgembed_stop(pg, NULL);
+	return rc;
+}
+
+void
+cli_db_close(struct pgembed *pg, struct db *db)
+{
+	struct err err;
+
+	db_close(db);
+	if (pgembed_stop(pg, &err) < 0)
+		log_warn("embedded database did not stop cleanly: %s", err.msg);
+}

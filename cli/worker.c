@@ -1,0 +1,52 @@
+/* worker: runs background jobs from the shared queue. */
+#include "cli.h"
+#include "lib/log.h"
+#include "lib/worker.h"
+#include "workers/kinds.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char worker_synopsis[] =
+	"usage: setpost worker [options]\n\n"
+	"Takes jobs from the queue in the database and runs them, --slots at a time. Any number of\n"
+	"workers on any hosts may share one database (set --database-url on each). On SIGTERM or\n"
+	"Ctrl-C it stops taking jobs, asks running ones to stop and puts them back in the queue.";
+
+int
+cmd_worker(int argc, char **argv)
+{
+	struct worker_options opt = { 0 };
+	char name[300], host[256] = "localhost";
+	struct config cfg;
+	struct pgembed pg;
+	struct db *db;
+	struct err err;
+	int rc = cli_config(&cfg, CONFIG_WORKER | CONFIG_DB, argc, argv, worker_synopsis);
+
+	if (rc >= 0)
+		return rc;
+	cli_signals();
+	gethostname(host, sizeof(host) - 1);
+	snprintf(name, sizeof(name), "%s:%d", host, (int)getpid());
+	opt.name = cfg.worker_name ? cfg.worker_name : name;
+	opt.slots = (int)cfg.slots;
+	opt.lease_seconds = (int)cfg.lease;
+	opt.poll_seconds = 2;
+	opt.ctx = &cfg;
+	if (cli_db_open(&cfg, &pg, &db, 1, &err) < 0) {
+		rc = cli_fail("worker", "%s", err.msg);
+		goto out;
+	}
+	log_info("worker=%s slots=%d kinds=%d started", opt.name, opt.slots, worker_nkinds());
+	printf("setpost worker %s running %d slot(s)\n", opt.name, opt.slots);
+	fflush(stdout);
+	rc = worker_run(db, worker_kinds, worker_nkinds(), &opt, &cli_stop, &err);
+	cli_db_close(&pg, db);
+	rc = rc < 0 ? cli_fail("worker", "%s", err.msg) : 0;
+out:
+	config_release(&cfg);
+	return rc;
+}

@@ -1,0 +1,93 @@
+/*
+ * http: what every request handler sees. One struct request per HTTP request, created on the
+ * first call of the access handler, kept in MHD's *req_cls and freed in the completed callback
+ * (server.c). A handler answers exactly once through the reply_* functions, which record the
+ * status for the access log and the metrics.
+ */
+#ifndef SETPOST_HTTP_H
+#define SETPOST_HTTP_H
+
+#include "lib/buf.h"
+#include "lib/config.h"
+#include "lib/db.h"
+#include "lib/err.h"
+
+#include <jansson.h>
+#include <limits.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+
+struct metrics;
+
+struct server {
+	const struct config *cfg;
+	struct db *db;
+	struct metrics *metrics;
+	char web_root[PATH_MAX];
+	int port;               /* the port actually bound */
+};
+
+#define ROUTE_MAX_PARAMS 4
+
+struct route;
+
+struct request {
+	struct server *srv;
+	struct MHD_Connection *conn;
+	const char *method;
+	const char *url;
+	struct buf body;
+	bool body_too_big;
+	double started;                 /* monotonic seconds */
+	const struct route *route;
+	char params[ROUTE_MAX_PARAMS][128];
+	int nparams;
+	unsigned status;
+	bool answered;
+};
+
+typedef enum MHD_Result (*route_handler)(struct request *req);
+
+struct route {
+	const char *method;     /* "GET", "POST", ... */
+	const char *pattern;    /* "/api/v1/jobs/{id}"; a trailing "*" matches any rest */
+	route_handler handler;
+};
+
+/* Replies; each returns what MHD_queue_response returned. body/json are borrowed. */
+enum MHD_Result reply_json(struct request *req, unsigned status, json_t *body);
+enum MHD_Result reply_error(struct request *req, unsigned status, const char *code,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Error reply from a struct err: status and code from its SP_E* code. */
+enum MHD_Result reply_err(struct request *req, const struct err *err);
+enum MHD_Result reply_text(struct request *req, unsigned status, const char *content_type,
+    const char *text, size_t len);
+/* Queues a prepared response (headers added by the caller); takes ownership of resp. */
+enum MHD_Result reply_response(struct request *req, unsigned status,
+    struct MHD_Response *resp);
+
+const char *request_header(struct request *req, const char *name);
+const char *request_query(struct request *req, const char *name);
+
+/* Parses a path parameter as a positive 64-bit id; replies 400 itself when it is not. */
+bool request_param_id(struct request *req, int i, long long *id);
+
+/* The route table of the whole server (routes.c) and the router (router.c). */
+extern const struct route server_routes[];
+extern const int server_nroutes;
+
+/* Finds the route for method + path, filling req->params. Returns the route, or NULL with
+ * *allow filled ("GET, HEAD") when the path exists for other methods, or "" when it does not. */
+const struct route *router_match(const struct route *routes, int n, const char *method,
+    const char *path, struct request *req, char *allow, size_t allowlen);
+
+/* Handlers of the foundation. */
+enum MHD_Result health_get(struct request *req);
+enum MHD_Result metrics_get(struct request *req);
+enum MHD_Result static_get(struct request *req);
+enum MHD_Result jobs_list(struct request *req);
+enum MHD_Result jobs_get(struct request *req);
+
+double server_now(void);
+
+#endif

@@ -1,0 +1,110 @@
+/* response: the reply_* helpers every handler uses (see http.h). */
+#include "http.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum MHD_Result
+reply_response(struct request *req, unsigned status, struct MHD_Response *resp)
+{
+	enum MHD_Result r;
+
+	if (resp == NULL)
+		return MHD_NO;
+	req->status = status;
+	req->answered = true;
+	r = MHD_queue_response(req->conn, status, resp);
+	MHD_destroy_response(resp);
+	return r;
+}
+
+enum MHD_Result
+reply_text(struct request *req, unsigned status, const char *content_type, const char *text,
+    size_t len)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)text,
+	    MHD_RESPMEM_MUST_COPY);
+
+	if (resp == NULL)
+		return MHD_NO;
+	MHD_add_response_header(resp, "Content-Type", content_type);
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	return reply_response(req, status, resp);
+}
+
+enum MHD_Result
+reply_json(struct request *req, unsigned status, json_t *body)
+{
+	char *text = json_dumps(body, JSON_COMPACT);
+	struct MHD_Response *resp;
+
+	if (text == NULL)
+		return MHD_NO;
+	resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", "application/json");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	return reply_response(req, status, resp);
+}
+
+enum MHD_Result
+reply_error(struct request *req, unsigned status, const char *code, const char *fmt, ...)
+{
+	char msg[600];
+	json_t *body;
+	enum MHD_Result r;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	body = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg);
+	r = reply_json(req, status, body);
+	json_decref(body);
+	return r;
+}
+
+enum MHD_Result
+reply_err(struct request *req, const struct err *err)
+{
+	return reply_error(req, (unsigned)err_http_status(err->code), err_code_name(err->code),
+	    "%s", err->msg);
+}
+
+const char *
+request_header(struct request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *
+request_query(struct request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+bool
+request_param_id(struct request *req, int i, long long *id)
+{
+	const char *s = req->params[i];
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*s < '1' || *s > '9' || *end || v <= 0 || errno == ERANGE) {
+		reply_error(req, 400, "invalid", "'%s' is not a valid id: expected a positive whole "
+		    "number", s);
+		return false;
+	}
+	*id = v;
+	return true;
+}

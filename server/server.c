@@ -1,0 +1,251 @@
+/* server: libmicrohttpd glue: request life cycle, limits, dispatch, access log (see server.h). */
+#include "server.h"
+#include "metrics.h"
+#include "lib/log.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct server_handle {
+	struct MHD_Daemon *daemon;
+	struct server *srv;
+};
+
+double
+server_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static bool
+server_is_api(const char *url)
+{
+	return strncmp(url, "/api/", 5) == 0 || strcmp(url, "/api") == 0 ||
+	    strcmp(url, "/metrics") == 0;
+}
+
+/* A body is only ever JSON on our API (the tus receiver will add its own content type). */
+static bool
+server_body_type_ok(struct request *req)
+{
+	const char *ct = request_header(req, "Content-Type");
+
+	return ct && strncasecmp(ct, "application/json", 16) == 0 &&
+	    (ct[16] == '\0' || ct[16] == ';' || ct[16] == ' ');
+}
+
+static enum MHD_Result
+server_405(struct request *req, const char *allow)
+{
+	json_t *body = json_pack("{s:{s:s,s:s++}}", "error", "code", "method_not_allowed",
+	    "message", req->method, " is not allowed here; allowed: ", allow);
+	char *text = json_dumps(body, JSON_COMPACT);
+	struct MHD_Response *resp;
+
+	json_decref(body);
+	if (text == NULL)
+		return MHD_NO;
+	resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(resp, "Allow", allow);
+	MHD_add_response_header(resp, "Content-Type", "application/json");
+	return reply_response(req, 405, resp);
+}
+
+static enum MHD_Result
+server_dispatch(struct request *req)
+{
+	char allow[128];
+	const struct route *route;
+
+	if (req->body_too_big)
+		return reply_error(req, 413, "too_large", "request body over the limit of %ld bytes",
+		    req->srv->cfg->max_body);
+	if (!server_is_api(req->url)) {
+		if (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0)
+			return static_get(req);
+		return server_405(req, "GET, HEAD");
+	}
+	route = router_match(server_routes, server_nroutes, req->method, req->url, req, allow,
+	    sizeof(allow));
+	if (route == NULL && allow[0] == '\0')
+		return reply_error(req, 404, "not_found", "no such resource: %s %s", req->method,
+		    req->url);
+	if (route == NULL)
+		return server_405(req, allow);
+	if (req->body.len > 0 && !server_body_type_ok(req))
+		return reply_error(req, 415, "unsupported_media_type", "request body must be "
+		    "application/json");
+	req->route = route;
+	return route->handler(req);
+}
+
+static struct request *
+server_request_new(struct server *srv, struct MHD_Connection *conn, const char *url,
+    const char *method)
+{
+	struct request *req = calloc(1, sizeof(*req));
+
+	if (req == NULL)
+		return NULL;
+	req->srv = srv;
+	req->conn = conn;
+	req->url = url;
+	req->method = method;
+	req->started = server_now();
+	buf_init(&req->body, (size_t)srv->cfg->max_body);
+	return req;
+}
+
+static bool
+server_declared_too_big(struct request *req)
+{
+	const char *cl = request_header(req, "Content-Length");
+
+	return cl && strtoull(cl, NULL, 10) > (unsigned long long)req->srv->cfg->max_body;
+}
+
+static enum MHD_Result
+server_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+    const char *version, const char *upload_data, size_t *upload_data_size, void **req_cls)
+{
+	struct request *req = *req_cls;
+
+	(void)version;
+	if (req == NULL) {
+		if ((req = server_request_new(cls, conn, url, method)) == NULL)
+			return MHD_NO;
+		*req_cls = req;
+		/* Refuse before reading a body we would throw away. */
+		if (server_declared_too_big(req))
+			return reply_error(req, 413, "too_large", "request body over the limit of %ld "
+			    "bytes", req->srv->cfg->max_body);
+		return MHD_YES;
+	}
+	if (req->answered) {
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		if (!req->body_too_big && buf_append(&req->body, upload_data, *upload_data_size) < 0) {
+			req->body_too_big = true;
+			buf_release(&req->body);
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	return server_dispatch(req);
+}
+
+static void
+server_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct server *srv = cls;
+	struct request *req = *req_cls;
+	const union MHD_ConnectionInfo *ci;
+	char addr[INET6_ADDRSTRLEN] = "-";
+	double secs;
+
+	if (req == NULL)
+		return;
+	secs = server_now() - req->started;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci && ci->client_addr->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)ci->client_addr)->sin_addr, addr, sizeof(addr));
+	else if (ci && ci->client_addr->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ci->client_addr)->sin6_addr, addr, sizeof(addr));
+	metrics_observe(srv->metrics, req->method,
+	    req->route ? req->route->pattern : server_is_api(req->url) ? "none" : "static",
+	    req->status, secs);
+	log_info("%s %s %s %u %.1fms%s", addr, req->method, req->url, req->status, secs * 1e3,
+	    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended early)");
+	buf_release(&req->body);
+	free(req);
+	*req_cls = NULL;
+}
+
+static int
+server_addr(const char *listen, struct sockaddr_storage *ss, bool *v6, struct err *err)
+{
+	struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
+		.ai_socktype = SOCK_STREAM }, *ai;
+	char host[256], port[8];
+	int p, rc;
+
+	if ((rc = config_split_listen(listen, host, sizeof(host), &p, err)) < 0)
+		return rc;
+	snprintf(port, sizeof(port), "%d", p);
+	if ((rc = getaddrinfo(host, port, &hints, &ai)) != 0)
+		return err_set(err, SP_EINVAL, "listen address %s: %s", listen, gai_strerror(rc));
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	*v6 = ai->ai_family == AF_INET6;
+	freeaddrinfo(ai);
+	return 0;
+}
+
+int
+server_start(struct server_handle **out, struct server *srv, struct err *err)
+{
+	struct sockaddr_storage ss;
+	struct server_handle *h;
+	const union MHD_DaemonInfo *info;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY |
+		MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+	bool v6 = false;
+	int rc;
+
+	if ((rc = server_addr(srv->cfg->listen, &ss, &v6, err)) < 0)
+		return rc;
+	if (v6)
+		flags |= MHD_USE_IPv6;
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return err_set(err, SP_ENOMEM, "out of memory");
+	h->srv = srv;
+	h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, server_access, srv,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)srv->cfg->threads,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)srv->cfg->request_timeout,
+	    MHD_OPTION_CONNECTION_LIMIT, 1000u,
+	    MHD_OPTION_NOTIFY_COMPLETED, server_completed, srv,
+	    MHD_OPTION_END);
+	if (h->daemon == NULL) {
+		free(h);
+		return err_set(err, SP_EUNAVAIL, "cannot listen on %s (address in use, or not an "
+		    "address of this machine)", srv->cfg->listen);
+	}
+	info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	srv->port = info ? info->port : 0;
+	*out = h;
+	return 0;
+}
+
+void
+server_stop(struct server_handle *h, double grace_seconds)
+{
+	double until = server_now() + grace_seconds;
+	MHD_socket s;
+
+	if (h == NULL)
+		return;
+	/* Stop accepting; connections already in flight finish before the threads are joined. */
+	s = MHD_quiesce_daemon(h->daemon);
+	while (server_now() < until) {
+		const union MHD_DaemonInfo *i = MHD_get_daemon_info(h->daemon,
+		    MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+		if (i == NULL || i->num_connections == 0)
+			break;
+		usleep(50000);
+	}
+	MHD_stop_daemon(h->daemon);
+	if (s != MHD_INVALID_SOCKET)
+		close(s);
+	free(h);
+}
