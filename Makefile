@@ -32,6 +32,9 @@ DEB_PKGS := build-essential pkg-config libmicrohttpd-dev libcurl4-openssl-dev li
             libsodium-dev libpq-dev postgresql libxxhash-dev xxhash libssl-dev libxml2-dev \
             libxml2-utils ffmpeg libcriterion-dev age curl nginx-light wrk util-linux
 
+# Objects are kept between runs, even those make sees as intermediate.
+.SECONDARY:
+
 .PHONY: all deps build run test test-unit test-e2e test-cli lint bench clean install asan
 
 all: build
@@ -43,39 +46,47 @@ deps:
 
 build/setpost: $(REL_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(REL_CFLAGS) -o $@ $^ $(LIBS)
+	@echo "  LINK    $@"
+	@$(CC) $(REL_CFLAGS) -o $@ $^ $(LIBS)
 
 build/setpost-asan: $(ASAN_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS)
+	@echo "  LINK    $@"
+	@$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS)
 
 $(GEN_SRC): scripts/embed-migrations.sh $(wildcard migrations/*.sql)
 	@mkdir -p $(@D)
-	scripts/embed-migrations.sh $@ $(sort $(wildcard migrations/*.sql))
+	@scripts/embed-migrations.sh $@ $(sort $(wildcard migrations/*.sql))
 
 obj/release/build/gen/%.o: build/gen/%.c lib/migrate.h
 	@mkdir -p $(@D)
-	$(CC) $(REL_CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(REL_CFLAGS) -c -o $@ $<
 
 obj/asan/build/gen/%.o: build/gen/%.c lib/migrate.h
 	@mkdir -p $(@D)
-	$(CC) $(ASAN_CFLAGS) -c -o $@ $<
+	@echo "  CC asan $<"
+	@$(CC) $(ASAN_CFLAGS) -c -o $@ $<
 
 obj/release/%.o: %.c $(wildcard lib/*.h server/*.h workers/*.h cli/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(REL_CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(REL_CFLAGS) -c -o $@ $<
 
 obj/asan/%.o: %.c $(wildcard lib/*.h server/*.h workers/*.h cli/*.h tests/e2e/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(ASAN_CFLAGS) -c -o $@ $<
+	@echo "  CC asan $<"
+	@$(CC) $(ASAN_CFLAGS) -c -o $@ $<
 
 build/unit/%: tests/unit/%.c $(TEST_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS) -lcriterion
+	@echo "  LINK    $@"
+	@$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS) -lcriterion
 
 build/e2e/%: tests/e2e/%.c $(patsubst %.c,obj/asan/%.o,$(E2E_HELP)) $(TEST_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS) -lcriterion
+	@echo "  LINK    $@"
+	@$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS) -lcriterion
 
 run: deps build
 	@./scripts/run.sh
