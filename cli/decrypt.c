@@ -1,0 +1,130 @@
+/* setpost decrypt: age-compatible decryption with X25519 identity files, thin over lib/age. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "lib/age.h"
+
+/* Declared here until the subcommand table gets a header of its own. */
+#include "cli.h"
+
+static const char decrypt_usage[] =
+    "Usage: setpost decrypt -i PATH [-i PATH]... [-o OUTPUT] [INPUT]\n"
+    "\n"
+    "Decrypts an age v1 file INPUT (default: standard input).\n"
+    "\n"
+    "  -i, --identity PATH   an identity file as age-keygen writes it; repeatable\n"
+    "  -o, --output OUTPUT   write to OUTPUT, renamed into place only if the whole file\n"
+    "                        authenticates (otherwise OUTPUT is left untouched)\n"
+    "  -d, --decrypt         accepted for compatibility with age (decrypting is implied)\n"
+    "  -h, --help            show this help\n";
+
+static const struct option decrypt_longopts[] = {
+	{ "identity", required_argument, NULL, 'i' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "decrypt", no_argument, NULL, 'd' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct decrypt_opts {
+	struct age_identity *ids;
+	size_t n;
+	const char *in, *out;
+	int help;
+};
+
+/* Appends the identities of one file; the array is wiped when it moves. */
+static int
+decrypt_add_file(struct decrypt_opts *o, const char *path, struct err *err)
+{
+	struct age_identity *ids = NULL, *all;
+	size_t n = 0;
+	int rc = age_identities_load(path, &ids, &n, err);
+
+	if (rc != 0)
+		return rc;
+	if ((all = calloc(o->n + n, sizeof *all)) == NULL) {
+		age_identities_free(ids, n);
+		return err_set(err, SP_ENOMEM, "out of memory");
+	}
+	if (o->n > 0)
+		memcpy(all, o->ids, o->n * sizeof *all);
+	memcpy(all + o->n, ids, n * sizeof *all);
+	age_identities_free(o->ids, o->n);
+	age_identities_free(ids, n);
+	o->ids = all;
+	o->n += n;
+	return 0;
+}
+
+static int
+decrypt_option(struct decrypt_opts *o, int c, const char *val, struct err *err)
+{
+	switch (c) {
+	case 'i':
+		return decrypt_add_file(o, val, err);
+	case 'o':
+		o->out = strcmp(val, "-") == 0 ? NULL : val;
+		return 0;
+	case 'd':
+		return 0;
+	case 'h':
+		o->help = 1;
+		return 0;
+	case ':':
+		return err_set(err, SP_EINVAL, "option %s needs an argument", val);
+	default:
+		return err_set(err, SP_EINVAL, "unknown option %s (see --help)", val);
+	}
+}
+
+static int
+decrypt_parse(struct decrypt_opts *o, int argc, char **argv, struct err *err)
+{
+	int c, rc = 0;
+
+	optind = 0;     /* GNU: full re-initialisation, as cmd_* may run more than once */
+	opterr = 0;
+	while (rc == 0 && (c = getopt_long(argc, argv, ":i:o:dh", decrypt_longopts, NULL)) != -1)
+		rc = decrypt_option(o, c, (c == '?' || c == ':') ? argv[optind - 1] : optarg,
+		    err);
+	if (rc != 0 || o->help)
+		return rc;
+	if (argc - optind > 1)
+		return err_set(err, SP_EINVAL, "too many arguments: only one INPUT (see --help)");
+	if (argc - optind == 1 && strcmp(argv[optind], "-") != 0)
+		o->in = argv[optind];
+	if (o->n == 0)
+		return err_set(err, SP_EINVAL, "no identities: use -i PATH (see --help)");
+	return 0;
+}
+
+/* Output files get the usual 0666 & ~umask; reading the umask means setting it back. */
+static mode_t
+decrypt_mode(void)
+{
+	mode_t m = umask(022);
+
+	umask(m);
+	return 0666 & ~m;
+}
+
+int
+cmd_decrypt(int argc, char **argv)
+{
+	struct decrypt_opts o = { 0 };
+	struct err e = { 0 };
+	int rc = decrypt_parse(&o, argc, argv, &e);
+
+	if (rc == 0 && o.help)
+		fputs(decrypt_usage, stdout);
+	else if (rc == 0)
+		rc = age_decrypt_path(o.in, o.out, decrypt_mode(), o.ids, o.n, &e);
+	if (rc != 0)
+		fprintf(stderr, "setpost decrypt: %s\n", e.msg);
+	age_identities_free(o.ids, o.n);
+	return rc != 0;
+}
