@@ -17,6 +17,8 @@ int cmd_serve(int argc, char **argv);
 int cmd_worker(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_token(int argc, char **argv);
+int cmd_user(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_encrypt(int argc, char **argv);
 int cmd_decrypt(int argc, char **argv);
@@ -34,6 +36,10 @@ int cli_config(struct config *cfg, unsigned scope, int argc, char **argv, const 
 int cli_db_open(const struct config *cfg, struct pgembed *pg, struct db **db, int migrate,
     struct err *err);
 void cli_db_close(struct pgembed *pg, struct db *db);
+
+/* Removes "--flag VALUE" or "--flag=VALUE" from argv (updating *argc) and returns VALUE
+ * (borrowed from argv), or NULL when absent. *missing is set when the flag has no value. */
+const char *cli_take_flag(int *argc, char **argv, const char *flag, int *missing);
 
 /* SIGINT/SIGTERM set this flag; SIGPIPE is ignored. */
 extern volatile sig_atomic_t cli_stop;

@@ -107,3 +107,33 @@ cli_db_close(struct pgembed *pg, struct db *db)
 	if (pgembed_stop(pg, &err) < 0)
 		log_warn("embedded database did not stop cleanly: %s", err.msg);
 }
+
+const char *
+cli_take_flag(int *argc, char **argv, const char *flag, int *missing)
+{
+	size_t fl = strlen(flag);
+
+	for (int i = 1; i < *argc; i++) {
+		const char *v;
+		int take;
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], flag) == 0) {
+			if (i + 1 >= *argc) {
+				*missing = 1;
+				return NULL;
+			}
+			v = argv[i + 1];
+			take = 2;
+		} else if (strncmp(argv[i], flag, fl) == 0 && argv[i][fl] == '=') {
+			v = argv[i] + fl + 1;
+			take = 1;
+		} else {
+			continue;
+		}
+		memmove(&argv[i], &argv[i + take], (size_t)(*argc - i - take + 1) * sizeof(char *));
+		*argc -= take;
+		return v;
+	}
+	return NULL;
+}

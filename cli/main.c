@@ -16,6 +16,8 @@ static const struct command commands[] = {
 	{ "serve", cmd_serve, "run the REST API, dashboard and metrics" },
 	{ "worker", cmd_worker, "run background jobs from the queue" },
 	{ "migrate", cmd_migrate, "bring the database schema up to date" },
+	{ "token", cmd_token, "create, list and revoke API tokens" },
+	{ "user", cmd_user, "add, list and disable dashboard users" },
 	{ "keygen", cmd_keygen, "make an age identity (like age-keygen)" },
 	{ "encrypt", cmd_encrypt, "encrypt a file to age recipients (like age -r)" },
 	{ "decrypt", cmd_decrypt, "decrypt an age file (like age -d -i)" },

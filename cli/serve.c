@@ -62,7 +62,7 @@ serve_run(struct config *cfg)
 		char host[256];
 		int port;
 		config_split_listen(cfg->listen, host, sizeof(host), &port, NULL);
-		printf("setpost listening on http://%s%s%s:%d\n", strchr(host, ':') ? "[" : "", host,
+		printf("setpost listening on %s://%s%s%s:%d\n", srv.tls ? "https" : "http", strchr(host, ':') ? "[" : "", host,
 		    strchr(host, ':') ? "]" : "", srv.port);
 		fflush(stdout);
 		log_info("listening addr=%s port=%d web=%s", host, srv.port, srv.web_root);

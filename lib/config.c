@@ -38,6 +38,10 @@ static const struct config_opt config_opts[] = {
 	  "folder holding initdb and pg_ctl for the embedded cluster (default: newest /usr/lib/postgresql/*/bin)" },
 	{ "log-level", "SETPOST_LOG_LEVEL", "info", ALL, STR(log_level),
 	  "debug, info, warn or error" },
+	{ "tls-cert", "SETPOST_TLS_CERT", NULL, CONFIG_SERVE, STR(tls_cert),
+	  "PEM certificate (chain) file: serve HTTPS instead of HTTP (with --tls-key)" },
+	{ "tls-key", "SETPOST_TLS_KEY", NULL, CONFIG_SERVE, STR(tls_key),
+	  "PEM private key file for --tls-cert" },
 	{ "threads", "SETPOST_THREADS", "8", CONFIG_SERVE, NUM(threads, 1, 256),
 	  "HTTP worker threads" },
 	{ "max-body", "SETPOST_MAX_BODY", "8388608", CONFIG_SERVE, NUM(max_body, 1024, 1L << 40),
@@ -165,6 +169,8 @@ config_load(struct config *cfg, unsigned scope, int argc, char **argv,
 	    strcmp(cfg->log_level, "warn") && strcmp(cfg->log_level, "error"))
 		return err_set(err, SP_EINVAL, "log level '%s': expected debug, info, warn or error",
 		    cfg->log_level);
+	if ((scope & CONFIG_SERVE) && (cfg->tls_cert == NULL) != (cfg->tls_key == NULL))
+		return err_set(err, SP_EINVAL, "--tls-cert and --tls-key go together");
 	if ((scope & CONFIG_SERVE) && cfg->listen) {
 		char host[256];
 		int port;

@@ -29,6 +29,8 @@ struct config {
 	char *pg_bindir;       /* where initdb/pg_ctl live, or NULL to search */
 	char *log_level;
 	char *worker_name;     /* identity in the jobs table; default host:pid */
+	char *tls_cert;        /* PEM certificate chain: serve HTTPS */
+	char *tls_key;         /* PEM private key */
 	long threads;          /* HTTP thread pool size */
 	long max_body;         /* bytes */
 	long request_timeout;  /* seconds a connection may stay idle */

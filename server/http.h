@@ -7,6 +7,7 @@
 #ifndef SETPOST_HTTP_H
 #define SETPOST_HTTP_H
 
+#include "lib/auth.h"
 #include "lib/buf.h"
 #include "lib/config.h"
 #include "lib/db.h"
@@ -25,6 +26,7 @@ struct server {
 	struct metrics *metrics;
 	char web_root[PATH_MAX];
 	int port;               /* the port actually bound */
+	bool tls;               /* serving HTTPS: cookies get Secure */
 };
 
 #define ROUTE_MAX_PARAMS 4
@@ -44,14 +46,20 @@ struct request {
 	int nparams;
 	unsigned status;
 	bool answered;
+	struct auth_identity who;       /* filled before the handler runs (role 0: public) */
+	json_t *json;                   /* parsed body (request_json), freed with the request */
 };
 
 typedef enum MHD_Result (*route_handler)(struct request *req);
+
+/* Who may call a route: a mask of auth roles, or ROUTE_PUBLIC for no credentials at all. */
+#define ROUTE_PUBLIC 0
 
 struct route {
 	const char *method;     /* "GET", "POST", ... */
 	const char *pattern;    /* "/api/v1/jobs/{id}"; a trailing "*" matches any rest */
 	route_handler handler;
+	int roles;              /* ROLE_* mask, or ROUTE_PUBLIC */
 };
 
 /* Replies; each returns what MHD_queue_response returned. body/json are borrowed. */
@@ -68,6 +76,14 @@ enum MHD_Result reply_response(struct request *req, unsigned status,
 
 const char *request_header(struct request *req, const char *name);
 const char *request_query(struct request *req, const char *name);
+/* The client's IP address as text ("-" if unknown). */
+void request_address(struct request *req, char *out, size_t len);
+
+/* Parses the body as a JSON object whose fields are all in allowed (NULL-terminated) into
+ * req->json; replies 400 itself and returns false when it is not. */
+bool request_json(struct request *req, const char *const *allowed);
+/* Replies 400 from a getter's error and returns false; true when rc >= 0. */
+bool request_field_ok(struct request *req, int rc, const struct err *err);
 
 /* Parses a path parameter as a positive 64-bit id; replies 400 itself when it is not. */
 bool request_param_id(struct request *req, int i, long long *id);
@@ -81,7 +97,22 @@ extern const int server_nroutes;
 const struct route *router_match(const struct route *routes, int n, const char *method,
     const char *path, struct request *req, char *allow, size_t allowlen);
 
-/* Handlers of the foundation. */
+/* Authenticates req (bearer token or session cookie) against its route's roles, and checks
+ * the CSRF token on session writes. Returns true to go on; otherwise it has replied 401/403. */
+bool auth_request(struct request *req);
+
+/* Handlers. */
+enum MHD_Result session_login(struct request *req);
+enum MHD_Result session_logout(struct request *req);
+enum MHD_Result session_get(struct request *req);
+enum MHD_Result tokens_list(struct request *req);
+enum MHD_Result tokens_create(struct request *req);
+enum MHD_Result tokens_revoke(struct request *req);
+enum MHD_Result users_list(struct request *req);
+enum MHD_Result users_create(struct request *req);
+enum MHD_Result users_update(struct request *req);
+enum MHD_Result jobs_cancel(struct request *req);
+enum MHD_Result jobs_retry(struct request *req);
 enum MHD_Result health_get(struct request *req);
 enum MHD_Result metrics_get(struct request *req);
 enum MHD_Result static_get(struct request *req);

@@ -1,6 +1,8 @@
 /* jobs: the job queue as seen through the API: list (filtered by state and kind) and one job
  * with its progress and last error. */
 #include "http.h"
+#include "lib/event.h"
+#include "lib/jobq.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -155,4 +157,31 @@ jobs_get(struct request *req)
 	res = reply_json(req, 200, body);
 	json_decref(body);
 	return res;
+}
+
+static enum MHD_Result
+jobs_act(struct request *req, int (*act)(struct db *, long long, struct err *),
+    const char *kind)
+{
+	struct err err;
+	long long id;
+
+	if (!request_param_id(req, 0, &id))
+		return MHD_YES;
+	if (act(req->srv->db, id, &err) < 0)
+		return reply_err(req, &err);
+	event_record_db(req->srv->db, req->who.name, kind, "job", id, NULL, NULL);
+	return jobs_get(req);
+}
+
+enum MHD_Result
+jobs_cancel(struct request *req)
+{
+	return jobs_act(req, jobq_cancel, "job.cancel_requested");
+}
+
+enum MHD_Result
+jobs_retry(struct request *req)
+{
+	return jobs_act(req, jobq_retry, "job.retried");
 }

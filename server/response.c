@@ -1,6 +1,8 @@
 /* response: the reply_* helpers every handler uses (see http.h). */
 #include "http.h"
+#include "lib/json.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -107,4 +109,40 @@ request_param_id(struct request *req, int i, long long *id)
 	}
 	*id = v;
 	return true;
+}
+
+bool
+request_json(struct request *req, const char *const *allowed)
+{
+	struct err err;
+
+	if (json_parse_object(req->body.data, req->body.len, &req->json, &err) < 0 ||
+	    json_only_fields(req->json, allowed, &err) < 0) {
+		reply_err(req, &err);
+		return false;
+	}
+	return true;
+}
+
+bool
+request_field_ok(struct request *req, int rc, const struct err *err)
+{
+	if (rc >= 0)
+		return true;
+	reply_err(req, err);
+	return false;
+}
+
+void
+request_address(struct request *req, char *out, size_t len)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+	snprintf(out, len, "-");
+	if (ci && ci->client_addr->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)ci->client_addr)->sin_addr, out, (socklen_t)len);
+	else if (ci && ci->client_addr->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ci->client_addr)->sin6_addr, out,
+		    (socklen_t)len);
 }

@@ -1,11 +1,25 @@
 /* routes: every route the server knows, in one table. Static files are the fallback for GET. */
 #include "http.h"
 
+#define ADMIN ROLE_ADMIN
+#define ANY ROLE_ANY
+
 const struct route server_routes[] = {
-	{ "GET", "/api/v1/health", health_get },
-	{ "GET", "/metrics", metrics_get },
-	{ "GET", "/api/v1/jobs", jobs_list },
-	{ "GET", "/api/v1/jobs/{id}", jobs_get },
+	{ "GET", "/api/v1/health", health_get, ROUTE_PUBLIC },
+	{ "POST", "/api/v1/login", session_login, ROUTE_PUBLIC },
+	{ "POST", "/api/v1/logout", session_logout, ANY },
+	{ "GET", "/api/v1/session", session_get, ANY },
+	{ "GET", "/metrics", metrics_get, ROLE_ADMIN | ROLE_POST },
+	{ "GET", "/api/v1/jobs", jobs_list, ANY },
+	{ "GET", "/api/v1/jobs/{id}", jobs_get, ANY },
+	{ "POST", "/api/v1/jobs/{id}/cancel", jobs_cancel, ADMIN },
+	{ "POST", "/api/v1/jobs/{id}/retry", jobs_retry, ADMIN },
+	{ "GET", "/api/v1/tokens", tokens_list, ADMIN },
+	{ "POST", "/api/v1/tokens", tokens_create, ADMIN },
+	{ "DELETE", "/api/v1/tokens/{id}", tokens_revoke, ADMIN },
+	{ "GET", "/api/v1/users", users_list, ADMIN },
+	{ "POST", "/api/v1/users", users_create, ADMIN },
+	{ "PATCH", "/api/v1/users/{id}", users_update, ADMIN },
 };
 
 const int server_nroutes = sizeof(server_routes) / sizeof(server_routes[0]);

@@ -4,6 +4,7 @@
 #include "lib/log.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,50 @@
 struct server_handle {
 	struct MHD_Daemon *daemon;
 	struct server *srv;
+	char *tls_key;    /* PEM text; must outlive the daemon */
+	char *tls_cert;
 };
+
+static char *
+server_read_pem(const char *path, struct err *err)
+{
+	FILE *f = fopen(path, "r");
+	struct buf b = BUF_INIT(1 << 20);
+	char chunk[4096];
+	size_t n;
+
+	if (f == NULL) {
+		err_errno(err, SP_EINVAL, errno, "TLS file %s", path);
+		return NULL;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (buf_append(&b, chunk, n) < 0)
+			break;
+	fclose(f);
+	if (b.len == 0 || strstr(b.data, "-----BEGIN") == NULL) {
+		buf_release(&b);
+		err_set(err, SP_EINVAL, "TLS file %s: not a PEM file", path);
+		return NULL;
+	}
+	return buf_detach(&b, NULL);
+}
+
+static int
+server_tls(struct server *srv, struct server_handle *h, unsigned flags, struct MHD_OptionItem *slot,
+    struct err *err)
+{
+	(void)flags;
+	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+		return err_set(err, SP_EUNSUPPORTED, "this libmicrohttpd has no TLS support");
+	if ((h->tls_key = server_read_pem(srv->cfg->tls_key, err)) == NULL ||
+	    (h->tls_cert = server_read_pem(srv->cfg->tls_cert, err)) == NULL) {
+		free(h->tls_key);
+		return SP_EINVAL;
+	}
+	slot[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, h->tls_key };
+	slot[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, h->tls_cert };
+	return 0;
+}
 
 double
 server_now(void)
@@ -84,6 +128,8 @@ server_dispatch(struct request *req)
 		return reply_error(req, 415, "unsupported_media_type", "request body must be "
 		    "application/json");
 	req->route = route;
+	if (!auth_request(req))
+		return MHD_YES;
 	return route->handler(req);
 }
 
@@ -150,24 +196,21 @@ server_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 {
 	struct server *srv = cls;
 	struct request *req = *req_cls;
-	const union MHD_ConnectionInfo *ci;
-	char addr[INET6_ADDRSTRLEN] = "-";
+	char addr[64];
 	double secs;
 
 	if (req == NULL)
 		return;
+	(void)conn;
 	secs = server_now() - req->started;
-	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (ci && ci->client_addr->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)ci->client_addr)->sin_addr, addr, sizeof(addr));
-	else if (ci && ci->client_addr->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ci->client_addr)->sin6_addr, addr, sizeof(addr));
+	request_address(req, addr, sizeof(addr));
 	metrics_observe(srv->metrics, req->method,
 	    req->route ? req->route->pattern : server_is_api(req->url) ? "none" : "static",
 	    req->status, secs);
 	log_info("%s %s %s %u %.1fms%s", addr, req->method, req->url, req->status, secs * 1e3,
 	    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended early)");
 	buf_release(&req->body);
+	json_decref(req->json);
 	free(req);
 	*req_cls = NULL;
 }
@@ -209,14 +252,29 @@ server_start(struct server_handle **out, struct server *srv, struct err *err)
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return err_set(err, SP_ENOMEM, "out of memory");
 	h->srv = srv;
+	struct MHD_OptionItem opts[] = {
+		{ MHD_OPTION_SOCK_ADDR, 0, &ss },
+		{ MHD_OPTION_THREAD_POOL_SIZE, srv->cfg->threads, NULL },
+		{ MHD_OPTION_CONNECTION_TIMEOUT, srv->cfg->request_timeout, NULL },
+		{ MHD_OPTION_CONNECTION_LIMIT, 1000, NULL },
+		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)server_completed, srv },
+		{ MHD_OPTION_END, 0, NULL },   /* TLS key goes here */
+		{ MHD_OPTION_END, 0, NULL },   /* TLS certificate goes here */
+		{ MHD_OPTION_END, 0, NULL },
+	};
+	if (srv->cfg->tls_cert) {
+		if ((rc = server_tls(srv, h, flags, opts + 5, err)) < 0) {
+			free(h);
+			return rc;
+		}
+		flags |= MHD_USE_TLS;
+		srv->tls = true;
+	}
 	h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, server_access, srv,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)srv->cfg->threads,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)srv->cfg->request_timeout,
-	    MHD_OPTION_CONNECTION_LIMIT, 1000u,
-	    MHD_OPTION_NOTIFY_COMPLETED, server_completed, srv,
-	    MHD_OPTION_END);
+	    MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (h->daemon == NULL) {
+		free(h->tls_key);
+		free(h->tls_cert);
 		free(h);
 		return err_set(err, SP_EUNAVAIL, "cannot listen on %s (address in use, or not an "
 		    "address of this machine)", srv->cfg->listen);
@@ -247,5 +305,7 @@ server_stop(struct server_handle *h, double grace_seconds)
 	MHD_stop_daemon(h->daemon);
 	if (s != MHD_INVALID_SOCKET)
 		close(s);
+	free(h->tls_key);
+	free(h->tls_cert);
 	free(h);
 }

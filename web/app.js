@@ -22,10 +22,43 @@ async function refreshHealth() {
   show('checked', new Date().toLocaleTimeString());
 }
 
+let csrf = null;
+
+function showLoggedIn(who) {
+  $('login-section').hidden = who !== null;
+  $('jobs-section').hidden = who === null;
+  $('who').textContent = who ? `(${who.name}, ${who.role})` : '';
+  csrf = who?.csrf_token ?? null;
+}
+
+async function refreshSession() {
+  const res = await fetch('/api/v1/session', { cache: 'no-store' });
+  showLoggedIn(res.ok ? await res.json() : null);
+}
+
+$('login').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const form = new FormData(ev.target);
+  const res = await fetch('/api/v1/login', {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ name: form.get('name'), password: form.get('password') }),
+  });
+  const body = await res.json();
+  $('login-error').textContent = res.ok ? '' : body.error.message;
+  if (res.ok) { showLoggedIn(body); refreshJobs(); }
+});
+
+$('logout').addEventListener('click', async () => {
+  await fetch('/api/v1/logout', { method: 'POST', headers: { 'X-CSRF-Token': csrf ?? '' } });
+  showLoggedIn(null);
+});
+
 async function refreshJobs() {
   const tbody = $('jobs').querySelector('tbody');
+  if (csrf === null) return;
   try {
     const res = await fetch('/api/v1/jobs?limit=20', { cache: 'no-store' });
+    if (res.status === 401) { showLoggedIn(null); return; }
     if (!res.ok) return;
     const { items } = await res.json();
     tbody.replaceChildren(...(items.length ? items.map(row) : [emptyRow()]));
@@ -54,5 +87,5 @@ function emptyRow() {
 }
 
 function tick() { refreshHealth(); refreshJobs(); }
-tick();
+refreshSession().then(tick);
 setInterval(tick, 3000);

@@ -91,7 +91,7 @@ harness_read_port(int fd, double seconds)
 			return -1;
 		have += (size_t)n;
 		buf[have] = '\0';
-		if ((at = strstr(buf, "listening on http://")) && (nl = strchr(at, '\n'))) {
+		if ((at = strstr(buf, "listening on ")) && (nl = strchr(at, '\n'))) {
 			char *colon;
 			*nl = '\0';
 			colon = strrchr(at, ':');
@@ -134,11 +134,20 @@ harness_spawn(struct harness_proc *p, const char *const *args)
 	return strcmp(argv[1], "serve") == 0 && p->port <= 0 ? -1 : 0;
 }
 
+const char *harness_bearer;
+
 int
 harness_serve(struct harness_proc *p, const char *conninfo, const char *data_dir)
 {
-	const char *args[12];
-	int n = 0;
+	return harness_serve_args(p, conninfo, data_dir, NULL);
+}
+
+int
+harness_serve_args(struct harness_proc *p, const char *conninfo, const char *data_dir,
+    const char *const *extra)
+{
+	const char *args[24];
+	int n = 0, rc;
 
 	args[n++] = "serve";
 	args[n++] = "--listen";
@@ -149,8 +158,31 @@ harness_serve(struct harness_proc *p, const char *conninfo, const char *data_dir
 		args[n++] = "--database-url";
 		args[n++] = conninfo;
 	}
+	for (; extra && *extra && n < 23; extra++)
+		args[n++] = *extra;
 	args[n] = NULL;
-	return harness_spawn(p, args);
+	rc = harness_spawn(p, args);
+	for (int i = 0; i < n; i++)
+		if (strcmp(args[i], "--tls-cert") == 0)
+			p->tls = true;
+	return rc;
+}
+
+const char *
+harness_token(const char *conninfo, const char *role)
+{
+	static char out[4096];
+	char *last;
+	const char *args[] = { "token", "create", "--role", role, "--name", "test", "--database-url",
+		conninfo, NULL };
+
+	if (harness_run(args, out, sizeof(out)) != 0)
+		return NULL;
+	out[strcspn(out, "\0")] = '\0';
+	while (strlen(out) && out[strlen(out) - 1] == '\n')
+		out[strlen(out) - 1] = '\0';
+	last = strrchr(out, '\n');
+	return last ? last + 1 : out;
 }
 
 int
@@ -240,7 +272,14 @@ harness_http(const struct harness_proc *p, const char *method, const char *path,
 
 	memset(r, 0, sizeof(*r));
 	r->body = calloc(1, 1);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", p->port, path);
+	bool own_auth = false;
+	char bearer[256];
+
+	snprintf(url, sizeof(url), "%s://127.0.0.1:%d%s", p->tls ? "https" : "http", p->port, path);
+	if (p->tls) {
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
@@ -250,8 +289,15 @@ harness_http(const struct harness_proc *p, const char *method, const char *path,
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
 	}
-	for (; headers && *headers; headers++)
+	for (; headers && *headers; headers++) {
+		own_auth |= strncasecmp(*headers, "Authorization:", 14) == 0 ||
+		    strncasecmp(*headers, "Cookie:", 7) == 0;
 		hl = curl_slist_append(hl, *headers);
+	}
+	if (harness_bearer && !own_auth) {
+		snprintf(bearer, sizeof(bearer), "Authorization: Bearer %s", harness_bearer);
+		hl = curl_slist_append(hl, bearer);
+	}
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, harness_on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);

@@ -20,6 +20,7 @@ const char *harness_tmpdir(const char *prefix);
 struct harness_proc {
 	pid_t pid;
 	int port;
+	bool tls;
 	char log[512];     /* its stderr */
 };
 
@@ -28,6 +29,9 @@ struct harness_proc {
 int harness_spawn(struct harness_proc *p, const char *const *args);
 /* Starts serve on 127.0.0.1:0 against conninfo (NULL: embedded in data_dir). */
 int harness_serve(struct harness_proc *p, const char *conninfo, const char *data_dir);
+/* serve with extra arguments (NULL-terminated, may be NULL). */
+int harness_serve_args(struct harness_proc *p, const char *conninfo, const char *data_dir,
+    const char *const *extra);
 /* SIGTERM, wait; returns the exit status (or 128+signal). */
 int harness_stop(struct harness_proc *p);
 /* Runs `setpost ARGS...` to completion, capturing stdout+stderr; returns the exit status. */
@@ -39,6 +43,13 @@ struct harness_resp {
 	size_t len;
 	char headers[4096];
 };
+
+/* Creates an API token with `setpost token create` against conninfo; returns it (static). */
+const char *harness_token(const char *conninfo, const char *role);
+
+/* When set, harness_http sends "Authorization: Bearer <it>" unless the request's own headers
+ * carry Authorization or Cookie. */
+extern const char *harness_bearer;
 
 /* HTTP to the server of p: method, path (with query), optional body and extra header lines. */
 int harness_http(const struct harness_proc *p, const char *method, const char *path,

@@ -7,12 +7,12 @@
 static enum MHD_Result h(struct request *req) { (void)req; return MHD_YES; }
 
 static const struct route routes[] = {
-	{ "GET", "/api/v1/clips", h },
-	{ "POST", "/api/v1/clips", h },
-	{ "GET", "/api/v1/clips/{id}", h },
-	{ "PATCH", "/api/v1/clips/{id}", h },
-	{ "GET", "/api/v1/cards/{id}/clips/{n}", h },
-	{ "GET", "/files/*", h },
+	{ "GET", "/api/v1/clips", h, 0 },
+	{ "POST", "/api/v1/clips", h, 0 },
+	{ "GET", "/api/v1/clips/{id}", h, 0 },
+	{ "PATCH", "/api/v1/clips/{id}", h, 0 },
+	{ "GET", "/api/v1/cards/{id}/clips/{n}", h, 0 },
+	{ "GET", "/files/*", h, 0 },
 };
 
 static const struct route *
