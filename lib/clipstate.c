@@ -1,0 +1,100 @@
+/* clipstate: clip state transitions and the safe-to-format verdict (see clipstate.h). */
+#include "clipstate.h"
+#include "event.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Verified copies of a file, counted once per volume. */
+#define CLIPSTATE_COPIES(file) \
+	"(SELECT count(DISTINCT cp.volume_id) FROM copies cp WHERE cp.file_id = " file \
+	" AND cp.state = 'verified')"
+
+#define CLIPSTATE_REQUIRED \
+	"(SELECT p.required_copies FROM cards k JOIN days d ON d.id = k.day_id" \
+	" JOIN productions p ON p.id = d.production_id WHERE k.id = $1)"
+
+/* For every clip of the card whose state is copy-related: the state the facts say. */
+static const struct db_stmt stmt_derive = { "clipstate_derive",
+	"WITH facts AS ("
+	" SELECT c.id, c.state,"
+	"  bool_and(" CLIPSTATE_COPIES("f.id") " >= " CLIPSTATE_REQUIRED ") AS secured,"
+	"  (SELECT f2.rel_path || ': copy on ' || v.name || ' failed: ' || coalesce(cp.error, '?')"
+	"   FROM files f2 JOIN copies cp ON cp.file_id = f2.id JOIN volumes v ON v.id = cp.volume_id"
+	"   WHERE f2.clip_id = c.id AND cp.state = 'failed' AND " CLIPSTATE_COPIES("f2.id")
+	"    < " CLIPSTATE_REQUIRED " ORDER BY f2.rel_path LIMIT 1) AS failure"
+	" FROM clips c JOIN files f ON f.clip_id = c.id"
+	" WHERE c.card_id = $1 AND c.state IN ('registered', 'secured', 'copy_failed')"
+	" GROUP BY c.id, c.state)"
+	" UPDATE clips c SET state = n.state, state_reason = n.reason, updated_at = now()"
+	" FROM (SELECT id, CASE WHEN secured THEN 'secured' WHEN failure IS NOT NULL"
+	"  THEN 'copy_failed' ELSE 'registered' END AS state,"
+	"  CASE WHEN secured THEN NULL ELSE failure END AS reason, state AS old FROM facts) n"
+	" WHERE c.id = n.id AND (c.state <> n.state OR c.state_reason IS DISTINCT FROM n.reason)"
+	" RETURNING c.id, c.name, n.old, n.state, coalesce(n.reason, '')", 1 };
+
+static const struct db_stmt stmt_short = { "clipstate_short",
+	"SELECT f.rel_path, " CLIPSTATE_COPIES("f.id") ", " CLIPSTATE_REQUIRED
+	" FROM files f WHERE f.card_id = $1 AND " CLIPSTATE_COPIES("f.id") " < " CLIPSTATE_REQUIRED
+	" ORDER BY f.rel_path LIMIT 51", 1 };
+
+static const struct db_stmt stmt_has_files = { "clipstate_has_files",
+	"SELECT count(*) FROM files WHERE card_id = $1", 1 };
+
+int
+clipstate_refresh_card(struct db_conn *c, long long card_id, const char *actor, struct err *err)
+{
+	char sid[24];
+	const char *p[1] = { sid };
+	PGresult *r;
+	int n, rc = 0;
+
+	snprintf(sid, sizeof(sid), "%lld", card_id);
+	if ((n = db_query(c, &stmt_derive, p, &r, err)) < 0)
+		return n;
+	for (int i = 0; i < n && rc == 0; i++) {
+		char kind[48];
+		json_t *data = json_pack("{s:s,s:s,s:s,s:s}", "clip", PQgetvalue(r, i, 1), "from",
+		    PQgetvalue(r, i, 2), "to", PQgetvalue(r, i, 3), "reason", PQgetvalue(r, i, 4));
+		snprintf(kind, sizeof(kind), "clip.%s", PQgetvalue(r, i, 3));
+		rc = event_record(c, actor, kind, "clip", db_ll(r, i, 0), data, NULL, err);
+		json_decref(data);
+	}
+	PQclear(r);
+	return rc < 0 ? rc : n;
+}
+
+int
+clipstate_card_safe(struct db_conn *c, long long card_id, bool *safe, json_t **why_not,
+    struct err *err)
+{
+	char sid[24], line[4200];
+	const char *p[1] = { sid };
+	PGresult *r;
+	int n;
+
+	snprintf(sid, sizeof(sid), "%lld", card_id);
+	if ((n = db_query(c, &stmt_short, p, &r, err)) < 0)
+		return n;
+	*why_not = json_array();
+	for (int i = 0; i < n && i < 50; i++) {
+		snprintf(line, sizeof(line), "%s: %s of %s verified copies on distinct volumes",
+		    PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
+		json_array_append_new(*why_not, json_string(line));
+	}
+	if (n > 50)
+		json_array_append_new(*why_not, json_string("… and more files short of copies"));
+	PQclear(r);
+	*safe = n == 0;
+	if (*safe) {
+		/* A card with no files registered is not safe: nothing proves it was copied. */
+		if ((n = db_query(c, &stmt_has_files, p, &r, err)) < 0)
+			return n;
+		if (db_ll(r, 0, 0) == 0) {
+			*safe = false;
+			json_array_append_new(*why_not, json_string("no files registered for this card"));
+		}
+		PQclear(r);
+	}
+	return 0;
+}

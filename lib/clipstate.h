@@ -1,0 +1,32 @@
+/*
+ * clipstate: the one module that writes a clip's state. DESIGN.md's life of a clip:
+ * registered (its files are known) -> secured (every file has the production's required
+ * number of verified copies on distinct volumes) -> proxied -> delivered; failures are states
+ * too (copy_failed, qc_hold, transcode_failed, upload_failed), each with a reason a person can
+ * act on. Everything else asks this module to re-derive a clip's state from the facts
+ * (copies, renditions, deliveries) inside the caller's transaction; each change becomes an
+ * event ("clip.secured", "clip.copy_failed"...).
+ *
+ * It also answers the question a DIT most needs to trust: is a card safe to format?
+ */
+#ifndef SETPOST_CLIPSTATE_H
+#define SETPOST_CLIPSTATE_H
+
+#include "db.h"
+#include "err.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+
+/* Re-derives the copy-related states (registered / secured / copy_failed) of every clip of a
+ * card, and records an event per change. Returns the number of clips that changed. */
+int clipstate_refresh_card(struct db_conn *c, long long card_id, const char *actor,
+    struct err *err);
+
+/* A card is safe to format exactly when every one of its files (sidecars and index files
+ * included) has the required number of verified copies on distinct volumes. *why_not gets a
+ * new JSON array of reasons (at most 50, one per file short of copies), empty when safe. */
+int clipstate_card_safe(struct db_conn *c, long long card_id, bool *safe, json_t **why_not,
+    struct err *err);
+
+#endif
