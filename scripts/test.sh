@@ -16,7 +16,7 @@ fi
 cleanup() {
 	$RUN "$PGBIN/pg_ctl" -D "$T/pg" -m immediate -w stop >/dev/null 2>&1 || true
 	pkill -f "$T/" 2>/dev/null || true
-	rm -rf "$T"
+	[ -n "${SETPOST_KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
 

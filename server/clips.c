@@ -1,0 +1,444 @@
+/* clips: the clip library. The list filters by day, card, camera, scene, take, state, circled
+ * and free text, sorts, and pages with an opaque cursor (keyset, so it is stable while clips are
+ * added); a clip's detail carries its files, hashes, copies, renditions, deliveries and recent
+ * events in one response; PATCH changes what people on set change. */
+#include "http.h"
+#include "lib/cdl.h"
+#include "lib/event.h"
+#include "lib/json.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CLIP_JSON \
+	"json_build_object('id', c.id, 'name', c.name, 'state', c.state, 'state_reason'," \
+	" c.state_reason, 'scene', c.scene, 'take', c.take, 'circled', c.circled, 'notes', c.notes," \
+	" 'camera', coalesce(c.camera, k.camera), 'reel', c.reel, 'start_tc', c.start_tc," \
+	" 'fps', CASE WHEN c.fps_num IS NULL THEN NULL ELSE c.fps_num || '/' || c.fps_den END," \
+	" 'duration_frames', c.duration_frames, 'width', c.width, 'height', c.height, 'codec', c.codec," \
+	" 'look', c.look, 'card_id', k.id, 'card', k.label, 'day_id', k.day_id," \
+	" 'shoot_date', d.shoot_date, 'created_at', c.created_at, 'updated_at', c.updated_at," \
+	" 'copies', (SELECT coalesce(min(n), 0) FROM (SELECT count(DISTINCT cp.volume_id) n" \
+	"   FROM files f LEFT JOIN copies cp ON cp.file_id = f.id AND cp.state = 'verified'" \
+	"   WHERE f.clip_id = c.id GROUP BY f.id) m))"
+
+#define CLIP_FROM \
+	" FROM clips c JOIN cards k ON k.id = c.card_id JOIN days d ON d.id = k.day_id" \
+	" WHERE ($1::bigint IS NULL OR k.day_id = $1) AND ($2::bigint IS NULL OR k.id = $2)" \
+	" AND ($3::text IS NULL OR coalesce(c.camera, k.camera) = $3) AND ($4::text IS NULL OR c.scene = $4)" \
+	" AND ($5::text IS NULL OR c.take = $5) AND ($6::text IS NULL OR c.state = $6)" \
+	" AND ($7::bool IS NULL OR c.circled = $7)" \
+	" AND ($8::text IS NULL OR c.name ILIKE $8 OR c.scene ILIKE $8 OR c.notes ILIKE $8" \
+	"  OR k.label ILIKE $8)"
+
+/* One statement per sort order; $9.. are the cursor's values, $12 the page size. */
+struct clips_sort {
+	const char *name;
+	struct db_stmt stmt;
+	int nkeys;
+};
+
+#define SORT(nm, keys, cmp, order, n) { nm, { "clips_list_" nm, \
+	"SELECT " CLIP_JSON "::text, " keys CLIP_FROM " AND ($9::text IS NULL OR " cmp ")" \
+	" AND ($11::bigint IS NULL OR true)" \
+	" ORDER BY " order " LIMIT $12", 12 }, n }
+
+static const struct clips_sort clips_sorts[] = {
+	SORT("name", "c.name, c.id::text, NULL",
+	    "(c.name, c.id) > ($9, $10::bigint)", "c.name, c.id", 2),
+	SORT("-name", "c.name, c.id::text, NULL",
+	    "(c.name, c.id) < ($9, $10::bigint)", "c.name DESC, c.id DESC", 2),
+	SORT("created", "c.created_at::text, c.id::text, NULL",
+	    "(c.created_at, c.id) > ($9::timestamptz, $10::bigint)", "c.created_at, c.id", 2),
+	SORT("-created", "c.created_at::text, c.id::text, NULL",
+	    "(c.created_at, c.id) < ($9::timestamptz, $10::bigint)", "c.created_at DESC, c.id DESC", 2),
+	SORT("scene", "coalesce(c.scene, ''), coalesce(c.take, ''), c.id::text",
+	    "(coalesce(c.scene, ''), coalesce(c.take, ''), c.id) > ($9, $10, $11::bigint)",
+	    "coalesce(c.scene, ''), coalesce(c.take, ''), c.id", 3),
+};
+
+static const struct clips_sort *
+clips_sort_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(clips_sorts) / sizeof(clips_sorts[0]); i++)
+		if (strcmp(clips_sorts[i].name, name) == 0)
+			return &clips_sorts[i];
+	return NULL;
+}
+
+/* Cursor: base64url of a JSON array [sort name, key values...]. */
+static char *
+clips_cursor_make(const char *sort, const PGresult *r, int row, int nkeys)
+{
+	json_t *a = json_pack("[s]", sort);
+	char *text, *out;
+	size_t len, olen;
+
+	for (int k = 0; k < nkeys; k++)
+		json_array_append_new(a, json_string(PQgetvalue(r, row, 1 + k)));
+	text = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	len = strlen(text);
+	olen = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	out = malloc(olen);
+	sodium_bin2base64(out, olen, (const unsigned char *)text, len,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	free(text);
+	return out;
+}
+
+static int
+clips_cursor_read(const char *cursor, const char *sort, int nkeys, char vals[3][300],
+    struct err *err)
+{
+	unsigned char raw[1200];
+	size_t len;
+	json_t *a;
+	int rc = 0;
+
+	if (strlen(cursor) > 1500 || sodium_base642bin(raw, sizeof(raw) - 1, cursor, strlen(cursor),
+	    NULL, &len, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+		return err_set(err, SP_EINVAL, "cursor: not a cursor this server gave");
+	a = json_loadb((const char *)raw, len, 0, NULL);
+	if (!json_is_array(a) || (int)json_array_size(a) != nkeys + 1 ||
+	    !json_is_string(json_array_get(a, 0)) ||
+	    strcmp(json_string_value(json_array_get(a, 0)), sort) != 0)
+		rc = err_set(err, SP_EINVAL, "cursor: not a cursor for sort=%s", sort);
+	for (int k = 0; rc == 0 && k < nkeys; k++) {
+		const char *v = json_string_value(json_array_get(a, (size_t)k + 1));
+		if (v == NULL || strlen(v) >= 300)
+			rc = err_set(err, SP_EINVAL, "cursor: damaged");
+		else
+			snprintf(vals[k], 300, "%s", v);
+	}
+	json_decref(a);
+	return rc;
+}
+
+struct clips_query {
+	const char *p[12];
+	char like[300], limit[8], vals[3][300];
+	const struct clips_sort *sort;
+};
+
+static bool
+clips_check_id(struct request *req, const char *name, const char *v)
+{
+	char *end;
+
+	if (v == NULL || (strtoll(v, &end, 10) > 0 && *end == '\0'))
+		return true;
+	reply_error(req, 400, "invalid", "%s: expected an id", name);
+	return false;
+}
+
+/* Reads the query string; replies 400 itself on bad input. */
+static bool
+clips_query_read(struct request *req, struct clips_query *q)
+{
+	static const char *const states[] = { "registered", "secured", "proxied", "delivered",
+		"copy_failed", "qc_hold", "transcode_failed", "upload_failed" };
+	const char *state = request_query(req, "state"), *circ = request_query(req, "circled");
+	const char *text = request_query(req, "q"), *lim = request_query(req, "limit");
+	const char *sort = request_query(req, "sort"), *cursor = request_query(req, "cursor");
+	struct err err;
+	long n = 50;
+	char *end;
+
+	memset(q, 0, sizeof(*q));
+	if (!clips_check_id(req, "day_id", request_query(req, "day_id")) ||
+	    !clips_check_id(req, "card_id", request_query(req, "card_id")))
+		return false;
+	q->p[0] = request_query(req, "day_id");
+	q->p[1] = request_query(req, "card_id");
+	q->p[2] = request_query(req, "camera");
+	q->p[3] = request_query(req, "scene");
+	q->p[4] = request_query(req, "take");
+	if (state) {
+		size_t i = 0;
+		while (i < 8 && strcmp(states[i], state) != 0)
+			i++;
+		if (i == 8)
+			return reply_error(req, 400, "invalid", "state: not a clip state"), false;
+		q->p[5] = state;
+	}
+	if (circ && strcmp(circ, "true") && strcmp(circ, "false"))
+		return reply_error(req, 400, "invalid", "circled: expected true or false"), false;
+	q->p[6] = circ;
+	if (text) {
+		size_t o = 0;
+		if (strlen(text) > 100)
+			return reply_error(req, 400, "invalid", "q: at most 100 characters"), false;
+		q->like[o++] = '%';
+		for (const char *s = text; *s; s++) {
+			if (*s == '%' || *s == '_' || *s == '\\')
+				q->like[o++] = '\\';
+			q->like[o++] = *s;
+		}
+		q->like[o++] = '%';
+		q->p[7] = q->like;
+	}
+	if (lim && ((n = strtol(lim, &end, 10)) < 1 || n > 500 || *end))
+		return reply_error(req, 400, "invalid", "limit: expected 1 to 500"), false;
+	snprintf(q->limit, sizeof(q->limit), "%ld", n);
+	q->p[11] = q->limit;
+	if ((q->sort = clips_sort_find(sort ? sort : "name")) == NULL)
+		return reply_error(req, 400, "invalid", "sort: expected name, -name, created, -created "
+		    "or scene"), false;
+	if (cursor) {
+		if (clips_cursor_read(cursor, q->sort->name, q->sort->nkeys, q->vals, &err) < 0)
+			return reply_err(req, &err), false;
+		for (int k = 0; k < q->sort->nkeys; k++)
+			q->p[8 + k] = q->vals[k];
+	}
+	return true;
+}
+
+enum MHD_Result
+clips_list(struct request *req)
+{
+	struct clips_query q;
+	struct err err;
+	struct buf out = BUF_INIT(0);
+	PGresult *r;
+	enum MHD_Result res;
+	int n;
+
+	if (!clips_query_read(req, &q))
+		return MHD_YES;
+	if ((n = db_exec(req->srv->db, &q.sort->stmt, q.p, &r, &err)) < 0)
+		return reply_err(req, &err);
+	/* The rows are JSON already: join them rather than parse and print them again. */
+	buf_appends(&out, "{\"items\":[");
+	for (int i = 0; i < n; i++) {
+		buf_appends(&out, i ? "," : "");
+		buf_appends(&out, PQgetvalue(r, i, 0));
+	}
+	buf_appends(&out, "]");
+	if (n == (int)strtol(q.limit, NULL, 10)) {
+		char *cur = clips_cursor_make(q.sort->name, r, n - 1, q.sort->nkeys);
+		buf_appendf(&out, ",\"next_cursor\":\"%s\"", cur);
+		free(cur);
+	}
+	buf_appends(&out, "}");
+	PQclear(r);
+	res = reply_text(req, 200, "application/json", out.data, out.len);
+	buf_release(&out);
+	return res;
+}
+
+static const struct db_stmt stmt_detail = { "clips_detail",
+	"SELECT (" CLIP_JSON "::jsonb || jsonb_build_object("
+	" 'metadata', c.metadata,"
+	" 'files', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', f.id, 'path', f.rel_path,"
+	"   'size', f.size, 'mtime', f.mtime, 'role', f.role,"
+	"   'hashes', (SELECT coalesce(jsonb_object_agg(h.algorithm, h.value), '{}') FROM hashes h"
+	"    WHERE h.file_id = f.id),"
+	"   'copies', (SELECT coalesce(jsonb_agg(jsonb_build_object('volume', v.name, 'volume_id', v.id,"
+	"    'path', cp.rel_path, 'state', cp.state, 'verified_at', cp.verified_at, 'error', cp.error)"
+	"    ORDER BY v.name), '[]') FROM copies cp JOIN volumes v ON v.id = cp.volume_id"
+	"    WHERE cp.file_id = f.id)) ORDER BY f.rel_path), '[]') FROM files f WHERE f.clip_id = c.id),"
+	" 'renditions', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', r.id, 'profile', r.profile,"
+	"   'state', r.state, 'size', r.size, 'xxh64', r.xxh64, 'error', r.error, 'finished_at',"
+	"   r.finished_at) ORDER BY r.profile), '[]') FROM renditions r WHERE r.clip_id = c.id),"
+	" 'deliveries', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', dl.id, 'target', t.name,"
+	"   'state', dl.state, 'bytes_sent', dl.bytes_sent, 'bytes_total', dl.bytes_total,"
+	"   'error', dl.error, 'rendition_id', dl.rendition_id) ORDER BY dl.id), '[]')"
+	"   FROM deliveries dl JOIN targets t ON t.id = dl.target_id JOIN renditions r"
+	"   ON r.id = dl.rendition_id WHERE r.clip_id = c.id),"
+	" 'events', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', e.id, 'at', e.at, 'actor',"
+	"   e.actor, 'kind', e.kind, 'data', e.data) ORDER BY e.id DESC), '[]') FROM (SELECT * FROM"
+	"   events e WHERE e.subject_type = 'clip' AND e.subject_id = c.id ORDER BY e.id DESC"
+	"   LIMIT 50) e)))::text"
+	" FROM clips c JOIN cards k ON k.id = c.card_id JOIN days d ON d.id = k.day_id"
+	" WHERE c.id = $1", 1 };
+
+static enum MHD_Result
+clips_reply_one(struct request *req, long long id, unsigned status)
+{
+	char sid[24];
+	const char *p[1] = { sid };
+	struct err err;
+	PGresult *r;
+	enum MHD_Result res;
+	int n;
+
+	snprintf(sid, sizeof(sid), "%lld", id);
+	if ((n = db_exec(req->srv->db, &stmt_detail, p, &r, &err)) < 0)
+		return reply_err(req, &err);
+	if (n == 0) {
+		PQclear(r);
+		return reply_error(req, 404, "not_found", "clip %lld not found", id);
+	}
+	res = reply_text(req, status, "application/json", PQgetvalue(r, 0, 0),
+	    strlen(PQgetvalue(r, 0, 0)));
+	PQclear(r);
+	return res;
+}
+
+enum MHD_Result
+clips_get(struct request *req)
+{
+	long long id;
+
+	if (!request_param_id(req, 0, &id))
+		return MHD_YES;
+	return clips_reply_one(req, id, 200);
+}
+
+/* --- PATCH --------------------------------------------------------------------------------- */
+
+static const struct db_stmt stmt_old = { "clips_patch_old",
+	"SELECT scene, take, circled::text, notes, look::text FROM clips WHERE id = $1 FOR UPDATE", 1 };
+static const struct db_stmt stmt_patch = { "clips_patch",
+	"UPDATE clips SET scene = CASE WHEN $2::bool THEN $3 ELSE scene END,"
+	" take = CASE WHEN $4::bool THEN $5 ELSE take END,"
+	" circled = CASE WHEN $6::bool THEN $7::bool ELSE circled END,"
+	" notes = CASE WHEN $8::bool THEN $9 ELSE notes END,"
+	" look = CASE WHEN $10::bool THEN $11::jsonb ELSE look END, updated_at = now()"
+	" WHERE id = $1", 11 };
+
+static const char *const clips_fields[] = { "scene", "take", "circled", "notes", "look", NULL };
+
+/* A look is an ASC CDL: {"slope":[r,g,b],"offset":[r,g,b],"power":[r,g,b],"sat":s}. */
+static int
+clips_check_look(json_t *look, struct err *err)
+{
+	static const char *const parts[] = { "slope", "offset", "power", NULL };
+	static const char *const fields[] = { "slope", "offset", "power", "sat", NULL };
+	struct cdl cdl;
+	double *dst[3] = { cdl.slope, cdl.offset, cdl.power };
+
+	if (json_is_null(look))
+		return 0;
+	if (!json_is_object(look) || json_only_fields(look, fields, err) < 0)
+		return json_is_object(look) ? err_prefix(err, "look.") :
+		    err_set(err, SP_EINVAL, "look: expected an object with slope, offset, power, sat");
+	cdl_init(&cdl);
+	for (int i = 0; parts[i]; i++) {
+		json_t *a = json_object_get(look, parts[i]);
+		if (a == NULL)
+			continue;
+		if (!json_is_array(a) || json_array_size(a) != 3)
+			return err_set(err, SP_EINVAL, "look.%s: expected 3 numbers (R G B)", parts[i]);
+		for (size_t k = 0; k < 3; k++) {
+			if (!json_is_number(json_array_get(a, k)))
+				return err_set(err, SP_EINVAL, "look.%s[%zu]: expected a number", parts[i], k);
+			dst[i][k] = json_number_value(json_array_get(a, k));
+		}
+	}
+	if (json_get_number(look, "sat", false, 0, 1e6, &cdl.sat, err) < 0)
+		return err_prefix(err, "look.");
+	return cdl_validate(&cdl, err) < 0 ? err_prefix(err, "look: ") : 0;
+}
+
+static int
+clips_check_patch(json_t *j, struct err *err)
+{
+	const char *s;
+	bool b;
+	int rc;
+
+	if (json_object_size(j) == 0)
+		return err_set(err, SP_EINVAL, "nothing to change: send scene, take, circled, notes or look");
+	if ((!json_is_null(json_object_get(j, "scene")) &&
+	    (rc = json_get_string(j, "scene", false, 32, &s, err)) < 0) ||
+	    (!json_is_null(json_object_get(j, "take")) &&
+	    (rc = json_get_string(j, "take", false, 16, &s, err)) < 0) ||
+	    (rc = json_get_bool(j, "circled", false, &b, err)) < 0 ||
+	    (rc = json_get_string(j, "notes", false, 4000, &s, err)) < 0)
+		return SP_EINVAL;
+	if (json_object_get(j, "look"))
+		return clips_check_look(json_object_get(j, "look"), err);
+	return 0;
+}
+
+struct clips_patch_arg {
+	long long id;
+	json_t *in;
+	const char *actor;
+};
+
+/* The changes as {field: {from, to}} for the event. */
+static json_t *
+clips_changes(const PGresult *old, json_t *in)
+{
+	json_t *ch = json_object();
+
+	for (int i = 0; clips_fields[i]; i++) {
+		json_t *to = json_object_get(in, clips_fields[i]);
+		const char *from = db_val(old, 0, i);
+		json_t *fj;
+		if (to == NULL)
+			continue;
+		if (i == 2)
+			fj = json_boolean(from && from[0] == 't');
+		else if (i == 4)
+			fj = from ? json_loads(from, 0, NULL) : json_null();
+		else
+			fj = from ? json_string(from) : json_null();
+		json_object_set_new(ch, clips_fields[i], json_pack("{s:o,s:O}", "from", fj, "to", to));
+	}
+	return ch;
+}
+
+static int
+clips_patch_tx(struct db_conn *c, void *arg, struct err *err)
+{
+	struct clips_patch_arg *a = arg;
+	char sid[24], *look = NULL;
+	const char *p[11];
+	json_t *in = a->in, *changes;
+	PGresult *old;
+	int rc;
+
+	snprintf(sid, sizeof(sid), "%lld", a->id);
+	p[0] = sid;
+	if ((rc = db_query(c, &stmt_old, p, &old, err)) < 0)
+		return rc;
+	if (rc == 0) {
+		PQclear(old);
+		return err_set(err, SP_ENOTFOUND, "clip %lld not found", a->id);
+	}
+	for (int i = 0; clips_fields[i]; i++) {
+		json_t *v = json_object_get(in, clips_fields[i]);
+		p[1 + 2 * i] = v ? "true" : "false";
+		p[2 + 2 * i] = v == NULL || json_is_null(v) ? NULL : json_is_boolean(v) ?
+		    (json_is_true(v) ? "true" : "false") : json_string_value(v);
+	}
+	if (json_object_get(in, "look") && !json_is_null(json_object_get(in, "look")))
+		p[10] = look = json_dumps(json_object_get(in, "look"), JSON_COMPACT);
+	if (json_object_get(in, "notes") == NULL)
+		p[8] = NULL;
+	rc = db_query(c, &stmt_patch, p, NULL, err);
+	free(look);
+	changes = clips_changes(old, in);
+	PQclear(old);
+	if (rc >= 0) {
+		json_t *data = json_pack("{s:o}", "changes", changes);
+		rc = event_record(c, a->actor, "clip.updated", "clip", a->id, data, NULL, err);
+		json_decref(data);
+	} else {
+		json_decref(changes);
+	}
+	return rc < 0 ? rc : 0;
+}
+
+enum MHD_Result
+clips_patch(struct request *req)
+{
+	struct clips_patch_arg a;
+	struct err err;
+
+	if (!request_param_id(req, 0, &a.id) || !request_json(req, clips_fields))
+		return MHD_YES;
+	if (clips_check_patch(req->json, &err) < 0)
+		return reply_err(req, &err);
+	a.in = req->json;
+	a.actor = req->who.name;
+	if (db_tx(req->srv->db, clips_patch_tx, &a, &err) < 0)
+		return reply_err(req, &err);
+	return clips_reply_one(req, a.id, 200);
+}
