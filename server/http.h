@@ -16,17 +16,21 @@
 #include <jansson.h>
 #include <limits.h>
 #include <microhttpd.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 struct metrics;
+struct sse_hub;
 
 struct server {
 	const struct config *cfg;
 	struct db *db;
 	struct metrics *metrics;
+	struct sse_hub *sse;
 	char web_root[PATH_MAX];
 	int port;               /* the port actually bound */
 	bool tls;               /* serving HTTPS: cookies get Secure */
+	atomic_int inflight;    /* requests begun and not yet completed */
 };
 
 #define ROUTE_MAX_PARAMS 4
@@ -117,6 +121,7 @@ enum MHD_Result clips_list(struct request *req);
 enum MHD_Result clips_get(struct request *req);
 enum MHD_Result clips_patch(struct request *req);
 enum MHD_Result cards_get(struct request *req);
+enum MHD_Result events_stream(struct request *req);
 enum MHD_Result jobs_cancel(struct request *req);
 enum MHD_Result jobs_retry(struct request *req);
 enum MHD_Result health_get(struct request *req);

@@ -20,6 +20,7 @@ const struct route server_routes[] = {
 	{ "GET", "/api/v1/clips", clips_list, ANY },
 	{ "GET", "/api/v1/clips/{id}", clips_get, ANY },
 	{ "PATCH", "/api/v1/clips/{id}", clips_patch, ADMIN },
+	{ "GET", "/api/v1/events/stream", events_stream, ANY },
 	{ "GET", "/api/v1/tokens", tokens_list, ADMIN },
 	{ "POST", "/api/v1/tokens", tokens_create, ADMIN },
 	{ "DELETE", "/api/v1/tokens/{id}", tokens_revoke, ADMIN },

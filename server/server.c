@@ -1,6 +1,7 @@
 /* server: libmicrohttpd glue: request life cycle, limits, dispatch, access log (see server.h). */
 #include "server.h"
 #include "metrics.h"
+#include "sse.h"
 #include "lib/log.h"
 
 #include <arpa/inet.h>
@@ -147,6 +148,7 @@ server_request_new(struct server *srv, struct MHD_Connection *conn, const char *
 	req->method = method;
 	req->started = server_now();
 	buf_init(&req->body, (size_t)srv->cfg->max_body);
+	atomic_fetch_add(&srv->inflight, 1);
 	return req;
 }
 
@@ -212,6 +214,7 @@ server_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	buf_release(&req->body);
 	json_decref(req->json);
 	free(req);
+	atomic_fetch_sub(&srv->inflight, 1);
 	*req_cls = NULL;
 }
 
@@ -279,6 +282,13 @@ server_start(struct server_handle **out, struct server *srv, struct err *err)
 		return err_set(err, SP_EUNAVAIL, "cannot listen on %s (address in use, or not an "
 		    "address of this machine)", srv->cfg->listen);
 	}
+	if ((rc = sse_hub_start(&srv->sse, srv, err)) < 0) {
+		MHD_stop_daemon(h->daemon);
+		free(h->tls_key);
+		free(h->tls_cert);
+		free(h);
+		return rc;
+	}
 	info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	srv->port = info ? info->port : 0;
 	*out = h;
@@ -293,16 +303,16 @@ server_stop(struct server_handle *h, double grace_seconds)
 
 	if (h == NULL)
 		return;
-	/* Stop accepting; connections already in flight finish before the threads are joined. */
+	/* Stop accepting; end the event streams (they never finish by themselves); connections
+	 * already in flight finish before the threads are joined. */
 	s = MHD_quiesce_daemon(h->daemon);
-	while (server_now() < until) {
-		const union MHD_DaemonInfo *i = MHD_get_daemon_info(h->daemon,
-		    MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-		if (i == NULL || i->num_connections == 0)
-			break;
-		usleep(50000);
-	}
+	sse_hub_stop(h->srv->sse);
+	/* Idle keep-alive connections do not count: only requests being answered. */
+	while (server_now() < until && atomic_load(&h->srv->inflight) > 0)
+		usleep(20000);
 	MHD_stop_daemon(h->daemon);
+	sse_hub_release(h->srv->sse);
+	h->srv->sse = NULL;
 	if (s != MHD_INVALID_SOCKET)
 		close(s);
 	free(h->tls_key);
