@@ -1,0 +1,287 @@
+/* library: the smaller resources of the shoot: productions (with their settings), days,
+ * volumes, files, renditions, targets (post-house endpoints), deliveries and the event log.
+ * Lists are built as JSON by PostgreSQL and sent as they come. */
+#include "http.h"
+#include "lib/event.h"
+#include "lib/json.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static enum MHD_Result
+library_reply_rows(struct request *req, const struct db_stmt *st, const char *const *p,
+    bool single, const char *what)
+{
+	struct err err;
+	PGresult *r;
+	enum MHD_Result res;
+	int n;
+
+	if ((n = db_exec(req->srv->db, st, p, &r, &err)) < 0)
+		return reply_err(req, &err);
+	if (single && (n == 0 || PQgetisnull(r, 0, 0))) {
+		PQclear(r);
+		return reply_error(req, 404, "not_found", "%s %s not found", what, p[0]);
+	}
+	res = reply_text(req, 200, "application/json", PQgetvalue(r, 0, 0), strlen(PQgetvalue(r, 0, 0)));
+	PQclear(r);
+	return res;
+}
+
+#define LIST(sql) "SELECT json_build_object('items', coalesce(json_agg(x), '[]'))::text FROM (" sql ") x"
+
+static const struct db_stmt stmt_productions = { "library_productions",
+	LIST("SELECT id, name, required_copies, hash_algorithm, settings, created_at FROM productions"
+	" ORDER BY id"), 0 };
+static const struct db_stmt stmt_days = { "library_days",
+	LIST("SELECT d.id, d.production_id, d.shoot_date, d.label, d.wrapped_at,"
+	" (SELECT count(*) FROM cards k WHERE k.day_id = d.id) AS cards,"
+	" (SELECT count(*) FROM clips c JOIN cards k ON k.id = c.card_id WHERE k.day_id = d.id) AS clips"
+	" FROM days d WHERE ($1::bigint IS NULL OR d.production_id = $1)"
+	" ORDER BY d.shoot_date DESC, d.id DESC"), 1 };
+static const struct db_stmt stmt_volumes = { "library_volumes",
+	LIST("SELECT v.id, v.name, v.kind, v.fs_uuid AS key, v.device_id, v.created_at,"
+	" (SELECT coalesce(json_agg(json_build_object('host', m.host, 'mount_path', m.mount_path)), '[]')"
+	"  FROM volume_mounts m WHERE m.volume_id = v.id) AS mounts,"
+	" (SELECT count(*) FROM copies cp WHERE cp.volume_id = v.id AND cp.state = 'verified')"
+	"  AS verified_copies FROM volumes v ORDER BY v.name, v.id"), 0 };
+static const struct db_stmt stmt_file = { "library_file",
+	"SELECT json_build_object('id', f.id, 'card_id', f.card_id, 'clip_id', f.clip_id, 'path',"
+	" f.rel_path, 'size', f.size, 'mtime', f.mtime, 'role', f.role,"
+	" 'hashes', (SELECT coalesce(json_object_agg(h.algorithm, h.value), '{}') FROM hashes h"
+	"  WHERE h.file_id = f.id),"
+	" 'copies', (SELECT coalesce(json_agg(json_build_object('id', cp.id, 'volume_id', v.id,"
+	"  'volume', v.name, 'path', cp.rel_path, 'state', cp.state, 'verified_at', cp.verified_at,"
+	"  'error', cp.error) ORDER BY v.name), '[]') FROM copies cp JOIN volumes v"
+	"  ON v.id = cp.volume_id WHERE cp.file_id = f.id))::text FROM files f WHERE f.id = $1", 1 };
+static const struct db_stmt stmt_renditions = { "library_renditions",
+	LIST("SELECT r.id, r.clip_id, c.name AS clip, r.profile, r.state, r.size, r.xxh64, r.error,"
+	" r.created_at, r.finished_at FROM renditions r JOIN clips c ON c.id = r.clip_id"
+	" WHERE ($1::bigint IS NULL OR r.clip_id = $1) AND ($2::text IS NULL OR r.state = $2)"
+	" ORDER BY r.id DESC LIMIT 500"), 2 };
+static const struct db_stmt stmt_targets = { "library_targets",
+	LIST("SELECT id, production_id, name, url, recipient, bandwidth_limit, enabled, created_at"
+	" FROM targets ORDER BY name"), 0 };
+static const struct db_stmt stmt_deliveries = { "library_deliveries",
+	LIST("SELECT dl.id, dl.target_id, t.name AS target, dl.rendition_id, dl.file_id, dl.state,"
+	" dl.bytes_sent, dl.bytes_total, dl.error, dl.receipt, dl.created_at, dl.updated_at"
+	" FROM deliveries dl JOIN targets t ON t.id = dl.target_id"
+	" WHERE ($1::text IS NULL OR dl.state = $1) ORDER BY dl.id DESC LIMIT 500"), 1 };
+static const struct db_stmt stmt_events = { "library_events",
+	LIST("SELECT id, at, actor, kind, subject_type, subject_id, data FROM events"
+	" WHERE ($1::bigint IS NULL OR id > $1) AND ($2::text IS NULL OR subject_type = $2)"
+	" AND ($3::bigint IS NULL OR subject_id = $3) AND ($4::text IS NULL OR kind = $4)"
+	" ORDER BY id DESC LIMIT $5"), 5 };
+
+/* An optional positive id from the query string; replies 400 itself. */
+static bool
+library_qid(struct request *req, const char *name, const char **out)
+{
+	const char *v = request_query(req, name);
+	char *end;
+
+	*out = v;
+	if (v == NULL || (strtoll(v, &end, 10) > 0 && *end == '\0'))
+		return true;
+	reply_error(req, 400, "invalid", "%s: expected an id", name);
+	return false;
+}
+
+enum MHD_Result
+productions_list(struct request *req)
+{
+	return library_reply_rows(req, &stmt_productions, NULL, false, NULL);
+}
+
+enum MHD_Result
+days_list(struct request *req)
+{
+	const char *p[1];
+
+	if (!library_qid(req, "production_id", &p[0]))
+		return MHD_YES;
+	return library_reply_rows(req, &stmt_days, p, false, NULL);
+}
+
+enum MHD_Result
+volumes_list(struct request *req)
+{
+	return library_reply_rows(req, &stmt_volumes, NULL, false, NULL);
+}
+
+enum MHD_Result
+files_get(struct request *req)
+{
+	const char *p[1] = { req->params[0] };
+	long long id;
+
+	if (!request_param_id(req, 0, &id))
+		return MHD_YES;
+	return library_reply_rows(req, &stmt_file, p, true, "file");
+}
+
+enum MHD_Result
+renditions_list(struct request *req)
+{
+	const char *p[2];
+
+	if (!library_qid(req, "clip_id", &p[0]))
+		return MHD_YES;
+	p[1] = request_query(req, "state");
+	return library_reply_rows(req, &stmt_renditions, p, false, NULL);
+}
+
+enum MHD_Result
+targets_list(struct request *req)
+{
+	return library_reply_rows(req, &stmt_targets, NULL, false, NULL);
+}
+
+enum MHD_Result
+deliveries_list(struct request *req)
+{
+	const char *p[1] = { request_query(req, "state") };
+
+	return library_reply_rows(req, &stmt_deliveries, p, false, NULL);
+}
+
+enum MHD_Result
+events_list(struct request *req)
+{
+	const char *p[5], *lim = request_query(req, "limit");
+	char limit[8] = "100";
+	char *end;
+
+	if (!library_qid(req, "since", &p[0]) || !library_qid(req, "subject_id", &p[2]))
+		return MHD_YES;
+	if (lim && (strtol(lim, &end, 10) < 1 || strtol(lim, &end, 10) > 1000 || *end))
+		return reply_error(req, 400, "invalid", "limit: expected 1 to 1000");
+	if (lim)
+		snprintf(limit, sizeof(limit), "%ld", strtol(lim, NULL, 10));
+	p[1] = request_query(req, "subject_type");
+	p[3] = request_query(req, "kind");
+	p[4] = limit;
+	return library_reply_rows(req, &stmt_events, p, false, NULL);
+}
+
+/* --- writes: production settings and targets ------------------------------------------- */
+
+static const struct db_stmt stmt_production_patch = { "library_production_patch",
+	"UPDATE productions SET name = coalesce($2, name),"
+	" required_copies = coalesce($3::int, required_copies),"
+	" hash_algorithm = coalesce($4, hash_algorithm),"
+	" settings = CASE WHEN $5::jsonb IS NULL THEN settings ELSE settings || $5::jsonb END"
+	" WHERE id = $1", 5 };
+static const struct db_stmt stmt_production_get = { "library_production_get",
+	"SELECT row_to_json(p)::text FROM productions p WHERE id = $1", 1 };
+
+enum MHD_Result
+productions_patch(struct request *req)
+{
+	static const char *const fields[] = { "name", "required_copies", "hash_algorithm",
+		"settings", NULL };
+	static const char *const algos[] = { "xxh64", "xxh3", "xxh128", "md5", "sha1", "c4", NULL };
+	const char *name = NULL, *algo = NULL, *p[5];
+	char copies[8], *settings = NULL;
+	long long id, n = 0;
+	struct err err;
+	int rc;
+
+	if (!request_param_id(req, 0, &id) || !request_json(req, fields) ||
+	    !request_field_ok(req, json_get_string(req->json, "name", false, 200, &name, &err), &err) ||
+	    !request_field_ok(req, rc = json_get_int(req->json, "required_copies", false, 1, 10, &n, &err), &err) ||
+	    !request_field_ok(req, json_get_string(req->json, "hash_algorithm", false, 8, &algo, &err), &err))
+		return MHD_YES;
+	const char *const *a = algos;
+	while (algo && *a && strcmp(*a, algo) != 0)
+		a++;
+	if (algo && *a == NULL)
+		return reply_error(req, 400, "invalid", "hash_algorithm: expected xxh64, xxh3, xxh128, md5, "
+		    "sha1 or c4");
+	if (json_object_get(req->json, "settings") && !json_is_object(json_object_get(req->json, "settings")))
+		return reply_error(req, 400, "invalid", "settings: expected an object");
+	if (json_object_get(req->json, "settings"))
+		settings = json_dumps(json_object_get(req->json, "settings"), JSON_COMPACT);
+	snprintf(copies, sizeof(copies), "%lld", n);
+	p[0] = req->params[0];
+	p[1] = name;
+	p[2] = rc == 0 ? copies : NULL;
+	p[3] = algo;
+	p[4] = settings;
+	rc = db_exec(req->srv->db, &stmt_production_patch, p, NULL, &err);
+	free(settings);
+	if (rc < 0)
+		return reply_err(req, &err);
+	if (rc == 0)
+		return reply_error(req, 404, "not_found", "production %lld not found", id);
+	event_record_db(req->srv->db, req->who.name, "production.updated", "production", id,
+	    req->json, NULL);
+	return library_reply_rows(req, &stmt_production_get, p, true, "production");
+}
+
+static const struct db_stmt stmt_target_add = { "library_target_add",
+	"INSERT INTO targets (production_id, name, url, recipient, bandwidth_limit)"
+	" VALUES ($1, $2, $3, $4, $5::bigint) RETURNING row_to_json(targets)::text", 5 };
+static const struct db_stmt stmt_target_del = { "library_target_del",
+	"DELETE FROM targets WHERE id = $1", 1 };
+
+enum MHD_Result
+targets_create(struct request *req)
+{
+	static const char *const fields[] = { "production_id", "name", "url", "recipient",
+		"bandwidth_limit", NULL };
+	const char *name, *url, *recipient, *p[5];
+	char pid[24], bw[24];
+	long long prod, limit = 0;
+	struct err err;
+	PGresult *r;
+	enum MHD_Result res;
+	int rc;
+
+	if (!request_json(req, fields) ||
+	    !request_field_ok(req, json_get_int(req->json, "production_id", true, 1, INT64_MAX, &prod, &err), &err) ||
+	    !request_field_ok(req, json_get_string(req->json, "name", true, 200, &name, &err), &err) ||
+	    !request_field_ok(req, json_get_string(req->json, "url", true, 2000, &url, &err), &err) ||
+	    !request_field_ok(req, json_get_string(req->json, "recipient", true, 200, &recipient, &err), &err) ||
+	    !request_field_ok(req, rc = json_get_int(req->json, "bandwidth_limit", false, 1, INT64_MAX, &limit, &err), &err))
+		return MHD_YES;
+	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
+		return reply_error(req, 400, "invalid", "url: expected an http:// or https:// address");
+	if (strncmp(recipient, "age1", 4) || strspn(recipient + 4, "023456789acdefghjklmnpqrstuvwxyz") !=
+	    strlen(recipient + 4))
+		return reply_error(req, 400, "invalid", "recipient: expected an age public key (age1…)");
+	snprintf(pid, sizeof(pid), "%lld", prod);
+	snprintf(bw, sizeof(bw), "%lld", limit);
+	p[0] = pid;
+	p[1] = name;
+	p[2] = url;
+	p[3] = recipient;
+	p[4] = rc == 0 ? bw : NULL;
+	if (db_exec(req->srv->db, &stmt_target_add, p, &r, &err) < 0)
+		return reply_err(req, &err);
+	event_record_db(req->srv->db, req->who.name, "target.created", "target",
+	    strtoll(strstr(PQgetvalue(r, 0, 0), ":") + 1, NULL, 10), req->json, NULL);
+	res = reply_text(req, 201, "application/json", PQgetvalue(r, 0, 0), strlen(PQgetvalue(r, 0, 0)));
+	PQclear(r);
+	return res;
+}
+
+enum MHD_Result
+targets_delete(struct request *req)
+{
+	const char *p[1] = { req->params[0] };
+	struct err err;
+	long long id;
+	int rc;
+
+	if (!request_param_id(req, 0, &id))
+		return MHD_YES;
+	if ((rc = db_exec(req->srv->db, &stmt_target_del, p, NULL, &err)) < 0)
+		return reply_err(req, &err);
+	if (rc == 0)
+		return reply_error(req, 404, "not_found", "target %lld not found", id);
+	event_record_db(req->srv->db, req->who.name, "target.deleted", "target", id, NULL, NULL);
+	return reply_text(req, 204, "application/json", "", 0);
+}
