@@ -18,6 +18,7 @@ static const struct command commands[] = {
 	{ "migrate", cmd_migrate, "bring the database schema up to date" },
 	{ "token", cmd_token, "create, list and revoke API tokens" },
 	{ "user", cmd_user, "add, list and disable dashboard users" },
+	{ "verify", cmd_verify, "check a folder against its ASC MHL history" },
 	{ "keygen", cmd_keygen, "make an age identity (like age-keygen)" },
 	{ "encrypt", cmd_encrypt, "encrypt a file to age recipients (like age -r)" },
 	{ "decrypt", cmd_decrypt, "decrypt an age file (like age -d -i)" },

@@ -1,16 +1,12 @@
 /* cdl: ASC CDL values, math and .cc/.ccc/.cdl files (see cdl.h, SPECS 4). */
 #include "cdl.h"
+#include "file.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -423,56 +419,6 @@ out:
 	return rc;
 }
 
-/* Reads a whole regular file, refusing it past max bytes before allocating. */
-static int
-cdl_slurp(const char *path, size_t max, char **out, size_t *len, struct err *err)
-{
-	struct stat st;
-	char *buf = NULL;
-	size_t got = 0;
-	int fd, rc = 0;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return err_errno(err, err_from_errno(errno), errno, "%s", path);
-	if (fstat(fd, &st) < 0) {
-		rc = err_errno(err, SP_EIO, errno, "%s", path);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = err_set(err, SP_EINVAL, "%s: not a regular file", path);
-		goto out;
-	}
-	if ((uintmax_t)st.st_size > max) {
-		rc = err_set(err, SP_ETOOBIG, "%s: larger than %zu bytes", path, max);
-		goto out;
-	}
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		rc = err_set(err, SP_ENOMEM, "%s: out of memory", path);
-		goto out;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			rc = err_errno(err, SP_EIO, errno, "%s", path);
-			goto out;
-		}
-		if (r == 0)
-			break;  /* the file shrank under us; parse what is there */
-		got += (size_t)r;
-	}
-	buf[got] = '\0';
-	*out = buf;
-	*len = got;
-	buf = NULL;
-out:
-	free(buf);
-	close(fd);
-	return rc;
-}
-
 int
 cdl_read_file(const char *path, struct cdl_set *set, struct err *err)
 {
@@ -480,7 +426,7 @@ cdl_read_file(const char *path, struct cdl_set *set, struct err *err)
 	size_t len = 0;
 	int rc;
 
-	if ((rc = cdl_slurp(path, CDL_FILE_MAX, &buf, &len, err)) == 0)
+	if ((rc = file_read_all(path, CDL_FILE_MAX, &buf, &len, err)) == 0)
 		rc = cdl_read_mem(buf, len, path, set, err);
 	free(buf);
 	return rc;

@@ -1,12 +1,11 @@
 /* lut: .cube 3D LUTs: read, write, sample, bake (see lut.h, SPECS 5). */
 #include "lut.h"
+#include "file.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <float.h>
 #include <math.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -523,55 +522,6 @@ lut_read_cube_mem(struct lut *l, const char *buf, size_t len, const char *name,
 	return rc;
 }
 
-/* Reads a whole regular file, refusing it past max bytes before allocating. */
-static int
-lut_slurp(const char *path, size_t max, char **out, size_t *len, struct err *err)
-{
-	struct stat st;
-	char *buf = NULL;
-	size_t got = 0;
-	int fd, rc = 0;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return err_errno(err, err_from_errno(errno), errno, "%s", path);
-	if (fstat(fd, &st) < 0) {
-		rc = err_errno(err, SP_EIO, errno, "%s", path);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = err_set(err, SP_EINVAL, "%s: not a regular file", path);
-		goto out;
-	}
-	if ((uintmax_t)st.st_size > max) {
-		rc = err_set(err, SP_ETOOBIG, "%s: larger than %zu bytes", path, max);
-		goto out;
-	}
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		rc = err_set(err, SP_ENOMEM, "%s: out of memory", path);
-		goto out;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			rc = err_errno(err, SP_EIO, errno, "%s", path);
-			goto out;
-		}
-		if (r == 0)
-			break;  /* the file shrank under us; parse what is there */
-		got += (size_t)r;
-	}
-	*out = buf;
-	*len = got;
-	buf = NULL;
-out:
-	free(buf);
-	close(fd);
-	return rc;
-}
-
 int
 lut_read_cube_file(struct lut *l, const char *path, struct err *err)
 {
@@ -580,7 +530,7 @@ lut_read_cube_file(struct lut *l, const char *path, struct err *err)
 	int rc;
 
 	*l = (struct lut)LUT_INIT;
-	if ((rc = lut_slurp(path, LUT_FILE_MAX, &buf, &len, err)) == 0)
+	if ((rc = file_read_all(path, LUT_FILE_MAX, &buf, &len, err)) == 0)
 		rc = lut_read_cube_mem(l, buf, len, path, err);
 	free(buf);
 	return rc;

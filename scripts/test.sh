@@ -43,7 +43,7 @@ for t in ${SETPOST_ONLY_E2E:-build/e2e/test_*}; do
 	echo "== $t"
 	"$t" --jobs 2
 done
-for t in tests/cli/*.sh; do
+for t in ${SETPOST_ONLY_CLI:-tests/cli/*.sh}; do
 	[ -f "$t" ] || continue
 	echo "== $t"
 	bash "$t" "$SETPOST_BIN"

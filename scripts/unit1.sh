@@ -1,7 +1,7 @@
 #!/bin/sh
 # Builds and runs one unit test against only the lib/ files named, with the sanitizers, so a
 # module can be tested while other modules are half-written.
-#   scripts/unit1.sh test_age lib/age.c lib/bech32.c
+#   scripts/unit1.sh test_age lib/age.c lib/age_key.c lib/bech32.c
 set -e
 t=$1; shift
 mkdir -p build/unit1
