@@ -30,7 +30,8 @@ E2E_BIN    := $(patsubst tests/e2e/%.c,build/e2e/%,$(E2E_SRC))
 
 DEB_PKGS := build-essential pkg-config libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev \
             libsodium-dev libpq-dev postgresql libxxhash-dev xxhash libssl-dev libxml2-dev \
-            libxml2-utils ffmpeg libcriterion-dev age curl nginx-light wrk util-linux
+            libxml2-utils ffmpeg libcriterion-dev age curl nginx-light wrk util-linux jq \
+            e2fsprogs python3
 
 # Objects are kept between runs, even those make sees as intermediate.
 .SECONDARY:
@@ -54,9 +55,11 @@ build/setpost-asan: $(ASAN_OBJ)
 	@echo "  LINK    $@"
 	@$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS)
 
-$(GEN_SRC): scripts/embed-migrations.sh $(wildcard migrations/*.sql)
+MIGRATIONS := $(sort $(filter-out $(PENDING),$(wildcard migrations/*.sql)))
+
+$(GEN_SRC): scripts/embed-migrations.sh $(MIGRATIONS)
 	@mkdir -p $(@D)
-	@scripts/embed-migrations.sh $@ $(sort $(wildcard migrations/*.sql))
+	@scripts/embed-migrations.sh $@ $(MIGRATIONS)
 
 obj/release/build/gen/%.o: build/gen/%.c lib/migrate.h
 	@mkdir -p $(@D)

@@ -18,6 +18,8 @@ static const struct command commands[] = {
 	{ "migrate", cmd_migrate, "bring the database schema up to date" },
 	{ "token", cmd_token, "create, list and revoke API tokens" },
 	{ "user", cmd_user, "add, list and disable dashboard users" },
+	{ "offload", cmd_offload, "copy a card to verified copies (ASC MHL)" },
+	{ "send", cmd_send, "upload a file, encrypted and resumable, to a tus server" },
 	{ "verify", cmd_verify, "check a folder against its ASC MHL history" },
 	{ "keygen", cmd_keygen, "make an age identity (like age-keygen)" },
 	{ "encrypt", cmd_encrypt, "encrypt a file to age recipients (like age -r)" },

@@ -1,5 +1,6 @@
 /* serve: the HTTP server (API, dashboard files, metrics). */
 #include "cli.h"
+#include "lib/age.h"
 #include "lib/log.h"
 #include "server/metrics.h"
 #include "server/server.h"
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char serve_synopsis[] =
@@ -41,6 +43,27 @@ serve_web_root(const struct config *cfg, char *out, size_t len, struct err *err)
 	return err_set(err, SP_ENOTFOUND, "dashboard files not found beside the binary: set --web");
 }
 
+/* The tus receiver's storage, and the identity it decrypts uploads with (if any). */
+static int
+serve_uploads(const struct config *cfg, struct server *srv, struct err *err)
+{
+	char path[PATH_MAX + 16];
+
+	if (mkdir(cfg->data_dir, 0755) < 0 && errno != EEXIST)
+		return err_errno(err, SP_EIO, errno, "data folder %s", cfg->data_dir);
+	if (cfg->uploads_dir)
+		snprintf(path, sizeof(path), "%s", cfg->uploads_dir);
+	else
+		snprintf(path, sizeof(path), "%s/uploads", cfg->data_dir);
+	if (mkdir(path, 0750) < 0 && errno != EEXIST)
+		return err_errno(err, SP_EIO, errno, "uploads folder %s", path);
+	if (realpath(path, srv->uploads_root) == NULL)
+		return err_errno(err, SP_EIO, errno, "uploads folder %s", path);
+	if (cfg->age_identity)
+		return age_identities_load(cfg->age_identity, &srv->age_ids, &srv->nage_ids, err);
+	return 0;
+}
+
 static int
 serve_run(struct config *cfg)
 {
@@ -54,6 +77,10 @@ serve_run(struct config *cfg)
 		return cli_fail("serve", "%s", err.msg);
 	if ((srv.metrics = metrics_new()) == NULL)
 		return cli_fail("serve", "out of memory");
+	if (serve_uploads(cfg, &srv, &err) < 0) {
+		metrics_free(srv.metrics);
+		return cli_fail("serve", "%s", err.msg);
+	}
 	if (cli_db_open(cfg, &pg, &srv.db, 1, &err) < 0) {
 		metrics_free(srv.metrics);
 		return cli_fail("serve", "%s", err.msg);
@@ -73,6 +100,7 @@ serve_run(struct config *cfg)
 	}
 	cli_db_close(&pg, srv.db);
 	metrics_free(srv.metrics);
+	age_identities_free(srv.age_ids, srv.nage_ids);
 	return rc < 0 ? cli_fail("serve", "%s", err.msg) : 0;
 }
 

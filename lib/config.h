@@ -31,6 +31,10 @@ struct config {
 	char *worker_name;     /* identity in the jobs table; default host:pid */
 	char *tls_cert;        /* PEM certificate chain: serve HTTPS */
 	char *tls_key;         /* PEM private key */
+	char *uploads_dir;     /* tus receiver storage; default <data>/uploads */
+	char *age_identity;    /* receiver: identity file to decrypt and verify uploads */
+	long upload_max;       /* largest upload accepted, bytes */
+	long upload_expiry;    /* seconds an unfinished upload is kept */
 	long threads;          /* HTTP thread pool size */
 	long max_body;         /* bytes */
 	long request_timeout;  /* seconds a connection may stay idle */

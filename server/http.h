@@ -19,6 +19,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+struct age_identity;
 struct metrics;
 struct sse_hub;
 
@@ -31,6 +32,9 @@ struct server {
 	int port;               /* the port actually bound */
 	bool tls;               /* serving HTTPS: cookies get Secure */
 	atomic_int inflight;    /* requests begun and not yet completed */
+	char uploads_root[PATH_MAX];   /* tus receiver storage */
+	struct age_identity *age_ids;  /* receiver identities (may be none) */
+	size_t nage_ids;
 };
 
 #define ROUTE_MAX_PARAMS 4
@@ -52,9 +56,18 @@ struct request {
 	bool answered;
 	struct auth_identity who;       /* filled before the handler runs (role 0: public) */
 	json_t *json;                   /* parsed body (request_json), freed with the request */
+	const struct route *matched;    /* the route found for method and path, or NULL */
+	char allow[128];                /* when none: the methods the path has */
+	void *stream;                   /* a streaming route's state */
+	/* Called when the request ends, completed or cut off (completed false). */
+	void (*stream_done)(struct request *req, bool completed);
 };
 
 typedef enum MHD_Result (*route_handler)(struct request *req);
+/* For routes that take large bodies (tus uploads): called once with data == NULL when the
+ * request begins (after authentication), then for each piece of the body as it arrives. It may
+ * reply early (an error); the handler is called at the end unless a reply was made. */
+typedef void (*route_chunk)(struct request *req, const char *data, size_t len);
 
 /* Who may call a route: a mask of auth roles, or ROUTE_PUBLIC for no credentials at all. */
 #define ROUTE_PUBLIC 0
@@ -64,6 +77,7 @@ struct route {
 	const char *pattern;    /* "/api/v1/jobs/{id}"; a trailing "*" matches any rest */
 	route_handler handler;
 	int roles;              /* ROLE_* mask, or ROUTE_PUBLIC */
+	route_chunk chunk;      /* NULL: the body is buffered (at most --max-body) */
 };
 
 /* Replies; each returns what MHD_queue_response returned. body/json are borrowed. */

@@ -53,9 +53,17 @@ const struct route *
 router_match(const struct route *routes, int n, const char *method, const char *path,
     struct request *req, char *allow, size_t allowlen)
 {
-	const char *m = strcmp(method, "HEAD") == 0 ? "GET" : method;
+	const char *m = method;
 
 	allow[0] = '\0';
+	/* HEAD is answered by the GET route, unless a route is for HEAD itself (tus). */
+	if (strcmp(method, "HEAD") == 0) {
+		m = "GET";
+		for (int i = 0; i < n; i++)
+			if (strcmp(routes[i].method, "HEAD") == 0 &&
+			    router_path_matches(routes[i].pattern, path, req))
+				return &routes[i];
+	}
 	for (int i = 0; i < n; i++) {
 		if (!router_path_matches(routes[i].pattern, path, req))
 			continue;

@@ -107,8 +107,7 @@ server_405(struct request *req, const char *allow)
 static enum MHD_Result
 server_dispatch(struct request *req)
 {
-	char allow[128];
-	const struct route *route;
+	const struct route *route = req->matched;
 
 	if (req->body_too_big)
 		return reply_error(req, 413, "too_large", "request body over the limit of %ld bytes",
@@ -118,13 +117,11 @@ server_dispatch(struct request *req)
 			return static_get(req);
 		return server_405(req, "GET, HEAD");
 	}
-	route = router_match(server_routes, server_nroutes, req->method, req->url, req, allow,
-	    sizeof(allow));
-	if (route == NULL && allow[0] == '\0')
+	if (route == NULL && req->allow[0] == '\0')
 		return reply_error(req, 404, "not_found", "no such resource: %s %s", req->method,
 		    req->url);
 	if (route == NULL)
-		return server_405(req, allow);
+		return server_405(req, req->allow);
 	if (req->body.len > 0 && !server_body_type_ok(req))
 		return reply_error(req, 415, "unsupported_media_type", "request body must be "
 		    "application/json");
@@ -171,6 +168,16 @@ server_access(void *cls, struct MHD_Connection *conn, const char *url, const cha
 		if ((req = server_request_new(cls, conn, url, method)) == NULL)
 			return MHD_NO;
 		*req_cls = req;
+		if (server_is_api(url))
+			req->matched = router_match(server_routes, server_nroutes, method, url, req,
+			    req->allow, sizeof(req->allow));
+		if (req->matched && req->matched->chunk) {
+			/* A streamed body: who is sending is checked before a byte is taken. */
+			req->route = req->matched;
+			if (auth_request(req))
+				req->route->chunk(req, NULL, 0);
+			return MHD_YES;
+		}
 		/* Refuse before reading a body we would throw away. */
 		if (server_declared_too_big(req))
 			return reply_error(req, 413, "too_large", "request body over the limit of %ld "
@@ -180,6 +187,14 @@ server_access(void *cls, struct MHD_Connection *conn, const char *url, const cha
 	if (req->answered) {
 		*upload_data_size = 0;
 		return MHD_YES;
+	}
+	if (req->route && req->route->chunk) {
+		if (*upload_data_size) {
+			req->route->chunk(req, upload_data, *upload_data_size);
+			*upload_data_size = 0;
+			return MHD_YES;
+		}
+		return req->route->handler(req);
 	}
 	if (*upload_data_size) {
 		if (!req->body_too_big && buf_append(&req->body, upload_data, *upload_data_size) < 0) {
@@ -211,6 +226,8 @@ server_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	    req->status, secs);
 	log_info("%s %s %s %u %.1fms%s", addr, req->method, req->url, req->status, secs * 1e3,
 	    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended early)");
+	if (req->stream_done)
+		req->stream_done(req, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
 	buf_release(&req->body);
 	json_decref(req->json);
 	free(req);

@@ -265,6 +265,13 @@ int
 harness_http(const struct harness_proc *p, const char *method, const char *path,
     const char *body, const char *const *headers, struct harness_resp *r)
 {
+	return harness_http_body(p, method, path, body, body ? strlen(body) : 0, headers, r);
+}
+
+int
+harness_http_body(const struct harness_proc *p, const char *method, const char *path,
+    const void *body, size_t len, const char *const *headers, struct harness_resp *r)
+{
 	struct curl_slist *hl = NULL;
 	char url[2048];
 	CURL *c = curl_easy_init();
@@ -287,7 +294,7 @@ harness_http(const struct harness_proc *p, const char *method, const char *path,
 		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
 	if (body) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
 	}
 	for (; headers && *headers; headers++) {
 		own_auth |= strncasecmp(*headers, "Authorization:", 14) == 0 ||

@@ -54,6 +54,9 @@ extern const char *harness_bearer;
 /* HTTP to the server of p: method, path (with query), optional body and extra header lines. */
 int harness_http(const struct harness_proc *p, const char *method, const char *path,
     const char *body, const char *const *headers, struct harness_resp *r);
+/* The same with a binary body of len bytes. */
+int harness_http_body(const struct harness_proc *p, const char *method, const char *path,
+    const void *body, size_t len, const char *const *headers, struct harness_resp *r);
 void harness_resp_release(struct harness_resp *r);
 /* Value of a response header (case-insensitive name), copied into out; false if absent. */
 bool harness_header(const struct harness_resp *r, const char *name, char *out, size_t len);

@@ -7,12 +7,12 @@
 static enum MHD_Result h(struct request *req) { (void)req; return MHD_YES; }
 
 static const struct route routes[] = {
-	{ "GET", "/api/v1/clips", h, 0 },
-	{ "POST", "/api/v1/clips", h, 0 },
-	{ "GET", "/api/v1/clips/{id}", h, 0 },
-	{ "PATCH", "/api/v1/clips/{id}", h, 0 },
-	{ "GET", "/api/v1/cards/{id}/clips/{n}", h, 0 },
-	{ "GET", "/files/*", h, 0 },
+	{ "GET", "/api/v1/clips", h, 0, NULL },
+	{ "POST", "/api/v1/clips", h, 0, NULL },
+	{ "GET", "/api/v1/clips/{id}", h, 0, NULL },
+	{ "PATCH", "/api/v1/clips/{id}", h, 0, NULL },
+	{ "GET", "/api/v1/cards/{id}/clips/{n}", h, 0, NULL },
+	{ "GET", "/files/*", h, 0, NULL },
 };
 
 static const struct route *

@@ -1,0 +1,149 @@
+/* age_source: age ciphertext at any offset, from plaintext and fixed params (see age_source.h). */
+#include "age_source.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+int
+age_source_init(struct age_source *s, int fd, uint64_t pt_size, const struct age_enc_params *p,
+    struct err *err)
+{
+	int rc;
+
+	memset(s, 0, sizeof *s);
+	s->fd = fd;
+	s->cached = UINT64_MAX;
+	s->pt_size = pt_size;
+	s->n_chunks = pt_size == 0 ? 1 : (pt_size + AGE_CHUNK_SIZE - 1) / AGE_CHUNK_SIZE;
+	if ((rc = age_params_copy(&s->params, p, err)) != 0)
+		return rc;
+	s->ct_size = age_ct_size(&s->params, pt_size);
+	s->pt = malloc(AGE_CHUNK_SIZE);
+	s->ct = malloc(AGE_CT_CHUNK_SIZE);
+	if (s->pt == NULL || s->ct == NULL) {
+		age_source_release(s);
+		return err_set(err, SP_ENOMEM, "age source: out of memory");
+	}
+	return 0;
+}
+
+void
+age_source_release(struct age_source *s)
+{
+	if (s->pt)
+		sodium_memzero(s->pt, AGE_CHUNK_SIZE);
+	free(s->pt);
+	free(s->ct);
+	if (s->params.header)
+		age_params_release(&s->params);
+	memset(s, 0, sizeof *s);
+	s->cached = UINT64_MAX;
+}
+
+/* Reads exactly len plaintext bytes at off. */
+static int
+age_source_pread(struct age_source *s, uint64_t off, size_t len, struct err *err)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pread(s->fd, s->pt + done, len - done, (off_t)(off + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return err_errno(err, SP_EIO, errno, "plaintext: read at %" PRIu64,
+			    off + done);
+		if (n == 0)
+			return err_set(err, SP_EIO, "plaintext: ends at %" PRIu64 ", expected %"
+			    PRIu64 " bytes (changed while sending?)", off + done, s->pt_size);
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/* Makes chunk idx the cached one. */
+static int
+age_source_load(struct age_source *s, uint64_t idx, struct err *err)
+{
+	uint64_t start = idx * AGE_CHUNK_SIZE;
+	size_t len = s->pt_size - start < AGE_CHUNK_SIZE ? (size_t)(s->pt_size - start) :
+	    AGE_CHUNK_SIZE;
+	int last = idx == s->n_chunks - 1, rc;
+
+	if (s->cached == idx)
+		return 0;
+	s->cached = UINT64_MAX;
+	if ((rc = age_source_pread(s, start, len, err)) != 0)
+		return rc;
+	if ((rc = age_enc_chunk(&s->params, idx, s->pt, len, last, s->ct, err)) != 0)
+		return rc;
+	s->ct_len = len + AGE_TAG_LEN;
+	s->cached = idx;
+	return 0;
+}
+
+/* Copies up to len bytes at off (inside the file) into buf; returns the count or an error. */
+static int64_t
+age_source_piece(struct age_source *s, uint64_t off, uint8_t *buf, size_t len,
+    struct err *err)
+{
+	struct age_ct_pos pos;
+	const uint8_t *from;
+	uint64_t avail;
+	int rc;
+
+	age_ct_locate(&s->params, off, &pos);
+	if (pos.in_prefix && pos.offset < s->params.header_len) {
+		from = (const uint8_t *)s->params.header + pos.offset;
+		avail = s->params.header_len - pos.offset;
+	} else if (pos.in_prefix) {
+		from = s->params.nonce + (pos.offset - s->params.header_len);
+		avail = age_prefix_len(&s->params) - pos.offset;
+	} else {
+		if ((rc = age_source_load(s, pos.chunk, err)) != 0)
+			return rc;
+		from = s->ct + pos.offset;
+		avail = s->ct_len - pos.offset;
+	}
+	if (avail > len)
+		avail = len;
+	memcpy(buf, from, (size_t)avail);
+	return (int64_t)avail;
+}
+
+int
+age_source_read_at(void *arg, uint64_t off, uint8_t *buf, size_t len, size_t *got,
+    struct err *err)
+{
+	struct age_source *s = arg;
+	size_t done = 0;
+
+	*got = 0;
+	if (off > s->ct_size || len > s->ct_size - off)
+		return err_set(err, SP_EINVAL, "age source: read of %zu at %" PRIu64 " is past "
+		    "the end (%" PRIu64 ")", len, off, s->ct_size);
+	while (done < len) {
+		int64_t n = age_source_piece(s, off + done, buf + done, len - done, err);
+		if (n < 0)
+			return (int)n;
+		if (n == 0)
+			return err_set(err, SP_EINTERNAL, "age source: no progress at %" PRIu64,
+			    off + done);
+		done += (size_t)n;
+	}
+	*got = done;
+	return 0;
+}
+
+void
+age_source_tus(struct age_source *s, struct tus_source *t)
+{
+	t->length = s->ct_size;
+	t->read_at = age_source_read_at;
+	t->arg = s;
+}

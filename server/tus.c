@@ -1,0 +1,902 @@
+/* tus: the receiving end of deliveries, tus 1.0 (core, creation, creation-with-upload,
+ * termination, checksum, expiration) at /api/v1/uploads/. Bytes go straight to a file under the
+ * uploads root as they arrive (never held in memory); the database holds each upload's offset,
+ * which is the truth after a crash. When an upload is complete, a thread decrypts it with the
+ * receiver's age identity (if it has one), checks the plaintext size and xxh64 against the
+ * upload's metadata and records the receipt the sender asks for (GET …/receipt).
+ * Past Upload-Length a PATCH gets 413. Two PATCHes at once on one upload: the second gets 409. */
+#include "tus.h"
+#include "lib/age.h"
+#include "lib/event.h"
+#include "lib/hash.h"
+#include "lib/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TUS_VERSION "1.0.0"
+#define TUS_EXTENSIONS "creation,creation-with-upload,termination,checksum,expiration"
+
+struct tus_stream {
+	char id[33];
+	int fd;
+	long long start, offset, length;
+	EVP_MD_CTX *md;               /* Upload-Checksum of this request's body, if asked */
+	unsigned char want[EVP_MAX_MD_SIZE];
+	unsigned want_len;
+	bool committed;
+	bool busy;                    /* we hold the upload's busy mark */
+	/* An error met while the body arrives: libmicrohttpd takes a reply only once the body is
+	 * read, so it is kept here and sent at the end; the rest of the body is thrown away. */
+	unsigned fail_status;
+	char fail_code[24];
+	char fail_msg[300];
+};
+
+/* Uploads a request is writing to right now (one writer per upload). */
+static pthread_mutex_t tus_busy_lock = PTHREAD_MUTEX_INITIALIZER;
+static char tus_busy[64][33];
+
+static bool
+tus_busy_take(const char *id)
+{
+	int free_slot = -1;
+	bool ok = true;
+
+	pthread_mutex_lock(&tus_busy_lock);
+	for (int i = 0; i < 64; i++) {
+		if (strcmp(tus_busy[i], id) == 0)
+			ok = false;
+		else if (tus_busy[i][0] == '\0' && free_slot < 0)
+			free_slot = i;
+	}
+	if (ok && free_slot >= 0)
+		snprintf(tus_busy[free_slot], sizeof(tus_busy[0]), "%s", id);
+	pthread_mutex_unlock(&tus_busy_lock);
+	return ok && free_slot >= 0;
+}
+
+static void
+tus_busy_give(const char *id)
+{
+	pthread_mutex_lock(&tus_busy_lock);
+	for (int i = 0; i < 64; i++)
+		if (strcmp(tus_busy[i], id) == 0)
+			tus_busy[i][0] = '\0';
+	pthread_mutex_unlock(&tus_busy_lock);
+}
+
+static const struct db_stmt stmt_get = { "tus_get",
+	"SELECT length, \"offset\", state, expires_at < now(), metadata,"
+	" to_char(expires_at AT TIME ZONE 'UTC', 'Dy, DD Mon YYYY HH24:MI:SS \"GMT\"')"
+	" FROM uploads WHERE id = $1", 1 };
+static const struct db_stmt stmt_create = { "tus_create",
+	"INSERT INTO uploads (id, length, metadata, meta, token_id, expires_at)"
+	" VALUES ($1, $2, $3, $4::jsonb, $5, now() + make_interval(secs => $6::int))"
+	" RETURNING to_char(expires_at AT TIME ZONE 'UTC', 'Dy, DD Mon YYYY HH24:MI:SS \"GMT\"')", 6 };
+static const struct db_stmt stmt_offset = { "tus_offset",
+	"UPDATE uploads SET \"offset\" = $2, updated_at = now(),"
+	" expires_at = now() + make_interval(secs => $3::int),"
+	" state = CASE WHEN $2 = length THEN 'verifying' ELSE state END,"
+	" completed_at = CASE WHEN $2 = length THEN now() END"
+	" WHERE id = $1 AND state = 'receiving'"
+	" RETURNING to_char(expires_at AT TIME ZONE 'UTC', 'Dy, DD Mon YYYY HH24:MI:SS \"GMT\"')", 3 };
+static const struct db_stmt stmt_terminate = { "tus_terminate",
+	"UPDATE uploads SET state = 'terminated', reason = 'terminated by the sender',"
+	" updated_at = now() WHERE id = $1 AND state IN ('receiving', 'verified', 'received', 'failed')", 1 };
+static const struct db_stmt stmt_expire = { "tus_expire",
+	"UPDATE uploads SET state = 'terminated', reason = 'expired' WHERE state = 'receiving'"
+	" AND expires_at < now() RETURNING id", 0 };
+static const struct db_stmt stmt_receipt = { "tus_receipt",
+	"SELECT json_build_object('id', id, 'state', state, 'reason', reason, 'length', length,"
+	" 'offset', \"offset\", 'meta', meta, 'plain_size', plain_size, 'plain_xxh64', plain_xxh64,"
+	" 'completed_at', completed_at, 'updated_at', updated_at)::text FROM uploads WHERE id = $1", 1 };
+static const struct db_stmt stmt_verdict = { "tus_verdict",
+	"UPDATE uploads SET state = $2, reason = $3, plain_size = $4::bigint, plain_xxh64 = $5,"
+	" stored_path = $6, updated_at = now() WHERE id = $1 RETURNING meta::text", 6 };
+
+/* --- replies: every answer but OPTIONS carries Tus-Resumable ------------------------------ */
+
+static enum MHD_Result
+tus_reply(struct request *req, unsigned status, struct MHD_Response *resp)
+{
+	MHD_add_response_header(resp, "Tus-Resumable", TUS_VERSION);
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	return reply_response(req, status, resp);
+}
+
+static enum MHD_Result
+tus_error(struct request *req, unsigned status, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static enum MHD_Result
+tus_error(struct request *req, unsigned status, const char *code, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+	json_t *j;
+	char *text;
+	struct MHD_Response *resp;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	j = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg);
+	text = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(resp, "Content-Type", "application/json");
+	if (status == 412)
+		MHD_add_response_header(resp, "Tus-Version", TUS_VERSION);
+	return tus_reply(req, status, resp);
+}
+
+static struct MHD_Response *
+tus_empty(void)
+{
+	return MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+}
+
+/* The request's method, honouring X-HTTP-Method-Override. */
+static const char *
+tus_method(struct request *req)
+{
+	const char *o = request_header(req, "X-HTTP-Method-Override");
+
+	return o ? o : req->method;
+}
+
+static bool
+tus_version_ok(struct request *req)
+{
+	const char *v = request_header(req, "Tus-Resumable");
+
+	if (v && strcmp(v, TUS_VERSION) == 0)
+		return true;
+	tus_error(req, 412, "unsupported_version", "Tus-Resumable: this server speaks tus %s",
+	    TUS_VERSION);
+	return false;
+}
+
+static void
+tus_path(const struct server *srv, const char *id, const char *suffix, char *out, size_t len)
+{
+	if (snprintf(out, len, "%s/%.32s%s", srv->uploads_root, id, suffix) >= (int)len)
+		out[0] = '\0';
+}
+
+enum MHD_Result
+tus_options(struct request *req)
+{
+	struct MHD_Response *resp = tus_empty();
+	char max[32];
+
+	snprintf(max, sizeof(max), "%ld", req->srv->cfg->upload_max);
+	MHD_add_response_header(resp, "Tus-Version", TUS_VERSION);
+	MHD_add_response_header(resp, "Tus-Extension", TUS_EXTENSIONS);
+	MHD_add_response_header(resp, "Tus-Max-Size", max);
+	MHD_add_response_header(resp, "Tus-Checksum-Algorithm", "sha1,md5");
+	return reply_response(req, 204, resp);
+}
+
+/* --- Upload-Metadata ------------------------------------------------------------------------ */
+
+/* "key b64,key b64": keys unique, without spaces or commas; values valid base64 and UTF-8. */
+static int
+tus_metadata_parse(const char *header, json_t **out, struct err *err)
+{
+	json_t *meta = json_object();
+	const char *p = header;
+
+	while (p && *p) {
+		size_t n = strcspn(p, ","), klen = strcspn(p, " ,");
+		char key[128];
+		unsigned char val[4096];
+		size_t vlen = 0;
+		const char *b64 = p + klen;
+
+		if (klen == 0 || klen >= sizeof(key))
+			goto bad;
+		memcpy(key, p, klen);
+		key[klen] = '\0';
+		if (json_object_get(meta, key))
+			goto bad;
+		if (*b64 == ' ') {
+			b64++;
+			if (sodium_base642bin(val, sizeof(val) - 1, b64, (size_t)(p + n - b64), NULL, &vlen,
+			    NULL, sodium_base64_VARIANT_ORIGINAL) != 0)
+				goto bad;
+		}
+		json_t *s = json_stringn((const char *)val, vlen);
+		if (s == NULL)
+			goto bad;
+		json_object_set_new(meta, key, s);
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	*out = meta;
+	return 0;
+bad:
+	json_decref(meta);
+	return err_set(err, SP_EINVAL, "Upload-Metadata: expected 'key base64,key base64' with unique "
+	    "keys and UTF-8 values");
+}
+
+/* --- writing a body ------------------------------------------------------------------------- */
+
+static int
+tus_checksum_begin(struct request *req, struct tus_stream *s)
+{
+	const char *h = request_header(req, "Upload-Checksum");
+	const EVP_MD *md;
+	size_t alen, len;
+
+	if (h == NULL)
+		return 0;
+	alen = strcspn(h, " ");
+	if (alen == 4 && strncmp(h, "sha1", 4) == 0)
+		md = EVP_sha1();
+	else if (alen == 3 && strncmp(h, "md5", 3) == 0)
+		md = EVP_md5();
+	else
+		return tus_error(req, 400, "invalid", "Upload-Checksum: algorithm not supported (sha1, md5)"), -1;
+	if (h[alen] != ' ' || sodium_base642bin(s->want, sizeof(s->want), h + alen + 1,
+	    strlen(h + alen + 1), NULL, &len, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    len != (size_t)EVP_MD_size(md))
+		return tus_error(req, 400, "invalid", "Upload-Checksum: expected 'ALGO BASE64-DIGEST'"), -1;
+	s->want_len = (unsigned)len;
+	s->md = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(s->md, md, NULL);
+	return 0;
+}
+
+static void tus_stream_done(struct request *req, bool completed);
+
+/* Opens the upload's file at offset, cutting off bytes a crash left past the recorded offset. */
+static bool
+tus_stream_open(struct request *req, struct tus_stream *s, bool create)
+{
+	char path[PATH_MAX + 64];
+
+	tus_path(req->srv, s->id, ".part", path, sizeof(path));
+	s->fd = open(path, O_WRONLY | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0), 0600);
+	if (s->fd < 0 || ftruncate(s->fd, s->offset) < 0 || lseek(s->fd, s->offset, SEEK_SET) < 0) {
+		tus_error(req, 500, "io_error", "upload %s: cannot open its file: %s", s->id,
+		    strerror(errno));
+		return false;
+	}
+	s->start = s->offset;
+	req->stream = s;
+	req->stream_done = tus_stream_done;
+	return true;
+}
+
+static void
+tus_fail_later(struct tus_stream *s, unsigned status, const char *code, const char *msg)
+{
+	s->fail_status = status;
+	snprintf(s->fail_code, sizeof(s->fail_code), "%s", code);
+	snprintf(s->fail_msg, sizeof(s->fail_msg), "%s", msg);
+}
+
+static void
+tus_write(struct request *req, const char *data, size_t len)
+{
+	struct tus_stream *s = req->stream;
+	char msg[300];
+
+	if (s == NULL || req->answered || s->fail_status)
+		return;
+	if ((long long)len > s->length - s->offset) {
+		snprintf(msg, sizeof(msg), "the body goes past Upload-Length (%lld)", s->length);
+		tus_fail_later(s, 413, "too_large", msg);
+		return;
+	}
+	if (s->md)
+		EVP_DigestUpdate(s->md, data, len);
+	while (len > 0) {
+		ssize_t n = write(s->fd, data, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(msg, sizeof(msg), "upload %s: %s at offset %lld", s->id, strerror(errno),
+			    s->offset);
+			tus_fail_later(s, errno == ENOSPC ? 507 : 500, errno == ENOSPC ? "no_space" :
+			    "io_error", msg);
+			return;
+		}
+		s->offset += n;
+		data += n;
+		len -= (size_t)n;
+	}
+}
+
+static void tus_verify_start(struct server *srv, const char *id);
+
+/* Records the new offset; returns the Upload-Expires date, or NULL when the upload was not
+ * receiving any more (terminated meanwhile). */
+static int
+tus_commit(struct request *req, struct tus_stream *s, char *expires, size_t len)
+{
+	char sid[24], off[24], exp[16];
+	const char *p[3] = { s->id, off, exp };
+	struct err err;
+	PGresult *r;
+	int rc;
+
+	(void)sid;
+	snprintf(off, sizeof(off), "%lld", s->offset);
+	snprintf(exp, sizeof(exp), "%ld", req->srv->cfg->upload_expiry);
+	if (fdatasync(s->fd) < 0)
+		return err_errno(&err, SP_EIO, errno, "fsync");
+	if ((rc = db_exec(req->srv->db, &stmt_offset, p, &r, &err)) < 0)
+		return rc;
+	if (rc == 1 && expires)
+		snprintf(expires, len, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	s->committed = true;
+	if (rc == 1 && s->offset == s->length)
+		tus_verify_start(req->srv, s->id);
+	return rc == 1 ? 0 : SP_ECONFLICT;
+}
+
+/* A request cut off mid-body keeps what arrived, unless a checksum could not be checked. */
+static void
+tus_stream_done(struct request *req, bool completed)
+{
+	struct tus_stream *s = req->stream;
+
+	(void)completed;
+	if (!s->committed && s->fd >= 0) {
+		if (s->md) {
+			if (ftruncate(s->fd, s->start) == 0)
+				s->offset = s->start;
+		}
+		if (s->offset > s->start)
+			tus_commit(req, s, NULL, 0);
+	}
+	if (s->fd >= 0)
+		close(s->fd);
+	if (s->md)
+		EVP_MD_CTX_free(s->md);
+	if (s->busy)
+		tus_busy_give(s->id);
+	free(s);
+	req->stream = NULL;
+}
+
+/* The end of a PATCH (or of a POST with a body): checksum, then commit the offset. */
+static enum MHD_Result
+tus_finish(struct request *req, unsigned status, const char *location)
+{
+	struct tus_stream *s = req->stream;
+	struct MHD_Response *resp;
+	char off[24], expires[64] = "";
+
+	if (s->fail_status) {
+		/* Keep what was written before the failure (no checksum to honour), then answer. */
+		if (s->md && ftruncate(s->fd, s->start) == 0)
+			s->offset = s->start;
+		if (s->offset > s->start)
+			tus_commit(req, s, NULL, 0);
+		s->committed = true;
+		return tus_error(req, s->fail_status, s->fail_code, "%s", s->fail_msg);
+	}
+	if (s->md) {
+		unsigned char got[EVP_MAX_MD_SIZE];
+		unsigned glen;
+		EVP_DigestFinal_ex(s->md, got, &glen);
+		if (glen != s->want_len || memcmp(got, s->want, glen) != 0) {
+			if (ftruncate(s->fd, s->start) == 0)
+				s->offset = s->start;
+			s->committed = true;
+			return tus_error(req, 460, "checksum_mismatch", "Upload-Checksum does not match the "
+			    "body: %lld bytes thrown away", (long long)0 + s->offset - s->start);
+		}
+	}
+	if (tus_commit(req, s, expires, sizeof(expires)) < 0)
+		return tus_error(req, 410, "gone", "upload %s is no longer receiving", s->id);
+	resp = tus_empty();
+	snprintf(off, sizeof(off), "%lld", s->offset);
+	MHD_add_response_header(resp, "Upload-Offset", off);
+	if (expires[0])
+		MHD_add_response_header(resp, "Upload-Expires", expires);
+	if (location)
+		MHD_add_response_header(resp, "Location", location);
+	return tus_reply(req, status, resp);
+}
+
+/* --- PATCH ----------------------------------------------------------------------------------- */
+
+/* Checks the upload exists, is receiving and is at offset; replies itself when not. */
+static bool
+tus_load(struct request *req, struct tus_stream *s, long long offset, bool patch)
+{
+	const char *p[1] = { s->id };
+	struct err err;
+	PGresult *r;
+	int n;
+
+	if ((n = db_exec(req->srv->db, &stmt_get, p, &r, &err)) < 0)
+		return reply_err(req, &err), false;
+	if (n == 0) {
+		PQclear(r);
+		return tus_error(req, 404, "not_found", "no upload %s", s->id), false;
+	}
+	s->length = db_ll(r, 0, 0);
+	s->offset = db_ll(r, 0, 1);
+	if (strcmp(PQgetvalue(r, 0, 2), "terminated") == 0 ||
+	    (strcmp(PQgetvalue(r, 0, 2), "receiving") == 0 && db_bool(r, 0, 3))) {
+		PQclear(r);
+		return tus_error(req, 410, "gone", "upload %s expired or was terminated", s->id), false;
+	}
+	PQclear(r);
+	if (patch && offset != s->offset)
+		return tus_error(req, 409, "conflict", "Upload-Offset %lld, but the upload is at %lld",
+		    offset, s->offset), false;
+	return true;
+}
+
+static bool
+tus_id_ok(const char *id)
+{
+	return strlen(id) == 32 && strspn(id, "0123456789abcdef") == 32;
+}
+
+static bool
+tus_offset_header(struct request *req, long long *offset)
+{
+	const char *h = request_header(req, "Upload-Offset");
+	char *end;
+
+	if (h && *h >= '0' && *h <= '9' && (*offset = strtoll(h, &end, 10)) >= 0 && *end == '\0')
+		return true;
+	tus_error(req, 400, "invalid", "Upload-Offset: expected a whole number of bytes");
+	return false;
+}
+
+static bool
+tus_body_type_ok(struct request *req)
+{
+	const char *ct = request_header(req, "Content-Type");
+
+	return ct && strncasecmp(ct, "application/offset+octet-stream", 31) == 0;
+}
+
+void
+tus_patch_chunk(struct request *req, const char *data, size_t len)
+{
+	struct tus_stream *s;
+	long long offset;
+
+	if (data) {
+		tus_write(req, data, len);
+		return;
+	}
+	if (strcmp(tus_method(req), "PATCH") != 0)
+		return;     /* an override to HEAD or DELETE: answered at the end */
+	if (!tus_version_ok(req))
+		return;
+	if (!tus_body_type_ok(req)) {
+		tus_error(req, 415, "unsupported_media_type", "PATCH needs Content-Type: "
+		    "application/offset+octet-stream");
+		return;
+	}
+	if (!tus_id_ok(req->params[0])) {
+		tus_error(req, 404, "not_found", "no upload %s", req->params[0]);
+		return;
+	}
+	if (!tus_offset_header(req, &offset) || (s = calloc(1, sizeof(*s))) == NULL)
+		return;
+	s->fd = -1;
+	memcpy(s->id, req->params[0], 32);    /* tus_id_ok: exactly 32 hex digits */
+	s->id[32] = '\0';
+	req->stream = s;
+	req->stream_done = tus_stream_done;
+	if (!tus_load(req, s, offset, true) || tus_checksum_begin(req, s) < 0)
+		return;
+	if (!(s->busy = tus_busy_take(s->id))) {
+		tus_error(req, 409, "conflict", "upload %s is being written by another request", s->id);
+		return;
+	}
+	tus_stream_open(req, s, false);
+}
+
+static enum MHD_Result tus_head(struct request *req);
+static enum MHD_Result tus_delete(struct request *req);
+
+enum MHD_Result
+tus_patch_end(struct request *req)
+{
+	const char *m = tus_method(req);
+
+	if (strcmp(m, "HEAD") == 0)
+		return tus_head(req);
+	if (strcmp(m, "DELETE") == 0)
+		return tus_delete(req);
+	if (strcmp(m, "PATCH") != 0)
+		return tus_error(req, 405, "method_not_allowed", "X-HTTP-Method-Override: %s", m);
+	return tus_finish(req, 204, NULL);
+}
+
+/* --- POST (creation, creation-with-upload) ------------------------------------------------ */
+
+static int
+tus_create_row(struct request *req, struct tus_stream *s, char *expires, size_t elen)
+{
+	const char *len = request_header(req, "Upload-Length");
+	const char *md = request_header(req, "Upload-Metadata");
+	char slen[24], tok[24], exp[16], *metatext;
+	json_t *meta = NULL;
+	struct err err;
+	PGresult *r;
+	unsigned char raw[16];
+	char *end;
+	int rc;
+
+	if (request_header(req, "Upload-Defer-Length"))
+		return tus_error(req, 400, "invalid", "Upload-Defer-Length is not supported: send "
+		    "Upload-Length"), -1;
+	if (len == NULL || *len < '0' || *len > '9' || (s->length = strtoll(len, &end, 10)) < 0 || *end)
+		return tus_error(req, 400, "invalid", "Upload-Length: expected a whole number of bytes"), -1;
+	if (s->length > req->srv->cfg->upload_max)
+		return tus_error(req, 413, "too_large", "Upload-Length over this server's limit of %ld",
+		    req->srv->cfg->upload_max), -1;
+	if (tus_metadata_parse(md ? md : "", &meta, &err) < 0)
+		return tus_error(req, 400, "invalid", "%s", err.msg), -1;
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2hex(s->id, sizeof(s->id), raw, sizeof(raw));
+	metatext = json_dumps(meta, JSON_COMPACT);
+	json_decref(meta);
+	snprintf(slen, sizeof(slen), "%lld", s->length);
+	snprintf(tok, sizeof(tok), "%lld", req->who.token_id);
+	snprintf(exp, sizeof(exp), "%ld", req->srv->cfg->upload_expiry);
+	const char *p[6] = { s->id, slen, md ? md : "", metatext, req->who.token_id ? tok : NULL, exp };
+	rc = db_exec(req->srv->db, &stmt_create, p, &r, &err);
+	free(metatext);
+	if (rc < 0)
+		return reply_err(req, &err), -1;
+	snprintf(expires, elen, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	event_record_db(req->srv->db, req->who.name, "upload.created", "upload", 0, NULL, NULL);
+	return 0;
+}
+
+/* Expired uploads give their space back whenever a new one is created. */
+static void
+tus_sweep(struct server *srv)
+{
+	struct err err;
+	PGresult *r;
+	char path[PATH_MAX + 64];
+	int n = db_exec(srv->db, &stmt_expire, NULL, &r, &err);
+
+	for (int i = 0; i < n; i++) {
+		tus_path(srv, PQgetvalue(r, i, 0), ".part", path, sizeof(path));
+		unlink(path);
+	}
+	if (n >= 0)
+		PQclear(r);
+}
+
+void
+tus_create_chunk(struct request *req, const char *data, size_t len)
+{
+	struct tus_stream *s;
+	char expires[64];
+
+	if (data) {
+		tus_write(req, data, len);
+		return;
+	}
+	if (!tus_version_ok(req) || (s = calloc(1, sizeof(*s))) == NULL)
+		return;
+	s->fd = -1;
+	req->stream = s;
+	req->stream_done = tus_stream_done;
+	tus_sweep(req->srv);
+	if (tus_create_row(req, s, expires, sizeof(expires)) < 0)
+		return;
+	s->busy = tus_busy_take(s->id);
+	if (tus_stream_open(req, s, true) && s->length == 0)
+		tus_commit(req, s, NULL, 0);
+	if (request_header(req, "Content-Length") && strtoll(request_header(req, "Content-Length"),
+	    NULL, 10) > 0 && !tus_body_type_ok(req))
+		tus_error(req, 415, "unsupported_media_type", "a body with the creation request needs "
+		    "Content-Type: application/offset+octet-stream");
+}
+
+enum MHD_Result
+tus_create_end(struct request *req)
+{
+	struct tus_stream *s = req->stream;
+	char location[128];
+
+	snprintf(location, sizeof(location), "/api/v1/uploads/%s", s->id);
+	if (s->committed) {
+		struct MHD_Response *resp = tus_empty();
+		MHD_add_response_header(resp, "Location", location);
+		MHD_add_response_header(resp, "Upload-Offset", "0");
+		return tus_reply(req, 201, resp);
+	}
+	return tus_finish(req, 201, location);
+}
+
+/* --- HEAD, DELETE, receipt -------------------------------------------------------------------- */
+
+static enum MHD_Result
+tus_head(struct request *req)
+{
+	const char *p[1] = { req->params[0] };
+	struct MHD_Response *resp;
+	struct err err;
+	PGresult *r;
+	int n;
+
+	if (!tus_version_ok(req))
+		return MHD_YES;
+	if (!tus_id_ok(req->params[0]))
+		return tus_error(req, 404, "not_found", "no upload %s", req->params[0]);
+	if ((n = db_exec(req->srv->db, &stmt_get, p, &r, &err)) < 0)
+		return reply_err(req, &err);
+	if (n == 0 || strcmp(PQgetvalue(r, 0, 2), "terminated") == 0 ||
+	    (strcmp(PQgetvalue(r, 0, 2), "receiving") == 0 && db_bool(r, 0, 3))) {
+		unsigned status = n == 0 ? 404 : 410;
+		if (n >= 0)
+			PQclear(r);
+		return tus_reply(req, status, tus_empty());
+	}
+	resp = tus_empty();
+	MHD_add_response_header(resp, "Upload-Offset", PQgetvalue(r, 0, 1));
+	MHD_add_response_header(resp, "Upload-Length", PQgetvalue(r, 0, 0));
+	if (*PQgetvalue(r, 0, 4))
+		MHD_add_response_header(resp, "Upload-Metadata", PQgetvalue(r, 0, 4));
+	if (strcmp(PQgetvalue(r, 0, 2), "receiving") == 0)
+		MHD_add_response_header(resp, "Upload-Expires", PQgetvalue(r, 0, 5));
+	PQclear(r);
+	return tus_reply(req, 200, resp);
+}
+
+enum MHD_Result
+tus_head_route(struct request *req)
+{
+	return tus_head(req);
+}
+
+static enum MHD_Result
+tus_delete(struct request *req)
+{
+	const char *p[1] = { req->params[0] };
+	char path[PATH_MAX + 64];
+	struct err err;
+	int n;
+
+	if (!tus_version_ok(req))
+		return MHD_YES;
+	if (!tus_id_ok(req->params[0]))
+		return tus_error(req, 404, "not_found", "no upload %s", req->params[0]);
+	if ((n = db_exec(req->srv->db, &stmt_terminate, p, NULL, &err)) < 0)
+		return reply_err(req, &err);
+	if (n == 0)
+		return tus_error(req, 404, "not_found", "no upload %s", req->params[0]);
+	tus_path(req->srv, req->params[0], ".part", path, sizeof(path));
+	unlink(path);
+	event_record_db(req->srv->db, req->who.name, "upload.terminated", "upload", 0, NULL, NULL);
+	return tus_reply(req, 204, tus_empty());
+}
+
+enum MHD_Result
+tus_delete_route(struct request *req)
+{
+	return tus_delete(req);
+}
+
+enum MHD_Result
+tus_receipt(struct request *req)
+{
+	const char *p[1] = { req->params[0] };
+	struct err err;
+	PGresult *r;
+	enum MHD_Result res;
+	int n;
+
+	if (!tus_id_ok(req->params[0]))
+		return reply_error(req, 404, "not_found", "no upload %s", req->params[0]);
+	if ((n = db_exec(req->srv->db, &stmt_receipt, p, &r, &err)) < 0)
+		return reply_err(req, &err);
+	if (n == 0) {
+		PQclear(r);
+		return reply_error(req, 404, "not_found", "no upload %s", req->params[0]);
+	}
+	res = reply_text(req, 200, "application/json", PQgetvalue(r, 0, 0), strlen(PQgetvalue(r, 0, 0)));
+	PQclear(r);
+	return res;
+}
+
+/* --- verification of a finished upload --------------------------------------------------- */
+
+struct tus_verify {
+	struct server *srv;
+	char id[33];
+	int out;
+	struct hash_ctx hash;
+	long long size;
+};
+
+static int
+tus_verify_sink(void *arg, const uint8_t *buf, size_t len, struct err *err)
+{
+	struct tus_verify *v = arg;
+
+	hash_update(&v->hash, buf, len);
+	v->size += (long long)len;
+	while (len > 0) {
+		ssize_t n = write(v->out, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return err_errno(err, err_from_errno(errno), errno, "write");
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Decrypts the upload into <uploads>/<id>/<filename>, hashing the plaintext as it comes. */
+static int
+tus_decrypt(struct tus_verify *v, const char *filename, char *stored, size_t slen,
+    struct hash_result *res, struct err *err)
+{
+	char part[PATH_MAX + 64], dir[PATH_MAX + 64], tmp[PATH_MAX + 300];
+	uint8_t buf[1 << 16];
+	struct age_dec dec;
+	ssize_t n;
+	int in, rc = 0;
+
+	tus_path(v->srv, v->id, ".part", part, sizeof(part));
+	tus_path(v->srv, v->id, "", dir, sizeof(dir));
+	mkdir(dir, 0750);
+	snprintf(stored, slen, "%s/%s", dir, filename);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.partial", dir, filename);
+	if ((in = open(part, O_RDONLY | O_CLOEXEC)) < 0)
+		return err_errno(err, SP_EIO, errno, "open %s", part);
+	if ((v->out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) < 0) {
+		close(in);
+		return err_errno(err, SP_EIO, errno, "create %s", tmp);
+	}
+	hash_init(&v->hash, HASH_BIT(HASH_XXH64), err);
+	if ((rc = age_dec_init(&dec, v->srv->age_ids, v->srv->nage_ids, err)) == 0) {
+		while (rc == 0 && (n = read(in, buf, sizeof(buf))) > 0)
+			rc = age_dec_update(&dec, buf, (size_t)n, tus_verify_sink, v, err);
+		if (rc == 0)
+			rc = age_dec_final(&dec, tus_verify_sink, v, err);
+		age_dec_release(&dec);
+	}
+	close(in);
+	if (rc == 0 && fsync(v->out) < 0)
+		rc = err_errno(err, SP_EIO, errno, "fsync");
+	close(v->out);
+	if (hash_final(&v->hash, res, err) < 0 && rc == 0)
+		rc = SP_EINTERNAL;
+	hash_release(&v->hash);
+	if (rc == 0 && rename(tmp, stored) < 0)
+		rc = err_errno(err, SP_EIO, errno, "rename");
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
+/* A file name from the sender, reduced to a safe base name. */
+static void
+tus_safe_name(const char *in, char *out, size_t len)
+{
+	const char *base = in ? strrchr(in, '/') : NULL;
+	size_t o = 0;
+
+	base = base ? base + 1 : in ? in : "";
+	for (; *base && o + 1 < len; base++)
+		out[o++] = (*base == '\\' || (unsigned char)*base < 32) ? '_' : *base;
+	out[o] = '\0';
+	if (o == 0 || strcmp(out, ".") == 0 || strcmp(out, "..") == 0)
+		snprintf(out, len, "upload.bin");
+}
+
+static const struct db_stmt stmt_meta = { "tus_meta", "SELECT meta::text FROM uploads WHERE id = $1", 1 };
+
+static void
+tus_verdict(struct server *srv, const char *id, const char *state, const char *reason,
+    const char *size, const char *xxh, const char *stored)
+{
+	const char *p[6] = { id, state, reason, size, xxh, stored };
+	struct err err;
+	PGresult *r;
+	int n = db_exec(srv->db, &stmt_verdict, p, &r, &err);
+	json_t *data;
+
+	if (n < 0) {
+		log_error("upload=%s verdict not recorded: %s", id, err.msg);
+		return;
+	}
+	data = json_pack("{s:s,s:s,s:s?}", "upload", id, "state", state, "reason", reason);
+	event_record_db(srv->db, "receiver", strcmp(state, "verified") == 0 ? "delivery.verified" :
+	    strcmp(state, "failed") == 0 ? "upload.failed" : "upload.received", "upload", 0, data, NULL);
+	json_decref(data);
+	PQclear(r);
+	log_info("upload=%s %s%s%s", id, state, reason ? ": " : "", reason ? reason : "");
+}
+
+static void *
+tus_verify_main(void *arg)
+{
+	struct tus_verify *v = arg;
+	const char *p[1] = { v->id };
+	char name[256], stored[PATH_MAX + 300], size[24], reason[700];
+	struct hash_result res;
+	struct err err;
+	PGresult *r;
+	json_t *meta = NULL;
+	const char *want_size, *want_xxh;
+
+	if (db_exec(v->srv->db, &stmt_meta, p, &r, &err) == 1) {
+		meta = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+		PQclear(r);
+	}
+	want_size = json_string_value(json_object_get(meta, "size"));
+	want_xxh = json_string_value(json_object_get(meta, "xxh64"));
+	tus_safe_name(json_string_value(json_object_get(meta, "filename")), name, sizeof(name));
+	if (v->srv->nage_ids == 0) {
+		tus_verdict(v->srv, v->id, "received", "this receiver holds no age identity: stored "
+		    "encrypted, not verified", NULL, NULL, NULL);
+	} else if (tus_decrypt(v, name, stored, sizeof(stored), &res, &err) < 0) {
+		tus_verdict(v->srv, v->id, "failed", err.msg, NULL, NULL, NULL);
+	} else {
+		snprintf(size, sizeof(size), "%lld", v->size);
+		reason[0] = '\0';
+		if (want_size && strcmp(want_size, size) != 0)
+			snprintf(reason, sizeof(reason), "plaintext is %s bytes, the sender said %s", size,
+			    want_size);
+		else if (want_xxh && strcmp(want_xxh, res.v[HASH_XXH64].str) != 0)
+			snprintf(reason, sizeof(reason), "plaintext xxh64 %s, the sender said %s",
+			    res.v[HASH_XXH64].str, want_xxh);
+		else if (!want_size || !want_xxh)
+			snprintf(reason, sizeof(reason), "the sender gave no size and xxh64 to check");
+		tus_verdict(v->srv, v->id, reason[0] ? "failed" : "verified", reason[0] ? reason : NULL,
+		    size, res.v[HASH_XXH64].str, stored);
+		if (reason[0])
+			unlink(stored);
+	}
+	json_decref(meta);
+	free(v);
+	return NULL;
+}
+
+static void
+tus_verify_start(struct server *srv, const char *id)
+{
+	struct tus_verify *v = calloc(1, sizeof(*v));
+	pthread_attr_t attr;
+	pthread_t t;
+
+	if (v == NULL)
+		return;
+	v->srv = srv;
+	snprintf(v->id, sizeof(v->id), "%s", id);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, tus_verify_main, v) != 0) {
+		tus_verdict(srv, id, "failed", "could not start verification", NULL, NULL, NULL);
+		free(v);
+	}
+	pthread_attr_destroy(&attr);
+}
