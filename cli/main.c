@@ -19,6 +19,7 @@ static const struct command commands[] = {
 	{ "token", cmd_token, "create, list and revoke API tokens" },
 	{ "user", cmd_user, "add, list and disable dashboard users" },
 	{ "offload", cmd_offload, "copy a card to verified copies (ASC MHL)" },
+	{ "register", cmd_register, "register copies another tool made, from their ASC MHL" },
 	{ "send", cmd_send, "upload a file, encrypted and resumable, to a tus server" },
 	{ "verify", cmd_verify, "check a folder against its ASC MHL history" },
 	{ "keygen", cmd_keygen, "make an age identity (like age-keygen)" },

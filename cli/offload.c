@@ -16,6 +16,7 @@
 #include "lib/offload.h"
 
 #include "cli.h"
+#include "offload_register.h"
 
 static const char offload_usage[] =
     "Usage: setpost offload SRC --to DST [--to DST ...] [options]\n"
@@ -60,13 +61,20 @@ static const char offload_usage[] =
     "unfinished ones are removed and copied again. Ctrl-C stops cleanly and records what\n"
     "was verified.\n"
     "\n"
+    "Registration (with a setpost server):\n"
+    "      --register URL   after the copies, register the card, its clips, files, hashes\n"
+    "                       and copies with the server at URL (http://cart:8440)\n"
+    "      --token TOKEN    API token (admin role); default: SETPOST_TOKEN\n"
+    "      --production P   --day YYYY-MM-DD   --camera A   what the server files it under\n"
+    "\n"
     "Exit status: 0 when every file has a verified copy on every DST; 1 otherwise (one line\n"
     "per failure on stderr: file, destination, reason); 2 for a refused request; 130 when\n"
     "interrupted.\n";
 
 enum {
 	OPT_HASH = 256, OPT_SOURCE_VERIFY, OPT_REHASH, OPT_KEEP_JUNK, OPT_NO_DIRECT, OPT_AUTHOR,
-	OPT_LOCATION, OPT_COMMENT, OPT_JSON, OPT_NO_PROGRESS,
+	OPT_LOCATION, OPT_COMMENT, OPT_JSON, OPT_NO_PROGRESS, OPT_REGISTER, OPT_TOKEN,
+	OPT_PRODUCTION, OPT_DAY, OPT_CAMERA,
 };
 
 static const struct option offload_longopts[] = {
@@ -83,6 +91,11 @@ static const struct option offload_longopts[] = {
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+	{ "register", required_argument, NULL, OPT_REGISTER },
+	{ "token", required_argument, NULL, OPT_TOKEN },
+	{ "production", required_argument, NULL, OPT_PRODUCTION },
+	{ "day", required_argument, NULL, OPT_DAY },
+	{ "camera", required_argument, NULL, OPT_CAMERA },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -93,6 +106,7 @@ struct offload_cli {
 	int verbose, json, bar, help;
 	int bar_lines;          /* lines of the progress bar on screen */
 	FILE *out;              /* verbose lines and the summary */
+	struct offload_register_opts reg;
 };
 
 static volatile sig_atomic_t offload_stop;
@@ -158,6 +172,11 @@ offload_option(struct offload_cli *c, int ch, const char *val, struct err *err)
 	case 'v': c->verbose = 1; return 0;
 	case OPT_JSON: c->json = 1; return 0;
 	case OPT_NO_PROGRESS: c->bar = -1; return 0;
+	case OPT_REGISTER: c->reg.url = val; return 0;
+	case OPT_TOKEN: c->reg.token = val; return 0;
+	case OPT_PRODUCTION: c->reg.production = val; return 0;
+	case OPT_DAY: c->reg.day = val; return 0;
+	case OPT_CAMERA: c->reg.camera = val; return 0;
 	case 'h': c->help = 1; return 0;
 	case ':': return err_set(err, SP_EINVAL, "option %s needs an argument", val);
 	default: return err_set(err, SP_EINVAL, "unknown option %s (see --help)", val);
@@ -186,6 +205,10 @@ offload_parse(struct offload_cli *c, int argc, char **argv, struct err *err)
 	c->o.dsts = c->dsts;
 	if (delay != NULL) /* tests: slows the reader so faults can be injected mid-copy */
 		c->o.test_delay_us = (unsigned)strtoul(delay, NULL, 10);
+	if (c->reg.token == NULL)
+		c->reg.token = getenv("SETPOST_TOKEN");
+	if (c->reg.url && (c->reg.token == NULL || *c->reg.token == '\0'))
+		return err_set(err, SP_EINVAL, "--register needs a token: --token or SETPOST_TOKEN");
 	c->bar = c->bar == 0 && isatty(STDERR_FILENO);
 	c->out = c->json ? stderr : stdout;
 	return 0;
@@ -525,6 +548,12 @@ cmd_offload(int argc, char **argv)
 	offload_dest_counts(&res);
 	if (rc != 0)
 		fprintf(stderr, "setpost offload: %s: %s\n", res.label ? res.label : c.o.src, e.msg);
+	/* What verified is registered even when something failed: the server then says why the
+	 * card is not safe to format. */
+	if (c.reg.url && res.nfiles > 0 && offload_register(&res, &c.reg, c.out, &e) < 0) {
+		fprintf(stderr, "setpost offload: %s\n", e.msg);
+		rc = rc ? rc : SP_EUNAVAIL;
+	}
 	offload_result_release(&res);
 	return rc == 0 ? 0 : rc == SP_ECANCELED ? 130 : 1;
 }

@@ -3,6 +3,7 @@
  * identity, leftovers of an interrupted run, folder tree), and giving folders
  * their source times at the end. */
 #include "offload_int.h"
+#include "volume.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -113,30 +114,6 @@ dest_fstype(unsigned long magic, char *out, size_t len)
 	snprintf(out, len, "0x%lx", magic);
 }
 
-/* The file system UUID, when udev lists the device in /dev/disk/by-uuid (a
- * directory read, no superblock parsing); "" otherwise (tmpfs, NFS, btrfs's
- * anonymous device numbers, containers without udev). */
-static void
-dest_uuid(dev_t dev, char *out, size_t len)
-{
-	DIR *dir = opendir("/dev/disk/by-uuid");
-	struct dirent *de;
-	struct stat st;
-
-	out[0] = '\0';
-	if (dir == NULL)
-		return;
-	while ((de = readdir(dir)) != NULL) {
-		if (de->d_name[0] == '.' || fstatat(dirfd(dir), de->d_name, &st, 0) < 0)
-			continue;
-		if (S_ISBLK(st.st_mode) && st.st_rdev == dev && strlen(de->d_name) < len) {
-			memcpy(out, de->d_name, strlen(de->d_name) + 1);
-			break;
-		}
-	}
-	closedir(dir);
-}
-
 int
 ofl_fs_is_memory(int fd)
 {
@@ -151,23 +128,18 @@ dest_identity(struct ofl_run *r, size_t d)
 {
 	struct offload_dest *dst = &r->res->dests[d];
 	struct ofl_drun *dr = &r->dr[d];
-	struct statfs sf;
+	struct volume_id v;
 	struct statvfs sv;
-	struct stat st;
 
-	if (fstat(dr->card_fd, &st) == 0)
-		dst->dev = st.st_dev;
-	if (fstatfs(dr->card_fd, &sf) == 0) {
-		unsigned v[2];
-
-		memcpy(v, &sf.f_fsid, sizeof(v));
-		dest_fstype((unsigned long)sf.f_type, dst->fstype, sizeof(dst->fstype));
-		snprintf(dst->fsid, sizeof(dst->fsid), "%08x%08x", v[0], v[1]);
+	if (volume_identify_fd(dr->card_fd, &v, NULL) == 0) {
+		dst->dev = v.dev;
+		dest_fstype(v.fstype, dst->fstype, sizeof(dst->fstype));
+		snprintf(dst->fsid, sizeof(dst->fsid), "%s", v.fsid);
+		snprintf(dst->uuid, sizeof(dst->uuid), "%s", v.uuid);
 	}
 	if (fstatvfs(dr->card_fd, &sv) == 0)
 		dst->bytes_free = (uint64_t)sv.f_bavail * sv.f_frsize;
 	dr->is_memory = ofl_fs_is_memory(dr->card_fd);
-	dest_uuid(dst->dev, dst->uuid, sizeof(dst->uuid));
 }
 
 /* Removes *.setpost-partial files below the folder open at fd (taken): copies

@@ -88,6 +88,10 @@ register_check_file(json_t *f, size_t i, struct err *err)
 	if (json_get_string(f, "mtime", false, 40, &s, err) < 0 ||
 	    json_get_string(f, "clip", false, 255, &s, err) < 0)
 		return err_prefix(err, "%s.", where);
+	/* A file the offload could not read is still a file of the card: registered without
+	 * hashes, it has no verified copy, so the card is not safe to format. */
+	if (json_object_get(f, "hashes") == NULL)
+		return 0;
 	return register_hashes(json_object_get(f, "hashes"), where, err);
 }
 

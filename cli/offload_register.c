@@ -1,0 +1,84 @@
+/* offload_register: offload result -> card grouping -> registration (see offload_register.h). */
+#include "offload_register.h"
+#include "lib/card.h"
+#include "lib/httpc.h"
+#include "lib/offload_doc.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The card's clips, from the files the offload saw (no file is read again but WAV headers). */
+static int
+offload_register_card(const struct offload_result *res, const struct offload_register_opts *o,
+    struct card_info *card, struct err *err)
+{
+	struct card_entry *e = calloc(res->nfiles + 1, sizeof(*e));
+	struct card_opts co = { .label = res->label, .camera = o->camera };
+	size_t n = 0;
+	int rc;
+
+	if (e == NULL)
+		return err_set(err, SP_ENOMEM, "out of memory");
+	for (size_t i = 0; i < res->nfiles; i++)
+		if (res->files[i].kind == OFFLOAD_MEDIA)
+			e[n++] = (struct card_entry){ res->files[i].path, (uint64_t)res->files[i].size };
+	rc = card_identify(res->src, e, n, &co, card, err);
+	free(e);
+	return rc;
+}
+
+static void
+offload_register_verdict(json_t *v, FILE *out)
+{
+	json_t *why = json_object_get(v, "why_not"), *w;
+	size_t i;
+
+	fprintf(out, "registered: card id %lld, %lld files, %lld copies; safe to format: %s\n",
+	    (long long)json_integer_value(json_object_get(v, "card_id")),
+	    (long long)json_integer_value(json_object_get(v, "files")),
+	    (long long)json_integer_value(json_object_get(v, "copies")),
+	    json_is_true(json_object_get(v, "safe_to_format")) ? "YES" : "no");
+	json_array_foreach(why, i, w)
+		if (i < 10)
+			fprintf(out, "  not safe: %s\n", json_string_value(w));
+}
+
+int
+offload_register(const struct offload_result *res, const struct offload_register_opts *o,
+    FILE *out, struct err *err)
+{
+	struct offload_doc_opts dopts = { o->production, o->day, NULL };
+	struct card_info card;
+	struct httpc_resp resp;
+	char host[256] = "localhost", url[2048], what[600];
+	json_t *doc, *verdict;
+	int rc;
+
+	gethostname(host, sizeof(host) - 1);
+	dopts.host = host;
+	memset(&card, 0, sizeof(card));
+	if ((rc = offload_register_card(res, o, &card, err)) < 0)
+		return rc;
+	rc = offload_doc_build(res, &card, &dopts, &doc, err);
+	card_info_release(&card);
+	if (rc < 0)
+		return rc;
+	snprintf(url, sizeof(url), "%.*s/api/v1/offloads",
+	    (int)(strlen(o->url) - (o->url[strlen(o->url) - 1] == '/')), o->url);
+	rc = httpc_json("POST", url, o->token, doc, 120, &resp, err);
+	json_decref(doc);
+	if (rc < 0)
+		return err_prefix(err, "register: ");
+	if (resp.status != 201) {
+		httpc_describe(&resp, what, sizeof(what));
+		httpc_resp_release(&resp);
+		return err_set(err, resp.status == 401 || resp.status == 403 ? SP_EAUTH : SP_EINVAL,
+		    "register: the server refused: %s", what);
+	}
+	verdict = json_loadb(resp.body.data, resp.body.len, 0, NULL);
+	httpc_resp_release(&resp);
+	offload_register_verdict(verdict, out);
+	json_decref(verdict);
+	return 0;
+}

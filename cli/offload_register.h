@@ -1,0 +1,22 @@
+/* offload_register: `setpost offload --register URL`: the result, grouped into clips by the
+ * card's layout, sent to a setpost server as POST /api/v1/offloads. */
+#ifndef SETPOST_OFFLOAD_REGISTER_H
+#define SETPOST_OFFLOAD_REGISTER_H
+
+#include "lib/err.h"
+#include "lib/offload.h"
+
+#include <stdio.h>
+
+struct offload_register_opts {
+	const char *url;          /* server base address; NULL: do not register */
+	const char *token;
+	const char *production, *day, *camera;
+};
+
+/* Registers; prints the server's verdict on out. Returns 0, or < 0 with err (the server's
+ * message when it refused). */
+int offload_register(const struct offload_result *res, const struct offload_register_opts *o,
+    FILE *out, struct err *err);
+
+#endif

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Offload with registration, and registration of copies another tool made, against a real
+# setpost serve: safe to format only with two verified copies on two distinct volumes.
+set -euo pipefail
+bin=$1
+top=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d /tmp/sp-register.XXXXXX)
+chmod 755 "$tmp"
+db="cli_register_$$"
+pid=""
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	umount "$tmp/raid" "$tmp/shuttle" 2>/dev/null || true
+	rm -rf "$tmp"
+	psql -q "$SETPOST_TEST_PG" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+ok() { echo "ok - $*"; }
+fail() { echo "FAIL - $*" >&2; exit 1; }
+
+psql -q "$SETPOST_TEST_PG" -c "CREATE DATABASE $db" >/dev/null
+export SETPOST_DATABASE_URL="${SETPOST_TEST_PG/dbname=postgres/dbname=$db}"
+bash "$top/tests/fixtures/make-cards.sh" "$tmp/cards" >/dev/null 2>&1
+"$bin" serve --listen 127.0.0.1:0 --data "$tmp/data" >"$tmp/serve.out" 2>"$tmp/serve.log" &
+pid=$!
+for _ in $(seq 100); do grep -q "listening on" "$tmp/serve.out" && break; sleep 0.1; done
+url=$(sed -n 's/.*listening on //p' "$tmp/serve.out")
+[ -n "$url" ] || fail "server did not start: $(cat "$tmp/serve.log")"
+export SETPOST_TOKEN=$("$bin" token create --role admin --name cart | tail -n 1)
+api() { curl -s -H "Authorization: Bearer $SETPOST_TOKEN" "$url$1"; }
+
+mkdir -p "$tmp/raid" "$tmp/shuttle" "$tmp/same1" "$tmp/same2"
+two_volumes=0
+if [ "$(id -u)" -eq 0 ]; then
+	mount -t tmpfs -o size=64m tmpfs "$tmp/raid" && mount -t tmpfs -o size=64m tmpfs "$tmp/shuttle" && two_volumes=1
+fi
+
+# Two copies on one disk: registered, but not safe to format.
+out=$("$bin" offload "$tmp/cards/sound/SR001" --to "$tmp/same1" --to "$tmp/same2" --register "$url" \
+	--production "Feature" --day 2026-11-25 --no-progress 2>&1)
+grep -q "safe to format: no" <<<"$out" || fail "same disk must not be safe: $out"
+grep -q "1 of 2 verified copies on distinct volumes" <<<"$out" || fail "why not: $out"
+clips=$(api "/api/v1/clips?card_id=1&sort=name")
+[[ $(jq -r '.items | map(.scene + "/" + .take + "/" + (.circled|tostring)) | join(",")' <<<"$clips") == \
+	"1/1/false,1/2/true,2/1/false" ]] || fail "sound report flows to the clips: $clips"
+ok "two copies on one disk are registered but the card is not safe to format"
+
+if [ "$two_volumes" -eq 1 ]; then
+	out=$("$bin" offload "$tmp/cards/arri" --card A001R1AB --to "$tmp/raid" --to "$tmp/shuttle" \
+		--register "$url" --production "Feature" --day 2026-11-25 --no-progress 2>&1)
+	grep -q "safe to format: YES" <<<"$out" || fail "two volumes must be safe: $out"
+	card=$(api "/api/v1/cards/2")
+	[[ $(jq -r '.safe_to_format' <<<"$card") == true ]] || fail "$card"
+	[[ $(jq -r '[.clips[].state] | unique | join(",")' <<<"$card") == secured ]] || fail "secured: $card"
+	[[ $(jq -r '.camera' <<<"$card") == A ]] || fail "camera letter from the card: $card"
+	ok "two verified copies on two volumes: safe to format, clips secured"
+
+	# Copies made by another tool: an offload without registration stands in for it.
+	"$bin" offload "$tmp/cards/sony" --card C001 --to "$tmp/raid" --to "$tmp/shuttle" --no-progress >/dev/null 2>&1
+	out=$("$bin" register "$tmp/raid/C001" "$tmp/shuttle/C001" --register "$url" --day 2026-11-25 2>&1)
+	grep -q "safe to format: YES" <<<"$out" || fail "register from MHL: $out"
+	n=$(api "/api/v1/cards" | jq '[.items[] | select(.label == "C001")][0].files')
+	[[ $n -gt 3 ]] || fail "files registered from the MHL: $n"
+	rm -f "$tmp/shuttle/C001/XDROOT/MEDIAPRO.XML"
+	out=$("$bin" register "$tmp/raid/C001" "$tmp/shuttle/C001" --register "$url" --card C001b --day 2026-11-25 2>&1)
+	grep -q "safe to format: no" <<<"$out" || fail "a missing file on one copy: $out"
+	grep -q "MEDIAPRO.XML: 1 of 2" <<<"$out" || fail "names the file: $out"
+	ok "copies registered from their ASC MHL histories; a missing file is caught"
+else
+	echo "ok - (skipped: two-volume checks need root to mount tmpfs)"
+fi
+
+if SETPOST_TOKEN=spt_wrong "$bin" register "$tmp/same1/SR001" --register "$url" 2>"$tmp/err"; then
+	fail "a bad token was accepted"
+fi
+[[ $(wc -l <"$tmp/err") == 1 ]] && grep -q "^setpost register: .*refused: 401" "$tmp/err" || fail "$(cat "$tmp/err")"
+if "$bin" register "$tmp/cards/arri" --register "$url" 2>"$tmp/err"; then fail "no MHL accepted"; fi
+grep -q "ascmhl" "$tmp/err" || fail "$(cat "$tmp/err")"
+if "$bin" offload "$tmp/cards/arri" --to "$tmp/x" --register "$url" --token "" 2>"$tmp/err"; then
+	fail "empty token accepted"
+fi
+ok "bad token, missing history and empty token fail with one line"
+echo "register.sh: all passed"
