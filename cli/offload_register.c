@@ -8,26 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The card's clips, from the files the offload saw (no file is read again but WAV headers). */
-static int
-offload_register_card(const struct offload_result *res, const struct offload_register_opts *o,
-    struct card_info *card, struct err *err)
-{
-	struct card_entry *e = calloc(res->nfiles + 1, sizeof(*e));
-	struct card_opts co = { .label = res->label, .camera = o->camera };
-	size_t n = 0;
-	int rc;
-
-	if (e == NULL)
-		return err_set(err, SP_ENOMEM, "out of memory");
-	for (size_t i = 0; i < res->nfiles; i++)
-		if (res->files[i].kind == OFFLOAD_MEDIA)
-			e[n++] = (struct card_entry){ res->files[i].path, (uint64_t)res->files[i].size };
-	rc = card_identify(res->src, e, n, &co, card, err);
-	free(e);
-	return rc;
-}
-
 static void
 offload_register_verdict(json_t *v, FILE *out)
 {
@@ -58,7 +38,7 @@ offload_register(const struct offload_result *res, const struct offload_register
 	gethostname(host, sizeof(host) - 1);
 	dopts.host = host;
 	memset(&card, 0, sizeof(card));
-	if ((rc = offload_register_card(res, o, &card, err)) < 0)
+	if ((rc = offload_doc_card(res, o->camera, &card, err)) < 0)
 		return rc;
 	rc = offload_doc_build(res, &card, &dopts, &doc, err);
 	card_info_release(&card);

@@ -201,3 +201,22 @@ offload_doc_build(const struct offload_result *res, const struct card_info *card
 	*doc = d;
 	return 0;
 }
+
+int
+offload_doc_card(const struct offload_result *res, const char *camera, struct card_info *card,
+    struct err *err)
+{
+	struct card_entry *e = calloc(res->nfiles + 1, sizeof(*e));
+	struct card_opts co = { .label = res->label, .camera = camera };
+	size_t n = 0;
+	int rc;
+
+	if (e == NULL)
+		return err_set(err, SP_ENOMEM, "out of memory");
+	for (size_t i = 0; i < res->nfiles; i++)
+		if (res->files[i].kind == OFFLOAD_MEDIA)
+			e[n++] = (struct card_entry){ res->files[i].path, (uint64_t)res->files[i].size };
+	rc = card_identify(res->src, e, n, &co, card, err);
+	free(e);
+	return rc;
+}

@@ -24,6 +24,11 @@ struct offload_doc_opts {
 int offload_doc_build(const struct offload_result *res, const struct card_info *card,
     const struct offload_doc_opts *o, json_t **doc, struct err *err);
 
+/* The card's clips from the files the offload saw (no file is read again but WAV headers).
+ * camera may be NULL. Fills card (card_info_release). */
+int offload_doc_card(const struct offload_result *res, const char *camera, struct card_info *card,
+    struct err *err);
+
 /* The mount point of the filesystem holding path (the highest folder on the same device). */
 int offload_doc_mount_point(const char *path, char *out, size_t len, struct err *err);
 

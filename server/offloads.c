@@ -2,6 +2,8 @@
  * answers whether it is safe to format, and why not. */
 #include "http.h"
 #include "lib/clipstate.h"
+#include "lib/event.h"
+#include "lib/jobq.h"
 #include "lib/json.h"
 #include "lib/register.h"
 
@@ -117,5 +119,51 @@ cards_get(struct request *req)
 	}
 	r = reply_json(req, 200, a.card);
 	json_decref(a.card);
+	return r;
+}
+
+/* POST /api/v1/offload-jobs: the DIT starts an offload from the dashboard; a worker on the host
+ * that sees the card runs it and registers the result. Paths are the worker's. */
+enum MHD_Result
+offload_jobs_create(struct request *req)
+{
+	static const char *const fields[] = { "source", "destinations", "card", "hash", "production",
+		"day", "camera", "priority", NULL };
+	json_t *dsts, *d;
+	struct db_conn *c;
+	struct err err;
+	const char *s;
+	long long id, prio = 10;
+	size_t i;
+	int rc;
+
+	if (!request_json(req, fields) ||
+	    !request_field_ok(req, json_get_string(req->json, "source", true, 4096, &s, &err), &err) ||
+	    !request_field_ok(req, json_get_int(req->json, "priority", false, -100, 100, &prio, &err), &err))
+		return MHD_YES;
+	if (s[0] != '/')
+		return reply_error(req, 400, "invalid", "source: expected an absolute path on the worker");
+	dsts = json_object_get(req->json, "destinations");
+	if (!json_is_array(dsts) || json_array_size(dsts) < 1 || json_array_size(dsts) > 16)
+		return reply_error(req, 400, "invalid", "destinations: expected 1 to 16 absolute paths");
+	json_array_foreach(dsts, i, d)
+		if (!json_is_string(d) || json_string_value(d)[0] != '/')
+			return reply_error(req, 400, "invalid", "destinations[%zu]: expected an absolute path", i);
+	static const char *const opt[] = { "card", "hash", "production", "day", "camera", NULL };
+	for (int k = 0; opt[k]; k++)
+		if (!request_field_ok(req, json_get_string(req->json, opt[k], false, 200, &s, &err), &err))
+			return MHD_YES;
+	json_object_del(req->json, "priority");
+	if ((rc = db_acquire(req->srv->db, &c, &err)) < 0)
+		return reply_err(req, &err);
+	rc = jobq_enqueue(c, "offload", req->json, (int)prio, 1, &id, &err);
+	if (rc == 0)
+		rc = event_record(c, req->who.name, "offload.started", "job", id, req->json, NULL, &err);
+	db_release(req->srv->db, c);
+	if (rc < 0)
+		return reply_err(req, &err);
+	json_t *body = json_pack("{s:I,s:s}", "job_id", (json_int_t)id, "state", "queued");
+	enum MHD_Result r = reply_json(req, 201, body);
+	json_decref(body);
 	return r;
 }

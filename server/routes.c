@@ -7,6 +7,7 @@
 
 const struct route server_routes[] = {
 	{ "GET", "/api/v1/health", health_get, ROUTE_PUBLIC, NULL },
+	{ "GET", "/api/v1/openapi.json", openapi_get, ANY, NULL },
 	{ "POST", "/api/v1/login", session_login, ROUTE_PUBLIC, NULL },
 	{ "POST", "/api/v1/logout", session_logout, ANY, NULL },
 	{ "GET", "/api/v1/session", session_get, ANY, NULL },
@@ -16,6 +17,7 @@ const struct route server_routes[] = {
 	{ "POST", "/api/v1/jobs/{id}/cancel", jobs_cancel, ADMIN, NULL },
 	{ "POST", "/api/v1/jobs/{id}/retry", jobs_retry, ADMIN, NULL },
 	{ "POST", "/api/v1/offloads", offloads_register, ADMIN, NULL },
+	{ "POST", "/api/v1/offload-jobs", offload_jobs_create, ADMIN, NULL },
 	{ "GET", "/api/v1/cards", cards_list, ANY, NULL },
 	{ "GET", "/api/v1/cards/{id}", cards_get, ANY, NULL },
 	{ "GET", "/api/v1/clips", clips_list, ANY, NULL },

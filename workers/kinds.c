@@ -4,6 +4,8 @@
 #include <stddef.h>
 
 const struct job_kind worker_kinds[] = {
+	/* name, run, at most this many at once per worker, attempts */
+	{ "offload", job_offload_run, 1, 1 },
 	{ NULL, NULL, 0, 0 },
 };
 

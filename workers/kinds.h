@@ -8,6 +8,9 @@
 #include "lib/worker.h"
 
 extern const struct job_kind worker_kinds[];
+
+/* The run function of each kind, one workers/job_*.c file each. */
+int job_offload_run(struct job *job, struct err *err);
 int worker_nkinds(void);
 
 #endif

@@ -8,7 +8,9 @@ tmp=$(mktemp -d /tmp/sp-register.XXXXXX)
 chmod 755 "$tmp"
 db="cli_register_$$"
 pid=""
+wpid=""
 cleanup() {
+	[ -n "$wpid" ] && kill "$wpid" 2>/dev/null && wait "$wpid" 2>/dev/null
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	umount "$tmp/raid" "$tmp/shuttle" 2>/dev/null || true
 	rm -rf "$tmp"
@@ -66,6 +68,28 @@ if [ "$two_volumes" -eq 1 ]; then
 	grep -q "safe to format: no" <<<"$out" || fail "a missing file on one copy: $out"
 	grep -q "MEDIAPRO.XML: 1 of 2" <<<"$out" || fail "names the file: $out"
 	ok "copies registered from their ASC MHL histories; a missing file is caught"
+
+	# An offload started from the server, run by a worker, registered when it ends.
+	"$bin" worker --slots 1 --data "$tmp/data" >"$tmp/worker.out" 2>"$tmp/worker.log" &
+	wpid=$!
+	job=$(curl -s -H "Authorization: Bearer $SETPOST_TOKEN" -H "Content-Type: application/json" \
+		-d "{\"source\":\"$tmp/cards/canon\",\"destinations\":[\"$tmp/raid\",\"$tmp/shuttle\"],\"card\":\"A009\",\"day\":\"2026-11-25\"}" \
+		"$url/api/v1/offload-jobs" | jq -r .job_id)
+	[[ $job =~ ^[0-9]+$ ]] || fail "offload job queued: $job"
+	state=""
+	for _ in $(seq 300); do
+		state=$(api "/api/v1/jobs/$job" | jq -r .state)
+		[[ $state == done || $state == dead ]] && break
+		sleep 0.2
+	done
+	j=$(api "/api/v1/jobs/$job")
+	[[ $state == done ]] || fail "offload job: $j $(tail -n 5 "$tmp/worker.log")"
+	[[ $(jq -r '.result.safe_to_format' <<<"$j") == true && $(jq -r .progress <<<"$j") == 1 ]] || fail "$j"
+	[[ -f $tmp/raid/A009/ascmhl/ascmhl_chain.xml ]] || fail "the worker wrote the MHL"
+	bad=$(curl -s -o /dev/null -w "%{http_code}" -H "Authorization: Bearer $SETPOST_TOKEN" \
+		-H "Content-Type: application/json" -d '{"source":"card","destinations":["/x"]}' "$url/api/v1/offload-jobs")
+	[[ $bad == 400 ]] || fail "relative source: $bad"
+	ok "an offload job run by a worker copies, verifies and registers the card"
 else
 	echo "ok - (skipped: two-volume checks need root to mount tmpfs)"
 fi

@@ -1,0 +1,101 @@
+/* job_offload: an offload started from the server (POST /api/v1/offload-jobs), run by a worker
+ * on the host that sees the card and the destinations, and registered in the database when it
+ * ends: the same engine and the same registration as `setpost offload --register`.
+ * Payload: {"source", "destinations": [...], "card"?, "hash"?, "production"?, "day"?, "camera"?}. */
+#include "kinds.h"
+#include "lib/hash.h"
+#include "lib/log.h"
+#include "lib/offload.h"
+#include "lib/offload_doc.h"
+#include "lib/register.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct job_offload {
+	struct job *job;
+	volatile sig_atomic_t stop;
+};
+
+static void
+job_offload_progress(void *arg, const struct offload_progress *p)
+{
+	struct job_offload *x = arg;
+
+	if (job_canceled(x->job))
+		x->stop = 1;
+	job_progress(x->job, p->work_total ? (double)p->work_done / (double)p->work_total : 0,
+	    "%zu of %zu files done, %.0f MB/s", p->files_done, p->files_total, p->rate / 1e6);
+}
+
+static int
+job_offload_register(struct job *job, const struct offload_result *res, struct err *err)
+{
+	struct offload_doc_opts o = { json_string_value(json_object_get(job->payload, "production")),
+		json_string_value(json_object_get(job->payload, "day")), NULL };
+	char host[256] = "localhost";
+	struct card_info card;
+	json_t *doc, *verdict;
+	int rc;
+
+	gethostname(host, sizeof(host) - 1);
+	o.host = host;
+	memset(&card, 0, sizeof(card));
+	if ((rc = offload_doc_card(res, json_string_value(json_object_get(job->payload, "camera")),
+	    &card, err)) < 0)
+		return rc;
+	rc = offload_doc_build(res, &card, &o, &doc, err);
+	card_info_release(&card);
+	if (rc < 0)
+		return rc;
+	rc = register_offload(job->db, doc, job->worker, &verdict, err);
+	json_decref(doc);
+	if (rc == 0)
+		job->result = verdict;
+	return rc;
+}
+
+int
+job_offload_run(struct job *job, struct err *err)
+{
+	struct job_offload x = { job, 0 };
+	struct offload_opts o;
+	struct offload_result res;
+	json_t *dsts = json_object_get(job->payload, "destinations"), *d;
+	const char *list[OFFLOAD_MAX_DESTS];
+	const char *hashes = json_string_value(json_object_get(job->payload, "hash"));
+	size_t i;
+	int rc, reg;
+
+	memset(&o, 0, sizeof(o));
+	job->permanent = true;   /* a card that failed to copy needs a person, not a retry */
+	o.src = json_string_value(json_object_get(job->payload, "source"));
+	o.card = json_string_value(json_object_get(job->payload, "card"));
+	json_array_foreach(dsts, i, d)
+		if (i < OFFLOAD_MAX_DESTS)
+			list[o.ndst++] = json_string_value(d);
+	if (o.src == NULL || o.ndst == 0)
+		return err_set(err, SP_EINVAL, "offload job: source and destinations are required");
+	if (hashes && hash_algos_parse(hashes, &o.algos, err) < 0)
+		return SP_EINVAL;
+	o.dsts = list;
+	o.dir_algo = -1;
+	o.stop = &x.stop;
+	o.on_progress = job_offload_progress;
+	o.arg = &x;
+	rc = offload_run(&o, &res, err);
+	/* Whatever verified is registered, so the card shows why it is not safe. */
+	if (res.nfiles > 0) {
+		struct err rerr;
+		if ((reg = job_offload_register(job, &res, &rerr)) < 0 && rc == 0) {
+			rc = reg;
+			*err = rerr;
+		}
+	}
+	offload_result_release(&res);
+	if (rc == SP_ECANCELED)
+		job->permanent = false;
+	return rc;
+}
