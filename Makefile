@@ -14,7 +14,7 @@ REL_CFLAGS  := $(BASE) -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2
 ASAN_CFLAGS := $(BASE) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
                -fno-sanitize-recover=all
 
-GEN_SRC    := build/gen/migrations.c
+GEN_SRC    := build/gen/migrations.c build/gen/openapi.c
 LIB_SRC    := $(filter-out $(PENDING),$(wildcard lib/*.c)) $(GEN_SRC)
 APP_SRC    := $(filter-out $(PENDING),$(wildcard cli/*.c server/*.c workers/*.c))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
@@ -57,9 +57,13 @@ build/setpost-asan: $(ASAN_OBJ)
 
 MIGRATIONS := $(sort $(filter-out $(PENDING),$(wildcard migrations/*.sql)))
 
-$(GEN_SRC): scripts/embed-migrations.sh $(MIGRATIONS)
+build/gen/migrations.c: scripts/embed-migrations.sh $(MIGRATIONS)
 	@mkdir -p $(@D)
 	@scripts/embed-migrations.sh $@ $(MIGRATIONS)
+
+build/gen/openapi.c: scripts/embed-text.sh server/openapi.json
+	@mkdir -p $(@D)
+	@scripts/embed-text.sh $@ server_openapi_json server/openapi.json
 
 obj/release/build/gen/%.o: build/gen/%.c lib/migrate.h
 	@mkdir -p $(@D)

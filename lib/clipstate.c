@@ -1,9 +1,11 @@
 /* clipstate: clip state transitions and the safe-to-format verdict (see clipstate.h). */
 #include "clipstate.h"
 #include "event.h"
+#include "probe.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Verified copies of a file, counted once per volume. */
 #define CLIPSTATE_COPIES(file) \
@@ -59,6 +61,10 @@ clipstate_refresh_card(struct db_conn *c, long long card_id, const char *actor, 
 		snprintf(kind, sizeof(kind), "clip.%s", PQgetvalue(r, i, 3));
 		rc = event_record(c, actor, kind, "clip", db_ll(r, i, 0), data, NULL, err);
 		json_decref(data);
+		/* A secured clip gets its probe (then thumbnails and QC), circled takes first. */
+		if (rc == 0 && strcmp(PQgetvalue(r, i, 3), "secured") == 0 &&
+		    (rc = probe_enqueue(c, db_ll(r, i, 0), err)) > 0)
+			rc = 0;
 	}
 	PQclear(r);
 	return rc < 0 ? rc : n;
@@ -97,4 +103,42 @@ clipstate_card_safe(struct db_conn *c, long long card_id, bool *safe, json_t **w
 		PQclear(r);
 	}
 	return 0;
+}
+
+static const struct db_stmt stmt_qc_hold = { "clipstate_qc_hold",
+	"UPDATE clips SET state = 'qc_hold', state_reason = $2, updated_at = now()"
+	" WHERE id = $1 AND (state = 'secured' OR (state = 'qc_hold' AND"
+	" state_reason IS DISTINCT FROM $2)) RETURNING name, card_id", 2 };
+
+static const struct db_stmt stmt_qc_release = { "clipstate_qc_release",
+	"UPDATE clips SET state = 'secured', state_reason = NULL, updated_at = now()"
+	" WHERE id = $1 AND state = 'qc_hold' RETURNING name, card_id", 1 };
+
+int
+clipstate_qc_verdict(struct db_conn *c, long long clip_id, bool hold, const char *reason,
+    const char *actor, struct err *err)
+{
+	char sid[24];
+	const char *p[2] = { sid, reason ? reason : "QC finding" };
+	PGresult *r;
+	json_t *data;
+	int n, rc;
+
+	snprintf(sid, sizeof(sid), "%lld", clip_id);
+	if ((n = db_query(c, hold ? &stmt_qc_hold : &stmt_qc_release, p, &r, err)) < 0)
+		return n;
+	if (n == 0) {
+		PQclear(r);
+		return 0;
+	}
+	data = json_pack("{s:s,s:s,s:s}", "clip", PQgetvalue(r, 0, 0), "to",
+	    hold ? "qc_hold" : "secured", "reason", hold ? p[1] : "");
+	rc = event_record(c, actor, hold ? "clip.qc_hold" : "clip.qc_released", "clip", clip_id,
+	    data, NULL, err);
+	json_decref(data);
+	/* Released: what the copies say now decides (secured, or copy_failed meanwhile). */
+	if (rc == 0 && !hold)
+		rc = clipstate_refresh_card(c, db_ll(r, 0, 1), actor, err);
+	PQclear(r);
+	return rc < 0 ? rc : 1;
 }

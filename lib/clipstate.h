@@ -29,4 +29,11 @@ int clipstate_refresh_card(struct db_conn *c, long long card_id, const char *act
 int clipstate_card_safe(struct db_conn *c, long long card_id, bool *safe, json_t **why_not,
     struct err *err);
 
+/* QC's verdict on a clip, inside the QC job's transaction: hold moves a secured clip to
+ * qc_hold with the reason (a finding at or above the production's hold severity); release
+ * (hold false) moves a held clip back to what its copies say. Records clip.qc_hold or
+ * clip.qc_released. Returns 1 when the state changed, 0 when not. */
+int clipstate_qc_verdict(struct db_conn *c, long long clip_id, bool hold, const char *reason,
+    const char *actor, struct err *err);
+
 #endif

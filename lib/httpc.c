@@ -18,8 +18,19 @@ int
 httpc_json(const char *method, const char *url, const char *token, json_t *body,
     long timeout_s, struct httpc_resp *resp, struct err *err)
 {
+	char authz[256];
+	const char *h[1] = { authz };
+
+	snprintf(authz, sizeof(authz), "Authorization: Bearer %s", token ? token : "");
+	return httpc_json_headers(method, url, h, token ? 1 : 0, body, timeout_s, resp, err);
+}
+
+int
+httpc_json_headers(const char *method, const char *url, const char *const *headers,
+    size_t nheaders, json_t *body, long timeout_s, struct httpc_resp *resp, struct err *err)
+{
 	struct curl_slist *hl = NULL;
-	char authz[256], *text = NULL;
+	char *text = NULL;
 	CURL *c = curl_easy_init();
 	CURLcode rc;
 
@@ -28,10 +39,8 @@ httpc_json(const char *method, const char *url, const char *token, json_t *body,
 	if (c == NULL)
 		return err_set(err, SP_ENOMEM, "out of memory");
 	hl = curl_slist_append(hl, "Accept: application/json");
-	if (token) {
-		snprintf(authz, sizeof(authz), "Authorization: Bearer %s", token);
-		hl = curl_slist_append(hl, authz);
-	}
+	for (size_t i = 0; i < nheaders; i++)
+		hl = curl_slist_append(hl, headers[i]);
 	if (body) {
 		text = json_dumps(body, JSON_COMPACT);
 		hl = curl_slist_append(hl, "Content-Type: application/json");

@@ -20,6 +20,9 @@ struct httpc_resp {
  * exchange happened (whatever the status), SP_EUNAVAIL when the server could not be reached. */
 int httpc_json(const char *method, const char *url, const char *token, json_t *body,
     long timeout_s, struct httpc_resp *resp, struct err *err);
+/* The same with extra header lines ("Name: value") instead of a bearer token. */
+int httpc_json_headers(const char *method, const char *url, const char *const *headers,
+    size_t nheaders, json_t *body, long timeout_s, struct httpc_resp *resp, struct err *err);
 void httpc_resp_release(struct httpc_resp *resp);
 
 /* "404: no such card" from a setpost JSON error body, or the status and the start of the body. */

@@ -149,12 +149,16 @@ enum MHD_Result targets_list(struct request *req);
 enum MHD_Result targets_create(struct request *req);
 enum MHD_Result targets_delete(struct request *req);
 enum MHD_Result deliveries_list(struct request *req);
+enum MHD_Result deliveries_create(struct request *req);
 enum MHD_Result jobs_cancel(struct request *req);
 enum MHD_Result jobs_retry(struct request *req);
 enum MHD_Result health_get(struct request *req);
 enum MHD_Result metrics_get(struct request *req);
 enum MHD_Result static_get(struct request *req);
 enum MHD_Result jobs_list(struct request *req);
+enum MHD_Result media_clip_get(struct request *req);
+enum MHD_Result media_thumbnail_get(struct request *req);
+enum MHD_Result media_contact_sheet_get(struct request *req);
 enum MHD_Result jobs_get(struct request *req);
 
 double server_now(void);

@@ -3,8 +3,12 @@
  * Lists are built as JSON by PostgreSQL and sent as they come. */
 #include "http.h"
 #include "lib/event.h"
+#include "lib/jobq.h"
 #include "lib/json.h"
+#include "lib/sealed.h"
 
+#include <limits.h>
+#include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,8 +226,49 @@ productions_patch(struct request *req)
 }
 
 static const struct db_stmt stmt_target_add = { "library_target_add",
-	"INSERT INTO targets (production_id, name, url, recipient, bandwidth_limit)"
-	" VALUES ($1, $2, $3, $4, $5::bigint) RETURNING row_to_json(targets)::text", 5 };
+	"INSERT INTO targets (production_id, name, url, recipient, bandwidth_limit, headers_sealed)"
+	" VALUES ($1, $2, $3, $4, $5::bigint, decode($6, 'hex')) RETURNING json_build_object('id', id,"
+	" 'production_id', production_id, 'name', name, 'url', url, 'recipient', recipient,"
+	" 'bandwidth_limit', bandwidth_limit, 'enabled', enabled, 'headers', headers_sealed IS NOT NULL,"
+	" 'created_at', created_at)::text", 6 };
+
+/* The target's headers (a post house's token) are sealed with the key in DATA/keys: the
+ * database never holds them in the clear. Workers that deliver need the same key file. */
+static int
+targets_seal_headers(struct request *req, json_t *headers, char **hex, struct err *err)
+{
+	char keydir[PATH_MAX + 8], *text;
+	uint8_t key[SEALED_KEY_LEN], *blob;
+	size_t blen;
+	const char *k;
+	json_t *v;
+	int rc;
+
+	*hex = NULL;
+	if (headers == NULL)
+		return 0;
+	if (!json_is_object(headers))
+		return err_set(err, SP_EINVAL, "headers: expected an object of header name: value");
+	json_object_foreach(headers, k, v)
+		if (!json_is_string(v) || strpbrk(k, "\r\n: ") || strpbrk(json_string_value(v), "\r\n") ||
+		    *k == '\0')
+			return err_set(err, SP_EINVAL, "headers.%.60s: expected a header name and a one-line "
+			    "value", k);
+	snprintf(keydir, sizeof(keydir), "%s/keys", req->srv->cfg->data_dir);
+	if ((rc = sealed_key_load(keydir, key, err)) < 0)
+		return rc;
+	text = json_dumps(headers, JSON_COMPACT);
+	rc = sealed_seal(key, (const uint8_t *)text, strlen(text), &blob, &blen, err);
+	sodium_memzero(text, strlen(text));
+	free(text);
+	sodium_memzero(key, sizeof(key));
+	if (rc < 0)
+		return rc;
+	*hex = malloc(blen * 2 + 1);
+	sodium_bin2hex(*hex, blen * 2 + 1, blob, blen);
+	free(blob);
+	return 0;
+}
 static const struct db_stmt stmt_target_del = { "library_target_del",
 	"DELETE FROM targets WHERE id = $1", 1 };
 
@@ -231,8 +276,9 @@ enum MHD_Result
 targets_create(struct request *req)
 {
 	static const char *const fields[] = { "production_id", "name", "url", "recipient",
-		"bandwidth_limit", NULL };
-	const char *name, *url, *recipient, *p[5];
+		"bandwidth_limit", "headers", NULL };
+	const char *name, *url, *recipient, *p[6];
+	char *sealed = NULL;
 	char pid[24], bw[24];
 	long long prod, limit = 0;
 	struct err err;
@@ -259,8 +305,14 @@ targets_create(struct request *req)
 	p[2] = url;
 	p[3] = recipient;
 	p[4] = rc == 0 ? bw : NULL;
-	if (db_exec(req->srv->db, &stmt_target_add, p, &r, &err) < 0)
+	if (targets_seal_headers(req, json_object_get(req->json, "headers"), &sealed, &err) < 0)
 		return reply_err(req, &err);
+	p[5] = sealed;
+	rc = db_exec(req->srv->db, &stmt_target_add, p, &r, &err);
+	free(sealed);
+	if (rc < 0)
+		return reply_err(req, &err);
+	json_object_del(req->json, "headers");   /* never into the event log */
 	event_record_db(req->srv->db, req->who.name, "target.created", "target",
 	    strtoll(strstr(PQgetvalue(r, 0, 0), ":") + 1, NULL, 10), req->json, NULL);
 	res = reply_text(req, 201, "application/json", PQgetvalue(r, 0, 0), strlen(PQgetvalue(r, 0, 0)));
@@ -284,4 +336,74 @@ targets_delete(struct request *req)
 		return reply_error(req, 404, "not_found", "target %lld not found", id);
 	event_record_db(req->srv->db, req->who.name, "target.deleted", "target", id, NULL, NULL);
 	return reply_text(req, 204, "application/json", "", 0);
+}
+
+static const struct db_stmt stmt_delivery_add = { "library_delivery_add",
+	"WITH d AS (INSERT INTO deliveries (target_id, rendition_id, file_id) VALUES ($1, $2, $3)"
+	" RETURNING id) SELECT d.id, coalesce((SELECT c.circled FROM clips c WHERE c.id ="
+	" coalesce((SELECT clip_id FROM renditions WHERE id = $2), (SELECT clip_id FROM files"
+	" WHERE id = $3))), false) FROM d", 3 };
+
+struct deliveries_arg {
+	const char *p[3];
+	const char *actor;
+	long long id;
+};
+
+/* Circled proxies first, then other proxies, then camera originals. */
+static int
+deliveries_create_tx(struct db_conn *c, void *arg, struct err *err)
+{
+	struct deliveries_arg *a = arg;
+	PGresult *r;
+	json_t *payload;
+	long long job;
+	int rc, prio;
+
+	if ((rc = db_query(c, &stmt_delivery_add, a->p, &r, err)) < 0)
+		return rc;
+	a->id = db_ll(r, 0, 0);
+	prio = a->p[1] ? (db_bool(r, 0, 1) ? 30 : 20) : 10;
+	PQclear(r);
+	payload = json_pack("{s:I}", "delivery_id", (json_int_t)a->id);
+	rc = jobq_enqueue(c, "upload", payload, prio, 8, &job, err);
+	json_decref(payload);
+	if (rc == 0) {
+		json_t *data = json_pack("{s:I,s:i}", "job_id", (json_int_t)job, "priority", prio);
+		rc = event_record(c, a->actor, "delivery.queued", "delivery", a->id, data, NULL, err);
+		json_decref(data);
+	}
+	return rc;
+}
+
+enum MHD_Result
+deliveries_create(struct request *req)
+{
+	static const char *const fields[] = { "target_id", "rendition_id", "file_id", NULL };
+	struct deliveries_arg a = { .actor = req->who.name };
+	char t[24], rid[24], fid[24];
+	long long target, rend = 0, file = 0;
+	struct err err;
+	int rr, rf;
+
+	if (!request_json(req, fields) ||
+	    !request_field_ok(req, json_get_int(req->json, "target_id", true, 1, INT64_MAX, &target, &err), &err) ||
+	    !request_field_ok(req, rr = json_get_int(req->json, "rendition_id", false, 1, INT64_MAX, &rend, &err), &err) ||
+	    !request_field_ok(req, rf = json_get_int(req->json, "file_id", false, 1, INT64_MAX, &file, &err), &err))
+		return MHD_YES;
+	if ((rr == 0) == (rf == 0))
+		return reply_error(req, 400, "invalid", "give rendition_id (a proxy) or file_id (a camera "
+		    "original), one of the two");
+	snprintf(t, sizeof(t), "%lld", target);
+	snprintf(rid, sizeof(rid), "%lld", rend);
+	snprintf(fid, sizeof(fid), "%lld", file);
+	a.p[0] = t;
+	a.p[1] = rr == 0 ? rid : NULL;
+	a.p[2] = rf == 0 ? fid : NULL;
+	if (db_tx(req->srv->db, deliveries_create_tx, &a, &err) < 0)
+		return reply_err(req, &err);
+	json_t *body = json_pack("{s:I,s:s}", "id", (json_int_t)a.id, "state", "queued");
+	enum MHD_Result r = reply_json(req, 201, body);
+	json_decref(body);
+	return r;
 }

@@ -6,6 +6,10 @@
 const struct job_kind worker_kinds[] = {
 	/* name, run, at most this many at once per worker, attempts */
 	{ "offload", job_offload_run, 1, 1 },
+	{ "upload", job_upload_run, 2, 8 },
+	{ "probe", job_probe_run, 0, 3 },
+	{ "thumbnails", job_thumbnails_run, 2, 3 },
+	{ "qc", job_qc_run, 2, 3 },
 	{ NULL, NULL, 0, 0 },
 };
 

@@ -11,6 +11,10 @@ extern const struct job_kind worker_kinds[];
 
 /* The run function of each kind, one workers/job_*.c file each. */
 int job_offload_run(struct job *job, struct err *err);
+int job_upload_run(struct job *job, struct err *err);
+int job_probe_run(struct job *job, struct err *err);
+int job_thumbnails_run(struct job *job, struct err *err);
+int job_qc_run(struct job *job, struct err *err);
 int worker_nkinds(void);
 
 #endif

@@ -1,0 +1,234 @@
+/* job_probe: a secured clip's technical metadata (lib/probe), then its thumbnails and QC jobs.
+ * Payload {"clip_id": N}. A file ffmpeg cannot read is a permanent failure of this clip only,
+ * recorded on the clip (clip_media.status = 'failed') with the reason; camera raw is described
+ * from its name and sidecars and marked as needing the maker's software. */
+#include "lib/ale.h"
+#include "lib/event.h"
+#include "lib/locate.h"
+#include "lib/log.h"
+#include "lib/probe.h"
+#include "lib/worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+int job_probe_run(struct job *job, struct err *err);
+
+const struct job_kind job_probe_kind = { "probe", job_probe_run, 0, 3 };
+
+#define JOB_PROBE_SIDECAR_MAX (1 << 20)
+
+static bool
+job_probe_canceled(void *arg)
+{
+	return job_canceled(arg);
+}
+
+/* The clip id of a media job's payload; a bad payload is a permanent failure. */
+static int
+job_probe_clip_id(struct job *job, long long *id, struct err *err)
+{
+	json_t *v = json_object_get(job->payload, "clip_id");
+
+	if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+		job->permanent = true;
+		return err_set(err, SP_EINVAL, "payload.clip_id: expected a clip id");
+	}
+	*id = (long long)json_integer_value(v);
+	return 0;
+}
+
+/* Reads a small text file whole (sidecars). */
+static int
+job_probe_read(const char *path, char **text, size_t *len, struct err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *buf;
+	ssize_t n;
+
+	if (fd < 0)
+		return err_errno(err, SP_EIO, errno, "%s", path);
+	buf = malloc(JOB_PROBE_SIDECAR_MAX + 1);
+	n = buf ? read(fd, buf, JOB_PROBE_SIDECAR_MAX) : -1;
+	close(fd);
+	if (n < 0) {
+		free(buf);
+		return err_set(err, SP_EIO, "%s: cannot read", path);
+	}
+	buf[n] = '\0';
+	*text = buf;
+	*len = (size_t)n;
+	return 0;
+}
+
+struct job_probe_side {
+	struct probe *p;
+	const char *clip;
+	json_t *used;
+};
+
+/* One sidecar: a Blackmagic .sidecar or the card's ALE. Unreadable ones are noted, not fatal. */
+static int
+job_probe_sidecar(void *arg, const char *rel, const char *path, struct err *err)
+{
+	struct job_probe_side *s = arg;
+	const char *dot = strrchr(rel, '.');
+	struct ale ale = ALE_INIT;
+	struct err e2;
+	char *text = NULL;
+	size_t len = 0;
+
+	(void)err;
+	if (dot && strcasecmp(dot, ".ale") == 0) {
+		if (ale_read_file(path, &ale, &e2) == 0 && probe_from_ale(&ale, s->clip, s->p) > 0)
+			json_array_append_new(s->used, json_string(rel));
+		ale_release(&ale);
+	} else if (dot && strcasecmp(dot, ".sidecar") == 0 &&
+	    job_probe_read(path, &text, &len, &e2) == 0) {
+		if (probe_from_sidecar(text, len, s->p, &e2) == 0)
+			json_array_append_new(s->used, json_string(rel));
+		free(text);
+	}
+	return 0;
+}
+
+/* Raw camera formats: what the name, the files and the sidecars tell. */
+static int
+job_probe_raw(struct db_conn *c, const struct locate_clip *lc, struct probe *p,
+    struct err *err)
+{
+	struct job_probe_side side = { p, lc->name, json_array() };
+	int rc;
+
+	probe_from_name(lc->rel_path, lc->nmedia, p);
+	rc = locate_sidecars(c, lc, job_probe_sidecar, &side, err);
+	json_object_set_new(p->vendor, "sidecars", side.used);
+	return rc;
+}
+
+/* Runs ffprobe on a readable copy. Content problems are permanent. */
+static int
+job_probe_media(struct job *job, struct db_conn *c, struct locate_clip *lc, struct probe *p,
+    struct err *err)
+{
+	int rc;
+
+	if ((rc = locate_file(c, lc->file_id, lc->path, sizeof(lc->path), err)) < 0)
+		return rc;
+	rc = probe_file(lc->path, lc->rel_path, p, job_probe_canceled, job, err);
+	if (rc == 0)
+		rc = probe_check_name(lc->rel_path, p, err);
+	if (rc == SP_EUNSUPPORTED || rc == SP_EINVAL)
+		job->permanent = true;
+	if (rc == 0 && !p->decodable)
+		rc = job_probe_raw(c, lc, p, err);
+	return rc;
+}
+
+struct job_probe_save {
+	struct job *job;
+	const struct locate_clip *lc;
+	const struct probe *p;
+	const char *failure;
+};
+
+static int
+job_probe_save_tx(struct db_conn *c, void *arg, struct err *err)
+{
+	struct job_probe_save *s = arg;
+	const struct probe *p = s->p;
+	json_t *data;
+	int rc;
+
+	if (s->failure) {
+		if ((rc = probe_store_failure(c, s->lc->clip_id, s->lc->file_id, s->failure, err)) < 0)
+			return rc;
+		data = json_pack("{s:s,s:s}", "clip", s->lc->name, "error", s->failure);
+		rc = event_record(c, s->job->worker, "clip.probe_failed", "clip", s->lc->clip_id, data,
+		    NULL, err);
+		json_decref(data);
+		return rc;
+	}
+	if ((rc = probe_store(c, s->lc->clip_id, s->lc->file_id, p, err)) < 0)
+		return rc;
+	data = json_pack("{s:s,s:s,s:s}", "clip", s->lc->name, "status", p->status, "codec",
+	    p->codec);
+	rc = event_record(c, s->job->worker, "clip.probed", "clip", s->lc->clip_id, data, NULL, err);
+	json_decref(data);
+	if (rc < 0 || !p->decodable)
+		return rc;
+	if (p->video_streams > 0 &&
+	    (rc = probe_enqueue_kind(c, "thumbnails", s->lc->clip_id, s->lc->circled, err)) < 0)
+		return rc;
+	return (rc = probe_enqueue_kind(c, "qc", s->lc->clip_id, s->lc->circled, err)) < 0 ? rc : 0;
+}
+
+static json_t *
+job_probe_result(const struct locate_clip *lc, const struct probe *p)
+{
+	json_t *r = probe_to_json(p);
+
+	json_object_del(r, "tags");
+	json_object_del(r, "vendor");
+	json_object_set_new(r, "clip_id", json_integer(lc->clip_id));
+	json_object_set_new(r, "file", json_string(lc->rel_path));
+	return r;
+}
+
+int
+job_probe_run(struct job *job, struct err *err)
+{
+	struct job_probe_save save = { job, NULL, NULL, NULL };
+	struct locate_clip *lc = calloc(1, sizeof(*lc));
+	struct db_conn *c = NULL;
+	struct probe p;
+	struct err e2;
+	long long clip_id = 0;
+	int rc;
+
+	probe_init(&p);
+	if (lc == NULL) {
+		rc = err_set(err, SP_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = job_probe_clip_id(job, &clip_id, err)) < 0 ||
+	    (rc = db_acquire(job->db, &c, err)) < 0)
+		goto out;
+	if ((rc = locate_clip_load(c, clip_id, lc, err)) < 0) {
+		job->permanent = rc == SP_ENOTFOUND;
+		goto out;
+	}
+	job_progress(job, 0.1, "probing %s", lc->rel_path);
+	if (probe_vendor_tool(lc->rel_path))
+		rc = job_probe_raw(c, lc, &p, err);
+	else
+		rc = job_probe_media(job, c, lc, &p, err);
+	db_release(job->db, c);
+	c = NULL;
+	if (rc < 0 && !job->permanent)
+		goto out;
+	save.lc = lc;
+	save.p = &p;
+	save.failure = rc < 0 ? err->msg : NULL;
+	if (db_tx(job->db, job_probe_save_tx, &save, &e2) < 0) {
+		if (rc == 0)
+			*err = e2;
+		rc = rc < 0 ? rc : e2.code;
+		goto out;
+	}
+	if (rc == 0) {
+		job->result = job_probe_result(lc, &p);
+		log_info("job=%lld clip=%s status=%s codec=%s", job->id, lc->name, p.status, p.codec);
+	}
+out:
+	if (c)
+		db_release(job->db, c);
+	probe_release(&p);
+	free(lc);
+	return rc;
+}

@@ -1,0 +1,381 @@
+/* job_upload: one delivery: a camera original or a rendition, encrypted to the target's age
+ * recipient while it is read, sent with resumable tus uploads, and marked delivered only when
+ * the receiver's receipt says it decrypted the file and found its size and xxh64. A target
+ * without receipts (a third-party tus server) leaves the delivery `uploaded`.
+ * The file key is kept in the database sealed under the key in DATA/keys, so a resumed upload
+ * (another attempt, another worker with the same key) continues the same encrypted stream.
+ * Payload: {"delivery_id": N}. */
+#include "kinds.h"
+#include "lib/age.h"
+#include "lib/age_source.h"
+#include "lib/config.h"
+#include "lib/event.h"
+#include "lib/hash.h"
+#include "lib/httpc.h"
+#include "lib/locate.h"
+#include "lib/sealed.h"
+#include "lib/tus_client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static const struct db_stmt stmt_load = { "upload_load",
+	"SELECT d.state, d.upload_url, encode(d.key_sealed, 'hex'), d.file_id, d.rendition_id,"
+	" t.url, t.recipient, encode(t.headers_sealed, 'hex'), t.bandwidth_limit, t.enabled,"
+	" coalesce(f.rel_path, r.rel_path),"
+	" coalesce((SELECT value FROM hashes h WHERE h.file_id = f.id AND h.algorithm = 'xxh64'), r.xxh64),"
+	" coalesce(c.name, ''), r.volume_id"
+	" FROM deliveries d JOIN targets t ON t.id = d.target_id"
+	" LEFT JOIN files f ON f.id = d.file_id LEFT JOIN renditions r ON r.id = d.rendition_id"
+	" LEFT JOIN clips c ON c.id = coalesce(f.clip_id, r.clip_id) WHERE d.id = $1", 1 };
+static const struct db_stmt stmt_key = { "upload_key",
+	"UPDATE deliveries SET key_sealed = decode($2, 'hex'), updated_at = now()"
+	" WHERE id = $1 AND key_sealed IS NULL", 2 };
+static const struct db_stmt stmt_created = { "upload_created",
+	"UPDATE deliveries SET upload_url = $2, state = 'uploading', bytes_total = $3, bytes_sent = 0,"
+	" error = NULL, updated_at = now() WHERE id = $1", 3 };
+static const struct db_stmt stmt_sent = { "upload_sent",
+	"UPDATE deliveries SET bytes_sent = $2, updated_at = now() WHERE id = $1", 2 };
+static const struct db_stmt stmt_state = { "upload_state",
+	"UPDATE deliveries SET state = $2, error = $3, receipt = coalesce($4::jsonb, receipt),"
+	" updated_at = now() WHERE id = $1", 4 };
+static const struct db_stmt stmt_rendition_path = { "upload_rendition_path",
+	"SELECT m.mount_path || '/' || r.rel_path FROM renditions r JOIN volume_mounts m"
+	" ON m.volume_id = r.volume_id AND m.host = $2 WHERE r.id = $1", 2 };
+
+struct upload {
+	struct job *job;
+	const char *did;
+	double last_db;
+	uint64_t length;
+};
+
+static int
+upload_set_state(struct job *job, const char *did, const char *state, const char *error,
+    json_t *receipt, struct err *err)
+{
+	char *r = receipt ? json_dumps(receipt, JSON_COMPACT) : NULL;
+	const char *p[4] = { did, state, error, r };
+	int rc = db_exec(job->db, &stmt_state, p, NULL, err);
+	char kind[40];
+	json_t *data = json_pack("{s:s,s:s?}", "state", state, "error", error);
+
+	free(r);
+	snprintf(kind, sizeof(kind), "delivery.%s", state);
+	event_record_db(job->db, job->worker, kind, "delivery", strtoll(did, NULL, 10), data, NULL);
+	json_decref(data);
+	return rc < 0 ? rc : 0;
+}
+
+static int
+upload_on_created(void *arg, const char *url, const char *why, struct err *err)
+{
+	struct upload *u = arg;
+	char len[24];
+	const char *p[3] = { u->did, url, len };
+
+	(void)why;
+	snprintf(len, sizeof(len), "%llu", (unsigned long long)u->length);
+	return db_exec(u->job->db, &stmt_created, p, NULL, err) < 0 ? SP_EDB : 0;
+}
+
+static int
+upload_on_progress(void *arg, const struct tus_progress *pr)
+{
+	struct upload *u = arg;
+	struct timespec ts;
+	double now;
+	char sent[24];
+	const char *p[2] = { u->did, sent };
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	if (now - u->last_db >= 1.0 || pr->offset == pr->length) {
+		u->last_db = now;
+		snprintf(sent, sizeof(sent), "%llu", (unsigned long long)pr->offset);
+		db_exec(u->job->db, &stmt_sent, p, NULL, NULL);
+	}
+	job_progress(u->job, pr->length ? (double)pr->offset / (double)pr->length : 1,
+	    "%.1f of %.1f MB sent, %.1f MB/s", (double)pr->offset / 1e6, (double)pr->length / 1e6,
+	    pr->rate / 1e6);
+	return job_canceled(u->job) ? 1 : 0;
+}
+
+/* The age parameters of this delivery: made once and sealed in the database, so every attempt
+ * produces the same ciphertext. */
+static int
+upload_params(struct job *job, const char *did, PGresult *r, struct age_enc_params *p,
+    struct err *err)
+{
+	const struct config *cfg = job->ctx;
+	uint8_t key[SEALED_KEY_LEN], *packed = NULL, *blob = NULL, *plain = NULL;
+	size_t plen, blen, len;
+	char keydir[PATH_MAX + 8];
+	const char *hex = db_val(r, 0, 2);
+	int rc;
+
+	snprintf(keydir, sizeof(keydir), "%s/keys", cfg->data_dir);
+	if ((rc = sealed_key_load(keydir, key, err)) < 0)
+		return rc;
+	if (hex && *hex) {
+		len = strlen(hex) / 2;
+		blob = malloc(len + 1);
+		sodium_hex2bin(blob, len, hex, strlen(hex), NULL, &blen, NULL);
+		rc = sealed_open(key, blob, blen, &plain, &plen, err);
+		if (rc == 0)
+			rc = age_params_unpack(p, plain, plen, err);
+		free(blob);
+		sealed_free(plain, plen);
+		if (rc < 0)
+			err_prefix(err, "delivery %s: its sealed key does not open here (another "
+			    "DATA/keys/server.key?): ", did);
+		sodium_memzero(key, sizeof(key));
+		return rc;
+	}
+	struct age_recipient rcp;
+	if ((rc = age_recipient_parse(&rcp, PQgetvalue(r, 0, 6), err)) < 0 ||
+	    (rc = age_params_init(p, NULL, &rcp, 1, err)) < 0 ||
+	    (rc = age_params_pack(p, &packed, &plen, err)) < 0 ||
+	    (rc = sealed_seal(key, packed, plen, &blob, &blen, err)) < 0)
+		goto out;
+	char *bhex = malloc(blen * 2 + 1);
+	sodium_bin2hex(bhex, blen * 2 + 1, blob, blen);
+	const char *pk[2] = { did, bhex };
+	rc = db_exec(job->db, &stmt_key, pk, NULL, err);
+	free(bhex);
+	if (rc == 0) {
+		/* Another worker sealed one first: use that one. */
+		age_params_release(p);
+		rc = SP_ECONFLICT;
+		err_set(err, SP_ECONFLICT, "delivery %s: key made by another worker meanwhile", did);
+	}
+	rc = rc < 0 ? rc : 0;
+out:
+	sealed_free(packed, plen);
+	free(blob);
+	sodium_memzero(key, sizeof(key));
+	return rc;
+}
+
+/* The target's extra headers ("Authorization: …"), kept sealed. */
+static int
+upload_headers(struct job *job, PGresult *r, char ***out, size_t *n, struct err *err)
+{
+	const struct config *cfg = job->ctx;
+	const char *hex = db_val(r, 0, 7);
+	uint8_t key[SEALED_KEY_LEN], *blob, *plain;
+	char keydir[PATH_MAX + 8];
+	size_t blen, plen;
+	json_t *j, *v;
+	const char *k;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (hex == NULL || *hex == '\0')
+		return 0;
+	snprintf(keydir, sizeof(keydir), "%s/keys", cfg->data_dir);
+	if ((rc = sealed_key_load(keydir, key, err)) < 0)
+		return rc;
+	blob = malloc(strlen(hex) / 2 + 1);
+	sodium_hex2bin(blob, strlen(hex) / 2, hex, strlen(hex), NULL, &blen, NULL);
+	rc = sealed_open(key, blob, blen, &plain, &plen, err);
+	free(blob);
+	sodium_memzero(key, sizeof(key));
+	if (rc < 0)
+		return err_prefix(err, "target headers: ");
+	j = json_loadb((const char *)plain, plen, 0, NULL);
+	sealed_free(plain, plen);
+	*out = calloc(json_object_size(j) + 1, sizeof(char *));
+	json_object_foreach(j, k, v) {
+		char line[2048];
+		snprintf(line, sizeof(line), "%s: %s", k, json_string_value(v) ? json_string_value(v) : "");
+		(*out)[(*n)++] = strdup(line);
+	}
+	json_decref(j);
+	return 0;
+}
+
+static void
+upload_headers_free(char **h, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		sodium_memzero(h[i], strlen(h[i]));
+		free(h[i]);
+	}
+	free(h);
+}
+
+/* Asks the receiver for its receipt until it has checked the upload (or two minutes pass). */
+static int
+upload_receipt(struct job *job, const char *did, const char *url, char **headers, size_t nh,
+    struct err *err)
+{
+	char rurl[2200], what[600];
+	struct httpc_resp resp;
+	int rc;
+
+	snprintf(rurl, sizeof(rurl), "%s/receipt", url);
+	for (int i = 0; i < 240 && !job_canceled(job); i++) {
+		json_t *j;
+		const char *state;
+		if ((rc = httpc_json_headers("GET", rurl, (const char *const *)headers, nh, NULL, 30, &resp,
+		    err)) < 0)
+			return rc;
+		if (resp.status == 404 || resp.status == 405) {
+			httpc_resp_release(&resp);
+			return upload_set_state(job, did, "uploaded", NULL, NULL, err);
+		}
+		j = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, NULL);
+		httpc_describe(&resp, what, sizeof(what));
+		httpc_resp_release(&resp);
+		state = json_string_value(json_object_get(j, "state"));
+		if (state && strcmp(state, "verified") == 0)
+			rc = upload_set_state(job, did, "delivered", NULL, j, err);
+		else if (state && (strcmp(state, "failed") == 0 || strcmp(state, "terminated") == 0)) {
+			job->permanent = true;
+			snprintf(what, sizeof(what), "receiver: %s", json_string_value(json_object_get(j, "reason")) ?
+			    json_string_value(json_object_get(j, "reason")) : state);
+			upload_set_state(job, did, "failed", what, j, NULL);
+			rc = err_set(err, SP_EMISMATCH, "delivery %s: %s", did, what);
+		} else if (state == NULL) {
+			rc = err_set(err, SP_EUNAVAIL, "delivery %s: receipt: %s", did, what);
+		} else {
+			json_decref(j);
+			usleep(500000);
+			continue;
+		}
+		json_decref(j);
+		return rc;
+	}
+	return err_set(err, SP_EUNAVAIL, "delivery %s: the receiver has not checked the upload yet", did);
+}
+
+/* The plaintext on disk: a verified copy of the file, or the rendition; its xxh64 checked. */
+static int
+upload_source(struct job *job, const char *did, PGresult *r, char *path, size_t len, char *xxh,
+    struct err *err)
+{
+	struct hash_result h;
+	struct db_conn *c;
+	int rc;
+
+	if (db_val(r, 0, 3)) {
+		if ((rc = db_acquire(job->db, &c, err)) < 0)
+			return rc;
+		rc = locate_file(c, db_ll(r, 0, 3), path, len, err);
+		db_release(job->db, c);
+	} else {
+		char host[256];
+		PGresult *pr;
+		locate_host(host, sizeof(host));
+		const char *p[2] = { PQgetvalue(r, 0, 4), host };
+		if ((rc = db_exec(job->db, &stmt_rendition_path, p, &pr, err)) == 0)
+			rc = err_set(err, SP_ENOTFOUND, "delivery %s: the rendition is not on this host", did);
+		if (rc > 0)
+			snprintf(path, len, "%s", PQgetvalue(pr, 0, 0));
+		if (rc >= 0)
+			PQclear(pr);
+		rc = rc < 0 ? rc : 0;
+	}
+	if (rc < 0)
+		return rc;
+	if ((rc = hash_file(path, HASH_BIT(HASH_XXH64), &h, err)) < 0)
+		return rc;
+	snprintf(xxh, 32, "%.31s", h.v[HASH_XXH64].str);
+	if (db_val(r, 0, 11) && strcmp(db_val(r, 0, 11), xxh) != 0) {
+		job->permanent = true;
+		return err_set(err, SP_EMISMATCH, "%s: xxh64 %s, but %s was registered: this copy "
+		    "changed", path, xxh, db_val(r, 0, 11));
+	}
+	return 0;
+}
+
+static int
+upload_send(struct job *job, const char *did, PGresult *r, const char *path, const char *xxh,
+    struct err *err)
+{
+	struct age_enc_params p;
+	struct age_source src;
+	struct tus_source ts;
+	struct tus_result res;
+	struct upload u = { job, did, 0, 0 };
+	char **headers = NULL, size[24], *base = strrchr(path, '/');
+	size_t nh = 0;
+	struct stat st;
+	int fd = -1, rc;
+
+	memset(&p, 0, sizeof(p));
+	memset(&res, 0, sizeof(res));
+	if ((rc = upload_params(job, did, r, &p, err)) == SP_ECONFLICT) {
+		PGresult *again;
+		const char *pd[1] = { did };
+		if (db_exec(job->db, &stmt_load, pd, &again, err) < 0)
+			return SP_EDB;
+		rc = upload_params(job, did, again, &p, err);
+		PQclear(again);
+	}
+	if (rc < 0 || (rc = upload_headers(job, r, &headers, &nh, err)) < 0)
+		goto out;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
+		rc = err_errno(err, SP_EIO, errno, "%s", path);
+		goto out;
+	}
+	snprintf(size, sizeof(size), "%lld", (long long)st.st_size);
+	struct tus_meta meta[4] = { { "filename", base ? base + 1 : path }, { "clip", PQgetvalue(r, 0, 12) },
+		{ "size", size }, { "xxh64", xxh } };
+	if ((rc = age_source_init(&src, fd, (uint64_t)st.st_size, &p, err)) < 0)
+		goto out;
+	age_source_tus(&src, &ts);
+	u.length = ts.length;
+	struct tus_opts o = { .endpoint = PQgetvalue(r, 0, 5), .headers = (const char *const *)headers,
+		.n_headers = nh, .meta = meta, .n_meta = 4, .max_send_rate = (uint64_t)db_ll(r, 0, 8),
+		.resume_url = db_val(r, 0, 1), .on_created = upload_on_created, .created_arg = &u,
+		.on_progress = upload_on_progress, .progress_arg = &u };
+	rc = tus_upload(&o, &ts, &res, err);
+	age_source_release(&src);
+	if (rc == 0)
+		rc = upload_receipt(job, did, res.url, headers, nh, err);
+	tus_result_release(&res);
+out:
+	if (fd >= 0)
+		close(fd);
+	upload_headers_free(headers, nh);
+	age_params_release(&p);
+	return rc;
+}
+
+int
+job_upload_run(struct job *job, struct err *err)
+{
+	json_int_t id = json_integer_value(json_object_get(job->payload, "delivery_id"));
+	char did[24], path[PATH_MAX], xxh[32];
+	const char *p[1] = { did };
+	PGresult *r;
+	int rc;
+
+	snprintf(did, sizeof(did), "%lld", (long long)id);
+	if ((rc = db_exec(job->db, &stmt_load, p, &r, err)) <= 0) {
+		job->permanent = rc == 0;
+		return rc < 0 ? rc : err_set(err, SP_ENOTFOUND, "delivery %s not found", did);
+	}
+	if (strcmp(PQgetvalue(r, 0, 0), "delivered") == 0 || !db_bool(r, 0, 9)) {
+		rc = db_bool(r, 0, 9) ? 0 : err_set(err, SP_ECONFLICT, "delivery %s: its target is disabled", did);
+		goto out;
+	}
+	if ((rc = upload_source(job, did, r, path, sizeof(path), xxh, err)) == 0)
+		rc = upload_send(job, did, r, path, xxh, err);
+	if (rc < 0 && rc != SP_ECANCELED && (job->permanent || job->attempt >= job->max_attempts))
+		upload_set_state(job, did, "failed", err->msg, NULL, NULL);
+out:
+	PQclear(r);
+	return rc;
+}
