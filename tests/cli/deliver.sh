@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# A delivery from the cart to a post house's setpost, both real servers with their own
+# databases: the worker encrypts a camera original while it uploads it (tus), is killed mid-way
+# and another attempt resumes it; the receiver decrypts it, checks size and xxh64, and only its
+# verified receipt marks the delivery delivered. A third-party tus server (@tus/server), which
+# gives no receipts, leaves the delivery uploaded.
+set -euo pipefail
+bin=$1
+top=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d /tmp/sp-deliver.XXXXXX)
+chmod 755 "$tmp"
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$tmp"
+	for d in cart post; do psql -q "$SETPOST_TEST_PG" -c "DROP DATABASE IF EXISTS ${d}_$$" >/dev/null 2>&1 || true; done
+}
+trap cleanup EXIT
+ok() { echo "ok - $*"; }
+fail() { echo "FAIL - $*" >&2; exit 1; }
+[ -d "$top/tests/interop/node_modules" ] || npm ci --silent --prefix "$top/tests/interop" >/dev/null
+
+url=""
+serve() { # name extra-args...; sets url
+	local name=$1; shift
+	: >"$tmp/$name.out"
+	psql -q "$SETPOST_TEST_PG" -c "CREATE DATABASE ${name}_$$" >/dev/null
+	SETPOST_DATABASE_URL="${SETPOST_TEST_PG/dbname=postgres/dbname=${name}_$$}" \
+		"$bin" serve --listen 127.0.0.1:0 --data "$tmp/$name" "$@" >"$tmp/$name.out" 2>"$tmp/$name.log" &
+	pids+=($!)
+	for _ in $(seq 100); do grep -q "listening on" "$tmp/$name.out" && break; sleep 0.1; done
+	url=$(sed -n 's/.*listening on //p' "$tmp/$name.out")
+}
+"$bin" keygen -o "$tmp/post.key" 2>"$tmp/keygen.err"
+recipient=$(sed -n 's/^# public key: //p' "$tmp/post.key")
+serve post --age-identity "$tmp/post.key"
+post=$url
+serve cart
+cart=$url
+[ -n "$post" ] && [ -n "$cart" ] || fail "servers did not start"
+CART_DB="${SETPOST_TEST_PG/dbname=postgres/dbname=cart_$$}"
+POST_DB="${SETPOST_TEST_PG/dbname=postgres/dbname=post_$$}"
+post_token=$(SETPOST_DATABASE_URL=$POST_DB "$bin" token create --role post --name cart | tail -n 1)
+export SETPOST_TOKEN=$(SETPOST_DATABASE_URL=$CART_DB "$bin" token create --role admin --name dit | tail -n 1)
+api() { curl -s -H "Authorization: Bearer $SETPOST_TOKEN" -H "Content-Type: application/json" "$cart$@"; }
+
+# A card with one 6 MB original, offloaded and registered on the cart.
+mkdir -p "$tmp/card/A001R1AB" "$tmp/copies"
+head -c 6000000 /dev/urandom >"$tmp/card/A001R1AB/A001C001_250101_R1AB.mov"
+"$bin" offload "$tmp/card/A001R1AB" --to "$tmp/copies" --register "$cart" --no-progress >/dev/null 2>&1 ||
+	fail "offload"
+file_id=$(psql -qtA "$CART_DB" -c "SELECT id FROM files LIMIT 1")
+
+# The target: the post house's receiver, slowed so the worker can be killed mid-upload.
+target=$(api /api/v1/targets -d "{\"production_id\":1,\"name\":\"Post\",\"url\":\"$post/api/v1/uploads/\",
+	\"recipient\":\"$recipient\",\"bandwidth_limit\":1500000,\"headers\":{\"Authorization\":\"Bearer $post_token\"}}" | jq -r .id)
+[[ $target =~ ^[0-9]+$ ]] || fail "target: $target"
+psql -qtA "$CART_DB" -c "SELECT encode(headers_sealed, 'escape') FROM targets" | grep -q "$post_token" &&
+	fail "the target's token is stored in the clear"
+delivery=$(api /api/v1/deliveries -d "{\"target_id\":$target,\"file_id\":$file_id}" | jq -r .id)
+[[ $delivery =~ ^[0-9]+$ ]] || fail "delivery: $delivery"
+
+w=""
+work() { SETPOST_DATABASE_URL=$CART_DB "$bin" worker --slots 1 --lease 2 --data "$tmp/cart" \
+	>>"$tmp/worker.out" 2>>"$tmp/worker.log" & w=$!; pids+=($w); }
+work
+for _ in $(seq 100); do
+	sent=$(psql -qtA "$CART_DB" -c "SELECT bytes_sent FROM deliveries WHERE id = $delivery")
+	[[ ${sent:-0} -gt 1000000 ]] && break
+	sleep 0.1
+done
+kill -9 "$w"
+[[ $(psql -qtA "$CART_DB" -c "SELECT state FROM deliveries WHERE id = $delivery") == uploading ]] ||
+	fail "killed mid-upload"
+psql -qtA "$CART_DB" -c "SELECT key_sealed IS NOT NULL FROM deliveries" | grep -q t || fail "key sealed in the database"
+psql -q "$CART_DB" -c "UPDATE targets SET bandwidth_limit = NULL" >/dev/null
+work
+state=""
+for _ in $(seq 300); do
+	state=$(psql -qtA "$CART_DB" -c "SELECT state FROM deliveries WHERE id = $delivery")
+	[[ $state == delivered || $state == failed ]] && break
+	sleep 0.2
+done
+[[ $state == delivered ]] || fail "delivery state $state: $(tail -n 5 "$tmp/worker.log")"
+cmp "$tmp/card/A001R1AB/A001C001_250101_R1AB.mov" "$tmp/post/uploads/"*/A001C001_250101_R1AB.mov ||
+	fail "the receiver's decrypted file differs"
+age -d -i "$tmp/post.key" "$tmp/post/uploads/"*.part | cmp - "$tmp/card/A001R1AB/A001C001_250101_R1AB.mov" ||
+	fail "the stored upload does not decrypt with age"
+[[ $(psql -qtA "$CART_DB" -c "SELECT receipt->>'state' FROM deliveries") == verified ]] || fail "receipt kept"
+[[ $(psql -qtA "$CART_DB" -c "SELECT attempts FROM jobs WHERE kind = 'upload'") -ge 2 ]] || fail "resumed by a new attempt"
+ok "killed mid-upload, resumed, decrypted and verified by the receiver: delivered"
+
+# A third-party tus server has no receipts: uploaded, not delivered.
+node "$top/tests/interop/tus-server.mjs" 0 "$tmp/tusd" >"$tmp/tusd.out" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do grep -qs '^port ' "$tmp/tusd.out" && break; sleep 0.1; done
+port=$(awk '/^port /{print $2; exit}' "$tmp/tusd.out")
+t2=$(api /api/v1/targets -d "{\"production_id\":1,\"name\":\"Lab\",\"url\":\"http://127.0.0.1:$port/files/\",\"recipient\":\"$recipient\"}" | jq -r .id)
+d2=$(api /api/v1/deliveries -d "{\"target_id\":$t2,\"file_id\":$file_id}" | jq -r .id)
+for _ in $(seq 200); do
+	state=$(psql -qtA "$CART_DB" -c "SELECT state FROM deliveries WHERE id = $d2")
+	[[ $state == uploaded || $state == failed || $state == delivered ]] && break
+	sleep 0.2
+done
+[[ $state == uploaded ]] || fail "third-party delivery: $state $(tail -n 3 "$tmp/worker.log")"
+ok "a third-party tus server (no receipt): uploaded, not delivered"
+
+bad=$(api /api/v1/deliveries -d "{\"target_id\":$target}" -o /dev/null -w "%{http_code}")
+[[ $bad == 400 ]] || fail "neither file nor rendition: $bad"
+echo "deliver.sh: all passed"
