@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# bench/upload: a 1 GiB file, encrypted and uploaded by `setpost send` (exactly as a delivery
+# does it: age while reading, tus PATCHes) to setpost's own receiver on loopback, against
+# `curl -T` of the plain file to nginx (dav_methods PUT) on loopback, in the same run.
+# Target: setpost at 0.8 of curl's rate or better, with encryption on.
+#   bench/upload.sh [build/setpost]
+set -euo pipefail
+bin=$(realpath "${1:-build/setpost}")
+cache=/var/tmp/setpost-bench
+mkdir -p "$cache"
+chmod 755 "$cache"
+file=$cache/upload-1g.bin
+[ -s "$file" ] || head -c 1073741824 /dev/urandom >"$file"
+tmp=$(mktemp -d "$cache/upload.XXXXXX")
+chmod 755 "$tmp"
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+"$bin" keygen -o "$tmp/post.key" 2>/dev/null
+recipient=$(sed -n 's/^# public key: //p' "$tmp/post.key")
+"$bin" serve --listen 127.0.0.1:0 --data "$tmp/post" --age-identity "$tmp/post.key" \
+	--log-level warn >"$tmp/serve.out" 2>"$tmp/serve.log" &
+pids+=($!)
+for _ in $(seq 300); do grep -q "listening on" "$tmp/serve.out" && break; sleep 0.1; done
+url=$(sed -n 's/.*listening on //p' "$tmp/serve.out")
+token=$("$bin" token create --role post --name bench --data "$tmp/post" 2>/dev/null | tail -n 1)
+
+mkdir -p "$tmp/nginx/logs" "$tmp/nginx/up" "$tmp/nginx/body"
+cat >"$tmp/nginx/nginx.conf" <<CONF
+daemon off;
+user root root;
+worker_processes 1;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/logs/error.log;
+events { worker_connections 64; }
+http {
+	access_log off;
+	client_body_temp_path $tmp/nginx/body;
+	server {
+		listen 127.0.0.1:0;
+		client_max_body_size 0;
+		location /up/ { root $tmp/nginx; dav_methods PUT; create_full_put_path on; }
+	}
+}
+CONF
+# nginx cannot listen on port 0: pick a free port.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+sed -i "s/127.0.0.1:0/127.0.0.1:$port/" "$tmp/nginx/nginx.conf"
+nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" &
+pids+=($!)
+sleep 0.5
+
+cat "$file" >/dev/null   # both runs read from the page cache
+t0=$(date +%s.%N)
+curl -sS -f -T "$file" "http://127.0.0.1:$port/up/plain.bin" -o /dev/null
+t1=$(date +%s.%N)
+"$bin" send "$file" --to "$url/api/v1/uploads/" --recipient "$recipient" \
+	--header "Authorization: Bearer $token" --data "$tmp/cart" >"$tmp/send.out" 2>"$tmp/send.err"
+t2=$(date +%s.%N)
+cmp -s "$file" "$tmp/nginx/up/plain.bin" || { echo "nginx copy differs" >&2; exit 1; }
+curl_s=$(echo "$t1 - $t0" | bc -l)
+send_s=$(echo "$t2 - $t1" | bc -l)
+mb=$(echo "1073741824 / 1000000" | bc -l)
+ratio=$(echo "$curl_s / $send_s" | bc -l)
+printf 'curl -T plain to nginx (PUT)         %6.2f s  %7.1f MB/s\n' "$curl_s" "$(echo "$mb / $curl_s" | bc -l)"
+printf 'setpost send, age-encrypted, tus      %6.2f s  %7.1f MB/s\n' "$send_s" "$(echo "$mb / $send_s" | bc -l)"
+printf 'setpost / curl rate                   %6.2f   (target >= 0.80: %s)\n' "$ratio" \
+	"$(echo "$ratio >= 0.8" | bc -l | sed 's/1/PASS/; s/0/MISS/')"
