@@ -48,5 +48,7 @@ const char *cli_take_flag(int *argc, char **argv, const char *flag, int *missing
 /* SIGINT/SIGTERM set this flag; SIGPIPE is ignored. */
 extern volatile sig_atomic_t cli_stop;
 void cli_signals(void);
+/* The same, but a second signal kills at once (long copies: the next run cleans up). */
+void cli_signals_oneshot(void);
 
 #endif

@@ -53,17 +53,30 @@ cli_on_signal(int sig)
 	cli_stop = 1;
 }
 
-void
-cli_signals(void)
+static void
+cli_signals_flags(int flags)
 {
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = cli_on_signal;
+	sa.sa_flags = flags;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+void
+cli_signals(void)
+{
+	cli_signals_flags(0);
+}
+
+void
+cli_signals_oneshot(void)
+{
+	cli_signals_flags(SA_RESETHAND);
 }
 
 int

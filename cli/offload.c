@@ -109,31 +109,6 @@ struct offload_cli {
 	struct offload_register_opts reg;
 };
 
-static volatile sig_atomic_t offload_stop;
-
-static void
-offload_on_signal(int sig)
-{
-	(void)sig;
-	offload_stop = 1;
-}
-
-/* The first Ctrl-C stops cleanly; SA_RESETHAND lets a second one kill at once
- * (the next run removes what is left). */
-static void
-offload_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = offload_on_signal;
-	sa.sa_flags = SA_RESETHAND;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
 /* --- options --------------------------------------------------------------- */
 
 static int
@@ -526,13 +501,13 @@ cmd_offload(int argc, char **argv)
 		fputs(offload_usage, stdout);
 		return 0;
 	}
-	c.o.stop = &offload_stop;
+	c.o.stop = &cli_stop;
 	c.o.on_progress = offload_on_progress;
 	c.o.on_file = offload_on_file;
 	c.o.on_warning = offload_on_warning;
 	c.o.on_dest_failed = offload_on_dest_failed;
 	c.o.arg = &c;
-	offload_signals();
+	cli_signals_oneshot();
 	rc = offload_run(&c.o, &res, &e);
 	offload_bar_clear(&c);
 	if (rc == SP_EINVAL && res.nfiles == 0 && res.ndst == 0) {

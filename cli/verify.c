@@ -85,29 +85,6 @@ struct verify_run {
 	struct mhl_written w;
 };
 
-static volatile sig_atomic_t verify_stop;
-
-static void
-verify_on_signal(int sig)
-{
-	(void)sig;
-	verify_stop = 1;
-}
-
-static void
-verify_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = verify_on_signal;
-	sa.sa_flags = SA_RESETHAND;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
 /* --- options ------------------------------------------------------------- */
 
 static int
@@ -250,7 +227,7 @@ static int
 verify_progress(void *arg, const char *path, uint64_t done, uint64_t total)
 {
 	(void)arg, (void)path, (void)done, (void)total;
-	return verify_stop != 0;
+	return cli_stop != 0;
 }
 
 /* --- the new generation -------------------------------------------------- */
@@ -508,8 +485,8 @@ cmd_verify(int argc, char **argv)
 		fputs(verify_usage, stdout);
 		return 0;
 	}
-	verify_stop = 0;
-	verify_signals();
+	cli_stop = 0;
+	cli_signals_oneshot();
 	rc = verify_run(&r, &e);
 	/* The check itself succeeded even when writing its generation failed: show it. */
 	if ((rc == 0 || r.rep.status != NULL) && c.json && verify_print_json(&r, &e) < 0 && rc == 0)
