@@ -232,6 +232,10 @@ clips_list(struct request *req)
 static const struct db_stmt stmt_detail = { "clips_detail",
 	"SELECT (" CLIP_JSON "::jsonb || jsonb_build_object("
 	" 'metadata', c.metadata,"
+	" 'qc', (SELECT coalesce(jsonb_agg(jsonb_build_object('kind', q.kind, 'severity', q.severity,"
+	"   'start_frame', q.start_frame, 'end_frame', q.end_frame, 'start_tc', q.start_tc, 'end_tc',"
+	"   q.end_tc, 'channel', q.channel, 'message', q.message) ORDER BY q.start_frame), '[]')"
+	"   FROM qc_flags q WHERE q.clip_id = c.id),"
 	" 'files', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', f.id, 'path', f.rel_path,"
 	"   'size', f.size, 'mtime', f.mtime, 'role', f.role,"
 	"   'hashes', (SELECT coalesce(jsonb_object_agg(h.algorithm, h.value), '{}') FROM hashes h"

@@ -173,6 +173,7 @@ Test(clips, detail_and_patch)
 	cr_expect_eq(r.status, 200);
 	cr_expect(strstr(r.body, "\"files\": [{") && strstr(r.body, "\"hashes\": {\"xxh64\":"), "%s", r.body);
 	cr_expect_str_eq(field(r.body, "copies"), "0");
+	cr_expect(strstr(r.body, "\"qc\": []"), "the QC findings are in the detail: %s", r.body);
 	harness_resp_release(&r);
 	harness_http(&srv, "PATCH", "/api/v1/clips/7", "{\"scene\":\"14B\",\"take\":\"3\",\"circled\":true,"
 	    "\"look\":{\"slope\":[1,1,0.9],\"offset\":[-0.03,-0.02,0],\"power\":[1.25,1,1],\"sat\":1.7}}",
