@@ -52,10 +52,15 @@ auth_secret_hash(const char *secret, char out[2 + 64 + 1])
 
 /* Tokens ---------------------------------------------------------------------------------- */
 
+/* A read on every request; last_used_at is written at most once a minute, so concurrent
+ * requests do not queue behind one row's updates. */
 static const struct db_stmt stmt_token_check = { "auth_token_check",
-	"UPDATE tokens SET last_used_at = now() WHERE hash = $1 AND revoked_at IS NULL"
-	" AND (user_id IS NULL OR NOT (SELECT disabled FROM users WHERE id = user_id))"
-	" RETURNING id, role, name, coalesce(user_id, 0)", 1 };
+	"WITH t AS (SELECT id, role, name, coalesce(user_id, 0) AS uid, last_used_at FROM tokens"
+	" WHERE hash = $1 AND revoked_at IS NULL"
+	" AND (user_id IS NULL OR NOT (SELECT disabled FROM users WHERE id = user_id))),"
+	" u AS (UPDATE tokens SET last_used_at = now() FROM t WHERE tokens.id = t.id"
+	" AND (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute'))"
+	" SELECT id, role, name, uid FROM t", 1 };
 static const struct db_stmt stmt_token_create = { "auth_token_create",
 	"INSERT INTO tokens (name, role, hash, user_id) VALUES ($1, $2, $3, $4) RETURNING id", 4 };
 static const struct db_stmt stmt_token_revoke = { "auth_token_revoke",

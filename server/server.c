@@ -277,8 +277,6 @@ server_start(struct server_handle **out, struct server *srv, struct err *err)
 		{ MHD_OPTION_THREAD_POOL_SIZE, srv->cfg->threads, NULL },
 		{ MHD_OPTION_CONNECTION_TIMEOUT, srv->cfg->request_timeout, NULL },
 		{ MHD_OPTION_CONNECTION_LIMIT, 1000, NULL },
-		/* Larger reads for uploads: fewer callbacks and writes per MB received. */
-		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, 256 * 1024, NULL },
 		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)server_completed, srv },
 		{ MHD_OPTION_END, 0, NULL },   /* TLS key goes here */
 		{ MHD_OPTION_END, 0, NULL },   /* TLS certificate goes here */
