@@ -12,6 +12,7 @@
 #include "lib/pgembed.h"
 
 #include <signal.h>
+#include <sys/types.h>
 
 int cmd_serve(int argc, char **argv);
 int cmd_worker(int argc, char **argv);
@@ -44,6 +45,10 @@ void cli_db_close(struct pgembed *pg, struct db *db);
 /* Removes "--flag VALUE" or "--flag=VALUE" from argv (updating *argc) and returns VALUE
  * (borrowed from argv), or NULL when absent. *missing is set when the flag has no value. */
 const char *cli_take_flag(int *argc, char **argv, const char *flag, int *missing);
+
+/* Mode for files a command creates: the usual 0666 & ~umask (reading the umask means setting
+ * it back). */
+mode_t cli_file_mode(void);
 
 /* SIGINT/SIGTERM set this flag; SIGPIPE is ignored. */
 extern volatile sig_atomic_t cli_stop;

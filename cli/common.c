@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 volatile sig_atomic_t cli_stop;
 
@@ -149,4 +150,13 @@ cli_take_flag(int *argc, char **argv, const char *flag, int *missing)
 		return v;
 	}
 	return NULL;
+}
+
+mode_t
+cli_file_mode(void)
+{
+	mode_t m = umask(022);
+
+	umask(m);
+	return 0666 & ~m;
 }

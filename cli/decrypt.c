@@ -102,16 +102,6 @@ decrypt_parse(struct decrypt_opts *o, int argc, char **argv, struct err *err)
 	return 0;
 }
 
-/* Output files get the usual 0666 & ~umask; reading the umask means setting it back. */
-static mode_t
-decrypt_mode(void)
-{
-	mode_t m = umask(022);
-
-	umask(m);
-	return 0666 & ~m;
-}
-
 int
 cmd_decrypt(int argc, char **argv)
 {
@@ -122,7 +112,7 @@ cmd_decrypt(int argc, char **argv)
 	if (rc == 0 && o.help)
 		fputs(decrypt_usage, stdout);
 	else if (rc == 0)
-		rc = age_decrypt_path(o.in, o.out, decrypt_mode(), o.ids, o.n, &e);
+		rc = age_decrypt_path(o.in, o.out, cli_file_mode(), o.ids, o.n, &e);
 	if (rc != 0)
 		fprintf(stderr, "setpost decrypt: %s\n", e.msg);
 	age_identities_free(o.ids, o.n);

@@ -144,16 +144,6 @@ encrypt_parse(struct encrypt_opts *o, int argc, char **argv, struct err *err)
 	return 0;
 }
 
-/* Output files get the usual 0666 & ~umask; reading the umask means setting it back. */
-static mode_t
-encrypt_mode(void)
-{
-	mode_t m = umask(022);
-
-	umask(m);
-	return 0666 & ~m;
-}
-
 int
 cmd_encrypt(int argc, char **argv)
 {
@@ -164,7 +154,7 @@ cmd_encrypt(int argc, char **argv)
 	if (rc == 0 && o.help)
 		fputs(encrypt_usage, stdout);
 	else if (rc == 0)
-		rc = age_encrypt_path(o.in, o.out, encrypt_mode(), o.r, o.n, &e);
+		rc = age_encrypt_path(o.in, o.out, cli_file_mode(), o.r, o.n, &e);
 	if (rc != 0)
 		fprintf(stderr, "setpost encrypt: %s\n", e.msg);
 	free(o.r);
