@@ -44,6 +44,8 @@ static const struct config_opt config_opts[] = {
 	  "PEM private key file for --tls-cert" },
 	{ "uploads", "SETPOST_UPLOADS", NULL, CONFIG_SERVE, STR(uploads_dir),
 	  "folder where the tus receiver keeps uploads (default: DATA/uploads)" },
+	{ "renditions", "SETPOST_RENDITIONS", NULL, CONFIG_SERVE | CONFIG_WORKER, STR(renditions_dir),
+	  "folder of the proxies setpost makes; renditions' paths are relative to it (default: DATA/renditions)" },
 	{ "age-identity", "SETPOST_AGE_IDENTITY", NULL, CONFIG_SERVE, STR(age_identity),
 	  "age identity file: the receiver decrypts finished uploads and checks size and xxh64" },
 	{ "upload-max", "SETPOST_UPLOAD_MAX", "1099511627776", CONFIG_SERVE,
@@ -209,6 +211,17 @@ config_release(struct config *cfg)
 			free(*(char **)((char *)cfg + config_opts[i].offset));
 	free(cfg->args);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+int
+config_renditions_dir(const struct config *cfg, char *out, size_t len, struct err *err)
+{
+	int n = cfg->renditions_dir ? snprintf(out, len, "%s", cfg->renditions_dir) :
+	    snprintf(out, len, "%s/renditions", cfg->data_dir);
+
+	if (n < 0 || (size_t)n >= len)
+		return err_set(err, SP_ETOOBIG, "renditions folder path is too long");
+	return 0;
 }
 
 int

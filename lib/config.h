@@ -32,6 +32,7 @@ struct config {
 	char *tls_cert;        /* PEM certificate chain: serve HTTPS */
 	char *tls_key;         /* PEM private key */
 	char *uploads_dir;     /* tus receiver storage; default <data>/uploads */
+	char *renditions_dir;  /* proxies setpost makes; default <data>/renditions */
 	char *age_identity;    /* receiver: identity file to decrypt and verify uploads */
 	long upload_max;       /* largest upload accepted, bytes */
 	long upload_expiry;    /* seconds an unfinished upload is kept */
@@ -56,6 +57,10 @@ int config_load(struct config *cfg, unsigned scope, int argc, char **argv,
 void config_usage(unsigned scope, struct buf *out);
 
 void config_release(struct config *cfg);
+
+/* The folder of renditions: --renditions, or DATA/renditions. Writes it to out (len bytes);
+ * returns 0 or SP_ETOOBIG. Renditions' rel_path values are relative to this folder. */
+int config_renditions_dir(const struct config *cfg, char *out, size_t len, struct err *err);
 
 /* Splits "host:port" or "[v6]:port" into its parts; returns 0 or SP_EINVAL. */
 int config_split_listen(const char *listen, char *host, size_t hostlen, int *port,
