@@ -9,6 +9,9 @@
 # 2 days x 20 cards x 250 clips, each with a media file, its xxh64 and two verified copies on
 # two volumes, and stops and removes everything when it ends. Each wrk run is
 # `wrk -t2 -c32 -d10s --latency` after a 2 s warm-up; about 90 s in all.
+# Two more rows show what the server's page cache (server/cache.c) does not hide: the list while a
+# clip is PATCHed 20 times a second (each write empties the cache), and a second server with
+# SETPOST_PAGE_CACHE=off (every page built by PostgreSQL).
 # Targets: the clip list at one third of nginx's rate or better, its p99 under 50 ms.
 # The cluster lives under $SETPOST_BENCH_DIR (default /var/tmp/setpost-bench), on a real disk.
 set -euo pipefail
@@ -49,7 +52,11 @@ fi
 serve=""
 ngx=""
 pg_started=0
+writer=""
+serve2=""
 cleanup() {
+	[ -n "$writer" ] && kill "$writer" 2>/dev/null || true
+	[ -n "$serve2" ] && kill -TERM "$serve2" 2>/dev/null && wait "$serve2" 2>/dev/null || true
 	[ -n "$ngx" ] && kill -QUIT "$ngx" 2>/dev/null && wait "$ngx" 2>/dev/null || true
 	[ -n "$serve" ] && kill -TERM "$serve" 2>/dev/null && wait "$serve" 2>/dev/null || true
 	[ $pg_started -eq 0 ] || $RUN "$PGBIN/pg_ctl" -D "$work/pg" -m fast -w stop >/dev/null 2>&1 || true
@@ -249,6 +256,29 @@ bench list "$url/api/v1/clips?limit=50" setpost "$auth"
 bench page3 "$url/api/v1/clips?limit=50&cursor=$cur3" setpost "$auth"
 bench detail "$url/api/v1/clips/$id" setpost "$auth"
 bench health "$url/api/v1/health" setpost
+# The same list while clips change: a PATCH every 50 ms, each invalidating every cached page.
+( while :; do
+	curl -sf -o /dev/null -X PATCH -H "$auth" -H 'Content-Type: application/json' \
+		-d "{\"notes\":\"bench $RANDOM\"}" "$url/api/v1/clips/$id" || true
+	sleep 0.05
+done ) &
+writer=$!
+bench churn "$url/api/v1/clips?limit=50" setpost "$auth"
+kill "$writer" 2>/dev/null; wait "$writer" 2>/dev/null || true
+# And with the page cache off (a second server, same database): what every miss costs.
+SETPOST_PAGE_CACHE=off "$sp" serve --database-url "$db" --listen 127.0.0.1:0 --data "$work/data2" \
+	>"$work/serve2.out" 2>"$work/serve2.log" &
+serve2=$!
+for _ in $(seq 1 300); do
+	grep -q "listening on" "$work/serve2.out" 2>/dev/null && break
+	sleep 0.1
+done
+url2=$(sed -n 's/.*listening on //p' "$work/serve2.out" | tail -n 1)
+[ -n "$url2" ] || { echo "api bench: the second setpost serve did not start" >&2; exit 1; }
+serve_saved=$serve; serve=$serve2
+bench nocache "$url2/api/v1/clips?limit=50" setpost "$auth"
+serve=$serve_saved
+kill -TERM "$serve2"; wait "$serve2" 2>/dev/null || true
 bench nginx_list "$nurl/clips.json" nginx
 bench nginx_detail "$nurl/clip.json" nginx
 
@@ -256,6 +286,7 @@ row() { printf "   %-36s %9s %9s %9s %8s  %s\n" "$@"; }
 row "" "req/s" "p50 ms" "p99 ms" "bytes" "CPU: server + PostgreSQL (of one core)"
 for r in "list:setpost clip list (limit=50)" "page3:setpost clip list, page 3 (cursor)" \
 	"detail:setpost clip detail" "health:setpost health (no auth)" \
+	"churn:setpost clip list, 20 writes/s" "nocache:setpost clip list, page cache off" \
 	"nginx_list:nginx, the list as a file" "nginx_detail:nginx, the detail as a file"; do
 	k=${r%%:*}
 	row "${r#*:}" "${RPS[$k]}" "${P50[$k]}" "${P99[$k]}" "${BYTES[$k]}" "${CPU[$k]}"
@@ -269,6 +300,10 @@ echo "== setpost / nginx"
 echo "   clip list          $(calc %.3f "$lr") ($(calc %.1f "100 * $lr")% of nginx)  target >= 0.333: $(verdict "$lr >= 1/3")"
 echo "   clip list, page 3  $(calc %.3f "$pr") ($(calc %.1f "100 * $pr")% of nginx)  target >= 0.333: $(verdict "$pr >= 1/3")"
 echo "   clip detail        $(calc %.3f "$dr") ($(calc %.1f "100 * $dr")% of nginx)  (no target)"
+cr=$(calc %.3f "${RPS[churn]} / ${RPS[nginx_list]}")
+nr=$(calc %.3f "${RPS[nocache]} / ${RPS[nginx_list]}")
+echo "   list, 20 writes/s  $(calc %.3f "$cr") ($(calc %.1f "100 * $cr")% of nginx)  (no target: the cache emptied 20 times a second)"
+echo "   list, cache off    $(calc %.3f "$nr") ($(calc %.1f "100 * $nr")% of nginx)  (no target: every page from PostgreSQL)"
 echo "== p99 latency of the clip list"
 echo "   page 1  ${P99[list]} ms  target < 50 ms: $(verdict "${P99[list]} < 50")"
 echo "   page 3  ${P99[page3]} ms  target < 50 ms: $(verdict "${P99[page3]} < 50")"

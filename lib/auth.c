@@ -230,7 +230,8 @@ static const struct db_stmt stmt_session_new = { "auth_session_new",
 	"INSERT INTO sessions (hash, user_id, csrf, expires_at)"
 	" VALUES ($1, $2, $3, now() + make_interval(secs => $4::int))", 4 };
 static const struct db_stmt stmt_session_get = { "auth_session_get",
-	"SELECT u.id, u.role, u.name, s.csrf FROM sessions s JOIN users u ON u.id = s.user_id"
+	"SELECT u.id, u.role, u.name, s.csrf, extract(epoch FROM s.expires_at)::bigint"
+	" FROM sessions s JOIN users u ON u.id = s.user_id"
 	" WHERE s.hash = $1 AND s.expires_at > now() AND NOT u.disabled", 1 };
 static const struct db_stmt stmt_session_end = { "auth_session_end",
 	"DELETE FROM sessions WHERE hash = $1 OR expires_at < now()", 1 };
@@ -331,6 +332,7 @@ auth_session_check(struct db *db, const char *cookie_secret, struct auth_identit
 	id->role = auth_role_from_name(PQgetvalue(r, 0, 1));
 	snprintf(id->name, sizeof(id->name), "%s", PQgetvalue(r, 0, 2));
 	snprintf(id->csrf, sizeof(id->csrf), "%s", PQgetvalue(r, 0, 3));
+	id->expires_at = db_ll(r, 0, 4);
 	id->session = true;
 	PQclear(r);
 	return 0;

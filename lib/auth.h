@@ -41,6 +41,7 @@ struct auth_identity {
 	long long token_id;     /* 0 for sessions */
 	char name[128];         /* user name or token name, for events ("actor") */
 	char csrf[64];          /* sessions only */
+	long long expires_at;   /* sessions only: unix seconds */
 	bool session;
 };
 

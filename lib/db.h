@@ -69,7 +69,8 @@ struct db_listener;
 int db_listener_open(struct db_listener **out, const char *conninfo,
     const char *const *channels, int nchannels, struct err *err);
 /* Waits up to timeout_ms for a notification. Returns 1 and fills channel/payload when one came,
- * 0 on timeout, < 0 when the connection is lost (the next call reconnects and re-LISTENs). */
+ * 0 on timeout or right after a reconnection (notifications may have been missed while it was
+ * down), < 0 when the connection is lost (the next call reconnects and re-LISTENs). */
 int db_listener_wait(struct db_listener *l, int timeout_ms, char *channel, size_t chlen,
     char *payload, size_t plen, struct err *err);
 void db_listener_close(struct db_listener *l);

@@ -98,8 +98,10 @@ db_listener_wait(struct db_listener *l, int timeout_ms, char *channel, size_t ch
 	struct pollfd pfd;
 	int rc;
 
-	if (l->pg == NULL && (rc = db_listener_connect(l, err)) < 0)
-		return rc;
+	/* Back from a reconnection at once: the caller learns it listens again (and that
+	 * notifications may have been missed meanwhile) without waiting out the timeout. */
+	if (l->pg == NULL)
+		return db_listener_connect(l, err);
 	if ((rc = db_listener_take(l, channel, chlen, payload, plen)) != 0)
 		return rc;
 	pfd.fd = PQsocket(l->pg);

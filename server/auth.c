@@ -1,6 +1,7 @@
 /* auth (server side): who is calling, may they, and the session routes (login, logout, whoami).
  * Programs send `Authorization: Bearer spt_…`; the dashboard sends the sp_session cookie and,
  * on writes, the X-CSRF-Token header it got at login. */
+#include "cache.h"
 #include "http.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -40,14 +41,28 @@ auth_identify(struct request *req, struct err *err)
 	const char *authz = request_header(req, "Authorization");
 	const char *cookie = MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, SESSION_COOKIE);
 
+	struct cache *cache = req->srv->cache;
+	unsigned long gen = cache_id_gen(cache);
+	const char *secret;
+	int rc;
+
 	if (authz) {
 		if (strncasecmp(authz, "Bearer ", 7) != 0)
 			return err_set(err, SP_EAUTH, "Authorization: expected 'Bearer TOKEN'");
-		return auth_token_check(req->srv->db, authz + 7, &req->who, err);
+		secret = authz + 7;
+	} else if (cookie) {
+		secret = cookie;
+	} else {
+		return err_set(err, SP_EAUTH, "credentials required: a bearer token or a session");
 	}
-	if (cookie)
-		return auth_session_check(req->srv->db, cookie, &req->who, err);
-	return err_set(err, SP_EAUTH, "credentials required: a bearer token or a session");
+	/* Tokens start spt_ and sessions sps_: one secret cannot pass for the other kind. */
+	if (cache_id_get(cache, secret, &req->who) && req->who.session == (authz == NULL))
+		return 0;
+	rc = authz ? auth_token_check(req->srv->db, secret, &req->who, err) :
+	    auth_session_check(req->srv->db, secret, &req->who, err);
+	if (rc == 0)
+		cache_id_put(cache, secret, gen, &req->who, req->who.expires_at);
+	return rc;
 }
 
 bool

@@ -2,6 +2,7 @@
  * and free text, sorts, and pages with an opaque cursor (keyset, so it is stable while clips are
  * added); a clip's detail carries its files, hashes, copies, renditions, deliveries and recent
  * events in one response; PATCH changes what people on set change. */
+#include "cache.h"
 #include "http.h"
 #include "lib/cdl.h"
 #include "lib/event.h"
@@ -196,20 +197,46 @@ clips_query_read(struct request *req, struct clips_query *q)
 	return true;
 }
 
+/* The cache key of a page: the sort and every parameter as read (unset ones marked apart
+ * from empty ones), so spellings of the same question share one entry. */
+static void
+clips_query_key(const struct clips_query *q, struct buf *key)
+{
+	buf_appends(key, "clips\x1f");
+	buf_appends(key, q->sort->name);
+	for (int i = 0; i < 12; i++) {
+		buf_appends(key, q->p[i] ? "\x1f=" : "\x1f-");
+		buf_appends(key, q->p[i] ? q->p[i] : "");
+	}
+}
+
+/* The list and a clip's detail are read from the tables migration 0013 watches (clips, cards,
+ * days, files, copies, hashes, renditions, deliveries, targets, QC, media, events...): any
+ * table added to what they show must be watched there too, or the cache would hide its
+ * changes. */
 enum MHD_Result
 clips_list(struct request *req)
 {
 	struct clips_query q;
 	struct err err;
-	struct buf out = BUF_INIT(0);
+	struct buf out = BUF_INIT(0), key = BUF_INIT(0);
+	struct cache *cache = req->srv->cache;
+	unsigned long gen = cache_page_gen(cache);
 	PGresult *r;
 	enum MHD_Result res;
 	int n;
 
 	if (!clips_query_read(req, &q))
 		return MHD_YES;
-	if ((n = db_exec(req->srv->db, &q.sort->stmt, q.p, &r, &err)) < 0)
+	clips_query_key(&q, &key);
+	if (key.data && cache_page_reply(cache, req, key.data, &res)) {
+		buf_release(&key);
+		return res;
+	}
+	if ((n = db_exec(req->srv->db, &q.sort->stmt, q.p, &r, &err)) < 0) {
+		buf_release(&key);
 		return reply_err(req, &err);
+	}
 	/* The rows are JSON already: join them rather than parse and print them again. */
 	buf_appends(&out, "{\"items\":[");
 	for (int i = 0; i < n; i++) {
@@ -224,8 +251,10 @@ clips_list(struct request *req)
 	}
 	buf_appends(&out, "}");
 	PQclear(r);
-	res = reply_text(req, 200, "application/json", out.data, out.len);
+	res = key.data && out.data ? cache_page_store_reply(cache, req, key.data, gen, out.data, out.len) :
+	    reply_error(req, 500, "internal", "out of memory");
 	buf_release(&out);
+	buf_release(&key);
 	return res;
 }
 
@@ -285,11 +314,32 @@ clips_reply_one(struct request *req, long long id, unsigned status)
 enum MHD_Result
 clips_get(struct request *req)
 {
+	struct cache *cache = req->srv->cache;
+	unsigned long gen = cache_page_gen(cache);
+	char sid[24], key[40];
+	const char *p[1] = { sid };
+	struct err err;
+	PGresult *r;
+	enum MHD_Result res;
 	long long id;
+	int n;
 
 	if (!request_param_id(req, 0, &id))
 		return MHD_YES;
-	return clips_reply_one(req, id, 200);
+	snprintf(key, sizeof(key), "clip\x1f%lld", id);
+	if (cache_page_reply(cache, req, key, &res))
+		return res;
+	snprintf(sid, sizeof(sid), "%lld", id);
+	if ((n = db_exec(req->srv->db, &stmt_detail, p, &r, &err)) < 0)
+		return reply_err(req, &err);
+	if (n == 0) {
+		PQclear(r);
+		return reply_error(req, 404, "not_found", "clip %lld not found", id);
+	}
+	res = cache_page_store_reply(cache, req, key, gen, PQgetvalue(r, 0, 0),
+	    strlen(PQgetvalue(r, 0, 0)));
+	PQclear(r);
+	return res;
 }
 
 /* --- PATCH --------------------------------------------------------------------------------- */

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 
 struct age_identity;
+struct cache;
 struct metrics;
 struct sse_hub;
 
@@ -28,6 +29,7 @@ struct server {
 	struct db *db;
 	struct metrics *metrics;
 	struct sse_hub *sse;
+	struct cache *cache;            /* answers served again until the data changes */
 	char web_root[PATH_MAX];
 	int port;               /* the port actually bound */
 	bool tls;               /* serving HTTPS: cookies get Secure */

@@ -1,6 +1,7 @@
 /* server: libmicrohttpd glue: request life cycle, limits, dispatch, access log (see server.h). */
 #include "server.h"
 #include "metrics.h"
+#include "cache.h"
 #include "sse.h"
 #include "lib/log.h"
 
@@ -104,6 +105,18 @@ server_405(struct request *req, const char *allow)
 	return reply_response(req, 405, resp);
 }
 
+/* Runs the route's handler. A write may have changed anything cached: forget it before the
+ * reply leaves, so the client's next read sees its write. */
+static enum MHD_Result
+server_handle(struct request *req)
+{
+	enum MHD_Result r = req->route->handler(req);
+
+	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0)
+		cache_wrote(req->srv->cache);
+	return r;
+}
+
 static enum MHD_Result
 server_dispatch(struct request *req)
 {
@@ -128,7 +141,7 @@ server_dispatch(struct request *req)
 	req->route = route;
 	if (!auth_request(req))
 		return MHD_YES;
-	return route->handler(req);
+	return server_handle(req);
 }
 
 static struct request *
@@ -194,7 +207,7 @@ server_access(void *cls, struct MHD_Connection *conn, const char *url, const cha
 			*upload_data_size = 0;
 			return MHD_YES;
 		}
-		return req->route->handler(req);
+		return server_handle(req);
 	}
 	if (*upload_data_size) {
 		if (!req->body_too_big && buf_append(&req->body, upload_data, *upload_data_size) < 0) {
@@ -271,6 +284,10 @@ server_start(struct server_handle **out, struct server *srv, struct err *err)
 		flags |= MHD_USE_IPv6;
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return err_set(err, SP_ENOMEM, "out of memory");
+	if ((rc = cache_create(&srv->cache, err)) < 0) {
+		free(h);
+		return rc;
+	}
 	h->srv = srv;
 	struct MHD_OptionItem opts[] = {
 		{ MHD_OPTION_SOCK_ADDR, 0, &ss },
@@ -284,6 +301,8 @@ server_start(struct server_handle **out, struct server *srv, struct err *err)
 	};
 	if (srv->cfg->tls_cert) {
 		if ((rc = server_tls(srv, h, flags, opts + 5, err)) < 0) {
+			cache_free(srv->cache);
+			srv->cache = NULL;
 			free(h);
 			return rc;
 		}
@@ -295,6 +314,8 @@ server_start(struct server_handle **out, struct server *srv, struct err *err)
 	if (h->daemon == NULL) {
 		free(h->tls_key);
 		free(h->tls_cert);
+		cache_free(srv->cache);
+		srv->cache = NULL;
 		free(h);
 		return err_set(err, SP_EUNAVAIL, "cannot listen on %s (address in use, or not an "
 		    "address of this machine)", srv->cfg->listen);
@@ -303,6 +324,8 @@ server_start(struct server_handle **out, struct server *srv, struct err *err)
 		MHD_stop_daemon(h->daemon);
 		free(h->tls_key);
 		free(h->tls_cert);
+		cache_free(srv->cache);
+		srv->cache = NULL;
 		free(h);
 		return rc;
 	}
@@ -334,5 +357,7 @@ server_stop(struct server_handle *h, double grace_seconds)
 		close(s);
 	free(h->tls_key);
 	free(h->tls_cert);
+	cache_free(h->srv->cache);
+	h->srv->cache = NULL;
 	free(h);
 }

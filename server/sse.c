@@ -1,5 +1,6 @@
 /* sse: Server-Sent Events fed by LISTEN/NOTIFY (see sse.h). */
 #include "sse.h"
+#include "cache.h"
 #include "lib/log.h"
 
 #include <pthread.h>
@@ -53,17 +54,25 @@ static void *
 sse_hub_main(void *arg)
 {
 	struct sse_hub *hub = arg;
-	const char *channels[] = { "setpost_events" };
+	/* setpost_data and setpost_auth only invalidate the cache (migration 0013). */
+	const char *channels[] = { "setpost_events", "setpost_data", "setpost_auth" };
 	struct db_listener *l = NULL;
 	char ch[64], payload[64];
 	struct err err;
 
 	while (!hub->stop) {
 		int rc = 0;
-		if (l == NULL && db_listener_open(&l, db_conninfo(hub->srv->db), channels, 1, &err) < 0)
+		if (l == NULL && db_listener_open(&l, db_conninfo(hub->srv->db), channels, 3, &err) < 0)
 			usleep(500000);
 		else if (l)
 			rc = db_listener_wait(l, 1000, ch, sizeof(ch), payload, sizeof(payload), &err);
+		cache_set_live(hub->srv->cache, l != NULL && rc >= 0);
+		/* Every notification may come with a change the cache must not hide from the
+		 * clients this one wakes up: invalidate before waking them. */
+		if (rc > 0)
+			cache_notified(hub->srv->cache, ch);
+		if (rc > 0 && strcmp(ch, "setpost_events") != 0)
+			rc = 0;
 		pthread_mutex_lock(&hub->lock);
 		if (rc > 0)
 			hub->gen++;
@@ -72,6 +81,7 @@ sse_hub_main(void *arg)
 				sse_resume_locked(c);
 		pthread_mutex_unlock(&hub->lock);
 	}
+	cache_set_live(hub->srv->cache, false);
 	db_listener_close(l);
 	return NULL;
 }
