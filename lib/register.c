@@ -119,7 +119,7 @@ register_check_clip(json_t *c, size_t i, struct err *err)
 	    json_get_int(c, "height", false, 1, 100000, &v, err) < 0)
 		return err_prefix(err, "clips[%zu].", i);
 	for (const char *const *f = strings; *f; f++)
-		if (json_get_string(c, *f, false, 64, &s, err) < 0)
+		if (json_get_string(c, *f, false, CLIP_LABEL_MAX, &s, err) < 0)
 			return err_prefix(err, "clips[%zu].", i);
 	if (json_object_get(c, "metadata") && !json_is_object(json_object_get(c, "metadata")))
 		return err_set(err, SP_EINVAL, "clips[%zu].metadata: expected an object", i);

@@ -14,6 +14,9 @@
 
 #include <jansson.h>
 
+/* Longest scene, take, camera or reel label, in bytes: the same at registration and in edits. */
+#define CLIP_LABEL_MAX 64
+
 /* doc is borrowed. On success *result is a new object: {card_id, day_id, files, clips,
  * copies, changed_clips, safe_to_format, why_not}. */
 int register_offload(struct db *db, json_t *doc, const char *actor, json_t **result,

@@ -171,6 +171,10 @@ session_logout(struct request *req)
 	json_t *body;
 	enum MHD_Result r;
 
+	/* A token is not ended by logging out: saying "logged out" would mislead its owner. */
+	if (!req->who.session)
+		return reply_error(req, 400, "invalid", "logout ends a dashboard session; a token is "
+		    "revoked with DELETE /api/v1/tokens/{id}");
 	if (cookie && auth_logout(req->srv->db, cookie, &err) < 0)
 		return reply_err(req, &err);
 	body = json_pack("{s:b}", "logged_out", 1);

@@ -7,6 +7,7 @@
 #include "lib/cdl.h"
 #include "lib/event.h"
 #include "lib/json.h"
+#include "lib/register.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -398,9 +399,9 @@ clips_check_patch(json_t *j, struct err *err)
 	if (json_object_size(j) == 0)
 		return err_set(err, SP_EINVAL, "nothing to change: send scene, take, circled, notes or look");
 	if ((!json_is_null(json_object_get(j, "scene")) &&
-	    (rc = json_get_string(j, "scene", false, 32, &s, err)) < 0) ||
+	    (rc = json_get_string(j, "scene", false, CLIP_LABEL_MAX, &s, err)) < 0) ||
 	    (!json_is_null(json_object_get(j, "take")) &&
-	    (rc = json_get_string(j, "take", false, 16, &s, err)) < 0) ||
+	    (rc = json_get_string(j, "take", false, CLIP_LABEL_MAX, &s, err)) < 0) ||
 	    (rc = json_get_bool(j, "circled", false, &b, err)) < 0 ||
 	    (rc = json_get_string(j, "notes", false, 4000, &s, err)) < 0)
 		return SP_EINVAL;
@@ -433,6 +434,10 @@ clips_changes(const PGresult *old, json_t *in)
 			fj = from ? json_loads(from, 0, NULL) : json_null();
 		else
 			fj = from ? json_string(from) : json_null();
+		if (json_equal(fj, to)) {      /* sent, but not a change: not recorded as one */
+			json_decref(fj);
+			continue;
+		}
 		json_object_set_new(ch, clips_fields[i], json_pack("{s:o,s:O}", "from", fj, "to", to));
 	}
 	return ch;
@@ -466,11 +471,12 @@ clips_patch_tx(struct db_conn *c, void *arg, struct err *err)
 		p[10] = look = json_dumps(json_object_get(in, "look"), JSON_COMPACT);
 	if (json_object_get(in, "notes") == NULL)
 		p[8] = NULL;
-	rc = db_query(c, &stmt_patch, p, NULL, err);
-	free(look);
 	changes = clips_changes(old, in);
 	PQclear(old);
-	if (rc >= 0) {
+	/* Nothing differs from what is stored: no write, no event, updated_at kept. */
+	rc = json_object_size(changes) ? db_query(c, &stmt_patch, p, NULL, err) : 0;
+	free(look);
+	if (rc >= 0 && json_object_size(changes)) {
 		json_t *data = json_pack("{s:o}", "changes", changes);
 		rc = event_record(c, a->actor, "clip.updated", "clip", a->id, data, NULL, err);
 		json_decref(data);

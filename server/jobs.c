@@ -9,9 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Times as ISO 8601 (what JSON's to_json gives), like every other resource. */
+#define JOB_ISO(c) "to_json(" c ")#>>'{}'"
 #define JOB_COLUMNS "id, kind, state, priority, payload::text, result::text, attempts," \
-	" max_attempts, run_after, lease_until, worker, progress, progress_text," \
-	" cancel_requested, last_error, created_at, started_at, finished_at"
+	" max_attempts, " JOB_ISO("run_after") ", " JOB_ISO("lease_until") ", worker, progress," \
+	" progress_text, cancel_requested, last_error, " JOB_ISO("created_at") ", " \
+	JOB_ISO("started_at") ", " JOB_ISO("finished_at")
 
 static const struct db_stmt stmt_list = { "jobs_list",
 	"SELECT " JOB_COLUMNS " FROM jobs"
