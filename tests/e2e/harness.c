@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 static int harness_counter;
+long harness_timeout_ms;
 
 int
 harness_sql(const char *conninfo, const char *sql, char *out, size_t outlen)
@@ -310,7 +311,7 @@ harness_http_body(const struct harness_proc *p, const char *method, const char *
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, harness_on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, harness_timeout_ms > 0 ? harness_timeout_ms : 30000L);
 	rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
 	curl_slist_free_all(hl);

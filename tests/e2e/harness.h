@@ -51,6 +51,10 @@ const char *harness_token(const char *conninfo, const char *role);
  * carry Authorization or Cookie. */
 extern const char *harness_bearer;
 
+/* Whole-request time limit of harness_http in milliseconds (0: 30 s). A request cut off by it
+ * still reports the status it got (an event stream's 200, say) but returns -1. */
+extern long harness_timeout_ms;
+
 /* HTTP to the server of p: method, path (with query), optional body and extra header lines. */
 int harness_http(const struct harness_proc *p, const char *method, const char *path,
     const char *body, const char *const *headers, struct harness_resp *r);

@@ -73,6 +73,8 @@ Test(auth, route_table_walk)
 		}
 		if (strcmp(rt->pattern, "/api/v1/logout") == 0)
 			continue; /* walked below, as it ends the caller's session */
+		/* The event stream never ends by itself: its status is all that is wanted. */
+		harness_timeout_ms = strcmp(rt->pattern, "/api/v1/events/stream") == 0 ? 1000 : 0;
 		long none = call(rt->method, path, body, NULL);
 		if (rt->roles == ROUTE_PUBLIC)
 			cr_expect(none != 401 && none != 403, "%s %s public, got %ld", rt->method, path, none);
