@@ -74,7 +74,7 @@ static int
 webhooks_check_url(const char *url, struct err *err)
 {
 	CURLU *u = curl_url();
-	char *scheme = NULL, *host = NULL;
+	char *scheme = NULL, *host = NULL, *user = NULL;
 	int rc = 0;
 
 	if (u == NULL)
@@ -88,6 +88,11 @@ webhooks_check_url(const char *url, struct err *err)
 		    scheme);
 	else if (strncmp(url, scheme, strlen(scheme)) || strncmp(url + strlen(scheme), "://", 3))
 		rc = err_set(err, SP_EINVAL, "url: expected an http:// or https:// address");
+	/* It would be shown in every listing; the signature is what proves the sender. */
+	else if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK)
+		rc = err_set(err, SP_EINVAL, "url: no user or password in the address (the signature "
+		    "authenticates setpost)");
+	curl_free(user);
 	curl_free(scheme);
 	curl_free(host);
 	curl_url_cleanup(u);

@@ -261,7 +261,7 @@ webhook_record_tx(struct db_conn *c, void *arg, struct err *err)
 		return rc;
 	if (!enabled || failures < limit)
 		return 0;
-	snprintf(reason, sizeof(reason), "%d consecutive failed deliveries; the last: %s", failures,
+	snprintf(reason, sizeof(reason), "%d consecutive failed delivery attempts; the last: %s", failures,
 	    a->error);
 	const char *q[2] = { hook, reason };
 	json_t *data = json_pack("{s:s,s:i,s:s}", "reason", reason, "consecutive_failures",

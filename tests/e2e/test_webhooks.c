@@ -538,7 +538,7 @@ Test(webhooks, disabled_after_failures)
 	free(out);
 	cr_expect(json_is_false(json_object_get(j, "enabled")));
 	cr_expect(strstr(json_string_value(json_object_get(j, "disabled_reason")),
-	    "2 consecutive failed deliveries; the last: HTTP 500"), "%s",
+	    "2 consecutive failed delivery attempts; the last: HTTP 500"), "%s",
 	    json_string_value(json_object_get(j, "disabled_reason")));
 	cr_expect_eq(json_integer_value(json_object_get(j, "consecutive_failures")), 2);
 	json_decref(j);
@@ -595,6 +595,7 @@ Test(webhooks, roles_and_validation)
 		{ "{\"url\":\"ftp://x.example/h\",\"events\":[\"clip.secured\"]}", "url:" },
 		{ "{\"url\":\"http://\",\"events\":[\"clip.secured\"]}", "url:" },
 		{ "{\"url\":\"not a url\",\"events\":[\"clip.secured\"]}", "url:" },
+		{ "{\"url\":\"https://u:p@x.example/h\",\"events\":[\"clip.secured\"]}", "url: " },
 		{ "{\"url\":\"https://x.example/h\",\"events\":[]}", "events:" },
 		{ "{\"url\":\"https://x.example/h\",\"events\":\"clip.secured\"}", "events:" },
 		{ "{\"url\":\"https://x.example/h\",\"events\":[\"clip.secured\",\"clip.deleted\"]}",
