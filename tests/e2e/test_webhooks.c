@@ -654,3 +654,77 @@ Test(webhooks, roles_and_validation)
 	cr_expect_str_eq(sql("SELECT string_agg(kind, ',' ORDER BY id) FROM events WHERE subject_type"
 	    " = 'webhook'"), "webhook.created,webhook.created,webhook.updated,webhook.deleted");
 }
+
+struct inserter {
+	int first;
+};
+
+/* Ten day.wrapped events, each in its own transaction, on a connection of its own. */
+static void *
+insert_events(void *arg)
+{
+	struct inserter *in = arg;
+	char q[256], out[64];
+
+	for (int i = 0; i < 10; i++) {
+		snprintf(q, sizeof(q), "INSERT INTO events (kind, subject_type, subject_id) SELECT"
+		    " 'day.wrapped', 'day', id FROM days ORDER BY id OFFSET %d LIMIT 1", in->first + i);
+		if (harness_sql(dbinfo, q, out, sizeof(out)) < 0)
+			return out[0] ? strdup(out) : strdup("?");
+	}
+	return NULL;
+}
+
+static bool
+all_webhook_jobs_done(void *arg)
+{
+	(void)arg;
+	return strcmp(sql("SELECT count(*) FILTER (WHERE state <> 'done') || '/' || count(*) FROM jobs"
+	    " WHERE kind = 'webhook'"), "0/40") == 0;
+}
+
+/* Events written by four writers at once while deliveries run: each delivered once, in the
+ * order of the hook's chain (one at a time), none left waiting; a hook for another production
+ * gets none of them. */
+Test(webhooks, concurrent_writers_and_production_scope)
+{
+	char secret[65], body[256], *out;
+	pthread_t t[4];
+	struct inserter in[4];
+	long long last = 0;
+
+	hook_create("[\"day.wrapped\"]", NULL, secret);
+	sql("INSERT INTO productions (name) VALUES ('Feature'), ('Commercial')");
+	sql("INSERT INTO days (production_id, shoot_date) SELECT p.id, date '2026-03-01' + g"
+	    " FROM productions p, generate_series(1, 40) g WHERE p.name = 'Feature'");
+	snprintf(body, sizeof(body), "{\"url\":\"http://127.0.0.1:%d/scoped\",\"events\":"
+	    "[\"day.wrapped\"],\"production_id\":%s}", rx.port,
+	    sql("SELECT id FROM productions WHERE name = 'Commercial'"));
+	cr_assert_eq(api(post, "POST", "/api/v1/webhooks", body, &out), 201, "%s", out);
+	free(out);
+	for (int i = 0; i < 4; i++) {
+		in[i].first = i * 10;
+		pthread_create(&t[i], NULL, insert_events, &in[i]);
+	}
+	for (int i = 0; i < 4; i++) {
+		void *err;
+		pthread_join(t[i], &err);
+		cr_expect_null(err, "writer %d: %s", i, (char *)err);
+		free(err);
+	}
+	recv_wait(40, 30);
+	cr_assert(harness_wait_until(all_webhook_jobs_done, NULL, 10), "%s",
+	    sql("SELECT string_agg(id || ':' || state || ':' || run_after, ' ') FROM jobs"
+	    " WHERE kind = 'webhook' AND state <> 'done'"));
+	for (int i = 0; i < 40; i++) {
+		long long d = strtoll(recv_header(i, "Setpost-Delivery"), NULL, 10);
+		cr_expect_gt(d, last, "request %d: delivery %lld after %lld", i, d, last);
+		last = d;
+		cr_expect(strstr(rx.req[i].head, "POST /hook "), "%.40s", rx.req[i].head);
+	}
+	cr_expect_str_eq(sql("SELECT count(DISTINCT event_id) || '/' || count(*) FROM webhook_deliveries"),
+	    "40/40");
+	/* Started one at a time: each delivery began after the one before it was logged. */
+	cr_expect_str_eq(sql("SELECT count(*) FROM (SELECT j.started_at, lag(j.finished_at) OVER"
+	    " (ORDER BY j.id) AS prev FROM jobs j WHERE kind = 'webhook') x WHERE started_at < prev"), "0");
+}
