@@ -728,3 +728,39 @@ Test(webhooks, concurrent_writers_and_production_scope)
 	cr_expect_str_eq(sql("SELECT count(*) FROM (SELECT j.started_at, lag(j.finished_at) OVER"
 	    " (ORDER BY j.id) AS prev FROM jobs j WHERE kind = 'webhook') x WHERE started_at < prev"), "0");
 }
+
+/* The names a post house sees: delivery.delivered (what the upload job records) is sent as
+ * delivery.verified, rendition.ready as itself; other delivery states are not sent. */
+Test(webhooks, event_names)
+{
+	char secret[65];
+	json_t *j;
+
+	hook_create("[\"rendition.ready\",\"delivery.verified\"]", NULL, secret);
+	cr_assert_eq(api(admin, "POST", "/api/v1/offloads", OFFLOAD, NULL), 201);
+	sql("INSERT INTO renditions (clip_id, profile, state, rel_path, xxh64) SELECT id, 'proxy',"
+	    " 'done', 'a.mov', '0011223344556677' FROM clips");
+	sql("INSERT INTO events (kind, subject_type, subject_id) SELECT 'rendition.ready',"
+	    " 'rendition', id FROM renditions");
+	sql("INSERT INTO targets (production_id, name, url, recipient) SELECT id, 'Lab',"
+	    " 'https://lab.example/', 'age1abc' FROM productions");
+	sql("INSERT INTO deliveries (target_id, rendition_id) SELECT t.id, r.id FROM targets t,"
+	    " renditions r");
+	sql("INSERT INTO events (kind, subject_type, subject_id) SELECT k, 'delivery', d.id FROM"
+	    " deliveries d, unnest(ARRAY['delivery.uploading', 'delivery.uploaded',"
+	    " 'delivery.delivered', 'delivery.failed']) WITH ORDINALITY AS u(k, n) ORDER BY n");
+	recv_wait(2, 15);
+	usleep(300000);
+	cr_expect_eq(recv_count(), 2);
+	j = recv_json(0);
+	cr_expect_str_eq(json_string_value(json_object_get(j, "type")), "rendition.ready");
+	cr_expect_str_eq(json_string_value(json_object_get(json_object_get(j, "subject"), "type")),
+	    "rendition");
+	json_decref(j);
+	j = recv_json(1);
+	cr_expect_str_eq(json_string_value(json_object_get(j, "type")), "delivery.verified");
+	cr_expect_str_eq(recv_header(1, "Setpost-Event"), "delivery.verified");
+	cr_expect_str_eq(json_string_value(json_object_get(json_object_get(j, "subject"), "type")),
+	    "delivery");
+	json_decref(j);
+}
