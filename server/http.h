@@ -162,6 +162,14 @@ enum MHD_Result media_clip_get(struct request *req);
 enum MHD_Result media_thumbnail_get(struct request *req);
 enum MHD_Result media_contact_sheet_get(struct request *req);
 enum MHD_Result jobs_get(struct request *req);
+enum MHD_Result days_wrap(struct request *req);
+enum MHD_Result webhooks_list(struct request *req);
+enum MHD_Result webhooks_create(struct request *req);
+enum MHD_Result webhooks_get(struct request *req);
+enum MHD_Result webhooks_patch(struct request *req);
+enum MHD_Result webhooks_delete(struct request *req);
+enum MHD_Result webhooks_deliveries(struct request *req);
+enum MHD_Result webhooks_test(struct request *req);
 
 double server_now(void);
 

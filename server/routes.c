@@ -29,6 +29,7 @@ const struct route server_routes[] = {
 	{ "GET", "/api/v1/productions", productions_list, ANY, NULL },
 	{ "PATCH", "/api/v1/productions/{id}", productions_patch, ADMIN, NULL },
 	{ "GET", "/api/v1/days", days_list, ANY, NULL },
+	{ "POST", "/api/v1/days/{id}/wrap", days_wrap, ADMIN, NULL },
 	{ "GET", "/api/v1/volumes", volumes_list, ADMIN | ROLE_POST, NULL },
 	{ "GET", "/api/v1/files/{id}", files_get, ANY, NULL },
 	{ "GET", "/api/v1/renditions", renditions_list, ANY, NULL },
@@ -51,6 +52,13 @@ const struct route server_routes[] = {
 	{ "GET", "/api/v1/users", users_list, ADMIN, NULL },
 	{ "POST", "/api/v1/users", users_create, ADMIN, NULL },
 	{ "PATCH", "/api/v1/users/{id}", users_update, ADMIN, NULL },
+	{ "GET", "/api/v1/webhooks", webhooks_list, ADMIN | ROLE_POST, NULL },
+	{ "POST", "/api/v1/webhooks", webhooks_create, ADMIN | ROLE_POST, NULL },
+	{ "GET", "/api/v1/webhooks/{id}", webhooks_get, ADMIN | ROLE_POST, NULL },
+	{ "PATCH", "/api/v1/webhooks/{id}", webhooks_patch, ADMIN | ROLE_POST, NULL },
+	{ "DELETE", "/api/v1/webhooks/{id}", webhooks_delete, ADMIN | ROLE_POST, NULL },
+	{ "GET", "/api/v1/webhooks/{id}/deliveries", webhooks_deliveries, ADMIN | ROLE_POST, NULL },
+	{ "POST", "/api/v1/webhooks/{id}/test", webhooks_test, ADMIN | ROLE_POST, NULL },
 };
 
 const int server_nroutes = sizeof(server_routes) / sizeof(server_routes[0]);

@@ -1,0 +1,76 @@
+/* days: writes on a shooting day. Wrapping a day says the shoot of that day is over (the post
+ * house's day.wrapped webhook); it happens once, a second wrap is a conflict. */
+#include "http.h"
+#include "lib/event.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct db_stmt stmt_wrap = { "days_wrap",
+	"UPDATE days SET wrapped_at = now() WHERE id = $1 AND wrapped_at IS NULL"
+	" RETURNING json_build_object('id', id, 'production_id', production_id, 'shoot_date',"
+	" shoot_date, 'label', label, 'wrapped_at', wrapped_at)::text", 1 };
+static const struct db_stmt stmt_day = { "days_wrapped_at",
+	"SELECT wrapped_at FROM days WHERE id = $1", 1 };
+
+struct days_wrap_arg {
+	const char *id;
+	const char *actor;
+	PGresult *row;      /* the wrapped day, owned by the caller */
+	int n;
+};
+
+static int
+days_wrap_tx(struct db_conn *c, void *arg, struct err *err)
+{
+	struct days_wrap_arg *a = arg;
+	const char *p[1] = { a->id };
+	json_t *data;
+	int rc;
+
+	PQclear(a->row);    /* db_tx may run this again after a deadlock */
+	a->row = NULL;
+	if ((a->n = db_query(c, &stmt_wrap, p, &a->row, err)) <= 0)
+		return a->n;
+	data = json_loads(PQgetvalue(a->row, 0, 0), 0, NULL);
+	rc = event_record(c, a->actor, "day.wrapped", "day", strtoll(a->id, NULL, 10), data, NULL,
+	    err);
+	json_decref(data);
+	return rc;
+}
+
+enum MHD_Result
+days_wrap(struct request *req)
+{
+	struct days_wrap_arg a = { .id = req->params[0], .actor = req->who.name };
+	const char *p[1] = { req->params[0] };
+	enum MHD_Result res;
+	struct err err;
+	PGresult *r;
+	long long id;
+	int n;
+
+	if (!request_param_id(req, 0, &id))
+		return MHD_YES;
+	if (db_tx(req->srv->db, days_wrap_tx, &a, &err) < 0) {
+		PQclear(a.row);
+		return reply_err(req, &err);
+	}
+	if (a.n == 1) {
+		res = reply_text(req, 200, "application/json", PQgetvalue(a.row, 0, 0),
+		    strlen(PQgetvalue(a.row, 0, 0)));
+		PQclear(a.row);
+		return res;
+	}
+	PQclear(a.row);
+	if ((n = db_exec(req->srv->db, &stmt_day, p, &r, &err)) < 0)
+		return reply_err(req, &err);
+	if (n == 0)
+		res = reply_error(req, 404, "not_found", "day %lld not found", id);
+	else
+		res = reply_error(req, 409, "conflict", "day %lld was already wrapped at %s", id,
+		    PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return res;
+}

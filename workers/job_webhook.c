@@ -1,0 +1,327 @@
+/*
+ * The "webhook" job: delivers one event to one hook (payload {webhook_id, event_id, type}).
+ *
+ * The body is {id, type, created_at, subject, actor, data}, sent as application/json with
+ *   Setpost-Event: <type>
+ *   Setpost-Delivery: <job id>          the same for every attempt of one delivery
+ *   Setpost-Attempt: <n>
+ *   Setpost-Signature: t=<unix seconds>,v1=<hex HMAC-SHA-256 of "<t>.<body>">
+ * keyed with the hook's secret (the 64-character text shown when it was created). Any 2xx
+ * answer within WEBHOOK_TIMEOUT_S is success; anything else fails this attempt, and the queue
+ * retries it with its backoff. Every attempt is logged in webhook_deliveries. A hook whose
+ * consecutive failed attempts reach its failure_limit is disabled, saying why, with an event
+ * webhook.disabled; its waiting deliveries are dropped.
+ *
+ * Jobs of one hook run one at a time in event order: the database releases the next only when
+ * this one ends (migrations/0007_webhooks.sql).
+ */
+#include "kinds.h"
+#include "lib/config.h"
+#include "lib/event.h"
+#include "lib/sealed.h"
+#include "lib/version.h"
+
+#include <curl/curl.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define WEBHOOK_TIMEOUT_S 10L
+#define WEBHOOK_ANSWER_KEEP 512   /* bytes of the receiver's answer kept for the log */
+
+const struct job_kind job_webhook_kind = { "webhook", job_webhook_run, 4, 12 };
+
+static const struct db_stmt stmt_hook = { "webhook_hook",
+	"SELECT url, encode(secret_sealed, 'hex'), enabled FROM webhooks WHERE id = $1", 1 };
+static const struct db_stmt stmt_event = { "webhook_event",
+	"SELECT to_json(at)#>>'{}', actor, subject_type, subject_id, data::text FROM events"
+	" WHERE id = $1", 1 };
+static const struct db_stmt stmt_log = { "webhook_log",
+	"INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, job_id, attempt,"
+	" http_status, error, duration_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", 8 };
+static const struct db_stmt stmt_lock = { "webhook_lock",
+	"SELECT enabled, consecutive_failures, failure_limit FROM webhooks WHERE id = $1"
+	" FOR NO KEY UPDATE", 1 };
+static const struct db_stmt stmt_ok = { "webhook_ok",
+	"UPDATE webhooks SET consecutive_failures = 0 WHERE id = $1 AND consecutive_failures <> 0", 1 };
+static const struct db_stmt stmt_failed = { "webhook_failed",
+	"UPDATE webhooks SET consecutive_failures = consecutive_failures + 1 WHERE id = $1", 1 };
+static const struct db_stmt stmt_disable = { "webhook_disable",
+	"UPDATE webhooks SET enabled = false, disabled_reason = $2, updated_at = now()"
+	" WHERE id = $1", 2 };
+static const struct db_stmt stmt_drop = { "webhook_drop",
+	"UPDATE jobs SET state = 'canceled', finished_at = now(), last_error = 'webhook disabled'"
+	" WHERE kind = 'webhook' AND state = 'queued' AND (payload->>'webhook_id')::bigint = $1", 1 };
+
+struct webhook_attempt {
+	struct job *job;
+	long long hook, event;
+	const char *type;
+	long status;                 /* 0: no answer */
+	char error[600];             /* "" on success */
+	long duration_ms;
+	bool disabled;               /* this attempt disabled the hook */
+};
+
+struct webhook_answer {
+	char text[WEBHOOK_ANSWER_KEEP + 1];
+	size_t len;
+};
+
+static size_t
+webhook_on_answer(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct webhook_answer *a = arg;
+	size_t n = size * nmemb, room = WEBHOOK_ANSWER_KEEP - a->len;
+
+	memcpy(a->text + a->len, data, n < room ? n : room);
+	a->len += n < room ? n : room;
+	a->text[a->len] = '\0';
+	return n;
+}
+
+/* hex HMAC-SHA-256 of "<ts>.<body>" keyed with the secret's text. */
+static void
+webhook_sign(const char *secret, const char *ts, const char *body, char hex[65])
+{
+	crypto_auth_hmacsha256_state st;
+	unsigned char mac[crypto_auth_hmacsha256_BYTES];
+
+	crypto_auth_hmacsha256_init(&st, (const unsigned char *)secret, strlen(secret));
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)ts, strlen(ts));
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)".", 1);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, strlen(body));
+	crypto_auth_hmacsha256_final(&st, mac);
+	sodium_bin2hex(hex, 65, mac, sizeof(mac));
+	sodium_memzero(&st, sizeof(st));
+}
+
+/* The hook's secret, opened with the server key in DATA/keys (free with sealed_free). */
+static int
+webhook_secret(struct job *job, const char *sealed_hex, char **secret, size_t *len,
+    struct err *err)
+{
+	const struct config *cfg = job->ctx;
+	char keydir[PATH_MAX + 8];
+	uint8_t key[SEALED_KEY_LEN], *blob, *pt;
+	size_t hexlen = strlen(sealed_hex), blen;
+	int rc;
+
+	*secret = NULL;
+	snprintf(keydir, sizeof(keydir), "%s/keys", cfg->data_dir);
+	if ((rc = sealed_key_load(keydir, key, err)) < 0)
+		return rc;
+	if ((blob = malloc(hexlen / 2 + 1)) == NULL) {
+		sodium_memzero(key, sizeof(key));
+		return err_set(err, SP_ENOMEM, "out of memory");
+	}
+	sodium_hex2bin(blob, hexlen / 2 + 1, sealed_hex, hexlen, NULL, &blen, NULL);
+	rc = sealed_open(key, blob, blen, &pt, len, err);
+	sodium_memzero(key, sizeof(key));
+	free(blob);
+	if (rc < 0)
+		return err_set(err, rc, "webhook secret: %s (is DATA/keys/server.key the server's?)",
+		    err->msg);
+	/* The text needs its NUL: copy into a buffer one byte longer. */
+	*secret = malloc(*len + 1);
+	if (*secret) {
+		memcpy(*secret, pt, *len);
+		(*secret)[*len] = '\0';
+	}
+	sealed_free(pt, *len);
+	return *secret ? 0 : err_set(err, SP_ENOMEM, "out of memory");
+}
+
+/* The body: {id, type, created_at, subject, actor, data} as compact JSON (malloc'ed). */
+static int
+webhook_body(struct webhook_attempt *a, char **body, struct err *err)
+{
+	char sid[24];
+	const char *p[1] = { sid };
+	PGresult *r;
+	json_t *data, *subject, *j;
+	int n;
+
+	*body = NULL;
+	snprintf(sid, sizeof(sid), "%lld", a->event);
+	if ((n = db_exec(a->job->db, &stmt_event, p, &r, err)) < 0)
+		return n;
+	if (n == 0) {
+		PQclear(r);
+		return 0;
+	}
+	data = json_loads(PQgetvalue(r, 0, 4), 0, NULL);
+	subject = db_val(r, 0, 2) ? json_pack("{s:s,s:I}", "type", PQgetvalue(r, 0, 2), "id",
+	    (json_int_t)db_ll(r, 0, 3)) : json_null();
+	j = json_pack("{s:I,s:s,s:s,s:o,s:s,s:o}", "id", (json_int_t)a->event, "type", a->type,
+	    "created_at", PQgetvalue(r, 0, 0), "subject", subject, "actor", PQgetvalue(r, 0, 1),
+	    "data", data ? data : json_object());
+	PQclear(r);
+	if (j)
+		*body = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	return *body ? 1 : err_set(err, SP_ENOMEM, "webhook: body not serialisable");
+}
+
+static void
+webhook_post(struct webhook_attempt *a, const char *url, const char *secret, const char *body)
+{
+	char ts[24], sig[65], h_sig[128], h_event[96], h_delivery[64], h_attempt[48];
+	char curl_err[CURL_ERROR_SIZE] = "";
+	struct webhook_answer answer = { "", 0 };
+	struct curl_slist *hl = NULL;
+	struct timespec t0, t1;
+	CURL *c = curl_easy_init();
+	CURLcode rc;
+
+	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+	webhook_sign(secret, ts, body, sig);
+	snprintf(h_sig, sizeof(h_sig), "Setpost-Signature: t=%s,v1=%s", ts, sig);
+	snprintf(h_event, sizeof(h_event), "Setpost-Event: %s", a->type);
+	snprintf(h_delivery, sizeof(h_delivery), "Setpost-Delivery: %lld", a->job->id);
+	snprintf(h_attempt, sizeof(h_attempt), "Setpost-Attempt: %d", a->job->attempt);
+	if (c == NULL) {
+		snprintf(a->error, sizeof(a->error), "out of memory");
+		return;
+	}
+	hl = curl_slist_append(hl, "Content-Type: application/json");
+	hl = curl_slist_append(hl, "User-Agent: setpost-webhook/" SETPOST_VERSION);
+	hl = curl_slist_append(hl, "Expect:");
+	hl = curl_slist_append(hl, h_event);
+	hl = curl_slist_append(hl, h_delivery);
+	hl = curl_slist_append(hl, h_attempt);
+	hl = curl_slist_append(hl, h_sig);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, webhook_on_answer);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &answer);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curl_err);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, WEBHOOK_TIMEOUT_S);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = curl_easy_perform(c);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	a->duration_ms = (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+	if (a->duration_ms < 0)
+		a->duration_ms = 0;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a->status);
+	if (rc != CURLE_OK) {
+		a->status = 0;
+		snprintf(a->error, sizeof(a->error), "%s", curl_err[0] ? curl_err : curl_easy_strerror(rc));
+	} else if (a->status < 200 || a->status > 299) {
+		for (size_t i = 0; i < answer.len; i++)
+			if ((unsigned char)answer.text[i] < 0x20)
+				answer.text[i] = ' ';
+		snprintf(a->error, sizeof(a->error), "HTTP %ld%s%.200s", a->status,
+		    answer.len ? ": " : "", answer.text);
+	}
+	curl_slist_free_all(hl);
+	curl_easy_cleanup(c);
+}
+
+/* Logs the attempt and keeps the hook's failure count; disables it at its failure_limit. */
+static int
+webhook_record_tx(struct db_conn *c, void *arg, struct err *err)
+{
+	struct webhook_attempt *a = arg;
+	char hook[24], ev[24], job[24], att[16], st[16], ms[24], reason[800];
+	const char *p[8] = { hook, ev, a->type, job, att, a->status ? st : NULL,
+		a->error[0] ? a->error : NULL, ms };
+	PGresult *r;
+	int rc, failures, limit;
+	bool enabled;
+
+	a->disabled = false;
+	snprintf(hook, sizeof(hook), "%lld", a->hook);
+	snprintf(ev, sizeof(ev), "%lld", a->event);
+	snprintf(job, sizeof(job), "%lld", a->job->id);
+	snprintf(att, sizeof(att), "%d", a->job->attempt);
+	snprintf(st, sizeof(st), "%ld", a->status);
+	snprintf(ms, sizeof(ms), "%ld", a->duration_ms);
+	if ((rc = db_query(c, &stmt_lock, p, &r, err)) <= 0) {
+		if (rc == 0)
+			PQclear(r);   /* deleted meanwhile: nothing to log against */
+		return rc;
+	}
+	enabled = db_bool(r, 0, 0);
+	failures = (int)db_ll(r, 0, 1) + 1;
+	limit = (int)db_ll(r, 0, 2);
+	PQclear(r);
+	if ((rc = db_query(c, &stmt_log, p, NULL, err)) < 0)
+		return rc;
+	if (a->error[0] == '\0')
+		return db_query(c, &stmt_ok, p, NULL, err) < 0 ? -1 : 0;
+	if ((rc = db_query(c, &stmt_failed, p, NULL, err)) < 0)
+		return rc;
+	if (!enabled || failures < limit)
+		return 0;
+	snprintf(reason, sizeof(reason), "%d consecutive failed delivery attempts; the last: %s", failures,
+	    a->error);
+	const char *q[2] = { hook, reason };
+	json_t *data = json_pack("{s:s,s:i,s:s}", "reason", reason, "consecutive_failures",
+	    failures, "last_error", a->error);
+	if ((rc = db_query(c, &stmt_disable, q, NULL, err)) >= 0 &&
+	    (rc = db_query(c, &stmt_drop, q, NULL, err)) >= 0)
+		rc = event_record(c, a->job->worker, "webhook.disabled", "webhook", a->hook, data, NULL,
+		    err);
+	json_decref(data);
+	a->disabled = rc == 0;
+	return rc < 0 ? rc : 0;
+}
+
+int
+job_webhook_run(struct job *job, struct err *err)
+{
+	struct webhook_attempt a = { .job = job };
+	char sid[24], *body = NULL, *secret = NULL, url[2048];
+	const char *p[1] = { sid };
+	size_t slen = 0;
+	PGresult *r;
+	int rc, n;
+
+	a.hook = (long long)json_integer_value(json_object_get(job->payload, "webhook_id"));
+	a.event = (long long)json_integer_value(json_object_get(job->payload, "event_id"));
+	a.type = json_string_value(json_object_get(job->payload, "type"));
+	if (a.hook <= 0 || a.event <= 0 || a.type == NULL) {
+		job->permanent = true;
+		return err_set(err, SP_EINVAL, "payload: expected webhook_id, event_id and type");
+	}
+	snprintf(sid, sizeof(sid), "%lld", a.hook);
+	if ((n = db_exec(job->db, &stmt_hook, p, &r, err)) < 0)
+		return n;
+	if (n == 0 || !db_bool(r, 0, 2)) {
+		job->result = json_pack("{s:s}", "skipped", n == 0 ? "webhook deleted" : "webhook disabled");
+		PQclear(r);
+		return 0;
+	}
+	snprintf(url, sizeof(url), "%s", PQgetvalue(r, 0, 0));
+	rc = webhook_secret(job, PQgetvalue(r, 0, 1), &secret, &slen, err);
+	PQclear(r);
+	if (rc < 0)
+		return rc;
+	if ((rc = webhook_body(&a, &body, err)) <= 0) {
+		sealed_free((uint8_t *)secret, slen);
+		if (rc == 0)
+			job->result = json_pack("{s:s}", "skipped", "event no longer exists");
+		return rc;
+	}
+	webhook_post(&a, url, secret, body);
+	sealed_free((uint8_t *)secret, slen);
+	free(body);
+	if ((rc = db_tx(job->db, webhook_record_tx, &a, err)) < 0)
+		return rc;
+	if (a.error[0] == '\0') {
+		job->result = json_pack("{s:i,s:i}", "http_status", (int)a.status, "duration_ms",
+		    (int)a.duration_ms);
+		return 0;
+	}
+	job->permanent = a.disabled;
+	return err_set(err, SP_EUNAVAIL, "webhook %lld: %s%s", a.hook, a.error,
+	    a.disabled ? " (webhook disabled)" : "");
+}
