@@ -16,6 +16,8 @@ static const struct db_stmt stmt_table = {
 	"migrate_table",
 	"CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, "
 	"name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())", 0 };
+static const struct db_stmt stmt_applied = {
+	"migrate_applied", "SELECT 1 FROM schema_migrations WHERE version = $1", 1 };
 static const struct db_stmt stmt_version = {
 	"migrate_version", "SELECT coalesce(max(version), 0) FROM schema_migrations", 0 };
 static const struct db_stmt stmt_record = {
@@ -90,8 +92,15 @@ migrate_locked(struct db_conn *c, struct err *err)
 		return err_set(err, SP_EUNSUPPORTED, "database schema is at version %d, newer than "
 		    "this setpost knows (%d): upgrade setpost before using this database", current,
 		    migrate_latest());
+	/* Every migration not yet recorded, in order, not only those above the newest recorded:
+	 * work merged from parallel branches may bring a lower number later. */
 	for (int i = 0; i < migrations_count; i++) {
-		if (migrations[i].version <= current)
+		char ver[16];
+		const char *p[1] = { ver };
+		snprintf(ver, sizeof(ver), "%d", migrations[i].version);
+		if ((rc = db_query(c, &stmt_applied, p, NULL, err)) < 0)
+			return rc;
+		if (rc > 0)
 			continue;
 		if ((rc = migrate_one(c, &migrations[i], err)) < 0)
 			return rc;

@@ -1,4 +1,5 @@
-/* Migrations: applied once each, in order, recorded; concurrent starts do not race; a database
+/* Migrations: applied once each, in order, recorded (a lower number merged later included);
+ * concurrent starts do not race; a database
  * newer than the program is refused, by the library and by the command line. */
 #include "harness.h"
 #include "lib/migrate.h"
@@ -81,4 +82,31 @@ Test(migrate, newer_schema_is_refused)
 	cr_expect_eq(harness_run((const char *[]){ "serve", "--listen", "127.0.0.1:0",
 	    "--database-url", civ, NULL }, out, sizeof(out)), 1);
 	cr_expect(strstr(out, "setpost serve: database schema is at version 9999"), "%s", out);
+}
+
+/* A migration merged from a parallel branch with a lower number than one already applied
+ * (0007 arriving after 0013) is still applied: every unrecorded one runs, in order. */
+Test(migrate, lower_number_merged_later_is_applied)
+{
+	const char *ci = harness_db_create();
+	struct db *db;
+	struct err err;
+	char out[64];
+
+	cr_assert_eq(db_open(&db, ci, 1, &err), 0);
+	cr_assert_eq(migrate_apply(db, &err), migrations_count, "%s", err.msg);
+	/* As if 0007 had never been there: its objects gone, its record gone. */
+	cr_assert_eq(harness_sql(ci, "DROP TRIGGER events_webhooks ON events;"
+	    " DROP TRIGGER jobs_webhook_release ON jobs; DROP TRIGGER jobs_failed ON jobs;"
+	    " DROP TABLE webhook_deliveries, webhooks;"
+	    " DROP FUNCTION setpost_webhook_dispatch, setpost_webhook_release, setpost_job_failed,"
+	    "  setpost_webhook_enqueue, setpost_webhook_type, setpost_event_production;"
+	    " DROP INDEX jobs_webhook_pending;"
+	    " DELETE FROM schema_migrations WHERE version = 7", NULL, 0), 0);
+	cr_expect_eq(migrate_apply(db, &err), 1, "%s", err.msg);
+	harness_sql(ci, "SELECT count(*) FROM schema_migrations WHERE version = 7", out, sizeof(out));
+	cr_expect_str_eq(out, "1");
+	harness_sql(ci, "SELECT to_regclass('webhooks') IS NOT NULL", out, sizeof(out));
+	cr_expect_str_eq(out, "t");
+	db_close(db);
 }
