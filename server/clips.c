@@ -289,31 +289,11 @@ static const struct db_stmt stmt_detail = { "clips_detail",
 	" FROM clips c JOIN cards k ON k.id = c.card_id JOIN days d ON d.id = k.day_id"
 	" WHERE c.id = $1", 1 };
 
+/* A clip's detail, from the cache when it holds a current copy. After a write (PATCH) the
+ * cache is not asked, as it is emptied only when the handler returns; what is read then is
+ * stored under the generation before the write, which that emptying makes stale. */
 static enum MHD_Result
-clips_reply_one(struct request *req, long long id, unsigned status)
-{
-	char sid[24];
-	const char *p[1] = { sid };
-	struct err err;
-	PGresult *r;
-	enum MHD_Result res;
-	int n;
-
-	snprintf(sid, sizeof(sid), "%lld", id);
-	if ((n = db_exec(req->srv->db, &stmt_detail, p, &r, &err)) < 0)
-		return reply_err(req, &err);
-	if (n == 0) {
-		PQclear(r);
-		return reply_error(req, 404, "not_found", "clip %lld not found", id);
-	}
-	res = reply_text(req, status, "application/json", PQgetvalue(r, 0, 0),
-	    strlen(PQgetvalue(r, 0, 0)));
-	PQclear(r);
-	return res;
-}
-
-enum MHD_Result
-clips_get(struct request *req)
+clips_reply_one(struct request *req, long long id, bool after_write)
 {
 	struct cache *cache = req->srv->cache;
 	unsigned long gen = cache_page_gen(cache);
@@ -322,13 +302,10 @@ clips_get(struct request *req)
 	struct err err;
 	PGresult *r;
 	enum MHD_Result res;
-	long long id;
 	int n;
 
-	if (!request_param_id(req, 0, &id))
-		return MHD_YES;
 	snprintf(key, sizeof(key), "clip\x1f%lld", id);
-	if (cache_page_reply(cache, req, key, &res))
+	if (!after_write && cache_page_reply(cache, req, key, &res))
 		return res;
 	snprintf(sid, sizeof(sid), "%lld", id);
 	if ((n = db_exec(req->srv->db, &stmt_detail, p, &r, &err)) < 0)
@@ -341,6 +318,16 @@ clips_get(struct request *req)
 	    strlen(PQgetvalue(r, 0, 0)));
 	PQclear(r);
 	return res;
+}
+
+enum MHD_Result
+clips_get(struct request *req)
+{
+	long long id;
+
+	if (!request_param_id(req, 0, &id))
+		return MHD_YES;
+	return clips_reply_one(req, id, false);
 }
 
 /* --- PATCH --------------------------------------------------------------------------------- */
@@ -500,5 +487,5 @@ clips_patch(struct request *req)
 	a.actor = req->who.name;
 	if (db_tx(req->srv->db, clips_patch_tx, &a, &err) < 0)
 		return reply_err(req, &err);
-	return clips_reply_one(req, a.id, 200);
+	return clips_reply_one(req, a.id, true);
 }

@@ -1,12 +1,14 @@
 /* harness: shared scaffolding for end-to-end tests (see harness.h). */
 #include "harness.h"
 
+#include <criterion/criterion.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libpq-fe.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +43,20 @@ harness_sql(const char *conninfo, const char *sql, char *out, size_t outlen)
 	}
 	PQfinish(c);
 	return n;
+}
+
+const char *
+harness_sqlf(const char *conninfo, const char *fmt, ...)
+{
+	static char out[4096];
+	char q[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(q, sizeof(q), fmt, ap);
+	va_end(ap);
+	cr_assert_geq(harness_sql(conninfo, q, out, sizeof(out)), 0, "%s: %s", q, out);
+	return out;
 }
 
 const char *

@@ -73,4 +73,9 @@ bool harness_log_contains(const struct harness_proc *p, const char *needle);
  * in out (or "" ), and the number of rows, or -1 on error. */
 int harness_sql(const char *conninfo, const char *sql, char *out, size_t outlen);
 
+/* harness_sql with a printf-style query that must succeed: the first value of the first row
+ * (static, overwritten by the next call); a failed query ends the test with its message. */
+const char *harness_sqlf(const char *conninfo, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 #endif

@@ -90,8 +90,9 @@ Test(cache, own_write_read_back_at_once)
 		snprintf(body, sizeof(body), "{\"notes\":\"take %d\"}", i);
 		cr_assert_eq(harness_http(&srv, "PATCH", "/api/v1/clips/3", body, json_h, &r), 0);
 		cr_assert_eq(r.status, 200, "%s", r.body);
-		harness_resp_release(&r);
 		snprintf(needle, sizeof(needle), "take %d\"", i);
+		cr_assert(strstr(r.body, needle), "round %d: the PATCH answered the old clip", i);
+		harness_resp_release(&r);
 		cr_assert(body_has("/api/v1/clips/3", needle), "round %d: detail stale", i);
 		cr_assert(body_has("/api/v1/clips?scene=1&limit=50", needle), "round %d: list stale", i);
 	}

@@ -291,22 +291,7 @@ TestSuite(webhooks, .init = start, .fini = stop, .timeout = 60);
 
 /* --- helpers --------------------------------------------------------------------------- */
 
-static const char *
-sql(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static const char *
-sql(const char *fmt, ...)
-{
-	static char out[4096];
-	char q[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(q, sizeof(q), fmt, ap);
-	va_end(ap);
-	cr_assert_geq(harness_sql(dbinfo, q, out, sizeof(out)), 0, "%s: %s", q, out);
-	return out;
-}
+#define sql(...) harness_sqlf(dbinfo, __VA_ARGS__)
 
 /* An API call with token; returns the status, the body in *out (caller frees) when out. */
 static long
