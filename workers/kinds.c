@@ -10,6 +10,7 @@ const struct job_kind worker_kinds[] = {
 	{ "probe", job_probe_run, 0, 3 },
 	{ "thumbnails", job_thumbnails_run, 2, 3 },
 	{ "qc", job_qc_run, 2, 3 },
+	{ "soundsync", job_soundsync_run, 1, 3 },
 	{ NULL, NULL, 0, 0 },
 };
 
