@@ -71,7 +71,7 @@ int soundsync_match_day(struct db_conn *c, long long day_id, long long clip_id,
     const char *actor, int *matched, int *unmatched, struct err *err);
 
 /* The DIT's match: clip_id plays with sound_clip_id at offset_frames (sound_clip_id 0: the
- * clip has no sound). Checks the sound clip is on a sound card of the same production and
+ * clip has no sound, a MOS take; migration 0009). Checks the sound clip is on a sound card of the same production and
  * clip_id is a picture clip (SP_EINVAL, SP_ENOTFOUND). */
 int soundsync_set_manual(struct db_conn *c, long long clip_id, long long sound_clip_id,
     long long offset_frames, const char *actor, struct err *err);

@@ -287,8 +287,8 @@ soundsync_set_manual(struct db_conn *c, long long clip_id, long long sound_clip_
 	snprintf(sday_s, sizeof(sday_s), "%lld", day);
 	if ((rc = db_query(c, &stmt_lock, p, NULL, err)) < 0)
 		return rc;
-	rc = soundsync_write(c, &stmt_manual, clip_id, sound_clip_id, offset_frames,
-	    sound_clip_id > 0 ? "manual" : "none", actor, err);
+	rc = soundsync_write(c, &stmt_manual, clip_id, sound_clip_id, offset_frames, "manual",
+	    actor, err);
 	return rc < 0 ? rc : 0;
 }
 
