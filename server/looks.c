@@ -412,7 +412,7 @@ static const struct db_stmt stmt_scene_list = { "looks_scene_list",
 static const struct db_stmt stmt_scene_old = { "looks_scene_old",
 	"SELECT cdl::text FROM scene_looks WHERE production_id = $1 AND scene = $2 FOR UPDATE", 2 };
 static const struct db_stmt stmt_scene_put = { "looks_scene_put",
-	"INSERT INTO scene_looks (production_id, scene, cdl) VALUES ($1, $2, $3::jsonb)"
+	"INSERT INTO scene_looks AS s (production_id, scene, cdl) VALUES ($1, $2, $3::jsonb)"
 	" ON CONFLICT (production_id, scene) DO UPDATE SET cdl = EXCLUDED.cdl, updated_at = now()"
 	" RETURNING " SCENE_JSON "::text", 3 };
 static const struct db_stmt stmt_scene_del = { "looks_scene_del",
@@ -441,7 +441,7 @@ looks_scene_write(struct db_conn *c, const char *prod, const char *scene, const 
 		goto out;
 	}
 	if (cdl) {
-		p[2] = text = json_dumps(to, JSON_COMPACT);
+		p[2] = text = json_dumps(to, JSON_COMPACT | JSON_REAL_PRECISION(10));
 		rc = db_query(c, &stmt_scene_put, p, &r, err);
 	} else {
 		rc = db_query(c, &stmt_scene_del, p, &r, err);

@@ -157,7 +157,7 @@ import_clip(struct db_conn *c, struct import_tx_arg *a, const struct import_entr
 {
 	const char *p[4] = { a->prod, a->day, e->key[0] ? e->key : e->alt, e->alt[0] ? e->alt : e->key };
 	json_t *to = cdl_to_json(&e->cdl, false);
-	char *text = json_dumps(to, JSON_COMPACT);
+	char *text = json_dumps(to, JSON_COMPACT | JSON_REAL_PRECISION(10));
 	PGresult *r;
 	int n, rc = 0;
 
