@@ -70,11 +70,13 @@ int soundsync_clip_rate(unsigned num, unsigned den, const char *start_tc,
 int soundsync_match_day(struct db_conn *c, long long day_id, long long clip_id,
     const char *actor, int *matched, int *unmatched, struct err *err);
 
-/* The DIT's match: clip_id plays with sound_clip_id at offset_frames (sound_clip_id 0: the
- * clip has no sound, a MOS take; migration 0009). Checks the sound clip is on a sound card of the same production and
- * clip_id is a picture clip (SP_EINVAL, SP_ENOTFOUND). */
+/* The DIT's match: clip_id plays with sound_clip_id at *offset_frames (sound_clip_id 0:
+ * the clip has no sound, a MOS take; migration 0009). offset_frames NULL computes it from
+ * the two clips' timecodes (same rate needed; the nearest way round midnight). Checks the
+ * sound clip is on a sound card of the same production and clip_id is a picture clip
+ * (SP_EINVAL, SP_ENOTFOUND). */
 int soundsync_set_manual(struct db_conn *c, long long clip_id, long long sound_clip_id,
-    long long offset_frames, const char *actor, struct err *err);
+    const long long *offset_frames, const char *actor, struct err *err);
 
 /* Forgets clip_id's match (manual or not) and matches it again. */
 int soundsync_rematch(struct db_conn *c, long long clip_id, const char *actor,

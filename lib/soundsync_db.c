@@ -19,6 +19,14 @@ static const struct db_stmt stmt_sounds = { "soundsync_sounds",
 	" m.duration_seconds, c.duration_frames"
 	" FROM clips c JOIN cards k ON k.id = c.card_id LEFT JOIN clip_media m ON m.clip_id = c.id"
 	" WHERE k.day_id = $1 AND k.kind = 'sound' ORDER BY c.id", 1 };
+static const struct db_stmt stmt_sound_one = { "soundsync_sound_one",
+	"SELECT c.id, c.fps_num, c.fps_den, c.start_tc,"
+	" coalesce(c.metadata->'sound'->>'sample_rate', m.audio_sample_rate::text),"
+	" c.metadata->'sound'->>'time_reference', c.metadata->'sound'->>'samples',"
+	" m.duration_seconds, c.duration_frames"
+	" FROM clips c LEFT JOIN clip_media m ON m.clip_id = c.id WHERE c.id = $1", 1 };
+static const struct db_stmt stmt_picture_one = { "soundsync_picture_one",
+	"SELECT c.id, c.fps_num, c.fps_den, c.start_tc FROM clips c WHERE c.id = $1", 1 };
 static const struct db_stmt stmt_pictures = { "soundsync_pictures",
 	"SELECT c.id, c.fps_num, c.fps_den, c.start_tc, s.method"
 	" FROM clips c JOIN cards k ON k.id = c.card_id LEFT JOIN clip_sound s ON s.clip_id = c.id"
@@ -74,10 +82,10 @@ soundsync_ull(const PGresult *r, int row, int col)
 
 /* Loads the day's sound clips into *out (caller frees). */
 static int
-soundsync_load_sounds(struct db_conn *c, const char *day, struct soundsync_sound **out,
-    size_t *n, struct err *err)
+soundsync_load_sounds(struct db_conn *c, const struct db_stmt *st, const char *key,
+    struct soundsync_sound **out, size_t *n, struct err *err)
 {
-	const char *p[1] = { day };
+	const char *p[1] = { key };
 	struct soundsync_sound *v;
 	PGresult *r;
 	struct err e2;
@@ -85,7 +93,7 @@ soundsync_load_sounds(struct db_conn *c, const char *day, struct soundsync_sound
 
 	*out = NULL;
 	*n = 0;
-	if ((rows = db_query(c, &stmt_sounds, p, &r, err)) < 0)
+	if ((rows = db_query(c, st, p, &r, err)) < 0)
 		return rows;
 	if (rows == 0) {
 		PQclear(r);
@@ -205,7 +213,7 @@ soundsync_match_day(struct db_conn *c, long long day_id, long long clip_id,
 	snprintf(day, sizeof(day), "%lld", day_id);
 	snprintf(cid, sizeof(cid), "%lld", clip_id);
 	if ((rc = db_query(c, &stmt_lock, p, NULL, err)) < 0 ||
-	    (rc = soundsync_load_sounds(c, day, &snd, &nsnd, err)) < 0)
+	    (rc = soundsync_load_sounds(c, &stmt_sounds, day, &snd, &nsnd, err)) < 0)
 		return rc;
 	if (nsnd > 0 && (spans = calloc(nsnd, sizeof(*spans))) == NULL) {
 		rc = err_set(err, SP_ENOMEM, "out of memory");
@@ -259,10 +267,54 @@ soundsync_where(struct db_conn *c, long long id, char kind[8], long long *produc
 	return 0;
 }
 
+/* Where picture clip pic starts in sound clip snd, from their timecodes. */
+static int
+soundsync_offset(struct db_conn *c, long long pic, long long snd, long long *offset,
+    struct err *err)
+{
+	char k[24];
+	const char *p[1] = { k };
+	struct soundsync_sound *s = NULL;
+	struct soundsync_span span;
+	struct timecode_rate rate;
+	PGresult *r;
+	const char *tc;
+	size_t n = 0;
+	int64_t start;
+	int rc;
+
+	snprintf(k, sizeof(k), "%lld", pic);
+	if ((rc = db_query(c, &stmt_picture_one, p, &r, err)) < 0)
+		return rc;
+	tc = rc ? db_val(r, 0, 3) : NULL;
+	rc = tc == NULL ? err_set(err, SP_EINVAL, "the clip has no start timecode") :
+	    soundsync_clip_rate((unsigned)db_ll(r, 0, 1), (unsigned)db_ll(r, 0, 2), tc, &rate, err);
+	if (rc == 0)
+		rc = timecode_parse(tc, &rate, &start, err);
+	PQclear(r);
+	if (rc < 0)
+		return rc;
+	snprintf(k, sizeof(k), "%lld", snd);
+	if ((rc = soundsync_load_sounds(c, &stmt_sound_one, k, &s, &n, err)) < 0)
+		return rc;
+	rc = n == 1 ? soundsync_span(&s[0], &rate, &span, err) : err_set(err, SP_EINVAL,
+	    "sound clip %lld not found", snd);
+	free(s);
+	if (rc < 0)
+		return rc;
+	*offset = ((start - span.start) % timecode_frames_per_day(&rate) +
+	    timecode_frames_per_day(&rate)) % timecode_frames_per_day(&rate);
+	/* A picture that starts before the take rolled: a small negative offset, not a day. */
+	if (*offset > timecode_frames_per_day(&rate) / 2)
+		*offset -= timecode_frames_per_day(&rate);
+	return 0;
+}
+
 int
 soundsync_set_manual(struct db_conn *c, long long clip_id, long long sound_clip_id,
-    long long offset_frames, const char *actor, struct err *err)
+    const long long *offset_given, const char *actor, struct err *err)
 {
+	long long offset_frames = offset_given ? *offset_given : 0;
 	char kind[8], skind[8];
 	long long prod, day, sprod, sday;
 	char sday_s[24];
@@ -284,6 +336,9 @@ soundsync_set_manual(struct db_conn *c, long long clip_id, long long sound_clip_
 			return err_set(err, SP_EINVAL, "sound_clip_id: clip %lld belongs to another "
 			    "production", sound_clip_id);
 	}
+	if (sound_clip_id > 0 && offset_given == NULL &&
+	    soundsync_offset(c, clip_id, sound_clip_id, &offset_frames, err) < 0)
+		return err_prefix(err, "offset_frames: required, the timecodes cannot give it: ");
 	snprintf(sday_s, sizeof(sday_s), "%lld", day);
 	if ((rc = db_query(c, &stmt_lock, p, NULL, err)) < 0)
 		return rc;

@@ -68,6 +68,7 @@ days_sound(struct request *req)
 struct sound_arg {
 	long long clip, sound, offset;
 	const char *actor;
+	bool has_offset;
 };
 
 static int
@@ -75,7 +76,8 @@ sound_put_tx(struct db_conn *c, void *arg, struct err *err)
 {
 	struct sound_arg *a = arg;
 
-	return soundsync_set_manual(c, a->clip, a->sound, a->offset, a->actor, err);
+	return soundsync_set_manual(c, a->clip, a->sound, a->has_offset ? &a->offset : NULL,
+	    a->actor, err);
 }
 
 static int
@@ -90,7 +92,7 @@ enum MHD_Result
 clips_sound_put(struct request *req)
 {
 	static const char *const fields[] = { "sound_clip_id", "offset_frames", NULL };
-	struct sound_arg a = { 0, 0, 0, req->who.name };
+	struct sound_arg a = { 0, 0, 0, req->who.name, false };
 	struct err err;
 	json_t *s;
 
@@ -101,11 +103,13 @@ clips_sound_put(struct request *req)
 		return reply_error(req, 400, "invalid", "sound_clip_id: required, a sound clip id (or "
 		    "null: this clip has no sound)");
 	if (!json_is_null(s)) {
+		int rc;
 		if (!request_field_ok(req, json_get_int(req->json, "sound_clip_id", true, 1, INT64_MAX,
 		    &a.sound, &err), &err) ||
-		    !request_field_ok(req, json_get_int(req->json, "offset_frames", true, -10000000,
+		    !request_field_ok(req, rc = json_get_int(req->json, "offset_frames", false, -10000000,
 		    10000000, &a.offset, &err), &err))
 			return MHD_YES;
+		a.has_offset = rc == 0;
 	} else if (json_object_get(req->json, "offset_frames")) {
 		return reply_error(req, 400, "invalid", "offset_frames: only with a sound_clip_id");
 	}
@@ -117,7 +121,7 @@ clips_sound_put(struct request *req)
 enum MHD_Result
 clips_sound_delete(struct request *req)
 {
-	struct sound_arg a = { 0, 0, 0, req->who.name };
+	struct sound_arg a = { 0, 0, 0, req->who.name, false };
 	struct err err;
 
 	if (!request_param_id(req, 0, &a.clip))

@@ -307,7 +307,11 @@ Test(soundsync, manual_match_is_kept)
 	cr_expect(strstr(json_string_value(json_object_get(json_object_get(j, "error"), "message")),
 	    "not on a sound card"));
 	json_decref(j);
-	cr_expect_eq(req("PUT", path, "{\"sound_clip_id\":1}", NULL), 400, "offset required");
+	snprintf(body, sizeof(body), "{\"sound_clip_id\":%lld}", clip_id("T003"));
+	cr_expect_eq(req("PUT", path, body, &j), 400, "24 fps sound: no offset from timecode");
+	cr_expect(strstr(json_string_value(json_object_get(json_object_get(j, "error"), "message")),
+	    "offset_frames: required"));
+	json_decref(j);
 	cr_expect_eq(req("PUT", path, "{\"sound_clip_id\":99999,\"offset_frames\":1}", NULL), 400);
 	register_card("Other", "S009", "sound", "{\"name\":\"Z001\",\"start_tc\":\"10:05:00:00\","
 	    "\"fps_num\":25,\"fps_den\":1}", "Z001");
@@ -319,6 +323,11 @@ Test(soundsync, manual_match_is_kept)
 	json_decref(j);
 	cr_expect_eq(req("PUT", "/api/v1/clips/99999/sound", "{\"sound_clip_id\":null}", NULL), 404);
 	cr_expect_str_eq(detail_sound("A001C003"), "T001 7 manual");
+
+	/* Without an offset it comes from the timecodes: 10:05:10:00 - 10:00:00:00 at 25. */
+	snprintf(body, sizeof(body), "{\"sound_clip_id\":%lld}", clip_id("T001"));
+	cr_assert_eq(req("PUT", path, body, NULL), 200);
+	cr_expect_str_eq(detail_sound("A001C003"), "T001 7750 manual");
 
 	/* MOS: no sound, by hand, kept too. */
 	cr_assert_eq(req("PUT", path, "{\"sound_clip_id\":null}", NULL), 200);
@@ -335,5 +344,5 @@ Test(soundsync, manual_match_is_kept)
 	json_decref(j);
 	cr_expect_str_eq(detail_sound("A001C003"), "- -1 none");
 	cr_expect_str_eq(sql("SELECT string_agg(data->>'method', ',' ORDER BY id) FROM events WHERE "
-	    "kind = 'clip.sound' AND subject_id = %lld", c3), "none,manual,manual,none");
+	    "kind = 'clip.sound' AND subject_id = %lld", c3), "none,manual,manual,manual,none");
 }
