@@ -6,3 +6,10 @@ ALTER TABLE clip_sound ADD CONSTRAINT clip_sound_method_sound
 	CHECK (method <> 'none' OR sound_clip_id IS NULL);
 ALTER TABLE clip_sound ADD CONSTRAINT clip_sound_timecode_sound
 	CHECK (method <> 'timecode' OR sound_clip_id IS NOT NULL);
+
+-- A sound take that goes away takes its matches with it: SET NULL would leave a 'timecode'
+-- or 'manual' match without its sound, which the checks refuse, and so block the delete. The
+-- picture clips are matched again on the day's next pass.
+ALTER TABLE clip_sound DROP CONSTRAINT clip_sound_sound_clip_id_fkey;
+ALTER TABLE clip_sound ADD CONSTRAINT clip_sound_sound_clip_id_fkey
+	FOREIGN KEY (sound_clip_id) REFERENCES clips (id) ON DELETE CASCADE;
