@@ -262,7 +262,7 @@ luts_cube(struct request *req)
 	}
 	snprintf(disp, sizeof(disp), "attachment; filename=\"%.200s.cube\"", PQgetvalue(r, 0, 1));
 	for (char *s = disp + 22; *s; s++)
-		if (*s == '"' && s[1] != '\0')
+		if ((*s == '"' && s[1] != '\0') || (unsigned char)*s < 0x20 || *s == 0x7f)
 			*s = '_';
 	PQclear(r);
 	resp = MHD_create_response_from_buffer(binlen, bin, MHD_RESPMEM_MUST_FREE);
