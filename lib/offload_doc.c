@@ -78,6 +78,21 @@ doc_file(const struct offload_result *res, const struct card_info *card, const s
 	return o;
 }
 
+/* The sample-exact span sound sync needs (lib/soundsync): metadata.sound. */
+static void
+doc_sound_span(json_t *clip, const struct card_sound *s)
+{
+	json_t *meta = json_object_get(clip, "metadata"), *o;
+
+	if (s->bwf.sample_rate == 0 || !json_is_object(meta))
+		return;
+	o = json_pack("{s:I,s:I}", "sample_rate", (json_int_t)s->bwf.sample_rate, "samples",
+	    (json_int_t)s->bwf.samples);
+	if (s->has_start)
+		json_object_set_new(o, "time_reference", json_integer((json_int_t)s->time_reference));
+	json_object_set_new(meta, "sound", o);
+}
+
 /* What the sound report says about a sound roll's clip. */
 static void
 doc_sound(json_t *clip, const struct card_sound *s)
@@ -118,8 +133,10 @@ doc_clips(const struct card_info *card)
 		json_object_set_new(o, "metadata", meta);
 		if (card->camera[0])
 			json_object_set_new(o, "camera", json_string(card->camera));
-		if (c->sound)
+		if (c->sound) {
 			doc_sound(o, c->sound);
+			doc_sound_span(o, c->sound);
+		}
 		json_array_append_new(clips, o);
 	}
 	return clips;

@@ -4,6 +4,7 @@
 #include "clipstate.h"
 #include "event.h"
 #include "json.h"
+#include "soundsync.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -543,6 +544,9 @@ register_tx(struct db_conn *c, void *arg, struct err *err)
 			return rc;
 	if ((x->changed = clipstate_refresh_card(c, x->card_id, x->actor, err)) < 0)
 		return x->changed;
+	/* New sound or new pictures with timecode: match the day again (workers/job_soundsync). */
+	if ((rc = soundsync_enqueue(c, x->day_id, 0, err)) < 0)
+		return rc;
 	summary = json_pack("{s:s,s:i,s:i}", "card", jstr(json_object_get(x->doc, "card"), "label"),
 	    "files", x->nfiles, "copies", x->ncopies);
 	rc = event_record(c, x->actor, "offload.registered", "card", x->card_id, summary, NULL, err);

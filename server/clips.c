@@ -4,7 +4,7 @@
  * events in one response; PATCH changes what people on set change. */
 #include "cache.h"
 #include "http.h"
-#include "lib/cdl.h"
+#include "lib/cdl_json.h"
 #include "lib/event.h"
 #include "lib/json.h"
 #include "lib/register.h"
@@ -262,6 +262,9 @@ clips_list(struct request *req)
 static const struct db_stmt stmt_detail = { "clips_detail",
 	"SELECT (" CLIP_JSON "::jsonb || jsonb_build_object("
 	" 'metadata', c.metadata,"
+	" 'sound', (SELECT jsonb_build_object('clip_id', s.sound_clip_id, 'name', sc.name,"
+	"   'offset_frames', s.offset_frames, 'method', s.method) FROM clip_sound s"
+	"   LEFT JOIN clips sc ON sc.id = s.sound_clip_id WHERE s.clip_id = c.id),"
 	" 'qc', (SELECT coalesce(jsonb_agg(jsonb_build_object('kind', q.kind, 'severity', q.severity,"
 	"   'start_frame', q.start_frame, 'end_frame', q.end_frame, 'start_tc', q.start_tc, 'end_tc',"
 	"   q.end_tc, 'channel', q.channel, 'message', q.message) ORDER BY q.start_frame), '[]')"
@@ -344,36 +347,13 @@ static const struct db_stmt stmt_patch = { "clips_patch",
 
 static const char *const clips_fields[] = { "scene", "take", "circled", "notes", "look", NULL };
 
-/* A look is an ASC CDL: {"slope":[r,g,b],"offset":[r,g,b],"power":[r,g,b],"sat":s}. */
+/* A look is an ASC CDL (lib/cdl_json): the same reader as the scene defaults'. */
 static int
 clips_check_look(json_t *look, struct err *err)
 {
-	static const char *const parts[] = { "slope", "offset", "power", NULL };
-	static const char *const fields[] = { "slope", "offset", "power", "sat", NULL };
 	struct cdl cdl;
-	double *dst[3] = { cdl.slope, cdl.offset, cdl.power };
 
-	if (json_is_null(look))
-		return 0;
-	if (!json_is_object(look) || json_only_fields(look, fields, err) < 0)
-		return json_is_object(look) ? err_prefix(err, "look.") :
-		    err_set(err, SP_EINVAL, "look: expected an object with slope, offset, power, sat");
-	cdl_init(&cdl);
-	for (int i = 0; parts[i]; i++) {
-		json_t *a = json_object_get(look, parts[i]);
-		if (a == NULL)
-			continue;
-		if (!json_is_array(a) || json_array_size(a) != 3)
-			return err_set(err, SP_EINVAL, "look.%s: expected 3 numbers (R G B)", parts[i]);
-		for (size_t k = 0; k < 3; k++) {
-			if (!json_is_number(json_array_get(a, k)))
-				return err_set(err, SP_EINVAL, "look.%s[%zu]: expected a number", parts[i], k);
-			dst[i][k] = json_number_value(json_array_get(a, k));
-		}
-	}
-	if (json_get_number(look, "sat", false, 0, 1e6, &cdl.sat, err) < 0)
-		return err_prefix(err, "look.");
-	return cdl_validate(&cdl, err) < 0 ? err_prefix(err, "look: ") : 0;
+	return json_is_null(look) ? 0 : cdl_from_json(look, "look", false, &cdl, err);
 }
 
 static int

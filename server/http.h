@@ -170,6 +170,21 @@ enum MHD_Result webhooks_patch(struct request *req);
 enum MHD_Result webhooks_delete(struct request *req);
 enum MHD_Result webhooks_deliveries(struct request *req);
 enum MHD_Result webhooks_test(struct request *req);
+/* Looks and sound sync (looks.c, looks_import.c, sound.c). */
+enum MHD_Result luts_create(struct request *req);
+enum MHD_Result luts_list(struct request *req);
+enum MHD_Result luts_get(struct request *req);
+enum MHD_Result luts_cube(struct request *req);
+enum MHD_Result luts_delete(struct request *req);
+enum MHD_Result days_patch(struct request *req);
+enum MHD_Result scene_looks_list(struct request *req);
+enum MHD_Result scene_looks_put(struct request *req);
+enum MHD_Result scene_looks_delete(struct request *req);
+enum MHD_Result looks_import(struct request *req);
+enum MHD_Result days_sound(struct request *req);
+enum MHD_Result clips_sound_put(struct request *req);
+enum MHD_Result clips_sound_delete(struct request *req);
+void looks_body_chunk(struct request *req, const char *data, size_t len);
 
 double server_now(void);
 

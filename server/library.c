@@ -37,10 +37,11 @@ library_reply_rows(struct request *req, const struct db_stmt *st, const char *co
 #define LIST(sql) "SELECT json_build_object('items', coalesce(json_agg(x), '[]'))::text FROM (" sql ") x"
 
 static const struct db_stmt stmt_productions = { "library_productions",
-	LIST("SELECT id, name, required_copies, hash_algorithm, settings, created_at FROM productions"
+	LIST("SELECT id, name, required_copies, hash_algorithm, settings, show_lut_id, created_at"
+	" FROM productions"
 	" ORDER BY id"), 0 };
 static const struct db_stmt stmt_days = { "library_days",
-	LIST("SELECT d.id, d.production_id, d.shoot_date, d.label, d.wrapped_at,"
+	LIST("SELECT d.id, d.production_id, d.shoot_date, d.label, d.wrapped_at, d.lut_id,"
 	" (SELECT count(*) FROM cards k WHERE k.day_id = d.id) AS cards,"
 	" (SELECT count(*) FROM clips c JOIN cards k ON k.id = c.card_id WHERE k.day_id = d.id) AS clips"
 	" FROM days d WHERE ($1::bigint IS NULL OR d.production_id = $1)"
@@ -176,20 +177,49 @@ static const struct db_stmt stmt_production_patch = { "library_production_patch"
 	"UPDATE productions SET name = coalesce($2, name),"
 	" required_copies = coalesce($3::int, required_copies),"
 	" hash_algorithm = coalesce($4, hash_algorithm),"
-	" settings = CASE WHEN $5::jsonb IS NULL THEN settings ELSE settings || $5::jsonb END"
-	" WHERE id = $1", 5 };
+	" settings = CASE WHEN $5::jsonb IS NULL THEN settings ELSE settings || $5::jsonb END,"
+	" show_lut_id = CASE WHEN $6::bool THEN $7::bigint ELSE show_lut_id END"
+	" WHERE id = $1", 7 };
+/* The show LUT must be one of the production's own (server/looks.c uploads them). */
+static const struct db_stmt stmt_production_lut = { "library_production_lut",
+	"SELECT production_id FROM luts WHERE id = $1", 1 };
 static const struct db_stmt stmt_production_get = { "library_production_get",
 	"SELECT row_to_json(p)::text FROM productions p WHERE id = $1", 1 };
+
+/* Replies 400 itself unless LUT lut belongs to production prod. */
+static bool
+productions_lut_ok(struct request *req, long long prod, long long lut)
+{
+	char sid[24];
+	const char *p[1] = { sid };
+	struct err err;
+	PGresult *r;
+	long long owner;
+	int n;
+
+	snprintf(sid, sizeof(sid), "%lld", lut);
+	if ((n = db_exec(req->srv->db, &stmt_production_lut, p, &r, &err)) < 0)
+		return reply_err(req, &err), false;
+	owner = n ? db_ll(r, 0, 0) : 0;
+	PQclear(r);
+	if (n == 0)
+		return reply_error(req, 400, "invalid", "show_lut_id: LUT %lld not found", lut), false;
+	if (owner != prod)
+		return reply_error(req, 400, "invalid", "show_lut_id: LUT %lld belongs to production "
+		    "%lld, not %lld", lut, owner, prod), false;
+	return true;
+}
 
 enum MHD_Result
 productions_patch(struct request *req)
 {
 	static const char *const fields[] = { "name", "required_copies", "hash_algorithm",
-		"settings", NULL };
+		"settings", "show_lut_id", NULL };
 	static const char *const algos[] = { "xxh64", "xxh3", "xxh128", "md5", "sha1", "c4", NULL };
-	const char *name = NULL, *algo = NULL, *p[5];
-	char copies[8], *settings = NULL;
-	long long id, n = 0;
+	const char *name = NULL, *algo = NULL, *p[7];
+	char copies[8], lut[24], *settings = NULL;
+	long long id, n = 0, lut_id = 0;
+	json_t *lutj;
 	struct err err;
 	int rc;
 
@@ -206,6 +236,12 @@ productions_patch(struct request *req)
 		    "sha1 or c4");
 	if (json_object_get(req->json, "settings") && !json_is_object(json_object_get(req->json, "settings")))
 		return reply_error(req, 400, "invalid", "settings: expected an object");
+	lutj = json_object_get(req->json, "show_lut_id");
+	if (lutj && !json_is_null(lutj) &&
+	    (!request_field_ok(req, json_get_int(req->json, "show_lut_id", true, 1, INT64_MAX, &lut_id,
+	    &err), &err) || !productions_lut_ok(req, id, lut_id)))
+		return MHD_YES;
+	snprintf(lut, sizeof(lut), "%lld", lut_id);
 	if (json_object_get(req->json, "settings"))
 		settings = json_dumps(json_object_get(req->json, "settings"), JSON_COMPACT);
 	snprintf(copies, sizeof(copies), "%lld", n);
@@ -214,6 +250,8 @@ productions_patch(struct request *req)
 	p[2] = rc == 0 ? copies : NULL;
 	p[3] = algo;
 	p[4] = settings;
+	p[5] = lutj ? "true" : "false";
+	p[6] = lut_id ? lut : NULL;
 	rc = db_exec(req->srv->db, &stmt_production_patch, p, NULL, &err);
 	free(settings);
 	if (rc < 0)

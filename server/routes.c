@@ -59,6 +59,20 @@ const struct route server_routes[] = {
 	{ "DELETE", "/api/v1/webhooks/{id}", webhooks_delete, ADMIN | ROLE_POST, NULL },
 	{ "GET", "/api/v1/webhooks/{id}/deliveries", webhooks_deliveries, ADMIN | ROLE_POST, NULL },
 	{ "POST", "/api/v1/webhooks/{id}/test", webhooks_test, ADMIN | ROLE_POST, NULL },
+	/* looks and sound sync (issue 6) */
+	{ "GET", "/api/v1/luts", luts_list, ANY, NULL },
+	{ "POST", "/api/v1/luts", luts_create, ADMIN, looks_body_chunk },
+	{ "GET", "/api/v1/luts/{id}", luts_get, ANY, NULL },
+	{ "GET", "/api/v1/luts/{id}/cube", luts_cube, ANY, NULL },
+	{ "DELETE", "/api/v1/luts/{id}", luts_delete, ADMIN, NULL },
+	{ "PATCH", "/api/v1/days/{id}", days_patch, ADMIN, NULL },
+	{ "GET", "/api/v1/scene-looks", scene_looks_list, ANY, NULL },
+	{ "PUT", "/api/v1/scene-looks/{scene}", scene_looks_put, ADMIN, NULL },
+	{ "DELETE", "/api/v1/scene-looks/{scene}", scene_looks_delete, ADMIN, NULL },
+	{ "POST", "/api/v1/looks/import", looks_import, ADMIN, looks_body_chunk },
+	{ "GET", "/api/v1/days/{id}/sound", days_sound, ANY, NULL },
+	{ "PUT", "/api/v1/clips/{id}/sound", clips_sound_put, ADMIN, NULL },
+	{ "DELETE", "/api/v1/clips/{id}/sound", clips_sound_delete, ADMIN, NULL },
 };
 
 const int server_nroutes = sizeof(server_routes) / sizeof(server_routes[0]);

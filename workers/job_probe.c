@@ -7,6 +7,7 @@
 #include "lib/locate.h"
 #include "lib/log.h"
 #include "lib/probe.h"
+#include "lib/soundsync.h"
 #include "lib/worker.h"
 
 #include <errno.h>
@@ -161,6 +162,9 @@ job_probe_save_tx(struct db_conn *c, void *arg, struct err *err)
 	rc = event_record(c, s->job->worker, "clip.probed", "clip", s->lc->clip_id, data, NULL, err);
 	json_decref(data);
 	if (rc < 0 || !p->decodable)
+		return rc;
+	/* Its start timecode is known now: match it to the day's sound. */
+	if (p->video_streams > 0 && (rc = soundsync_enqueue(c, 0, s->lc->clip_id, err)) < 0)
 		return rc;
 	if (p->video_streams > 0 &&
 	    (rc = probe_enqueue_kind(c, "thumbnails", s->lc->clip_id, s->lc->circled, err)) < 0)

@@ -11,6 +11,7 @@ const struct job_kind worker_kinds[] = {
 	{ "thumbnails", job_thumbnails_run, 2, 3 },
 	{ "qc", job_qc_run, 2, 3 },
 	{ "webhook", job_webhook_run, 4, 12 },
+	{ "soundsync", job_soundsync_run, 1, 3 },
 	{ NULL, NULL, 0, 0 },
 };
 

@@ -16,6 +16,7 @@ int job_probe_run(struct job *job, struct err *err);
 int job_thumbnails_run(struct job *job, struct err *err);
 int job_qc_run(struct job *job, struct err *err);
 int job_webhook_run(struct job *job, struct err *err);
+int job_soundsync_run(struct job *job, struct err *err);
 int worker_nkinds(void);
 
 #endif
