@@ -188,7 +188,8 @@ dl_disposition(const char *name, char *out, size_t len)
 	for (const unsigned char *s = (const unsigned char *)name; *s && a < sizeof(ascii) - 1; s++) {
 		bool ok = *s >= 0x20 && *s < 0x7f && *s != '"' && *s != '\\';
 		plain &= ok;
-		ascii[a++] = ok ? (char)*s : '_';
+		if ((*s & 0xc0) != 0x80)    /* one '_' per UTF-8 character, not per byte */
+			ascii[a++] = ok ? (char)*s : '_';
 	}
 	ascii[a] = '\0';
 	if (plain) {
