@@ -1,6 +1,7 @@
-/* downloads: renditions and camera originals as files, sent from their descriptor (never copied
- * into memory) with Range (one range: 206 + Content-Range; unsatisfiable: 416 with
- * "bytes * /size"; several ranges are answered with the whole file, 200, which RFC 9110 allows),
+/* downloads: renditions and camera originals as files, sent from their descriptor (sendfile
+ * over HTTP; over HTTPS read in 256 KiB blocks to be encrypted, never the whole file) with
+ * Range (one range: 206 + Content-Range; unsatisfiable: 416 with "bytes * /size"; several
+ * ranges are answered with the whole file, 200, which RFC 9110 allows),
  * a strong ETag made of the file's hash and size, If-None-Match (304), If-Range,
  * Last-Modified, Accept-Ranges and Content-Disposition. HEAD is answered by the same code
  * (libmicrohttpd leaves out the body).
@@ -238,6 +239,62 @@ dl_headers(struct MHD_Response *resp, const char *etag, const char *lastmod, con
 		MHD_add_response_header(resp, "Content-Disposition", disp);
 }
 
+/* Over TLS libmicrohttpd cannot sendfile: it reads a file response 4 KiB at a time and sends
+ * each piece as its own TLS record, one event-loop turn each. Reading blocks of DL_TLS_BLOCK
+ * from the descriptor instead (still never the whole file) lets it send full 16 KiB records. */
+#define DL_TLS_BLOCK (256 * 1024)
+
+struct dl_reader {
+	int fd;
+	uint64_t from;
+};
+
+static ssize_t
+dl_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct dl_reader *r = cls;
+	ssize_t n;
+
+	do
+		n = pread(r->fd, buf, max, (off_t)(r->from + pos));
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	return n < 0 ? MHD_CONTENT_READER_END_WITH_ERROR : n;
+}
+
+static void
+dl_reader_free(void *cls)
+{
+	struct dl_reader *r = cls;
+
+	close(r->fd);
+	free(r);
+}
+
+/* A response of len bytes of fd from offset; takes ownership of fd (closed on failure too). */
+static struct MHD_Response *
+dl_response(struct request *req, int fd, uint64_t from, uint64_t len)
+{
+	struct MHD_Response *resp;
+	struct dl_reader *r;
+
+	if (!req->srv->tls || len == 0) {
+		if ((resp = MHD_create_response_from_fd_at_offset64(len, fd, from)) == NULL)
+			close(fd);
+		return resp;
+	}
+	if ((r = malloc(sizeof(*r))) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	*r = (struct dl_reader){ fd, from };
+	if ((resp = MHD_create_response_from_callback(len, DL_TLS_BLOCK, dl_read, r,
+	    dl_reader_free)) == NULL)
+		dl_reader_free(r);
+	return resp;
+}
+
 /* Answers a conditional or ranged GET/HEAD of an opened file; takes ownership of fd. */
 static enum MHD_Result
 dl_reply(struct request *req, const struct dl_file *f, int fd, const struct stat *st)
@@ -278,11 +335,8 @@ dl_reply(struct request *req, const struct dl_file *f, int fd, const struct stat
 		from = 0;
 		to = size - 1;  /* wraps for an empty file: the length below is 0 */
 	}
-	resp = MHD_create_response_from_fd_at_offset64(size ? to - from + 1 : 0, fd, from);
-	if (resp == NULL) {
-		close(fd);
+	if ((resp = dl_response(req, fd, from, size ? to - from + 1 : 0)) == NULL)
 		return MHD_NO;
-	}
 	dl_disposition(f->filename, disp, sizeof(disp));
 	dl_headers(resp, etag, lastmod, disp);
 	MHD_add_response_header(resp, "Content-Type", dl_content_type(f->filename));
