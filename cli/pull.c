@@ -258,7 +258,7 @@ cmd_pull(int argc, char **argv)
 	} else {
 		rc = pull_pass(p, NULL, &st, &err);
 		pull_clear(&c);
-		if (rc != SP_ECANCELED)
+		if (rc == 0 || rc == SP_EMISMATCH)
 			pull_summary(&st);
 		if (rc == SP_ECANCELED)
 			rc = cli_fail("pull", "stopped; run the same command again to finish");

@@ -21,6 +21,9 @@
 #define PULL_PAGE "500"
 #define PULL_JSON_MAX (64u << 20)
 #define PULL_READ (1u << 20)
+/* Written data is handed to the disk every PULL_FLUSH bytes while the rest still comes, so the
+ * flush before the rename has little left to wait for. */
+#define PULL_FLUSH (32u << 20)
 
 struct pull {
 	struct pull_opts o;
@@ -41,6 +44,7 @@ struct pull_xfer {
 	struct hash_ctx h;
 	uint64_t offset;                /* bytes of the .part before this request */
 	uint64_t written;               /* bytes in the .part now */
+	uint64_t flushed;               /* bytes handed to the disk (sync_file_range) */
 	long long range_start;          /* from Content-Range, -1 when none */
 	bool started;
 	bool bad_range;
@@ -327,7 +331,7 @@ pull_on_body(char *data, size_t size, size_t n, void *arg)
 			if (hash_init(&x->h, HASH_BIT(HASH_XXH64), NULL) < 0)
 				return 0;
 			x->p->done -= x->offset;
-			x->offset = x->written = 0;
+			x->offset = x->written = x->flushed = 0;
 		} else if (status == 206 && x->range_start != (long long)x->offset) {
 			x->bad_range = true;
 			return 0;
@@ -353,6 +357,12 @@ pull_on_body(char *data, size_t size, size_t n, void *arg)
 	}
 	x->written += len;
 	x->p->done += len;
+	if (x->written - x->flushed >= PULL_FLUSH) {
+		/* Starts the write-back without waiting for it. */
+		sync_file_range(x->fd, (off_t)x->flushed, (off_t)(x->written - x->flushed),
+		    SYNC_FILE_RANGE_WRITE);
+		x->flushed = x->written;
+	}
 	return len;
 }
 
