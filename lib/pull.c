@@ -29,7 +29,8 @@ struct pull {
 	struct pull_opts o;
 	CURL *curl;
 	struct curl_slist *auth;
-	json_t *state;                  /* {"files": {rel: {"size": n, "xxh64": "..."}}} */
+	/* {"files": {rel: {"size": n, "xxh64": "..."}}, "parts": {rel: etag of a .part}} */
+	json_t *state;
 	char state_path[PATH_MAX];
 	char position[1024];
 	uint64_t done, total;           /* progress of the pass */
@@ -91,6 +92,8 @@ pull_state_load(struct pull *p)
 		json_decref(j);
 		j = json_pack("{s:i,s:{}}", "version", 1, "files");
 	}
+	if (!json_is_object(json_object_get(j, "parts")))
+		json_object_set_new(j, "parts", json_object());
 	p->state = j;
 }
 
@@ -121,6 +124,24 @@ pull_state_set(struct pull *p, const char *rel, long long size, const char *xxh)
 {
 	json_object_set_new(json_object_get(p->state, "files"), rel,
 	    json_pack("{s:I,s:s}", "size", (json_int_t)size, "xxh64", xxh));
+}
+
+/* A .part records the ETag of the file it was begun from, before its first byte is fetched. */
+static bool
+pull_part_is(struct pull *p, const char *rel, const char *etag)
+{
+	json_t *e = json_object_get(json_object_get(p->state, "parts"), rel);
+
+	return json_is_string(e) && strcmp(json_string_value(e), etag) == 0;
+}
+
+static int
+pull_part_begin(struct pull *p, const char *rel, const char *etag, struct err *err)
+{
+	if (pull_part_is(p, rel, etag))
+		return 0;
+	json_object_set_new(json_object_get(p->state, "parts"), rel, json_string(etag));
+	return pull_state_save(p, err);
 }
 
 /* --- HTTP -------------------------------------------------------------------------------- */
@@ -440,9 +461,11 @@ pull_file(struct pull *p, const char *rel, const char *path, json_t *it, struct 
 		rc = err_set(err, err_from_errno(errno), "%s: %s", part, strerror(errno));
 		goto out;
 	}
-	/* What an interrupted run left: hashed again, then continued. */
+	/* What an interrupted run left: hashed again, then continued, but only when it was begun
+	 * from this very file (its ETag was recorded first); a .part of another version or of
+	 * unknown origin starts over. */
 	x.written = (uint64_t)sb.st_size;
-	if (x.written > (uint64_t)size) {
+	if (x.written > (uint64_t)size || !pull_part_is(p, rel, etag)) {
 		if (ftruncate(x.fd, 0) < 0) {
 			rc = err_set(err, SP_EIO, "%s: %s", part, strerror(errno));
 			goto out;
@@ -450,6 +473,8 @@ pull_file(struct pull *p, const char *rel, const char *path, json_t *it, struct 
 		x.written = 0;
 	}
 	if (x.written && (rc = pull_hash_prefix(x.fd, x.written, &x.h, part, err)) < 0)
+		goto out;
+	if (x.written == 0 && (rc = pull_part_begin(p, rel, etag, err)) < 0)
 		goto out;
 	p->done += x.written;
 	p->name = rel;
@@ -459,6 +484,8 @@ pull_file(struct pull *p, const char *rel, const char *path, json_t *it, struct 
 		goto out;
 	if (strcmp(res.v[HASH_XXH64].str, xxh) != 0) {
 		rename(part, bad);
+		json_object_del(json_object_get(p->state, "parts"), rel);
+		pull_state_save(p, NULL);
 		st->refused++;
 		rc = err_set(err, SP_EMISMATCH, "%s: xxh64 is %s but the server says %s; refused, kept "
 		    "aside as %s.bad", rel, res.v[HASH_XXH64].str, xxh, rel);
@@ -469,6 +496,7 @@ pull_file(struct pull *p, const char *rel, const char *path, json_t *it, struct 
 		goto out;
 	}
 	pull_state_set(p, rel, size, xxh);
+	json_object_del(json_object_get(p->state, "parts"), rel);
 	rc = pull_state_save(p, err);
 	st->fetched++;
 out:

@@ -6,7 +6,9 @@
  *     file, DEST/.setpost-pull.json, remembers what was checked; a file not in it is hashed);
  *   - otherwise it is fetched into <file>.part, hashed while it is written; a .part left by an
  *     interrupted run is hashed and continued with Range + If-Range (its ETag), so bytes already
- *     here are not fetched again; a changed file on the server (200 instead of 206) starts over;
+ *     here are not fetched again. The state records the ETag a .part was begun from before its
+ *     first byte: a .part of another version, or of unknown origin, starts over, and so does
+ *     one whose file changed on the server meanwhile (If-Range: 200 instead of 206);
  *   - the finished file must have the feed's size and xxh64: then it is flushed to disk and
  *     renamed into place; else it is kept aside as <file>.bad and the pass reports it;
  *   - each day touched gets its ALE and looks beside its folders (DEST/<day>/<day>.ale, .ccc),

@@ -2,7 +2,7 @@
 # setpost pull over HTTPS (a self-signed certificate, --cacert) with an editor token: renditions
 # registered the way the transcode job leaves them (small real mp4s from ffmpeg, plus one file of
 # random bytes big enough to be killed in the middle of), pulled into an empty folder, killed -9
-# mid-file, pulled again: the tree, the hashes and the ALE are right and the bytes received in
+# mid-file, interrupted with Ctrl-C, pulled again: the tree, the hashes and the ALE are right and the bytes received in
 # total are the dailies' size plus at most one interrupted write. A file corrupted on the server
 # is refused. --watch brings a rendition that becomes ready afterwards.
 set -euo pipefail
@@ -81,6 +81,21 @@ wait "$p" 2>/dev/null || true
 [[ -f $dest/2026-11-25/A001/A001C001.mp4 ]] || fail "the small files came first: $(cat "$tmp/pull1.out")"
 ok "killed -9 in the middle of a file ($(stat -c %s "$dest/2026-11-25/B001/B001C004.mp4.part") bytes of 12000000)"
 
+# Ctrl-C: stops soon, keeps the .part, says how to go on.
+"$bin" pull "$url" "$dest" --cacert "$tmp/cert.pem" --limit-rate 3M >"$tmp/pull1b.out" 2>&1 &
+p=$!
+pids+=($p)
+for _ in $(seq 100); do
+	s=$(stat -c %s "$dest/2026-11-25/B001/B001C004.mp4.part" 2>/dev/null || echo 0)
+	[[ $s -gt 5000000 ]] && break
+	sleep 0.1
+done
+kill -INT "$p"
+wait "$p" && fail "Ctrl-C: exit status 0"
+grep -q 'stopped; run the same command again' "$tmp/pull1b.out" || fail "Ctrl-C: $(cat "$tmp/pull1b.out")"
+[[ -f $dest/2026-11-25/B001/B001C004.mp4.part ]] || fail "Ctrl-C: the .part is kept"
+ok "Ctrl-C in the middle of a file: stopped, .part kept ($(stat -c %s "$dest/2026-11-25/B001/B001C004.mp4.part") bytes)"
+
 "$bin" pull "$url" "$dest" --cacert "$tmp/cert.pem" >"$tmp/pull2.out" 2>&1 ||
 	fail "second run: $(cat "$tmp/pull2.out")"
 for f in A001/A001C001 A001/A001C002 B001/B001C003 B001/B001C004; do
@@ -122,7 +137,9 @@ grep -q 'B001C005.mp4: xxh64 is .* but the server says .*refused' "$tmp/pull5.ou
 ok "a file whose bytes do not match is refused: $(grep -o 'B001C005.mp4: xxh64.*' "$tmp/pull5.out" | head -c 90)"
 sql "DELETE FROM renditions WHERE id = $bad" >/dev/null
 
-# --watch: a rendition that becomes ready afterwards arrives, woken by the event stream.
+# --watch: a rendition that becomes ready afterwards arrives, woken by the event stream. A
+# .part of unknown origin is already in its place: it must start over, not be continued.
+head -c 5000 /dev/urandom >"$dest/2026-11-25/B001/B001C006.mp4.part"
 "$bin" pull "$url" "$dest" --cacert "$tmp/cert.pem" --watch --rescan 600 >"$tmp/watch.out" 2>&1 &
 w=$!
 pids+=($w)
