@@ -153,4 +153,6 @@ grep -q 'B001C006' "$dest/2026-11-25/2026-11-25.ale" || fail "--watch: the ALE i
 kill -INT "$w"
 wait "$w" || fail "--watch stops cleanly on SIGINT"
 ok "--watch brings a rendition that became ready afterwards"
+! grep -l Sanitizer "$tmp"/*.out || fail "a sanitizer spoke (leak or error) in a run that failed on purpose"
+ok "no sanitizer report in any run"
 echo "pull.sh: all passed"
