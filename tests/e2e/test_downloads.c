@@ -496,3 +496,47 @@ Test(downloads, otio_and_cdl)
 	cr_expect_eq(r.status, 404, "no look: %s", r.body);
 	harness_resp_release(&r);
 }
+
+/* Over HTTPS the file is read in 256 KiB blocks: ranges across block boundaries, the whole
+ * file, and the edges must give the same bytes as over HTTP. */
+Test(downloads, over_https)
+{
+	const char *dir = harness_tmpdir("dl-tls");
+	char cert[600], key[600], cmd[1600], path[800], q[600], h[64];
+	static unsigned char big[700000];
+	struct harness_proc tls;
+	struct harness_resp r;
+	static const struct { const char *range; size_t from, len; long status; } cases[] = {
+		{ NULL, 0, sizeof(big), 200 }, { "bytes=0-0", 0, 1, 206 },
+		{ "bytes=262143-262144", 262143, 2, 206 }, { "bytes=300000-600000", 300000, 300001, 206 },
+		{ "bytes=-5", sizeof(big) - 5, 5, 206 }, { "bytes=100-", 100, sizeof(big) - 100, 206 },
+		{ "bytes=700000-", 0, 0, 416 },
+	};
+
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (unsigned char)(i * 31 + i / 977);
+	snprintf(path, sizeof(path), "%s/day1/big.mp4", rend);
+	put(path, big, sizeof(big));
+	sql("INSERT INTO renditions (clip_id, profile, state, rel_path, size, xxh64, finished_at)"
+	    " VALUES (2, 'big', 'done', 'day1/big.mp4', 700000, '00000000000000ff', now())");
+	snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
+	snprintf(key, sizeof(key), "%s/key.pem", dir);
+	snprintf(cmd, sizeof(cmd), "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1"
+	    " -nodes -days 1 -subj /CN=localhost -keyout %s -out %s 2>/dev/null", key, cert);
+	cr_assert_eq(system(cmd), 0, "openssl makes a certificate");
+	cr_assert_eq(harness_serve_args(&tls, dbinfo, data, (const char *[]){ "--tls-cert", cert,
+	    "--tls-key", key, NULL }), 0, "log %s", tls.log);
+	snprintf(q, sizeof(q), "/api/v1/renditions/7/file");
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		const char *hs[2] = { h, NULL };
+		snprintf(h, sizeof(h), "Range: %s", cases[k].range ? cases[k].range : "none=0-");
+		cr_assert_eq(harness_http(&tls, "GET", q, NULL, hs, &r), 0);
+		cr_expect_eq(r.status, cases[k].status, "%s: %ld %s", h, r.status,
+		    r.status >= 400 ? r.body : "");
+		cr_expect_eq(r.len, cases[k].len, "%s: %zu bytes", h, r.len);
+		if (r.len == cases[k].len && cases[k].len)
+			cr_expect(memcmp(r.body, big + cases[k].from, r.len) == 0, "%s: the right bytes", h);
+		harness_resp_release(&r);
+	}
+	cr_expect_eq(harness_stop(&tls), 0, "log %s", tls.log);
+}
