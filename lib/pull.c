@@ -428,7 +428,8 @@ pull_fetch(struct pull *p, struct pull_xfer *x, const char *url, const char *eta
 		ret = pull_curl_err(p, rc, rel, err);
 	else if (status != 200 && status != 206) {
 		pull_describe(status, &x->errbody, why, sizeof(why));
-		ret = err_set(err, status == 409 ? SP_EMISMATCH : SP_EUNAVAIL, "%s: %s", rel, why);
+		ret = err_set(err, status == 409 ? SP_EMISMATCH : status == 404 ? SP_ENOTFOUND :
+		    SP_EUNAVAIL, "%s: %s", rel, why);
 	} else if (x->written != (uint64_t)size)
 		ret = err_set(err, SP_EMISMATCH, "%s: %llu bytes came, the feed says %lld", rel,
 		    (unsigned long long)x->written, size);
@@ -486,7 +487,6 @@ pull_file(struct pull *p, const char *rel, const char *path, json_t *it, struct 
 		rename(part, bad);
 		json_object_del(json_object_get(p->state, "parts"), rel);
 		pull_state_save(p, NULL);
-		st->refused++;
 		rc = err_set(err, SP_EMISMATCH, "%s: xxh64 is %s but the server says %s; refused, kept "
 		    "aside as %s.bad", rel, res.v[HASH_XXH64].str, xxh, rel);
 		goto out;
@@ -648,8 +648,13 @@ pull_pass(struct pull *p, const char *since, struct pull_stats *st, struct err *
 		if ((rc = pull_file(p, rel, path, it, st, &ferr)) == SP_EMISMATCH) {
 			/* This file is refused; the others still come. */
 			pull_note(p, true, "%s", ferr.msg);
-			*err = ferr;
+			st->refused++;
 			bad++;
+			continue;
+		}
+		if (rc == SP_ENOTFOUND) {
+			/* Gone from the server since the listing: the next pass will not list it. */
+			pull_note(p, true, "%s (skipped)", ferr.msg);
 			continue;
 		}
 		if (rc < 0) {
