@@ -120,10 +120,18 @@ pull_state_has(struct pull *p, const char *rel, long long size, const char *xxh)
 }
 
 static void
-pull_state_set(struct pull *p, const char *rel, long long size, const char *xxh)
+pull_state_set(struct pull *p, const char *rel, long long size, const char *xxh, json_int_t id)
 {
 	json_object_set_new(json_object_get(p->state, "files"), rel,
-	    json_pack("{s:I,s:s}", "size", (json_int_t)size, "xxh64", xxh));
+	    json_pack("{s:I,s:s,s:I}", "size", (json_int_t)size, "xxh64", xxh, "rendition", id));
+}
+
+/* The rendition that owns the name rel here, or 0. */
+static json_int_t
+pull_state_owner(struct pull *p, const char *rel)
+{
+	return json_integer_value(json_object_get(json_object_get(json_object_get(p->state,
+	    "files"), rel), "rendition"));
 }
 
 /* A .part records the ETag of the file it was begun from, before its first byte is fetched. */
@@ -495,7 +503,7 @@ pull_file(struct pull *p, const char *rel, const char *path, json_t *it, struct 
 		rc = err_set(err, SP_EIO, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	pull_state_set(p, rel, size, xxh);
+	pull_state_set(p, rel, size, xxh, json_integer_value(json_object_get(it, "id")));
 	json_object_del(json_object_get(p->state, "parts"), rel);
 	rc = pull_state_save(p, err);
 	st->fetched++;
@@ -524,7 +532,7 @@ pull_present(struct pull *p, const char *rel, const char *path, json_t *it)
 	if (hash_file(path, HASH_BIT(HASH_XXH64), &res, NULL) < 0 ||
 	    strcmp(res.v[HASH_XXH64].str, xxh) != 0)
 		return false;
-	pull_state_set(p, rel, size, xxh);
+	pull_state_set(p, rel, size, xxh, json_integer_value(json_object_get(it, "id")));
 	return pull_state_save(p, NULL) == 0;
 }
 
@@ -616,10 +624,38 @@ pull_item_ok(json_t *it)
 	    json_is_string(json_object_get(it, "filename"));
 }
 
+/* Two renditions (two profiles of a clip) whose files have the same name would overwrite each
+ * other on every pass: the name stays with the one that has it, the other is skipped with a
+ * note. A full listing (since NULL) that no longer has the owner releases the name. */
+static bool
+pull_name_taken(struct pull *p, const char *since, json_t *listed, json_t *claimed,
+    const char *rel, json_t *it)
+{
+	json_int_t id = json_integer_value(json_object_get(it, "id")), owner;
+	char url[64];
+
+	owner = json_integer_value(json_object_get(claimed, rel));
+	if (owner == 0) {
+		owner = pull_state_owner(p, rel);
+		snprintf(url, sizeof(url), "/api/v1/renditions/%lld/file", (long long)owner);
+		if (owner && since == NULL && json_object_get(listed, url) == NULL)
+			owner = 0;
+	}
+	if (owner && owner != id) {
+		pull_note(p, true, "%s: rendition %lld (%s) has the same name as rendition %lld; "
+		    "skipped (choose one with --profile)", rel, (long long)id,
+		    json_string_value(json_object_get(it, "profile")), (long long)owner);
+		return true;
+	}
+	json_object_set_new(claimed, rel, json_integer(id));
+	return false;
+}
+
 int
 pull_pass(struct pull *p, const char *since, struct pull_stats *st, struct err *err)
 {
 	json_t *items = json_array(), *days = json_object(), *todo = json_array(), *it;
+	json_t *listed = json_object(), *claimed = json_object();
 	char day[64], card[160], rel[PATH_MAX], path[PATH_MAX * 2];
 	struct err ferr;
 	int rc, bad = 0;
@@ -629,10 +665,16 @@ pull_pass(struct pull *p, const char *since, struct pull_stats *st, struct err *
 	p->done = p->total = 0;
 	if ((rc = pull_list(p, since, items, err)) < 0)
 		goto out;
+	json_array_foreach(items, i, it)
+		if (pull_item_ok(it))
+			json_object_set_new(listed, json_string_value(json_object_get(it, "url")),
+			    json_true());
 	json_array_foreach(items, i, it) {
 		if (!pull_item_ok(it))
 			continue;
 		pull_paths(p, it, day, card, rel, sizeof(rel), path, sizeof(path));
+		if (pull_name_taken(p, since, listed, claimed, rel, it))
+			continue;
 		json_object_set(days, day, json_object_get(json_object_get(it, "day"), "id"));
 		if ((rc = pull_mkdirs(p->o.dest, day, card, err)) < 0)
 			goto out;
@@ -680,6 +722,8 @@ out:
 	json_decref(items);
 	json_decref(days);
 	json_decref(todo);
+	json_decref(listed);
+	json_decref(claimed);
 	return rc;
 }
 

@@ -122,6 +122,23 @@ grep -q 'pulled 0 files, 0 bytes received; 4 already here; 0 refused' "$tmp/pull
 [[ ! -s $tmp/bytes.log ]] || fail "nothing should be downloaded twice"
 ok "run again: nothing fetched"
 
+# A second profile of a clip whose file has the same name: skipped with a note, not fetched
+# over the first one on every run.
+mkdir -p "$R/web"
+head -c 3000 /dev/urandom >"$R/web/A001C001.mp4"
+web=$(sql "INSERT INTO renditions (clip_id, profile, state, rel_path, size, xxh64, finished_at)
+	VALUES (1, 'web', 'done', 'web/A001C001.mp4', 3000, '$(xxhsum -H1 "$R/web/A001C001.mp4" 2>/dev/null | cut -d' ' -f1)',
+	'2026-11-25 12:00:15+00') RETURNING id")
+for run in 1 2; do
+	"$bin" pull "$url" "$dest" --cacert "$tmp/cert.pem" >"$tmp/pull3$run.out" 2>&1 || fail "same name: $(cat "$tmp/pull3$run.out")"
+	grep -q "A001C001.mp4: rendition $web (web) has the same name as rendition 1; skipped" "$tmp/pull3$run.out" ||
+		fail "same name: $(cat "$tmp/pull3$run.out")"
+done
+[[ ! -s $tmp/bytes.log ]] && cmp -s "$R/2026-11-25/A001C001.mp4" "$dest/2026-11-25/A001/A001C001.mp4" ||
+	fail "same name: the first file was replaced"
+sql "DELETE FROM renditions WHERE id = $web" >/dev/null
+ok "two profiles with the same file name: the second is skipped with a note"
+
 # Without --cacert the self-signed certificate is refused.
 "$bin" pull "$url" "$tmp/x" >"$tmp/pull4.out" 2>&1 && fail "an unknown certificate was trusted"
 grep -qi 'certificate' "$tmp/pull4.out" || fail "unclear: $(cat "$tmp/pull4.out")"
