@@ -542,22 +542,26 @@ pull_day_docs(struct pull *p, long long day_id, const char *day, struct err *err
 {
 	static const char *const kinds[][2] = { { "ale", "ale" }, { "looks.ccc", "ccc" } };
 	char q[256], path[PATH_MAX], tmp[PATH_MAX + 8];
+	char *prof = p->o.profile ? curl_easy_escape(p->curl, p->o.profile, 0) : NULL;
 	int rc = 0;
 
 	for (size_t k = 0; rc == 0 && k < 2; k++) {
 		struct buf b = BUF_INIT(PULL_JSON_MAX);
 		FILE *f;
 		snprintf(q, sizeof(q), "/api/v1/days/%lld/%s%s%s", day_id, kinds[k][0],
-		    p->o.profile && k == 0 ? "?profile=" : "", p->o.profile && k == 0 ? p->o.profile : "");
+		    prof && k == 0 ? "?profile=" : "", prof && k == 0 ? prof : "");
 		snprintf(path, sizeof(path), "%s/%s/%s.%s", p->o.dest, day, day, kinds[k][1]);
 		snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 		if ((rc = pull_get(p, q, &b, err)) == 0) {
-			if ((f = fopen(tmp, "wb")) == NULL || fwrite(b.data, 1, b.len, f) != b.len ||
-			    fclose(f) != 0 || rename(tmp, path) < 0)
+			bool ok = (f = fopen(tmp, "wb")) != NULL && fwrite(b.data, 1, b.len, f) == b.len;
+			if (f && fclose(f) != 0)
+				ok = false;
+			if (!ok || rename(tmp, path) < 0)
 				rc = err_set(err, SP_EIO, "%s: %s", path, strerror(errno));
 		}
 		buf_release(&b);
 	}
+	curl_free(prof);
 	return rc;
 }
 
