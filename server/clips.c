@@ -3,13 +3,13 @@
  * added); a clip's detail carries its files, hashes, copies, renditions, deliveries and recent
  * events in one response; PATCH changes what people on set change. */
 #include "cache.h"
+#include "cursor.h"
 #include "http.h"
 #include "lib/cdl_json.h"
 #include "lib/event.h"
 #include "lib/json.h"
 #include "lib/register.h"
 
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,58 +70,9 @@ clips_sort_find(const char *name)
 	return NULL;
 }
 
-/* Cursor: base64url of a JSON array [sort name, key values...]. */
-static char *
-clips_cursor_make(const char *sort, const PGresult *r, int row, int nkeys)
-{
-	json_t *a = json_pack("[s]", sort);
-	char *text, *out;
-	size_t len, olen;
-
-	for (int k = 0; k < nkeys; k++)
-		json_array_append_new(a, json_string(PQgetvalue(r, row, 1 + k)));
-	text = json_dumps(a, JSON_COMPACT);
-	json_decref(a);
-	len = strlen(text);
-	olen = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	out = malloc(olen);
-	sodium_bin2base64(out, olen, (const unsigned char *)text, len,
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	free(text);
-	return out;
-}
-
-static int
-clips_cursor_read(const char *cursor, const char *sort, int nkeys, char vals[3][300],
-    struct err *err)
-{
-	unsigned char raw[1200];
-	size_t len;
-	json_t *a;
-	int rc = 0;
-
-	if (strlen(cursor) > 1500 || sodium_base642bin(raw, sizeof(raw) - 1, cursor, strlen(cursor),
-	    NULL, &len, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
-		return err_set(err, SP_EINVAL, "cursor: not a cursor this server gave");
-	a = json_loadb((const char *)raw, len, 0, NULL);
-	if (!json_is_array(a) || (int)json_array_size(a) != nkeys + 1 ||
-	    !json_is_string(json_array_get(a, 0)) ||
-	    strcmp(json_string_value(json_array_get(a, 0)), sort) != 0)
-		rc = err_set(err, SP_EINVAL, "cursor: not a cursor for sort=%s", sort);
-	for (int k = 0; rc == 0 && k < nkeys; k++) {
-		const char *v = json_string_value(json_array_get(a, (size_t)k + 1));
-		if (v == NULL || strlen(v) >= 300)
-			rc = err_set(err, SP_EINVAL, "cursor: damaged");
-		else
-			snprintf(vals[k], 300, "%s", v);
-	}
-	json_decref(a);
-	return rc;
-}
-
 struct clips_query {
 	const char *p[12];
-	char like[300], limit[8], vals[3][300];
+	char like[300], limit[8], vals[CURSOR_MAX_KEYS][CURSOR_VAL_MAX];
 	const struct clips_sort *sort;
 };
 
@@ -190,7 +141,7 @@ clips_query_read(struct request *req, struct clips_query *q)
 		return reply_error(req, 400, "invalid", "sort: expected name, -name, created, -created "
 		    "or scene"), false;
 	if (cursor) {
-		if (clips_cursor_read(cursor, q->sort->name, q->sort->nkeys, q->vals, &err) < 0)
+		if (cursor_read("cursor", cursor, q->sort->name, q->sort->nkeys, q->vals, &err) < 0)
 			return reply_err(req, &err), false;
 		for (int k = 0; k < q->sort->nkeys; k++)
 			q->p[8 + k] = q->vals[k];
@@ -246,8 +197,12 @@ clips_list(struct request *req)
 	}
 	buf_appends(&out, "]");
 	if (n == (int)strtol(q.limit, NULL, 10)) {
-		char *cur = clips_cursor_make(q.sort->name, r, n - 1, q.sort->nkeys);
-		buf_appendf(&out, ",\"next_cursor\":\"%s\"", cur);
+		const char *keys[CURSOR_MAX_KEYS];
+		char *cur;
+		for (int k = 0; k < q.sort->nkeys; k++)
+			keys[k] = PQgetvalue(r, n - 1, 1 + k);
+		cur = cursor_make(q.sort->name, keys, q.sort->nkeys);
+		buf_appendf(&out, ",\"next_cursor\":\"%s\"", cur ? cur : "");
 		free(cur);
 	}
 	buf_appends(&out, "}");

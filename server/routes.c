@@ -1,6 +1,7 @@
 /* routes: every route the server knows, in one table. Static files are the fallback for GET. */
 #include "http.h"
 #include "tus.h"
+#include "editorial.h"
 
 #define ADMIN ROLE_ADMIN
 #define ANY ROLE_ANY
@@ -73,6 +74,14 @@ const struct route server_routes[] = {
 	{ "GET", "/api/v1/days/{id}/sound", days_sound, ANY, NULL },
 	{ "PUT", "/api/v1/clips/{id}/sound", clips_sound_put, ADMIN, NULL },
 	{ "DELETE", "/api/v1/clips/{id}/sound", clips_sound_delete, ADMIN, NULL },
+	{ "GET", "/api/v1/renditions/{id}/file", renditions_file_get, ANY, NULL },
+	{ "GET", "/api/v1/files/{id}/content", files_content_get, ADMIN | ROLE_POST, NULL },
+	{ "GET", "/api/v1/dailies", dailies_list, ANY, NULL },
+	{ "GET", "/api/v1/days/{id}/ale", days_ale_get, ANY, NULL },
+	{ "GET", "/api/v1/days/{id}/otio", days_otio_get, ANY, NULL },
+	{ "GET", "/api/v1/days/{id}/looks.ccc", days_ccc_get, ANY, NULL },
+	{ "GET", "/api/v1/cards/{id}/ale", cards_ale_get, ANY, NULL },
+	{ "GET", "/api/v1/clips/{id}/look.cc", clips_cc_get, ANY, NULL },
 };
 
 const int server_nroutes = sizeof(server_routes) / sizeof(server_routes[0]);

@@ -1,0 +1,128 @@
+#!/bin/bash
+# Pull benchmark: `setpost pull` of a day's dailies against `curl` fetching the very same files
+# from the same server, both over HTTPS on loopback (a self-signed certificate, --cacert), in the
+# same run. The dailies are FILES OF RANDOM BYTES (8 x 288 MiB = 2.25 GiB by default) registered
+# as done renditions, as the transcode job would leave them: the bytes on the wire are what
+# counts, not whether they decode.
+#   bench/pull.sh [PATH_TO_SETPOST]        (default build/setpost)
+#   SETPOST_BENCH_FILES=8 SETPOST_BENCH_MIB=288 to change the size.
+# Each run also reports the CPU seconds of the client and of the server (from /proc), which
+# a busy machine does not distort as it does wall time.
+# Each tool runs twice, alternating (curl, pull, curl, pull), into an emptied folder; the best
+# run of each is kept. curl gets one invocation for all files (one connection, like pull) and
+# writes them with -o; pull also hashes every byte (xxh64), flushes each file to disk
+# (fdatasync) before renaming it into place, and fetches the feed, the ALE and the CCC.
+# Target: pull at 0.9 of curl's rate or better. About a minute on 2 cores.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+sp=$(realpath "${1:-$top/build/setpost}")
+dir=${SETPOST_BENCH_DIR:-/var/tmp/setpost-bench}
+nfiles=${SETPOST_BENCH_FILES:-8}
+mib=${SETPOST_BENCH_MIB:-288}
+[ -x "$sp" ] || { echo "pull bench: $sp not found (make build)" >&2; exit 1; }
+for t in curl openssl xxhsum psql; do
+	command -v $t >/dev/null || { echo "pull bench: $t is required (make deps)" >&2; exit 1; }
+done
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+[ -x "$PGBIN/initdb" ] || { echo "pull bench: PostgreSQL's initdb not found (make deps)" >&2; exit 1; }
+calc() { awk "BEGIN { printf \"$1\", $2 }"; }
+
+mkdir -p "$dir"
+work=$(mktemp -d "$dir/pull-run.XXXXXX")
+chmod 755 "$work"
+RUN=""
+if [ "$(id -u)" -eq 0 ]; then
+	RUN="runuser -u postgres --"
+	mkdir -p "$work/pg" "$work/pgrun" && chown postgres "$work/pg" "$work/pgrun"
+fi
+serve=""
+pg_started=0
+cleanup() {
+	[ -n "$serve" ] && kill -TERM "$serve" 2>/dev/null && wait "$serve" 2>/dev/null || true
+	[ $pg_started -eq 0 ] || $RUN "$PGBIN/pg_ctl" -D "$work/pg" -m fast -w stop >/dev/null 2>&1 || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+$RUN "$PGBIN/initdb" -D "$work/pg" -U setpost --auth=trust -E UTF8 --locale=C >"$work/initdb.log" 2>&1 ||
+	{ cat "$work/initdb.log" >&2; exit 1; }
+$RUN "$PGBIN/pg_ctl" -D "$work/pg" -l "$work/pg/server.log" -w start \
+	-o "-c listen_addresses='' -c unix_socket_directories='$work/pgrun'" >/dev/null ||
+	{ tail -n 20 "$work/pg/server.log" >&2; exit 1; }
+pg_started=1
+db="host=$work/pgrun user=setpost dbname=postgres"
+sql() { psql "$db" -X -q -tA -v ON_ERROR_STOP=1 -c "$1"; }
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+	-keyout "$work/key.pem" -out "$work/cert.pem" -subj /CN=127.0.0.1 \
+	-addext subjectAltName=IP:127.0.0.1 2>/dev/null
+"$sp" serve --database-url "$db" --listen 127.0.0.1:0 --data "$work/data" \
+	--tls-cert "$work/cert.pem" --tls-key "$work/key.pem" >"$work/serve.out" 2>"$work/serve.log" &
+serve=$!
+for _ in $(seq 1 300); do
+	grep -q "listening on" "$work/serve.out" 2>/dev/null && break
+	kill -0 "$serve" 2>/dev/null || { tail -n 5 "$work/serve.log" >&2; exit 1; }
+	sleep 0.1
+done
+url=$(sed -n 's/.*listening on //p' "$work/serve.out" | tail -n 1)
+token=$("$sp" token create --role editor --name bench-pull --database-url "$db" --data "$work/data" \
+	2>"$work/token.log" | tail -n 1)
+[[ $token == spt_* ]] || { echo "pull bench: no token" >&2; cat "$work/token.log" >&2; exit 1; }
+
+echo "== $("$sp" version), $(curl --version | head -n 1 | cut -d' ' -f1-5)"
+echo "== making $nfiles files of $mib MiB of random bytes, registered as renditions"
+R=$work/data/renditions/2026-11-25
+mkdir -p "$R"
+sql "INSERT INTO productions (name) VALUES ('Bench');
+	INSERT INTO days (production_id, shoot_date) VALUES (1, '2026-11-25');
+	INSERT INTO cards (day_id, label, camera) VALUES (1, 'A001', 'A');" >/dev/null
+urls=()
+for i in $(seq 1 "$nfiles"); do
+	n=$(printf 'A001C%03d' "$i")
+	head -c $((mib << 20)) /dev/urandom >"$R/$n.mp4"
+	id=$(sql "INSERT INTO clips (card_id, name, start_tc, fps_num, fps_den, duration_frames)
+		VALUES (1, '$n', '01:00:00:00', 24000, 1001, 1000) RETURNING id")
+	rid=$(sql "INSERT INTO renditions (clip_id, profile, state, rel_path, size, xxh64, finished_at)
+		VALUES ($id, 'avid', 'done', '2026-11-25/$n.mp4', $((mib << 20)),
+		'$(xxhsum -H1 "$R/$n.mp4" 2>/dev/null | cut -d' ' -f1)', now()) RETURNING id")
+	urls+=("$url/api/v1/renditions/$rid/file" -o "$work/curl/$n.mp4")
+done
+bytes=$((nfiles * (mib << 20)))
+sync
+
+hz=$(getconf CLK_TCK)
+ticks() { local f; f=$(cut -d' ' -f14,15 "/proc/$1/stat"); echo $((${f% *} + ${f#* })); }
+# Prints "wall-seconds client-cpu-seconds server-cpu-seconds" of one run of the command. CPU
+# seconds do not depend on what else the machine is doing; wall time does.
+measure() {
+	local t0 s0 out TIMEFORMAT='%U %S'
+	s0=$(ticks "$serve")
+	t0=$(date +%s.%N)
+	out=$( { time "$@" >"$work/run.out" 2>&1; } 2>&1 ) || { cat "$work/run.out" >&2; return 1; }
+	echo "$(calc %.3f "$(date +%s.%N) - $t0") $(calc %.2f "${out% *} + ${out#* }")" \
+		"$(calc %.2f "($(ticks "$serve") - $s0) / $hz")"
+}
+run_curl() {
+	rm -rf "$work/curl" && mkdir -p "$work/curl" && sync
+	measure curl -sS --fail --cacert "$work/cert.pem" -H "Authorization: Bearer $token" "${urls[@]}"
+}
+run_pull() {
+	rm -rf "$work/pull" && sync
+	SETPOST_TOKEN=$token measure "$sp" pull "$url" "$work/pull" --cacert "$work/cert.pem" --no-progress
+}
+best_c=999999 best_p=999999
+for round in 1 2; do
+	read -r c cc cs < <(run_curl)
+	read -r p pc ps < <(run_pull)
+	grep -q "pulled $nfiles files" "$work/run.out" || { echo "pull bench: pull failed" >&2; cat "$work/run.out" >&2; exit 1; }
+	echo "round $round: curl $(calc %.0f "$bytes / $c / 1e6") MB/s ($c s; CPU: curl $cc s, server $cs s)," \
+		"setpost pull $(calc %.0f "$bytes / $p / 1e6") MB/s ($p s; CPU: pull $pc s, server $ps s)"
+	best_c=$(calc %.3f "$c < $best_c ? $c : $best_c")
+	best_p=$(calc %.3f "$p < $best_p ? $p : $best_p")
+done
+cmp "$R/A001C001.mp4" "$work/pull/2026-11-25/A001/A001C001.mp4"
+echo "== $(calc %.2f "$bytes / 1073741824") GiB over HTTPS on loopback, best of 2:" \
+	"curl $(calc %.0f "$bytes / $best_c / 1e6") MB/s, setpost pull $(calc %.0f "$bytes / $best_p / 1e6") MB/s;" \
+	"ratio $(calc %.2f "$best_c / $best_p") (target >= 0.9)"
