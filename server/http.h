@@ -160,6 +160,8 @@ enum MHD_Result media_clip_get(struct request *req);
 enum MHD_Result media_thumbnail_get(struct request *req);
 enum MHD_Result media_contact_sheet_get(struct request *req);
 enum MHD_Result jobs_get(struct request *req);
+enum MHD_Result day_cards_get(struct request *req);
+enum MHD_Result mounts_list(struct request *req);
 
 double server_now(void);
 
