@@ -111,6 +111,15 @@ function connect() {
   es.onmessage = handler;
 }
 
+// Reconnecting by hand (the status button): drop the stream and open a new one.
+$('live').addEventListener('click', () => {
+  if (!state.who) return;
+  disconnect();
+  state.lost = true;
+  setLive('reconnecting…', 'bad');
+  connect();
+});
+
 function disconnect() {
   state.stream?.close();
   state.stream = null;

@@ -5,6 +5,7 @@ import { h, bytes, bar, when } from '../util.js';
 
 export function mount(root, ctx) {
   let mounts = [];
+  let productions = [];
   let watching = Number(ctx.params.get('job')) || null;
   let timer = null;
   const watch = h('section', { class: 'panel', 'aria-live': 'polite', id: 'offload-watch' });
@@ -23,6 +24,8 @@ export function mount(root, ctx) {
     form.replaceChildren(h('h3', {}, 'Start an offload'), list,
       h('label', {}, 'Card folder (source) ', h('input', { name: 'source', list: 'mount-paths', required: true, size: 40, placeholder: '/media/dit/A001R1AB' })),
       h('div', { class: 'row' },
+        productions.length ? h('label', {}, 'Production ', h('select', { name: 'production' }, productions.map((p) => h('option', { value: p.name }, p.name))))
+          : h('label', {}, 'Production ', h('input', { name: 'production', size: 14 })),
         h('label', {}, 'Card name ', h('input', { name: 'card', size: 12, placeholder: 'from the folder' })),
         h('label', {}, 'Camera ', h('input', { name: 'camera', size: 3 })),
         h('label', {}, 'Day ', h('input', { name: 'day', type: 'date', value: today })),
@@ -33,7 +36,7 @@ export function mount(root, ctx) {
       const fd = new FormData(form);
       const destinations = [...fd.getAll('dest'), ...String(fd.get('more') ?? '').split('\n').map((s) => s.trim()).filter(Boolean)];
       const body = { source: String(fd.get('source')).trim(), destinations, day: fd.get('day'), hash: fd.get('hash') };
-      for (const k of ['card', 'camera']) if (fd.get(k)) body[k] = fd.get(k);
+      for (const k of ['card', 'camera', 'production']) if (fd.get(k)) body[k] = fd.get(k);
       if (!destinations.length) { out.textContent = 'Pick at least one destination.'; return; }
       try {
         const res = await api('/api/v1/offload-jobs', { method: 'POST', body });
@@ -63,7 +66,7 @@ export function mount(root, ctx) {
       watch.hidden = false;
       watch.replaceChildren(h('h3', {}, `Offload ${p.card ?? ''} (job ${j.id})`),
         h('p', { class: 'dim' }, `${p.source} → ${(p.destinations ?? []).join(', ')}`),
-        h('p', {}, h('span', { class: `state ${j.state}` }, j.state), ` ${j.progress_text ?? ''}`),
+        h('p', {}, h('span', { class: `state ${j.state}` }, j.state), j.state === 'running' ? ` ${j.progress_text ?? ''}` : ''),
         bar(j.progress, `offload ${Math.round(j.progress * 100)} %`, j.state === 'done' ? 'full' : 'live'), verdict(j));
       if (j.state === 'queued' || j.state === 'running') timer = setTimeout(poll, 1000);
       else loadRecent();
@@ -81,6 +84,7 @@ export function mount(root, ctx) {
 
   async function refresh() {
     try { mounts = (await api('/api/v1/mounts')).items; } catch { mounts = []; }
+    try { productions = (await api('/api/v1/productions')).items; } catch { productions = []; }
     drawForm();
     poll();
     loadRecent().catch(() => {});
