@@ -63,6 +63,7 @@ export function mount(root, ctx) {
       running.replaceChildren(...(active.length ? [h('h3', {}, 'Offloads running'), ...active.map(offloadRow)] : []));
       grid.replaceChildren(...(cards.length ? cards.map(cardTile)
         : [h('p', { class: 'empty' }, 'No cards yet today. Offload a card, or register one with setpost offload --register.')]));
+      requestAnimationFrame(() => { root.dataset.shownAt = performance.now().toFixed(1); });
       // Copy progress is not in the event log: poll while an offload runs.
       clearTimeout(poll);
       if (active.length) poll = setTimeout(refresh, 1500);
