@@ -96,8 +96,10 @@ function connect() {
     state.lost = true;
     setLive('connection lost · reconnecting…', 'bad');
     if (es.readyState === EventSource.CLOSED) {
-      // The browser gave up (an HTTP error): try again ourselves, backing off to 15 s.
+      // The browser gave up (an HTTP error): try again ourselves, backing off to 15 s. An ended
+      // session shows the login (the API helper signals a 401).
       state.stream = null;
+      api('/api/v1/session').catch(() => {});
       setTimeout(() => { if (state.who) connect(); }, state.retry);
       state.retry = Math.min(state.retry * 2, 15000);
     }
@@ -159,6 +161,8 @@ document.addEventListener('keydown', (ev) => {
     if (ev.key === 'Escape') t.blur();
     return;
   }
+  // Enter and Space on a focused link or button are theirs.
+  if ((ev.key === 'Enter' || ev.key === ' ') && t instanceof Element && t.closest('a, button, summary')) return;
   const views = ['today', 'clips', 'offload', 'jobs', 'deliveries'];
   if (ev.key >= '1' && ev.key <= '5') {
     const a = $('nav').querySelector(`a[data-view="${views[Number(ev.key) - 1]}"]`);

@@ -48,7 +48,7 @@ wpid=$!
 mkdir -p "$top/tests/browser/artifacts"
 SETPOST_URL=$url SETPOST_TOKEN=$token SETPOST_CHROMIUM=$chromium SETPOST_CARDS=$tmp/cards \
 SETPOST_DESTS="$tmp/raid:$tmp/shuttle" SETPOST_TWO_VOLUMES=$two_volumes \
-	node --test --test-reporter=spec "$top/tests/browser/dashboard.test.js" 2>&1 |
+	node --test --test-reporter=spec "$top/tests/browser/cdl.test.js" "$top/tests/browser/dashboard.test.js" 2>&1 |
 	tee "$tmp/node.log" | grep -E "^\s*(✔|✖|ℹ (tests|pass|fail))|not ok|Error|expected|actual" || true
 grep -q "^ℹ fail 0" "$tmp/node.log" || {
 	tail -n 60 "$tmp/node.log" >&2
