@@ -185,6 +185,13 @@ mounts_list(struct request *req)
 		return reply_error(req, 500, "internal", "cannot read /proc/self/mountinfo");
 	}
 	while (fgets(line, sizeof(line), f)) {
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			/* A line longer than the buffer: skip all of it rather than read its tail as one. */
+			int ch;
+			while ((ch = fgetc(f)) != EOF && ch != '\n')
+				;
+			continue;
+		}
 		if (!mounts_parse(line, &path, &opts, &fstype, &source))
 			continue;
 		mounts_unescape(path);

@@ -208,6 +208,15 @@ test('an editor is not offered what only the DIT may do', async () => {
   await page.goto(`${base}/#/clips`);
   await page.waitForSelector('tr[data-name="A001C001"]');
   assert.equal(await page.locator('button.circle').count(), 0);
+  // The search is the server's: '/' focuses it, the table follows the typing.
+  await page.locator('.view-clips h2').click();
+  await page.keyboard.press('/');
+  await page.keyboard.type('A001R1AB');
+  await until(async () => (await page.locator('table.clips tbody tr').count()) === 2 &&
+    (await page.locator('tr[data-name="A001C002"]').count()) === 1, 'the search');
+  assert.match(page.url(), /q=A001R1AB/);
+  await page.goto(`${base}/#/clips`);
+  await page.waitForSelector('tr[data-name="A001C001"]');
   assert.equal(await page.locator('tr[data-name="A001C001"] .circle.on').count(), 1, 'sees the circled take');
   await page.click('tr[data-name="A001C001"] a.clipname');
   await page.waitForSelector('#look-preview');

@@ -5,6 +5,8 @@ import { api } from '../api.js';
 import { h, bytes, bar, badge, duration, when, throttle } from '../util.js';
 import { normal, applyImage, testPattern, IDENTITY } from '../cdl.js';
 
+// Back to the list as it was left (filters, sort).
+const back = () => sessionStorage.getItem('clipsHash') || '#/clips';
 const PARTS = [['slope', 0, 4, 0.01], ['offset', -1, 1, 0.005], ['power', 0.1, 4, 0.01]];
 
 export function mount(root, ctx) {
@@ -152,7 +154,7 @@ export function mount(root, ctx) {
     const c = clip;
     const sect = (title, body) => h('section', { class: 'panel' }, h('h3', {}, title), body);
     root.replaceChildren(
-      h('div', { class: 'viewhead' }, h('a', { href: '#/clips', class: 'back', 'aria-keyshortcuts': 'Escape' }, '← Clips'),
+      h('div', { class: 'viewhead' }, h('a', { href: back(), class: 'back', 'aria-keyshortcuts': 'Escape' }, '← Clips'),
         h('h2', {}, c.name), h('span', { class: `state ${c.state}` }, c.state.replace('_', ' ')),
         c.state_reason ? h('span', { class: 'bad' }, c.state_reason) : null),
       h('div', { class: 'cols' },
@@ -188,6 +190,6 @@ export function mount(root, ctx) {
       // Our own look changes come back as events too: don't reload under the sliders.
       if (ev.subject_type === 'clip' && ev.subject_id === id && ev.kind !== 'clip.updated') refresh();
     },
-    onKey(ev) { if (ev.key === 'Escape') ctx.go('#/clips'); },
+    onKey(ev) { if (ev.key === 'Escape') ctx.go(back()); },
   };
 }

@@ -17,9 +17,12 @@ export function mount(root, ctx) {
   let sel = -1;
   let required = 2;
 
+  let typing = null;
   const input = (name, label, size) => h('label', {}, label,
     h('input', { name, value: f[name] ?? '', size, type: name === 'q' ? 'search' : 'text', id: name === 'q' ? 'clip-search' : undefined,
- onchange: (e) => setFilter(name, e.target.value) }));
+      // The search follows the typing (after a pause); the other fields apply on Enter or Tab.
+      oninput: name === 'q' ? (e) => { clearTimeout(typing); typing = setTimeout(() => setFilter('q', e.target.value), 300); } : undefined,
+      onchange: (e) => { clearTimeout(typing); if ((f[name] ?? '') !== e.target.value) setFilter(name, e.target.value); } }));
   const picker = (name, label, opts) => h('label', {}, label,
     h('select', { name, onchange: (e) => setFilter(name, e.target.value) },
       opts.map(([v, t]) => h('option', { value: v, selected: (f[name] ?? '') === v }, t))));
@@ -51,6 +54,7 @@ export function mount(root, ctx) {
     page = 0;
     const qs = new URLSearchParams(f).toString();
     history.replaceState(null, '', `#/clips${qs ? `?${qs}` : ''}`);
+    sessionStorage.setItem('clipsHash', location.hash);
     load();
   }
 
@@ -123,6 +127,7 @@ export function mount(root, ctx) {
     } catch (e) { alert(`Could not change ${c.name}: ${e.message}`); }
   }
 
+  sessionStorage.setItem('clipsHash', location.hash);
   api('/api/v1/productions').then((p) => { required = p.items[0]?.required_copies ?? 2; render(); }).catch(() => {});
   load();
   if (ctx.params.get('focus') === 'search') setTimeout(() => document.getElementById('clip-search')?.focus(), 0);
