@@ -14,13 +14,15 @@ export function mount(root, ctx) {
       ['Delivery', 'Target', 'What', 'State', 'Progress', 'Rate', 'Time left', 'Reason', ctx.isAdmin ? '' : null].filter((x) => x !== null)
         .map((t) => h('th', {}, t)))), tbody)));
 
+  // Bytes over time between two looks, timed by the server's updated_at (when bytes_sent was
+  // written), smoothed a little.
   function rate(d) {
-    const now = performance.now();
+    const now = Date.parse(d.updated_at);
     const prev = seen.get(d.id);
     let r = prev?.rate ?? null;
-    if (prev && d.bytes_sent > prev.sent) {
+    if (prev && d.bytes_sent > prev.sent && now > prev.t) {
       const inst = ((d.bytes_sent - prev.sent) * 1000) / (now - prev.t);
-      r = r ? r * 0.6 + inst * 0.4 : inst;
+      r = r ? r * 0.5 + inst * 0.5 : inst;
     }
     if (!prev || d.bytes_sent !== prev.sent) seen.set(d.id, { t: now, sent: d.bytes_sent, rate: r });
     return d.state === 'uploading' ? r : null;
