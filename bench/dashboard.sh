@@ -116,11 +116,17 @@ for _ in $(seq 1 "$runs"); do
 	api_ms+=("$(curl -s -o /dev/null -w '%{time_total}' -H "Authorization: Bearer $token" "$url/api/v1/clips?" |
 		awk '{ printf "%.1f", $1 * 1000 }')")
 done
+day_ms=()
+for _ in $(seq 1 "$runs"); do
+	day_ms+=("$(curl -s -o /dev/null -w '%{time_total}' -H "Authorization: Bearer $token" "$url/api/v1/days/2/cards" |
+		awk '{ printf "%.1f", $1 * 1000 }')")
+done
 json=$(URL=$url USER_NAME=dit PASSWORD='bench password 1' RUNS=$runs CHROMIUM=$chromium node "$top/bench/dashboard.mjs")
-python3 - "$json" "${api_ms[*]}" <<'EOF'
+python3 - "$json" "${api_ms[*]}" "${day_ms[*]}" <<'EOF'
 import json, statistics, sys
 r = json.loads(sys.argv[1])
 api = [float(x) for x in sys.argv[2].split()]
+day = [float(x) for x in sys.argv[3].split()]
 med = lambda xs: statistics.median(xs)
 fmt = lambda xs: f"median {med(xs):6.0f} ms  (min {min(xs):.0f}, max {max(xs):.0f}, {len(xs)} runs)"
 print(f"clips table, first page, cold cache: {fmt(r['clips_cold'])}")
@@ -128,6 +134,7 @@ print(f"clips table, first page, warm cache: {fmt(r['clips_warm'])}")
 print(f"Today (20 cards, 5,000 clips), cold: {fmt(r['today_cold'])}")
 print(f"Today (20 cards, 5,000 clips), warm: {fmt(r['today_warm'])}")
 print(f"the same first page by curl alone:   median {med(api):6.1f} ms")
+print(f"Today's request by curl alone:       median {med(day):6.1f} ms")
 print(f"page / bare request: {med(r['clips_cold']) / med(api):.1f}x;  target: first page under 1000 ms: "
       + ("met" if med(r['clips_cold']) < 1000 else "MISSED"))
 EOF
