@@ -1,6 +1,6 @@
 // The dashboard shell: session, navigation between views (by the URL's hash), the live event
 // stream, and keyboard shortcuts. Each view is a module exporting mount(root, ctx) that returns
-// { refresh(), onEvent(ev), onKey(ev), destroy() } (all optional but refresh).
+// { refresh(), onEvent(ev), onKey(ev), idle(), destroy() } (all optional but refresh).
 import { api, setCsrf } from './api.js';
 
 const $ = (id) => document.getElementById(id);
@@ -12,7 +12,9 @@ const VIEWS = {
   jobs: () => import('./views/jobs.js'),
   deliveries: () => import('./views/deliveries.js'),
 };
-// The event kinds the server records (EventSource needs a listener per named event).
+// The event kinds the server records, and those the rendition and delivery pieces are expected
+// to add (EventSource needs a listener per named event). A kind missing here only delays a
+// view's update until its next idle reload (below).
 const KINDS = ['clip.updated', 'clip.secured', 'clip.copy_failed', 'clip.probed', 'clip.probe_failed',
   'clip.thumbnails', 'clip.qc', 'clip.qc_hold', 'clip.qc_released', 'clip.proxied', 'clip.delivered',
   'clip.registered', 'clip.transcode_failed', 'clip.upload_failed',
@@ -127,6 +129,9 @@ function disconnect() {
   state.stream = null;
   setLive('not logged in', 'pending');
 }
+
+// Lists reload every 30 s while the page is seen, as a net under the event stream.
+setInterval(() => { if (document.visibilityState === 'visible') state.view?.idle?.(); }, 30000);
 
 // --- session ---------------------------------------------------------------------------------
 

@@ -135,6 +135,7 @@ export function mount(root, ctx) {
   const soon = throttle(load, 500);
   return {
     refresh: load,
+    idle: load,
     onEvent(ev) {
       // The page only changes when one of its clips changes, or new clips may land on it.
       if ((ev.subject_type === 'clip' && items.some((c) => c.id === ev.subject_id)) || ev.kind === 'offload.registered' ||

@@ -76,6 +76,7 @@ export function mount(root, ctx) {
   refresh();
   return {
     refresh,
+    idle: refresh,
     onEvent(ev) {
       if (ev.kind.startsWith('clip.') || ev.kind.startsWith('offload.') || ev.kind.startsWith('delivery.') ||
           ev.kind.startsWith('rendition.') || ev.kind.startsWith('job.')) {
