@@ -24,7 +24,18 @@
 	" 'shoot_date', d.shoot_date, 'created_at', c.created_at, 'updated_at', c.updated_at," \
 	" 'copies', (SELECT coalesce(min(n), 0) FROM (SELECT count(DISTINCT cp.volume_id) n" \
 	"   FROM files f LEFT JOIN copies cp ON cp.file_id = f.id AND cp.state = 'verified'" \
-	"   WHERE f.clip_id = c.id GROUP BY f.id) m))"
+	"   WHERE f.clip_id = c.id GROUP BY f.id) m)," \
+	" 'poster', (SELECT '/api/v1/clips/' || c.id || '/thumbnails/0.jpg' FROM clip_thumbnails t" \
+	"   WHERE t.clip_id = c.id AND t.n = 0)," \
+	" 'qc_flags', (SELECT count(*) FROM qc_flags q WHERE q.clip_id = c.id)," \
+	" 'qc_worst', (SELECT q.severity FROM qc_flags q WHERE q.clip_id = c.id ORDER BY" \
+	"   CASE q.severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END LIMIT 1)," \
+	" 'proxy', (SELECT r.state FROM renditions r WHERE r.clip_id = c.id" \
+	"   ORDER BY r.state = 'done' DESC, r.id DESC LIMIT 1)," \
+	" 'delivery_sent', (SELECT coalesce(sum(dl.bytes_sent), 0) FROM renditions r JOIN deliveries dl" \
+	"   ON dl.rendition_id = r.id WHERE r.clip_id = c.id)," \
+	" 'delivery_total', (SELECT coalesce(sum(coalesce(dl.bytes_total, r.size, 0)), 0)" \
+	"   FROM renditions r JOIN deliveries dl ON dl.rendition_id = r.id WHERE r.clip_id = c.id))"
 
 #define CLIP_FROM \
 	" FROM clips c JOIN cards k ON k.id = c.card_id JOIN days d ON d.id = k.day_id" \
@@ -234,7 +245,8 @@ static const struct db_stmt stmt_detail = { "clips_detail",
 	"    WHERE cp.file_id = f.id)) ORDER BY f.rel_path), '[]') FROM files f WHERE f.clip_id = c.id),"
 	" 'renditions', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', r.id, 'profile', r.profile,"
 	"   'state', r.state, 'size', r.size, 'xxh64', r.xxh64, 'error', r.error, 'finished_at',"
-	"   r.finished_at) ORDER BY r.profile), '[]') FROM renditions r WHERE r.clip_id = c.id),"
+	"   r.finished_at, 'url', CASE WHEN r.state = 'done' THEN '/api/v1/renditions/' || r.id"
+	"   || '/file' END) ORDER BY r.profile), '[]') FROM renditions r WHERE r.clip_id = c.id),"
 	" 'deliveries', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', dl.id, 'target', t.name,"
 	"   'state', dl.state, 'bytes_sent', dl.bytes_sent, 'bytes_total', dl.bytes_total,"
 	"   'error', dl.error, 'rendition_id', dl.rendition_id) ORDER BY dl.id), '[]')"

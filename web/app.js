@@ -1,91 +1,187 @@
-// The first page: live server health and the job queue, refreshed every few seconds.
+// The dashboard shell: session, navigation between views (by the URL's hash), the live event
+// stream, and keyboard shortcuts. Each view is a module exporting mount(root, ctx) that returns
+// { refresh(), onEvent(ev), onKey(ev), idle(), destroy() } (all optional but refresh).
+import { api, setCsrf } from './api.js';
+
 const $ = (id) => document.getElementById(id);
+const VIEWS = {
+  today: () => import('./views/today.js'),
+  clips: () => import('./views/clips.js'),
+  clip: () => import('./views/clip.js'),
+  offload: () => import('./views/offload.js'),
+  jobs: () => import('./views/jobs.js'),
+  deliveries: () => import('./views/deliveries.js'),
+};
+// The event kinds the server records, and those the rendition and delivery pieces are expected
+// to add (EventSource needs a listener per named event). A kind missing here only delays a
+// view's update until its next idle reload (below).
+const KINDS = ['clip.updated', 'clip.secured', 'clip.copy_failed', 'clip.probed', 'clip.probe_failed',
+  'clip.thumbnails', 'clip.qc', 'clip.qc_hold', 'clip.qc_released', 'clip.proxied', 'clip.delivered',
+  'clip.registered', 'clip.transcode_failed', 'clip.upload_failed',
+  'offload.started', 'offload.registered', 'offload.failed', 'job.retried', 'job.cancel_requested',
+  'delivery.queued', 'delivery.uploading', 'delivery.uploaded', 'delivery.verified', 'delivery.delivered',
+  'delivery.failed', 'rendition.done', 'rendition.failed', 'rendition.created', 'target.created',
+  'target.deleted', 'production.updated', 'upload.received', 'upload.failed'];
 
-function show(id, text, cls) {
-  const el = $(id);
-  el.textContent = text;
-  if (cls !== undefined) el.className = cls;
+const state = { who: null, view: null, name: null, stream: null, retry: 1000, lost: false };
+
+function ctx() {
+  const role = state.who?.role;
+  return {
+    who: state.who,
+    role,
+    isAdmin: role === 'admin',
+    can: (roles) => roles.split(' ').includes(role),
+    go: (hash) => { location.hash = hash; },
+    params: new URLSearchParams(location.hash.split('?')[1] ?? ''),
+  };
 }
-
-async function refreshHealth() {
-  try {
-    const res = await fetch('/api/v1/health', { cache: 'no-store' });
-    const body = await res.json();
-    const ok = res.ok && body.status === 'ok';
-    show('status', ok ? 'healthy' : `unavailable: ${body.database?.error ?? res.status}`, ok ? 'ok' : 'bad');
-    show('rtt', ok ? `${body.database.round_trip_ms.toFixed(2)} ms` : '–');
-    show('schema', ok ? String(body.database.schema_version) : '–');
-    show('version', body.version ?? '–');
-  } catch (e) {
-    show('status', 'server unreachable', 'bad');
-  }
-  show('checked', new Date().toLocaleTimeString());
-}
-
-let csrf = null;
 
 function showLoggedIn(who) {
+  state.who = who;
+  setCsrf(who?.csrf_token ?? null);
   $('login-section').hidden = who !== null;
-  $('jobs-section').hidden = who === null;
-  $('who').textContent = who ? `(${who.name}, ${who.role})` : '';
-  csrf = who?.csrf_token ?? null;
+  $('nav').hidden = who === null;
+  $('logout').hidden = who === null;
+  $('who').textContent = who ? `${who.name} · ${who.role}` : '';
+  for (const a of $('nav').querySelectorAll('a[data-role]')) a.hidden = who && !a.dataset.role.split(' ').includes(who.role);
+  if (who) { connect(); route(); } else { disconnect(); unmount(); }
 }
 
-async function refreshSession() {
-  const res = await fetch('/api/v1/session', { cache: 'no-store' });
-  showLoggedIn(res.ok ? await res.json() : null);
+function unmount() {
+  state.view?.destroy?.();
+  state.view = null;
+  state.name = null;
+  $('content').replaceChildren();
 }
+
+async function route() {
+  if (!state.who) return;
+  const [path] = location.hash.replace(/^#\/?/, '').split('?');
+  const [name, arg] = path.split('/');
+  let view = VIEWS[name] ? name : 'today';
+  const link = $('nav').querySelector(`a[data-view="${view}"]`);
+  if (link?.hidden) view = 'today';
+  for (const a of $('nav').querySelectorAll('a')) {
+    if (a.dataset.view === (view === 'clip' ? 'clips' : view)) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  unmount();
+  const mod = await VIEWS[view]();
+  const root = document.createElement('div');
+  root.className = `view view-${view}`;
+  $('content').replaceChildren(root);
+  state.name = view;
+  state.view = mod.mount(root, { ...ctx(), arg });
+  document.title = `setpost · ${view}`;
+}
+
+// --- the live event stream -------------------------------------------------------------------
+
+function setLive(text, cls) {
+  const el = $('live');
+  el.textContent = text;
+  el.className = `live ${cls}`;
+}
+
+function connect() {
+  if (state.stream) return;
+  const es = new EventSource('/api/v1/events/stream');
+  state.stream = es;
+  es.onopen = () => {
+    state.retry = 1000;
+    setLive('live', 'ok');
+    // Events missed while the connection was down: reload what the view shows.
+    if (state.lost) { state.lost = false; state.view?.refresh?.(); }
+  };
+  es.onerror = () => {
+    state.lost = true;
+    setLive('connection lost · reconnecting…', 'bad');
+    if (es.readyState === EventSource.CLOSED) {
+      // The browser gave up (an HTTP error): try again ourselves, backing off to 15 s. An ended
+      // session shows the login (the API helper signals a 401).
+      state.stream = null;
+      api('/api/v1/session').catch(() => {});
+      setTimeout(() => { if (state.who) connect(); }, state.retry);
+      state.retry = Math.min(state.retry * 2, 15000);
+    }
+  };
+  const handler = (e) => {
+    let ev = null;
+    try { ev = JSON.parse(e.data); } catch { return; }
+    state.view?.onEvent?.(ev);
+  };
+  for (const k of KINDS) es.addEventListener(k, handler);
+  es.onmessage = handler;
+}
+
+// Reconnecting by hand (the status button): drop the stream and open a new one.
+$('live').addEventListener('click', () => {
+  if (!state.who) return;
+  disconnect();
+  state.lost = true;
+  setLive('reconnecting…', 'bad');
+  connect();
+});
+
+function disconnect() {
+  state.stream?.close();
+  state.stream = null;
+  setLive('not logged in', 'pending');
+}
+
+// Lists reload every 30 s while the page is seen, as a net under the event stream.
+setInterval(() => { if (document.visibilityState === 'visible') state.view?.idle?.(); }, 30000);
+
+// --- session ---------------------------------------------------------------------------------
 
 $('login').addEventListener('submit', async (ev) => {
   ev.preventDefault();
   const form = new FormData(ev.target);
-  const res = await fetch('/api/v1/login', {
-    method: 'POST', headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ name: form.get('name'), password: form.get('password') }),
-  });
-  const body = await res.json();
-  $('login-error').textContent = res.ok ? '' : body.error.message;
-  if (res.ok) { showLoggedIn(body); refreshJobs(); }
+  try {
+    const who = await api('/api/v1/login', { method: 'POST', body: { name: form.get('name'), password: form.get('password') } });
+    $('login-error').textContent = '';
+    ev.target.reset();
+    showLoggedIn(who);
+  } catch (e) {
+    $('login-error').textContent = e.message;
+  }
 });
 
 $('logout').addEventListener('click', async () => {
-  await fetch('/api/v1/logout', { method: 'POST', headers: { 'X-CSRF-Token': csrf ?? '' } });
+  try { await api('/api/v1/logout', { method: 'POST' }); } catch { /* the session is gone either way */ }
   showLoggedIn(null);
 });
 
-async function refreshJobs() {
-  const tbody = $('jobs').querySelector('tbody');
-  if (csrf === null) return;
-  try {
-    const res = await fetch('/api/v1/jobs?limit=20', { cache: 'no-store' });
-    if (res.status === 401) { showLoggedIn(null); return; }
-    if (!res.ok) return;
-    const { items } = await res.json();
-    tbody.replaceChildren(...(items.length ? items.map(row) : [emptyRow()]));
-  } catch (e) { /* the health line already says the server is unreachable */ }
-}
+window.addEventListener('session-lost', () => { if (state.who) showLoggedIn(null); });
+window.addEventListener('hashchange', route);
 
-function cell(text) {
-  const td = document.createElement('td');
-  td.textContent = text;
-  return td;
-}
+// --- keyboard --------------------------------------------------------------------------------
 
-function row(job) {
-  const tr = document.createElement('tr');
-  tr.append(cell(job.id), cell(job.kind), cell(job.state),
-    cell(`${Math.round(job.progress * 100)} %`), cell(job.last_error ?? job.progress_text));
-  return tr;
-}
+document.addEventListener('keydown', (ev) => {
+  if (ev.ctrlKey || ev.metaKey || ev.altKey || !state.who) return;
+  const t = ev.target;
+  const typing = t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement;
+  if (typing) {
+    if (ev.key === 'Escape') t.blur();
+    return;
+  }
+  // Enter and Space on a focused link or button are theirs.
+  if ((ev.key === 'Enter' || ev.key === ' ') && t instanceof Element && t.closest('a, button, summary')) return;
+  const views = ['today', 'clips', 'offload', 'jobs', 'deliveries'];
+  if (ev.key >= '1' && ev.key <= '5') {
+    const a = $('nav').querySelector(`a[data-view="${views[Number(ev.key) - 1]}"]`);
+    if (a && !a.hidden) { location.hash = a.getAttribute('href'); ev.preventDefault(); }
+    return;
+  }
+  if (ev.key === '?') { $('help').showModal(); ev.preventDefault(); return; }
+  if (ev.key === '/') { ev.preventDefault(); if (state.name !== 'clips') location.hash = '#/clips?focus=search'; else state.view?.onKey?.(ev); return; }
+  if (ev.key === 'r') { state.view?.refresh?.(); return; }
+  state.view?.onKey?.(ev);
+});
 
-function emptyRow() {
-  const tr = document.createElement('tr');
-  const td = cell('no jobs yet');
-  td.colSpan = 5;
-  tr.append(td);
-  return tr;
-}
-
-function tick() { refreshHealth(); refreshJobs(); }
-refreshSession().then(tick);
-setInterval(tick, 3000);
+(async () => {
+  let who = null;
+  try { who = await api('/api/v1/session'); } catch { who = null; }
+  showLoggedIn(who);
+})();

@@ -1,0 +1,140 @@
+#!/bin/bash
+# Dashboard benchmark: with 10,000 clips loaded (the data set of bench/api.sh: 2 days x 20 cards
+# x 250 clips, one media file each with its xxh64 and two verified copies), the time from
+# navigation to the clips table showing its first page, and to Today showing its 20 cards,
+# measured in Chromium (Debian's, driven by playwright-core from tests/browser) against a
+# release `setpost serve` on loopback. Cold: a fresh browser context each run (nothing cached);
+# warm: one context, the page's modules cached. Beside it, the same first page of the API
+# fetched by curl: what the browser adds over the bare request.
+#   bench/dashboard.sh [PATH_TO_SETPOST]     (default build/setpost; RUNS=7 runs)
+# Target: the clips table's first page under 1 s.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+sp=$(realpath "${1:-$top/build/setpost}")
+dir=${SETPOST_BENCH_DIR:-/var/tmp/setpost-bench}
+runs=${RUNS:-7}
+chromium=${SETPOST_CHROMIUM:-/usr/bin/chromium}
+[ -x "$sp" ] || { echo "dashboard bench: $sp not found (make build)" >&2; exit 1; }
+[ -x "$chromium" ] || { echo "dashboard bench: no Chromium at $chromium (make deps)" >&2; exit 1; }
+for t in node npm curl psql python3; do
+	command -v $t >/dev/null || { echo "dashboard bench: $t is required (make deps)" >&2; exit 1; }
+done
+[ -d "$top/tests/browser/node_modules/playwright-core" ] ||
+	npm ci --prefix "$top/tests/browser" --no-audit --no-fund >/dev/null
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+[ -x "$PGBIN/initdb" ] || { echo "dashboard bench: PostgreSQL's initdb not found (make deps)" >&2; exit 1; }
+
+mkdir -p "$dir"
+work=$(mktemp -d "$dir/dashboard-run.XXXXXX")
+chmod 755 "$work"
+RUN=""
+if [ "$(id -u)" -eq 0 ]; then
+	RUN="runuser -u postgres --"
+	mkdir -p "$work/pg" "$work/pgrun" && chown postgres "$work/pg" "$work/pgrun"
+fi
+serve=""
+pg_started=0
+cleanup() {
+	[ -n "$serve" ] && kill -TERM "$serve" 2>/dev/null && wait "$serve" 2>/dev/null || true
+	[ $pg_started -eq 0 ] || $RUN "$PGBIN/pg_ctl" -D "$work/pg" -m fast -w stop >/dev/null 2>&1 || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+$RUN "$PGBIN/initdb" -D "$work/pg" -U setpost --auth=trust -E UTF8 --locale=C >"$work/initdb.log" 2>&1 ||
+	{ cat "$work/initdb.log" >&2; exit 1; }
+$RUN "$PGBIN/pg_ctl" -D "$work/pg" -l "$work/pg/server.log" -w start \
+	-o "-c listen_addresses='' -c unix_socket_directories='$work/pgrun'" >/dev/null ||
+	{ tail -n 20 "$work/pg/server.log" >&2; exit 1; }
+pg_started=1
+db="host=$work/pgrun user=setpost dbname=postgres"
+sql() { psql "$db" -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+"$sp" serve --database-url "$db" --listen 127.0.0.1:0 --data "$work/data" --web "$top/web" \
+	>"$work/serve.out" 2>"$work/serve.log" &
+serve=$!
+for _ in $(seq 1 300); do
+	grep -q "listening on" "$work/serve.out" 2>/dev/null && break
+	kill -0 "$serve" 2>/dev/null || { tail -n 5 "$work/serve.log" >&2; exit 1; }
+	sleep 0.1
+done
+url=$(sed -n 's/.*listening on //p' "$work/serve.out" | tail -n 1)
+[ -n "$url" ] || { echo "dashboard bench: setpost serve did not start" >&2; exit 1; }
+printf 'bench password 1\n' | "$sp" user add dit --role admin --database-url "$db" --data "$work/data" >/dev/null
+token=$("$sp" token create --role admin --name bench --database-url "$db" --data "$work/data" | tail -n 1)
+
+echo "== $("$sp" --version), $("$chromium" --version 2>/dev/null | head -n 1), node $(node --version)"
+echo "== loading 10,000 clips (2 days x 20 cards x 250), 10,000 files, 20,000 verified copies"
+sql <<'EOF'
+BEGIN;
+INSERT INTO productions (name) VALUES ('Bench Feature');
+INSERT INTO days (production_id, shoot_date, label)
+	SELECT 1, date '2026-11-24' + d, 'Day ' || (d + 1) FROM generate_series(1, 2) d;
+INSERT INTO volumes (name, kind, fs_uuid) VALUES
+	('RAID-01', 'raid', '5f1c0a9e-0b7e-4d7c-9a51-000000000001'),
+	('SHUTTLE-01', 'shuttle', '5f1c0a9e-0b7e-4d7c-9a51-000000000002');
+INSERT INTO cards (day_id, label, camera, vendor, reel)
+	SELECT d.id, cam || lpad(reel::text, 3, '0'), cam, 'ARRI', cam || lpad(reel::text, 3, '0')
+	FROM days d, generate_series(1, 20) n,
+	LATERAL (SELECT CASE WHEN n % 2 = 1 THEN 'A' ELSE 'B' END cam,
+	                (d.id - 1) * 10 + (n + 1) / 2 reel) x
+	ORDER BY d.id, n;
+INSERT INTO clips (card_id, name, state, scene, take, circled, notes, camera, reel, start_tc,
+                   fps_num, fps_den, duration_frames, width, height, codec, created_at, updated_at)
+	SELECT k.id, k.label || 'C' || lpad(g::text, 3, '0') || '_' || to_char(dy.shoot_date, 'YYMMDD'),
+	       'secured', (g / 6 + 1)::text, ((g - 1) % 6 + 1)::text, (g * 7 + k.id) % 4 = 0, '',
+	       k.camera, k.reel,
+	       lpad((10 + g / 60)::text, 2, '0') || ':' || lpad((g % 60)::text, 2, '0') || ':00:00',
+	       24000, 1001, 720 + (g * 37) % 4000, 4448, 3096, 'ARRIRAW',
+	       dy.shoot_date + time '08:00' + g * interval '2 min',
+	       dy.shoot_date + time '08:00' + g * interval '2 min'
+	FROM cards k JOIN days dy ON dy.id = k.day_id, generate_series(1, 250) g ORDER BY k.id, g;
+INSERT INTO files (card_id, clip_id, rel_path, size, mtime, role)
+	SELECT c.card_id, c.id, k.label || '/' || c.name || '.mxf', 2800000000 + (c.id * 7919) % 900000000,
+	       c.created_at, 'media'
+	FROM clips c JOIN cards k ON k.id = c.card_id ORDER BY c.id;
+INSERT INTO hashes (file_id, algorithm, value, computed_at)
+	SELECT id, 'xxh64', substr(md5(rel_path), 1, 16), created_at FROM files ORDER BY id;
+INSERT INTO copies (file_id, volume_id, rel_path, state, verified_at)
+	SELECT f.id, v.id, f.rel_path, 'verified', f.mtime + interval '30 min'
+	FROM files f, volumes v ORDER BY f.id, v.id;
+-- some QC findings and finished proxies, so the list's extra columns have work to do
+INSERT INTO qc_flags (clip_id, kind, severity, start_frame, end_frame, message)
+	SELECT id, 'clipped_highlights', 'warning', 10, 40, 'clipped highlights' FROM clips WHERE id % 7 = 0;
+INSERT INTO renditions (clip_id, profile, state, rel_path, xxh64, size)
+	SELECT id, 'h264', 'done', name || '.mp4', substr(md5(name), 1, 16), 40000000 FROM clips WHERE id % 2 = 0;
+COMMIT;
+VACUUM ANALYZE;
+EOF
+echo "   $(sql -At -c 'SELECT count(*) FROM clips') clips"
+
+# The bare request, for comparison: the first page of the list as the table asks for it.
+api_ms=()
+for _ in $(seq 1 "$runs"); do
+	api_ms+=("$(curl -s -o /dev/null -w '%{time_total}' -H "Authorization: Bearer $token" "$url/api/v1/clips?" |
+		awk '{ printf "%.1f", $1 * 1000 }')")
+done
+day_ms=()
+for _ in $(seq 1 "$runs"); do
+	day_ms+=("$(curl -s -o /dev/null -w '%{time_total}' -H "Authorization: Bearer $token" "$url/api/v1/days/2/cards" |
+		awk '{ printf "%.1f", $1 * 1000 }')")
+done
+json=$(URL=$url USER_NAME=dit PASSWORD='bench password 1' RUNS=$runs CHROMIUM=$chromium node "$top/bench/dashboard.mjs")
+python3 - "$json" "${api_ms[*]}" "${day_ms[*]}" <<'EOF'
+import json, statistics, sys
+r = json.loads(sys.argv[1])
+api = [float(x) for x in sys.argv[2].split()]
+day = [float(x) for x in sys.argv[3].split()]
+med = lambda xs: statistics.median(xs)
+fmt = lambda xs: f"median {med(xs):6.0f} ms  (min {min(xs):.0f}, max {max(xs):.0f}, {len(xs)} runs)"
+print(f"clips table, first page, cold cache: {fmt(r['clips_cold'])}")
+print(f"clips table, first page, warm cache: {fmt(r['clips_warm'])}")
+print(f"Today (20 cards, 5,000 clips), cold: {fmt(r['today_cold'])}")
+print(f"Today (20 cards, 5,000 clips), warm: {fmt(r['today_warm'])}")
+print(f"the same first page by curl alone:   median {med(api):6.1f} ms")
+print(f"Today's request by curl alone:       median {med(day):6.1f} ms")
+print(f"page / bare request: {med(r['clips_cold']) / med(api):.1f}x;  target: first page under 1000 ms: "
+      + ("met" if med(r['clips_cold']) < 1000 else "MISSED"))
+EOF

@@ -1,0 +1,195 @@
+// Clip: everything about one clip (metadata, files and hashes, copies, renditions, deliveries,
+// QC findings, events), its look as ASC CDL controls previewed live on the poster frame, and
+// its notes. Only the DIT (admin) is offered the controls that change it.
+import { api } from '../api.js';
+import { h, bytes, bar, badge, duration, when, throttle } from '../util.js';
+import { normal, applyImage, testPattern, IDENTITY } from '../cdl.js';
+
+// Back to the list as it was left (filters, sort).
+const back = () => sessionStorage.getItem('clipsHash') || '#/clips';
+const PARTS = [['slope', 0, 4, 0.01], ['offset', -1, 1, 0.005], ['power', 0.1, 4, 0.01]];
+
+export function mount(root, ctx) {
+  const id = Number(ctx.arg);
+  let clip = null;
+  let look = normal(null);
+  let src = null; // the poster's pixels before the look
+  const canvas = h('canvas', { id: 'look-preview', width: 480, height: 270, 'aria-label': 'Look preview' });
+  const g = canvas.getContext('2d', { willReadFrequently: true });
+  const saveState = h('output', { class: 'dim', id: 'look-state', 'aria-live': 'polite' });
+
+  function paint() {
+    if (!src) return;
+    const out = g.createImageData(src.width, src.height);
+    applyImage(look, src, out);
+    g.putImageData(out, 0, 0);
+  }
+
+  function loadPoster(url) {
+    const fallback = () => {
+      testPattern(g, canvas.width, canvas.height);
+      src = g.getImageData(0, 0, canvas.width, canvas.height);
+      canvas.dataset.source = 'pattern';
+      paint();
+    };
+    if (!url) { fallback(); return; }
+    const img = new Image();
+    img.onload = () => {
+      canvas.width = Math.min(640, img.naturalWidth);
+      canvas.height = Math.round(canvas.width * img.naturalHeight / img.naturalWidth);
+      g.drawImage(img, 0, 0, canvas.width, canvas.height);
+      src = g.getImageData(0, 0, canvas.width, canvas.height);
+      canvas.dataset.source = 'poster';
+      paint();
+    };
+    img.onerror = fallback;
+    img.src = url;
+  }
+
+  const saveLook = throttle(async () => {
+    saveState.textContent = 'saving…';
+    try {
+      const upd = await api(`/api/v1/clips/${id}`, { method: 'PATCH', body: { look } });
+      clip.look = upd.look;
+      saveState.textContent = `saved ${new Date().toLocaleTimeString()}`;
+    } catch (e) { saveState.textContent = `not saved: ${e.message}`; }
+  }, 300);
+
+  function lookPanel() {
+    const rows = [];
+    for (const [part, min, max, step] of PARTS) {
+      rows.push(h('tr', {}, h('th', { scope: 'row' }, part), ['R', 'G', 'B'].map((ch, i) => h('td', {}, ctx.isAdmin
+        ? h('label', { class: `slider ch-${ch}` }, h('span', { class: 'sr' }, `${part} ${ch}`),
+          h('input', { type: 'range', min, max, step, value: look[part][i], name: `${part}-${ch}`, 'aria-label': `${part} ${ch}`,
+            oninput: (e) => { look[part][i] = Number(e.target.value); e.target.nextSibling.textContent = Number(e.target.value).toFixed(3); paint(); },
+            onchange: saveLook }),
+          h('span', { class: 'val' }, look[part][i].toFixed(3)))
+        : h('span', { class: 'val' }, `${ch} ${look[part][i].toFixed(3)}`)))));
+    }
+    rows.push(h('tr', {}, h('th', { scope: 'row' }, 'sat'), h('td', { colSpan: 3 }, ctx.isAdmin
+      ? h('label', { class: 'slider' }, h('input', { type: 'range', min: 0, max: 3, step: 0.01, value: look.sat, name: 'sat', 'aria-label': 'saturation',
+        oninput: (e) => { look.sat = Number(e.target.value); e.target.nextSibling.textContent = look.sat.toFixed(3); paint(); },
+        onchange: saveLook }), h('span', { class: 'val' }, look.sat.toFixed(3)))
+      : h('span', { class: 'val' }, look.sat.toFixed(3)))));
+    return h('section', { class: 'panel look', 'aria-labelledby': 'look-title' },
+      h('h3', { id: 'look-title' }, 'Look (ASC CDL)'),
+      h('div', { class: 'lookgrid' },
+        h('figure', {}, canvas, h('figcaption', { class: 'dim' }, 'preview: the look applied to the poster frame in this page')),
+        h('div', {}, h('table', { class: 'cdl' }, h('tbody', {}, rows)),
+          ctx.isAdmin ? h('p', {}, h('button', { type: 'button', onclick: () => { look = normal(IDENTITY); draw(); saveLook(); } }, 'Reset to identity'), ' ', saveState) : null)));
+  }
+
+  const kv = (pairs) => h('dl', { class: 'kv' }, pairs.filter(([, v]) => v !== undefined).flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v ?? '–')]));
+
+  function editable() {
+    if (!ctx.isAdmin) return kv([['Scene', clip.scene], ['Take', clip.take], ['Circled', clip.circled ? 'yes' : 'no']]);
+    const scene = h('input', { name: 'scene', value: clip.scene ?? '', size: 6 });
+    const take = h('input', { name: 'take', value: clip.take ?? '', size: 4 });
+    const circ = h('input', { type: 'checkbox', name: 'circled', checked: clip.circled });
+    const out = h('output', { class: 'dim', 'aria-live': 'polite' });
+    return h('form', { class: 'inline', onsubmit: async (e) => {
+      e.preventDefault();
+      try {
+        const upd = await api(`/api/v1/clips/${id}`, { method: 'PATCH', body: { scene: scene.value || null, take: take.value || null, circled: circ.checked } });
+        Object.assign(clip, upd);
+        out.textContent = 'saved';
+      } catch (err) { out.textContent = err.message; }
+    } }, h('label', {}, 'Scene ', scene), h('label', {}, 'Take ', take), h('label', { class: 'check' }, circ, ' circled'),
+    h('button', { type: 'submit' }, 'Save'), out);
+  }
+
+  function notes() {
+    if (!ctx.isAdmin) return h('p', { class: 'notes' }, clip.notes || h('span', { class: 'dim' }, 'no notes'));
+    const ta = h('textarea', { name: 'notes', rows: 3, maxLength: 4000 }, clip.notes);
+    const out = h('output', { class: 'dim', 'aria-live': 'polite' });
+    return h('form', { onsubmit: async (e) => {
+      e.preventDefault();
+      try { await api(`/api/v1/clips/${id}`, { method: 'PATCH', body: { notes: ta.value } }); out.textContent = 'saved'; } catch (err) { out.textContent = err.message; }
+    } }, ta, h('p', {}, h('button', { type: 'submit' }, 'Save notes'), ' ', out));
+  }
+
+  function files() {
+    return h('table', {}, h('thead', {}, h('tr', {}, ['File', 'Size', 'Hashes', 'Copies'].map((t) => h('th', {}, t)))),
+      h('tbody', {}, clip.files.map((f) => h('tr', {},
+        h('td', {}, f.path, f.role !== 'media' ? h('span', { class: 'dim' }, ` (${f.role})`) : null),
+        h('td', { class: 'num' }, bytes(f.size)),
+        h('td', { class: 'mono' }, Object.entries(f.hashes).map(([a, v]) => h('div', {}, `${a} ${v}`))),
+        h('td', {}, f.copies.map((c) => h('div', {}, badge(c.state === 'verified' ? '✓' : c.state, c.state === 'verified' ? 'ok' : 'bad'), ` ${c.volume}: ${c.path}`, c.error ? h('span', { class: 'bad' }, ` ${c.error}`) : null)))))));
+  }
+
+  function renditions() {
+    if (!clip.renditions.length) return h('p', { class: 'dim' }, 'No renditions yet.');
+    return h('div', { class: 'renditions' }, clip.renditions.map((r) => {
+      const url = r.url ?? r.download_url ?? null;
+      return h('div', { class: 'rendition' },
+        h('p', {}, h('strong', {}, r.profile), ' ', badge(r.state, r.state === 'done' ? 'ok' : r.state === 'failed' ? 'bad' : ''), ` ${bytes(r.size)}`, r.error ? h('span', { class: 'bad' }, ` ${r.error}`) : null),
+        r.state === 'done' && url ? h('video', { src: url, controls: true, preload: 'metadata', width: 480 }) : null);
+    }));
+  }
+
+  function deliveries() {
+    if (!clip.deliveries.length) return h('p', { class: 'dim' }, 'Not delivered yet.');
+    return h('table', {}, h('tbody', {}, clip.deliveries.map((d) => h('tr', {},
+      h('td', {}, d.target), h('td', {}, badge(d.state, d.state === 'delivered' ? 'ok' : d.state === 'failed' ? 'bad' : '')),
+      h('td', {}, bar(d.bytes_total ? d.bytes_sent / d.bytes_total : 0, `${bytes(d.bytes_sent)} of ${bytes(d.bytes_total)}`)),
+      h('td', { class: 'bad' }, d.error ?? '')))));
+  }
+
+  function qc() {
+    if (!clip.qc.length) return h('p', { class: 'dim' }, 'No QC findings.');
+    return h('table', { class: 'qc' }, h('tbody', {}, clip.qc.map((q) => h('tr', {},
+      h('td', { class: 'num' }, q.start_tc ?? `frame ${q.start_frame}`, q.end_tc ? `–${q.end_tc}` : ''),
+      h('td', {}, badge(q.severity, q.severity === 'error' ? 'bad' : q.severity === 'warning' ? 'warn' : '')),
+      h('td', {}, q.kind.replace('_', ' '), q.channel ? ` (ch ${q.channel})` : ''), h('td', {}, q.message)))));
+  }
+
+  function events() {
+    if (!clip.events.length) return h('p', { class: 'dim' }, 'No events yet.');
+    return h('ol', { class: 'events' }, clip.events.map((e) => h('li', {}, h('span', { class: 'dim' }, when(e.at)), ` ${e.kind} `,
+      h('span', { class: 'dim' }, `by ${e.actor}`))));
+  }
+
+  let poster = null;
+  function draw() {
+    const c = clip;
+    const sect = (title, body) => h('section', { class: 'panel' }, h('h3', {}, title), body);
+    root.replaceChildren(
+      h('div', { class: 'viewhead' }, h('a', { href: back(), class: 'back', 'aria-keyshortcuts': 'Escape' }, '← Clips'),
+        h('h2', {}, c.name), h('span', { class: `state ${c.state}` }, c.state.replace('_', ' ')),
+        c.state_reason ? h('span', { class: 'bad' }, c.state_reason) : null),
+      h('div', { class: 'cols' },
+        sect('Clip', [kv([['Card', h('a', { href: `#/clips?card_id=${c.card_id}` }, c.card)], ['Day', c.shoot_date], ['Camera', c.camera], ['Reel', c.reel],
+          ['Start TC', c.start_tc], ['Duration', duration(c.duration_frames, c.fps)], ['Frame rate', c.fps], ['Size', c.width ? `${c.width}×${c.height}` : null],
+          ['Codec', c.codec], ['Verified copies', String(c.copies)]]), editable()]),
+        sect('Notes', notes())),
+      lookPanel(),
+      sect('QC findings', qc()),
+      sect('Renditions', renditions()),
+      sect('Deliveries', deliveries()),
+      sect('Files, hashes and copies', files()),
+      sect('Events', events()));
+    loadPoster(poster);
+  }
+
+  async function refresh() {
+    try {
+      const [c, media] = await Promise.all([api(`/api/v1/clips/${id}`), api(`/api/v1/clips/${id}/media`).catch(() => null)]);
+      clip = c;
+      look = normal(c.look);
+      poster = media?.thumbnails?.find((t) => t.n === 0)?.url ?? null;
+      draw();
+    } catch (e) {
+      root.replaceChildren(h('p', { class: 'bad' }, `Clip ${id}: ${e.message}`));
+    }
+  }
+
+  refresh();
+  return {
+    refresh,
+    onEvent(ev) {
+      // Our own look changes come back as events too: don't reload under the sliders.
+      if (ev.subject_type === 'clip' && ev.subject_id === id && ev.kind !== 'clip.updated') refresh();
+    },
+    onKey(ev) { if (ev.key === 'Escape') ctx.go(back()); },
+  };
+}

@@ -1,0 +1,89 @@
+// Today: every card of the day with its safe-to-format verdict (and why not), bytes, clips, and
+// one bar per stage. Offloads still running show above the cards with their progress.
+import { api } from '../api.js';
+import { h, bytes, bar, badge, throttle } from '../util.js';
+
+const STAGES = ['copied', 'verified', 'proxied', 'uploaded', 'delivered'];
+
+export function mount(root, ctx) {
+  let days = [];
+  let dayId = Number(ctx.params.get('day')) || null;
+  let poll = null;
+  const head = h('div', { class: 'viewhead' });
+  const running = h('div', { class: 'running', 'aria-live': 'polite' });
+  const grid = h('div', { class: 'cards', 'aria-live': 'polite' });
+  root.append(head, running, grid);
+
+  function cardTile(k) {
+    const safe = k.safe_to_format;
+    const why = k.why_not ?? [];
+    return h('article', { class: `card ${safe ? 'safe' : 'unsafe'}`, dataset: { card: k.id, label: k.label } },
+      h('header', {},
+        h('h3', {}, h('a', { href: `#/clips?card_id=${k.id}` }, k.label)),
+        h('span', { class: 'dim' }, [k.kind === 'sound' ? 'sound' : `camera ${k.camera ?? '?'}`, k.vendor ? ` · ${k.vendor}` : ''])),
+      h('p', { class: `verdict ${safe ? 'ok' : 'bad'}` }, safe ? 'SAFE TO FORMAT' : 'NOT SAFE TO FORMAT'),
+      !safe && why.length ? h('ul', { class: 'why' },
+        why.slice(0, 3).map((w) => h('li', {}, w)),
+        why.length > 3 ? h('li', { class: 'dim' }, `… ${why.length - 3} more`) : null) : null,
+      h('p', { class: 'facts' }, `${bytes(k.bytes)} · ${k.clips} clips · ${k.files} files`,
+        k.failed ? badge(`${k.failed} failed`, 'bad') : null,
+        k.qc_hold ? badge(`${k.qc_hold} QC hold`, 'warn') : null),
+      h('dl', { class: 'stages' }, STAGES.flatMap((s) => [
+        h('dt', {}, s),
+        h('dd', { dataset: { stage: s } }, bar(k.clips ? k.stages[s] / k.clips : 0, `${s}: ${k.stages[s]} of ${k.clips}`,
+          k.stages[s] === k.clips && k.clips ? 'full' : ''), h('span', { class: 'count' }, `${k.stages[s]}/${k.clips}`)),
+      ])));
+  }
+
+  function offloadRow(j) {
+    const p = j.payload ?? {};
+    return h('div', { class: 'offload-row' },
+      h('strong', {}, p.card ?? p.source ?? `job ${j.id}`), ' ',
+      h('span', { class: 'dim' }, `${j.state} · ${j.progress_text || ''}`),
+      bar(j.progress, `offload ${p.card ?? j.id}: ${Math.round(j.progress * 100)} %`, 'live'));
+  }
+
+  async function refresh() {
+    try {
+      if (!days.length || !dayId) {
+        days = (await api('/api/v1/days')).items;
+        if (!dayId && days.length) dayId = days[0].id;
+      }
+      const [sum, jobs] = await Promise.all([
+        dayId ? api(`/api/v1/days/${dayId}/cards`) : Promise.resolve({ day: null, cards: [] }),
+        api('/api/v1/jobs?kind=offload&limit=20'),
+      ]);
+      const active = jobs.items.filter((j) => j.state === 'running' || j.state === 'queued');
+      const sel = h('select', { 'aria-label': 'Shoot day', onchange: (e) => { dayId = Number(e.target.value); refresh(); } },
+        days.map((d) => h('option', { value: d.id, selected: d.id === dayId }, `${d.shoot_date}${d.label ? ` ${d.label}` : ''} · ${d.cards} cards`)));
+      const cards = sum.cards;
+      const safe = cards.filter((k) => k.safe_to_format).length;
+      head.replaceChildren(h('h2', {}, 'Today'), days.length ? sel : null,
+        h('span', { class: 'dim' }, sum.day ? `${sum.day.production} · ${safe} of ${cards.length} cards safe to format · ${bytes(cards.reduce((a, k) => a + k.bytes, 0))}` : ''));
+      running.replaceChildren(...(active.length ? [h('h3', {}, 'Offloads running'), ...active.map(offloadRow)] : []));
+      grid.replaceChildren(...(cards.length ? cards.map(cardTile)
+        : [h('p', { class: 'empty' }, 'No cards yet today. Offload a card, or register one with setpost offload --register.')]));
+      requestAnimationFrame(() => { root.dataset.shownAt = performance.now().toFixed(1); });
+      // Copy progress is not in the event log: poll while an offload runs.
+      clearTimeout(poll);
+      if (active.length) poll = setTimeout(refresh, 1500);
+    } catch (e) {
+      grid.replaceChildren(h('p', { class: 'bad' }, `Could not load the day: ${e.message}`));
+    }
+  }
+
+  const soon = throttle(refresh, 400);
+  refresh();
+  return {
+    refresh,
+    idle: refresh,
+    onEvent(ev) {
+      if (ev.kind.startsWith('clip.') || ev.kind.startsWith('offload.') || ev.kind.startsWith('delivery.') ||
+          ev.kind.startsWith('rendition.') || ev.kind.startsWith('job.')) {
+        if (ev.kind === 'offload.registered') days = [];
+        soon();
+      }
+    },
+    destroy() { clearTimeout(poll); },
+  };
+}
