@@ -36,7 +36,7 @@ if [ "$(id -u)" -eq 0 ]; then
 fi
 "$bin" serve --listen 127.0.0.1:0 --data "$tmp/data" --web "$top/web" >"$tmp/serve.out" 2>"$tmp/serve.log" &
 pid=$!
-for _ in $(seq 100); do grep -q "listening on" "$tmp/serve.out" && break; sleep 0.1; done
+for _ in $(seq 100); do grep -qs "listening on" "$tmp/serve.out" && break; sleep 0.1; done
 url=$(sed -n 's/.*listening on //p' "$tmp/serve.out")
 [ -n "$url" ] || fail "server did not start: $(cat "$tmp/serve.log")"
 printf 'dit password 1\n' | "$bin" user add dit --role admin >/dev/null
