@@ -10,6 +10,8 @@ const struct job_kind worker_kinds[] = {
 	{ "probe", job_probe_run, 0, 3 },
 	{ "thumbnails", job_thumbnails_run, 2, 3 },
 	{ "qc", job_qc_run, 2, 3 },
+	/* One at a time: one ffmpeg -threads 2 fills both cores (see job_transcode.c). */
+	{ "transcode", job_transcode_run, 1, 3 },
 	{ NULL, NULL, 0, 0 },
 };
 

@@ -15,6 +15,7 @@ int job_upload_run(struct job *job, struct err *err);
 int job_probe_run(struct job *job, struct err *err);
 int job_thumbnails_run(struct job *job, struct err *err);
 int job_qc_run(struct job *job, struct err *err);
+int job_transcode_run(struct job *job, struct err *err);
 int worker_nkinds(void);
 
 #endif
