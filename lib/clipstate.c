@@ -176,8 +176,12 @@ clipstate_refresh_renditions(struct db_conn *c, long long clip_id, const char *c
 	for (int i = 0; i < n && o + 64 < sizeof(arr); i++)
 		o += (size_t)snprintf(arr + o, sizeof(arr) - o, "%s\"%s\"", i ? "," : "", profiles[i]);
 	snprintf(arr + o, sizeof(arr) - o, "}");
-	if ((rows = db_query(c, &stmt_renditions, p, &r, err)) <= 0)
+	if ((rows = db_query(c, &stmt_renditions, p, &r, err)) < 0)
 		return rows;
+	if (rows == 0) {
+		PQclear(r);
+		return 0;
+	}
 	data = json_pack("{s:s,s:s,s:s}", "clip", PQgetvalue(r, 0, 0), "to", PQgetvalue(r, 0, 1),
 	    "reason", PQgetvalue(r, 0, 2));
 	snprintf(kind, sizeof(kind), "clip.%s", PQgetvalue(r, 0, 1));

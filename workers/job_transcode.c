@@ -101,7 +101,7 @@ tc_mkdirs(const char *path, struct err *err)
 /* --- what the clip is ------------------------------------------------------------------- */
 
 static const struct db_stmt stmt_clip = { "transcode_clip",
-	"SELECT d.date::text, k.label, p.name, p.settings, coalesce(c.scene, ''),"
+	"SELECT d.shoot_date::text, k.label, p.name, p.settings, coalesce(c.scene, ''),"
 	" coalesce(c.take, ''), coalesce(c.camera, ''), coalesce(nullif(m.reel, ''), c.reel, ''),"
 	" cs.sound_clip_id, cs.offset_frames"
 	" FROM clips c JOIN cards k ON k.id = c.card_id JOIN days d ON d.id = k.day_id"
