@@ -4,6 +4,7 @@
 #include "http.h"
 #include "lib/event.h"
 #include "lib/jobq.h"
+#include "lib/profile.h"
 #include "lib/json.h"
 #include "lib/sealed.h"
 
@@ -206,6 +207,10 @@ productions_patch(struct request *req)
 		    "sha1 or c4");
 	if (json_object_get(req->json, "settings") && !json_is_object(json_object_get(req->json, "settings")))
 		return reply_error(req, 400, "invalid", "settings: expected an object");
+	/* Proxy profiles are checked here, so a bad one is refused now, not at the first transcode. */
+	if (json_object_get(req->json, "settings") &&
+	    profile_settings_check(json_object_get(req->json, "settings"), &err) < 0)
+		return reply_error(req, 400, "invalid", "%s", err.msg);
 	if (json_object_get(req->json, "settings"))
 		settings = json_dumps(json_object_get(req->json, "settings"), JSON_COMPACT);
 	snprintf(copies, sizeof(copies), "%lld", n);

@@ -237,7 +237,7 @@ worker_start(struct running_worker *w, bool probe_only)
 	w->nkinds = probe_only ? 1 : 2;
 	w->kinds[0] = job_probe_kind;
 	w->kinds[1] = job_transcode_kind;
-	w->opt = (struct worker_options){ "transcode-test", 2, 10, 0.2, &cfg };
+	w->opt = (struct worker_options){ "transcode-test", 2, 4, 0.2, &cfg };
 	pthread_create(&w->thread, NULL, worker_main, w);
 }
 
@@ -602,8 +602,8 @@ Test(transcode, cancel_kills_ffmpeg_and_leaves_nothing)
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/A001R1AB/A001C005_251125_R1AB.mov", media);
-	make_clip(path, 3);
-	/* Real time (-re): the 3 s clip takes 3 s, long enough to cancel halfway. */
+	make_clip(path, 6);
+	/* Real time (-re): the 6 s clip takes 6 s, long enough to cancel halfway. */
 	snprintf(script, sizeof(script), "%s/fake-ffmpeg", data_dir);
 	f = fopen(script, "w");
 	cr_assert_not_null(f);
