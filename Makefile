@@ -31,7 +31,7 @@ E2E_BIN    := $(patsubst tests/e2e/%.c,build/e2e/%,$(E2E_SRC))
 DEB_PKGS := build-essential pkg-config libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev \
             libsodium-dev libpq-dev postgresql libxxhash-dev xxhash libssl-dev libxml2-dev \
             libxml2-utils ffmpeg libcriterion-dev age curl nginx-light wrk util-linux jq \
-            e2fsprogs python3
+            e2fsprogs python3 fonts-dejavu-core
 
 # Objects are kept between runs, even those make sees as intermediate.
 .SECONDARY:

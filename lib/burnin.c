@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct burnin_slot {
 	const char *name;
@@ -177,8 +178,14 @@ burnin_filter(json_t *tmpl, const struct burnin_vars *v, int h, char *out, size_
 	fs = (int)(size * h + 0.5);
 	fs = fs < 8 ? 8 : fs;
 	margin = fs / 2;
+	char fontopt[1100];
 	if (ffmpeg_escape(font && *font ? font : BURNIN_FONT, efont, sizeof(efont)) < 0)
 		return err_set(err, SP_ETOOBIG, "burn-in font path too long");
+	/* Without the font file, fontconfig's monospace font is the next best thing. */
+	if (access(font && *font ? font : BURNIN_FONT, R_OK) == 0)
+		snprintf(fontopt, sizeof(fontopt), "fontfile=%s", efont);
+	else
+		snprintf(fontopt, sizeof(fontopt), "font=monospace");
 	for (int i = 0; burnin_slots[i].name; i++) {
 		const struct burnin_slot *sl = &burnin_slots[i];
 		json_t *t = json_object_get(tmpl, sl->name);
@@ -202,9 +209,9 @@ burnin_filter(json_t *tmpl, const struct burnin_vars *v, int h, char *out, size_
 				return err_set(err, SP_EINVAL, "bad start timecode");
 			snprintf(rate, sizeof(rate), "%u/%u", v->fps_num, v->fps_den);
 		}
-		n = snprintf(out + o, len - o, "%sdrawtext=fontfile=%s:fontsize=%d:fontcolor=%s:"
+		n = snprintf(out + o, len - o, "%sdrawtext=%s:fontsize=%d:fontcolor=%s:"
 		    "box=1:boxcolor=black@%s:boxborderw=%d:x=%s:y=%s%s%s%s%s:text=%s",
-		    o ? "," : "", efont, fs, wm ? "white@0.5" : "white", wm ? "0.0" : "0.5", fs / 5,
+		    o ? "," : "", fontopt, fs, wm ? "white@0.5" : "white", wm ? "0.0" : "0.5", fs / 5,
 		    x, y, tc ? ":timecode=" : "", etc, tc ? ":rate=" : "", rate, etext);
 		if (n < 0 || (size_t)n >= len - o)
 			return err_set(err, SP_ETOOBIG, "burn-in filters too long");

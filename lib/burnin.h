@@ -14,7 +14,7 @@
  * The text is escaped for all three levels ffmpeg reads it through (drawtext's own % and \
  * expansion, the option parser, the filtergraph parser), so any clip name or watermark is
  * drawn as it is. The font is DejaVu Sans Mono (Debian fonts-dejavu-core) unless
- * SETPOST_BURNIN_FONT names another file.
+ * SETPOST_BURNIN_FONT names another file; when the file is missing, fontconfig's monospace.
  */
 #ifndef SETPOST_BURNIN_H
 #define SETPOST_BURNIN_H

@@ -55,7 +55,9 @@ struct tc {
 	struct locate_clip lc;
 	struct probe p;
 	struct look look;
-	struct profile_set active;
+	struct profile_set active;      /* the ones this job makes */
+	char all[PROFILE_MAX][PROFILE_NAME_MAX];   /* every active one: what proxied means */
+	int nall;
 	json_t *settings;
 	char day[32], card[128], production[256], scene[64], take[64], camera[64], reel[128];
 	/* production sound */
@@ -263,9 +265,9 @@ tc_end_tx(struct db_conn *c, void *arg, struct err *err)
 	/* A person's cancel or a shutdown says nothing about the clip. */
 	if (rc < 0 || strcmp(e->state, "queued") == 0 || (e->error && !strcmp(e->error, "canceled")))
 		return rc;
-	for (int i = 0; i < e->t->active.n; i++)
-		names[i] = e->t->active.v[i].name;
-	rc = clipstate_refresh_renditions(c, e->t->lc.clip_id, names, e->t->active.n,
+	for (int i = 0; i < e->t->nall; i++)
+		names[i] = e->t->all[i];
+	rc = clipstate_refresh_renditions(c, e->t->lc.clip_id, names, e->t->nall,
 	    e->t->job->worker, err);
 	return rc < 0 ? rc : 0;
 }
@@ -577,6 +579,9 @@ tc_filter_profiles(struct tc *t, struct err *err)
 	struct profile_set keep;
 	size_t i;
 
+	for (int k = 0; k < t->active.n; k++)
+		memcpy(t->all[k], t->active.v[k].name, sizeof(t->all[k]));
+	t->nall = t->active.n;
 	if (want == NULL || json_is_null(want))
 		return 0;
 	memset(&keep, 0, sizeof(keep));

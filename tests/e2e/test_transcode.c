@@ -634,3 +634,69 @@ Test(transcode, cancel_kills_ffmpeg_and_leaves_nothing)
 	    clip), 1, "a cancel says nothing about the clip");
 	cr_expect_eq(tmp_files(rend_dir), 0, "no half-written proxy");
 }
+
+/* POST /api/v1/clips/{id}/transcode: refused with reasons, then a re-run of one profile. */
+static long
+post_transcode(long long clip, const char *body, char *out, size_t len)
+{
+	struct harness_resp r;
+	char path[128];
+	long status;
+
+	snprintf(path, sizeof(path), "/api/v1/clips/%lld/transcode", clip);
+	harness_http(&srv, "POST", path, body, (const char *[]){ "Content-Type: application/json",
+	    NULL }, &r);
+	snprintf(out, len, "%s", r.body ? r.body : "");
+	status = r.status;
+	harness_resp_release(&r);
+	return status;
+}
+
+Test(transcode, rerun_route)
+{
+	struct running_worker w;
+	char path[1200], body[2048];
+	long long clip, file;
+
+	snprintf(path, sizeof(path), "%s/A001R1AB/A001C006_251125_R1AB.mov", media);
+	make_clip(path, 1);
+	register_card("A001R1AB", "camera", "A001R1AB/A001C006_251125_R1AB.mov",
+	    "A001C006_251125_R1AB", false);
+	clip = sql_num("SELECT id FROM clips WHERE name = 'A001C006_251125_R1AB'");
+	file = sql_num("SELECT id FROM files WHERE clip_id = %lld", clip);
+	cr_expect_eq(post_transcode(clip, "{}", body, sizeof(body)), 409);
+	cr_expect(strstr(body, "not been probed"), "%s", body);
+	cr_expect_eq(post_transcode(99999, "{}", body, sizeof(body)), 404, "%s", body);
+	sql("INSERT INTO clip_media (clip_id, file_id, status, decodable, vendor_tool) VALUES"
+	    " (%lld, %lld, 'vendor_tool', false, 'ARRI Reference Tool')", clip, file);
+	cr_expect_eq(post_transcode(clip, "{}", body, sizeof(body)), 409);
+	cr_expect(strstr(body, "camera raw ffmpeg cannot decode (ARRI Reference Tool)"), "%s", body);
+	sql("DELETE FROM clip_media");
+	sql("UPDATE productions SET settings = settings || '{\"proxy_active\": [\"h264_1080\","
+	    " \"h264_720\"]}'");
+	/* The probe queues the transcode of every active profile. */
+	worker_start(&w, true);
+	bool ok = wait_sql("SELECT count(*) FROM jobs WHERE kind = 'transcode'", 1, 30);
+	worker_stop(&w);
+	cr_assert(ok);
+	cr_expect_eq(post_transcode(clip, "{}", body, sizeof(body)), 409);
+	cr_expect(strstr(body, "already queued or running"), "%s", body);
+	sql("DELETE FROM jobs WHERE kind = 'transcode'");
+	cr_expect_eq(post_transcode(clip, "{\"profiles\": [\"prores_lt\"]}", body, sizeof(body)),
+	    400);
+	cr_expect(strstr(body, "profiles[0]: prores_lt is not an active profile"), "%s", body);
+	cr_expect_eq(post_transcode(clip, "{\"profiles\": 3}", body, sizeof(body)), 400);
+	cr_expect_eq(post_transcode(clip, "{\"profiles\": [\"h264_720\"]}", body, sizeof(body)),
+	    201, "%s", body);
+	cr_expect_eq(sql_num("SELECT count(*) FROM events WHERE kind = 'clip.transcode_requested'"),
+	    1);
+	worker_start(&w, false);
+	ok = wait_sql("SELECT count(*) FROM renditions WHERE state = 'done'", 1, 40);
+	worker_stop(&w);
+	cr_assert(ok, "%s", sql("SELECT string_agg(kind || ':' || state || ':' ||"
+	    " coalesce(last_error, ''), ', ') FROM jobs"));
+	cr_expect_str_eq(sql("SELECT string_agg(profile, ',') FROM renditions"), "h264_720");
+	cr_expect_eq(sql_num("SELECT count(*) FROM jobs WHERE kind = 'transcode'"), 1);
+	cr_expect_str_eq(sql("SELECT state FROM clips WHERE id = %lld", clip), "secured",
+	    "h264_1080 is still missing");
+}
