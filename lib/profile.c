@@ -35,17 +35,17 @@ profile_review_burnin(void)
 
 static const struct profile profile_table[] = {
 	{ "h264_1080", "mp4", 1920, 1080, PROFILE_H264, "10M", "yuv420p", PROFILE_AAC, false,
-	  PROFILE_NAMING, NULL },
+	  false, PROFILE_NAMING, NULL },
 	{ "h264_720", "mp4", 1280, 720, PROFILE_H264, "5M", "yuv420p", PROFILE_AAC, false,
-	  PROFILE_NAMING, NULL },
+	  false, PROFILE_NAMING, NULL },
 	{ "dnxhr_lb", "mxf", 1920, 1080, "-c:v dnxhd -profile:v dnxhr_lb", "", "yuv422p",
-	  PROFILE_PCM, true, PROFILE_NAMING, NULL },
-	{ "dnxhd_36", "mxf", 1920, 1080, "-c:v dnxhd", "36M", "yuv422p", PROFILE_PCM, true,
+	  PROFILE_PCM, true, true, PROFILE_NAMING, NULL },
+	{ "dnxhd_36", "mxf", 1920, 1080, "-c:v dnxhd", "36M", "yuv422p", PROFILE_PCM, true, true,
 	  PROFILE_NAMING, NULL },
 	{ "prores_proxy", "mov", 1920, 1080, "-c:v prores_ks -profile:v 0 -vendor apl0", "",
-	  "yuv422p10le", PROFILE_PCM, true, PROFILE_NAMING, NULL },
+	  "yuv422p10le", PROFILE_PCM, true, false, PROFILE_NAMING, NULL },
 	{ "prores_lt", "mov", 1920, 1080, "-c:v prores_ks -profile:v 1 -vendor apl0", "",
-	  "yuv422p10le", PROFILE_PCM, true, PROFILE_NAMING, NULL },
+	  "yuv422p10le", PROFILE_PCM, true, false, PROFILE_NAMING, NULL },
 };
 #define PROFILE_NBUILTIN ((int)(sizeof(profile_table) / sizeof(profile_table[0])))
 
@@ -113,7 +113,7 @@ static int
 profile_apply(struct profile *p, const char *name, json_t *o, struct err *err)
 {
 	static const char *const fields[] = { "base", "ext", "width", "height", "video",
-		"video_bitrate", "pix_fmt", "audio", "scratch_track", "naming", "burnin", NULL };
+		"video_bitrate", "pix_fmt", "audio", "scratch_track", "exact", "naming", "burnin", NULL };
 	long long v;
 	int rc;
 
@@ -136,7 +136,8 @@ profile_apply(struct profile *p, const char *name, json_t *o, struct err *err)
 		return err_prefix(err, "settings.proxy_profiles.%s.", name);
 	if (rc == 0)
 		p->height = (int)v;
-	if (json_get_bool(o, "scratch_track", false, &p->scratch_track, err) < 0)
+	if (json_get_bool(o, "scratch_track", false, &p->scratch_track, err) < 0 ||
+	    json_get_bool(o, "exact", false, &p->exact, err) < 0)
 		return err_prefix(err, "settings.proxy_profiles.%s.", name);
 	if (json_object_get(o, "burnin")) {
 		json_t *b = json_object_get(o, "burnin");
@@ -323,8 +324,9 @@ profile_name(const struct profile *p, const struct profile_vars *v, char *out, s
 json_t *
 profile_to_json(const struct profile *p)
 {
-	return json_pack("{s:s,s:s,s:i,s:i,s:s,s:s,s:s,s:s,s:b,s:s,s:O?}", "name", p->name, "ext",
-	    p->ext, "width", p->width, "height", p->height, "video", p->video, "video_bitrate",
-	    p->video_bitrate, "pix_fmt", p->pix_fmt, "audio", p->audio, "scratch_track",
-	    p->scratch_track, "naming", p->naming, "burnin", p->burnin);
+	return json_pack("{s:s,s:s,s:i,s:i,s:s,s:s,s:s,s:s,s:b,s:b,s:s,s:O?}", "name", p->name,
+	    "ext", p->ext, "width", p->width, "height", p->height, "video", p->video,
+	    "video_bitrate", p->video_bitrate, "pix_fmt", p->pix_fmt, "audio", p->audio,
+	    "scratch_track", p->scratch_track, "exact", p->exact, "naming", p->naming, "burnin",
+	    p->burnin);
 }

@@ -16,7 +16,9 @@
  *   ext (mp4|mov|mxf), width, height (the box the picture is fitted into, even numbers),
  *   video (encoder arguments, space-separated), video_bitrate ("8M"; "" for none), pix_fmt,
  *   audio (encoder arguments), scratch_track (camera audio as an extra track when production
- *   sound is synced), naming (a template, see profile_name), burnin (see burnin.h).
+ *   sound is synced), exact (the picture is fitted into the box, up or down, and padded to
+ *   exactly its size; else it is fitted and never scaled up), naming (a template, see
+ *   profile_name), burnin (see burnin.h).
  *
  * Ownership: struct profile is a plain value; struct profile_set owns its array.
  */
@@ -42,6 +44,7 @@ struct profile {
 	char pix_fmt[24];
 	char audio[PROFILE_ARGS_MAX];
 	bool scratch_track;
+	bool exact;                /* exactly width x height (fitted, padded): Avid's fixed sizes */
 	char naming[256];
 	json_t *burnin;            /* borrowed from the built-in table or the settings; may be NULL */
 };

@@ -317,9 +317,14 @@ tc_video_chain(const struct profile *pr, int src_w, int src_h, const char *cube,
 	char ecube[PATH_MAX * 2], bi[6144];
 	int w = pr->width, h = pr->height, n;
 
-	/* Fit inside the box keeping the picture's aspect, even sizes, never larger. */
+	char pad[96] = "";
+
+	/* Fit inside the box keeping the picture's aspect, even sizes, never larger (unless the
+	 * profile wants its exact size: then fitted up or down and padded). */
+	if (pr->exact)
+		snprintf(pad, sizeof(pad), ",pad=%d:%d:(ow-iw)/2:(oh-ih)/2", pr->width, pr->height);
 	if (src_w > 0 && src_h > 0) {
-		if (src_w <= w && src_h <= h) {
+		if (!pr->exact && src_w <= w && src_h <= h) {
 			w = src_w;
 			h = src_h;
 		} else if ((double)src_w / src_h > (double)w / h) {
@@ -337,11 +342,11 @@ tc_video_chain(const struct profile *pr, int src_w, int src_h, const char *cube,
 			return err_set(err, SP_ETOOBIG, "look path too long");
 		n = snprintf(out, len, "[0:v:0]scale=%d:%d:flags=bicubic:in_color_matrix=bt709:"
 		    "in_range=tv:out_range=pc,format=gbrp16le,lut3d=file=%s,scale=out_color_matrix=bt709:"
-		    "in_range=pc:out_range=tv,format=%s,setsar=1%s%s[v]", w, h, ecube, pr->pix_fmt,
-		    bi[0] ? "," : "", bi);
+		    "in_range=pc:out_range=tv,format=%s%s,setsar=1%s%s[v]", w, h, ecube, pr->pix_fmt,
+		    pad, bi[0] ? "," : "", bi);
 	} else {
-		n = snprintf(out, len, "[0:v:0]scale=%d:%d:flags=bicubic,format=%s,setsar=1%s%s[v]",
-		    w, h, pr->pix_fmt, bi[0] ? "," : "", bi);
+		n = snprintf(out, len, "[0:v:0]scale=%d:%d:flags=bicubic,format=%s%s,setsar=1%s%s[v]",
+		    w, h, pr->pix_fmt, pad, bi[0] ? "," : "", bi);
 	}
 	if (n < 0 || (size_t)n >= len)
 		return err_set(err, SP_ETOOBIG, "filter graph too long");

@@ -418,7 +418,9 @@ Test(transcode, proxies_with_look_timecode_reel_burnins_and_sound)
 	static unsigned char f264[W * H * 3], fpro[W * H * 3], audio[48000 * 2 * 3];
 	static const unsigned char base[3] = { 0x80, 0x66, 0x50 }, blue[3] = { 0x30, 0x50, 0xc0 };
 	struct running_worker w;
-	char path[1200], val[256], rel[2][600], xxh[2][32];
+	static const char *const profs[3] = { "h264_720", "prores_proxy", "dnxhd_36" };
+	static const char *const sizes[3] = { "320\n180", "320\n180", "1920\n1080" };
+	char path[1200], val[256], rel[3][600], xxh[3][32];
 	long long card, clip, sound;
 	struct hash_result h;
 	struct stat st;
@@ -441,7 +443,7 @@ Test(transcode, proxies_with_look_timecode_reel_burnins_and_sound)
 	sql("INSERT INTO luts (production_id, name, size, cube, sha256) SELECT id, 'warm', 2,"
 	    " convert_to('%s', 'UTF8'), repeat('0', 64) FROM productions", SHOW_CUBE);
 	sql("UPDATE productions SET show_lut_id = (SELECT id FROM luts), settings = settings ||"
-	    " '{\"proxy_active\": [\"h264_720\", \"prores_proxy\"]}'");
+	    " '{\"proxy_active\": [\"h264_720\", \"prores_proxy\", \"dnxhd_36\"]}'");
 	sql("INSERT INTO clip_sound (clip_id, sound_clip_id, offset_frames, method) VALUES"
 	    " (%lld, %lld, %d, 'timecode')", clip, sound, SOUND_LEAD);
 	queue_probes(card);
@@ -458,8 +460,8 @@ Test(transcode, proxies_with_look_timecode_reel_burnins_and_sound)
 	    "circled takes first");
 
 	/* Registered: rel_path under the renditions folder, size and xxh64 of the file. */
-	for (int i = 0; i < 2; i++) {
-		const char *prof = i ? "prores_proxy" : "h264_720";
+	for (int i = 0; i < 3; i++) {
+		const char *prof = profs[i];
 		snprintf(rel[i], sizeof(rel[i]), "%s", sql("SELECT rel_path FROM renditions WHERE"
 		    " clip_id = %lld AND profile = '%s' AND state = 'done' AND finished_at IS NOT NULL",
 		    clip, prof));
@@ -474,19 +476,24 @@ Test(transcode, proxies_with_look_timecode_reel_burnins_and_sound)
 	}
 	cr_expect_str_eq(rel[0], "2026-11-25/A001R1AB/A001C003_251125_R1AB_h264_720.mp4");
 	cr_expect_str_eq(rel[1], "2026-11-25/A001R1AB/A001C003_251125_R1AB_prores_proxy.mov");
+	cr_expect_str_eq(rel[2], "2026-11-25/A001R1AB/A001C003_251125_R1AB_dnxhd_36.mxf");
 	cr_expect_eq(sql_num("SELECT count(*) FROM events WHERE kind = 'rendition.ready' AND"
-	    " subject_type = 'rendition'"), 2);
+	    " subject_type = 'rendition'"), 3);
 	cr_expect_eq(sql_num("SELECT count(*) FROM events WHERE kind = 'clip.proxied'"), 1);
 	cr_expect_eq(tmp_files(rend_dir), 0, "no temporary file left");
 
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 3; i++) {
 		snprintf(path, sizeof(path), "%s/%s", rend_dir, rel[i]);
-		ffprobe(path, "format_tags=timecode", NULL, val, sizeof(val));
+		/* MXF carries the timecode and reel name on its streams. */
+		ffprobe(path, i == 2 ? "stream_tags=timecode" : "format_tags=timecode", i == 2 ? "v:0" :
+		    NULL, val, sizeof(val));
 		cr_expect_str_eq(val, "01:00:00:00", "%s timecode", rel[i]);
-		ffprobe(path, "format_tags=reel_name", NULL, val, sizeof(val));
+		ffprobe(path, i == 2 ? "stream_tags=reel_name" : "format_tags=reel_name", i == 2 ?
+		    "v:0" : NULL, val, sizeof(val));
 		cr_expect_str_eq(val, "A001R1AB", "%s reel", rel[i]);
 		ffprobe(path, "stream=width,height", "v:0", val, sizeof(val));
-		cr_expect_str_eq(val, "320\n180", "never scaled up");
+		cr_expect_str_eq(val, sizes[i], "%s: never scaled up, except to Avid's fixed size",
+		    rel[i]);
 		/* The flash is still frame 25, the production sound's burst lands on it. */
 		cr_expect_eq(flash_frame(path), FLASH, "%s", rel[i]);
 		n = decode(path, "audio", 0, audio, sizeof(audio));
