@@ -391,7 +391,10 @@ tc_command(struct tc *t, const struct profile *pr, const char *tmp, struct tc_cm
 		tc_arg(m, "-i");
 		tc_arg(m, m->sound);
 	}
-	if ((rc = tc_video_chain(pr, t->p.width, t->p.height, t->cube, pr->burnin, &bv, m->graph,
+	/* Anamorphic pictures are fitted by their display shape; the proxy has square pixels. */
+	int disp_w = t->p.sar_num > 0 && t->p.sar_den > 0 ?
+	    (int)lround((double)t->p.width * t->p.sar_num / t->p.sar_den) : t->p.width;
+	if ((rc = tc_video_chain(pr, disp_w, t->p.height, t->cube, pr->burnin, &bv, m->graph,
 	    sizeof(m->graph) - 128, err)) < 0)
 		return rc;
 	gl = strlen(m->graph);
@@ -442,6 +445,8 @@ tc_command(struct tc *t, const struct profile *pr, const char *tmp, struct tc_cm
 		snprintf(m->dur, sizeof(m->dur), "%.6f", t->p.duration);
 		tc_arg(m, "-t");
 		tc_arg(m, m->dur);
+	} else if (synced) {
+		tc_arg(m, "-shortest");
 	}
 	tc_arg(m, "-f");
 	tc_arg(m, fmt);

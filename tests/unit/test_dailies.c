@@ -340,3 +340,33 @@ Test(look, proxy_chain_renders_the_chart, .init = mktmp, .fini = rmtmp, .timeout
 	profile_set_release(&act);
 	look_release(&lk);
 }
+
+/* Sizes: fitted and never scaled up, except Avid's exact frame (fitted both ways, padded). */
+Test(look, chain_sizes)
+{
+	struct profile_set all;
+	char chain[8192];
+	struct err err;
+	int n;
+
+	cr_assert_eq(profile_load(NULL, &all, NULL, &err), 0);
+	profile_builtin(&n);
+	for (int i = 0; i < all.n; i++) {
+		const struct profile *p = &all.v[i];
+		cr_assert_eq(tc_video_chain(p, 3840, 1600, NULL, NULL, NULL, chain, sizeof(chain), &err),
+		    0, "%s", err.msg);
+		if (strcmp(p->name, "h264_720") == 0)
+			cr_expect(strstr(chain, "scale=1280:532:"), "%s", chain);
+		if (strcmp(p->name, "dnxhd_36") == 0)
+			cr_expect(strstr(chain, "scale=1920:800:") && strstr(chain, "pad=1920:1080:"), "%s",
+			    chain);
+		cr_assert_eq(tc_video_chain(p, 640, 360, NULL, NULL, NULL, chain, sizeof(chain), &err),
+		    0);
+		if (p->exact)
+			cr_expect(strstr(chain, "scale=1920:1080:") && strstr(chain, "pad=1920:1080:"),
+			    "%s: %s", p->name, chain);
+		else
+			cr_expect(strstr(chain, "scale=640:360:"), "%s: %s", p->name, chain);
+	}
+	profile_set_release(&all);
+}
