@@ -87,6 +87,26 @@ burnin_check(json_t *tmpl, struct err *err)
 	return 0;
 }
 
+/* Both parsers ffmpeg reads a filter graph with drop spaces at the ends of a value ("TC "
+ * before the timecode would lose its space): every space gets escaped for both levels. */
+static int
+burnin_spaces(char *s, size_t len)
+{
+	size_t n = strlen(s), spaces = 0;
+
+	for (size_t i = 0; i < n; i++)
+		spaces += s[i] == ' ';
+	if (n + 3 * spaces + 1 > len)
+		return SP_ETOOBIG;
+	for (size_t i = n + 1, o = n + 3 * spaces + 1; i-- > 0;) {
+		s[--o] = s[i];
+		if (s[i] == ' ')
+			for (int k = 0; k < 3; k++)
+				s[--o] = '\\';
+	}
+	return 0;
+}
+
 /* expr with M replaced by the margin in pixels. */
 static void
 burnin_margin(const char *expr, int margin, char *out, size_t len)
@@ -194,7 +214,8 @@ burnin_filter(json_t *tmpl, const struct burnin_vars *v, int h, char *out, size_
 		if (!json_is_string(t) || json_string_value(t)[0] == '\0')
 			continue;
 		if (burnin_expand(json_string_value(t), v, text, sizeof(text), &tc) < 0 ||
-		    ffmpeg_escape(text, etext, sizeof(etext)) < 0)
+		    ffmpeg_escape(text, etext, sizeof(etext)) < 0 ||
+		    burnin_spaces(etext, sizeof(etext)) < 0)
 			return err_set(err, SP_ETOOBIG, "burnin.%s: the text is too long", sl->name);
 		tc = tc && v->start_tc && v->start_tc[0] && v->fps_num > 0 && v->fps_den > 0;
 		if (!tc && text[0] == '\0')

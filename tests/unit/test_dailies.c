@@ -370,3 +370,30 @@ Test(look, chain_sizes)
 	}
 	profile_set_release(&all);
 }
+
+/* "TC {tc}" keeps its space: ffmpeg's parsers drop spaces at the ends of values unless escaped. */
+Test(burnin, spaces_survive, .init = mktmp, .fini = rmtmp, .timeout = 60)
+{
+	struct burnin_vars v = { "C", "", "", "", "", "", "", "", "01:00:00:00", 25, 1 };
+	static unsigned char a[NP * PW * PW * 3], b[NP * PW * PW * 3];
+	const char *tmpl[2] = { "{\"top_left\": \" TC {tc}\"}", "{\"top_left\": \"TC{tc}\"}" };
+	unsigned char *out[2] = { a, b };
+	char chain[4096], graph[5000], in[128], tail[2048];
+	struct err err;
+	long diff = 0;
+
+	snprintf(in, sizeof(in), "%s/chart.ppm", tmp);
+	write_chart(in);
+	for (int i = 0; i < 2; i++) {
+		json_t *t = J(tmpl[i]);
+		cr_assert_eq(burnin_filter(t, &v, 720, chain, sizeof(chain), &err), 0, "%s", err.msg);
+		snprintf(graph, sizeof(graph), "[0:v]scale=1280:720,format=yuv420p,%s,scale=%d:%d,"
+		    "format=rgb24[o]", chain, NP * PW, PW);
+		cr_assert_eq(render(in, graph, out[i], sizeof(a), tail, sizeof(tail)), 0, "%s\n%s",
+		    graph, tail);
+		json_decref(t);
+	}
+	for (size_t i = 0; i < sizeof(a); i++)
+		diff += abs(a[i] - b[i]);
+	cr_expect_gt(diff, 1000, "the spaces moved the text (%ld)", diff);
+}
