@@ -62,8 +62,8 @@ static const struct db_stmt stmt_file = { "library_file",
 	"  'error', cp.error) ORDER BY v.name), '[]') FROM copies cp JOIN volumes v"
 	"  ON v.id = cp.volume_id WHERE cp.file_id = f.id))::text FROM files f WHERE f.id = $1", 1 };
 static const struct db_stmt stmt_renditions = { "library_renditions",
-	LIST("SELECT r.id, r.clip_id, c.name AS clip, r.profile, r.state, r.size, r.xxh64, r.error,"
-	" r.created_at, r.finished_at FROM renditions r JOIN clips c ON c.id = r.clip_id"
+	LIST("SELECT r.id, r.clip_id, c.name AS clip, r.profile, r.state, r.rel_path, r.size, r.xxh64,"
+	" r.error, r.created_at, r.finished_at FROM renditions r JOIN clips c ON c.id = r.clip_id"
 	" WHERE ($1::bigint IS NULL OR r.clip_id = $1) AND ($2::text IS NULL OR r.state = $2)"
 	" ORDER BY r.id DESC LIMIT 500"), 2 };
 static const struct db_stmt stmt_targets = { "library_targets",

@@ -481,6 +481,15 @@ Test(transcode, proxies_with_look_timecode_reel_burnins_and_sound)
 	    " subject_type = 'rendition'"), 3);
 	cr_expect_eq(sql_num("SELECT count(*) FROM events WHERE kind = 'clip.proxied'"), 1);
 	cr_expect_eq(tmp_files(rend_dir), 0, "no temporary file left");
+	/* The API says where each proxy is. */
+	struct harness_resp r;
+	char q2[96];
+	snprintf(q2, sizeof(q2), "/api/v1/renditions?clip_id=%lld", clip);
+	harness_http(&srv, "GET", q2, NULL, NULL, &r);
+	cr_expect_eq(r.status, 200);
+	for (int i = 0; i < 3; i++)
+		cr_expect(r.body && strstr(r.body, rel[i]), "%s not in %s", rel[i], r.body);
+	harness_resp_release(&r);
 
 	for (int i = 0; i < 3; i++) {
 		snprintf(path, sizeof(path), "%s/%s", rend_dir, rel[i]);
