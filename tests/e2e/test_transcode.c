@@ -1,6 +1,6 @@
 /* Proxies end to end: a camera card (a 2 s ProRes chart clip with timecode, reel name and a
- * white flash at frame 25) and a sound card (a WAV whose 1 kHz burst is at the flash's
- * timecode) are registered over HTTP; the clip gets a CDL, the production a show LUT and two
+ * white flash at frame 25) and a sound card (a BWF whose 1 kHz burst is at the flash's
+ * timecode; tests/fixtures/make-sync-clip.sh) are registered over HTTP; the clip gets a CDL, the production a show LUT and two
  * active profiles, and the picture-to-sound match is put in clip_sound directly. A real worker
  * (this process) probes the clip, which queues its transcode; then the proxies must carry the
  * look (pixels against the CDL + LUT math), the start timecode and reel, the burn-ins (only
@@ -71,16 +71,6 @@ make_clip(const char *path, double seconds)
 		"-f", "lavfi", "-i", a, "-c:v", "prores_ks", "-profile:v", "3", "-c:a", "pcm_s24le",
 		"-timecode", "01:00:00:00", "-metadata:s:v:0", "reel_name=A001R1AB", "-movflags",
 		"use_metadata_tags", path, NULL };
-	ff(argv);
-}
-
-/* The sound roll: 6 s of silence with a 1 kHz burst from 3.0 s (= picture frame FLASH). */
-static void
-make_sound(const char *path)
-{
-	const char *argv[] = { "ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
-		"aevalsrc='if(between(t,3,3.2),0.5*sin(2*PI*1000*t),0)':s=48000:d=6", "-c:a",
-		"pcm_s24le", path, NULL };
 	ff(argv);
 }
 
@@ -428,10 +418,9 @@ Test(transcode, proxies_with_look_timecode_reel_burnins_and_sound)
 	size_t n;
 	long diff = 0;
 
-	snprintf(path, sizeof(path), "%s/A001R1AB/A001C003_251125_R1AB.mov", media);
-	make_clip(path, 2);
-	snprintf(path, sizeof(path), "%s/SOUND01/T003.WAV", media);
-	make_sound(path);
+	/* The chart with its flash and the BWF with its burst (bext: 00:59:58:00). */
+	const char *mk[] = { "bash", "tests/fixtures/make-sync-clip.sh", media, NULL };
+	ff(mk);
 	card = register_card("A001R1AB", "camera", "A001R1AB/A001C003_251125_R1AB.mov",
 	    "A001C003_251125_R1AB", true);
 	register_card("SOUND01", "sound", "SOUND01/T003.WAV", "T003", false);
@@ -715,4 +704,42 @@ Test(transcode, rerun_route)
 	cr_expect_eq(sql_num("SELECT count(*) FROM jobs WHERE kind = 'transcode'"), 1);
 	cr_expect_str_eq(sql("SELECT state FROM clips WHERE id = %lld", clip), "secured",
 	    "h264_1080 is still missing");
+}
+
+/* Sound that starts after the picture (offset_frames < 0) is delayed into place. */
+Test(transcode, sound_starting_after_the_picture)
+{
+	static unsigned char audio[48000 * 2 * 3];
+	struct running_worker w;
+	char path[1200], rel[600];
+	long long card, clip, sound;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/A001R1AB/A001C007_251125_R1AB.mov", media);
+	make_clip(path, 2);
+	/* The roll starts 15 frames into the picture; its burst 10 frames later: frame 25. */
+	snprintf(path, sizeof(path), "%s/SOUND01/T007.WAV", media);
+	const char *mk[] = { "ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
+		"aevalsrc='if(between(t,0.4,0.6),0.5*sin(2*PI*1000*t),0)':s=48000:d=3", "-c:a",
+		"pcm_s24le", path, NULL };
+	ff(mk);
+	card = register_card("A001R1AB", "camera", "A001R1AB/A001C007_251125_R1AB.mov",
+	    "A001C007_251125_R1AB", false);
+	register_card("SOUND01", "sound", "SOUND01/T007.WAV", "T007", false);
+	clip = sql_num("SELECT id FROM clips WHERE name = 'A001C007_251125_R1AB'");
+	sound = sql_num("SELECT id FROM clips WHERE name = 'T007'");
+	sql("INSERT INTO clip_sound (clip_id, sound_clip_id, offset_frames, method) VALUES"
+	    " (%lld, %lld, -15, 'manual')", clip, sound);
+	queue_probes(card);
+	worker_start(&w, false);
+	bool ok = wait_sql("SELECT count(*) FROM renditions WHERE state = 'done'", 1, 40);
+	worker_stop(&w);
+	cr_assert(ok, "%s", sql("SELECT string_agg(kind || ':' || state || ':' ||"
+	    " coalesce(last_error, ''), ', ') FROM jobs"));
+	snprintf(rel, sizeof(rel), "%s", sql("SELECT rel_path FROM renditions"));
+	snprintf(path, sizeof(path), "%s/%s", rend_dir, rel);
+	n = decode(path, "audio", 0, audio, sizeof(audio));
+	double b = burst_frame(audio, n);
+	cr_expect(fabs(b - FLASH) <= 1, "burst at frame %.2f, flash at %d", b, FLASH);
+	cr_expect_eq(flash_frame(path), FLASH);
 }
