@@ -142,3 +142,51 @@ clipstate_qc_verdict(struct db_conn *c, long long clip_id, bool hold, const char
 	PQclear(r);
 	return rc < 0 ? rc : 1;
 }
+
+/* $2 is the active profiles as a text array. A failure wins over done renditions. */
+static const struct db_stmt stmt_renditions = { "clipstate_renditions",
+	"WITH r AS (SELECT (SELECT r.profile || ': ' || coalesce(r.error, 'failed') FROM renditions r"
+	"  WHERE r.clip_id = $1 AND r.state = 'failed' AND r.profile = ANY ($2::text[])"
+	"  AND r.error IS DISTINCT FROM 'canceled'"
+	"  ORDER BY r.profile LIMIT 1) AS failure,"
+	" (SELECT count(*) FROM renditions r WHERE r.clip_id = $1 AND r.state = 'done'"
+	"  AND r.profile = ANY ($2::text[])) = cardinality($2::text[]) AS done),"
+	" n AS (SELECT CASE WHEN failure IS NOT NULL THEN 'transcode_failed' WHEN done"
+	"  THEN 'proxied' ELSE 'secured' END AS state, failure AS reason FROM r)"
+	" UPDATE clips c SET state = n.state, state_reason = n.reason, updated_at = now() FROM n"
+	" WHERE c.id = $1 AND c.state IN ('secured', 'proxied', 'transcode_failed')"
+	" AND (c.state <> n.state OR c.state_reason IS DISTINCT FROM n.reason)"
+	" RETURNING c.name, n.state, coalesce(n.reason, '')", 2 };
+
+int
+clipstate_refresh_renditions(struct db_conn *c, long long clip_id, const char *const *profiles,
+    int n, const char *actor, struct err *err)
+{
+	char sid[24], arr[1024];
+	const char *p[2] = { sid, arr };
+	size_t o = 0;
+	PGresult *r;
+	json_t *data;
+	char kind[48];
+	int rows, rc;
+
+	snprintf(sid, sizeof(sid), "%lld", clip_id);
+	/* Profile names are letters, digits, '_' and '-': nothing to quote in the array literal. */
+	arr[o++] = '{';
+	for (int i = 0; i < n && o + 64 < sizeof(arr); i++)
+		o += (size_t)snprintf(arr + o, sizeof(arr) - o, "%s\"%s\"", i ? "," : "", profiles[i]);
+	snprintf(arr + o, sizeof(arr) - o, "}");
+	if ((rows = db_query(c, &stmt_renditions, p, &r, err)) < 0)
+		return rows;
+	if (rows == 0) {
+		PQclear(r);
+		return 0;
+	}
+	data = json_pack("{s:s,s:s,s:s}", "clip", PQgetvalue(r, 0, 0), "to", PQgetvalue(r, 0, 1),
+	    "reason", PQgetvalue(r, 0, 2));
+	snprintf(kind, sizeof(kind), "clip.%s", PQgetvalue(r, 0, 1));
+	rc = event_record(c, actor, kind, "clip", clip_id, data, NULL, err);
+	json_decref(data);
+	PQclear(r);
+	return rc < 0 ? rc : 1;
+}

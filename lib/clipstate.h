@@ -36,4 +36,12 @@ int clipstate_card_safe(struct db_conn *c, long long card_id, bool *safe, json_t
 int clipstate_qc_verdict(struct db_conn *c, long long clip_id, bool hold, const char *reason,
     const char *actor, struct err *err);
 
+/* After a transcode: a clip whose renditions of every profile in profiles (the production's
+ * active ones, n of them) are done becomes proxied; one with a failed rendition of those
+ * becomes transcode_failed with "<profile>: <error>" as the reason. Only clips that are
+ * secured, proxied or transcode_failed move (a held, failed-copy or delivered clip keeps its
+ * state). Records clip.proxied / clip.transcode_failed. Returns 1 when the state changed. */
+int clipstate_refresh_renditions(struct db_conn *c, long long clip_id,
+    const char *const *profiles, int n, const char *actor, struct err *err);
+
 #endif

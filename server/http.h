@@ -159,6 +159,7 @@ enum MHD_Result metrics_get(struct request *req);
 enum MHD_Result static_get(struct request *req);
 enum MHD_Result jobs_list(struct request *req);
 enum MHD_Result media_clip_get(struct request *req);
+enum MHD_Result clips_transcode(struct request *req);
 enum MHD_Result media_thumbnail_get(struct request *req);
 enum MHD_Result media_contact_sheet_get(struct request *req);
 enum MHD_Result jobs_get(struct request *req);

@@ -4,6 +4,7 @@
 #include "http.h"
 #include "lib/event.h"
 #include "lib/jobq.h"
+#include "lib/profile.h"
 #include "lib/json.h"
 #include "lib/sealed.h"
 
@@ -62,8 +63,8 @@ static const struct db_stmt stmt_file = { "library_file",
 	"  'error', cp.error) ORDER BY v.name), '[]') FROM copies cp JOIN volumes v"
 	"  ON v.id = cp.volume_id WHERE cp.file_id = f.id))::text FROM files f WHERE f.id = $1", 1 };
 static const struct db_stmt stmt_renditions = { "library_renditions",
-	LIST("SELECT r.id, r.clip_id, c.name AS clip, r.profile, r.state, r.size, r.xxh64, r.error,"
-	" r.created_at, r.finished_at FROM renditions r JOIN clips c ON c.id = r.clip_id"
+	LIST("SELECT r.id, r.clip_id, c.name AS clip, r.profile, r.state, r.rel_path, r.size, r.xxh64,"
+	" r.error, r.created_at, r.finished_at FROM renditions r JOIN clips c ON c.id = r.clip_id"
 	" WHERE ($1::bigint IS NULL OR r.clip_id = $1) AND ($2::text IS NULL OR r.state = $2)"
 	" ORDER BY r.id DESC LIMIT 500"), 2 };
 static const struct db_stmt stmt_targets = { "library_targets",
@@ -242,6 +243,10 @@ productions_patch(struct request *req)
 	    &err), &err) || !productions_lut_ok(req, id, lut_id)))
 		return MHD_YES;
 	snprintf(lut, sizeof(lut), "%lld", lut_id);
+	/* Proxy profiles are checked here, so a bad one is refused now, not at the first transcode. */
+	if (json_object_get(req->json, "settings") &&
+	    profile_settings_check(json_object_get(req->json, "settings"), &err) < 0)
+		return reply_error(req, 400, "invalid", "%s", err.msg);
 	if (json_object_get(req->json, "settings"))
 		settings = json_dumps(json_object_get(req->json, "settings"), JSON_COMPACT);
 	snprintf(copies, sizeof(copies), "%lld", n);

@@ -169,7 +169,14 @@ job_probe_save_tx(struct db_conn *c, void *arg, struct err *err)
 	if (p->video_streams > 0 &&
 	    (rc = probe_enqueue_kind(c, "thumbnails", s->lc->clip_id, s->lc->circled, err)) < 0)
 		return rc;
-	return (rc = probe_enqueue_kind(c, "qc", s->lc->clip_id, s->lc->circled, err)) < 0 ? rc : 0;
+	if ((rc = probe_enqueue_kind(c, "qc", s->lc->clip_id, s->lc->circled, err)) < 0)
+		return rc;
+	/* Proxies as soon as the clip is secured and known to decode (circled takes first, through
+	 * probe_priority); camera raw gets none (the clip's media says vendor_tool). */
+	if (p->video_streams > 0 &&
+	    (rc = probe_enqueue_kind(c, "transcode", s->lc->clip_id, s->lc->circled, err)) < 0)
+		return rc;
+	return 0;
 }
 
 static json_t *

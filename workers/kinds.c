@@ -12,6 +12,8 @@ const struct job_kind worker_kinds[] = {
 	{ "qc", job_qc_run, 2, 3 },
 	{ "webhook", job_webhook_run, 4, 12 },
 	{ "soundsync", job_soundsync_run, 1, 3 },
+	/* One at a time: one ffmpeg -threads 2 fills both cores (see job_transcode.c). */
+	{ "transcode", job_transcode_run, 1, 3 },
 	{ NULL, NULL, 0, 0 },
 };
 

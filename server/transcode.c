@@ -1,0 +1,139 @@
+/* transcode: POST /api/v1/clips/{id}/transcode, making a clip's proxies again (after a look
+ * changed, or a transcode failed), for all the production's active profiles or some. */
+#include "http.h"
+#include "lib/event.h"
+#include "lib/jobq.h"
+#include "lib/probe.h"
+#include "lib/profile.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct db_stmt stmt_clip = { "transcode_request_clip",
+	"SELECT c.circled, c.state, m.status, m.decodable, coalesce(m.video_streams, 0),"
+	" coalesce(m.vendor_tool, ''), p.settings, c.name"
+	" FROM clips c JOIN cards k ON k.id = c.card_id JOIN days d ON d.id = k.day_id"
+	" JOIN productions p ON p.id = d.production_id LEFT JOIN clip_media m ON m.clip_id = c.id"
+	" WHERE c.id = $1 FOR UPDATE OF c", 1 };
+
+static const struct db_stmt stmt_pending = { "transcode_request_pending",
+	"SELECT id FROM jobs WHERE kind = 'transcode' AND payload->>'clip_id' = $1"
+	" AND state IN ('queued', 'running')", 1 };
+
+struct transcode_req {
+	long long clip_id, job_id;
+	json_t *profiles;      /* borrowed; NULL: all active */
+	const char *actor;
+};
+
+/* Why a clip cannot be transcoded now, or 0. */
+static int
+transcode_check(PGresult *r, struct err *err)
+{
+	const char *state = PQgetvalue(r, 0, 1), *name = PQgetvalue(r, 0, 7);
+
+	if (!strcmp(state, "registered") || !strcmp(state, "copy_failed"))
+		return err_set(err, SP_ECONFLICT, "%s is %s: proxies are made from secured clips", name,
+		    state);
+	if (PQgetisnull(r, 0, 2))
+		return err_set(err, SP_ECONFLICT, "%s has not been probed yet (its probe job makes the"
+		    " proxies when it ends)", name);
+	if (!strcmp(PQgetvalue(r, 0, 2), "failed"))
+		return err_set(err, SP_ECONFLICT, "%s could not be read: see GET /api/v1/clips/{id}/media",
+		    name);
+	if (!db_bool(r, 0, 3))
+		return err_set(err, SP_ECONFLICT, "%s is camera raw ffmpeg cannot decode (%s): setpost"
+		    " makes no proxies of it", name, PQgetvalue(r, 0, 5));
+	if (db_ll(r, 0, 4) == 0)
+		return err_set(err, SP_ECONFLICT, "%s has no picture", name);
+	return 0;
+}
+
+static int
+transcode_tx(struct db_conn *c, void *arg, struct err *err)
+{
+	struct transcode_req *t = arg;
+	struct profile_set active;
+	char sid[24];
+	const char *p[1] = { sid };
+	json_t *settings, *payload, *v;
+	PGresult *r;
+	size_t i;
+	int n, rc;
+	bool circled;
+
+	snprintf(sid, sizeof(sid), "%lld", t->clip_id);
+	if ((n = db_query(c, &stmt_clip, p, &r, err)) < 0)
+		return n;
+	if (n == 0) {
+		PQclear(r);
+		return err_set(err, SP_ENOTFOUND, "clip %lld not found", t->clip_id);
+	}
+	circled = db_bool(r, 0, 0);
+	settings = json_loads(PQgetvalue(r, 0, 6), 0, NULL);
+	rc = transcode_check(r, err);
+	PQclear(r);
+	if (rc == 0 && (rc = profile_load(settings, NULL, &active, err)) == 0) {
+		json_array_foreach(t->profiles, i, v) {
+			bool found = false;
+			for (int k = 0; k < active.n; k++)
+				found |= strcmp(active.v[k].name, json_string_value(v)) == 0;
+			if (!found) {
+				rc = err_set(err, SP_EINVAL, "profiles[%zu]: %.60s is not an active profile of the"
+				    " production (settings.proxy_active)", i, json_string_value(v));
+				break;
+			}
+		}
+		profile_set_release(&active);
+	}
+	json_decref(settings);
+	if (rc < 0)
+		return rc;
+	if ((n = db_query(c, &stmt_pending, p, &r, err)) < 0)
+		return n;
+	if (n > 0) {
+		rc = err_set(err, SP_ECONFLICT, "a transcode of this clip is already queued or running"
+		    " (job %lld)", db_ll(r, 0, 0));
+		PQclear(r);
+		return rc;
+	}
+	PQclear(r);
+	payload = json_pack("{s:I}", "clip_id", (json_int_t)t->clip_id);
+	if (t->profiles)
+		json_object_set(payload, "profiles", t->profiles);
+	rc = jobq_enqueue(c, "transcode", payload, probe_priority("transcode", circled), 3,
+	    &t->job_id, err);
+	if (rc == 0)
+		rc = event_record(c, t->actor, "clip.transcode_requested", "clip", t->clip_id, payload,
+		    NULL, err);
+	json_decref(payload);
+	return rc;
+}
+
+enum MHD_Result
+clips_transcode(struct request *req)
+{
+	static const char *const fields[] = { "profiles", NULL };
+	struct transcode_req t = { 0, 0, NULL, req->who.name };
+	struct err err;
+	json_t *v, *body;
+	size_t i;
+	enum MHD_Result r;
+
+	if (!request_param_id(req, 0, &t.clip_id) || !request_json(req, fields))
+		return MHD_YES;
+	t.profiles = json_object_get(req->json, "profiles");
+	if (t.profiles && (!json_is_array(t.profiles) || json_array_size(t.profiles) < 1 ||
+	    json_array_size(t.profiles) > PROFILE_MAX))
+		return reply_error(req, 400, "invalid", "profiles: expected 1 to %d profile names",
+		    PROFILE_MAX);
+	json_array_foreach(t.profiles, i, v)
+		if (!json_is_string(v))
+			return reply_error(req, 400, "invalid", "profiles[%zu]: expected a profile name", i);
+	if (db_tx(req->srv->db, transcode_tx, &t, &err) < 0)
+		return reply_err(req, &err);
+	body = json_pack("{s:I,s:s}", "job_id", (json_int_t)t.job_id, "state", "queued");
+	r = reply_json(req, 201, body);
+	json_decref(body);
+	return r;
+}
