@@ -2,6 +2,7 @@
 #include "clipstate.h"
 #include "event.h"
 #include "probe.h"
+#include "profile.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,7 +108,7 @@ clipstate_card_safe(struct db_conn *c, long long card_id, bool *safe, json_t **w
 
 static const struct db_stmt stmt_qc_hold = { "clipstate_qc_hold",
 	"UPDATE clips SET state = 'qc_hold', state_reason = $2, updated_at = now()"
-	" WHERE id = $1 AND (state = 'secured' OR (state = 'qc_hold' AND"
+	" WHERE id = $1 AND (state IN ('secured', 'proxied', 'transcode_failed') OR (state = 'qc_hold' AND"
 	" state_reason IS DISTINCT FROM $2)) RETURNING name, card_id", 2 };
 
 static const struct db_stmt stmt_qc_release = { "clipstate_qc_release",
@@ -136,9 +137,10 @@ clipstate_qc_verdict(struct db_conn *c, long long clip_id, bool hold, const char
 	rc = event_record(c, actor, hold ? "clip.qc_hold" : "clip.qc_released", "clip", clip_id,
 	    data, NULL, err);
 	json_decref(data);
-	/* Released: what the copies say now decides (secured, or copy_failed meanwhile). */
-	if (rc == 0 && !hold)
-		rc = clipstate_refresh_card(c, db_ll(r, 0, 1), actor, err);
+	/* Released: what the copies say now decides (secured, or copy_failed meanwhile), then the
+	 * proxies (made while it was held: proxied, or transcode_failed). */
+	if (rc == 0 && !hold && (rc = clipstate_refresh_card(c, db_ll(r, 0, 1), actor, err)) >= 0)
+		rc = clipstate_refresh_active(c, clip_id, actor, err);
 	PQclear(r);
 	return rc < 0 ? rc : 1;
 }
@@ -189,4 +191,38 @@ clipstate_refresh_renditions(struct db_conn *c, long long clip_id, const char *c
 	json_decref(data);
 	PQclear(r);
 	return rc < 0 ? rc : 1;
+}
+
+static const struct db_stmt stmt_settings = { "clipstate_settings",
+	"SELECT p.settings::text FROM clips c JOIN cards k ON k.id = c.card_id"
+	" JOIN days d ON d.id = k.day_id JOIN productions p ON p.id = d.production_id"
+	" WHERE c.id = $1", 1 };
+
+int
+clipstate_refresh_active(struct db_conn *c, long long clip_id, const char *actor,
+    struct err *err)
+{
+	char sid[24];
+	const char *p[1] = { sid }, *names[PROFILE_MAX];
+	struct profile_set active;
+	json_t *settings;
+	PGresult *r;
+	int n, rc;
+
+	snprintf(sid, sizeof(sid), "%lld", clip_id);
+	if ((n = db_query(c, &stmt_settings, p, &r, err)) < 0)
+		return n;
+	settings = n ? json_loads(PQgetvalue(r, 0, 0), 0, NULL) : NULL;
+	PQclear(r);
+	if (n == 0)
+		return 0;
+	rc = profile_load(settings, NULL, &active, err);
+	json_decref(settings);
+	if (rc < 0)
+		return rc;
+	for (int i = 0; i < active.n; i++)
+		names[i] = active.v[i].name;
+	rc = clipstate_refresh_renditions(c, clip_id, names, active.n, actor, err);
+	profile_set_release(&active);
+	return rc;
 }

@@ -29,9 +29,10 @@ int clipstate_refresh_card(struct db_conn *c, long long card_id, const char *act
 int clipstate_card_safe(struct db_conn *c, long long card_id, bool *safe, json_t **why_not,
     struct err *err);
 
-/* QC's verdict on a clip, inside the QC job's transaction: hold moves a secured clip to
- * qc_hold with the reason (a finding at or above the production's hold severity); release
- * (hold false) moves a held clip back to what its copies say. Records clip.qc_hold or
+/* QC's verdict on a clip, inside the QC job's transaction: hold moves a secured (or already
+ * proxied, or transcode_failed) clip to qc_hold with the reason (a finding at or above the
+ * production's hold severity); release (hold false) moves a held clip back to what its copies
+ * and then its proxies say. Records clip.qc_hold or
  * clip.qc_released. Returns 1 when the state changed, 0 when not. */
 int clipstate_qc_verdict(struct db_conn *c, long long clip_id, bool hold, const char *reason,
     const char *actor, struct err *err);
@@ -43,5 +44,9 @@ int clipstate_qc_verdict(struct db_conn *c, long long clip_id, bool hold, const 
  * state). Records clip.proxied / clip.transcode_failed. Returns 1 when the state changed. */
 int clipstate_refresh_renditions(struct db_conn *c, long long clip_id,
     const char *const *profiles, int n, const char *actor, struct err *err);
+
+/* clipstate_refresh_renditions with the production's active profiles (its settings). */
+int clipstate_refresh_active(struct db_conn *c, long long clip_id, const char *actor,
+    struct err *err);
 
 #endif

@@ -1,0 +1,77 @@
+/* Clip states where QC and transcoding meet: the two jobs run side by side after the probe, so
+ * QC may speak after the proxies are done. A finding then still holds the clip, and its
+ * release gives back proxied, not merely secured. */
+#include "harness.h"
+#include "lib/clipstate.h"
+#include "lib/migrate.h"
+
+#include <criterion/criterion.h>
+#include <string.h>
+
+static const char *ci;
+static struct db *db;
+
+static void
+start(void)
+{
+	struct err err;
+
+	ci = harness_db_create();
+	cr_assert_not_null(ci);
+	cr_assert_eq(db_open(&db, ci, 2, &err), 0, "%s", err.msg);
+	cr_assert_geq(migrate_apply(db, &err), 0, "%s", err.msg);
+	/* One clip whose only active profile (the default, h264_1080) is done. */
+	harness_sqlf(ci, "INSERT INTO productions (name) VALUES ('P');"
+	    "INSERT INTO days (production_id, shoot_date) VALUES (1, '2026-11-25');"
+	    "INSERT INTO cards (day_id, label) VALUES (1, 'A001');"
+	    "INSERT INTO clips (card_id, name, state) VALUES (1, 'A001C001', 'proxied');"
+	    "INSERT INTO renditions (clip_id, profile, state, rel_path, size, xxh64, finished_at)"
+	    " VALUES (1, 'h264_1080', 'done', 'a.mp4', 10, '0123456789abcdef', now())");
+}
+
+static void
+stop(void)
+{
+	db_close(db);
+}
+
+TestSuite(clipstate, .init = start, .fini = stop, .timeout = 30);
+
+struct verdict {
+	bool hold;
+};
+
+static int
+verdict_tx(struct db_conn *c, void *arg, struct err *err)
+{
+	const struct verdict *v = arg;
+
+	return clipstate_qc_verdict(c, 1, v->hold, "black frames at 00:00:01:00", "qc", err);
+}
+
+Test(clipstate, qc_after_proxies_holds_and_releases_to_proxied)
+{
+	struct verdict v = { true };
+	struct err err = { 0 };
+
+	cr_assert_geq(db_tx(db, verdict_tx, &v, &err), 0, "%s", err.msg);
+	cr_expect_str_eq(harness_sqlf(ci, "SELECT state || ' ' || coalesce(state_reason, '')"
+	    " FROM clips WHERE id = 1"), "qc_hold black frames at 00:00:01:00");
+	v.hold = false;
+	cr_assert_geq(db_tx(db, verdict_tx, &v, &err), 0, "%s", err.msg);
+	cr_expect_str_eq(harness_sqlf(ci, "SELECT state FROM clips WHERE id = 1"), "proxied");
+	cr_expect_str_eq(harness_sqlf(ci, "SELECT string_agg(kind, ',' ORDER BY id) FROM events"
+	    " WHERE subject_type = 'clip'"), "clip.qc_hold,clip.qc_released,clip.proxied");
+}
+
+Test(clipstate, release_without_proxies_is_secured)
+{
+	struct verdict v = { true };
+	struct err err = { 0 };
+
+	harness_sqlf(ci, "DELETE FROM renditions; UPDATE clips SET state = 'secured'");
+	cr_assert_geq(db_tx(db, verdict_tx, &v, &err), 0, "%s", err.msg);
+	v.hold = false;
+	cr_assert_geq(db_tx(db, verdict_tx, &v, &err), 0, "%s", err.msg);
+	cr_expect_str_eq(harness_sqlf(ci, "SELECT state FROM clips WHERE id = 1"), "secured");
+}
