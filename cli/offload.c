@@ -65,6 +65,8 @@ static const char offload_usage[] =
     "      --register URL   after the copies, register the card, its clips, files, hashes\n"
     "                       and copies with the server at URL (http://cart:8440)\n"
     "      --token TOKEN    API token (admin role); default: SETPOST_TOKEN\n"
+    "      --cacert FILE    trust this CA (the cart's own certificate) for an https URL;\n"
+    "                       default: SETPOST_CACERT, else the system's CAs\n"
     "      --production P   --day YYYY-MM-DD   --camera A   what the server files it under\n"
     "\n"
     "Exit status: 0 when every file has a verified copy on every DST; 1 otherwise (one line\n"
@@ -73,7 +75,7 @@ static const char offload_usage[] =
 
 enum {
 	OPT_HASH = 256, OPT_SOURCE_VERIFY, OPT_REHASH, OPT_KEEP_JUNK, OPT_NO_DIRECT, OPT_AUTHOR,
-	OPT_LOCATION, OPT_COMMENT, OPT_JSON, OPT_NO_PROGRESS, OPT_REGISTER, OPT_TOKEN,
+	OPT_LOCATION, OPT_COMMENT, OPT_JSON, OPT_NO_PROGRESS, OPT_REGISTER, OPT_TOKEN, OPT_CACERT,
 	OPT_PRODUCTION, OPT_DAY, OPT_CAMERA,
 };
 
@@ -93,6 +95,7 @@ static const struct option offload_longopts[] = {
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ "register", required_argument, NULL, OPT_REGISTER },
 	{ "token", required_argument, NULL, OPT_TOKEN },
+	{ "cacert", required_argument, NULL, OPT_CACERT },
 	{ "production", required_argument, NULL, OPT_PRODUCTION },
 	{ "day", required_argument, NULL, OPT_DAY },
 	{ "camera", required_argument, NULL, OPT_CAMERA },
@@ -149,6 +152,7 @@ offload_option(struct offload_cli *c, int ch, const char *val, struct err *err)
 	case OPT_NO_PROGRESS: c->bar = -1; return 0;
 	case OPT_REGISTER: c->reg.url = val; return 0;
 	case OPT_TOKEN: c->reg.token = val; return 0;
+	case OPT_CACERT: c->reg.cacert = val; return 0;
 	case OPT_PRODUCTION: c->reg.production = val; return 0;
 	case OPT_DAY: c->reg.day = val; return 0;
 	case OPT_CAMERA: c->reg.camera = val; return 0;

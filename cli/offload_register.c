@@ -46,6 +46,7 @@ offload_register(const struct offload_result *res, const struct offload_register
 		return rc;
 	snprintf(url, sizeof(url), "%.*s/api/v1/offloads",
 	    (int)(strlen(o->url) - (o->url[strlen(o->url) - 1] == '/')), o->url);
+	httpc_set_cacert(o->cacert ? o->cacert : getenv("SETPOST_CACERT"));
 	rc = httpc_json("POST", url, o->token, doc, 120, &resp, err);
 	json_decref(doc);
 	if (rc < 0)

@@ -11,6 +11,7 @@
 struct offload_register_opts {
 	const char *url;          /* server base address; NULL: do not register */
 	const char *token;
+	const char *cacert;       /* CA file for an https URL; NULL: SETPOST_CACERT, else the system's */
 	const char *production, *day, *camera;
 };
 

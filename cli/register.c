@@ -21,6 +21,7 @@
 
 static const char register_usage[] =
 	"usage: setpost register COPY [COPY ...] --register URL [--token TOKEN] [--card LABEL]\n"
+	"       [--cacert FILE]\n"
 	"       [--production P] [--day YYYY-MM-DD] [--camera A]\n\n"
 	"Registers copies of one card made by another tool, from the ASC MHL history (ascmhl/) in\n"
 	"each COPY folder: the card, its clips, its files with the hashes the history records, and\n"
@@ -174,6 +175,7 @@ cmd_register(int argc, char **argv)
 		{ "register", required_argument, NULL, 'r' }, { "token", required_argument, NULL, 't' },
 		{ "card", required_argument, NULL, 'c' }, { "production", required_argument, NULL, 'p' },
 		{ "day", required_argument, NULL, 'd' }, { "camera", required_argument, NULL, 'a' },
+		{ "cacert", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	struct offload_register_opts o = { 0 };
@@ -191,6 +193,7 @@ cmd_register(int argc, char **argv)
 		case 'p': o.production = optarg; break;
 		case 'd': o.day = optarg; break;
 		case 'a': o.camera = optarg; break;
+		case 'k': o.cacert = optarg; break;
 		case 'h': fputs(register_usage, stdout); return 0;
 		default: return cli_fail("register", "unknown option %s (see --help)", argv[optind - 1]) + 1;
 		}

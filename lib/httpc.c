@@ -25,6 +25,14 @@ httpc_json(const char *method, const char *url, const char *token, json_t *body,
 	return httpc_json_headers(method, url, h, token ? 1 : 0, body, timeout_s, resp, err);
 }
 
+static const char *httpc_cacert;
+
+void
+httpc_set_cacert(const char *file)
+{
+	httpc_cacert = file;
+}
+
 int
 httpc_json_headers(const char *method, const char *url, const char *const *headers,
     size_t nheaders, json_t *body, long timeout_s, struct httpc_resp *resp, struct err *err)
@@ -54,6 +62,8 @@ httpc_json_headers(const char *method, const char *url, const char *const *heade
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout_s);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (httpc_cacert)
+		curl_easy_setopt(c, CURLOPT_CAINFO, httpc_cacert);
 	rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
 	curl_slist_free_all(hl);

@@ -25,6 +25,11 @@ int httpc_json_headers(const char *method, const char *url, const char *const *h
     size_t nheaders, json_t *body, long timeout_s, struct httpc_resp *resp, struct err *err);
 void httpc_resp_release(struct httpc_resp *resp);
 
+/* The CA certificate file (PEM) to trust for https:// requests, instead of the system's: a cart
+ * serving HTTPS with its own certificate. Process-wide: call before any request (and before
+ * threads start); NULL goes back to the system's. The string is borrowed. */
+void httpc_set_cacert(const char *file);
+
 /* "404: no such card" from a setpost JSON error body, or the status and the start of the body. */
 void httpc_describe(const struct httpc_resp *resp, char *out, size_t len);
 

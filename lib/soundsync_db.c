@@ -3,6 +3,7 @@
 #include "soundsync.h"
 #include "event.h"
 #include "jobq.h"
+#include "probe.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,7 +147,39 @@ soundsync_slate(struct db_conn *c, const char *pic, const char *snd, long long p
 	return rc;
 }
 
-/* Writes one result; on a change records "clip.sound" and lets the slate flow. */
+/* A clip whose proxies were made (or are being made) before its sound was matched, or with
+ * another match, gets a new transcode, so its proxies carry the sound now matched. A transcode
+ * still queued reads the match when it starts: nothing to add then. */
+static const struct db_stmt stmt_redo = { "soundsync_redo",
+	"SELECT c.circled FROM clips c WHERE c.id = $1"
+	" AND (EXISTS (SELECT 1 FROM renditions r WHERE r.clip_id = c.id)"
+	"  OR EXISTS (SELECT 1 FROM jobs j WHERE j.kind = 'transcode' AND j.state = 'running'"
+	"   AND j.payload->>'clip_id' = $1::text))"
+	" AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = 'transcode' AND j.state = 'queued'"
+	"  AND j.payload->>'clip_id' = $1::text)", 1 };
+
+static int
+soundsync_retranscode(struct db_conn *c, const char *pid, long long pic_id, struct err *err)
+{
+	const char *p[1] = { pid };
+	json_t *payload;
+	PGresult *r;
+	long long job;
+	bool circled;
+	int n;
+
+	if ((n = db_query(c, &stmt_redo, p, &r, err)) <= 0)
+		return n;
+	circled = db_bool(r, 0, 0);
+	PQclear(r);
+	payload = json_pack("{s:I}", "clip_id", (json_int_t)pic_id);
+	n = jobq_enqueue(c, "transcode", payload, probe_priority("transcode", circled), 3, &job, err);
+	json_decref(payload);
+	return n < 0 ? n : 0;
+}
+
+/* Writes one result; on a change records "clip.sound", lets the slate flow and has proxies
+ * made before the change made again. */
 static int
 soundsync_write(struct db_conn *c, const struct db_stmt *st, long long pic_id,
     long long snd_id, long long offset, const char *method, const char *actor,
@@ -169,6 +202,8 @@ soundsync_write(struct db_conn *c, const struct db_stmt *st, long long pic_id,
 	json_decref(data);
 	if (rc == 0 && snd_id)
 		rc = soundsync_slate(c, pid, sid, pic_id, actor, err);
+	if (rc == 0 && snd_id)
+		rc = soundsync_retranscode(c, pid, pic_id, err);
 	return rc < 0 ? rc : 1;
 }
 
