@@ -157,6 +157,20 @@ server_declared_too_big(struct request *req)
 	return cl && strtoull(cl, NULL, 10) > (unsigned long long)req->srv->cfg->max_body;
 }
 
+/* tus 1.0: a client whose environment cannot send PATCH or DELETE sends POST (or GET) with
+ * X-HTTP-Method-Override, and the server must act on that method. Honoured for the tus
+ * receiver's upload URLs only; a method they do not answer gets the router's 405. */
+static const char *
+server_method(struct MHD_Connection *conn, const char *url, const char *method)
+{
+	const char *o;
+
+	if (strncmp(url, "/api/v1/uploads/", 16) != 0 || url[16] == '\0')
+		return method;
+	o = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-HTTP-Method-Override");
+	return o && *o ? o : method;
+}
+
 static enum MHD_Result
 server_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
     const char *version, const char *upload_data, size_t *upload_data_size, void **req_cls)
@@ -165,6 +179,7 @@ server_access(void *cls, struct MHD_Connection *conn, const char *url, const cha
 
 	(void)version;
 	if (req == NULL) {
+		method = server_method(conn, url, method);
 		if ((req = server_request_new(cls, conn, url, method)) == NULL)
 			return MHD_NO;
 		*req_cls = req;
