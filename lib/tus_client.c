@@ -53,6 +53,7 @@ struct tus_ctx {
 	size_t chunk_cap, chunk_len;
 	uint64_t chunk_off;
 	int chunk_valid;
+	int careful;                    /* the last PATCH failed: the next one asks 100-continue */
 	char checksum[64];
 	struct tus_prep prep;           /* prep.buf: the second chunk buffer */
 	uint64_t offset;                /* the server's confirmed offset */
@@ -722,6 +723,7 @@ tus_recover(struct tus_ctx *c, struct err *err)
 {
 	int rc = tus_fail(c, err);
 
+	c->careful = 1;
 	return rc != 0 ? rc : tus_head(c, err);
 }
 
@@ -833,6 +835,7 @@ tus_patched(struct tus_ctx *c, struct err *err)
 	}
 	c->offset = r->offset;
 	c->failures = 0;
+	c->careful = 0;
 	c->note[0] = '\0';
 	return 0;
 }
@@ -844,8 +847,10 @@ tus_patch(struct tus_ctx *c, struct err *err)
 {
 	const char *url = c->res->url;
 	char off_h[64], sum_h[96];
-	const char *h[4] = { "Content-Type: application/offset+octet-stream", "Expect:", off_h,
-		sum_h };
+	/* After a failure the server may refuse this PATCH (409, 410, 5xx): asking for 100-continue
+	 * first means a refusal costs a round trip, not the chunk. Otherwise no wait. */
+	const char *h[4] = { "Content-Type: application/offset+octet-stream",
+		c->careful ? "Expect: 100-continue" : "Expect:", off_h, sum_h };
 	int rc;
 
 	if ((rc = tus_load_chunk(c, err)) != 0)
@@ -867,7 +872,9 @@ tus_patch(struct tus_ctx *c, struct err *err)
 	}
 	if (c->resp.status == 409 || c->resp.status == 460 ||
 	    tus_status_transient(c->resp.status)) {
-		snprintf(c->note, sizeof c->note, "PATCH %s: HTTP %ld", url, c->resp.status);
+		/* The server's words matter when this ends the upload ("No space left on device"). */
+		snprintf(c->note, sizeof c->note, "PATCH %.200s: HTTP %ld: %.160s", url,
+		    c->resp.status, tus_body_text(c));
 		return tus_recover(c, err);
 	}
 	return tus_status_error(c, "PATCH", url, err);

@@ -4,7 +4,8 @@
  * which is the truth after a crash. When an upload is complete, a thread decrypts it with the
  * receiver's age identity (if it has one), checks the plaintext size and xxh64 against the
  * upload's metadata and records the receipt the sender asks for (GET …/receipt).
- * Past Upload-Length a PATCH gets 413. Two PATCHes at once on one upload: the second gets 409. */
+ * Past Upload-Length a PATCH gets 413. Two PATCHes at once on one upload: the newer one takes it
+ * over, the older one gets 409 and writes nothing more (see tus_busy_take). */
 #include "tus.h"
 #include "lib/age.h"
 #include "lib/event.h"
@@ -40,7 +41,9 @@ struct tus_stream {
 	unsigned char want[EVP_MAX_MD_SIZE];
 	unsigned want_len;
 	bool committed;
-	bool busy;                    /* we hold the upload's busy mark */
+	bool busy;                    /* we hold (or held) the upload's slot */
+	bool revoked;                 /* a newer request took the upload over (slot mutex) */
+	int slot;
 	/* An error met while the body arrives: libmicrohttpd takes a reply only once the body is
 	 * read, so it is kept here and sent at the end; the rest of the body is thrown away. */
 	unsigned fail_status;
@@ -48,37 +51,83 @@ struct tus_stream {
 	char fail_msg[300];
 };
 
-/* Uploads a request is writing to right now (one writer per upload). */
+/* Uploads a request is writing to right now: one writer per upload. A link that drops without
+ * a FIN (Wi-Fi, cellular) leaves the server's request waiting for bytes until its connection
+ * times out; the client meanwhile resumes on a new connection. So a new PATCH takes the upload
+ * over (as tusd does): the old request is revoked and never writes or commits again. A slot's
+ * mutex orders the old request's writes and commit against the takeover. */
+#define TUS_SLOTS 64
+struct tus_slot {
+	pthread_mutex_t m;
+	char id[33];
+	struct tus_stream *owner;
+};
 static pthread_mutex_t tus_busy_lock = PTHREAD_MUTEX_INITIALIZER;
-static char tus_busy[64][33];
+static struct tus_slot tus_slots[TUS_SLOTS] = {
+	[0 ... TUS_SLOTS - 1] = { .m = PTHREAD_MUTEX_INITIALIZER }
+};
 
 static bool
-tus_busy_take(const char *id)
+tus_busy_take(struct tus_stream *s)
 {
-	int free_slot = -1;
-	bool ok = true;
+	int slot = -1;
 
 	pthread_mutex_lock(&tus_busy_lock);
-	for (int i = 0; i < 64; i++) {
-		if (strcmp(tus_busy[i], id) == 0)
-			ok = false;
-		else if (tus_busy[i][0] == '\0' && free_slot < 0)
-			free_slot = i;
+	for (int i = 0; i < TUS_SLOTS; i++) {
+		if (strcmp(tus_slots[i].id, s->id) == 0) {
+			slot = i;
+			break;
+		}
+		if (tus_slots[i].id[0] == '\0' && slot < 0)
+			slot = i;
 	}
-	if (ok && free_slot >= 0)
-		snprintf(tus_busy[free_slot], sizeof(tus_busy[0]), "%s", id);
+	if (slot >= 0) {
+		struct tus_slot *t = &tus_slots[slot];
+		pthread_mutex_lock(&t->m);
+		if (t->owner)
+			t->owner->revoked = true;
+		snprintf(t->id, sizeof(t->id), "%s", s->id);
+		t->owner = s;
+		s->slot = slot;
+		pthread_mutex_unlock(&t->m);
+	}
 	pthread_mutex_unlock(&tus_busy_lock);
-	return ok && free_slot >= 0;
+	return slot >= 0;
 }
 
 static void
-tus_busy_give(const char *id)
+tus_busy_give(struct tus_stream *s)
 {
+	struct tus_slot *t = &tus_slots[s->slot];
+
 	pthread_mutex_lock(&tus_busy_lock);
-	for (int i = 0; i < 64; i++)
-		if (strcmp(tus_busy[i], id) == 0)
-			tus_busy[i][0] = '\0';
+	pthread_mutex_lock(&t->m);
+	if (t->owner == s) {
+		t->owner = NULL;
+		t->id[0] = '\0';
+	}
+	pthread_mutex_unlock(&t->m);
 	pthread_mutex_unlock(&tus_busy_lock);
+}
+
+/* Locks the stream's slot; false (and unlocked) when another request took the upload over. */
+static bool
+tus_own(struct tus_stream *s)
+{
+	if (!s->busy)
+		return true;
+	pthread_mutex_lock(&tus_slots[s->slot].m);
+	if (!s->revoked)
+		return true;
+	pthread_mutex_unlock(&tus_slots[s->slot].m);
+	return false;
+}
+
+static void
+tus_own_end(struct tus_stream *s)
+{
+	if (s->busy)
+		pthread_mutex_unlock(&tus_slots[s->slot].m);
 }
 
 static const struct db_stmt stmt_get = { "tus_get",
@@ -340,6 +389,10 @@ tus_write(struct request *req, const char *data, size_t len)
 		tus_fail_later(s, 413, "too_large", msg);
 		return;
 	}
+	if (!tus_own(s)) {
+		tus_fail_later(s, 409, "conflict", "a newer request took this upload over");
+		return;
+	}
 	if (s->md)
 		EVP_DigestUpdate(s->md, data, len);
 	else if (s->xx)
@@ -353,12 +406,13 @@ tus_write(struct request *req, const char *data, size_t len)
 			    s->offset);
 			tus_fail_later(s, errno == ENOSPC ? 507 : 500, errno == ENOSPC ? "no_space" :
 			    "io_error", msg);
-			return;
+			break;
 		}
 		s->offset += n;
 		data += n;
 		len -= (size_t)n;
 	}
+	tus_own_end(s);
 }
 
 static void tus_verify_start(struct server *srv, const char *id);
@@ -404,13 +458,14 @@ tus_stream_done(struct request *req, bool completed)
 	struct tus_stream *s = req->stream;
 
 	(void)completed;
-	if (!s->committed && s->fd >= 0) {
+	if (!s->committed && s->fd >= 0 && tus_own(s)) {
 		if (s->md || s->xx) {
 			if (ftruncate(s->fd, s->start) == 0)
 				s->offset = s->start;
 		}
 		if (s->offset > s->start)
 			tus_commit(req, s, NULL, 0);
+		tus_own_end(s);
 	}
 	if (s->fd >= 0)
 		close(s->fd);
@@ -419,7 +474,7 @@ tus_stream_done(struct request *req, bool completed)
 	if (s->xx)
 		XXH3_freeState(s->xx);
 	if (s->busy)
-		tus_busy_give(s->id);
+		tus_busy_give(s);
 	free(s);
 	req->stream = NULL;
 }
@@ -432,6 +487,10 @@ tus_finish(struct request *req, unsigned status, const char *location)
 	struct MHD_Response *resp;
 	char off[24], expires[64] = "";
 
+	if (!tus_own(s)) {
+		s->committed = true;
+		return tus_error(req, 409, "conflict", "upload %s: a newer request took it over", s->id);
+	}
 	if (s->fail_status) {
 		/* Keep what was written before the failure (no checksum to honour), then answer. */
 		if ((s->md || s->xx) && ftruncate(s->fd, s->start) == 0)
@@ -439,6 +498,7 @@ tus_finish(struct request *req, unsigned status, const char *location)
 		if (s->offset > s->start)
 			tus_commit(req, s, NULL, 0);
 		s->committed = true;
+		tus_own_end(s);
 		return tus_error(req, s->fail_status, s->fail_code, "%s", s->fail_msg);
 	}
 	if ((s->md || s->xx) && !tus_checksum_ok(s)) {
@@ -446,12 +506,16 @@ tus_finish(struct request *req, unsigned status, const char *location)
 		if (ftruncate(s->fd, s->start) == 0)
 			s->offset = s->start;
 		s->committed = true;
+		tus_own_end(s);
 		return tus_error(req, 460, "checksum_mismatch", "Upload-Checksum does not match the "
 		    "body: its %lld bytes were thrown away; the upload stays at offset %lld", thrown,
 		    s->offset);
 	}
-	if (tus_commit(req, s, expires, sizeof(expires)) < 0)
+	if (tus_commit(req, s, expires, sizeof(expires)) < 0) {
+		tus_own_end(s);
 		return tus_error(req, 410, "gone", "upload %s is no longer receiving", s->id);
+	}
+	tus_own_end(s);
 	resp = tus_empty();
 	snprintf(off, sizeof(off), "%lld", s->offset);
 	MHD_add_response_header(resp, "Upload-Offset", off);
@@ -547,12 +611,14 @@ tus_patch_chunk(struct request *req, const char *data, size_t len)
 	s->id[32] = '\0';
 	req->stream = s;
 	req->stream_done = tus_stream_done;
-	if (!tus_load(req, s, offset, true) || tus_checksum_begin(req, s) < 0)
-		return;
-	if (!(s->busy = tus_busy_take(s->id))) {
-		tus_error(req, 409, "conflict", "upload %s is being written by another request", s->id);
+	/* Taken before the offset is read, so a request it takes over can no longer commit. */
+	if (!(s->busy = tus_busy_take(s))) {
+		tus_error(req, 409, "conflict", "upload %s: %d uploads are being written at once", s->id,
+		    TUS_SLOTS);
 		return;
 	}
+	if (!tus_load(req, s, offset, true) || tus_checksum_begin(req, s) < 0)
+		return;
 	tus_stream_open(req, s, false);
 }
 
@@ -649,9 +715,11 @@ tus_create_chunk(struct request *req, const char *data, size_t len)
 	tus_sweep(req->srv);
 	if (tus_create_row(req, s, expires, sizeof(expires)) < 0)
 		return;
-	s->busy = tus_busy_take(s->id);
-	if (tus_stream_open(req, s, true) && s->length == 0)
+	s->busy = tus_busy_take(s);
+	if (tus_stream_open(req, s, true) && s->length == 0 && tus_own(s)) {
 		tus_commit(req, s, NULL, 0);
+		tus_own_end(s);
+	}
 }
 
 enum MHD_Result
