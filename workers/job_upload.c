@@ -246,7 +246,7 @@ upload_headers_free(char **h, size_t n)
 /* Asks the receiver for its receipt until it has checked the upload (or two minutes pass). */
 static int
 upload_receipt(struct job *job, const char *did, const char *url, char **headers, size_t nh,
-    struct err *err)
+    bool *recorded, struct err *err)
 {
 	char rurl[2200], what[600];
 	struct httpc_resp resp;
@@ -274,6 +274,7 @@ upload_receipt(struct job *job, const char *did, const char *url, char **headers
 			snprintf(what, sizeof(what), "receiver: %s", json_string_value(json_object_get(j, "reason")) ?
 			    json_string_value(json_object_get(j, "reason")) : state);
 			upload_set_state(job, did, "failed", what, j, NULL);
+			*recorded = true;   /* with the receipt: not again without it */
 			rc = err_set(err, SP_EMISMATCH, "delivery %s: %s", did, what);
 		} else if (state == NULL) {
 			rc = err_set(err, SP_EUNAVAIL, "delivery %s: receipt: %s", did, what);
@@ -330,7 +331,7 @@ upload_source(struct job *job, const char *did, PGresult *r, char *path, size_t 
 
 static int
 upload_send(struct job *job, const char *did, PGresult *r, const char *path, const char *xxh,
-    struct err *err)
+    bool *recorded, struct err *err)
 {
 	struct age_enc_params p;
 	struct age_source src;
@@ -372,7 +373,7 @@ upload_send(struct job *job, const char *did, PGresult *r, const char *path, con
 	rc = tus_upload(&o, &ts, &res, err);
 	age_source_release(&src);
 	if (rc == 0)
-		rc = upload_receipt(job, did, res.url, headers, nh, err);
+		rc = upload_receipt(job, did, res.url, headers, nh, recorded, err);
 	tus_result_release(&res);
 out:
 	if (fd >= 0)
@@ -388,6 +389,7 @@ job_upload_run(struct job *job, struct err *err)
 	json_int_t id = json_integer_value(json_object_get(job->payload, "delivery_id"));
 	char did[24], path[PATH_MAX], xxh[32];
 	const char *p[1] = { did };
+	bool recorded = false;
 	PGresult *r;
 	int rc;
 
@@ -401,8 +403,9 @@ job_upload_run(struct job *job, struct err *err)
 		goto out;
 	}
 	if ((rc = upload_source(job, did, r, path, sizeof(path), xxh, err)) == 0)
-		rc = upload_send(job, did, r, path, xxh, err);
-	if (rc < 0 && rc != SP_ECANCELED && (job->permanent || job->attempt >= job->max_attempts))
+		rc = upload_send(job, did, r, path, xxh, &recorded, err);
+	if (rc < 0 && rc != SP_ECANCELED && !recorded &&
+	    (job->permanent || job->attempt >= job->max_attempts))
 		upload_set_state(job, did, "failed", err->msg, NULL, NULL);
 out:
 	PQclear(r);
