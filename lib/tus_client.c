@@ -21,6 +21,8 @@
 #define TUS_RATE_WINDOW 1.0     /* seconds per rate sample */
 #define TUS_CONNECT_TIMEOUT 30L
 #define TUS_UPLOAD_BUFFER (1024 * 1024)
+#define TUS_MAX_AUTO_CHUNK (32u * 1024 * 1024)
+#define TUS_AUTO_CHUNK_SECONDS 0.5
 
 /* The next chunk, read (encrypted, for an age source) and checksummed by a thread while the
  * current one is on the wire: on loopback this overlap is most of the speed. The source is
@@ -50,7 +52,10 @@ struct tus_ctx {
 	char body[TUS_BODY_KEEP + 1];
 	size_t body_len;
 	uint8_t *chunk;                 /* the chunk being sent, kept for retries */
-	size_t chunk_cap, chunk_len;
+	size_t chunk_cap, chunk_len;    /* bytes per PATCH now; of the chunk in c->chunk */
+	size_t buf_cap;                 /* size of both chunk buffers */
+	int adaptive;                   /* no chunk size given: chunk_cap follows the rate */
+	double patch_t0;                /* when the current PATCH started */
 	uint64_t chunk_off;
 	int chunk_valid;
 	int careful;                    /* the last PATCH failed: the next one asks 100-continue */
@@ -755,10 +760,10 @@ tus_prep_main(void *arg)
 	return NULL;
 }
 
-/* Waits for the prepared chunk; 1 when it is the one at off of len bytes (now in c->chunk),
+/* Waits for the prepared chunk; 1 when it is the one at off (now in c->chunk, *len its size),
  * 0 when there was none or another one, or its read error. */
 static int
-tus_prep_take(struct tus_ctx *c, uint64_t off, size_t len, struct err *err)
+tus_prep_take(struct tus_ctx *c, uint64_t off, size_t *len, struct err *err)
 {
 	struct tus_prep *p = &c->prep;
 	uint8_t *t;
@@ -767,12 +772,13 @@ tus_prep_take(struct tus_ctx *c, uint64_t off, size_t len, struct err *err)
 		return 0;
 	pthread_join(p->thread, NULL);
 	p->running = 0;
-	if (p->off != off || p->len != len)
+	if (p->off != off)
 		return 0;
 	if (p->rc != 0) {
 		*err = p->err;
 		return p->rc;
 	}
+	*len = p->len;
 	t = c->chunk;
 	c->chunk = p->buf;
 	p->buf = t;
@@ -804,10 +810,11 @@ tus_load_chunk(struct tus_ctx *c, struct err *err)
 	size_t n = left < c->chunk_cap ? (size_t)left : c->chunk_cap;
 	int rc;
 
-	if (c->chunk_valid && c->chunk_off == c->offset && c->chunk_len == n)
+	/* The chunk kept for a retry, or the one prepared meanwhile (whatever its size). */
+	if (c->chunk_valid && c->chunk_off == c->offset)
 		return 0;
 	c->chunk_valid = 0;
-	if ((rc = tus_prep_take(c, c->offset, n, err)) < 0)
+	if ((rc = tus_prep_take(c, c->offset, &n, err)) < 0)
 		return rc;
 	if (rc == 0 && (rc = tus_fill(c->src, c->res->checksum, c->offset, c->chunk, n,
 	    c->checksum, err)) != 0)
@@ -817,6 +824,26 @@ tus_load_chunk(struct tus_ctx *c, struct err *err)
 	c->chunk_valid = 1;
 	tus_prep_next(c);
 	return 0;
+}
+
+/* Without a chunk size from the caller: about TUS_AUTO_CHUNK_SECONDS of the measured rate per
+ * PATCH, between TUS_DEFAULT_CHUNK and TUS_MAX_AUTO_CHUNK, in whole MiB. Each PATCH ends in a
+ * round trip the link stands idle for, so a fast link wants few of them; a slow one keeps 8 MiB,
+ * the most a failure makes it send again. */
+static void
+tus_adapt_chunk(struct tus_ctx *c)
+{
+	double secs = tus_now() - c->patch_t0, want;
+
+	/* This PATCH's own rate: known at once, where the smoothed one takes a second. */
+	if (!c->adaptive || secs <= 0)
+		return;
+	want = (double)c->chunk_len / secs * TUS_AUTO_CHUNK_SECONDS;
+	if (want < TUS_DEFAULT_CHUNK)
+		want = TUS_DEFAULT_CHUNK;
+	if (want > (double)c->buf_cap)
+		want = (double)c->buf_cap;
+	c->chunk_cap = want >= (double)c->buf_cap ? c->buf_cap : ((size_t)want >> 20) << 20;
 }
 
 /* What a 2xx PATCH answer means: progress, or a failure to recover from. */
@@ -836,6 +863,7 @@ tus_patched(struct tus_ctx *c, struct err *err)
 	c->offset = r->offset;
 	c->failures = 0;
 	c->careful = 0;
+	tus_adapt_chunk(c);
 	c->note[0] = '\0';
 	return 0;
 }
@@ -856,6 +884,7 @@ tus_patch(struct tus_ctx *c, struct err *err)
 	if ((rc = tus_load_chunk(c, err)) != 0)
 		return rc;
 	snprintf(off_h, sizeof off_h, "Upload-Offset: %" PRIu64, c->offset);
+	c->patch_t0 = tus_now();
 	snprintf(sum_h, sizeof sum_h, "Upload-Checksum: %s", c->checksum);
 	rc = tus_perform(c, "PATCH", url, h, c->res->checksum ? 4 : 3, c->chunk, c->chunk_len,
 	    err);
@@ -925,12 +954,16 @@ tus_ctx_init(struct tus_ctx *c, const struct tus_opts *o, const struct tus_sourc
 		return err_set(err, SP_EINTERNAL, "libcurl failed to initialise");
 	if (src->length < chunk)
 		chunk = src->length ? (size_t)src->length : 1;
-	c->chunk_cap = chunk;
-	if ((c->curl = curl_easy_init()) == NULL || (c->chunk = malloc(chunk)) == NULL)
+	c->chunk_cap = c->buf_cap = chunk;
+	/* Buffers for the largest chunk; untouched pages cost nothing until a fast link uses them. */
+	c->adaptive = o->chunk_size == 0 && src->length > chunk;
+	if (c->adaptive)
+		c->buf_cap = src->length < TUS_MAX_AUTO_CHUNK ? (size_t)src->length : TUS_MAX_AUTO_CHUNK;
+	if ((c->curl = curl_easy_init()) == NULL || (c->chunk = malloc(c->buf_cap)) == NULL)
 		return err_set(err, SP_ENOMEM, "upload: out of memory");
 	/* Without a second buffer chunks are simply prepared in turn. */
 	if (src->length > chunk)
-		c->prep.buf = malloc(chunk);
+		c->prep.buf = malloc(c->buf_cap);
 	return 0;
 }
 
