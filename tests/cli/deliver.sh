@@ -138,6 +138,19 @@ read -r cstate creason < <(psql -qtA -F ' ' "$CART_DB" -c "SELECT state, state_r
 [[ $cstate == upload_failed && $creason == "delivery $d3: "*receiver* ]] || fail "clip after a failed delivery: $cstate $creason"
 ok "a delivery the receiver cannot verify: failed; clip upload_failed ($creason)"
 
+# The order deliveries go in: circled proxies, then other proxies, then originals, whatever
+# order they were asked in (the queue takes the highest priority first). No worker runs now.
+kill -9 "$w" 2>/dev/null || true
+r1=$(psql -qtA "$CART_DB" -c "INSERT INTO renditions (clip_id, profile) VALUES ($clip, 'proxy') RETURNING id")
+o=$(api /api/v1/deliveries -d "{\"target_id\":$target,\"file_id\":$file_id}" | jq -r .id)
+p=$(api /api/v1/deliveries -d "{\"target_id\":$target,\"rendition_id\":$r1}" | jq -r .id)
+psql -q "$CART_DB" -c "UPDATE clips SET circled = true WHERE id = $clip" >/dev/null
+c=$(api /api/v1/deliveries -d "{\"target_id\":$target,\"rendition_id\":$r1}" | jq -r .id)
+order=$(psql -qtA "$CART_DB" -c "SELECT string_agg((payload->>'delivery_id') || ':' || priority, ' '
+	ORDER BY priority DESC, run_after, id) FROM jobs WHERE kind = 'upload' AND state = 'queued'")
+[[ $order == "$c:30 $p:20 $o:10" ]] || fail "queue order: $order (circled $c, proxy $p, original $o)"
+ok "queued in the order circled proxy, proxy, original ($order)"
+
 bad=$(api /api/v1/deliveries -d "{\"target_id\":$target}" -o /dev/null -w "%{http_code}")
 [[ $bad == 400 ]] || fail "neither file nor rendition: $bad"
 echo "deliver.sh: all passed"
