@@ -7,6 +7,7 @@
  * Past Upload-Length a PATCH gets 413. Two PATCHes at once on one upload: the newer one takes it
  * over, the older one gets 409 and writes nothing more (see tus_busy_take). */
 #include "tus.h"
+#include "tus_slot.h"
 #include "lib/age.h"
 #include "lib/event.h"
 #include "lib/hash.h"
@@ -42,8 +43,7 @@ struct tus_stream {
 	unsigned want_len;
 	bool committed;
 	bool busy;                    /* we hold (or held) the upload's slot */
-	bool revoked;                 /* a newer request took the upload over (slot mutex) */
-	int slot;
+	struct tus_claim claim;
 	/* An error met while the body arrives: libmicrohttpd takes a reply only once the body is
 	 * read, so it is kept here and sent at the end; the rest of the body is thrown away. */
 	unsigned fail_status;
@@ -51,83 +51,18 @@ struct tus_stream {
 	char fail_msg[300];
 };
 
-/* Uploads a request is writing to right now: one writer per upload. A link that drops without
- * a FIN (Wi-Fi, cellular) leaves the server's request waiting for bytes until its connection
- * times out; the client meanwhile resumes on a new connection. So a new PATCH takes the upload
- * over (as tusd does): the old request is revoked and never writes or commits again. A slot's
- * mutex orders the old request's writes and commit against the takeover. */
-#define TUS_SLOTS 64
-struct tus_slot {
-	pthread_mutex_t m;
-	char id[33];
-	struct tus_stream *owner;
-};
-static pthread_mutex_t tus_busy_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct tus_slot tus_slots[TUS_SLOTS] = {
-	[0 ... TUS_SLOTS - 1] = { .m = PTHREAD_MUTEX_INITIALIZER }
-};
-
-static bool
-tus_busy_take(struct tus_stream *s)
-{
-	int slot = -1;
-
-	pthread_mutex_lock(&tus_busy_lock);
-	for (int i = 0; i < TUS_SLOTS; i++) {
-		if (strcmp(tus_slots[i].id, s->id) == 0) {
-			slot = i;
-			break;
-		}
-		if (tus_slots[i].id[0] == '\0' && slot < 0)
-			slot = i;
-	}
-	if (slot >= 0) {
-		struct tus_slot *t = &tus_slots[slot];
-		pthread_mutex_lock(&t->m);
-		if (t->owner)
-			t->owner->revoked = true;
-		snprintf(t->id, sizeof(t->id), "%s", s->id);
-		t->owner = s;
-		s->slot = slot;
-		pthread_mutex_unlock(&t->m);
-	}
-	pthread_mutex_unlock(&tus_busy_lock);
-	return slot >= 0;
-}
-
-static void
-tus_busy_give(struct tus_stream *s)
-{
-	struct tus_slot *t = &tus_slots[s->slot];
-
-	pthread_mutex_lock(&tus_busy_lock);
-	pthread_mutex_lock(&t->m);
-	if (t->owner == s) {
-		t->owner = NULL;
-		t->id[0] = '\0';
-	}
-	pthread_mutex_unlock(&t->m);
-	pthread_mutex_unlock(&tus_busy_lock);
-}
-
-/* Locks the stream's slot; false (and unlocked) when another request took the upload over. */
+/* The stream's upload is still its own (and its slot locked: tus_own_end); see tus_slot.h. */
 static bool
 tus_own(struct tus_stream *s)
 {
-	if (!s->busy)
-		return true;
-	pthread_mutex_lock(&tus_slots[s->slot].m);
-	if (!s->revoked)
-		return true;
-	pthread_mutex_unlock(&tus_slots[s->slot].m);
-	return false;
+	return !s->busy || tus_slot_own(&s->claim);
 }
 
 static void
 tus_own_end(struct tus_stream *s)
 {
 	if (s->busy)
-		pthread_mutex_unlock(&tus_slots[s->slot].m);
+		tus_slot_own_end(&s->claim);
 }
 
 static const struct db_stmt stmt_get = { "tus_get",
@@ -474,7 +409,7 @@ tus_stream_done(struct request *req, bool completed)
 	if (s->xx)
 		XXH3_freeState(s->xx);
 	if (s->busy)
-		tus_busy_give(s);
+		tus_slot_give(&s->claim);
 	free(s);
 	req->stream = NULL;
 }
@@ -612,7 +547,7 @@ tus_patch_chunk(struct request *req, const char *data, size_t len)
 	req->stream = s;
 	req->stream_done = tus_stream_done;
 	/* Taken before the offset is read, so a request it takes over can no longer commit. */
-	if (!(s->busy = tus_busy_take(s))) {
+	if (!(s->busy = tus_slot_take(s->id, &s->claim))) {
 		tus_error(req, 409, "conflict", "upload %s: %d uploads are being written at once", s->id,
 		    TUS_SLOTS);
 		return;
@@ -715,7 +650,7 @@ tus_create_chunk(struct request *req, const char *data, size_t len)
 	tus_sweep(req->srv);
 	if (tus_create_row(req, s, expires, sizeof(expires)) < 0)
 		return;
-	s->busy = tus_busy_take(s);
+	s->busy = tus_slot_take(s->id, &s->claim);
 	if (tus_stream_open(req, s, true) && s->length == 0 && tus_own(s)) {
 		tus_commit(req, s, NULL, 0);
 		tus_own_end(s);
