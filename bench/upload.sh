@@ -55,19 +55,50 @@ nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" &
 pids+=($!)
 sleep 0.5
 
-cat "$file" >/dev/null   # both runs read from the page cache
-t0=$(date +%s.%N)
-curl -sS -f -T "$file" "http://127.0.0.1:$port/up/plain.bin" -o /dev/null
-t1=$(date +%s.%N)
-"$bin" send "$file" --to "$url/api/v1/uploads/" --recipient "$recipient" \
-	--header "Authorization: Bearer $token" --data "$tmp/cart" >"$tmp/send.out" 2>"$tmp/send.err"
-t2=$(date +%s.%N)
-cmp -s "$file" "$tmp/nginx/up/plain.bin" || { echo "nginx copy differs" >&2; exit 1; }
-curl_s=$(echo "$t1 - $t0" | bc -l)
-send_s=$(echo "$t2 - $t1" | bc -l)
+# The receiver verifies after the last byte (decrypt, size, xxh64): wait for the verdict, so a
+# fast but broken upload cannot pass, and so a round's disk work never overlaps the next one.
+verdict() {
+	local id=$1 state=
+	for _ in $(seq 600); do
+		state=$(curl -sS -H "Authorization: Bearer $token" "$url/api/v1/uploads/$id/receipt" |
+			python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')
+		case $state in verified|failed) break ;; esac
+		sleep 0.2
+	done
+	echo "$state"
+}
+
+# The machine is shared: three rounds, curl and setpost taking turns, the best of each kept
+# (same file, same loopback, encryption on in every setpost round).
+rounds=${ROUNDS:-3}
+best_curl=0 best_send=0
+for r in $(seq "$rounds"); do
+	cat "$file" >/dev/null   # both read from the page cache
+	rm -f "$tmp/nginx/up/plain.bin"
+	t0=$(date +%s.%N)
+	curl -sS -f -T "$file" "http://127.0.0.1:$port/up/plain.bin" -o /dev/null
+	t1=$(date +%s.%N)
+	cmp -s "$file" "$tmp/nginx/up/plain.bin" || { echo "nginx copy differs" >&2; exit 1; }
+	rm -rf "$tmp/cart"
+	t2=$(date +%s.%N)
+	"$bin" send "$file" --to "$url/api/v1/uploads/" --recipient "$recipient" \
+		--header "Authorization: Bearer $token" --data "$tmp/cart" >"$tmp/send.out" 2>"$tmp/send.err"
+	t3=$(date +%s.%N)
+	curl_s=$(echo "$t1 - $t0" | bc -l)
+	send_s=$(echo "$t3 - $t2" | bc -l)
+	state=$(verdict "$(sed -n 's|^complete .*/||p' "$tmp/send.out")")
+	[ "$state" = verified ] || { echo "round $r: the receiver says $state, not verified" >&2; exit 1; }
+	printf 'round %d: curl %.2f s, setpost %.2f s (%s, receipt %s)\n' "$r" "$curl_s" "$send_s" \
+		"$(sed -n 's/.*retries, //p' "$tmp/send.out")" "$state"
+	rm -rf "$tmp/post/uploads"/* "$tmp/nginx/up/plain.bin" && sync
+	{ [ "$best_curl" = 0 ] || [ "$(echo "$curl_s < $best_curl" | bc -l)" = 1 ]; } && best_curl=$curl_s
+	{ [ "$best_send" = 0 ] || [ "$(echo "$send_s < $best_send" | bc -l)" = 1 ]; } && best_send=$send_s
+done
 mb=$(echo "1073741824 / 1000000" | bc -l)
-ratio=$(echo "$curl_s / $send_s" | bc -l)
-printf 'curl -T plain to nginx (PUT)         %6.2f s  %7.1f MB/s\n' "$curl_s" "$(echo "$mb / $curl_s" | bc -l)"
-printf 'setpost send, age-encrypted, tus      %6.2f s  %7.1f MB/s\n' "$send_s" "$(echo "$mb / $send_s" | bc -l)"
+ratio=$(echo "$best_curl / $best_send" | bc -l)
+printf 'curl -T plain to nginx (PUT)         %6.2f s  %7.1f MB/s  (best of %d)\n' "$best_curl" \
+	"$(echo "$mb / $best_curl" | bc -l)" "$rounds"
+printf 'setpost send, age-encrypted, tus      %6.2f s  %7.1f MB/s  (best of %d; receipt: %s)\n' \
+	"$best_send" "$(echo "$mb / $best_send" | bc -l)" "$rounds" "$state"
 printf 'setpost / curl rate                   %6.2f   (target >= 0.80: %s)\n' "$ratio" \
 	"$(echo "$ratio >= 0.8" | bc -l | sed 's/1/PASS/; s/0/MISS/')"

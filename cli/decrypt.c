@@ -17,7 +17,8 @@ static const char decrypt_usage[] =
     "\n"
     "  -i, --identity PATH   an identity file as age-keygen writes it; repeatable\n"
     "  -o, --output OUTPUT   write to OUTPUT, renamed into place only if the whole file\n"
-    "                        authenticates (otherwise OUTPUT is left untouched)\n"
+    "                        authenticates (otherwise OUTPUT is left untouched); a\n"
+    "                        device, FIFO or symbolic link is written through, as age does\n"
     "  -d, --decrypt         accepted for compatibility with age (decrypting is implied)\n"
     "  -h, --help            show this help\n";
 

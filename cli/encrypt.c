@@ -19,7 +19,8 @@ static const char encrypt_usage[] =
     "  -r, --recipient RECIPIENT   an age1... public key; repeatable\n"
     "  -R, --recipients-file PATH  a file of age1... keys, one per line; repeatable\n"
     "  -i, --identity PATH         also encrypt to the keys of an identity file\n"
-    "  -o, --output OUTPUT         write to OUTPUT (renamed into place on success)\n"
+    "  -o, --output OUTPUT         write to OUTPUT (renamed into place on success; a device,\n"
+    "                              FIFO or symbolic link is written through, as age does)\n"
     "  -e, --encrypt               accepted for compatibility with age\n"
     "  -h, --help                  show this help\n";
 

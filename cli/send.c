@@ -600,9 +600,10 @@ send_report(const struct tus_result *res)
 {
 	printf("complete %s\n", res->url);
 	printf("sent %" PRIu64 " of %" PRIu64 " bytes (resumed at %" PRIu64 ") in %.2f s, "
-	    "%.1f MB/s, %u retries%s\n", res->sent, res->length, res->resumed_at, res->seconds,
+	    "%.1f MB/s, %u retries%s%s%s\n", res->sent, res->length, res->resumed_at, res->seconds,
 	    res->seconds > 0 ? (double)res->sent / res->seconds / 1e6 : 0.0, res->retries,
-	    res->checksum ? ", sha1 checksums" : "");
+	    res->checksum ? ", " : "", res->checksum ? res->checksum : "",
+	    res->checksum ? " checksums" : "");
 }
 
 /* The file must be the one the upload announced: same size and mtime at the end. */

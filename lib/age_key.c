@@ -372,11 +372,22 @@ age_out_open(struct age_out *o, const char *path, mode_t mode, int replace, stru
 	size_t dir = slash ? (size_t)(slash - path) + 1 : 0, cap = strlen(path) + 16;
 	int e;
 
+	struct stat st;
+
 	o->fd = -1;
 	o->path = path;
 	o->replace = replace;
+	o->tmp = NULL;
 	if (!replace && access(path, F_OK) == 0)
 		return err_set(err, SP_ECONFLICT, "%s: already exists", path);
+	/* Anything but a plain regular file (a device, a FIFO, a symbolic link such as the null
+	 * device or the standard output's link in /dev) is opened and written as the age tool
+	 * does: renaming a file over it would replace the device or the link with a file. */
+	if (replace && lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		if ((o->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)) >= 0)
+			return 0;
+		return err_errno(err, err_from_errno(errno), errno, "%s", path);
+	}
 	if ((o->tmp = malloc(cap)) == NULL)
 		return err_set(err, SP_ENOMEM, "out of memory");
 	snprintf(o->tmp, cap, "%.*s.%s.XXXXXX", (int)dir, path, path + dir);
@@ -410,12 +421,12 @@ age_out_place(struct age_out *o, struct err *err)
 static int
 age_out_finish(struct age_out *o, int rc, struct err *err)
 {
-	if (rc == 0 && fsync(o->fd) != 0)
+	if (rc == 0 && o->tmp != NULL && fsync(o->fd) != 0)
 		rc = err_errno(err, err_from_errno(errno), errno, "%s: fsync", o->path);
 	if (o->fd >= 0 && close(o->fd) != 0 && rc == 0)
 		rc = err_errno(err, err_from_errno(errno), errno, "%s: close", o->path);
 	o->fd = -1;
-	if (rc == 0)
+	if (rc == 0 && o->tmp != NULL)
 		rc = age_out_place(o, err);
 	if (rc != 0 && o->tmp != NULL)
 		unlink(o->tmp);

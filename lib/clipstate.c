@@ -193,6 +193,51 @@ clipstate_refresh_renditions(struct db_conn *c, long long clip_id, const char *c
 	return rc < 0 ? rc : 1;
 }
 
+/* The clip of the delivery, and what all of that clip's deliveries say. */
+static const struct db_stmt stmt_deliveries = { "clipstate_deliveries",
+	"WITH clip AS (SELECT coalesce(f.clip_id, r.clip_id) AS id FROM deliveries d"
+	"  LEFT JOIN files f ON f.id = d.file_id LEFT JOIN renditions r ON r.id = d.rendition_id"
+	"  WHERE d.id = $1),"
+	" facts AS (SELECT count(*) AS n, count(*) FILTER (WHERE x.state = 'delivered') AS ok,"
+	"  (array_agg('delivery ' || x.id || ': ' || coalesce(x.error, 'failed') ORDER BY x.updated_at"
+	"   DESC) FILTER (WHERE x.state = 'failed'))[1] AS failure"
+	"  FROM deliveries x LEFT JOIN files xf ON xf.id = x.file_id"
+	"  LEFT JOIN renditions xr ON xr.id = x.rendition_id"
+	"  WHERE coalesce(xf.clip_id, xr.clip_id) = (SELECT id FROM clip)),"
+	" next AS (SELECT CASE WHEN failure IS NOT NULL THEN 'upload_failed'"
+	"  WHEN n > 0 AND ok = n THEN 'delivered' END AS state, failure AS reason FROM facts)"
+	" UPDATE clips c SET state = next.state, state_reason = next.reason, updated_at = now()"
+	" FROM next, (SELECT state AS old FROM clips WHERE id = (SELECT id FROM clip)) o"
+	" WHERE c.id = (SELECT id FROM clip) AND next.state IS NOT NULL"
+	" AND c.state IN ('secured', 'proxied', 'delivered', 'upload_failed')"
+	" AND (c.state <> next.state OR c.state_reason IS DISTINCT FROM next.reason)"
+	" RETURNING c.id, c.name, o.old, c.state, coalesce(c.state_reason, '')", 1 };
+
+int
+clipstate_refresh_deliveries(struct db_conn *c, long long delivery_id, const char *actor,
+    struct err *err)
+{
+	char sid[24], kind[48];
+	const char *p[1] = { sid };
+	PGresult *r;
+	json_t *data;
+	int n, rc;
+
+	snprintf(sid, sizeof(sid), "%lld", delivery_id);
+	if ((n = db_query(c, &stmt_deliveries, p, &r, err)) <= 0) {
+		if (n == 0)
+			PQclear(r);
+		return n;
+	}
+	data = json_pack("{s:s,s:s,s:s,s:s}", "clip", PQgetvalue(r, 0, 1), "from",
+	    PQgetvalue(r, 0, 2), "to", PQgetvalue(r, 0, 3), "reason", PQgetvalue(r, 0, 4));
+	snprintf(kind, sizeof(kind), "clip.%s", PQgetvalue(r, 0, 3));
+	rc = event_record(c, actor, kind, "clip", db_ll(r, 0, 0), data, NULL, err);
+	json_decref(data);
+	PQclear(r);
+	return rc < 0 ? rc : 1;
+}
+
 static const struct db_stmt stmt_settings = { "clipstate_settings",
 	"SELECT p.settings::text FROM clips c JOIN cards k ON k.id = c.card_id"
 	" JOIN days d ON d.id = k.day_id JOIN productions p ON p.id = d.production_id"

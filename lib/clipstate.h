@@ -49,4 +49,12 @@ int clipstate_refresh_renditions(struct db_conn *c, long long clip_id,
 int clipstate_refresh_active(struct db_conn *c, long long clip_id, const char *actor,
     struct err *err);
 
+/* After a delivery of the clip changed state (the upload job's end): the clip becomes
+ * `delivered` when every one of its deliveries is delivered (a verified receipt each), or
+ * `upload_failed` (reason: the failure) while one of them has failed. Only clips past their
+ * copies and not held or failed otherwise (secured, proxied, delivered, upload_failed) move.
+ * Records clip.delivered / clip.upload_failed. Returns 1 when the clip changed, 0 when not. */
+int clipstate_refresh_deliveries(struct db_conn *c, long long delivery_id, const char *actor,
+    struct err *err);
+
 #endif

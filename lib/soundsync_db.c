@@ -168,8 +168,11 @@ soundsync_retranscode(struct db_conn *c, const char *pid, long long pic_id, stru
 	bool circled;
 	int n;
 
-	if ((n = db_query(c, &stmt_redo, p, &r, err)) <= 0)
+	if ((n = db_query(c, &stmt_redo, p, &r, err)) <= 0) {
+		if (n == 0)
+			PQclear(r);
 		return n;
+	}
 	circled = db_bool(r, 0, 0);
 	PQclear(r);
 	payload = json_pack("{s:I}", "clip_id", (json_int_t)pic_id);

@@ -14,12 +14,31 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 #include <sodium.h>
+#include <xxhash.h>
 
 #define TUS_BODY_KEEP 160       /* bytes of an answer's body kept for error messages */
 #define TUS_REPORT_EVERY 0.25   /* seconds between progress callbacks */
 #define TUS_RATE_WINDOW 1.0     /* seconds per rate sample */
 #define TUS_CONNECT_TIMEOUT 30L
 #define TUS_UPLOAD_BUFFER (1024 * 1024)
+#define TUS_MAX_AUTO_CHUNK (32u * 1024 * 1024)
+#define TUS_AUTO_CHUNK_SECONDS 0.5
+
+/* The next chunk, read (encrypted, for an age source) and checksummed by a thread while the
+ * current one is on the wire: on loopback this overlap is most of the speed. The source is
+ * only ever read by one thread at a time (the main thread joins before it reads). */
+struct tus_prep {
+	pthread_t thread;
+	int running;
+	const struct tus_source *src;
+	const char *algo;
+	uint8_t *buf;
+	uint64_t off;
+	size_t len;
+	int rc;
+	struct err err;
+	char checksum[64];
+};
 
 /* One upload in progress. */
 struct tus_ctx {
@@ -33,10 +52,15 @@ struct tus_ctx {
 	char body[TUS_BODY_KEEP + 1];
 	size_t body_len;
 	uint8_t *chunk;                 /* the chunk being sent, kept for retries */
-	size_t chunk_cap, chunk_len;
+	size_t chunk_cap, chunk_len;    /* bytes per PATCH now; of the chunk in c->chunk */
+	size_t buf_cap;                 /* size of both chunk buffers */
+	int adaptive;                   /* no chunk size given: chunk_cap follows the rate */
+	double patch_t0;                /* when the current PATCH started */
 	uint64_t chunk_off;
 	int chunk_valid;
+	int careful;                    /* the last PATCH failed: the next one asks 100-continue */
 	char checksum[64];
+	struct tus_prep prep;           /* prep.buf: the second chunk buffer */
 	uint64_t offset;                /* the server's confirmed offset */
 	uint64_t inflight;              /* bytes of the current PATCH sent so far */
 	int patching;
@@ -255,6 +279,30 @@ tus_checksum_sha1(const uint8_t *data, size_t len, char out[64])
 	if (EVP_Digest(data, len, md, &mdlen, EVP_sha1(), NULL) != 1)
 		mdlen = 0;
 	sodium_bin2base64(out + 5, 64 - 5, md, mdlen, sodium_base64_VARIANT_ORIGINAL);
+}
+
+void
+tus_checksum_xxh3(const uint8_t *data, size_t len, char out[64])
+{
+	XXH64_canonical_t d;
+
+	XXH64_canonicalFromHash(&d, XXH3_64bits(data, len));
+	memcpy(out, "xxh3 ", 5);
+	sodium_bin2base64(out + 5, 64 - 5, d.digest, sizeof(d.digest),
+	    sodium_base64_VARIANT_ORIGINAL);
+}
+
+/* The Upload-Checksum algorithm to use with a server that lists `algorithms`: xxh3 when it
+ * offers it (a fraction of sha1's cost, on both ends), else sha1 (every tus server with the
+ * checksum extension has it), else none. */
+const char *
+tus_checksum_pick(const char *extensions, const char *algorithms)
+{
+	if (!tus_list_has(extensions, "checksum"))
+		return NULL;
+	if (tus_list_has(algorithms, "xxh3"))
+		return "xxh3";
+	return tus_list_has(algorithms, "sha1") ? "sha1" : NULL;
 }
 
 /* ---- requests ---- */
@@ -553,8 +601,7 @@ tus_options(struct tus_ctx *c, struct err *err)
 	if (c->resp.has_max_size && c->resp.max_size < c->src->length)
 		return err_set(err, SP_ETOOBIG, "%s takes at most %" PRIu64 " bytes; this upload "
 		    "is %" PRIu64, url, c->resp.max_size, c->src->length);
-	c->res->checksum = tus_list_has(c->resp.extensions, "checksum") &&
-	    tus_list_has(c->resp.algorithms, "sha1");
+	c->res->checksum = tus_checksum_pick(c->resp.extensions, c->resp.algorithms);
 	return 0;
 }
 
@@ -681,7 +728,78 @@ tus_recover(struct tus_ctx *c, struct err *err)
 {
 	int rc = tus_fail(c, err);
 
+	c->careful = 1;
 	return rc != 0 ? rc : tus_head(c, err);
+}
+
+/* Reads len bytes at off into buf and checksums them. */
+static int
+tus_fill(const struct tus_source *src, const char *algo, uint64_t off, uint8_t *buf, size_t len,
+    char checksum[64], struct err *err)
+{
+	size_t got = 0;
+	int rc;
+
+	if ((rc = src->read_at(src->arg, off, buf, len, &got, err)) != 0)
+		return rc;
+	if (got != len)
+		return err_set(err, SP_EIO, "source: short read at %" PRIu64, off);
+	if (algo && strcmp(algo, "xxh3") == 0)
+		tus_checksum_xxh3(buf, len, checksum);
+	else if (algo)
+		tus_checksum_sha1(buf, len, checksum);
+	return 0;
+}
+
+static void *
+tus_prep_main(void *arg)
+{
+	struct tus_prep *p = arg;
+
+	p->rc = tus_fill(p->src, p->algo, p->off, p->buf, p->len, p->checksum, &p->err);
+	return NULL;
+}
+
+/* Waits for the prepared chunk; 1 when it is the one at off (now in c->chunk, *len its size),
+ * 0 when there was none or another one, or its read error. */
+static int
+tus_prep_take(struct tus_ctx *c, uint64_t off, size_t *len, struct err *err)
+{
+	struct tus_prep *p = &c->prep;
+	uint8_t *t;
+
+	if (!p->running)
+		return 0;
+	pthread_join(p->thread, NULL);
+	p->running = 0;
+	if (p->off != off)
+		return 0;
+	if (p->rc != 0) {
+		*err = p->err;
+		return p->rc;
+	}
+	*len = p->len;
+	t = c->chunk;
+	c->chunk = p->buf;
+	p->buf = t;
+	memcpy(c->checksum, p->checksum, sizeof c->checksum);
+	return 1;
+}
+
+/* Starts preparing the chunk that follows the current one, if any. */
+static void
+tus_prep_next(struct tus_ctx *c)
+{
+	struct tus_prep *p = &c->prep;
+	uint64_t off = c->chunk_off + c->chunk_len, left = c->src->length - off;
+
+	if (p->buf == NULL || off >= c->src->length)
+		return;
+	p->src = c->src;
+	p->algo = c->res->checksum;
+	p->off = off;
+	p->len = left < c->chunk_cap ? (size_t)left : c->chunk_cap;
+	p->running = pthread_create(&p->thread, NULL, tus_prep_main, p) == 0;
 }
 
 /* Loads the chunk at c->offset into c->chunk, unless it is already there. */
@@ -689,22 +807,43 @@ static int
 tus_load_chunk(struct tus_ctx *c, struct err *err)
 {
 	uint64_t left = c->src->length - c->offset;
-	size_t n = left < c->chunk_cap ? (size_t)left : c->chunk_cap, got = 0;
+	size_t n = left < c->chunk_cap ? (size_t)left : c->chunk_cap;
 	int rc;
 
-	if (c->chunk_valid && c->chunk_off == c->offset && c->chunk_len == n)
+	/* The chunk kept for a retry, or the one prepared meanwhile (whatever its size). */
+	if (c->chunk_valid && c->chunk_off == c->offset)
 		return 0;
 	c->chunk_valid = 0;
-	if ((rc = c->src->read_at(c->src->arg, c->offset, c->chunk, n, &got, err)) != 0)
+	if ((rc = tus_prep_take(c, c->offset, &n, err)) < 0)
 		return rc;
-	if (got != n)
-		return err_set(err, SP_EIO, "source: short read at %" PRIu64, c->offset);
-	if (c->res->checksum)
-		tus_checksum_sha1(c->chunk, n, c->checksum);
+	if (rc == 0 && (rc = tus_fill(c->src, c->res->checksum, c->offset, c->chunk, n,
+	    c->checksum, err)) != 0)
+		return rc;
 	c->chunk_off = c->offset;
 	c->chunk_len = n;
 	c->chunk_valid = 1;
+	tus_prep_next(c);
 	return 0;
+}
+
+/* Without a chunk size from the caller: about TUS_AUTO_CHUNK_SECONDS of the measured rate per
+ * PATCH, between TUS_DEFAULT_CHUNK and TUS_MAX_AUTO_CHUNK, in whole MiB. Each PATCH ends in a
+ * round trip the link stands idle for, so a fast link wants few of them; a slow one keeps 8 MiB,
+ * the most a failure makes it send again. */
+static void
+tus_adapt_chunk(struct tus_ctx *c)
+{
+	double secs = tus_now() - c->patch_t0, want;
+
+	/* This PATCH's own rate: known at once, where the smoothed one takes a second. */
+	if (!c->adaptive || secs <= 0)
+		return;
+	want = (double)c->chunk_len / secs * TUS_AUTO_CHUNK_SECONDS;
+	if (want < TUS_DEFAULT_CHUNK)
+		want = TUS_DEFAULT_CHUNK;
+	if (want > (double)c->buf_cap)
+		want = (double)c->buf_cap;
+	c->chunk_cap = want >= (double)c->buf_cap ? c->buf_cap : ((size_t)want >> 20) << 20;
 }
 
 /* What a 2xx PATCH answer means: progress, or a failure to recover from. */
@@ -723,6 +862,8 @@ tus_patched(struct tus_ctx *c, struct err *err)
 	}
 	c->offset = r->offset;
 	c->failures = 0;
+	c->careful = 0;
+	tus_adapt_chunk(c);
 	c->note[0] = '\0';
 	return 0;
 }
@@ -734,13 +875,16 @@ tus_patch(struct tus_ctx *c, struct err *err)
 {
 	const char *url = c->res->url;
 	char off_h[64], sum_h[96];
-	const char *h[4] = { "Content-Type: application/offset+octet-stream", "Expect:", off_h,
-		sum_h };
+	/* After a failure the server may refuse this PATCH (409, 410, 5xx): asking for 100-continue
+	 * first means a refusal costs a round trip, not the chunk. Otherwise no wait. */
+	const char *h[4] = { "Content-Type: application/offset+octet-stream",
+		c->careful ? "Expect: 100-continue" : "Expect:", off_h, sum_h };
 	int rc;
 
 	if ((rc = tus_load_chunk(c, err)) != 0)
 		return rc;
 	snprintf(off_h, sizeof off_h, "Upload-Offset: %" PRIu64, c->offset);
+	c->patch_t0 = tus_now();
 	snprintf(sum_h, sizeof sum_h, "Upload-Checksum: %s", c->checksum);
 	rc = tus_perform(c, "PATCH", url, h, c->res->checksum ? 4 : 3, c->chunk, c->chunk_len,
 	    err);
@@ -757,7 +901,9 @@ tus_patch(struct tus_ctx *c, struct err *err)
 	}
 	if (c->resp.status == 409 || c->resp.status == 460 ||
 	    tus_status_transient(c->resp.status)) {
-		snprintf(c->note, sizeof c->note, "PATCH %s: HTTP %ld", url, c->resp.status);
+		/* The server's words matter when this ends the upload ("No space left on device"). */
+		snprintf(c->note, sizeof c->note, "PATCH %.200s: HTTP %ld: %.160s", url,
+		    c->resp.status, tus_body_text(c));
 		return tus_recover(c, err);
 	}
 	return tus_status_error(c, "PATCH", url, err);
@@ -808,9 +954,16 @@ tus_ctx_init(struct tus_ctx *c, const struct tus_opts *o, const struct tus_sourc
 		return err_set(err, SP_EINTERNAL, "libcurl failed to initialise");
 	if (src->length < chunk)
 		chunk = src->length ? (size_t)src->length : 1;
-	c->chunk_cap = chunk;
-	if ((c->curl = curl_easy_init()) == NULL || (c->chunk = malloc(chunk)) == NULL)
+	c->chunk_cap = c->buf_cap = chunk;
+	/* Buffers for the largest chunk; untouched pages cost nothing until a fast link uses them. */
+	c->adaptive = o->chunk_size == 0 && src->length > chunk;
+	if (c->adaptive)
+		c->buf_cap = src->length < TUS_MAX_AUTO_CHUNK ? (size_t)src->length : TUS_MAX_AUTO_CHUNK;
+	if ((c->curl = curl_easy_init()) == NULL || (c->chunk = malloc(c->buf_cap)) == NULL)
 		return err_set(err, SP_ENOMEM, "upload: out of memory");
+	/* Without a second buffer chunks are simply prepared in turn. */
+	if (src->length > chunk)
+		c->prep.buf = malloc(c->buf_cap);
 	return 0;
 }
 
@@ -855,6 +1008,9 @@ tus_upload(const struct tus_opts *o, const struct tus_source *src, struct tus_re
 	if (rc == 0)
 		tus_report(&c, 0, 1);
 out:
+	if (c.prep.running)
+		pthread_join(c.prep.thread, NULL);
+	free(c.prep.buf);
 	res->seconds = tus_now() - c.t0;
 	if (c.curl)
 		curl_easy_cleanup(c.curl);

@@ -125,7 +125,8 @@ struct tus_result {
 	uint64_t sent;          /* body bytes sent by this call */
 	unsigned created;       /* uploads created by this call */
 	unsigned retries;       /* failures recovered from */
-	int checksum;           /* PATCHes carried Upload-Checksum */
+	const char *checksum;   /* algorithm of the PATCHes' Upload-Checksum ("xxh3", "sha1"), or
+	                         * NULL (a static string) */
 	double seconds;         /* wall time of the call */
 };
 
@@ -179,5 +180,12 @@ unsigned tus_backoff_ms(const struct tus_retry *r, unsigned k);
 
 /* "sha1 <base64 of SHA-1(data)>" into out (at least 64 bytes). */
 void tus_checksum_sha1(const uint8_t *data, size_t len, char out[64]);
+
+/* "xxh3 <base64 of the 8 big-endian bytes of XXH3_64bits(data)>" into out. */
+void tus_checksum_xxh3(const uint8_t *data, size_t len, char out[64]);
+
+/* The checksum algorithm to use given a server's Tus-Extension and Tus-Checksum-Algorithm:
+ * "xxh3" when listed, else "sha1", or NULL without the checksum extension. */
+const char *tus_checksum_pick(const char *extensions, const char *algorithms);
 
 #endif

@@ -72,7 +72,7 @@ static const struct db_stmt stmt_targets = { "library_targets",
 	" FROM targets ORDER BY name"), 0 };
 static const struct db_stmt stmt_deliveries = { "library_deliveries",
 	LIST("SELECT dl.id, dl.target_id, t.name AS target, dl.rendition_id, dl.file_id, dl.state,"
-	" dl.bytes_sent, dl.bytes_total, dl.error, dl.receipt, dl.created_at, dl.updated_at"
+	" dl.bytes_sent, dl.bytes_total, dl.rate, dl.eta_seconds, dl.error, dl.receipt, dl.created_at, dl.updated_at"
 	" FROM deliveries dl JOIN targets t ON t.id = dl.target_id"
 	" WHERE ($1::text IS NULL OR dl.state = $1) ORDER BY dl.id DESC LIMIT 500"), 1 };
 static const struct db_stmt stmt_events = { "library_events",

@@ -8,6 +8,7 @@
 #include "kinds.h"
 #include "lib/age.h"
 #include "lib/age_source.h"
+#include "lib/clipstate.h"
 #include "lib/config.h"
 #include "lib/event.h"
 #include "lib/hash.h"
@@ -43,10 +44,11 @@ static const struct db_stmt stmt_created = { "upload_created",
 	"UPDATE deliveries SET upload_url = $2, state = 'uploading', bytes_total = $3, bytes_sent = 0,"
 	" error = NULL, updated_at = now() WHERE id = $1", 3 };
 static const struct db_stmt stmt_sent = { "upload_sent",
-	"UPDATE deliveries SET bytes_sent = $2, updated_at = now() WHERE id = $1", 2 };
+	"UPDATE deliveries SET bytes_sent = $2, rate = $3::real, eta_seconds = $4::real,"
+	" updated_at = now() WHERE id = $1", 4 };
 static const struct db_stmt stmt_state = { "upload_state",
 	"UPDATE deliveries SET state = $2, error = $3, receipt = coalesce($4::jsonb, receipt),"
-	" updated_at = now() WHERE id = $1", 4 };
+	" rate = NULL, eta_seconds = NULL, updated_at = now() WHERE id = $1", 4 };
 static const struct db_stmt stmt_rendition_path = { "upload_rendition_path",
 	"SELECT m.mount_path || '/' || r.rel_path FROM renditions r JOIN volume_mounts m"
 	" ON m.volume_id = r.volume_id AND m.host = $2 WHERE r.id = $1", 2 };
@@ -58,20 +60,45 @@ struct upload {
 	uint64_t length;
 };
 
+struct upload_state {
+	const char *did, *state, *error, *receipt, *actor;
+};
+
+/* The delivery's new state, its event, and what it means for its clip, in one transaction.
+ * A delivery made delivered by a verified receipt records delivery.verified; other states
+ * delivery.<state> (delivery.uploaded, delivery.failed). */
+static int
+upload_state_tx(struct db_conn *c, void *arg, struct err *err)
+{
+	struct upload_state *u = arg;
+	const char *p[4] = { u->did, u->state, u->error, u->receipt };
+	long long id = strtoll(u->did, NULL, 10);
+	json_t *data = json_pack("{s:s,s:s?}", "state", u->state, "error", u->error);
+	char kind[40];
+	int rc;
+
+	if (strcmp(u->state, "delivered") == 0)
+		snprintf(kind, sizeof(kind), "delivery.verified");
+	else
+		snprintf(kind, sizeof(kind), "delivery.%s", u->state);
+	if ((rc = db_query(c, &stmt_state, p, NULL, err)) >= 0)
+		rc = event_record(c, u->actor, kind, "delivery", id, data, NULL, err);
+	json_decref(data);
+	if (rc >= 0 && (strcmp(u->state, "delivered") == 0 || strcmp(u->state, "failed") == 0))
+		rc = clipstate_refresh_deliveries(c, id, u->actor, err);
+	return rc < 0 ? rc : 0;
+}
+
 static int
 upload_set_state(struct job *job, const char *did, const char *state, const char *error,
     json_t *receipt, struct err *err)
 {
 	char *r = receipt ? json_dumps(receipt, JSON_COMPACT) : NULL;
-	const char *p[4] = { did, state, error, r };
-	int rc = db_exec(job->db, &stmt_state, p, NULL, err);
-	char kind[40];
-	json_t *data = json_pack("{s:s,s:s?}", "state", state, "error", error);
+	struct upload_state u = { did, state, error, r, job->worker };
+	struct err local;
+	int rc = db_tx(job->db, upload_state_tx, &u, err ? err : &local);
 
 	free(r);
-	snprintf(kind, sizeof(kind), "delivery.%s", state);
-	event_record_db(job->db, job->worker, kind, "delivery", strtoll(did, NULL, 10), data, NULL);
-	json_decref(data);
 	return rc < 0 ? rc : 0;
 }
 
@@ -93,14 +120,16 @@ upload_on_progress(void *arg, const struct tus_progress *pr)
 	struct upload *u = arg;
 	struct timespec ts;
 	double now;
-	char sent[24];
-	const char *p[2] = { u->did, sent };
+	char sent[24], rate[32], eta[32];
+	const char *p[4] = { u->did, sent, pr->rate > 0 ? rate : NULL, pr->eta >= 0 ? eta : NULL };
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 	if (now - u->last_db >= 1.0 || pr->offset == pr->length) {
 		u->last_db = now;
 		snprintf(sent, sizeof(sent), "%llu", (unsigned long long)pr->offset);
+		snprintf(rate, sizeof(rate), "%.0f", pr->rate);
+		snprintf(eta, sizeof(eta), "%.1f", pr->eta);
 		db_exec(u->job->db, &stmt_sent, p, NULL, NULL);
 	}
 	job_progress(u->job, pr->length ? (double)pr->offset / (double)pr->length : 1,
@@ -217,7 +246,7 @@ upload_headers_free(char **h, size_t n)
 /* Asks the receiver for its receipt until it has checked the upload (or two minutes pass). */
 static int
 upload_receipt(struct job *job, const char *did, const char *url, char **headers, size_t nh,
-    struct err *err)
+    bool *recorded, struct err *err)
 {
 	char rurl[2200], what[600];
 	struct httpc_resp resp;
@@ -245,6 +274,7 @@ upload_receipt(struct job *job, const char *did, const char *url, char **headers
 			snprintf(what, sizeof(what), "receiver: %s", json_string_value(json_object_get(j, "reason")) ?
 			    json_string_value(json_object_get(j, "reason")) : state);
 			upload_set_state(job, did, "failed", what, j, NULL);
+			*recorded = true;   /* with the receipt: not again without it */
 			rc = err_set(err, SP_EMISMATCH, "delivery %s: %s", did, what);
 		} else if (state == NULL) {
 			rc = err_set(err, SP_EUNAVAIL, "delivery %s: receipt: %s", did, what);
@@ -301,7 +331,7 @@ upload_source(struct job *job, const char *did, PGresult *r, char *path, size_t 
 
 static int
 upload_send(struct job *job, const char *did, PGresult *r, const char *path, const char *xxh,
-    struct err *err)
+    bool *recorded, struct err *err)
 {
 	struct age_enc_params p;
 	struct age_source src;
@@ -343,7 +373,7 @@ upload_send(struct job *job, const char *did, PGresult *r, const char *path, con
 	rc = tus_upload(&o, &ts, &res, err);
 	age_source_release(&src);
 	if (rc == 0)
-		rc = upload_receipt(job, did, res.url, headers, nh, err);
+		rc = upload_receipt(job, did, res.url, headers, nh, recorded, err);
 	tus_result_release(&res);
 out:
 	if (fd >= 0)
@@ -359,6 +389,7 @@ job_upload_run(struct job *job, struct err *err)
 	json_int_t id = json_integer_value(json_object_get(job->payload, "delivery_id"));
 	char did[24], path[PATH_MAX], xxh[32];
 	const char *p[1] = { did };
+	bool recorded = false;
 	PGresult *r;
 	int rc;
 
@@ -372,8 +403,9 @@ job_upload_run(struct job *job, struct err *err)
 		goto out;
 	}
 	if ((rc = upload_source(job, did, r, path, sizeof(path), xxh, err)) == 0)
-		rc = upload_send(job, did, r, path, xxh, err);
-	if (rc < 0 && rc != SP_ECANCELED && (job->permanent || job->attempt >= job->max_attempts))
+		rc = upload_send(job, did, r, path, xxh, &recorded, err);
+	if (rc < 0 && rc != SP_ECANCELED && !recorded &&
+	    (job->permanent || job->attempt >= job->max_attempts))
 		upload_set_state(job, did, "failed", err->msg, NULL, NULL);
 out:
 	PQclear(r);

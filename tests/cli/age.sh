@@ -85,3 +85,17 @@ for cmd in keygen encrypt decrypt; do
 	grep -q "^Usage: setpost $cmd" help.txt || fail "$cmd --help"
 done
 ok "--help"
+
+# -o through a symbolic link or into a FIFO writes through it, as age does: renaming a file over
+# the path would replace the link (or /dev/null, /dev/stdout) with a regular file.
+ln -s target.age link.age
+"$sp" encrypt -r "$age_pub" -o link.age p.1
+[ -L link.age ] || fail "-o replaced a symbolic link with a file"
+age -d -i age.key target.age | cmp -s - p.1 || fail "-o through a link: wrong bytes"
+mkfifo fifo.age
+cat fifo.age >from-fifo.age &
+"$sp" encrypt -r "$age_pub" -o fifo.age p.1
+wait
+[ -p fifo.age ] || fail "-o replaced a FIFO with a file"
+age -d -i age.key from-fifo.age | cmp -s - p.1 || fail "-o into a FIFO: wrong bytes"
+ok "-o through a symbolic link or into a FIFO keeps them"

@@ -48,7 +48,10 @@ api() { curl -s -H "Authorization: Bearer $SETPOST_TOKEN" -H "Content-Type: appl
 # A card with one 6 MB original, offloaded and registered on the cart.
 mkdir -p "$tmp/card/A001R1AB" "$tmp/copies"
 head -c 6000000 /dev/urandom >"$tmp/card/A001R1AB/A001C001_250101_R1AB.mov"
-"$bin" offload "$tmp/card/A001R1AB" --to "$tmp/copies" --register "$cart" --no-progress >/dev/null 2>&1 ||
+# One verified copy secures a clip in this production, so delivery can move it on.
+psql -q "$CART_DB" -c "INSERT INTO productions (name, required_copies) VALUES ('Deliver', 1)" >/dev/null
+"$bin" offload "$tmp/card/A001R1AB" --to "$tmp/copies" --register "$cart" --production Deliver \
+	--no-progress >/dev/null 2>&1 ||
 	fail "offload"
 file_id=$(psql -qtA "$CART_DB" -c "SELECT id FROM files LIMIT 1")
 
@@ -65,11 +68,16 @@ w=""
 work() { SETPOST_DATABASE_URL=$CART_DB "$bin" worker --slots 1 --lease 2 --data "$tmp/cart" \
 	>>"$tmp/worker.out" 2>>"$tmp/worker.log" & w=$!; pids+=($w); }
 work
+# Progress as a person reads it from the API: bytes, rate (under the target's cap), time left.
 for _ in $(seq 100); do
-	sent=$(psql -qtA "$CART_DB" -c "SELECT bytes_sent FROM deliveries WHERE id = $delivery")
-	[[ ${sent:-0} -gt 1000000 ]] && break
+	row=$(api /api/v1/deliveries | jq -c ".items[] | select(.id == $delivery)")
+	[[ $(jq -r .rate <<<"$row") != null ]] && break
 	sleep 0.1
 done
+jq -e '.bytes_sent > 1000000 and .bytes_total > 6000000 and .rate > 0 and .eta_seconds > 0' <<<"$row" >/dev/null ||
+	fail "progress from GET /api/v1/deliveries: $row"
+jq -e '.rate < 1500000 * 1.3' <<<"$row" >/dev/null || fail "bandwidth cap 1,500,000 B/s not kept: $row"
+ok "GET /api/v1/deliveries: $(jq -r '"\(.bytes_sent) of \(.bytes_total) bytes, \(.rate) B/s, \(.eta_seconds) s left"' <<<"$row") (cap 1500000 B/s)"
 kill -9 "$w"
 [[ $(psql -qtA "$CART_DB" -c "SELECT state FROM deliveries WHERE id = $delivery") == uploading ]] ||
 	fail "killed mid-upload"
@@ -90,6 +98,13 @@ age -d -i "$tmp/post.key" "$tmp/post/uploads/"*.part | cmp - "$tmp/card/A001R1AB
 [[ $(psql -qtA "$CART_DB" -c "SELECT receipt->>'state' FROM deliveries") == verified ]] || fail "receipt kept"
 [[ $(psql -qtA "$CART_DB" -c "SELECT attempts FROM jobs WHERE kind = 'upload'") -ge 2 ]] || fail "resumed by a new attempt"
 ok "killed mid-upload, resumed, decrypted and verified by the receiver: delivered"
+clip=$(psql -qtA "$CART_DB" -c "SELECT clip_id FROM files WHERE id = $file_id")
+[[ $(psql -qtA "$CART_DB" -c "SELECT state FROM clips WHERE id = $clip") == delivered ]] ||
+	fail "clip state: $(psql -qtA "$CART_DB" -c "SELECT state, state_reason FROM clips WHERE id = $clip")"
+[[ $(api "/api/v1/events?kind=delivery.verified&subject_type=delivery&subject_id=$delivery" | jq ".items | length") == 1 ]] ||
+	fail "no delivery.verified event for delivery $delivery"
+[[ $(api "/api/v1/events?kind=clip.delivered&subject_id=$clip" | jq ".items | length") == 1 ]] || fail "no clip.delivered event"
+ok "the clip's only delivery verified: clip delivered; events delivery.verified (a delivery) and clip.delivered"
 
 # A third-party tus server has no receipts: uploaded, not delivered.
 node "$top/tests/interop/tus-server.mjs" 0 "$tmp/tusd" >"$tmp/tusd.out" 2>&1 &
@@ -105,6 +120,36 @@ for _ in $(seq 200); do
 done
 [[ $state == uploaded ]] || fail "third-party delivery: $state $(tail -n 3 "$tmp/worker.log")"
 ok "a third-party tus server (no receipt): uploaded, not delivered"
+
+# A receiver that cannot decrypt (the target's recipient is not its identity): the receipt says
+# failed, the delivery fails at once (no retries) and the clip says upload_failed.
+"$bin" keygen -o "$tmp/other.key" 2>/dev/null
+other=$(sed -n 's/^# public key: //p' "$tmp/other.key")
+t3=$(api /api/v1/targets -d "{\"production_id\":1,\"name\":\"Wrong key\",\"url\":\"$post/api/v1/uploads/\",
+	\"recipient\":\"$other\",\"headers\":{\"Authorization\":\"Bearer $post_token\"}}" | jq -r .id)
+d3=$(api /api/v1/deliveries -d "{\"target_id\":$t3,\"file_id\":$file_id}" | jq -r .id)
+for _ in $(seq 200); do
+	state=$(psql -qtA "$CART_DB" -c "SELECT state FROM deliveries WHERE id = $d3")
+	[[ $state == failed || $state == delivered ]] && break
+	sleep 0.2
+done
+[[ $state == failed ]] || fail "undecryptable delivery: $state"
+read -r cstate creason < <(psql -qtA -F ' ' "$CART_DB" -c "SELECT state, state_reason FROM clips WHERE id = $clip")
+[[ $cstate == upload_failed && $creason == "delivery $d3: "*receiver* ]] || fail "clip after a failed delivery: $cstate $creason"
+ok "a delivery the receiver cannot verify: failed; clip upload_failed ($creason)"
+
+# The order deliveries go in: circled proxies, then other proxies, then originals, whatever
+# order they were asked in (the queue takes the highest priority first). No worker runs now.
+kill -9 "$w" 2>/dev/null || true
+r1=$(psql -qtA "$CART_DB" -c "INSERT INTO renditions (clip_id, profile) VALUES ($clip, 'proxy') RETURNING id")
+o=$(api /api/v1/deliveries -d "{\"target_id\":$target,\"file_id\":$file_id}" | jq -r .id)
+p=$(api /api/v1/deliveries -d "{\"target_id\":$target,\"rendition_id\":$r1}" | jq -r .id)
+psql -q "$CART_DB" -c "UPDATE clips SET circled = true WHERE id = $clip" >/dev/null
+c=$(api /api/v1/deliveries -d "{\"target_id\":$target,\"rendition_id\":$r1}" | jq -r .id)
+order=$(psql -qtA "$CART_DB" -c "SELECT string_agg((payload->>'delivery_id') || ':' || priority, ' '
+	ORDER BY priority DESC, run_after, id) FROM jobs WHERE kind = 'upload' AND state = 'queued'")
+[[ $order == "$c:30 $p:20 $o:10" ]] || fail "queue order: $order (circled $c, proxy $p, original $o)"
+ok "queued in the order circled proxy, proxy, original ($order)"
 
 bad=$(api /api/v1/deliveries -d "{\"target_id\":$target}" -o /dev/null -w "%{http_code}")
 [[ $bad == 400 ]] || fail "neither file nor rendition: $bad"

@@ -714,8 +714,8 @@ Test(webhooks, concurrent_writers_and_production_scope)
 	    " (ORDER BY j.id) AS prev FROM jobs j WHERE kind = 'webhook') x WHERE started_at < prev"), "0");
 }
 
-/* The names a post house sees: delivery.delivered (what the upload job records) is sent as
- * delivery.verified, rendition.ready as itself; other delivery states are not sent. */
+/* The names a post house sees: delivery.verified (what the upload job records on a verified
+ * receipt) and rendition.ready as themselves; other delivery states are not sent. */
 Test(webhooks, event_names)
 {
 	char secret[65];
@@ -733,7 +733,7 @@ Test(webhooks, event_names)
 	    " renditions r");
 	sql("INSERT INTO events (kind, subject_type, subject_id) SELECT k, 'delivery', d.id FROM"
 	    " deliveries d, unnest(ARRAY['delivery.uploading', 'delivery.uploaded',"
-	    " 'delivery.delivered', 'delivery.failed']) WITH ORDINALITY AS u(k, n) ORDER BY n");
+	    " 'delivery.verified', 'delivery.failed']) WITH ORDINALITY AS u(k, n) ORDER BY n");
 	recv_wait(2, 15);
 	usleep(300000);
 	cr_expect_eq(recv_count(), 2);

@@ -21,6 +21,24 @@ Test(tus_client, checksum_matches_the_spec_vector)
 	cr_expect_str_eq(out, "sha1 Kq5sNclPz7QV2+lfQIuc6R7oRu0=");
 }
 
+/* xxhsum -H3 of "hello world" is d447b1ea40e6988b: those 8 bytes, big-endian, in base64. */
+Test(tus_client, xxh3_checksum_is_the_canonical_digest)
+{
+	char out[64];
+
+	tus_checksum_xxh3((const uint8_t *)"hello world", 11, out);
+	cr_expect_str_eq(out, "xxh3 1Eex6kDmmIs=");
+}
+
+Test(tus_client, checksum_prefers_xxh3_then_sha1)
+{
+	cr_expect_str_eq(tus_checksum_pick("creation,checksum", "md5,sha1,xxh3"), "xxh3");
+	cr_expect_str_eq(tus_checksum_pick("checksum", "md5, sha1 ,crc32"), "sha1");
+	cr_expect_null(tus_checksum_pick("checksum", "md5,crc32"));
+	cr_expect_null(tus_checksum_pick("creation,termination", "sha1,xxh3"));
+	cr_expect_null(tus_checksum_pick("checksum-trailer", "xxh3"));
+}
+
 Test(tus_client, metadata_is_encoded_as_in_the_spec)
 {
 	struct tus_meta m[] = {
