@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <limits.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -55,4 +57,24 @@ out:
 	free(buf);
 	close(fd);
 	return rc;
+}
+
+int
+file_mkdirs(const char *path, mode_t mode, struct err *err)
+{
+	char buf[PATH_MAX];
+	size_t n = strlen(path);
+
+	if (n == 0 || n >= sizeof(buf))
+		return err_set(err, SP_EINVAL, "folder '%s': bad path", path);
+	memcpy(buf, path, n + 1);
+	for (size_t i = 1; i <= n; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return err_errno(err, err_from_errno(errno), errno, "create %s", buf);
+		buf[i] = i == n ? '\0' : '/';
+	}
+	return 0;
 }

@@ -1,6 +1,8 @@
 /*
  * file: whole-file reads for the small text formats setpost parses (CDL, .cube LUTs).
  *
+ * Also mkdir -p (file_mkdirs), for the folders jobs write their results into.
+ *
  * A reader takes a path and a hard size limit, refuses a file past that limit before
  * allocating anything, and hands back one heap buffer holding the whole file.
  * Ownership: the buffer is the caller's (free() it); on failure nothing is allocated.
@@ -10,6 +12,7 @@
 #define SETPOST_FILE_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "err.h"
 
@@ -20,5 +23,10 @@
  * regular file (a folder, a pipe), SP_ETOOBIG past max bytes, SP_ENOMEM, SP_EIO for a
  * read error; messages start with the path. *data and *len are untouched on failure. */
 int file_read_all(const char *path, size_t max, char **data, size_t *len, struct err *err);
+
+/* mkdir -p: creates path and the folders above it that are missing, with mode (before the
+ * umask); folders already there are left as they are. Returns 0, SP_EINVAL for an empty or
+ * too long path, or the mapped error with "create FOLDER: reason". */
+int file_mkdirs(const char *path, mode_t mode, struct err *err);
 
 #endif

@@ -1,5 +1,6 @@
 /* sealed: secrets on disk under a local server key, with crypto_secretbox (see sealed.h). */
 #include "sealed.h"
+#include "file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,27 +12,6 @@
 #include <unistd.h>
 
 #include <sodium.h>
-
-/* mkdir -p with mode 0700 for the folders it creates; existing folders are left as they are. */
-static int
-sealed_mkdirs(const char *dir, struct err *err)
-{
-	char path[PATH_MAX];
-	size_t n = strlen(dir);
-
-	if (n == 0 || n >= sizeof path)
-		return err_set(err, SP_EINVAL, "key folder '%s': bad path", dir);
-	memcpy(path, dir, n + 1);
-	for (size_t i = 1; i <= n; i++) {
-		if (path[i] != '/' && path[i] != '\0')
-			continue;
-		path[i] = '\0';
-		if (mkdir(path, 0700) != 0 && errno != EEXIST)
-			return err_errno(err, SP_EIO, errno, "key folder %s: mkdir", path);
-		path[i] = i == n ? '\0' : '/';
-	}
-	return 0;
-}
 
 static int
 sealed_read_key(int fd, const char *path, uint8_t key[SEALED_KEY_LEN], struct err *err)
@@ -89,7 +69,7 @@ sealed_key_load(const char *dir, uint8_t key[SEALED_KEY_LEN], struct err *err)
 
 	if (sodium_init() < 0)
 		return err_set(err, SP_EINTERNAL, "libsodium failed to initialise");
-	if ((rc = sealed_mkdirs(dir, err)) != 0)
+	if ((rc = file_mkdirs(dir, 0700, err)) != 0)
 		return rc;
 	if (snprintf(path, sizeof path, "%s/%s", dir, SEALED_KEY_FILE) >= (int)sizeof path)
 		return err_set(err, SP_EINVAL, "key folder '%s': path too long", dir);

@@ -9,6 +9,7 @@
 #include "lib/config.h"
 #include "lib/event.h"
 #include "lib/ffmpeg.h"
+#include "lib/file.h"
 #include "lib/locate.h"
 #include "lib/log.h"
 #include "lib/probe.h"
@@ -80,26 +81,6 @@ thumbs_progress(void *arg, double fraction, double seconds)
 {
 	(void)seconds;
 	job_progress(arg, 0.05 + 0.85 * fraction, "thumbnails %.0f%%", 100 * fraction);
-}
-
-/* mkdir -p */
-static int
-thumbs_mkdirs(const char *path, struct err *err)
-{
-	char buf[PATH_MAX];
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *s = buf + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return err_errno(err, SP_EIO, errno, "create %s", buf);
-		*s = '/';
-	}
-	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-		return err_errno(err, SP_EIO, errno, "create %s", buf);
-	return 0;
 }
 
 /* Removes a temporary folder and what is in it (no subfolders are made there). */
@@ -460,7 +441,7 @@ thumbs_sheet_tx(struct db_conn *c, void *arg, struct err *err)
 	    (n = rc = db_query(c, &stmt_posters, p, &r, err)) <= 0)
 		goto out;
 	thumbs_rmtmp(dir);
-	if ((rc = thumbs_mkdirs(dir, err)) < 0 || (rc = thumbs_sheet_links(t, r, n, dir, err)) < 0)
+	if ((rc = file_mkdirs(dir, 0755, err)) < 0 || (rc = thumbs_sheet_links(t, r, n, dir, err)) < 0)
 		goto out;
 	rc = thumbs_sheet_ffmpeg(t, dir, n, out, true, err);
 	if (rc < 0 && rc != SP_ECANCELED)   /* no font? a sheet without labels still helps */
@@ -531,7 +512,7 @@ thumbs_prepare(struct thumbs *t, struct err *err)
 		t->job->permanent = true;
 		return err_set(err, SP_EINTERNAL, "thumbnails: the worker has no data folder");
 	}
-	if ((rc = thumbs_mkdirs(cfg->data_dir, err)) < 0)
+	if ((rc = file_mkdirs(cfg->data_dir, 0755, err)) < 0)
 		return rc;
 	if (realpath(cfg->data_dir, t->data) == NULL)
 		return err_errno(err, SP_EIO, errno, "data folder %s", cfg->data_dir);
@@ -539,15 +520,15 @@ thumbs_prepare(struct thumbs *t, struct err *err)
 	    t->lc.clip_id)) < 0 || (rc = thumbs_path(t->tmp, sizeof(t->tmp), err, "%s/.tmp-%lld",
 	    dir, t->job->id)) < 0)
 		return rc;
-	if ((rc = thumbs_mkdirs(dir, err)) < 0)
+	if ((rc = file_mkdirs(dir, 0755, err)) < 0)
 		return rc;
 	snprintf(dir, sizeof(dir), "%s/media/contact", t->data);
-	if ((rc = thumbs_mkdirs(dir, err)) < 0)
+	if ((rc = file_mkdirs(dir, 0755, err)) < 0)
 		return rc;
 	thumbs_rmtmp(t->tmp);
 	if (thumbs_path(dir, sizeof(dir), NULL, "%s/media/thumbs/%lld", t->data, t->lc.clip_id) == 0)
 		thumbs_rmstale(dir, t->tmp);
-	return thumbs_mkdirs(t->tmp, err);
+	return file_mkdirs(t->tmp, 0755, err);
 }
 
 int

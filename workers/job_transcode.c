@@ -28,6 +28,7 @@
 #include "lib/config.h"
 #include "lib/event.h"
 #include "lib/ffmpeg.h"
+#include "lib/file.h"
 #include "lib/hash.h"
 #include "lib/locate.h"
 #include "lib/log.h"
@@ -86,25 +87,6 @@ static bool
 tc_canceled(void *arg)
 {
 	return job_canceled(arg);
-}
-
-static int
-tc_mkdirs(const char *path, struct err *err)
-{
-	char buf[PATH_MAX];
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *s = buf + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return err_errno(err, SP_EIO, errno, "create %s", buf);
-		*s = '/';
-	}
-	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-		return err_errno(err, SP_EIO, errno, "create %s", buf);
-	return 0;
 }
 
 /* --- what the clip is ------------------------------------------------------------------- */
@@ -500,7 +482,7 @@ tc_one(struct tc *t, const struct profile *pr, struct err *err)
 	slash = strrchr(folder, '/');
 	*slash = '\0';
 	snprintf(tmp, sizeof(tmp), "%s/.%s.%lld.tmp", folder, slash + 1, t->job->id);
-	if ((rc = tc_mkdirs(folder, err)) < 0 || (rc = tc_command(t, pr, tmp, m, err)) < 0)
+	if ((rc = file_mkdirs(folder, 0755, err)) < 0 || (rc = tc_command(t, pr, tmp, m, err)) < 0)
 		goto fail;
 	memset(&run, 0, sizeof(run));
 	run.argv = m->argv;
@@ -569,14 +551,14 @@ tc_dirs(struct tc *t, struct err *err)
 	if (cfg == NULL || cfg->data_dir == NULL)
 		return err_set(err, SP_EINTERNAL, "transcode needs the data folder");
 	if ((rc = config_renditions_dir(cfg, raw, sizeof(raw), err)) < 0 ||
-	    (rc = tc_mkdirs(raw, err)) < 0)
+	    (rc = file_mkdirs(raw, 0755, err)) < 0)
 		return rc;
 	if (realpath(raw, t->dir) == NULL)
 		return err_errno(err, SP_EIO, errno, "renditions folder %s", raw);
 	if (look_is_identity(&t->look))
 		return 0;
 	snprintf(looks, sizeof(looks), "%s/looks", cfg->data_dir);
-	if ((rc = tc_mkdirs(looks, err)) < 0)
+	if ((rc = file_mkdirs(looks, 0755, err)) < 0)
 		return rc;
 	if (realpath(looks, raw) == NULL)
 		return err_errno(err, SP_EIO, errno, "looks folder %s", looks);
