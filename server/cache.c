@@ -13,6 +13,8 @@
 #define PAGE_SLOTS 1024
 #define PAGE_MAX (512u << 10)   /* bytes; bigger answers are not kept (1024 x 512 KiB bound) */
 #define ID_SLOTS 256
+#define FILL_SLOTS 64
+#define FILL_WAIT_MS 1000       /* longest wait for another request building the same page */
 
 /* One stored body. Owned by its references: the slot holding it and every response being
  * sent from it; the last one to let go frees it. */
@@ -33,12 +35,20 @@ struct id_entry {
 	bool used;
 };
 
+/* A page being built by one request while others asking for it wait (guarded by page_lock). */
+struct fill {
+	char *key;               /* NULL: free */
+	unsigned long gen;
+};
+
 struct cache {
 	atomic_ulong page_gen, id_gen;
 	atomic_bool live;
 	bool pages_off;          /* SETPOST_PAGE_CACHE=off: every page from PostgreSQL */
 	pthread_mutex_t page_lock, id_lock;
 	struct page *pages[PAGE_SLOTS];
+	struct fill fills[FILL_SLOTS];
+	pthread_cond_t filled;
 	struct id_entry ids[ID_SLOTS];
 };
 
@@ -55,6 +65,7 @@ cache_create(struct cache **out, struct err *err)
 	atomic_init(&c->live, false);
 	c->pages_off = getenv("SETPOST_PAGE_CACHE") && strcmp(getenv("SETPOST_PAGE_CACHE"), "off") == 0;
 	pthread_mutex_init(&c->page_lock, NULL);
+	pthread_cond_init(&c->filled, NULL);
 	pthread_mutex_init(&c->id_lock, NULL);
 	*out = c;
 	return 0;
@@ -76,6 +87,9 @@ cache_free(struct cache *c)
 		return;
 	for (size_t i = 0; i < PAGE_SLOTS; i++)
 		page_unref(c->pages[i]);
+	for (size_t i = 0; i < FILL_SLOTS; i++)
+		free(c->fills[i].key);
+	pthread_cond_destroy(&c->filled);
 	pthread_mutex_destroy(&c->page_lock);
 	pthread_mutex_destroy(&c->id_lock);
 	free(c);
@@ -159,26 +173,76 @@ cache_page_send(struct request *req, struct page *p)
 	return reply_response(req, status, resp);
 }
 
-bool
-cache_page_reply(struct cache *c, struct request *req, const char *key, enum MHD_Result *res)
+/* The current page stored under key, with a reference taken, or NULL. Called locked. */
+static struct page *
+cache_page_find_locked(struct cache *c, const char *key, unsigned long gen)
 {
-	unsigned long gen = cache_page_gen(c);
-	size_t i = cache_slot(key, PAGE_SLOTS);
-	struct page *p;
+	struct page *p = c->pages[cache_slot(key, PAGE_SLOTS)];
 
-	if (gen == 0)
-		return false;
+	if (p == NULL || p->gen != gen || strcmp(p->key, key) != 0)
+		return NULL;
+	atomic_fetch_add(&p->refs, 1);
+	return p;
+}
+
+/* The fill of key at gen under way, or -1. Called locked. */
+static int
+cache_fill_find_locked(struct cache *c, const char *key, unsigned long gen)
+{
+	for (int i = 0; i < FILL_SLOTS; i++)
+		if (c->fills[i].key && c->fills[i].gen == gen && strcmp(c->fills[i].key, key) == 0)
+			return i;
+	return -1;
+}
+
+bool
+cache_page_reply(struct cache *c, struct request *req, const char *key, unsigned long *gen,
+    enum MHD_Result *res)
+{
+	struct page *p = NULL;
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += (long)FILL_WAIT_MS * 1000000L;
+	until.tv_sec += until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
 	pthread_mutex_lock(&c->page_lock);
-	p = c->pages[i];
-	if (p && (p->gen != gen || strcmp(p->key, key) != 0))
-		p = NULL;
-	if (p)
-		atomic_fetch_add(&p->refs, 1);
+	/* When a write has just emptied the cache, every connection asking for a popular page
+	 * would build it at once: one builds it, the others wait for it (a bounded time). The
+	 * generation is read again after each wait: a fill of an older one is not waited for. */
+	for (;;) {
+		if ((*gen = cache_page_gen(c)) == 0 ||
+		    (p = cache_page_find_locked(c, key, *gen)) != NULL ||
+		    cache_fill_find_locked(c, key, *gen) < 0 ||
+		    pthread_cond_timedwait(&c->filled, &c->page_lock, &until) != 0)
+			break;
+	}
+	if (p == NULL && *gen != 0 && req->cache_fill == 0 &&
+	    cache_fill_find_locked(c, key, *gen) < 0)
+		for (int i = 0; i < FILL_SLOTS; i++)
+			if (c->fills[i].key == NULL && (c->fills[i].key = strdup(key)) != NULL) {
+				c->fills[i].gen = *gen;
+				req->cache_fill = i + 1;
+				break;
+			}
 	pthread_mutex_unlock(&c->page_lock);
 	if (p == NULL)
 		return false;
 	*res = cache_page_send(req, p);
 	return true;
+}
+
+void
+cache_fill_end(struct cache *c, struct request *req)
+{
+	if (c == NULL || req->cache_fill == 0)
+		return;
+	pthread_mutex_lock(&c->page_lock);
+	free(c->fills[req->cache_fill - 1].key);
+	c->fills[req->cache_fill - 1].key = NULL;
+	pthread_cond_broadcast(&c->filled);
+	pthread_mutex_unlock(&c->page_lock);
+	req->cache_fill = 0;
 }
 
 enum MHD_Result
@@ -205,6 +269,7 @@ cache_page_store_reply(struct cache *c, struct request *req, const char *key, un
 		pthread_mutex_unlock(&c->page_lock);
 		page_unref(old);
 	}
+	cache_fill_end(c, req);
 	return cache_page_send(req, p);
 }
 

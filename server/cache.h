@@ -49,13 +49,20 @@ unsigned long cache_page_gen(struct cache *c);
 unsigned long cache_id_gen(struct cache *c);
 
 /* Replies from the cache if a current page is stored under key (with 304 when the client's
- * If-None-Match matches). Returns true when it replied (*res set). */
+ * If-None-Match matches). Returns true when it replied (*res set); false with *gen the
+ * generation to store the page under once built (0: do not store). When another request is
+ * building that page, waits for it (at most a second) rather than building it again; when
+ * none is, this request becomes the one building it, until cache_page_store_reply or
+ * cache_fill_end (the server calls it when every request ends, whatever happened). */
 bool cache_page_reply(struct cache *c, struct request *req, const char *key,
-    enum MHD_Result *res);
+    unsigned long *gen, enum MHD_Result *res);
 /* Replies 200 with body (len bytes, JSON) and an ETag, and stores it under key for gen
  * (unless gen is 0 or already stale, or the body is over the size limit). */
 enum MHD_Result cache_page_store_reply(struct cache *c, struct request *req, const char *key,
     unsigned long gen, const char *body, size_t len);
+
+/* This request no longer builds a page: wake those waiting for it. */
+void cache_fill_end(struct cache *c, struct request *req);
 
 /* Identities: secret is the bearer token or the session cookie as sent. */
 bool cache_id_get(struct cache *c, const char *secret, struct auth_identity *who);

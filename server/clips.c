@@ -184,7 +184,7 @@ clips_list(struct request *req)
 	struct err err;
 	struct buf out = BUF_INIT(0), key = BUF_INIT(0);
 	struct cache *cache = req->srv->cache;
-	unsigned long gen = cache_page_gen(cache);
+	unsigned long gen = 0;
 	PGresult *r;
 	enum MHD_Result res;
 	int n;
@@ -192,7 +192,7 @@ clips_list(struct request *req)
 	if (!clips_query_read(req, &q))
 		return MHD_YES;
 	clips_query_key(&q, &key);
-	if (key.data && cache_page_reply(cache, req, key.data, &res)) {
+	if (key.data && cache_page_reply(cache, req, key.data, &gen, &res)) {
 		buf_release(&key);
 		return res;
 	}
@@ -266,7 +266,7 @@ static enum MHD_Result
 clips_reply_one(struct request *req, long long id, bool after_write)
 {
 	struct cache *cache = req->srv->cache;
-	unsigned long gen = cache_page_gen(cache);
+	unsigned long gen = 0;
 	char sid[24], key[40];
 	const char *p[1] = { sid };
 	struct err err;
@@ -275,7 +275,9 @@ clips_reply_one(struct request *req, long long id, bool after_write)
 	int n;
 
 	snprintf(key, sizeof(key), "clip\x1f%lld", id);
-	if (!after_write && cache_page_reply(cache, req, key, &res))
+	if (after_write)
+		gen = cache_page_gen(cache);
+	else if (cache_page_reply(cache, req, key, &gen, &res))
 		return res;
 	snprintf(sid, sizeof(sid), "%lld", id);
 	if ((n = db_exec(req->srv->db, &stmt_detail, p, &r, &err)) < 0)

@@ -63,6 +63,7 @@ struct request {
 	void *stream;                   /* a streaming route's state */
 	/* Called when the request ends, completed or cut off (completed false). */
 	void (*stream_done)(struct request *req, bool completed);
+	int cache_fill;                 /* cache.c: 1 + the page this request is building, or 0 */
 };
 
 typedef enum MHD_Result (*route_handler)(struct request *req);

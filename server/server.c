@@ -256,6 +256,7 @@ server_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended early)");
 	if (req->stream_done)
 		req->stream_done(req, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+	cache_fill_end(srv->cache, req);
 	buf_release(&req->body);
 	json_decref(req->json);
 	free(req);

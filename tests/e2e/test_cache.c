@@ -5,6 +5,7 @@
 #include "harness.h"
 
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,5 +201,44 @@ Test(cache, lost_listener_loses_nothing)
 		cr_assert(body_has("/api/v1/clips/4", "\"44\""), "round %d: a change made while not"
 		    " listening was hidden", i);
 		usleep(50000);
+	}
+}
+
+/* After a write empties the cache, connections asking for the same page at once get it built
+ * once and shared (the others wait for it): every one of them sees the write. */
+struct herd {
+	char needle[64];
+	bool fresh;
+};
+
+static void *
+herd_get(void *arg)
+{
+	struct herd *h = arg;
+
+	h->fresh = body_has("/api/v1/clips?limit=10", h->needle);
+	return NULL;
+}
+
+Test(cache, herd_after_a_write_all_fresh)
+{
+	struct harness_resp r;
+	struct herd h[12];
+	pthread_t t[12];
+
+	for (int round = 0; round < 5; round++) {
+		char body[64];
+		snprintf(body, sizeof(body), "{\"notes\":\"herd %d\"}", round);
+		cr_assert(body_has("/api/v1/clips?limit=10", "A001C001"));
+		cr_assert_eq(harness_http(&srv, "PATCH", "/api/v1/clips/1", body, json_h, &r), 0);
+		harness_resp_release(&r);
+		for (int i = 0; i < 12; i++) {
+			snprintf(h[i].needle, sizeof(h[i].needle), "herd %d\"", round);
+			pthread_create(&t[i], NULL, herd_get, &h[i]);
+		}
+		for (int i = 0; i < 12; i++) {
+			pthread_join(t[i], NULL);
+			cr_expect(h[i].fresh, "round %d, request %d: stale page", round, i);
+		}
 	}
 }
