@@ -14,8 +14,7 @@
  *
  * The plaintext is read with pread(2) from a borrowed fd; its size is fixed at init. A read
  * that finds the file shorter than that fails with SP_EIO ("changed while sending"); a file
- * rewritten in place with the same size cannot be detected here (the caller compares mtime
- * and the xxh64 it announced).
+ * rewritten in place with the same size is caught by the xxh64 check below, when asked.
  *
  * The xxh64 check (age_source_expect_xxh64): when the plaintext's xxh64 is already known (it was
  * registered when the file was made or offloaded), the upload need not hash the file before
