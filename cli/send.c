@@ -57,12 +57,16 @@ static const char send_usage[] =
     "                        overridden; size and xxh64 are always the plaintext's)\n"
     "  --data DIR            state folder (default $SETPOST_DATA, else ./var): resume state in\n"
     "                        DIR/send/, the sealing key in DIR/keys/server.key\n"
+    "  --xxh64 HEX           the plaintext's xxh64 when you already know it (e.g. from an ASC\n"
+    "                        MHL): sending starts at once instead of after hashing the file,\n"
+    "                        and the file is checked against it while it is sent (a mismatch\n"
+    "                        stops before the last byte and deletes the upload)\n"
     "  --chunk-size N        bytes per PATCH request (default 8M)\n"
     "  --retries N           failed tries in a row, without progress, before giving up\n"
     "                        (default 9; waits double from 1 s up to 60 s, with jitter)\n"
     "  -h, --help            show this help\n";
 
-enum { OPT_TO = 1000, OPT_LIMIT, OPT_META, OPT_DATA, OPT_CHUNK, OPT_RETRIES };
+enum { OPT_TO = 1000, OPT_LIMIT, OPT_META, OPT_DATA, OPT_CHUNK, OPT_RETRIES, OPT_XXH64 };
 
 static const struct option send_longopts[] = {
 	{ "to", required_argument, NULL, OPT_TO },
@@ -73,6 +77,7 @@ static const struct option send_longopts[] = {
 	{ "data", required_argument, NULL, OPT_DATA },
 	{ "chunk-size", required_argument, NULL, OPT_CHUNK },
 	{ "retries", required_argument, NULL, OPT_RETRIES },
+	{ "xxh64", required_argument, NULL, OPT_XXH64 },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -87,6 +92,7 @@ struct send_opts {
 	size_t n_rcpt;
 	uint64_t rate, chunk;
 	long retries;                           /* -1: default */
+	char xxh64[HASH_STR_MAX];               /* --xxh64, normalised; "" when not given */
 	int help;
 };
 
@@ -186,6 +192,13 @@ send_option(struct send_opts *o, int c, const char *val, struct err *err)
 	case OPT_DATA:
 		o->data = val;
 		return 0;
+	case OPT_XXH64: {
+		struct hash_value v;
+		if (hash_value_parse(HASH_XXH64, val, &v, err) != 0)
+			return err_set(err, SP_EINVAL, "--xxh64 %.40s: expected 16 hex digits", val);
+		snprintf(o->xxh64, sizeof o->xxh64, "%s", v.str);
+		return 0;
+	}
 	case 'h':
 		o->help = 1;
 		return 0;
@@ -423,20 +436,25 @@ send_open_params(struct send_run *r, struct err *err)
 	return rc;
 }
 
-/* The plaintext's xxh64, and new params: the first run for this file. */
+/* The plaintext's xxh64 (given, or hashed now), and new params: the first run for this file. */
 static int
 send_new_state(struct send_run *r, struct err *err)
 {
 	struct hash_result h;
 	struct stat st;
-	int rc = hash_fd(r->fd, r->o.file, HASH_BIT(HASH_XXH64), &h, err);
+	int rc;
 
-	if (rc != 0)
-		return rc;
-	if (fstat(r->fd, &st) != 0 || st.st_size != r->st.st_size ||
-	    st.st_mtim.tv_sec != r->st.st_mtim.tv_sec || st.st_mtim.tv_nsec != r->st.st_mtim.tv_nsec)
-		return err_set(err, SP_ECONFLICT, "%s changed while it was read", r->o.file);
-	snprintf(r->s.xxh64, sizeof r->s.xxh64, "%s", h.v[HASH_XXH64].str);
+	if (r->o.xxh64[0] != '\0') {
+		snprintf(r->s.xxh64, sizeof r->s.xxh64, "%s", r->o.xxh64);
+	} else {
+		if ((rc = hash_fd(r->fd, r->o.file, HASH_BIT(HASH_XXH64), &h, err)) != 0)
+			return rc;
+		if (fstat(r->fd, &st) != 0 || st.st_size != r->st.st_size ||
+		    st.st_mtim.tv_sec != r->st.st_mtim.tv_sec ||
+		    st.st_mtim.tv_nsec != r->st.st_mtim.tv_nsec)
+			return err_set(err, SP_ECONFLICT, "%s changed while it was read", r->o.file);
+		snprintf(r->s.xxh64, sizeof r->s.xxh64, "%s", h.v[HASH_XXH64].str);
+	}
 	if ((rc = age_params_init(&r->params, NULL, r->o.rcpt, r->o.n_rcpt, err)) != 0)
 		return rc;
 	r->have_params = 1;
@@ -445,13 +463,14 @@ send_new_state(struct send_run *r, struct err *err)
 	return send_state_write(r, err);
 }
 
-/* An upload for other recipients cannot be resumed: drop it (and its server copy). */
+/* An upload for other recipients, or announcing another xxh64, cannot be resumed: drop it
+ * (and its server copy). */
 static void
-send_drop_old(struct send_run *r)
+send_drop_old(struct send_run *r, const char *why)
 {
 	struct err e = { 0 };
 
-	printf("note: the saved upload was encrypted to other recipients; starting a new one\n");
+	printf("note: the saved upload %s; starting a new one\n", why);
 	if (r->s.url != NULL)
 		(void)tus_terminate(r->s.url, r->o.headers, r->o.n_headers, &e);
 	send_state_clear(&r->s);
@@ -468,7 +487,10 @@ send_load_state(struct send_run *r, struct err *err)
 		return rc;
 	rc = send_state_read(&r->s, err);
 	if (rc == 0 && strcmp(r->s.recipients, want) != 0) {
-		send_drop_old(r);
+		send_drop_old(r, "was encrypted to other recipients");
+		rc = 1;
+	} else if (rc == 0 && r->o.xxh64[0] != '\0' && strcmp(r->s.xxh64, r->o.xxh64) != 0) {
+		send_drop_old(r, "announced another xxh64");
 		rc = 1;
 	}
 	snprintf(r->s.recipients, sizeof r->s.recipients, "%s", want);
@@ -619,6 +641,20 @@ send_check_unchanged(struct send_run *r, struct err *err)
 	return 0;
 }
 
+/* The file is not what the upload announced: delete the upload at the server (it must never
+ * complete as good) and forget the state, so no later run resumes it. */
+static void
+send_abandon(struct send_run *r, const char *url)
+{
+	struct err e = { 0 };
+
+	if (url != NULL && tus_terminate(url, r->o.headers, r->o.n_headers, &e) == 0)
+		printf("deleted %s\n", url);
+	fflush(stdout);
+	if (r->s.path[0] != '\0')
+		unlink(r->s.path);
+}
+
 static int
 send_upload(struct send_run *r, struct err *err)
 {
@@ -634,6 +670,11 @@ send_upload(struct send_run *r, struct err *err)
 	if (rc != 0 || (rc = age_source_init(&src, r->fd, (uint64_t)r->st.st_size, &r->params,
 	    err)) != 0)
 		return rc;
+	/* Always checked in the stream: the xxh64 announced may be one given, not hashed here. */
+	if ((rc = age_source_expect_xxh64(&src, r->s.xxh64, r->o.file, err)) != 0) {
+		age_source_release(&src);
+		return rc;
+	}
 	age_source_tus(&src, &ts);
 	send_opts_fill(r, &t, meta, nm);
 	if (r->s.url != NULL)
@@ -643,6 +684,10 @@ send_upload(struct send_run *r, struct err *err)
 	rc = tus_upload(&t, &ts, &res, err);
 	if (r->tty)
 		fputs("\r\033[K", stderr);
+	if (rc == 0)
+		rc = age_source_verify(&src, err);
+	if (rc == SP_EMISMATCH)
+		send_abandon(r, res.url);
 	if (rc == 0)
 		rc = send_check_unchanged(r, err);
 	if (rc == 0) {

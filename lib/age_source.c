@@ -8,6 +8,9 @@
 #include <unistd.h>
 
 #include <sodium.h>
+#include <xxhash.h>
+
+#include "hash.h"
 
 int
 age_source_init(struct age_source *s, int fd, uint64_t pt_size, const struct age_enc_params *p,
@@ -39,20 +42,52 @@ age_source_release(struct age_source *s)
 		sodium_memzero(s->pt, AGE_CHUNK_SIZE);
 	free(s->pt);
 	free(s->ct);
+	if (s->xxh)
+		XXH64_freeState(s->xxh);
 	if (s->params.header)
 		age_params_release(&s->params);
 	memset(s, 0, sizeof *s);
 	s->cached = UINT64_MAX;
 }
 
-/* Reads exactly len plaintext bytes at off. */
+int
+age_source_expect_xxh64(struct age_source *s, const char *want_hex, const char *name,
+    struct err *err)
+{
+	struct hash_value v;
+	int rc;
+
+	if ((rc = hash_value_parse(HASH_XXH64, want_hex, &v, err)) != 0)
+		return rc;
+	s->xxh_want = 0;
+	for (unsigned i = 0; i < v.rawlen; i++)         /* canonical form: big-endian */
+		s->xxh_want = s->xxh_want << 8 | v.raw[i];
+	if (s->xxh == NULL && (s->xxh = XXH64_createState()) == NULL)
+		return err_set(err, SP_ENOMEM, "age source: out of memory");
+	XXH64_reset(s->xxh, 0);
+	s->xxh_done = 0;
+	s->xxh_verdict = 0;
+	s->name = name;
+	return 0;
+}
+
 static int
-age_source_pread(struct age_source *s, uint64_t off, size_t len, struct err *err)
+age_source_mismatch(const struct age_source *s, struct err *err)
+{
+	return err_set(err, SP_EMISMATCH, "%s: plaintext xxh64 %016" PRIx64 ", not the %016" PRIx64
+	    " announced for it: the file changed; upload stopped before its end", s->name,
+	    (uint64_t)XXH64_digest(s->xxh), s->xxh_want);
+}
+
+/* Reads exactly len plaintext bytes at off into buf. */
+static int
+age_source_pread_into(struct age_source *s, uint8_t *buf, uint64_t off, size_t len,
+    struct err *err)
 {
 	size_t done = 0;
 
 	while (done < len) {
-		ssize_t n = pread(s->fd, s->pt + done, len - done, (off_t)(off + done));
+		ssize_t n = pread(s->fd, buf + done, len - done, (off_t)(off + done));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -64,6 +99,79 @@ age_source_pread(struct age_source *s, uint64_t off, size_t len, struct err *err
 		done += (size_t)n;
 	}
 	return 0;
+}
+
+/* Hashes the plaintext [xxh_done, upto), read again from the file. */
+static int
+age_source_catch_up(struct age_source *s, uint64_t upto, struct err *err)
+{
+	size_t cap = 1u << 20;
+	uint8_t *b;
+	int rc = 0;
+
+	if (upto <= s->xxh_done)
+		return 0;
+	if ((b = malloc(cap)) == NULL)
+		return err_set(err, SP_ENOMEM, "age source: out of memory");
+	while (rc == 0 && s->xxh_done < upto) {
+		size_t n = upto - s->xxh_done < cap ? (size_t)(upto - s->xxh_done) : cap;
+		if ((rc = age_source_pread_into(s, b, s->xxh_done, n, err)) == 0) {
+			XXH64_update(s->xxh, b, n);
+			s->xxh_done += n;
+		}
+	}
+	sodium_memzero(b, cap);
+	free(b);
+	return rc;
+}
+
+/* The chunk [off, off + len) was just read into s->pt: hash it if it is next, and at the end
+ * give the verdict. */
+static int
+age_source_hash(struct age_source *s, uint64_t off, size_t len, struct err *err)
+{
+	int rc;
+
+	if (s->xxh == NULL)
+		return 0;
+	if (s->xxh_verdict == 0) {
+		if ((rc = age_source_catch_up(s, off, err)) != 0)
+			return rc;
+		if (off == s->xxh_done) {
+			XXH64_update(s->xxh, s->pt, len);
+			s->xxh_done += len;
+		}
+		if (s->xxh_done == s->pt_size)
+			s->xxh_verdict = XXH64_digest(s->xxh) == s->xxh_want ? 1 : -1;
+	}
+	if (s->xxh_verdict < 0 && off + len == s->pt_size)
+		return age_source_mismatch(s, err);
+	return 0;
+}
+
+int
+age_source_verify(struct age_source *s, struct err *err)
+{
+	int rc;
+
+	if (s->xxh == NULL)
+		return 0;
+	if (s->xxh_verdict == 0) {
+		if ((rc = age_source_catch_up(s, s->pt_size, err)) != 0)
+			return rc;
+		s->xxh_verdict = XXH64_digest(s->xxh) == s->xxh_want ? 1 : -1;
+	}
+	return s->xxh_verdict > 0 ? 0 : age_source_mismatch(s, err);
+}
+
+/* Reads exactly len plaintext bytes at off (a chunk's start) into s->pt, hashing them when a
+ * check was asked. */
+static int
+age_source_pread(struct age_source *s, uint64_t off, size_t len, struct err *err)
+{
+	int rc = age_source_pread_into(s, s->pt, off, len, err);
+
+	return rc != 0 ? rc : age_source_hash(s, off, len, err);
 }
 
 /* Makes chunk idx the cached one. */

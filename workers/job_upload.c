@@ -289,7 +289,9 @@ upload_receipt(struct job *job, const char *did, const char *url, char **headers
 	return err_set(err, SP_EUNAVAIL, "delivery %s: the receiver has not checked the upload yet", did);
 }
 
-/* The plaintext on disk: a verified copy of the file, or the rendition; its xxh64 checked. */
+/* The plaintext on disk: a verified copy of the file, or the rendition, and its xxh64: the one
+ * registered when it was made or offloaded (checked while it is sent, see upload_send), or,
+ * when none was, hashed now. */
 static int
 upload_source(struct job *job, const char *did, PGresult *r, char *path, size_t len, char *xxh,
     struct err *err)
@@ -318,14 +320,13 @@ upload_source(struct job *job, const char *did, PGresult *r, char *path, size_t 
 	}
 	if (rc < 0)
 		return rc;
+	if (db_val(r, 0, 11)) {
+		snprintf(xxh, 32, "%.31s", db_val(r, 0, 11));
+		return 0;
+	}
 	if ((rc = hash_file(path, HASH_BIT(HASH_XXH64), &h, err)) < 0)
 		return rc;
 	snprintf(xxh, 32, "%.31s", h.v[HASH_XXH64].str);
-	if (db_val(r, 0, 11) && strcmp(db_val(r, 0, 11), xxh) != 0) {
-		job->permanent = true;
-		return err_set(err, SP_EMISMATCH, "%s: xxh64 %s, but %s was registered: this copy "
-		    "changed", path, xxh, db_val(r, 0, 11));
-	}
 	return 0;
 }
 
@@ -364,6 +365,12 @@ upload_send(struct job *job, const char *did, PGresult *r, const char *path, con
 		{ "size", size }, { "xxh64", xxh } };
 	if ((rc = age_source_init(&src, fd, (uint64_t)st.st_size, &p, err)) < 0)
 		goto out;
+	/* The plaintext is hashed as it is read for encryption; a copy that changed since it was
+	 * registered fails before the last PATCH (SP_EMISMATCH), and is never delivered. */
+	if ((rc = age_source_expect_xxh64(&src, xxh, path, err)) < 0) {
+		age_source_release(&src);
+		goto out;
+	}
 	age_source_tus(&src, &ts);
 	u.length = ts.length;
 	struct tus_opts o = { .endpoint = PQgetvalue(r, 0, 5), .headers = (const char *const *)headers,
@@ -371,7 +378,15 @@ upload_send(struct job *job, const char *did, PGresult *r, const char *path, con
 		.resume_url = db_val(r, 0, 1), .on_created = upload_on_created, .created_arg = &u,
 		.on_progress = upload_on_progress, .progress_arg = &u };
 	rc = tus_upload(&o, &ts, &res, err);
+	if (rc == 0)
+		rc = age_source_verify(&src, err);
 	age_source_release(&src);
+	if (rc == SP_EMISMATCH) {
+		struct err e = { 0 };
+		job->permanent = true;
+		if (res.url)
+			(void)tus_terminate(res.url, (const char *const *)headers, nh, &e);
+	}
 	if (rc == 0)
 		rc = upload_receipt(job, did, res.url, headers, nh, recorded, err);
 	tus_result_release(&res);

@@ -138,6 +138,29 @@ read -r cstate creason < <(psql -qtA -F ' ' "$CART_DB" -c "SELECT state, state_r
 [[ $cstate == upload_failed && $creason == "delivery $d3: "*receiver* ]] || fail "clip after a failed delivery: $cstate $creason"
 ok "a delivery the receiver cannot verify: failed; clip upload_failed ($creason)"
 
+# The copy on the cart changed after its xxh64 was registered (same size): the worker sends at
+# once with the registered xxh64, finds the mismatch in the stream before the last byte, deletes
+# the upload; the delivery fails at once (no retries), is never delivered, and no receipt says
+# verified.
+copy=$(find "$tmp/copies" -type f -name A001C001_250101_R1AB.mov | head -n 1)
+registered=$(psql -qtA "$CART_DB" -c "SELECT value FROM hashes WHERE file_id = $file_id AND algorithm = 'xxh64'")
+printf 'X' | dd of="$copy" bs=1 seek=5000000 conv=notrunc status=none
+d4=$(api /api/v1/deliveries -d "{\"target_id\":$target,\"file_id\":$file_id}" | jq -r .id)
+for _ in $(seq 200); do
+	state=$(psql -qtA "$CART_DB" -c "SELECT state FROM deliveries WHERE id = $d4")
+	[[ $state == failed || $state == delivered || $state == uploaded ]] && break
+	sleep 0.2
+done
+read -r dstate receipt dup < <(psql -qtA -F ' ' "$CART_DB" -c "SELECT state, coalesce(receipt->>'state', 'none'),
+	regexp_replace(upload_url, '.*/', '') FROM deliveries WHERE id = $d4")
+derror=$(psql -qtA "$CART_DB" -c "SELECT error FROM deliveries WHERE id = $d4")
+[[ $dstate == failed && $receipt == none ]] || fail "a changed copy: delivery $dstate, receipt $receipt"
+[[ $derror == "$copy: plaintext xxh64 "*", not the $registered announced"* ]] || fail "a changed copy: error '$derror'"
+[[ $(psql -qtA "$POST_DB" -c "SELECT state || ' ' || (\"offset\" < length) FROM uploads WHERE id = '$dup'") == "terminated true" ]] ||
+	fail "a changed copy at the receiver: $(psql -qtA "$POST_DB" -c "SELECT state, \"offset\", length FROM uploads WHERE id = '$dup'")"
+[[ $(psql -qtA "$CART_DB" -c "SELECT attempts FROM jobs WHERE payload->>'delivery_id' = '$d4'") == 1 ]] || fail "a changed copy was retried"
+ok "a copy changed after registration: failed in the stream before its end ($derror), upload deleted, never delivered"
+
 # The order deliveries go in: circled proxies, then other proxies, then originals, whatever
 # order they were asked in (the queue takes the highest priority first). No worker runs now.
 kill -9 "$w" 2>/dev/null || true

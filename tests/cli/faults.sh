@@ -218,6 +218,62 @@ extra=$(resent restart.out)
 [ "$extra" -le "$chunk" ] || fail "restart: re-sent $extra bytes (one chunk is $chunk)"
 ok "receiver killed at $at bytes and started again: the upload resumed, verified; re-sent $extra bytes"
 
+# ---- --xxh64 known beforehand: no hashing first, the file checked while it is sent ----
+# started_then_killed FILE OUT: a rate-capped send with --xxh64 $good, killed with kill -9 once
+# the receiver holds some of it; sets $sender_id.
+good=$(xxhsum -H1 clip.mov | cut -d' ' -f1)
+started_then_killed() {
+	"$bin" send "$1" --to "$url/api/v1/uploads/" --recipient "$recipient" --data cart \
+		--header "Authorization: Bearer $token" --chunk-size 1M --limit-rate 2M --xxh64 "$good" >"$2" 2>&1 &
+	sender=$!
+	pids+=($sender)
+	sender_id=""
+	for _ in $(seq 100); do
+		sender_id=$(sed -n 's|^upload .*/||p' "$2")
+		[ -n "$sender_id" ] && [ "$(sql "SELECT \"offset\" FROM uploads WHERE id = '$sender_id'")" -gt 1000000 ] && break
+		sleep 0.1
+	done
+	kill -9 "$sender"
+	wait "$sender" 2>/dev/null || true
+}
+# stopped OUT FILE: send failed with one line naming FILE and both hashes, the upload was
+# deleted before its last byte, and the receiver holds no receipt that says verified.
+stopped() {
+	local id
+	id=$(sed -n 's|^deleted .*/||p' "$1")
+	[ -n "$id" ] || fail "the upload was not deleted: $(cat "$1")"
+	tail -n 1 "$1" | grep -q "^setpost send: $2: plaintext xxh64 [0-9a-f]\{16\}, not the $good announced" ||
+		fail "changed file: $(tail -n 1 "$1")"
+	grep -q "^complete " "$1" && fail "a changed file completed: $(cat "$1")"
+	[ "$(sql "SELECT state || ' ' || (\"offset\" < length) FROM uploads WHERE id = '$id'")" = "terminated true" ] ||
+		fail "the changed file's upload: $(sql "SELECT state, \"offset\", length FROM uploads WHERE id = '$id'")"
+	[ "$(curl -s -H "Authorization: Bearer $token" "$url/api/v1/uploads/$id/receipt" | jq -r .state)" != verified ] ||
+		fail "a receipt says verified for the changed file"
+}
+rm -rf cart
+started_then_killed clip.mov xk1.out
+send clip.mov xk2.out "$url" --chunk-size 1M --xxh64 "$good" || fail "resume with --xxh64: $(cat xk2.out)"
+grep -q "(resumed at [1-9][0-9]*)" xk2.out || fail "did not resume: $(cat xk2.out)"
+verified xk2.out clip.mov
+ok "--xxh64 given: sent at once, killed, resumed (the part already sent hashed again first), verified"
+# A file changed after its hash was recorded (same size and mtime): stopped before the end.
+cp -p clip.mov changed.mov
+printf 'X' | dd of=changed.mov bs=1 seek=9000000 conv=notrunc status=none
+touch -r clip.mov changed.mov
+rm -rf cart
+send changed.mov xc.out "$url" --chunk-size 1M --xxh64 "$good" && fail "a changed file was sent: $(cat xc.out)"
+stopped xc.out changed.mov
+# Changed in the part sent before an interruption: the resumed run catches it too.
+cp -p clip.mov changed.mov
+rm -rf cart
+started_then_killed changed.mov xr1.out
+printf 'X' | dd of=changed.mov bs=1 seek=100 conv=notrunc status=none
+touch -r clip.mov changed.mov
+send changed.mov xr2.out "$url" --chunk-size 1M --xxh64 "$good" && fail "a changed file was resumed: $(cat xr2.out)"
+grep -q "^resume .*/$sender_id$" xr2.out || fail "did not resume $sender_id: $(cat xr2.out)"
+stopped xr2.out changed.mov
+ok "--xxh64 of other bytes (the file changed after it was hashed, before or after an interruption): exit 1 naming both hashes, upload deleted before its end, no verified receipt"
+
 # ---- an expired upload: a fresh upload is created and completes ----
 kill "$server"
 wait "$server" 2>/dev/null || true

@@ -271,5 +271,7 @@ must_fail "$sp" send f1.mov -r "$pub" --data data
 must_fail "$sp" send missing.mov --to "$to" -r "$pub" --data data
 must_fail "$sp" send f1.mov --to "$to" -r "$pub" --data data -H "no colon"
 must_fail "$sp" send f1.mov --to "$to" -r "$pub" --data data --limit-rate fast
+must_fail "$sp" send f1.mov --to "$to" -r "$pub" --data data --xxh64 12345
+grep -q -- "--xxh64 12345: expected 16 hex digits" err.txt || fail "bad --xxh64: $(cat err.txt)"
 ok "wrong URL, server down, bad arguments: exit 1 and one line on stderr"
 echo "send.sh: all passed"
