@@ -17,6 +17,7 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/bench/pg.sh"
 sp=$(realpath "${1:-$top/build/setpost}")
 dir=${SETPOST_BENCH_DIR:-/var/tmp/setpost-bench}
 secs=10
@@ -24,8 +25,6 @@ secs=10
 for t in wrk nginx curl jq psql python3; do
 	command -v $t >/dev/null || { echo "api bench: $t is required (make deps)" >&2; exit 1; }
 done
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-[ -x "$PGBIN/initdb" ] || { echo "api bench: PostgreSQL's initdb not found (make deps)" >&2; exit 1; }
 
 calc() { awk "BEGIN { printf \"$1\", $2 }"; } # calc FORMAT EXPRESSION
 freeport() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -41,17 +40,8 @@ hz=$(getconf CLK_TCK)
 
 # PostgreSQL refuses to run as root: the cluster then belongs to the postgres user, so the
 # work folder must be reachable by it (0755).
-mkdir -p "$dir"
-work=$(mktemp -d "$dir/api-run.XXXXXX")
-chmod 755 "$work"
-RUN=""
-if [ "$(id -u)" -eq 0 ]; then
-	RUN="runuser -u postgres --"
-	mkdir -p "$work/pg" "$work/pgrun" && chown postgres "$work/pg" "$work/pgrun"
-fi
 serve=""
 ngx=""
-pg_started=0
 writer=""
 serve2=""
 cleanup() {
@@ -59,22 +49,14 @@ cleanup() {
 	[ -n "$serve2" ] && kill -TERM "$serve2" 2>/dev/null && wait "$serve2" 2>/dev/null || true
 	[ -n "$ngx" ] && kill -QUIT "$ngx" 2>/dev/null && wait "$ngx" 2>/dev/null || true
 	[ -n "$serve" ] && kill -TERM "$serve" 2>/dev/null && wait "$serve" 2>/dev/null || true
-	[ $pg_started -eq 0 ] || $RUN "$PGBIN/pg_ctl" -D "$work/pg" -m fast -w stop >/dev/null 2>&1 || true
-	rm -rf "$work"
+	bench_pg_stop
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # --- PostgreSQL: a throwaway cluster, default settings but for the socket (fsync on) ----------
-$RUN "$PGBIN/initdb" -D "$work/pg" -U setpost --auth=trust -E UTF8 --locale=C >"$work/initdb.log" 2>&1 ||
-	{ cat "$work/initdb.log" >&2; exit 1; }
-$RUN "$PGBIN/pg_ctl" -D "$work/pg" -l "$work/pg/server.log" -w start \
-	-o "-c listen_addresses='' -c unix_socket_directories='$work/pgrun'" >/dev/null ||
-	{ tail -n 20 "$work/pg/server.log" >&2; exit 1; }
-pg_started=1
-db="host=$work/pgrun user=setpost dbname=postgres"
+bench_pg_start api
 sql() { psql "$db" -X -q -v ON_ERROR_STOP=1 "$@"; }
-pgpid=$(head -n 1 "$work/pg/postmaster.pid")
 
 # --- setpost serve (applies the migrations) and an admin token --------------------------------
 "$sp" serve --database-url "$db" --listen 127.0.0.1:0 --data "$work/data" \

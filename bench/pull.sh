@@ -16,6 +16,7 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/bench/pg.sh"
 sp=$(realpath "${1:-$top/build/setpost}")
 dir=${SETPOST_BENCH_DIR:-/var/tmp/setpost-bench}
 nfiles=${SETPOST_BENCH_FILES:-8}
@@ -24,35 +25,17 @@ mib=${SETPOST_BENCH_MIB:-288}
 for t in curl openssl xxhsum psql; do
 	command -v $t >/dev/null || { echo "pull bench: $t is required (make deps)" >&2; exit 1; }
 done
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-[ -x "$PGBIN/initdb" ] || { echo "pull bench: PostgreSQL's initdb not found (make deps)" >&2; exit 1; }
 calc() { awk "BEGIN { printf \"$1\", $2 }"; }
 
-mkdir -p "$dir"
-work=$(mktemp -d "$dir/pull-run.XXXXXX")
-chmod 755 "$work"
-RUN=""
-if [ "$(id -u)" -eq 0 ]; then
-	RUN="runuser -u postgres --"
-	mkdir -p "$work/pg" "$work/pgrun" && chown postgres "$work/pg" "$work/pgrun"
-fi
 serve=""
-pg_started=0
 cleanup() {
 	[ -n "$serve" ] && kill -TERM "$serve" 2>/dev/null && wait "$serve" 2>/dev/null || true
-	[ $pg_started -eq 0 ] || $RUN "$PGBIN/pg_ctl" -D "$work/pg" -m fast -w stop >/dev/null 2>&1 || true
-	rm -rf "$work"
+	bench_pg_stop
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-$RUN "$PGBIN/initdb" -D "$work/pg" -U setpost --auth=trust -E UTF8 --locale=C >"$work/initdb.log" 2>&1 ||
-	{ cat "$work/initdb.log" >&2; exit 1; }
-$RUN "$PGBIN/pg_ctl" -D "$work/pg" -l "$work/pg/server.log" -w start \
-	-o "-c listen_addresses='' -c unix_socket_directories='$work/pgrun'" >/dev/null ||
-	{ tail -n 20 "$work/pg/server.log" >&2; exit 1; }
-pg_started=1
-db="host=$work/pgrun user=setpost dbname=postgres"
+bench_pg_start pull
 sql() { psql "$db" -X -q -tA -v ON_ERROR_STOP=1 -c "$1"; }
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
