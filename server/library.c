@@ -182,6 +182,38 @@ static const struct db_stmt stmt_production_patch = { "library_production_patch"
 	" show_lut_id = CASE WHEN $6::bool THEN $7::bigint ELSE show_lut_id END"
 	" WHERE id = $1", 7 };
 /* The show LUT must be one of the production's own (server/looks.c uploads them). */
+static const struct db_stmt stmt_production_settings = { "library_production_settings",
+	"SELECT settings::text FROM productions WHERE id = $1", 1 };
+
+/* Proxy profiles are checked here, so a bad one is refused now, not at the first transcode;
+ * checked as they will be stored (the patch merged over the stored settings), so a patch that
+ * activates a profile defined earlier passes and one that breaks a stored profile does not. */
+static bool
+productions_profiles_ok(struct request *req, json_t *patch)
+{
+	const char *p[1] = { req->params[0] };
+	json_t *merged = NULL;
+	struct err err;
+	PGresult *r;
+	int n;
+
+	if ((n = db_exec(req->srv->db, &stmt_production_settings, p, &r, &err)) < 0)
+		return reply_err(req, &err), false;
+	if (n > 0)
+		merged = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+	PQclear(r);
+	if (!json_is_object(merged)) {
+		json_decref(merged);
+		merged = json_object();
+	}
+	json_object_update(merged, patch);
+	n = profile_settings_check(merged, &err);
+	json_decref(merged);
+	if (n < 0)
+		return reply_error(req, 400, "invalid", "%s", err.msg), false;
+	return true;
+}
+
 static const struct db_stmt stmt_production_lut = { "library_production_lut",
 	"SELECT production_id FROM luts WHERE id = $1", 1 };
 static const struct db_stmt stmt_production_get = { "library_production_get",
@@ -243,10 +275,9 @@ productions_patch(struct request *req)
 	    &err), &err) || !productions_lut_ok(req, id, lut_id)))
 		return MHD_YES;
 	snprintf(lut, sizeof(lut), "%lld", lut_id);
-	/* Proxy profiles are checked here, so a bad one is refused now, not at the first transcode. */
 	if (json_object_get(req->json, "settings") &&
-	    profile_settings_check(json_object_get(req->json, "settings"), &err) < 0)
-		return reply_error(req, 400, "invalid", "%s", err.msg);
+	    !productions_profiles_ok(req, json_object_get(req->json, "settings")))
+		return MHD_YES;
 	if (json_object_get(req->json, "settings"))
 		settings = json_dumps(json_object_get(req->json, "settings"), JSON_COMPACT);
 	snprintf(copies, sizeof(copies), "%lld", n);

@@ -122,3 +122,22 @@ Test(library, targets)
 	json_decref(get_json("DELETE", "/api/v1/targets/1", NULL, 204));
 	json_decref(get_json("DELETE", "/api/v1/targets/1", NULL, 404));
 }
+
+/* Proxy profiles in the production's settings are checked as they will be stored: the patch
+ * merged over what is there (settings are merged key by key), with the field named. */
+Test(library, proxy_profile_settings)
+{
+	json_t *j;
+
+	json_decref(get_json("PATCH", "/api/v1/productions/1",
+	    "{\"settings\":{\"proxy_profiles\":{\"review\":{\"base\":\"h264_720\",\"width\":641}}}}", 400));
+	json_decref(get_json("PATCH", "/api/v1/productions/1",
+	    "{\"settings\":{\"proxy_profiles\":{\"review\":{\"base\":\"h264_720\",\"width\":640}}}}", 200));
+	/* Activating the profile defined by the earlier patch: it is in the stored settings. */
+	j = get_json("PATCH", "/api/v1/productions/1", "{\"settings\":{\"proxy_active\":[\"review\"]}}", 200);
+	cr_expect_str_eq(json_string_value(json_array_get(json_object_get(json_object_get(j,
+	    "settings"), "proxy_active"), 0)), "review");
+	json_decref(j);
+	json_decref(get_json("PATCH", "/api/v1/productions/1",
+	    "{\"settings\":{\"proxy_active\":[\"nonesuch\"]}}", 400));
+}
