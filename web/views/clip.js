@@ -149,6 +149,14 @@ export function mount(root, ctx) {
       h('span', { class: 'dim' }, `by ${e.actor}`))));
   }
 
+  // The production sound matched to the clip (GET /api/v1/clips/{id}: sound), in words.
+  function soundText(snd) {
+    if (!snd) return null;
+    if (snd.method === 'none' || !snd.clip_id) return snd.method === 'manual' ? 'none (MOS, set by hand)' : 'no sound roll covers it';
+    const off = snd.offset_frames >= 0 ? `+${snd.offset_frames}` : String(snd.offset_frames);
+    return `${snd.name} (${off} frames, ${snd.method === 'manual' ? 'set by hand' : 'by timecode'})`;
+  }
+
   let poster = null;
   function draw() {
     const c = clip;
@@ -160,7 +168,7 @@ export function mount(root, ctx) {
       h('div', { class: 'cols' },
         sect('Clip', [kv([['Card', h('a', { href: `#/clips?card_id=${c.card_id}` }, c.card)], ['Day', c.shoot_date], ['Camera', c.camera], ['Reel', c.reel],
           ['Start TC', c.start_tc], ['Duration', duration(c.duration_frames, c.fps)], ['Frame rate', c.fps], ['Size', c.width ? `${c.width}×${c.height}` : null],
-          ['Codec', c.codec], ['Verified copies', String(c.copies)]]), editable()]),
+          ['Codec', c.codec], ['Verified copies', String(c.copies)], ['Sound', soundText(c.sound)]]), editable()]),
         sect('Notes', notes())),
       lookPanel(),
       sect('QC findings', qc()),
