@@ -41,7 +41,9 @@ reply_text(struct request *req, unsigned status, const char *content_type, const
 enum MHD_Result
 reply_json(struct request *req, unsigned status, json_t *body)
 {
-	char *text = json_dumps(body, JSON_COMPACT);
+	/* Measured numbers (round trips, rates, fractions) to 9 significant digits, not 17:
+	 * 0.166618 rather than 0.16661799999999999. Stored values keep their exact text. */
+	char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(9));
 	struct MHD_Response *resp;
 
 	if (text == NULL)
