@@ -17,7 +17,9 @@
 	"(SELECT p.required_copies FROM cards k JOIN days d ON d.id = k.day_id" \
 	" JOIN productions p ON p.id = d.production_id WHERE k.id = $1)"
 
-/* For every clip of the card whose state is copy-related: the state the facts say. */
+/* For every clip of the card whose state is copy-related: the state the facts say. A clip past
+ * its copies (proxied, delivered, or failed later on) that is no longer secured (a copy found
+ * changed or missing) falls back to copy_failed; while it stays secured its state is kept. */
 static const struct db_stmt stmt_derive = { "clipstate_derive",
 	"WITH facts AS ("
 	" SELECT c.id, c.state,"
@@ -27,13 +29,18 @@ static const struct db_stmt stmt_derive = { "clipstate_derive",
 	"   WHERE f2.clip_id = c.id AND cp.state = 'failed' AND " CLIPSTATE_COPIES("f2.id")
 	"    < " CLIPSTATE_REQUIRED " ORDER BY f2.rel_path LIMIT 1) AS failure"
 	" FROM clips c JOIN files f ON f.clip_id = c.id"
-	" WHERE c.card_id = $1 AND c.state IN ('registered', 'secured', 'copy_failed')"
-	" GROUP BY c.id, c.state)"
+	" WHERE c.card_id = $1 AND c.state IN ('registered', 'secured', 'copy_failed', 'proxied',"
+	"  'transcode_failed', 'delivered', 'upload_failed')"
+	" GROUP BY c.id, c.state),"
+	" judged AS (SELECT *, state IN ('registered', 'secured', 'copy_failed') AS early FROM facts)"
 	" UPDATE clips c SET state = n.state, state_reason = n.reason, updated_at = now()"
-	" FROM (SELECT id, CASE WHEN secured THEN 'secured' WHEN failure IS NOT NULL"
+	" FROM (SELECT id, CASE WHEN secured THEN 'secured' WHEN failure IS NOT NULL OR NOT early"
 	"  THEN 'copy_failed' ELSE 'registered' END AS state,"
-	"  CASE WHEN secured THEN NULL ELSE failure END AS reason, state AS old FROM facts) n"
-	" WHERE c.id = n.id AND (c.state <> n.state OR c.state_reason IS DISTINCT FROM n.reason)"
+	"  CASE WHEN secured THEN NULL WHEN failure IS NOT NULL OR early THEN failure"
+	"  ELSE 'a file has fewer verified copies than the production requires' END AS reason,"
+	"  state AS old, early FROM judged) n"
+	" WHERE c.id = n.id AND (n.early OR n.state <> 'secured')"
+	" AND (c.state <> n.state OR c.state_reason IS DISTINCT FROM n.reason)"
 	" RETURNING c.id, c.name, n.old, n.state, coalesce(n.reason, '')", 1 };
 
 static const struct db_stmt stmt_short = { "clipstate_short",
@@ -62,9 +69,14 @@ clipstate_refresh_card(struct db_conn *c, long long card_id, const char *actor, 
 		snprintf(kind, sizeof(kind), "clip.%s", PQgetvalue(r, i, 3));
 		rc = event_record(c, actor, kind, "clip", db_ll(r, i, 0), data, NULL, err);
 		json_decref(data);
-		/* A secured clip gets its probe (then thumbnails and QC), circled takes first. */
+		/* A secured clip gets its probe (then thumbnails and QC), circled takes first; one
+		 * secured again after a copy failed gets back what its proxies say. */
 		if (rc == 0 && strcmp(PQgetvalue(r, i, 3), "secured") == 0 &&
 		    (rc = probe_enqueue(c, db_ll(r, i, 0), err)) > 0)
+			rc = 0;
+		if (rc == 0 && strcmp(PQgetvalue(r, i, 3), "secured") == 0 &&
+		    strcmp(PQgetvalue(r, i, 2), "copy_failed") == 0 &&
+		    (rc = clipstate_refresh_active(c, db_ll(r, i, 0), actor, err)) > 0)
 			rc = 0;
 	}
 	PQclear(r);

@@ -75,3 +75,33 @@ Test(clipstate, release_without_proxies_is_secured)
 	cr_assert_geq(db_tx(db, verdict_tx, &v, &err), 0, "%s", err.msg);
 	cr_expect_str_eq(harness_sqlf(ci, "SELECT state FROM clips WHERE id = 1"), "secured");
 }
+
+/* A proxied clip whose copy is found bad is no longer secured: copy_failed, with the reason;
+ * secured again (the copy made anew), it is proxied again, as its proxies are still done. */
+static int
+refresh_tx(struct db_conn *c, void *arg, struct err *err)
+{
+	(void)arg;
+	return clipstate_refresh_card(c, 1, "test", err);
+}
+
+Test(clipstate, proxied_clip_losing_a_copy)
+{
+	struct err err = { 0 };
+
+	harness_sqlf(ci, "UPDATE productions SET required_copies = 1;"
+	    "INSERT INTO volumes (name, fs_uuid) VALUES ('RAID', 'u1');"
+	    "INSERT INTO files (card_id, clip_id, rel_path, size) VALUES (1, 1, 'A001C001.mov', 10);"
+	    "INSERT INTO copies (file_id, volume_id, rel_path, state, verified_at)"
+	    " VALUES (1, 1, 'A001C001.mov', 'verified', now())");
+	cr_assert_geq(db_tx(db, refresh_tx, NULL, &err), 0, "%s", err.msg);
+	cr_expect_str_eq(harness_sqlf(ci, "SELECT state FROM clips WHERE id = 1"), "proxied",
+	    "a secured proxied clip keeps its state");
+	harness_sqlf(ci, "UPDATE copies SET state = 'failed', error = 'xxh64 differs', verified_at = NULL");
+	cr_assert_geq(db_tx(db, refresh_tx, NULL, &err), 0, "%s", err.msg);
+	cr_expect_str_eq(harness_sqlf(ci, "SELECT state || ': ' || state_reason FROM clips WHERE id = 1"),
+	    "copy_failed: A001C001.mov: copy on RAID failed: xxh64 differs");
+	harness_sqlf(ci, "UPDATE copies SET state = 'verified', error = NULL, verified_at = now()");
+	cr_assert_geq(db_tx(db, refresh_tx, NULL, &err), 0, "%s", err.msg);
+	cr_expect_str_eq(harness_sqlf(ci, "SELECT state FROM clips WHERE id = 1"), "proxied");
+}
