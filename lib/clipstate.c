@@ -51,6 +51,33 @@ static const struct db_stmt stmt_short = { "clipstate_short",
 static const struct db_stmt stmt_has_files = { "clipstate_has_files",
 	"SELECT count(*) FROM files WHERE card_id = $1", 1 };
 
+static const struct db_stmt stmt_a_delivery = { "clipstate_a_delivery",
+	"SELECT d.id FROM deliveries d LEFT JOIN files f ON f.id = d.file_id"
+	" LEFT JOIN renditions r ON r.id = d.rendition_id"
+	" WHERE coalesce(f.clip_id, r.clip_id) = $1 LIMIT 1", 1 };
+
+/* A clip secured again after a copy failed: what its proxies, then its deliveries, say. */
+static int
+clipstate_resecured(struct db_conn *c, long long clip_id, const char *actor, struct err *err)
+{
+	char sid[24];
+	const char *p[1] = { sid };
+	PGresult *r;
+	long long delivery = 0;
+	int n, rc;
+
+	if ((rc = clipstate_refresh_active(c, clip_id, actor, err)) < 0)
+		return rc;
+	snprintf(sid, sizeof(sid), "%lld", clip_id);
+	if ((n = db_query(c, &stmt_a_delivery, p, &r, err)) < 0)
+		return n;
+	if (n > 0)
+		delivery = db_ll(r, 0, 0);
+	PQclear(r);
+	rc = delivery ? clipstate_refresh_deliveries(c, delivery, actor, err) : 0;
+	return rc < 0 ? rc : 0;
+}
+
 int
 clipstate_refresh_card(struct db_conn *c, long long card_id, const char *actor, struct err *err)
 {
@@ -75,9 +102,8 @@ clipstate_refresh_card(struct db_conn *c, long long card_id, const char *actor, 
 		    (rc = probe_enqueue(c, db_ll(r, i, 0), err)) > 0)
 			rc = 0;
 		if (rc == 0 && strcmp(PQgetvalue(r, i, 3), "secured") == 0 &&
-		    strcmp(PQgetvalue(r, i, 2), "copy_failed") == 0 &&
-		    (rc = clipstate_refresh_active(c, db_ll(r, i, 0), actor, err)) > 0)
-			rc = 0;
+		    strcmp(PQgetvalue(r, i, 2), "copy_failed") == 0)
+			rc = clipstate_resecured(c, db_ll(r, i, 0), actor, err);
 	}
 	PQclear(r);
 	return rc < 0 ? rc : n;

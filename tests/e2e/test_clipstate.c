@@ -105,3 +105,24 @@ Test(clipstate, proxied_clip_losing_a_copy)
 	cr_assert_geq(db_tx(db, refresh_tx, NULL, &err), 0, "%s", err.msg);
 	cr_expect_str_eq(harness_sqlf(ci, "SELECT state FROM clips WHERE id = 1"), "proxied");
 }
+
+Test(clipstate, delivered_clip_losing_a_copy_comes_back_delivered)
+{
+	struct err err = { 0 };
+
+	harness_sqlf(ci, "UPDATE productions SET required_copies = 1;"
+	    "UPDATE clips SET state = 'delivered';"
+	    "INSERT INTO volumes (name, fs_uuid) VALUES ('RAID', 'u1');"
+	    "INSERT INTO files (card_id, clip_id, rel_path, size) VALUES (1, 1, 'A001C001.mov', 10);"
+	    "INSERT INTO copies (file_id, volume_id, rel_path, state, verified_at)"
+	    " VALUES (1, 1, 'A001C001.mov', 'failed', NULL);"
+	    "INSERT INTO targets (production_id, name, url, recipient)"
+	    " VALUES (1, 'Lab', 'https://lab.example/', 'age1abc');"
+	    "INSERT INTO deliveries (target_id, rendition_id, state, receipt)"
+	    " VALUES (1, 1, 'delivered', '{}')");
+	cr_assert_geq(db_tx(db, refresh_tx, NULL, &err), 0, "%s", err.msg);
+	cr_expect_str_eq(harness_sqlf(ci, "SELECT state FROM clips WHERE id = 1"), "copy_failed");
+	harness_sqlf(ci, "UPDATE copies SET state = 'verified', verified_at = now()");
+	cr_assert_geq(db_tx(db, refresh_tx, NULL, &err), 0, "%s", err.msg);
+	cr_expect_str_eq(harness_sqlf(ci, "SELECT state FROM clips WHERE id = 1"), "delivered");
+}
