@@ -74,10 +74,11 @@ static const struct db_stmt stmt_create = { "tus_create",
 	" VALUES ($1, $2, $3, $4::jsonb, $5, now() + make_interval(secs => $6::int))"
 	" RETURNING to_char(expires_at AT TIME ZONE 'UTC', 'Dy, DD Mon YYYY HH24:MI:SS \"GMT\"')", 6 };
 /* $4 is synchronous_commit for this update alone: 'off' for a PATCH that leaves the upload
- * short of its length, whose offset is not durable anyway (the bytes were not flushed either;
- * after a crash the file is cut back to the recorded offset, or the offset to the file), so
- * its commit need not wait for the WAL flush, which queued behind the upload's own writeback
- * took 10-14 ms of every 32 MiB PATCH; 'on' for the last one, which says complete. */
+ * short of its length, whose bytes are not flushed either (a crash that loses the update
+ * leaves the recorded offset behind the file: the sender resumes there and that PATCH cuts
+ * the file back to it), so its commit need not wait for the WAL flush, which, queued behind
+ * the upload's own writeback, took 10-14 ms of every 32 MiB PATCH; 'on' for the last one,
+ * which says complete. */
 static const struct db_stmt stmt_offset = { "tus_offset",
 	"WITH sync AS (SELECT set_config('synchronous_commit', $4, true))"
 	" UPDATE uploads SET \"offset\" = $2, updated_at = now(),"
