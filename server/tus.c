@@ -73,13 +73,20 @@ static const struct db_stmt stmt_create = { "tus_create",
 	"INSERT INTO uploads (id, length, metadata, meta, token_id, expires_at)"
 	" VALUES ($1, $2, $3, $4::jsonb, $5, now() + make_interval(secs => $6::int))"
 	" RETURNING to_char(expires_at AT TIME ZONE 'UTC', 'Dy, DD Mon YYYY HH24:MI:SS \"GMT\"')", 6 };
+/* $4 is synchronous_commit for this update alone: 'off' for a PATCH that leaves the upload
+ * short of its length, whose bytes are not flushed either (a crash that loses the update
+ * leaves the recorded offset behind the file: the sender resumes there and that PATCH cuts
+ * the file back to it), so its commit need not wait for the WAL flush, which, queued behind
+ * the upload's own writeback, took 10-14 ms of every 32 MiB PATCH; 'on' for the last one,
+ * which says complete. */
 static const struct db_stmt stmt_offset = { "tus_offset",
-	"UPDATE uploads SET \"offset\" = $2, updated_at = now(),"
+	"WITH sync AS (SELECT set_config('synchronous_commit', $4, true))"
+	" UPDATE uploads SET \"offset\" = $2, updated_at = now(),"
 	" expires_at = now() + make_interval(secs => $3::int),"
 	" state = CASE WHEN $2 = length THEN 'verifying' ELSE state END,"
 	" completed_at = CASE WHEN $2 = length THEN now() END"
-	" WHERE id = $1 AND state = 'receiving'"
-	" RETURNING to_char(expires_at AT TIME ZONE 'UTC', 'Dy, DD Mon YYYY HH24:MI:SS \"GMT\"')", 3 };
+	" FROM sync WHERE id = $1 AND state = 'receiving'"
+	" RETURNING to_char(expires_at AT TIME ZONE 'UTC', 'Dy, DD Mon YYYY HH24:MI:SS \"GMT\"')", 4 };
 static const struct db_stmt stmt_terminate = { "tus_terminate",
 	"UPDATE uploads SET state = 'terminated', reason = 'terminated by the sender',"
 	" updated_at = now() WHERE id = $1 AND state IN ('receiving', 'verified', 'received', 'failed')", 1 };
@@ -358,7 +365,7 @@ static int
 tus_commit(struct request *req, struct tus_stream *s, char *expires, size_t len)
 {
 	char sid[24], off[24], exp[16];
-	const char *p[3] = { s->id, off, exp };
+	const char *p[4] = { s->id, off, exp, s->offset == s->length ? "on" : "off" };
 	struct err err;
 	PGresult *r;
 	int rc;
