@@ -162,6 +162,21 @@ tus_path(const struct server *srv, const char *id, const char *suffix, char *out
 		out[0] = '\0';
 }
 
+/* Where a receiving upload really is: the recorded offset, unless its file holds fewer bytes
+ * (a machine crash lost writes the database had counted): then the file's size, so the sender
+ * resumes from bytes that are there rather than leave a hole. */
+static long long
+tus_real_offset(const struct server *srv, const char *id, long long recorded)
+{
+	char path[PATH_MAX + 64];
+	struct stat st;
+
+	tus_path(srv, id, ".part", path, sizeof(path));
+	if (recorded > 0 && stat(path, &st) == 0 && st.st_size < recorded)
+		return st.st_size;
+	return recorded;
+}
+
 enum MHD_Result
 tus_options(struct request *req)
 {
@@ -486,7 +501,7 @@ tus_load(struct request *req, struct tus_stream *s, long long offset, bool patch
 		return tus_error(req, 404, "not_found", "no upload %s", s->id), false;
 	}
 	s->length = db_ll(r, 0, 0);
-	s->offset = db_ll(r, 0, 1);
+	s->offset = tus_real_offset(req->srv, s->id, db_ll(r, 0, 1));
 	if (strcmp(PQgetvalue(r, 0, 2), "terminated") == 0 ||
 	    (strcmp(PQgetvalue(r, 0, 2), "receiving") == 0 && db_bool(r, 0, 3))) {
 		PQclear(r);
@@ -705,7 +720,14 @@ tus_head(struct request *req)
 		return tus_reply(req, status, tus_empty());
 	}
 	resp = tus_empty();
-	MHD_add_response_header(resp, "Upload-Offset", PQgetvalue(r, 0, 1));
+	if (strcmp(PQgetvalue(r, 0, 2), "receiving") == 0) {
+		char off[24];
+		snprintf(off, sizeof(off), "%lld", tus_real_offset(req->srv, req->params[0],
+		    db_ll(r, 0, 1)));
+		MHD_add_response_header(resp, "Upload-Offset", off);
+	} else {
+		MHD_add_response_header(resp, "Upload-Offset", PQgetvalue(r, 0, 1));
+	}
 	MHD_add_response_header(resp, "Upload-Length", PQgetvalue(r, 0, 0));
 	if (*PQgetvalue(r, 0, 4))
 		MHD_add_response_header(resp, "Upload-Metadata", PQgetvalue(r, 0, 4));
