@@ -3,7 +3,7 @@
 #  (a) setpost's transcode job (a real `setpost serve` + `setpost worker --slots 1`, the job
 #      timed from claim to done as the jobs table records it) against the very same ffmpeg
 #      command run by hand (taken from the job's result.commands): the job's overhead;
-#  (b) setpost's filter chain (scale to 720p first, then the 33-point look in 8-bit planar RGB,
+#  (b) setpost's filter chain (scale to 720p first, then the 33-point look in 16-bit planar RGB, lut3d's fast path,
 #      then the encoder's format and burn-ins) against the naive one (the look at source size
 #      in 16-bit RGB, then scale), same encoder, same burn-ins, both by hand: time ratio, and
 #      the largest difference between the two renders of the same source frames (the bench
