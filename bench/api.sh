@@ -17,7 +17,7 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-. "$top/bench/pg.sh"
+. "$top/bench/common.sh"
 sp=$(realpath "${1:-$top/build/setpost}")
 dir=${SETPOST_BENCH_DIR:-/var/tmp/setpost-bench}
 secs=10
@@ -59,16 +59,8 @@ bench_pg_start api
 sql() { psql "$db" -X -q -v ON_ERROR_STOP=1 "$@"; }
 
 # --- setpost serve (applies the migrations) and an admin token --------------------------------
-"$sp" serve --database-url "$db" --listen 127.0.0.1:0 --data "$work/data" \
-	>"$work/serve.out" 2>"$work/serve.log" &
-serve=$!
-for _ in $(seq 1 300); do
-	grep -q "listening on" "$work/serve.out" 2>/dev/null && break
-	kill -0 "$serve" 2>/dev/null || { tail -n 5 "$work/serve.log" >&2; exit 1; }
-	sleep 0.1
-done
-url=$(sed -n 's/.*listening on //p' "$work/serve.out" | tail -n 1)
-[ -n "$url" ] || { echo "api bench: setpost serve did not start" >&2; tail -n 5 "$work/serve.log" >&2; exit 1; }
+bench_serve serve "$work/data" --database-url "$db"
+serve=$bench_pid url=$bench_url
 token=$("$sp" token create --role admin --name bench-api --database-url "$db" --data "$work/data" \
 	2>"$work/token.log" | tail -n 1)
 [[ $token == spt_* ]] || { echo "api bench: no token" >&2; cat "$work/token.log" >&2; exit 1; }
@@ -248,15 +240,8 @@ writer=$!
 bench churn "$url/api/v1/clips?limit=50" setpost "$auth"
 kill "$writer" 2>/dev/null; wait "$writer" 2>/dev/null || true
 # And with the page cache off (a second server, same database): what every miss costs.
-SETPOST_PAGE_CACHE=off "$sp" serve --database-url "$db" --listen 127.0.0.1:0 --data "$work/data2" \
-	>"$work/serve2.out" 2>"$work/serve2.log" &
-serve2=$!
-for _ in $(seq 1 300); do
-	grep -q "listening on" "$work/serve2.out" 2>/dev/null && break
-	sleep 0.1
-done
-url2=$(sed -n 's/.*listening on //p' "$work/serve2.out" | tail -n 1)
-[ -n "$url2" ] || { echo "api bench: the second setpost serve did not start" >&2; exit 1; }
+SETPOST_PAGE_CACHE=off bench_serve serve2 "$work/data2" --database-url "$db"
+serve2=$bench_pid url2=$bench_url
 serve_saved=$serve; serve=$serve2
 bench nocache "$url2/api/v1/clips?limit=50" setpost "$auth"
 serve=$serve_saved

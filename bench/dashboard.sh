@@ -11,7 +11,7 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-. "$top/bench/pg.sh"
+. "$top/bench/common.sh"
 sp=$(realpath "${1:-$top/build/setpost}")
 dir=${SETPOST_BENCH_DIR:-/var/tmp/setpost-bench}
 runs=${RUNS:-7}
@@ -35,16 +35,8 @@ trap 'exit 130' INT TERM
 bench_pg_start dashboard
 sql() { psql "$db" -X -q -v ON_ERROR_STOP=1 "$@"; }
 
-"$sp" serve --database-url "$db" --listen 127.0.0.1:0 --data "$work/data" --web "$top/web" \
-	>"$work/serve.out" 2>"$work/serve.log" &
-serve=$!
-for _ in $(seq 1 300); do
-	grep -q "listening on" "$work/serve.out" 2>/dev/null && break
-	kill -0 "$serve" 2>/dev/null || { tail -n 5 "$work/serve.log" >&2; exit 1; }
-	sleep 0.1
-done
-url=$(sed -n 's/.*listening on //p' "$work/serve.out" | tail -n 1)
-[ -n "$url" ] || { echo "dashboard bench: setpost serve did not start" >&2; exit 1; }
+bench_serve serve "$work/data" --database-url "$db" --web "$top/web"
+serve=$bench_pid url=$bench_url
 printf 'bench password 1\n' | "$sp" user add dit --role admin --database-url "$db" --data "$work/data" >/dev/null
 token=$("$sp" token create --role admin --name bench --database-url "$db" --data "$work/data" | tail -n 1)
 

@@ -16,7 +16,7 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-. "$top/bench/pg.sh"
+. "$top/bench/common.sh"
 sp=$(realpath "${1:-$top/build/setpost}")
 dir=${SETPOST_BENCH_DIR:-/var/tmp/setpost-bench}
 nfiles=${SETPOST_BENCH_FILES:-8}
@@ -41,15 +41,8 @@ sql() { psql "$db" -X -q -tA -v ON_ERROR_STOP=1 -c "$1"; }
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
 	-keyout "$work/key.pem" -out "$work/cert.pem" -subj /CN=127.0.0.1 \
 	-addext subjectAltName=IP:127.0.0.1 2>/dev/null
-"$sp" serve --database-url "$db" --listen 127.0.0.1:0 --data "$work/data" \
-	--tls-cert "$work/cert.pem" --tls-key "$work/key.pem" >"$work/serve.out" 2>"$work/serve.log" &
-serve=$!
-for _ in $(seq 1 300); do
-	grep -q "listening on" "$work/serve.out" 2>/dev/null && break
-	kill -0 "$serve" 2>/dev/null || { tail -n 5 "$work/serve.log" >&2; exit 1; }
-	sleep 0.1
-done
-url=$(sed -n 's/.*listening on //p' "$work/serve.out" | tail -n 1)
+bench_serve serve "$work/data" --database-url "$db" --tls-cert "$work/cert.pem" --tls-key "$work/key.pem"
+serve=$bench_pid url=$bench_url
 token=$("$sp" token create --role editor --name bench-pull --database-url "$db" --data "$work/data" \
 	2>"$work/token.log" | tail -n 1)
 [[ $token == spt_* ]] || { echo "pull bench: no token" >&2; cat "$work/token.log" >&2; exit 1; }

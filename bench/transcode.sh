@@ -21,6 +21,7 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/bench/common.sh"
 sp=$(realpath "${1:-$top/build/setpost}")
 dir=${SETPOST_BENCH_DIR:-/var/tmp/setpost-bench}
 rounds=${SETPOST_BENCH_ROUNDS:-3}
@@ -69,14 +70,8 @@ cleanup() {
 trap cleanup EXIT
 export SETPOST_HOST=bench-transcode
 
-"$sp" serve --listen 127.0.0.1:0 --data "$work/data" >"$work/serve.out" 2>"$work/serve.log" &
-serve=$!
-for _ in $(seq 1 600); do
-	grep -q "listening on" "$work/serve.out" 2>/dev/null && break
-	kill -0 "$serve" 2>/dev/null || { tail -n 5 "$work/serve.log" >&2; exit 1; }
-	sleep 0.1
-done
-url=$(sed -n 's/.*listening on //p' "$work/serve.out" | tail -n 1)
+bench_serve serve "$work/data"
+serve=$bench_pid url=$bench_url
 token=$("$sp" token create --role admin --name bench --data "$work/data" 2>/dev/null | tail -n 1)
 api() { curl -sf -H "Authorization: Bearer $token" "$@"; }
 start_worker() { # start_worker SLOTS

@@ -108,6 +108,11 @@ bool request_field_ok(struct request *req, int rc, const struct err *err);
 
 /* Parses a path parameter as a positive 64-bit id; replies 400 itself when it is not. */
 bool request_param_id(struct request *req, int i, long long *id);
+/* The rows stmt gives for the id in the route's first parameter (its only parameter, $1):
+ * true with *id and *r (at least one row; the caller PQclears it); false when it replied
+ * itself: 400 for a bad id, 404 "WHAT ID not found" for no row, or the database's error. */
+bool request_rows_by_id(struct request *req, const struct db_stmt *stmt, const char *what,
+    long long *id, PGresult **r);
 
 /* The route table of the whole server (routes.c) and the router (router.c). */
 extern const struct route server_routes[];

@@ -137,24 +137,13 @@ jobs_list(struct request *req)
 enum MHD_Result
 jobs_get(struct request *req)
 {
-	char sid[24];
-	const char *p[1] = { sid };
-	struct err err;
 	long long id;
 	json_t *body;
 	enum MHD_Result res;
 	PGresult *r;
-	int n;
 
-	if (!request_param_id(req, 0, &id))
+	if (!request_rows_by_id(req, &stmt_get, "job", &id, &r))
 		return MHD_YES;
-	snprintf(sid, sizeof(sid), "%lld", id);
-	if ((n = db_exec(req->srv->db, &stmt_get, p, &r, &err)) < 0)
-		return reply_err(req, &err);
-	if (n == 0) {
-		PQclear(r);
-		return reply_error(req, 404, "not_found", "job %lld not found", id);
-	}
 	body = jobs_row(r, 0);
 	PQclear(r);
 	res = reply_json(req, 200, body);

@@ -235,24 +235,15 @@ luts_get(struct request *req)
 enum MHD_Result
 luts_cube(struct request *req)
 {
-	const char *p[1] = { req->params[0] };
-	struct err err;
 	PGresult *r;
 	struct MHD_Response *resp;
 	char disp[300];
 	unsigned char *bin;
 	size_t hexlen, binlen = 0;
 	long long id;
-	int n;
 
-	if (!request_param_id(req, 0, &id))
+	if (!request_rows_by_id(req, &stmt_lut_cube, "lut", &id, &r))
 		return MHD_YES;
-	if ((n = db_exec(req->srv->db, &stmt_lut_cube, p, &r, &err)) < 0)
-		return reply_err(req, &err);
-	if (n == 0) {
-		PQclear(r);
-		return reply_error(req, 404, "not_found", "lut %lld not found", id);
-	}
 	hexlen = strlen(PQgetvalue(r, 0, 0));
 	if ((bin = malloc(hexlen / 2 + 1)) == NULL ||
 	    sodium_hex2bin(bin, hexlen / 2 + 1, PQgetvalue(r, 0, 0), hexlen, NULL, &binlen, NULL) != 0) {
@@ -280,21 +271,12 @@ luts_cube(struct request *req)
 enum MHD_Result
 luts_delete(struct request *req)
 {
-	const char *p[1] = { req->params[0] };
-	struct err err;
 	PGresult *r;
 	json_t *data;
 	long long id;
-	int n;
 
-	if (!request_param_id(req, 0, &id))
+	if (!request_rows_by_id(req, &stmt_lut_del, "lut", &id, &r))
 		return MHD_YES;
-	if ((n = db_exec(req->srv->db, &stmt_lut_del, p, &r, &err)) < 0)
-		return reply_err(req, &err);
-	if (n == 0) {
-		PQclear(r);
-		return reply_error(req, 404, "not_found", "lut %lld not found", id);
-	}
 	data = json_pack("{s:s,s:I}", "name", PQgetvalue(r, 0, 0), "production_id",
 	    (json_int_t)db_ll(r, 0, 1));
 	PQclear(r);

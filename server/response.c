@@ -114,6 +114,25 @@ request_param_id(struct request *req, int i, long long *id)
 }
 
 bool
+request_rows_by_id(struct request *req, const struct db_stmt *stmt, const char *what,
+    long long *id, PGresult **r)
+{
+	const char *p[1] = { req->params[0] };
+	struct err err;
+	int n;
+
+	if (!request_param_id(req, 0, id))
+		return false;
+	if ((n = db_exec(req->srv->db, stmt, p, r, &err)) < 0)
+		return reply_err(req, &err), false;
+	if (n == 0) {
+		PQclear(*r);
+		return reply_error(req, 404, "not_found", "%s %lld not found", what, *id), false;
+	}
+	return true;
+}
+
+bool
 request_json(struct request *req, const char *const *allowed)
 {
 	struct err err;

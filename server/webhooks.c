@@ -459,21 +459,13 @@ enum MHD_Result
 webhooks_test(struct request *req)
 {
 	struct webhooks_ping_arg a = { .id = req->params[0], .actor = req->who.name };
-	const char *p[1] = { req->params[0] };
 	struct err err;
 	PGresult *r;
 	long long id;
-	int n;
 	bool enabled;
 
-	if (!request_param_id(req, 0, &id))
+	if (!request_rows_by_id(req, &stmt_exists, "webhook", &id, &r))
 		return MHD_YES;
-	if ((n = db_exec(req->srv->db, &stmt_exists, p, &r, &err)) < 0)
-		return reply_err(req, &err);
-	if (n == 0) {
-		PQclear(r);
-		return reply_error(req, 404, "not_found", "webhook %lld not found", id);
-	}
 	enabled = db_bool(r, 0, 0);
 	PQclear(r);
 	if (!enabled)
