@@ -1,21 +1,50 @@
 # setpost — one place for flags and targets. `make run` and `make test` are the two commands
 # a new user needs; both install what they need first (`deps`).
+#
+# Why two passes: the compiler flags come from pkg-config, and make reads this file (and would
+# run pkg-config) before any recipe runs, so on a fresh machine `deps` would install the
+# packages too late for the same run. So every public target first runs `deps`, then makes the
+# same target again in a new make (SETPOST_INNER=1) that reads the flags with the packages in
+# place, and stops with the package's name when a module is still missing.
 
 PREFIX   ?= /usr/local
 CC       ?= cc
 PKGS     := libmicrohttpd libcurl jansson libsodium libpq libxxhash libcrypto libxml-2.0
+.DEFAULT_GOAL := all
+PUBLIC   := all build asan run test test-unit test-e2e test-cli lint bench install
+
+.PHONY: $(PUBLIC) deps clean
+
+
+ifndef SETPOST_INNER
+# The first pass: packages, then the same goals again with the flags read afresh.
+$(PUBLIC): deps
+	@$(MAKE) --no-print-directory -j$$(nproc) SETPOST_INNER=1 $@
+else
+
+# pkg-config module -> the Debian package that ships it, for the message when one is missing.
+PKG_DEB := libmicrohttpd:libmicrohttpd-dev libcurl:libcurl4-openssl-dev jansson:libjansson-dev \
+           libsodium:libsodium-dev libpq:libpq-dev libxxhash:libxxhash-dev libcrypto:libssl-dev \
+           libxml-2.0:libxml2-dev
+ifeq ($(shell command -v pkg-config),)
+$(error pkg-config is not installed: run `make deps` (Debian package pkg-config))
+endif
+PKG_MISSING := $(strip $(foreach m,$(PKGS),$(if $(shell pkg-config --exists $(m) && echo y),,$(m))))
+ifneq ($(PKG_MISSING),)
+$(error missing pkg-config modules: $(PKG_MISSING) (Debian packages: $(foreach m,$(PKG_MISSING),$(patsubst $(m):%,%,$(filter $(m):%,$(PKG_DEB))))); run `make deps`)
+endif
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wmissing-declarations -Wpointer-arith -Wwrite-strings -Wvla -Wformat=2 \
             -Wundef -fno-common
 BASE     := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) -I. -pthread \
-            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS     := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread -lm
+            $(shell pkg-config --cflags $(PKGS))
+LIBS     := $(shell pkg-config --libs $(PKGS)) -pthread -lm
 REL_CFLAGS  := $(BASE) -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2
 ASAN_CFLAGS := $(BASE) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
                -fno-sanitize-recover=all
 
 GEN_SRC    := build/gen/migrations.c build/gen/openapi.c
-LIB_SRC    := $(filter-out $(PENDING),$(wildcard lib/*.c)) $(GEN_SRC)
+LIB_SRC    := $(filter-out $(PENDING),$(wildcard lib/*/*.c)) $(GEN_SRC)
 APP_SRC    := $(filter-out $(PENDING),$(wildcard cli/*.c server/*.c workers/*.c))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 E2E_SRC    := $(wildcard tests/e2e/test_*.c)
@@ -28,23 +57,13 @@ TEST_OBJ   := $(patsubst %.c,obj/asan/%.o,$(LIB_SRC) $(filter-out cli/%,$(APP_SR
 UNIT_BIN   := $(patsubst tests/unit/%.c,build/unit/%,$(UNIT_SRC))
 E2E_BIN    := $(patsubst tests/e2e/%.c,build/e2e/%,$(E2E_SRC))
 
-DEB_PKGS := build-essential pkg-config libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev \
-            libsodium-dev libpq-dev postgresql libxxhash-dev xxhash libssl-dev libxml2-dev \
-            libxml2-utils ffmpeg libcriterion-dev age curl nginx-light wrk util-linux jq \
-            e2fsprogs python3 \
-            chromium fonts-dejavu-core
 
 # Objects are kept between runs, even those make sees as intermediate.
 .SECONDARY:
 
-.PHONY: all deps build run test test-unit test-e2e test-cli lint bench clean install asan
-
 all: build
 build: build/setpost
 asan: build/setpost-asan
-
-deps:
-	@./scripts/deps.sh $(DEB_PKGS)
 
 build/setpost: $(REL_OBJ)
 	@mkdir -p $(@D)
@@ -66,22 +85,22 @@ build/gen/openapi.c: scripts/embed-text.sh server/openapi.json
 	@mkdir -p $(@D)
 	@scripts/embed-text.sh $@ server_openapi_json server/openapi.json
 
-obj/release/build/gen/%.o: build/gen/%.c lib/migrate.h
+obj/release/build/gen/%.o: build/gen/%.c lib/store/migrate.h
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	@$(CC) $(REL_CFLAGS) -c -o $@ $<
 
-obj/asan/build/gen/%.o: build/gen/%.c lib/migrate.h
+obj/asan/build/gen/%.o: build/gen/%.c lib/store/migrate.h
 	@mkdir -p $(@D)
 	@echo "  CC asan $<"
 	@$(CC) $(ASAN_CFLAGS) -c -o $@ $<
 
-obj/release/%.o: %.c $(wildcard lib/*.h server/*.h workers/*.h cli/*.h)
+obj/release/%.o: %.c $(wildcard lib/*/*.h server/*.h workers/*.h cli/*.h)
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	@$(CC) $(REL_CFLAGS) -c -o $@ $<
 
-obj/asan/%.o: %.c $(wildcard lib/*.h server/*.h workers/*.h cli/*.h tests/e2e/*.h)
+obj/asan/%.o: %.c $(wildcard lib/*/*.h server/*.h workers/*.h cli/*.h tests/e2e/*.h)
 	@mkdir -p $(@D)
 	@echo "  CC asan $<"
 	@$(CC) $(ASAN_CFLAGS) -c -o $@ $<
@@ -96,19 +115,27 @@ build/e2e/%: tests/e2e/%.c $(patsubst %.c,obj/asan/%.o,$(E2E_HELP)) $(TEST_OBJ)
 	@echo "  LINK    $@"
 	@$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS) -lcriterion
 
-run: deps build
+run: build
 	@./scripts/run.sh
 
-test: deps lint build/setpost-asan $(UNIT_BIN) $(E2E_BIN)
-	@./scripts/test.sh
+# Each stage alone: unit tests, end-to-end tests (a throwaway PostgreSQL cluster), the
+# command-line and browser tests against the sanitizer build; `test` runs all three.
+test: lint build/setpost-asan $(UNIT_BIN) $(E2E_BIN)
+	@./scripts/test.sh unit e2e cli
 
 test-unit: $(UNIT_BIN)
-	@for t in $(UNIT_BIN); do echo "== $$t"; $$t --jobs 2 || exit 1; done
+	@./scripts/test.sh unit
+
+test-e2e: build/setpost-asan $(E2E_BIN)
+	@./scripts/test.sh e2e
+
+test-cli: build/setpost-asan
+	@./scripts/test.sh cli
 
 lint:
 	@./scripts/lint.sh
 
-bench: deps build
+bench: build
 	@for b in bench/*.sh; do echo "== $$b"; $$b || exit 1; done
 
 install: build
@@ -116,5 +143,4 @@ install: build
 	mkdir -p $(DESTDIR)$(PREFIX)/share/setpost
 	cp -R web $(DESTDIR)$(PREFIX)/share/setpost/
 
-clean:
-	rm -rf build obj
+endif

@@ -93,7 +93,7 @@ echo "   speed-up: $(calc %.2f "$man_time / $sp_time")x (target >= 1.5x)"
 cat >"$work/hashbench.c" <<'EOF'
 #include <stdio.h>
 #include <time.h>
-#include "lib/hash.h"
+#include "lib/core/hash.h"
 int main(int argc, char **argv)
 {
 	struct hash_result res;
@@ -117,7 +117,7 @@ int main(int argc, char **argv)
 EOF
 PKGS="libxxhash libcrypto"
 cc -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -O2 -I"$top" $(pkg-config --cflags $PKGS) \
-	-o "$work/hashbench" "$work/hashbench.c" "$top/lib/hash.c" "$top/lib/err.c" \
+	-o "$work/hashbench" "$work/hashbench.c" "$top/lib/core/hash.c" "$top/lib/core/err.c" \
 	$(pkg-config --libs $PKGS)
 f=$card/Clips/A001C001_250101_R1AB.mov
 cat "$f" >/dev/null # in the page cache: both measure hashing, not the disk

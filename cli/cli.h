@@ -6,10 +6,10 @@
 #ifndef SETPOST_CLI_H
 #define SETPOST_CLI_H
 
-#include "lib/config.h"
-#include "lib/db.h"
-#include "lib/err.h"
-#include "lib/pgembed.h"
+#include "lib/core/config.h"
+#include "lib/store/db.h"
+#include "lib/core/err.h"
+#include "lib/store/pgembed.h"
 
 #include <signal.h>
 #include <sys/types.h>

@@ -1,7 +1,7 @@
 /* common: what every subcommand shares: settings, errors, signals, the database. */
 #include "cli.h"
-#include "lib/log.h"
-#include "lib/migrate.h"
+#include "lib/core/log.h"
+#include "lib/store/migrate.h"
 
 #include <stdarg.h>
 #include <stdio.h>

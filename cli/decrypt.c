@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "lib/age.h"
+#include "lib/delivery/age.h"
 
 /* Declared here until the subcommand table gets a header of its own. */
 #include "cli.h"

@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/age.h"
+#include "lib/delivery/age.h"
 
 /* Declared here until the subcommand table gets a header of its own. */
 #include "cli.h"

@@ -7,7 +7,7 @@
 
 #include <sodium.h>
 
-#include "lib/age.h"
+#include "lib/delivery/age.h"
 
 /* Declared here until the subcommand table gets a header of its own. */
 #include "cli.h"

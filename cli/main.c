@@ -1,6 +1,6 @@
 /* main: the setpost binary and its subcommand table. */
 #include "cli.h"
-#include "lib/version.h"
+#include "lib/core/version.h"
 
 #include <sodium.h>
 #include <stdio.h>

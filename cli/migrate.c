@@ -1,6 +1,6 @@
 /* migrate: bring the database schema up to date (also done at every start). */
 #include "cli.h"
-#include "lib/migrate.h"
+#include "lib/store/migrate.h"
 
 #include <stdio.h>
 

@@ -13,7 +13,7 @@
 
 #include <jansson.h>
 
-#include "lib/offload.h"
+#include "lib/custody/offload.h"
 
 #include "cli.h"
 #include "offload_register.h"

@@ -1,8 +1,8 @@
 /* offload_register: offload result -> card grouping -> registration (see offload_register.h). */
 #include "offload_register.h"
-#include "lib/card.h"
-#include "lib/httpc.h"
-#include "lib/offload_doc.h"
+#include "lib/custody/card.h"
+#include "lib/core/httpc.h"
+#include "lib/custody/offload_doc.h"
 
 #include <stdlib.h>
 #include <string.h>

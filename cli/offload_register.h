@@ -3,8 +3,8 @@
 #ifndef SETPOST_OFFLOAD_REGISTER_H
 #define SETPOST_OFFLOAD_REGISTER_H
 
-#include "lib/err.h"
-#include "lib/offload.h"
+#include "lib/core/err.h"
+#include "lib/custody/offload.h"
 
 #include <stdio.h>
 

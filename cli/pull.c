@@ -5,7 +5,7 @@
  * lib/pull (which says how).
  */
 #include "cli.h"
-#include "lib/pull.h"
+#include "lib/delivery/pull.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -6,8 +6,8 @@
  * `setpost verify` first to re-check the bytes. */
 #include "cli.h"
 #include "offload_register.h"
-#include "lib/mhl.h"
-#include "lib/volume.h"
+#include "lib/custody/mhl.h"
+#include "lib/custody/volume.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -23,12 +23,12 @@
 
 #include <sodium.h>
 
-#include "lib/age.h"
-#include "lib/age_source.h"
-#include "lib/buf.h"
-#include "lib/hash.h"
-#include "lib/sealed.h"
-#include "lib/tus_client.h"
+#include "lib/delivery/age.h"
+#include "lib/delivery/age_source.h"
+#include "lib/core/buf.h"
+#include "lib/core/hash.h"
+#include "lib/delivery/sealed.h"
+#include "lib/delivery/tus_client.h"
 
 #include "cli.h"
 

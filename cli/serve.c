@@ -1,7 +1,7 @@
 /* serve: the HTTP server (API, dashboard files, metrics). */
 #include "cli.h"
-#include "lib/age.h"
-#include "lib/log.h"
+#include "lib/delivery/age.h"
+#include "lib/core/log.h"
 #include "server/metrics.h"
 #include "server/server.h"
 

@@ -1,7 +1,7 @@
 /* token: API tokens for programs (post-house integration, editorial pulls, offload carts). */
 #include "cli.h"
-#include "lib/auth.h"
-#include "lib/event.h"
+#include "lib/store/auth.h"
+#include "lib/store/event.h"
 
 #include <stdio.h>
 #include <stdlib.h>

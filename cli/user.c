@@ -1,8 +1,8 @@
 /* user: dashboard users. The password is read from standard input (one line), so scripts can
  * set it without it showing in the process list or the shell history. */
 #include "cli.h"
-#include "lib/auth.h"
-#include "lib/event.h"
+#include "lib/store/auth.h"
+#include "lib/store/event.h"
 
 #include <sodium.h>
 #include <stdio.h>

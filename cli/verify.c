@@ -14,9 +14,9 @@
 
 #include <jansson.h>
 
-#include "lib/hash.h"
-#include "lib/mhl.h"
-#include "lib/version.h"
+#include "lib/core/hash.h"
+#include "lib/custody/mhl.h"
+#include "lib/core/version.h"
 
 /* Declared here until cli/cli.h lists it. */
 #include "cli.h"

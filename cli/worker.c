@@ -1,7 +1,7 @@
 /* worker: runs background jobs from the shared queue. */
 #include "cli.h"
-#include "lib/log.h"
-#include "lib/worker.h"
+#include "lib/core/log.h"
+#include "lib/store/worker.h"
 #include "workers/kinds.h"
 
 #include <stdio.h>

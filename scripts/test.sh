@@ -1,9 +1,15 @@
 #!/bin/sh
 # make test: unit tests, then end-to-end tests against a throwaway PostgreSQL cluster and the
-# sanitizer build of setpost, then the command-line interop tests. Stops at the first failure.
+# sanitizer build of setpost, then the command-line and browser tests.
+#   scripts/test.sh [unit] [e2e] [cli]      (the stages to run; make test runs all three)
+# Every test program runs even after one fails, so the closing line counts them all:
+#   tests: N passed, N failed, N skipped
+# (Criterion's own counts for unit/e2e, the ok/skip/fail lines of tests/cli/lib.sh for cli.)
+# SETPOST_ONLY, SETPOST_ONLY_E2E, SETPOST_ONLY_CLI narrow a stage to the files given.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
+stages=${*:-unit e2e cli}
 
 T=$(mktemp -d /tmp/setpost-test.XXXXXX)
 chmod 755 "$T"
@@ -30,8 +36,22 @@ export SETPOST_TEST_PG="host=$T/run user=setpost dbname=postgres"
 export SETPOST_TEST_TMP="$T"
 export SETPOST_BIN="$top/build/setpost-asan"
 export SETPOST_WEB="$top/web"
+export SETPOST_TEST_COUNTS="$T/counts"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=66"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+: >"$SETPOST_TEST_COUNTS"
+failed_programs=""
+
+# A Criterion program's counts, from its closing "Synthesis: Tested: N | Passing: N | Failing: N
+# | Crashing: N" line; a program that died before printing it counts as one failure.
+criterion_counts() {
+	line=$(grep -a "Synthesis: Tested:" "$T/criterion.out" | tail -n 1 | sed 's/\x1b\[[0-9;]*m//g')
+	if [ -z "$line" ]; then echo "fail $1" >>"$SETPOST_TEST_COUNTS"; return; fi
+	pass=$(echo "$line" | sed -n 's/.*Passing: *\([0-9]*\).*/\1/p')
+	bad=$(echo "$line" | sed -n 's/.*Failing: *\([0-9]*\).*Crashing: *\([0-9]*\).*/\1 \2/p')
+	i=0; while [ "$i" -lt "${pass:-0}" ]; do echo "pass $1"; i=$((i + 1)); done >>"$SETPOST_TEST_COUNTS"
+	for b in $bad; do i=0; while [ "$i" -lt "$b" ]; do echo "fail $1"; i=$((i + 1)); done; done >>"$SETPOST_TEST_COUNTS"
+}
 
 # A Criterion test that leaks (or trips a sanitizer) inside its own process, e.g. in a worker
 # thread an e2e test runs, prints the report but may still pass: its output is read too.
@@ -39,25 +59,48 @@ run_criterion() {
 	rc=0
 	"$1" --jobs 2 >"$T/criterion.out" 2>&1 || rc=$?
 	cat "$T/criterion.out"
+	criterion_counts "$(basename "$1")"
 	if grep -q "ERROR: LeakSanitizer\|ERROR: AddressSanitizer\|runtime error:" "$T/criterion.out"; then
 		echo "$1: a sanitizer reported an error (above)" >&2
-		exit 1
+		echo "fail $(basename "$1")" >>"$SETPOST_TEST_COUNTS"
+		rc=1
 	fi
-	[ "$rc" -eq 0 ] || exit "$rc"
+	[ "$rc" -eq 0 ] || failed_programs="$failed_programs $1"
 }
-for t in ${SETPOST_ONLY:-build/unit/test_*}; do
-	[ -x "$t" ] || continue
-	echo "== $t"
-	run_criterion "$t"
+for stage in $stages; do
+	case $stage in
+	unit)
+		for t in ${SETPOST_ONLY:-build/unit/test_*}; do
+			[ -x "$t" ] || continue
+			echo "== $t"
+			run_criterion "$t"
+		done ;;
+	e2e)
+		for t in ${SETPOST_ONLY_E2E:-build/e2e/test_*}; do
+			[ -x "$t" ] || continue
+			echo "== $t"
+			run_criterion "$t"
+		done ;;
+	cli)
+		for t in ${SETPOST_ONLY_CLI:-tests/cli/*.sh}; do
+			[ -f "$t" ] || continue
+			[ "$(basename "$t")" = lib.sh ] && continue
+			echo "== $t"
+			before=$(grep -c "^fail" "$SETPOST_TEST_COUNTS" || true)
+			if ! bash "$t" "$SETPOST_BIN"; then
+				failed_programs="$failed_programs $t"
+				# A script that stopped without its fail() (set -e, a crash) is one failure.
+				after=$(grep -c "^fail" "$SETPOST_TEST_COUNTS" || true)
+				[ "$after" -gt "$before" ] || echo "fail $(basename "$t")" >>"$SETPOST_TEST_COUNTS"
+			fi
+		done ;;
+	*) echo "scripts/test.sh: unknown stage '$stage' (unit, e2e, cli)" >&2; exit 2 ;;
+	esac
 done
-for t in ${SETPOST_ONLY_E2E:-build/e2e/test_*}; do
-	[ -x "$t" ] || continue
-	echo "== $t"
-	run_criterion "$t"
-done
-for t in ${SETPOST_ONLY_CLI:-tests/cli/*.sh}; do
-	[ -f "$t" ] || continue
-	echo "== $t"
-	bash "$t" "$SETPOST_BIN"
-done
-echo "== all tests passed"
+
+count() { grep -c "^$1" "$SETPOST_TEST_COUNTS" || true; }
+skipped=$(grep "^skip" "$SETPOST_TEST_COUNTS" | cut -d' ' -f2- | sort | uniq -c | sed 's/^ */ /' | tr '\n' ';' || true)
+[ -n "$skipped" ] && echo "== skipped checks by program:$skipped"
+[ -n "$failed_programs" ] && echo "== failed:$failed_programs"
+echo "tests: $(count pass) passed, $(count fail) failed, $(count skip) skipped"
+[ -z "$failed_programs" ] && [ "$(count fail)" -eq 0 ]

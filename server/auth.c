@@ -3,8 +3,8 @@
  * on writes, the X-CSRF-Token header it got at login. */
 #include "cache.h"
 #include "http.h"
-#include "lib/json.h"
-#include "lib/log.h"
+#include "lib/core/json.h"
+#include "lib/core/log.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -5,10 +5,10 @@
 #include "cache.h"
 #include "cursor.h"
 #include "http.h"
-#include "lib/cdl_json.h"
-#include "lib/event.h"
-#include "lib/json.h"
-#include "lib/register.h"
+#include "lib/media/cdl_json.h"
+#include "lib/store/event.h"
+#include "lib/core/json.h"
+#include "lib/custody/register.h"
 
 #include <stdio.h>
 #include <stdlib.h>

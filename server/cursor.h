@@ -6,7 +6,7 @@
 #ifndef SETPOST_CURSOR_H
 #define SETPOST_CURSOR_H
 
-#include "lib/err.h"
+#include "lib/core/err.h"
 
 #define CURSOR_MAX_KEYS 3
 #define CURSOR_VAL_MAX 300

@@ -10,7 +10,7 @@
 #include "cursor.h"
 #include "editorial.h"
 #include "http.h"
-#include "lib/buf.h"
+#include "lib/core/buf.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * one request per card and per clip), and the folders this server's host has mounted, to pick
  * an offload's source and destinations from. */
 #include "http.h"
-#include "lib/clipstate.h"
+#include "lib/pipeline/clipstate.h"
 
 #include <stdio.h>
 #include <stdlib.h>

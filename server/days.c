@@ -1,7 +1,7 @@
 /* days: writes on a shooting day. Wrapping a day says the shoot of that day is over (the post
  * house's day.wrapped webhook); it happens once, a second wrap is a conflict. */
 #include "http.h"
-#include "lib/event.h"
+#include "lib/store/event.h"
 
 #include <stdio.h>
 #include <stdlib.h>

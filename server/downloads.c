@@ -14,7 +14,7 @@
  * the hash promises. */
 #include "editorial.h"
 #include "http.h"
-#include "lib/locate.h"
+#include "lib/custody/locate.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -12,9 +12,9 @@
  * reference (default: the first ready one by profile name). */
 #include "editorial.h"
 #include "http.h"
-#include "lib/ale.h"
-#include "lib/cdl.h"
-#include "lib/timecode.h"
+#include "lib/editorial/ale.h"
+#include "lib/media/cdl.h"
+#include "lib/media/timecode.h"
 
 #include <jansson.h>
 #include <stdio.h>

@@ -1,8 +1,8 @@
 /* health: GET /api/v1/health, for people, load balancers and tests. 200 with the database's
  * round trip when it answers, 503 when it does not. */
 #include "http.h"
-#include "lib/migrate.h"
-#include "lib/version.h"
+#include "lib/store/migrate.h"
+#include "lib/core/version.h"
 
 #include <string.h>
 

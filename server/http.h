@@ -7,11 +7,11 @@
 #ifndef SETPOST_HTTP_H
 #define SETPOST_HTTP_H
 
-#include "lib/auth.h"
-#include "lib/buf.h"
-#include "lib/config.h"
-#include "lib/db.h"
-#include "lib/err.h"
+#include "lib/store/auth.h"
+#include "lib/core/buf.h"
+#include "lib/core/config.h"
+#include "lib/store/db.h"
+#include "lib/core/err.h"
 
 #include <jansson.h>
 #include <limits.h>

@@ -1,8 +1,8 @@
 /* jobs: the job queue as seen through the API: list (filtered by state and kind) and one job
  * with its progress and last error. */
 #include "http.h"
-#include "lib/event.h"
-#include "lib/jobq.h"
+#include "lib/store/event.h"
+#include "lib/store/jobq.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -2,11 +2,11 @@
  * volumes, files, renditions, targets (post-house endpoints), deliveries and the event log.
  * Lists are built as JSON by PostgreSQL and sent as they come. */
 #include "http.h"
-#include "lib/event.h"
-#include "lib/jobq.h"
-#include "lib/profile.h"
-#include "lib/json.h"
-#include "lib/sealed.h"
+#include "lib/store/event.h"
+#include "lib/store/jobq.h"
+#include "lib/media/profile.h"
+#include "lib/core/json.h"
+#include "lib/delivery/sealed.h"
 
 #include <limits.h>
 #include <sodium.h>

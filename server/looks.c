@@ -4,11 +4,11 @@
  * Every write records an event. LUT and import bodies are the files themselves, so those
  * routes take their body through looks_body_chunk (any content type). */
 #include "http.h"
-#include "lib/ale.h"
-#include "lib/cdl_json.h"
-#include "lib/event.h"
-#include "lib/json.h"
-#include "lib/lut.h"
+#include "lib/editorial/ale.h"
+#include "lib/media/cdl_json.h"
+#include "lib/store/event.h"
+#include "lib/core/json.h"
+#include "lib/media/lut.h"
 #include "looks.h"
 
 #include <sodium.h>

@@ -3,7 +3,7 @@
 #define SETPOST_LOOKS_H
 
 #include "http.h"
-#include "lib/cdl.h"
+#include "lib/media/cdl.h"
 
 /* Route chunk function: buffers a body of any content type (a .cube, .ccc, ALE or JSON) up
  * to --max-body bytes, replying 413 beyond. */

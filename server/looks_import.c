@@ -5,9 +5,9 @@
  * ALE the Name column, then Source File. The response says what was applied and what
  * matched nothing; a malformed file or value changes nothing and names its line or element. */
 #include "http.h"
-#include "lib/ale.h"
-#include "lib/cdl_json.h"
-#include "lib/event.h"
+#include "lib/editorial/ale.h"
+#include "lib/media/cdl_json.h"
+#include "lib/store/event.h"
 #include "looks.h"
 
 #include <stdio.h>

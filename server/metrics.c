@@ -2,7 +2,7 @@
  * the database's view (jobs by kind and state) and the connection pool's use. */
 #include "metrics.h"
 #include "http.h"
-#include "lib/log.h"
+#include "lib/core/log.h"
 
 #include <pthread.h>
 #include <stdlib.h>

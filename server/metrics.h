@@ -5,7 +5,7 @@
 #ifndef SETPOST_METRICS_H
 #define SETPOST_METRICS_H
 
-#include "lib/buf.h"
+#include "lib/core/buf.h"
 
 struct metrics;
 

@@ -1,11 +1,11 @@
 /* offloads and cards: POST /api/v1/offloads registers an offload (lib/register); a card
  * answers whether it is safe to format, and why not. */
 #include "http.h"
-#include "lib/clipstate.h"
-#include "lib/event.h"
-#include "lib/jobq.h"
-#include "lib/json.h"
-#include "lib/register.h"
+#include "lib/pipeline/clipstate.h"
+#include "lib/store/event.h"
+#include "lib/store/jobq.h"
+#include "lib/core/json.h"
+#include "lib/custody/register.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* response: the reply_* helpers every handler uses (see http.h). */
 #include "http.h"
-#include "lib/json.h"
+#include "lib/core/json.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

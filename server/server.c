@@ -3,7 +3,7 @@
 #include "metrics.h"
 #include "cache.h"
 #include "sse.h"
-#include "lib/log.h"
+#include "lib/core/log.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -2,8 +2,8 @@
  * picture clips nothing covers; the DIT's correction of one clip, and going back to the
  * automatic match. */
 #include "http.h"
-#include "lib/json.h"
-#include "lib/soundsync.h"
+#include "lib/core/json.h"
+#include "lib/media/soundsync.h"
 
 #include <stdint.h>
 #include <stdio.h>

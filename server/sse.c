@@ -1,7 +1,7 @@
 /* sse: Server-Sent Events fed by LISTEN/NOTIFY (see sse.h). */
 #include "sse.h"
 #include "cache.h"
-#include "lib/log.h"
+#include "lib/core/log.h"
 
 #include <pthread.h>
 #include <stdio.h>

@@ -1,8 +1,8 @@
 /* tokens and users: the admin's management of who may use the API and the dashboard.
  * Secrets are shown once, at creation; lists never carry them. Every change is an event. */
 #include "http.h"
-#include "lib/event.h"
-#include "lib/json.h"
+#include "lib/store/event.h"
+#include "lib/core/json.h"
 
 #include <stdio.h>
 

@@ -1,10 +1,10 @@
 /* transcode: POST /api/v1/clips/{id}/transcode, making a clip's proxies again (after a look
  * changed, or a transcode failed), for all the production's active profiles or some. */
 #include "http.h"
-#include "lib/event.h"
-#include "lib/jobq.h"
-#include "lib/probe.h"
-#include "lib/profile.h"
+#include "lib/store/event.h"
+#include "lib/store/jobq.h"
+#include "lib/media/probe.h"
+#include "lib/media/profile.h"
 
 #include <stdio.h>
 #include <string.h>

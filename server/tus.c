@@ -8,10 +8,10 @@
  * over, the older one gets 409 and writes nothing more (see tus_busy_take). */
 #include "tus.h"
 #include "tus_slot.h"
-#include "lib/age.h"
-#include "lib/event.h"
-#include "lib/hash.h"
-#include "lib/log.h"
+#include "lib/delivery/age.h"
+#include "lib/store/event.h"
+#include "lib/core/hash.h"
+#include "lib/core/log.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -3,9 +3,9 @@
  * job (workers/job_webhook.c); which events become deliveries is decided in the database
  * (migrations/0007_webhooks.sql), in the transaction that records the event. */
 #include "http.h"
-#include "lib/event.h"
-#include "lib/json.h"
-#include "lib/sealed.h"
+#include "lib/store/event.h"
+#include "lib/core/json.h"
+#include "lib/delivery/sealed.h"
 
 #include <curl/curl.h>
 #include <errno.h>

@@ -1,4 +1,4 @@
-// ASC CDL v1.2 on the page: the same formula as lib/cdl.c's cdl_apply. Per channel
+// ASC CDL v1.2 on the page: the same formula as lib/media/cdl.c's cdl_apply. Per channel
 // out = clamp(in * slope + offset) ^ power, then saturation around Rec.709 luma, clamped.
 export const IDENTITY = { slope: [1, 1, 1], offset: [0, 0, 0], power: [1, 1, 1], sat: 1 };
 

@@ -3,11 +3,11 @@
  * ends: the same engine and the same registration as `setpost offload --register`.
  * Payload: {"source", "destinations": [...], "card"?, "hash"?, "production"?, "day"?, "camera"?}. */
 #include "kinds.h"
-#include "lib/hash.h"
-#include "lib/log.h"
-#include "lib/offload.h"
-#include "lib/offload_doc.h"
-#include "lib/register.h"
+#include "lib/core/hash.h"
+#include "lib/core/log.h"
+#include "lib/custody/offload.h"
+#include "lib/custody/offload_doc.h"
+#include "lib/custody/register.h"
 
 #include <signal.h>
 #include <stdlib.h>

@@ -2,13 +2,13 @@
  * Payload {"clip_id": N}. A file ffmpeg cannot read is a permanent failure of this clip only,
  * recorded on the clip (clip_media.status = 'failed') with the reason; camera raw is described
  * from its name and sidecars and marked as needing the maker's software. */
-#include "lib/ale.h"
-#include "lib/event.h"
-#include "lib/locate.h"
-#include "lib/log.h"
-#include "lib/probe.h"
-#include "lib/soundsync.h"
-#include "lib/worker.h"
+#include "lib/editorial/ale_probe.h"
+#include "lib/store/event.h"
+#include "lib/custody/locate.h"
+#include "lib/core/log.h"
+#include "lib/media/probe.h"
+#include "lib/media/soundsync.h"
+#include "lib/store/worker.h"
 
 #include <errno.h>
 #include <fcntl.h>

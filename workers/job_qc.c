@@ -4,13 +4,13 @@
  *
  * Everything a pass finds is written in one transaction (the old findings replaced), so a
  * canceled or failed pass leaves the previous results whole. */
-#include "lib/clipstate.h"
-#include "lib/event.h"
-#include "lib/locate.h"
-#include "lib/log.h"
-#include "lib/probe.h"
-#include "lib/qc.h"
-#include "lib/worker.h"
+#include "lib/pipeline/clipstate.h"
+#include "lib/store/event.h"
+#include "lib/custody/locate.h"
+#include "lib/core/log.h"
+#include "lib/media/probe.h"
+#include "lib/media/qc.h"
+#include "lib/store/worker.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -6,8 +6,8 @@
  * retried without failing the offload or the probe, and it takes the day's lock where
  * nobody waits for it. */
 #include "kinds.h"
-#include "lib/log.h"
-#include "lib/soundsync.h"
+#include "lib/core/log.h"
+#include "lib/media/soundsync.h"
 
 #include <stdio.h>
 

@@ -6,14 +6,14 @@
  * ffmpeg writes into a temporary folder next to the real files; only finished files are moved
  * to their real names (rename), and the folder is removed whatever happens, so a canceled or
  * failed job never leaves a half-written picture under a real name. */
-#include "lib/config.h"
-#include "lib/event.h"
-#include "lib/ffmpeg.h"
-#include "lib/file.h"
-#include "lib/locate.h"
-#include "lib/log.h"
-#include "lib/probe.h"
-#include "lib/worker.h"
+#include "lib/core/config.h"
+#include "lib/store/event.h"
+#include "lib/media/ffmpeg.h"
+#include "lib/core/file.h"
+#include "lib/custody/locate.h"
+#include "lib/core/log.h"
+#include "lib/media/probe.h"
+#include "lib/store/worker.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -23,19 +23,19 @@
  * one would only time-slice with the first, delaying the first proxy (circled takes first)
  * without finishing the card sooner; the worker's other slots stay free for probe,
  * thumbnails and QC. */
-#include "lib/burnin.h"
-#include "lib/clipstate.h"
-#include "lib/config.h"
-#include "lib/event.h"
-#include "lib/ffmpeg.h"
-#include "lib/file.h"
-#include "lib/hash.h"
-#include "lib/locate.h"
-#include "lib/log.h"
-#include "lib/look.h"
-#include "lib/probe.h"
-#include "lib/profile.h"
-#include "lib/worker.h"
+#include "lib/media/burnin.h"
+#include "lib/pipeline/clipstate.h"
+#include "lib/core/config.h"
+#include "lib/store/event.h"
+#include "lib/media/ffmpeg.h"
+#include "lib/core/file.h"
+#include "lib/core/hash.h"
+#include "lib/custody/locate.h"
+#include "lib/core/log.h"
+#include "lib/media/look.h"
+#include "lib/media/probe.h"
+#include "lib/media/profile.h"
+#include "lib/store/worker.h"
 
 #include <errno.h>
 #include <limits.h>

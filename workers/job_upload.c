@@ -6,16 +6,16 @@
  * (another attempt, another worker with the same key) continues the same encrypted stream.
  * Payload: {"delivery_id": N}. */
 #include "kinds.h"
-#include "lib/age.h"
-#include "lib/age_source.h"
-#include "lib/clipstate.h"
-#include "lib/config.h"
-#include "lib/event.h"
-#include "lib/hash.h"
-#include "lib/httpc.h"
-#include "lib/locate.h"
-#include "lib/sealed.h"
-#include "lib/tus_client.h"
+#include "lib/delivery/age.h"
+#include "lib/delivery/age_source.h"
+#include "lib/pipeline/clipstate.h"
+#include "lib/core/config.h"
+#include "lib/store/event.h"
+#include "lib/core/hash.h"
+#include "lib/core/httpc.h"
+#include "lib/custody/locate.h"
+#include "lib/delivery/sealed.h"
+#include "lib/delivery/tus_client.h"
 
 #include <errno.h>
 #include <fcntl.h>

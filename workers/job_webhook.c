@@ -16,10 +16,10 @@
  * this one ends (migrations/0007_webhooks.sql).
  */
 #include "kinds.h"
-#include "lib/config.h"
-#include "lib/event.h"
-#include "lib/sealed.h"
-#include "lib/version.h"
+#include "lib/core/config.h"
+#include "lib/store/event.h"
+#include "lib/delivery/sealed.h"
+#include "lib/core/version.h"
 
 #include <curl/curl.h>
 #include <limits.h>

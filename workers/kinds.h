@@ -5,7 +5,7 @@
 #ifndef SETPOST_KINDS_H
 #define SETPOST_KINDS_H
 
-#include "lib/worker.h"
+#include "lib/store/worker.h"
 
 extern const struct job_kind worker_kinds[];
 

@@ -1,4 +1,4 @@
-// web/cdl.js against the vectors tests/unit/test_cdl.c checks lib/cdl.c's cdl_apply with: the
+// web/cdl.js against the vectors tests/unit/test_cdl.c checks lib/media/cdl.c's cdl_apply with: the
 // page previews a look with the same numbers the server's renders use.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -7,7 +7,7 @@ import { apply, applyImage, normal } from '../../web/cdl.js';
 const spec = { slope: [1, 1, 0.9], offset: [-0.03, -0.02, 0], power: [1.25, 1, 1], sat: 1.7 };
 const near = (got, want, eps) => want.forEach((w, i) => assert.ok(Math.abs(got[i] - w) <= eps, `channel ${i}: ${got[i]} want ${w}`));
 
-test('the ASC CDL vectors of lib/cdl.c', () => {
+test('the ASC CDL vectors of lib/media/cdl.c', () => {
   near(apply(spec, [0.5, 0.4, 0.3]), [0.399760, 0.384197, 0.197197], 1e-6);
   near(apply(spec, [0.18, 0.18, 0.18]), [0.056513, 0.169818, 0.173218], 1e-6);
   near(apply(spec, [1.0, 0.9, 0.02]), [1.0, 0.911267, 0.0], 1e-6);

@@ -3,6 +3,7 @@
 # ways, plus the failure contract: non-zero exit, one line on stderr, no output file left.
 #   tests/cli/age.sh build/setpost
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 sp=$(realpath "${1:?usage: $0 PATH_TO_SETPOST}")
 command -v age >/dev/null && command -v age-keygen >/dev/null ||
@@ -11,8 +12,6 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
 
-fail() { echo "age.sh: FAIL: $*" >&2; exit 1; }
-ok() { echo "ok - $*"; }
 
 # Runs a command that must fail with exactly one "setpost <cmd>: " line on stderr.
 must_fail() {

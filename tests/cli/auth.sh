@@ -3,14 +3,13 @@
 # lists without secrets, revocation, users with the password on standard input, and errors
 # as one line on stderr with a non-zero exit.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 bin=$1
 db="cli_auth_$$"
 psql -q "$SETPOST_TEST_PG" -c "CREATE DATABASE $db" >/dev/null
 export SETPOST_DATABASE_URL="${SETPOST_TEST_PG/dbname=postgres/dbname=$db}"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-ok() { echo "ok - $*"; }
-fail() { echo "FAIL - $*" >&2; exit 1; }
 
 out=$("$bin" token create --role editor --name "Avid bay 2")
 tok=$(printf '%s\n' "$out" | tail -n 1)

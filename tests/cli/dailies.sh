@@ -7,6 +7,7 @@
 # the ALE are right, and the bytes received are the dailies' size plus at most what the killed
 # run had written.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 bin=$1
 top=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d /tmp/sp-dailies.XXXXXX)
@@ -19,12 +20,7 @@ cleanup() {
 	psql -q "$SETPOST_TEST_PG" -c "DROP DATABASE IF EXISTS dailies_$$" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
-ok() { echo "ok - $*"; }
-fail() {
-	echo "FAIL - $*" >&2
-	tail -n 15 "$tmp/worker.log" >&2 2>/dev/null || true
-	exit 1
-}
+on_fail() { tail -n 15 "$tmp/worker.log" >&2 2>/dev/null || true; }
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
 	-keyout "$tmp/key.pem" -out "$tmp/cert.pem" -subj /CN=127.0.0.1 \

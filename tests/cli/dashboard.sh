@@ -3,6 +3,7 @@
 # against a real setpost serve and worker on real PostgreSQL. Screenshots go to
 # tests/browser/artifacts/.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 bin=$1
 top=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d /tmp/sp-dash.XXXXXX)
@@ -18,7 +19,6 @@ cleanup() {
 	psql -q "$SETPOST_TEST_PG" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
-fail() { echo "FAIL - $*" >&2; exit 1; }
 
 chromium=${SETPOST_CHROMIUM:-/usr/bin/chromium}
 [ -x "$chromium" ] || fail "no Chromium at $chromium (apt-get install chromium)"
@@ -50,9 +50,16 @@ SETPOST_URL=$url SETPOST_TOKEN=$token SETPOST_CHROMIUM=$chromium SETPOST_CARDS=$
 SETPOST_DESTS="$tmp/raid:$tmp/shuttle" SETPOST_TWO_VOLUMES=$two_volumes \
 	node --test --test-reporter=spec "$top/tests/browser/cdl.test.js" "$top/tests/browser/dashboard.test.js" 2>&1 |
 	tee "$tmp/node.log" | grep -E "^\s*(✔|✖|ℹ (tests|pass|fail))|not ok|Error|expected|actual" || true
+# node's own counts join make test's closing line.
+for k in pass fail skipped; do
+	n=$(sed -n "s/^ℹ $k \([0-9]*\)$/\1/p" "$tmp/node.log" | tail -n 1)
+	[ "$k" = skipped ] && k=skip
+	for _ in $(seq "${n:-0}"); do _cli_count "$k"; done
+done
 grep -q "^ℹ fail 0" "$tmp/node.log" || {
 	tail -n 60 "$tmp/node.log" >&2
 	tail -n 20 "$tmp/serve.log" "$tmp/worker.log" >&2
-	fail "browser tests failed (screenshots in tests/browser/artifacts/)"
+	echo "dashboard.sh: FAIL: browser tests failed (screenshots in tests/browser/artifacts/)" >&2
+	exit 1
 }
 echo "dashboard.sh: all passed"

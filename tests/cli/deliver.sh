@@ -5,6 +5,7 @@
 # verified receipt marks the delivery delivered. A third-party tus server (@tus/server), which
 # gives no receipts, leaves the delivery uploaded.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 bin=$1
 top=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d /tmp/sp-deliver.XXXXXX)
@@ -17,8 +18,6 @@ cleanup() {
 	for d in cart post; do psql -q "$SETPOST_TEST_PG" -c "DROP DATABASE IF EXISTS ${d}_$$" >/dev/null 2>&1 || true; done
 }
 trap cleanup EXIT
-ok() { echo "ok - $*"; }
-fail() { echo "FAIL - $*" >&2; exit 1; }
 [ -d "$top/tests/interop/node_modules" ] || npm ci --silent --prefix "$top/tests/interop" >/dev/null
 
 url=""

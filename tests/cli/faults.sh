@@ -8,6 +8,7 @@
 # chunk. (The worker killed with kill -9 mid-delivery: tests/cli/deliver.sh.)
 #   tests/cli/faults.sh build/setpost
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 bin=$(realpath "${1:?usage: $0 PATH_TO_SETPOST}")
 top=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d /tmp/sp-faults.XXXXXX)
@@ -22,8 +23,6 @@ cleanup() {
 	psql -q "$SETPOST_TEST_PG" -c "DROP DATABASE IF EXISTS post_$$" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
-ok() { echo "ok - $*"; }
-fail() { echo "FAIL - $*" >&2; exit 1; }
 cd "$tmp"
 
 POST_DB="${SETPOST_TEST_PG/dbname=postgres/dbname=post_$$}"
@@ -318,5 +317,5 @@ if mkdir -p small && mount -t tmpfs -o size=32m tmpfs small 2>/dev/null; then
 	verified full2.out clip.mov
 	ok "a full disk: HTTP 507 'No space left on device', exit 1; with room again it resumed at $kept and verified"
 else
-	ok "(skipped: the full-disk check needs root to mount a tmpfs)"
+	skip "a full disk: 507 then resume" "needs root to mount a tmpfs"
 fi

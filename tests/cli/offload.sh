@@ -7,6 +7,7 @@
 #   tests/cli/offload.sh build/setpost
 # Needs root for the fault tests (tmpfs mounts, a loop device); they are skipped otherwise.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 sp=$(realpath "${1:?usage: $0 PATH_TO_SETPOST}")
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -32,8 +33,6 @@ method=direct
 dontneed=dontneed
 if [ "$(stat -f -c %T "$T")" = tmpfs ]; then method=memory; dontneed=memory; fi
 
-fail() { echo "offload.sh: FAIL: $*" >&2; exit 1; }
-ok() { echo "ok - $*"; }
 
 # Runs setpost offload; the exit status goes to $rc (the script does not stop on it).
 run() {
@@ -309,7 +308,7 @@ ok "a source that shrinks mid-copy fails that file everywhere; nothing is left u
 
 # --- root-only faults: full, read-only, unreadable source ------------------------------------------
 if [ "$root" -eq 0 ]; then
-	echo "ok - SKIP full / read-only / EIO destinations (need root for mounts)"
+	skip "full / read-only / EIO destinations" "need root for mounts"
 	exit 0
 fi
 

@@ -6,6 +6,7 @@
 # total are the dailies' size plus at most one interrupted write. A file corrupted on the server
 # is refused. --watch brings a rendition that becomes ready afterwards.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 bin=$1
 tmp=$(mktemp -d /tmp/sp-pull.XXXXXX)
 chmod 755 "$tmp"
@@ -17,8 +18,6 @@ cleanup() {
 	psql -q "$SETPOST_TEST_PG" -c "DROP DATABASE IF EXISTS pull_$$" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
-ok() { echo "ok - $*"; }
-fail() { echo "FAIL - $*" >&2; exit 1; }
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
 	-keyout "$tmp/key.pem" -out "$tmp/cert.pem" -subj /CN=127.0.0.1 \

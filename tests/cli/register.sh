@@ -2,6 +2,7 @@
 # Offload with registration, and registration of copies another tool made, against a real
 # setpost serve: safe to format only with two verified copies on two distinct volumes.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 bin=$1
 top=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d /tmp/sp-register.XXXXXX)
@@ -17,8 +18,6 @@ cleanup() {
 	psql -q "$SETPOST_TEST_PG" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
-ok() { echo "ok - $*"; }
-fail() { echo "FAIL - $*" >&2; exit 1; }
 
 psql -q "$SETPOST_TEST_PG" -c "CREATE DATABASE $db" >/dev/null
 export SETPOST_DATABASE_URL="${SETPOST_TEST_PG/dbname=postgres/dbname=$db}"
@@ -91,7 +90,7 @@ if [ "$two_volumes" -eq 1 ]; then
 	[[ $bad == 400 ]] || fail "relative source: $bad"
 	ok "an offload job run by a worker copies, verifies and registers the card"
 else
-	echo "ok - (skipped: two-volume checks need root to mount tmpfs)"
+	skip "two-volume checks: offload job, safe to format on distinct volumes" "need root to mount tmpfs"
 fi
 
 if SETPOST_TOKEN=spt_wrong "$bin" register "$tmp/same1/SR001" --register "$url" 2>"$tmp/err"; then

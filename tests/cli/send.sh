@@ -5,6 +5,7 @@
 # removed uploads are replaced, failures are retried, and errors are one line with exit 1.
 #   tests/cli/send.sh build/setpost
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 [ -d "$top/tests/interop/node_modules/@tus/server" ] ||
@@ -23,8 +24,6 @@ cleanup() {
 trap cleanup EXIT
 cd "$tmp"
 
-fail() { echo "send.sh: FAIL: $*" >&2; exit 1; }
-ok() { echo "ok - $*"; }
 
 # Polls a shell condition for up to $2 seconds (default 10).
 wait_until() {

@@ -5,6 +5,7 @@
 # creator info, a nested folder with its own ascmhl/), and tampered manifests.
 #   tests/cli/verify.sh build/setpost
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 sp=$(realpath "${1:?usage: $0 PATH_TO_SETPOST}")
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -17,8 +18,6 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
 
-fail() { echo "verify.sh: FAIL: $*" >&2; exit 1; }
-ok() { echo "ok - $*"; }
 
 # Runs setpost verify ARGS, keeping stdout/stderr in out.txt/err.txt and the status in $rc.
 run() {

@@ -6,7 +6,7 @@
 #ifndef SETPOST_HARNESS_H
 #define SETPOST_HARNESS_H
 
-#include "lib/db.h"
+#include "lib/store/db.h"
 
 #include <stdbool.h>
 #include <sys/types.h>

@@ -1,7 +1,7 @@
 /* Roles, tokens, users, sessions and CSRF over real HTTP: the route table walked for every
  * role, login with its slowdown, revocation that bites at once, bad input, and HTTPS. */
 #include "harness.h"
-#include "lib/auth.h"
+#include "lib/store/auth.h"
 #include "server/http.h"
 
 #include <criterion/criterion.h>

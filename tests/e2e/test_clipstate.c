@@ -2,8 +2,8 @@
  * QC may speak after the proxies are done. A finding then still holds the clip, and its
  * release gives back proxied, not merely secured. */
 #include "harness.h"
-#include "lib/clipstate.h"
-#include "lib/migrate.h"
+#include "lib/pipeline/clipstate.h"
+#include "lib/store/migrate.h"
 
 #include <criterion/criterion.h>
 #include <string.h>

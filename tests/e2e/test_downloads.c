@@ -4,9 +4,9 @@
  * with setpost's own reader, OTIO, CDL). Files are real bytes on disk, registered with rows the
  * way the transcode job leaves them. */
 #include "harness.h"
-#include "lib/ale.h"
-#include "lib/cdl.h"
-#include "lib/hash.h"
+#include "lib/editorial/ale.h"
+#include "lib/media/cdl.h"
+#include "lib/core/hash.h"
 
 #include <criterion/criterion.h>
 #include <fcntl.h>

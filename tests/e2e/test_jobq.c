@@ -3,10 +3,10 @@
  * concurrency, progress, and shutdown putting jobs back. The job kinds here exist only in this
  * test: the mechanism is proven without a fake kind in the product. */
 #include "harness.h"
-#include "lib/jobq.h"
-#include "lib/log.h"
-#include "lib/migrate.h"
-#include "lib/worker.h"
+#include "lib/store/jobq.h"
+#include "lib/core/log.h"
+#include "lib/store/migrate.h"
+#include "lib/store/worker.h"
 
 #include <criterion/criterion.h>
 #include <pthread.h>

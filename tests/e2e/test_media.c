@@ -6,12 +6,12 @@
  * contact sheet served with ETag and Cache-Control. Also: cancellation kills and reaps ffmpeg
  * and leaves no output; a failing ffmpeg's last lines reach the job's error. */
 #include "harness.h"
-#include "lib/config.h"
-#include "lib/jobq.h"
-#include "lib/log.h"
-#include "lib/probe.h"
-#include "lib/proc.h"
-#include "lib/worker.h"
+#include "lib/core/config.h"
+#include "lib/store/jobq.h"
+#include "lib/core/log.h"
+#include "lib/media/probe.h"
+#include "lib/core/proc.h"
+#include "lib/store/worker.h"
 
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -28,7 +28,7 @@
 
 extern const struct job_kind job_probe_kind, job_thumbnails_kind, job_qc_kind;
 
-/* Present once lib/clipstate.c holds clips on QC findings (see workers/job_qc.c). */
+/* Present once lib/pipeline/clipstate.c holds clips on QC findings (see workers/job_qc.c). */
 int clipstate_qc_verdict(struct db_conn *c, long long clip_id, bool hold, const char *reason,
     const char *actor, struct err *err) __attribute__((weak));
 

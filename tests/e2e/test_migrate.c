@@ -2,7 +2,7 @@
  * concurrent starts do not race; a database
  * newer than the program is refused, by the library and by the command line. */
 #include "harness.h"
-#include "lib/migrate.h"
+#include "lib/store/migrate.h"
 
 #include <criterion/criterion.h>
 #include <pthread.h>

@@ -3,9 +3,9 @@
  * take, nearest record start, another rate, no timecode, 29.97 drop-frame, scene/take/circled
  * flowing from the sound report, the DIT's manual match kept over a rematch, MOS, roles. */
 #include "harness.h"
-#include "lib/db.h"
-#include "lib/timecode.h"
-#include "lib/worker.h"
+#include "lib/store/db.h"
+#include "lib/media/timecode.h"
+#include "lib/store/worker.h"
 #include "workers/kinds.h"
 
 #include <criterion/criterion.h>

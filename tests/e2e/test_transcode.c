@@ -9,15 +9,15 @@
  * turns out unreadable leaves the rendition failed with ffmpeg's reason and the clip
  * transcode_failed; cancel kills and reaps ffmpeg; no temporary file is left behind. */
 #include "harness.h"
-#include "lib/cdl.h"
-#include "lib/config.h"
-#include "lib/hash.h"
-#include "lib/jobq.h"
-#include "lib/log.h"
-#include "lib/lut.h"
-#include "lib/probe.h"
-#include "lib/proc.h"
-#include "lib/worker.h"
+#include "lib/media/cdl.h"
+#include "lib/core/config.h"
+#include "lib/core/hash.h"
+#include "lib/store/jobq.h"
+#include "lib/core/log.h"
+#include "lib/media/lut.h"
+#include "lib/media/probe.h"
+#include "lib/core/proc.h"
+#include "lib/store/worker.h"
 
 #include <criterion/criterion.h>
 #include <dirent.h>

@@ -2,8 +2,8 @@
  * termination, expiration, bytes kept when a connection breaks, and the receipt after the
  * receiver decrypted the upload with its age identity and checked size and xxh64. */
 #include "harness.h"
-#include "lib/age.h"
-#include "lib/hash.h"
+#include "lib/delivery/age.h"
+#include "lib/core/hash.h"
 
 #include <arpa/inet.h>
 #include <criterion/criterion.h>

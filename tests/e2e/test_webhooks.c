@@ -7,8 +7,8 @@
  * order of several events with the first one retried and several worker slots; roles (editor
  * 403); validation 400s naming the field; the secret shown once. */
 #include "harness.h"
-#include "lib/config.h"
-#include "lib/worker.h"
+#include "lib/core/config.h"
+#include "lib/store/worker.h"
 
 #include <arpa/inet.h>
 #include <criterion/criterion.h>

@@ -16,7 +16,7 @@
 
 #include <sodium.h>
 
-#include "lib/age.h"
+#include "lib/delivery/age.h"
 
 #define AGE_BIN "/usr/bin/age"
 #define AGE_KEYGEN_BIN "/usr/bin/age-keygen"

@@ -1,8 +1,8 @@
 /* age_source: ciphertext at any offset equals the streaming encryptor's output with the same
  * params, decrypts to the plaintext, and a shrunken file is an error. */
-#include "lib/age.h"
-#include "lib/age_source.h"
-#include "lib/err.h"
+#include "lib/delivery/age.h"
+#include "lib/delivery/age_source.h"
+#include "lib/core/err.h"
 
 #include <criterion/criterion.h>
 #include <sodium.h>

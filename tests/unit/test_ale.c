@@ -1,4 +1,4 @@
-/* Unit tests for lib/ale.c: build, write, read back; tolerant reading; strict writing;
+/* Unit tests for lib/editorial/ale.c: build, write, read back; tolerant reading; strict writing;
  * ASC_SOP/ASC_SAT; the SPECS End = Start + Duration example. */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/ale.h"
+#include "lib/editorial/ale.h"
 
 /* Writes *ale to a string (caller frees); returns ale_write's code. */
 static int

@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "lib/bech32.h"
+#include "lib/core/bech32.h"
 
 /* Decodes s and re-encodes it; the result must be s itself (case included). */
 static void

@@ -1,6 +1,6 @@
 /* buf: growth, the hard maximum, formatting, detach. */
-#include "lib/buf.h"
-#include "lib/err.h"
+#include "lib/core/buf.h"
+#include "lib/core/err.h"
 
 #include <criterion/criterion.h>
 #include <stdlib.h>

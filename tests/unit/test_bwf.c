@@ -1,4 +1,4 @@
-/* Unit tests for lib/bwf.c: real WAVs from ffmpeg with bext/iXML added by our writer,
+/* Unit tests for lib/media/bwf.c: real WAVs from ffmpeg with bext/iXML added by our writer,
  * cross-checked with ffprobe; hand-built RIFF/RF64 files; damaged and hostile files. */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "lib/bwf.h"
+#include "lib/media/bwf.h"
 
 extern char **environ;
 

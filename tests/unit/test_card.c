@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "lib/card.h"
+#include "lib/custody/card.h"
 
 extern char **environ;
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/cdl.h"
+#include "lib/media/cdl.h"
 
 /* cc0001 from SPECS 4.2 */
 static void

@@ -1,8 +1,8 @@
-/* Unit tests for lib/cdl_json.c: the one reader of CDL JSON (clip looks, scene defaults). */
+/* Unit tests for lib/media/cdl_json.c: the one reader of CDL JSON (clip looks, scene defaults). */
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "lib/cdl_json.h"
+#include "lib/media/cdl_json.h"
 
 static int
 read(const char *text, bool allow_id, struct cdl *c, struct err *err)

@@ -1,5 +1,5 @@
 /* config: flag over environment over default, validation, --help, listen addresses. */
-#include "lib/config.h"
+#include "lib/core/config.h"
 
 #include <criterion/criterion.h>
 #include <stdlib.h>

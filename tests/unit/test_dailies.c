@@ -3,12 +3,12 @@
  * through the real ffmpeg), the look (CDL from JSON, the baked cube named by its content) and
  * the proxy's video chain rendering a known chart through the real ffmpeg to the values the
  * CDL and LUT math give. */
-#include "lib/burnin.h"
-#include "lib/cdl.h"
-#include "lib/look.h"
-#include "lib/lut.h"
-#include "lib/proc.h"
-#include "lib/profile.h"
+#include "lib/media/burnin.h"
+#include "lib/media/cdl.h"
+#include "lib/media/look.h"
+#include "lib/media/lut.h"
+#include "lib/core/proc.h"
+#include "lib/media/profile.h"
 
 #include <criterion/criterion.h>
 #include <jansson.h>

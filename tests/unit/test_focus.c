@@ -1,6 +1,6 @@
 /* focus: the variance of the Laplacian on grey frames (values worked by hand, sharp against
  * blurred, stride), medians, and the soft stretches of a take against its setup. */
-#include "lib/focus.h"
+#include "lib/media/focus.h"
 
 #include <criterion/criterion.h>
 #include <math.h>

@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "lib/hash.h"
+#include "lib/core/hash.h"
 
 extern char **environ;
 

@@ -13,8 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "lib/cdl.h"
-#include "lib/lut.h"
+#include "lib/media/cdl.h"
+#include "lib/media/lut.h"
 
 extern char **environ;
 

@@ -15,8 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "lib/hash.h"
-#include "lib/mhl.h"
+#include "lib/core/hash.h"
+#include "lib/custody/mhl.h"
 
 extern char **environ;
 

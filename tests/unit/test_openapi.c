@@ -6,7 +6,7 @@
  * $ref resolves. A route added to the table without documenting it fails here.
  * Run from the repository root (the document is read from server/openapi.json). */
 #include "server/http.h"
-#include "lib/version.h"
+#include "lib/core/version.h"
 
 #include <criterion/criterion.h>
 #include <ctype.h>
@@ -246,7 +246,7 @@ Test(openapi, header_and_version)
 	cr_expect_str_eq(json_string_value(json_object_get(doc, "openapi")), "3.0.3");
 	cr_expect_str_eq(json_string_value(json_object_get(info, "title")), "setpost");
 	cr_expect_str_eq(json_string_value(json_object_get(info, "version")), SETPOST_VERSION,
-	    "info.version must be lib/version.h's SETPOST_VERSION");
+	    "info.version must be lib/core/version.h's SETPOST_VERSION");
 	cr_expect(json_is_object(json_object_get(json_object_get(json_object_get(doc,
 	    "components"), "securitySchemes"), "bearerAuth")));
 	cr_expect(json_is_object(json_object_get(json_object_get(json_object_get(doc,

@@ -3,8 +3,8 @@
  * as a fraction, duration in frames, start timecode and drop-frame from each place a container
  * keeps it, reel, sound, camera tags; raw camera formats from their names and sidecars; names
  * that lie about their content. */
-#include "lib/ale.h"
-#include "lib/probe.h"
+#include "lib/editorial/ale_probe.h"
+#include "lib/media/probe.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* sealed: seal/open round trips, tamper and wrong-key failures, the server key file. */
-#include "lib/err.h"
-#include "lib/sealed.h"
+#include "lib/core/err.h"
+#include "lib/delivery/sealed.h"
 
 #include <criterion/criterion.h>
 #include <fcntl.h>

@@ -1,11 +1,11 @@
-/* Unit tests for lib/soundsync.c: a sound clip's span at the picture rate and the choice of
+/* Unit tests for lib/media/soundsync.c: a sound clip's span at the picture rate and the choice of
  * the covering take (nearest record start, rates that differ, midnight, drop-frame). */
 #include <criterion/criterion.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "lib/soundsync.h"
+#include "lib/media/soundsync.h"
 
 static struct timecode_rate
 rate(unsigned num, unsigned den, bool drop)

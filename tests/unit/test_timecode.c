@@ -1,9 +1,9 @@
-/* Unit tests for lib/timecode.c: rates, labels (NDF and DF), BWF sample positions. */
+/* Unit tests for lib/media/timecode.c: rates, labels (NDF and DF), BWF sample positions. */
 #include <criterion/criterion.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "lib/timecode.h"
+#include "lib/media/timecode.h"
 
 static struct timecode_rate
 rate_of(const char *s)

@@ -1,8 +1,8 @@
 /* tus_client: the pure parts (metadata, header parsing, lists, numbers, backoff, checksum).
  * The network parts are tested against a real tus server in tests/cli/send.sh. */
-#include "lib/buf.h"
-#include "lib/err.h"
-#include "lib/tus_client.h"
+#include "lib/core/buf.h"
+#include "lib/core/err.h"
+#include "lib/delivery/tus_client.h"
 
 #include <criterion/criterion.h>
 #include <string.h>

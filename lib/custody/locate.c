@@ -1,0 +1,161 @@
+/* locate: a readable verified copy of a file on this host (see locate.h). */
+#include "lib/custody/locate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const struct db_stmt stmt_copies = { "locate_copies",
+	"SELECT m.mount_path, cp.rel_path, f.rel_path FROM files f"
+	" JOIN copies cp ON cp.file_id = f.id AND cp.state = 'verified'"
+	" JOIN volume_mounts m ON m.volume_id = cp.volume_id AND m.host = $2"
+	" WHERE f.id = $1 ORDER BY cp.verified_at, cp.id", 2 };
+
+static const struct db_stmt stmt_file = { "locate_file_name",
+	"SELECT rel_path FROM files WHERE id = $1", 1 };
+
+void
+locate_host(char *out, size_t len)
+{
+	const char *env = getenv("SETPOST_HOST");
+
+	if (env && *env) {
+		snprintf(out, len, "%s", env);
+		return;
+	}
+	if (gethostname(out, len) < 0 || len == 0)
+		snprintf(out, len, "localhost");
+	out[len - 1] = '\0';
+}
+
+/* A relative path without "..": the database should never hold another, but a path that
+ * would climb out of its volume is never opened. */
+static bool
+locate_rel_ok(const char *rel)
+{
+	if (rel[0] == '/' || rel[0] == '\0')
+		return false;
+	for (const char *s = rel; s; s = strchr(s, '/')) {
+		if (*s == '/')
+			s++;
+		if (strncmp(s, "..", 2) == 0 && (s[2] == '/' || s[2] == '\0'))
+			return false;
+	}
+	return true;
+}
+
+static int
+locate_not_found(struct db_conn *c, long long file_id, const char *host, int tried,
+    struct err *err)
+{
+	char fid[24];
+	const char *p[1] = { fid };
+	PGresult *r;
+	int n;
+
+	snprintf(fid, sizeof(fid), "%lld", file_id);
+	n = db_query(c, &stmt_file, p, &r, NULL);
+	err_set(err, SP_ENOTFOUND, "file %s: no readable verified copy on host %s (%d tried)",
+	    n > 0 ? PQgetvalue(r, 0, 0) : fid, host, tried);
+	if (n >= 0)
+		PQclear(r);
+	return SP_ENOTFOUND;
+}
+
+int
+locate_file(struct db_conn *c, long long file_id, char *path, size_t len, struct err *err)
+{
+	char fid[24], host[256];
+	const char *p[2] = { fid, host };
+	PGresult *r;
+	int n;
+
+	snprintf(fid, sizeof(fid), "%lld", file_id);
+	locate_host(host, sizeof(host));
+	if ((n = db_query(c, &stmt_copies, p, &r, err)) < 0)
+		return n;
+	for (int i = 0; i < n; i++) {
+		const char *mount = PQgetvalue(r, i, 0), *rel = PQgetvalue(r, i, 1);
+		size_t ml = strlen(mount);
+		if (!locate_rel_ok(rel))
+			continue;
+		if ((size_t)snprintf(path, len, "%s%s%s", mount, ml && mount[ml - 1] == '/' ? "" : "/",
+		    rel) >= len)
+			continue;
+		if (access(path, R_OK) == 0) {
+			PQclear(r);
+			return 0;
+		}
+	}
+	PQclear(r);
+	path[0] = '\0';
+	return locate_not_found(c, file_id, host, n, err);
+}
+
+static const struct db_stmt stmt_clip = { "locate_clip",
+	"SELECT c.id, c.card_id, c.name, c.circled, f.id, f.rel_path,"
+	" (SELECT count(*) FROM files g WHERE g.clip_id = c.id AND g.role IN ('media', 'segment')"
+	"  AND lower(substring(g.rel_path from '\\.[^./]*$')) IS NOT DISTINCT FROM"
+	"      lower(substring(f.rel_path from '\\.[^./]*$')))"
+	" FROM clips c LEFT JOIN LATERAL (SELECT id, rel_path FROM files"
+	"  WHERE clip_id = c.id AND role IN ('media', 'segment')"
+	"  ORDER BY role = 'media' DESC, rel_path LIMIT 1) f ON true"
+	" WHERE c.id = $1", 1 };
+
+int
+locate_clip_load(struct db_conn *c, long long clip_id, struct locate_clip *lc, struct err *err)
+{
+	char cid[24];
+	const char *p[1] = { cid };
+	PGresult *r;
+	int n, rc = 0;
+
+	memset(lc, 0, sizeof(*lc));
+	snprintf(cid, sizeof(cid), "%lld", clip_id);
+	if ((n = db_query(c, &stmt_clip, p, &r, err)) < 0)
+		return n;
+	if (n == 0) {
+		rc = err_set(err, SP_ENOTFOUND, "clip %lld not found", clip_id);
+	} else {
+		lc->clip_id = clip_id;
+		lc->card_id = db_ll(r, 0, 1);
+		snprintf(lc->name, sizeof(lc->name), "%s", PQgetvalue(r, 0, 2));
+		lc->circled = db_bool(r, 0, 3);
+		lc->file_id = db_ll(r, 0, 4);
+		snprintf(lc->rel_path, sizeof(lc->rel_path), "%s", PQgetvalue(r, 0, 5));
+		lc->nmedia = (int)db_ll(r, 0, 6);
+		if (lc->file_id == 0)
+			rc = err_set(err, SP_ENOTFOUND, "clip %s has no picture or sound file", lc->name);
+	}
+	PQclear(r);
+	return rc;
+}
+
+static const struct db_stmt stmt_sidecars = { "locate_sidecars",
+	"SELECT id, rel_path FROM files"
+	" WHERE (clip_id = $1 AND role = 'sidecar')"
+	"  OR (card_id = $2 AND (lower(rel_path) LIKE '%.ale' OR (clip_id = $1 AND"
+	"   lower(rel_path) LIKE '%.sidecar')))"
+	" ORDER BY rel_path LIMIT 20", 2 };
+
+int
+locate_sidecars(struct db_conn *c, const struct locate_clip *lc,
+    int (*fn)(void *arg, const char *rel_path, const char *path, struct err *err), void *arg,
+    struct err *err)
+{
+	char cid[24], kid[24], path[PATH_MAX];
+	const char *p[2] = { cid, kid };
+	PGresult *r;
+	int n, rc = 0;
+
+	snprintf(cid, sizeof(cid), "%lld", lc->clip_id);
+	snprintf(kid, sizeof(kid), "%lld", lc->card_id);
+	if ((n = db_query(c, &stmt_sidecars, p, &r, err)) < 0)
+		return n;
+	for (int i = 0; i < n && rc >= 0; i++)
+		if (locate_file(c, db_ll(r, i, 0), path, sizeof(path), NULL) == 0)
+			rc = fn(arg, PQgetvalue(r, i, 1), path, err);
+	PQclear(r);
+	return rc;
+}

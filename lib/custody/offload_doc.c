@@ -1,0 +1,239 @@
+/* offload_doc: an offload result as a registration document (see offload_doc.h). */
+#include "lib/custody/offload_doc.h"
+#include "lib/custody/volume.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+int
+offload_doc_mount_point(const char *path, char *out, size_t len, struct err *err)
+{
+	char cur[PATH_MAX], up[PATH_MAX];
+	struct stat st, pst;
+	char *slash;
+
+	if (realpath(path, cur) == NULL || stat(cur, &st) < 0)
+		return err_errno(err, SP_EIO, errno, "%s", path);
+	while (strcmp(cur, "/") != 0) {
+		memcpy(up, cur, sizeof(up));
+		slash = strrchr(up, '/');
+		if (slash == up)
+			up[1] = '\0';
+		else
+			*slash = '\0';
+		if (stat(up, &pst) < 0 || pst.st_dev != st.st_dev)
+			break;
+		memcpy(cur, up, sizeof(cur));
+	}
+	snprintf(out, len, "%s", cur);
+	return 0;
+}
+
+static json_t *
+doc_time(const struct timespec *ts)
+{
+	char buf[40];
+	struct tm tm;
+
+	gmtime_r(&ts->tv_sec, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_string(buf);
+}
+
+static json_t *
+doc_hashes(const struct offload_result *res, const struct offload_file *f)
+{
+	json_t *h = json_object();
+
+	for (int a = 0; a < HASH_NALGOS; a++)
+		if ((res->algos & HASH_BIT(a)) && (f->hash.algos & HASH_BIT(a)))
+			json_object_set_new(h, hash_algo_name((enum hash_algo)a), json_string(f->hash.v[a].str));
+	return h;
+}
+
+static const char *const doc_roles[] = { "media", "segment", "sidecar", "index", "other", "other" };
+
+static json_t *
+doc_file(const struct offload_result *res, const struct card_info *card, const struct offload_file *f)
+{
+	long k = card ? card_file_find(card, f->path) : -1;
+	json_t *o = json_pack("{s:s,s:I,s:o}", "path", f->path, "size", (json_int_t)f->size,
+	    "mtime", doc_time(&f->mtime));
+
+	if (f->hashed && f->hash.algos)
+		json_object_set_new(o, "hashes", doc_hashes(res, f));
+	if (k >= 0) {
+		const struct card_file *cf = &card->files[k];
+		json_object_set_new(o, "role", json_string(doc_roles[cf->role]));
+		if (cf->clip >= 0)
+			json_object_set_new(o, "clip", json_string(card->clips[cf->clip].name));
+	} else {
+		json_object_set_new(o, "role", json_string(f->kind == OFFLOAD_HISTORY ? "other" : "media"));
+	}
+	return o;
+}
+
+/* The sample-exact span sound sync needs (lib/soundsync): metadata.sound. */
+static void
+doc_sound_span(json_t *clip, const struct card_sound *s)
+{
+	json_t *meta = json_object_get(clip, "metadata"), *o;
+
+	if (s->bwf.sample_rate == 0 || !json_is_object(meta))
+		return;
+	o = json_pack("{s:I,s:I}", "sample_rate", (json_int_t)s->bwf.sample_rate, "samples",
+	    (json_int_t)s->bwf.samples);
+	if (s->has_start)
+		json_object_set_new(o, "time_reference", json_integer((json_int_t)s->time_reference));
+	json_object_set_new(meta, "sound", o);
+}
+
+/* What the sound report says about a sound roll's clip. */
+static void
+doc_sound(json_t *clip, const struct card_sound *s)
+{
+	const struct bwf_ixml *x = &s->bwf.ixml;
+
+	if (!s->bwf.has_ixml)
+		return;
+	if (x->scene && *x->scene)
+		json_object_set_new(clip, "scene", json_stringn(x->scene, strnlen(x->scene, 32)));
+	if (x->take && *x->take)
+		json_object_set_new(clip, "take", json_stringn(x->take, strnlen(x->take, 16)));
+	if (x->circled >= 0)
+		json_object_set_new(clip, "circled", json_boolean(x->circled == 1));
+	if (x->note && *x->note)
+		json_object_set_new(clip, "notes", json_stringn(x->note, strnlen(x->note, 4000)));
+	if (x->tape && *x->tape)
+		json_object_set_new(clip, "reel", json_stringn(x->tape, strnlen(x->tape, 32)));
+	if (s->start_tc[0])
+		json_object_set_new(clip, "start_tc", json_string(s->start_tc));
+	if (s->has_rate) {
+		json_object_set_new(clip, "fps_num", json_integer(s->rate.num));
+		json_object_set_new(clip, "fps_den", json_integer(s->rate.den));
+	}
+}
+
+static json_t *
+doc_clips(const struct card_info *card)
+{
+	json_t *clips = json_array();
+
+	for (size_t i = 0; card && i < card->nclips; i++) {
+		const struct card_clip *c = &card->clips[i];
+		json_t *o = json_pack("{s:s}", "name", c->name);
+		json_t *meta = json_pack("{s:b}", "decodable", c->decodable);
+		if (c->warning)
+			json_object_set_new(meta, "warning", json_string(c->warning));
+		json_object_set_new(o, "metadata", meta);
+		if (card->camera[0])
+			json_object_set_new(o, "camera", json_string(card->camera));
+		if (c->sound) {
+			doc_sound(o, c->sound);
+			doc_sound_span(o, c->sound);
+		}
+		json_array_append_new(clips, o);
+	}
+	return clips;
+}
+
+static json_t *
+doc_copy(const struct offload_result *res, size_t d, const struct offload_doc_opts *o,
+    struct err *err)
+{
+	const struct offload_dest *dst = &res->dests[d];
+	char mount[PATH_MAX], key[128];
+	const char *rel, *name;
+	json_t *files = json_array(), *vol;
+
+	if (offload_doc_mount_point(dst->card_dir, mount, sizeof(mount), err) < 0) {
+		json_decref(files);
+		return NULL;
+	}
+	rel = dst->card_dir + strlen(mount);
+	while (*rel == '/')
+		rel++;
+	name = strcmp(mount, "/") == 0 ? "/" : strrchr(mount, '/') + 1;
+	struct volume_id vid = { .dev = dst->dev };
+	snprintf(vid.fsid, sizeof(vid.fsid), "%s", dst->fsid);
+	snprintf(vid.uuid, sizeof(vid.uuid), "%s", dst->uuid);
+	volume_key(&vid, o->host, key, sizeof(key));
+	vol = json_pack("{s:s,s:s,s:s,s:s}", "key", key, "name", name, "host", o->host ? o->host :
+	    "localhost", "mount_path", mount);
+	for (size_t i = 0; i < res->nfiles; i++) {
+		const struct offload_file *f = &res->files[i];
+		const struct offload_copy *cp = &f->copies[d];
+		if (f->kind == OFFLOAD_JUNK)
+			continue;
+		if (cp->state == OFFLOAD_VERIFIED || cp->state == OFFLOAD_SKIPPED)
+			json_array_append_new(files, json_pack("{s:s,s:s,s:o}", "path", f->path, "state",
+			    "verified", "hashes", doc_hashes(res, f)));
+		else if (cp->state == OFFLOAD_FAILED)
+			json_array_append_new(files, json_pack("{s:s,s:s,s:s}", "path", f->path, "state",
+			    "failed", "error", cp->reason ? cp->reason : "failed"));
+	}
+	return json_pack("{s:o,s:s,s:o}", "volume", vol, "path", rel, "files", files);
+}
+
+int
+offload_doc_build(const struct offload_result *res, const struct card_info *card,
+    const struct offload_doc_opts *o, json_t **doc, struct err *err)
+{
+	json_t *d, *files = json_array(), *copies = json_array(), *cardj;
+
+	for (size_t i = 0; i < res->nfiles; i++)
+		if (res->files[i].kind != OFFLOAD_JUNK)
+			json_array_append_new(files, doc_file(res, card, &res->files[i]));
+	for (size_t k = 0; k < res->ndst; k++) {
+		json_t *cp;
+		if (res->dests[k].failed && res->dests[k].nverified + res->dests[k].nskipped == 0)
+			continue;
+		if ((cp = doc_copy(res, k, o, err)) == NULL) {
+			json_decref(files);
+			json_decref(copies);
+			return err->code;
+		}
+		json_array_append_new(copies, cp);
+	}
+	cardj = json_pack("{s:s}", "label", res->label);
+	if (card && card->camera[0])
+		json_object_set_new(cardj, "camera", json_string(card->camera));
+	if (card)
+		json_object_set_new(cardj, "vendor", json_string(card->vendor));
+	if (card && card->reel[0])
+		json_object_set_new(cardj, "reel", json_string(card->reel));
+	if (card && card->kind == CARD_SOUND)
+		json_object_set_new(cardj, "kind", json_string("sound"));
+	d = json_pack("{s:o,s:o,s:o,s:o}", "card", cardj, "clips", doc_clips(card), "files", files,
+	    "copies", copies);
+	if (o->production)
+		json_object_set_new(d, "production", json_string(o->production));
+	if (o->day)
+		json_object_set_new(d, "day", json_string(o->day));
+	*doc = d;
+	return 0;
+}
+
+int
+offload_doc_card(const struct offload_result *res, const char *camera, struct card_info *card,
+    struct err *err)
+{
+	struct card_entry *e = calloc(res->nfiles + 1, sizeof(*e));
+	struct card_opts co = { .label = res->label, .camera = camera };
+	size_t n = 0;
+	int rc;
+
+	if (e == NULL)
+		return err_set(err, SP_ENOMEM, "out of memory");
+	for (size_t i = 0; i < res->nfiles; i++)
+		if (res->files[i].kind == OFFLOAD_MEDIA)
+			e[n++] = (struct card_entry){ res->files[i].path, (uint64_t)res->files[i].size };
+	rc = card_identify(res->src, e, n, &co, card, err);
+	free(e);
+	return rc;
+}

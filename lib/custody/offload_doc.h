@@ -1,0 +1,35 @@
+/*
+ * offload_doc: turns an offload's result, seen through the card's clip grouping, into the
+ * registration document POST /api/v1/offloads takes (see lib/custody/register.h): the card, its clips
+ * (with the sound report's scene, take and circled for sound rolls), every file with its
+ * source hashes, and each destination as a copy on a volume known by its filesystem identity.
+ * A file that could not be read is listed without hashes, so the card is never called safe.
+ */
+#ifndef SETPOST_OFFLOAD_DOC_H
+#define SETPOST_OFFLOAD_DOC_H
+
+#include "lib/custody/card.h"
+#include "lib/core/err.h"
+#include "lib/custody/offload.h"
+
+#include <jansson.h>
+
+struct offload_doc_opts {
+	const char *production;     /* NULL: the server's default */
+	const char *day;            /* YYYY-MM-DD, NULL: today on the server */
+	const char *host;           /* this machine's name, for the volume mount */
+};
+
+/* Builds the document (a new reference in *doc). card may be NULL (no grouping: no clips). */
+int offload_doc_build(const struct offload_result *res, const struct card_info *card,
+    const struct offload_doc_opts *o, json_t **doc, struct err *err);
+
+/* The card's clips from the files the offload saw (no file is read again but WAV headers).
+ * camera may be NULL. Fills card (card_info_release). */
+int offload_doc_card(const struct offload_result *res, const char *camera, struct card_info *card,
+    struct err *err);
+
+/* The mount point of the filesystem holding path (the highest folder on the same device). */
+int offload_doc_mount_point(const char *path, char *out, size_t len, struct err *err);
+
+#endif

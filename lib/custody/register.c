@@ -1,0 +1,589 @@
+/* register: an offload into the database, checked whole, written in one transaction
+ * (see register.h). */
+#include "lib/custody/register.h"
+#include "lib/pipeline/clipstate.h"
+#include "lib/store/event.h"
+#include "lib/core/json.h"
+#include "lib/media/soundsync.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *const register_algos[] = { "xxh64", "xxh3", "xxh128", "md5", "sha1", "c4",
+	NULL };
+
+/* --- validation: every message names the field ----------------------------------------- */
+
+static int
+register_hashes(json_t *h, const char *where, struct err *err)
+{
+	const char *algo;
+	json_t *v;
+
+	if (!json_is_object(h) || json_object_size(h) == 0)
+		return err_set(err, SP_EINVAL, "%s.hashes: expected an object of algorithm: value", where);
+	if (json_only_fields(h, register_algos, err) < 0)
+		return err_prefix(err, "%s.hashes.", where);
+	json_object_foreach(h, algo, v) {
+		const char *s = json_string_value(v);
+		size_t n = s ? strlen(s) : 0;
+		bool c4 = strcmp(algo, "c4") == 0;
+		if (n < 8 || n > 128 || (!c4 && strspn(s, "0123456789abcdef") != n) ||
+		    (c4 && strncmp(s, "c4", 2) != 0))
+			return err_set(err, SP_EINVAL, "%s.hashes.%s: expected %s", where, algo,
+			    c4 ? "a c4 id" : "lower-case hex");
+	}
+	return 0;
+}
+
+static bool
+register_path_ok(const char *p)
+{
+	if (p == NULL || *p == '\0' || *p == '/' || strstr(p, "//") || strchr(p, '\\'))
+		return false;
+	for (const char *s = p; s; s = strchr(s, '/')) {
+		if (*s == '/')
+			s++;
+		if (strncmp(s, "..", 2) == 0 && (s[2] == '/' || s[2] == '\0'))
+			return false;
+		if (s[0] == '.' && (s[1] == '/' || s[1] == '\0'))
+			return false;
+	}
+	return true;
+}
+
+static int
+register_check_file(json_t *f, size_t i, struct err *err)
+{
+	static const char *const fields[] = { "path", "size", "mtime", "role", "clip", "hashes",
+		NULL };
+	static const char *const roles[] = { "media", "segment", "sidecar", "index", "other", NULL };
+	char where[32];
+	const char *s;
+	long long size;
+	int rc;
+
+	snprintf(where, sizeof(where), "files[%zu]", i);
+	if (!json_is_object(f))
+		return err_set(err, SP_EINVAL, "%s: expected an object", where);
+	if ((rc = json_only_fields(f, fields, err)) < 0 ||
+	    (rc = json_get_string(f, "path", true, 4096, &s, err)) < 0 ||
+	    (rc = json_get_int(f, "size", true, 0, INT64_MAX, &size, err)) < 0)
+		return err_prefix(err, "%s.", where);
+	if (!register_path_ok(s))
+		return err_set(err, SP_EINVAL, "%s.path: expected a relative path without '.' or '..' "
+		    "parts", where);
+	if ((rc = json_get_string(f, "role", false, 16, &s, err)) < 0)
+		return err_prefix(err, "%s.", where);
+	if (rc == 0) {
+		const char *const *r = roles;
+		while (*r && strcmp(*r, s) != 0)
+			r++;
+		if (*r == NULL)
+			return err_set(err, SP_EINVAL, "%s.role: expected media, segment, sidecar, index "
+			    "or other", where);
+	}
+	if (json_get_string(f, "mtime", false, 40, &s, err) < 0 ||
+	    json_get_string(f, "clip", false, 255, &s, err) < 0)
+		return err_prefix(err, "%s.", where);
+	/* A file the offload could not read is still a file of the card: registered without
+	 * hashes, it has no verified copy, so the card is not safe to format. */
+	if (json_object_get(f, "hashes") == NULL)
+		return 0;
+	return register_hashes(json_object_get(f, "hashes"), where, err);
+}
+
+static int
+register_check_clip(json_t *c, size_t i, struct err *err)
+{
+	static const char *const fields[] = { "name", "scene", "take", "circled", "camera", "reel",
+		"start_tc", "fps_num", "fps_den", "duration_frames", "width", "height", "codec",
+		"metadata", "notes", NULL };
+	static const char *const strings[] = { "scene", "take", "camera", "reel", "start_tc",
+		"codec", NULL };
+	const char *s;
+	long long v;
+	bool b;
+
+	if (!json_is_object(c))
+		return err_set(err, SP_EINVAL, "clips[%zu]: expected an object", i);
+	if (json_only_fields(c, fields, err) < 0 || json_get_string(c, "name", true, 255, &s, err) < 0 ||
+	    json_get_bool(c, "circled", false, &b, err) < 0 ||
+	    json_get_string(c, "notes", false, 4000, &s, err) < 0 ||
+	    json_get_int(c, "fps_num", false, 1, 1000000, &v, err) < 0 ||
+	    json_get_int(c, "fps_den", false, 1, 1000000, &v, err) < 0 ||
+	    json_get_int(c, "duration_frames", false, 0, INT64_MAX, &v, err) < 0 ||
+	    json_get_int(c, "width", false, 1, 100000, &v, err) < 0 ||
+	    json_get_int(c, "height", false, 1, 100000, &v, err) < 0)
+		return err_prefix(err, "clips[%zu].", i);
+	for (const char *const *f = strings; *f; f++)
+		if (json_get_string(c, *f, false, CLIP_LABEL_MAX, &s, err) < 0)
+			return err_prefix(err, "clips[%zu].", i);
+	if (json_object_get(c, "metadata") && !json_is_object(json_object_get(c, "metadata")))
+		return err_set(err, SP_EINVAL, "clips[%zu].metadata: expected an object", i);
+	return 0;
+}
+
+static int
+register_check_copy(json_t *cp, size_t i, struct err *err)
+{
+	static const char *const fields[] = { "volume", "path", "files", NULL };
+	static const char *const vfields[] = { "key", "name", "kind", "host", "mount_path",
+		"device_id", NULL };
+	static const char *const ffields[] = { "path", "state", "verified_at", "hashes", "error",
+		NULL };
+	json_t *vol = json_object_get(cp, "volume"), *files = json_object_get(cp, "files"), *f;
+	const char *s;
+	size_t k;
+
+	if (!json_is_object(cp) || json_only_fields(cp, fields, err) < 0)
+		return json_is_object(cp) ? err_prefix(err, "copies[%zu].", i) :
+		    err_set(err, SP_EINVAL, "copies[%zu]: expected an object", i);
+	if (!json_is_object(vol) || json_only_fields(vol, vfields, err) < 0 ||
+	    json_get_string(vol, "key", true, 200, &s, err) < 0 ||
+	    json_get_string(vol, "name", true, 200, &s, err) < 0 ||
+	    json_get_string(vol, "host", false, 200, &s, err) < 0 ||
+	    json_get_string(vol, "mount_path", false, 4096, &s, err) < 0)
+		return json_is_object(vol) ? err_prefix(err, "copies[%zu].volume.", i) :
+		    err_set(err, SP_EINVAL, "copies[%zu].volume: expected an object", i);
+	if (json_get_string(cp, "path", false, 4096, &s, err) < 0)
+		return err_prefix(err, "copies[%zu].", i);
+	if (!json_is_array(files))
+		return err_set(err, SP_EINVAL, "copies[%zu].files: expected an array", i);
+	json_array_foreach(files, k, f) {
+		if (!json_is_object(f) || json_only_fields(f, ffields, err) < 0 ||
+		    json_get_string(f, "path", true, 4096, &s, err) < 0 ||
+		    json_get_string(f, "state", true, 16, &s, err) < 0)
+			return err_prefix(err, "copies[%zu].files[%zu].", i, k);
+		if (strcmp(s, "verified") && strcmp(s, "failed"))
+			return err_set(err, SP_EINVAL, "copies[%zu].files[%zu].state: expected verified "
+			    "or failed", i, k);
+		if (strcmp(s, "verified") == 0 &&
+		    register_hashes(json_object_get(f, "hashes"), "copy file", err) < 0)
+			return err_prefix(err, "copies[%zu].files[%zu]: ", i, k);
+	}
+	return 0;
+}
+
+static int
+register_check_card(json_t *card, struct err *err)
+{
+	static const char *const fields[] = { "label", "camera", "kind", "vendor", "reel", NULL };
+	const char *s;
+
+	if (!json_is_object(card))
+		return err_set(err, SP_EINVAL, "card: required, an object with a label");
+	if (json_only_fields(card, fields, err) < 0 ||
+	    json_get_string(card, "label", true, 64, &s, err) < 0 ||
+	    json_get_string(card, "camera", false, 8, &s, err) < 0 ||
+	    json_get_string(card, "vendor", false, 32, &s, err) < 0 ||
+	    json_get_string(card, "reel", false, 64, &s, err) < 0)
+		return err_prefix(err, "card.");
+	if (*json_string_value(json_object_get(card, "label")) == '\0')
+		return err_set(err, SP_EINVAL, "card.label: must not be empty");
+	if (json_get_string(card, "kind", false, 8, &s, err) == 0 && strcmp(s, "camera") &&
+	    strcmp(s, "sound"))
+		return err_set(err, SP_EINVAL, "card.kind: expected camera or sound");
+	return 0;
+}
+
+static int
+register_check(json_t *doc, struct err *err)
+{
+	static const char *const fields[] = { "production", "day", "card", "clips", "files",
+		"copies", NULL };
+	json_t *files = json_object_get(doc, "files"), *v;
+	const char *s;
+	size_t i;
+	int rc;
+
+	if ((rc = json_only_fields(doc, fields, err)) < 0 ||
+	    (rc = json_get_string(doc, "production", false, 200, &s, err)) < 0 ||
+	    (rc = json_get_string(doc, "day", false, 10, &s, err)) < 0 ||
+	    (rc = register_check_card(json_object_get(doc, "card"), err)) < 0)
+		return rc;
+	if (json_get_string(doc, "day", false, 10, &s, err) == 0) {
+		struct tm tm;
+		const char *end = strptime(s, "%Y-%m-%d", &tm);
+		if (end == NULL || *end)
+			return err_set(err, SP_EINVAL, "day: expected a date as YYYY-MM-DD");
+	}
+	if (!json_is_array(files) || json_array_size(files) == 0)
+		return err_set(err, SP_EINVAL, "files: expected a non-empty array");
+	json_array_foreach(files, i, v)
+		if ((rc = register_check_file(v, i, err)) < 0)
+			return rc;
+	json_array_foreach(json_object_get(doc, "clips"), i, v)
+		if ((rc = register_check_clip(v, i, err)) < 0)
+			return rc;
+	json_array_foreach(json_object_get(doc, "copies"), i, v)
+		if ((rc = register_check_copy(v, i, err)) < 0)
+			return rc;
+	if (json_object_get(doc, "clips") && !json_is_array(json_object_get(doc, "clips")))
+		return err_set(err, SP_EINVAL, "clips: expected an array");
+	if (json_object_get(doc, "copies") && !json_is_array(json_object_get(doc, "copies")))
+		return err_set(err, SP_EINVAL, "copies: expected an array");
+	return 0;
+}
+
+/* --- writing ---------------------------------------------------------------------------- */
+
+static const struct db_stmt stmt_production = { "register_production",
+	"INSERT INTO productions (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name ="
+	" EXCLUDED.name RETURNING id", 1 };
+static const struct db_stmt stmt_day = { "register_day",
+	"INSERT INTO days (production_id, shoot_date) VALUES ($1, coalesce($2::date, current_date))"
+	" ON CONFLICT (production_id, shoot_date) DO UPDATE SET shoot_date = EXCLUDED.shoot_date"
+	" RETURNING id", 2 };
+static const struct db_stmt stmt_card = { "register_card",
+	"INSERT INTO cards (day_id, label, camera, kind, vendor, reel)"
+	" VALUES ($1, $2, $3, coalesce($4, 'camera'), $5, $6)"
+	" ON CONFLICT (day_id, label) DO UPDATE SET camera = coalesce(cards.camera, EXCLUDED.camera),"
+	" vendor = coalesce(cards.vendor, EXCLUDED.vendor), reel = coalesce(cards.reel, EXCLUDED.reel)"
+	" RETURNING id", 6 };
+/* What people on set already changed (scene, take, circled, notes) is never overwritten. */
+static const struct db_stmt stmt_clip = { "register_clip",
+	"INSERT INTO clips (card_id, name, scene, take, circled, camera, reel, start_tc, fps_num,"
+	" fps_den, duration_frames, width, height, codec, metadata, notes)"
+	" VALUES ($1, $2, $3, $4, coalesce($5::bool, false), $6, $7, $8, $9, $10, $11, $12, $13,"
+	" $14, coalesce($15::jsonb, '{}'), coalesce($16, ''))"
+	" ON CONFLICT (card_id, name) DO UPDATE SET scene = coalesce(clips.scene, EXCLUDED.scene),"
+	" take = coalesce(clips.take, EXCLUDED.take), camera = coalesce(clips.camera, EXCLUDED.camera),"
+	" reel = coalesce(clips.reel, EXCLUDED.reel),"
+	" start_tc = coalesce(clips.start_tc, EXCLUDED.start_tc),"
+	" fps_num = coalesce(clips.fps_num, EXCLUDED.fps_num),"
+	" fps_den = coalesce(clips.fps_den, EXCLUDED.fps_den),"
+	" metadata = EXCLUDED.metadata || clips.metadata"
+	" RETURNING id", 16 };
+static const struct db_stmt stmt_file = { "register_file",
+	"INSERT INTO files (card_id, clip_id, rel_path, size, mtime, role)"
+	" VALUES ($1, $2, $3, $4, $5::timestamptz, coalesce($6, 'media'))"
+	" ON CONFLICT (card_id, rel_path) DO UPDATE SET clip_id = coalesce(files.clip_id,"
+	" EXCLUDED.clip_id) RETURNING id, size", 6 };
+static const struct db_stmt stmt_hash = { "register_hash",
+	"WITH ins AS (INSERT INTO hashes (file_id, algorithm, value) VALUES ($1, $2, $3)"
+	" ON CONFLICT (file_id, algorithm) DO NOTHING RETURNING value)"
+	" SELECT value FROM ins UNION ALL SELECT value FROM hashes WHERE file_id = $1 AND"
+	" algorithm = $2 AND NOT EXISTS (SELECT 1 FROM ins)", 3 };
+static const struct db_stmt stmt_file_by_path = { "register_file_by_path",
+	"SELECT id FROM files WHERE card_id = $1 AND rel_path = $2", 2 };
+static const struct db_stmt stmt_file_hash = { "register_file_hash",
+	"SELECT value FROM hashes WHERE file_id = $1 AND algorithm = $2", 2 };
+static const struct db_stmt stmt_volume = { "register_volume",
+	"INSERT INTO volumes (name, kind, fs_uuid, device_id) VALUES ($1, coalesce($2, 'disk'), $3, $4)"
+	" ON CONFLICT (fs_uuid) DO UPDATE SET name = EXCLUDED.name RETURNING id", 4 };
+static const struct db_stmt stmt_mount = { "register_mount",
+	"INSERT INTO volume_mounts (volume_id, host, mount_path) VALUES ($1, $2, $3)"
+	" ON CONFLICT (volume_id, host) DO UPDATE SET mount_path = EXCLUDED.mount_path", 3 };
+/* A verified copy stays verified if a later report about the same copy says so again. */
+static const struct db_stmt stmt_copy = { "register_copy",
+	"INSERT INTO copies (file_id, volume_id, rel_path, state, verified_at, error)"
+	" VALUES ($1, $2, $3, $4, CASE WHEN $4 = 'verified' THEN coalesce($5::timestamptz, now()) END, $6)"
+	" ON CONFLICT (file_id, volume_id, rel_path) DO UPDATE SET state = EXCLUDED.state,"
+	" verified_at = CASE WHEN EXCLUDED.state = 'verified' THEN greatest(copies.verified_at,"
+	" EXCLUDED.verified_at) END, error = EXCLUDED.error", 6 };
+
+struct register_ctx {
+	json_t *doc;
+	const char *actor;
+	long long day_id, card_id;
+	int nfiles, nclips, ncopies, changed;
+};
+
+static const char *
+jstr(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+/* Optional integer field as text, or NULL. */
+static const char *
+jint(json_t *o, const char *k, char *buf, size_t len)
+{
+	json_t *v = json_object_get(o, k);
+
+	if (!json_is_integer(v))
+		return NULL;
+	snprintf(buf, len, "%lld", (long long)json_integer_value(v));
+	return buf;
+}
+
+static int
+register_id(struct db_conn *c, const struct db_stmt *st, const char *const *p, long long *id,
+    struct err *err)
+{
+	PGresult *r;
+	int rc = db_query(c, st, p, &r, err);
+
+	if (rc < 0)
+		return rc;
+	*id = rc > 0 ? db_ll(r, 0, 0) : 0;
+	PQclear(r);
+	return 0;
+}
+
+static int
+register_card(struct db_conn *c, struct register_ctx *x, struct err *err)
+{
+	json_t *card = json_object_get(x->doc, "card");
+	const char *prod = jstr(x->doc, "production");
+	char pid[24], did[24];
+	long long production;
+	int rc;
+
+	const char *pp[1] = { prod ? prod : "Untitled production" };
+	if ((rc = register_id(c, &stmt_production, pp, &production, err)) < 0)
+		return rc;
+	snprintf(pid, sizeof(pid), "%lld", production);
+	const char *pd[2] = { pid, jstr(x->doc, "day") };
+	if ((rc = register_id(c, &stmt_day, pd, &x->day_id, err)) < 0)
+		return rc;
+	snprintf(did, sizeof(did), "%lld", x->day_id);
+	const char *pc[6] = { did, jstr(card, "label"), jstr(card, "camera"), jstr(card, "kind"),
+		jstr(card, "vendor"), jstr(card, "reel") };
+	return register_id(c, &stmt_card, pc, &x->card_id, err);
+}
+
+static int
+register_clip(struct db_conn *c, struct register_ctx *x, json_t *clip, long long *id,
+    struct err *err)
+{
+	char cid[24], b[7][24], *meta = NULL;
+	json_t *circ = json_object_get(clip, "circled");
+	int rc;
+
+	snprintf(cid, sizeof(cid), "%lld", x->card_id);
+	if (json_object_get(clip, "metadata"))
+		meta = json_dumps(json_object_get(clip, "metadata"), JSON_COMPACT);
+	const char *p[16] = { cid, jstr(clip, "name"), jstr(clip, "scene"), jstr(clip, "take"),
+		circ ? (json_is_true(circ) ? "true" : "false") : NULL, jstr(clip, "camera"),
+		jstr(clip, "reel"), jstr(clip, "start_tc"), jint(clip, "fps_num", b[0], 24),
+		jint(clip, "fps_den", b[1], 24), jint(clip, "duration_frames", b[2], 24),
+		jint(clip, "width", b[3], 24), jint(clip, "height", b[4], 24), jstr(clip, "codec"),
+		meta, jstr(clip, "notes") };
+	rc = register_id(c, &stmt_clip, p, id, err);
+	free(meta);
+	x->nclips++;
+	return rc;
+}
+
+/* The clip a file names, created from the clips list or by name alone. */
+static int
+register_file_clip(struct db_conn *c, struct register_ctx *x, const char *name,
+    long long *id, struct err *err)
+{
+	json_t *clips = json_object_get(x->doc, "clips"), *cl, *bare;
+	size_t i;
+	int rc;
+
+	json_array_foreach(clips, i, cl)
+		if (strcmp(jstr(cl, "name"), name) == 0)
+			return register_clip(c, x, cl, id, err);
+	bare = json_pack("{s:s}", "name", name);
+	rc = register_clip(c, x, bare, id, err);
+	json_decref(bare);
+	return rc;
+}
+
+static int
+register_file_hashes(struct db_conn *c, long long file_id, json_t *f, struct err *err)
+{
+	char fid[24];
+	const char *algo;
+	json_t *v;
+	PGresult *r;
+	int rc;
+
+	snprintf(fid, sizeof(fid), "%lld", file_id);
+	json_object_foreach(json_object_get(f, "hashes"), algo, v) {
+		const char *p[3] = { fid, algo, json_string_value(v) };
+		if ((rc = db_query(c, &stmt_hash, p, &r, err)) < 0)
+			return rc;
+		rc = strcmp(PQgetvalue(r, 0, 0), json_string_value(v)) == 0 ? 0 :
+		    err_set(err, SP_ECONFLICT, "file %s: %s %s differs from the registered %s: a "
+		    "different file under the same name", jstr(f, "path"), algo, json_string_value(v),
+		    PQgetvalue(r, 0, 0));
+		PQclear(r);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+register_file(struct db_conn *c, struct register_ctx *x, json_t *f, struct err *err)
+{
+	char cid[24], clid[24], size[24];
+	long long clip_id = 0, file_id;
+	const char *clipname = jstr(f, "clip");
+	PGresult *r;
+	int rc;
+
+	if (clipname && (rc = register_file_clip(c, x, clipname, &clip_id, err)) < 0)
+		return rc;
+	snprintf(cid, sizeof(cid), "%lld", x->card_id);
+	snprintf(clid, sizeof(clid), "%lld", clip_id);
+	snprintf(size, sizeof(size), "%lld", (long long)json_integer_value(json_object_get(f, "size")));
+	const char *p[6] = { cid, clip_id ? clid : NULL, jstr(f, "path"), size, jstr(f, "mtime"),
+		jstr(f, "role") };
+	if ((rc = db_query(c, &stmt_file, p, &r, err)) < 0)
+		return err_prefix(err, "file %s: ", jstr(f, "path"));
+	file_id = db_ll(r, 0, 0);
+	rc = strcmp(PQgetvalue(r, 0, 1), size) == 0 ? 0 : err_set(err, SP_ECONFLICT, "file %s: "
+	    "size %s differs from the registered %s", jstr(f, "path"), size, PQgetvalue(r, 0, 1));
+	PQclear(r);
+	x->nfiles++;
+	return rc < 0 ? rc : register_file_hashes(c, file_id, f, err);
+}
+
+/* A verified copy must carry the same hash as the file, for at least one algorithm both know,
+ * and no different one. */
+static int
+register_copy_hash_ok(struct db_conn *c, long long file_id, json_t *cf, const char *vol,
+    struct err *err)
+{
+	char fid[24];
+	const char *algo;
+	json_t *v;
+	PGresult *r;
+	int matched = 0, rc;
+
+	snprintf(fid, sizeof(fid), "%lld", file_id);
+	json_object_foreach(json_object_get(cf, "hashes"), algo, v) {
+		const char *p[2] = { fid, algo };
+		if ((rc = db_query(c, &stmt_file_hash, p, &r, err)) < 0)
+			return rc;
+		if (rc == 1 && strcmp(PQgetvalue(r, 0, 0), json_string_value(v)) != 0) {
+			PQclear(r);
+			return err_set(err, SP_EMISMATCH, "copy of %s on %s: %s %s does not match the "
+			    "source's: not recorded as verified", jstr(cf, "path"), vol, algo,
+			    json_string_value(v));
+		}
+		matched += rc;
+		PQclear(r);
+	}
+	if (matched == 0)
+		return err_set(err, SP_EINVAL, "copy of %s on %s: no hash in common with the source's",
+		    jstr(cf, "path"), vol);
+	return 0;
+}
+
+static int
+register_copy_file(struct db_conn *c, struct register_ctx *x, long long vol_id, json_t *cp,
+    json_t *cf, struct err *err)
+{
+	char cid[24], vid[24], fid[24], rel[8300];
+	const char *base = jstr(cp, "path"), *vname = jstr(json_object_get(cp, "volume"), "name");
+	long long file_id;
+	int rc;
+
+	snprintf(cid, sizeof(cid), "%lld", x->card_id);
+	const char *pf[2] = { cid, jstr(cf, "path") };
+	if ((rc = register_id(c, &stmt_file_by_path, pf, &file_id, err)) < 0)
+		return rc;
+	if (file_id == 0)
+		return err_set(err, SP_EINVAL, "copy on %s lists %s, which is not a file of the card",
+		    vname, jstr(cf, "path"));
+	if (strcmp(jstr(cf, "state"), "verified") == 0 &&
+	    (rc = register_copy_hash_ok(c, file_id, cf, vname, err)) < 0)
+		return rc;
+	snprintf(vid, sizeof(vid), "%lld", vol_id);
+	snprintf(fid, sizeof(fid), "%lld", file_id);
+	snprintf(rel, sizeof(rel), "%s%s%s", base ? base : "", base && *base ? "/" : "",
+	    jstr(cf, "path"));
+	const char *p[6] = { fid, vid, rel, jstr(cf, "state"), jstr(cf, "verified_at"),
+		jstr(cf, "error") };
+	x->ncopies++;
+	return (rc = db_query(c, &stmt_copy, p, NULL, err)) < 0 ? rc : 0;
+}
+
+static int
+register_copy(struct db_conn *c, struct register_ctx *x, json_t *cp, struct err *err)
+{
+	json_t *vol = json_object_get(cp, "volume"), *cf;
+	char vid[24];
+	long long vol_id;
+	size_t i;
+	int rc;
+
+	const char *pv[4] = { jstr(vol, "name"), jstr(vol, "kind"), jstr(vol, "key"),
+		jstr(vol, "device_id") };
+	if ((rc = register_id(c, &stmt_volume, pv, &vol_id, err)) < 0)
+		return rc;
+	snprintf(vid, sizeof(vid), "%lld", vol_id);
+	if (jstr(vol, "host") && jstr(vol, "mount_path")) {
+		const char *pm[3] = { vid, jstr(vol, "host"), jstr(vol, "mount_path") };
+		if ((rc = db_query(c, &stmt_mount, pm, NULL, err)) < 0)
+			return rc;
+	}
+	json_array_foreach(json_object_get(cp, "files"), i, cf)
+		if ((rc = register_copy_file(c, x, vol_id, cp, cf, err)) < 0)
+			return rc;
+	return 0;
+}
+
+static int
+register_tx(struct db_conn *c, void *arg, struct err *err)
+{
+	struct register_ctx *x = arg;
+	json_t *v, *summary;
+	size_t i;
+	int rc;
+
+	x->nfiles = x->nclips = x->ncopies = 0;
+	if ((rc = register_card(c, x, err)) < 0)
+		return rc;
+	json_array_foreach(json_object_get(x->doc, "files"), i, v)
+		if ((rc = register_file(c, x, v, err)) < 0)
+			return rc;
+	json_array_foreach(json_object_get(x->doc, "copies"), i, v)
+		if ((rc = register_copy(c, x, v, err)) < 0)
+			return rc;
+	if ((x->changed = clipstate_refresh_card(c, x->card_id, x->actor, err)) < 0)
+		return x->changed;
+	/* New sound or new pictures with timecode: match the day again (workers/job_soundsync). */
+	if ((rc = soundsync_enqueue(c, x->day_id, 0, err)) < 0)
+		return rc;
+	summary = json_pack("{s:s,s:i,s:i}", "card", jstr(json_object_get(x->doc, "card"), "label"),
+	    "files", x->nfiles, "copies", x->ncopies);
+	rc = event_record(c, x->actor, "offload.registered", "card", x->card_id, summary, NULL, err);
+	json_decref(summary);
+	return rc;
+}
+
+static int
+register_verdict_tx(struct db_conn *c, void *arg, struct err *err)
+{
+	void **a = arg;
+	struct register_ctx *x = a[0];
+	bool safe;
+	json_t *why;
+	int rc;
+
+	if ((rc = clipstate_card_safe(c, x->card_id, &safe, &why, err)) < 0)
+		return rc;
+	*(json_t **)a[1] = json_pack("{s:I,s:I,s:i,s:i,s:i,s:b,s:o}", "card_id",
+	    (json_int_t)x->card_id, "day_id", (json_int_t)x->day_id, "files", x->nfiles, "copies",
+	    x->ncopies, "changed_clips", x->changed, "safe_to_format", safe, "why_not", why);
+	return 0;
+}
+
+int
+register_offload(struct db *db, json_t *doc, const char *actor, json_t **result,
+    struct err *err)
+{
+	struct register_ctx x = { .doc = doc, .actor = actor };
+	void *arg[2] = { &x, result };
+	int rc;
+
+	if (!json_is_object(doc))
+		return err_set(err, SP_EINVAL, "offload: expected a JSON object");
+	if ((rc = register_check(doc, err)) < 0)
+		return rc;
+	if ((rc = db_tx(db, register_tx, &x, err)) < 0)
+		return rc;
+	return db_tx(db, register_verdict_tx, arg, err);
+}

@@ -1,0 +1,1016 @@
+/* probe: technical metadata from ffprobe, or from names and sidecars for camera raw
+ * (see probe.h). */
+#include "lib/media/probe.h"
+#include "lib/media/ffmpeg.h"
+#include "lib/store/jobq.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#define PROBE_JSON_MAX (32u << 20)
+
+void
+probe_init(struct probe *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->duration_frames = -1;
+	p->first_frame_number = -1;
+	p->sar_num = p->sar_den = 1;
+	p->tags = json_object();
+	p->vendor = json_object();
+}
+
+void
+probe_release(struct probe *p)
+{
+	json_decref(p->tags);
+	json_decref(p->vendor);
+	p->tags = p->vendor = NULL;
+}
+
+/* --- small helpers ---------------------------------------------------------------------- */
+
+static void
+probe_copy(char *dst, size_t len, const char *src)
+{
+	snprintf(dst, len, "%s", src ? src : "");
+}
+
+static const char *
+probe_str(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static long long
+probe_ll(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+	const char *s = json_string_value(v);
+
+	if (json_is_integer(v))
+		return (long long)json_integer_value(v);
+	return s ? strtoll(s, NULL, 10) : 0;
+}
+
+static double
+probe_double(json_t *o, const char *key)
+{
+	const char *s = probe_str(o, key);
+	double d = s ? strtod(s, NULL) : 0;
+
+	return isfinite(d) && d > 0 ? d : 0;
+}
+
+static unsigned
+probe_gcd(unsigned a, unsigned b)
+{
+	while (b) {
+		unsigned t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/* "24000/1001" -> 24000, 1001 (reduced); false for "0/0" and nonsense. */
+static bool
+probe_ratio(const char *s, unsigned *num, unsigned *den)
+{
+	unsigned long n, d;
+	char *end;
+
+	if (s == NULL)
+		return false;
+	n = strtoul(s, &end, 10);
+	if (*end != '/' && *end != ':')
+		return false;
+	d = strtoul(end + 1, &end, 10);
+	if (*end || n == 0 || d == 0 || n > 10000000 || d > 10000000)
+		return false;
+	*num = (unsigned)n / probe_gcd((unsigned)n, (unsigned)d);
+	*den = (unsigned)d / probe_gcd((unsigned)n, (unsigned)d);
+	return true;
+}
+
+static bool
+probe_is_tc(const char *s)
+{
+	return s && strlen(s) == 11 && isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) &&
+	    strchr(":;", s[2]) && strchr(":;", s[5]) && strchr(":;.", s[8]);
+}
+
+static void
+probe_set_tc(struct probe *p, const char *tc)
+{
+	if (p->start_tc[0] || !probe_is_tc(tc))
+		return;
+	probe_copy(p->start_tc, sizeof(p->start_tc), tc);
+	p->drop_frame = timecode_label_is_drop(tc);
+}
+
+/* Bit depth of decoded pictures from the pixel format's name: the number it ends with
+ * (yuv422p10le -> 10, p010le -> 10, gray16be -> 16), 8 otherwise (yuv420p, nv12). */
+static int
+probe_pixfmt_depth(const char *pix)
+{
+	size_t n = pix ? strlen(pix) : 0;
+	int d;
+
+	if (n == 0 || strncmp(pix, "nv", 2) == 0)
+		return 8;
+	if (n > 2 && (strcmp(pix + n - 2, "le") == 0 || strcmp(pix + n - 2, "be") == 0))
+		n -= 2;
+	while (n > 0 && isdigit((unsigned char)pix[n - 1]))
+		n--;
+	d = (int)strtol(pix + n, NULL, 10);
+	return d == 9 || d == 10 || d == 12 || d == 14 || d == 16 ? d : 8;
+}
+
+/* --- tags: camera, lens, reel ----------------------------------------------------------- */
+
+/* Tag names seen in QuickTime, MXF and camera files; the first found wins. Only the
+ * com.apple.quicktime.* names and MXF's company/product names are checked against files;
+ * the others are common spellings [unverified]. */
+static const char *const probe_make_keys[] = { "com.apple.quicktime.make", "make",
+	"manufacturer", "company_name", "camera_manufacturer", NULL };
+static const char *const probe_model_keys[] = { "com.apple.quicktime.model", "model",
+	"camera_model", "camera_type", "product_name", NULL };
+static const char *const probe_serial_keys[] = { "com.apple.quicktime.camera.identifier",
+	"camera_serial", "serial_number", "camera_serial_number", "serial", NULL };
+static const char *const probe_lens_keys[] = { "com.apple.quicktime.camera.lens_model",
+	"lens_model", "lens", "lens_type", NULL };
+
+static bool
+probe_key_is(const char *key, const char *const *names)
+{
+	for (; *names; names++)
+		if (strcasecmp(key, *names) == 0)
+			return true;
+	return false;
+}
+
+/* Keeps every tag that names a camera, lens, reel or timecode in p->tags, and fills the
+ * make/model/serial/lens fields from the known names. */
+static void
+probe_scan_tags(struct probe *p, json_t *tags)
+{
+	static const char *const keep[] = { "camera", "lens", "focal", "iris", "focus", "serial",
+		"make", "model", "reel", "tape", "timecode", "company", "product", "manufacturer", NULL };
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(tags, key, v) {
+		const char *s = json_string_value(v);
+		char low[128];
+		size_t i;
+		if (s == NULL)
+			continue;
+		for (i = 0; key[i] && i < sizeof(low) - 1; i++)
+			low[i] = (char)tolower((unsigned char)key[i]);
+		low[i] = '\0';
+		for (const char *const *k = keep; *k; k++)
+			if (strstr(low, *k) && json_object_size(p->tags) < 64) {
+				json_object_set_new(p->tags, key, json_string(s));
+				break;
+			}
+		if (!p->make[0] && probe_key_is(key, probe_make_keys))
+			probe_copy(p->make, sizeof(p->make), s);
+		if (!p->model[0] && probe_key_is(key, probe_model_keys))
+			probe_copy(p->model, sizeof(p->model), s);
+		if (!p->serial[0] && probe_key_is(key, probe_serial_keys))
+			probe_copy(p->serial, sizeof(p->serial), s);
+		if (!p->lens[0] && probe_key_is(key, probe_lens_keys))
+			probe_copy(p->lens, sizeof(p->lens), s);
+		if (!p->reel[0] && (strcasecmp(key, "reel_name") == 0 || strcasecmp(key, "tape") == 0 ||
+		    strcasecmp(key, "reel") == 0))
+			probe_copy(p->reel, sizeof(p->reel), s);
+	}
+}
+
+/* --- ffprobe JSON ----------------------------------------------------------------------- */
+
+/* What a video stream whose codec ffprobe does not know needs. */
+static void
+probe_unknown_codec(struct probe *p)
+{
+	const char *tag = p->codec_tag;
+
+	p->decodable = false;
+	snprintf(p->status, sizeof(p->status), "vendor_tool");
+	if (strcmp(tag, "brvl") == 0)
+		snprintf(p->vendor_tool, sizeof(p->vendor_tool), "Blackmagic RAW: needs Blackmagic's "
+		    "software (DaVinci Resolve, Blackmagic RAW SDK)");
+	else if (strcmp(tag, "aprn") == 0 || strcmp(tag, "aprh") == 0)
+		snprintf(p->vendor_tool, sizeof(p->vendor_tool), "ProRes RAW: needs Apple's software "
+		    "(Final Cut Pro, Compressor) or a newer FFmpeg");
+	else if (strstr(p->container, "mxf"))
+		snprintf(p->vendor_tool, sizeof(p->vendor_tool), "MXF with a picture essence ffmpeg "
+		    "cannot decode (Sony X-OCN or ARRIRAW in MXF?): needs the camera maker's software");
+	else
+		snprintf(p->vendor_tool, sizeof(p->vendor_tool), "a video codec ffmpeg cannot decode "
+		    "(tag '%s'): needs the camera maker's software", tag[0] ? tag : "?");
+}
+
+static void
+probe_video_stream(struct probe *p, json_t *s)
+{
+	const char *codec = probe_str(s, "codec_name");
+	long long nb = probe_ll(s, "nb_frames");
+	unsigned n, d;
+
+	p->video_streams++;
+	if (p->video_streams > 1)
+		return;
+	probe_copy(p->codec, sizeof(p->codec), codec);
+	probe_copy(p->codec_long, sizeof(p->codec_long), probe_str(s, "codec_long_name"));
+	probe_copy(p->codec_tag, sizeof(p->codec_tag), probe_str(s, "codec_tag_string"));
+	probe_copy(p->profile, sizeof(p->profile), probe_str(s, "profile"));
+	probe_copy(p->pix_fmt, sizeof(p->pix_fmt), probe_str(s, "pix_fmt"));
+	probe_copy(p->field_order, sizeof(p->field_order), probe_str(s, "field_order"));
+	p->width = (int)probe_ll(s, "width");
+	p->height = (int)probe_ll(s, "height");
+	/* What the decoder hands to filters, not what the camera recorded. */
+	p->bit_depth = p->pix_fmt[0] ? probe_pixfmt_depth(p->pix_fmt) :
+	    (int)probe_ll(s, "bits_per_raw_sample");
+	if (probe_ratio(probe_str(s, "sample_aspect_ratio"), &n, &d)) {
+		p->sar_num = (int)n;
+		p->sar_den = (int)d;
+	}
+	if (probe_ratio(probe_str(s, "r_frame_rate"), &n, &d) ||
+	    probe_ratio(probe_str(s, "avg_frame_rate"), &n, &d)) {
+		p->fps_num = n;
+		p->fps_den = d;
+	}
+	if (probe_double(s, "duration") > 0)
+		p->duration = probe_double(s, "duration");
+	if (nb > 0)
+		p->duration_frames = nb;
+	probe_set_tc(p, probe_str(json_object_get(s, "tags"), "timecode"));
+	probe_scan_tags(p, json_object_get(s, "tags"));
+	p->decodable = codec && *codec && strcmp(codec, "none") != 0;
+	if (!p->decodable)
+		probe_unknown_codec(p);
+}
+
+static void
+probe_audio_stream(struct probe *p, json_t *s)
+{
+	int ch = (int)probe_ll(s, "channels");
+
+	p->audio_streams++;
+	p->audio_channels += ch > 0 ? ch : 0;
+	if (p->audio_streams > 1)
+		return;
+	p->audio_sample_rate = (int)probe_ll(s, "sample_rate");
+	probe_copy(p->audio_codec, sizeof(p->audio_codec), probe_str(s, "codec_name"));
+}
+
+/* tmcd (QuickTime timecode track) and other data streams. */
+static void
+probe_data_stream(struct probe *p, json_t *s, const char **tmcd_tc)
+{
+	json_t *tags = json_object_get(s, "tags");
+
+	if (strcmp(probe_str(s, "codec_tag_string") ? probe_str(s, "codec_tag_string") : "",
+	    "tmcd") == 0 && probe_str(tags, "timecode"))
+		*tmcd_tc = probe_str(tags, "timecode");
+	probe_scan_tags(p, tags);
+}
+
+static void
+probe_streams(struct probe *p, json_t *streams, const char **tmcd_tc)
+{
+	size_t i;
+	json_t *s;
+
+	json_array_foreach(streams, i, s) {
+		const char *type = probe_str(s, "codec_type");
+		json_t *disp = json_object_get(s, "disposition");
+		if (type == NULL)
+			continue;
+		if (strcmp(type, "video") == 0 &&
+		    json_integer_value(json_object_get(disp, "attached_pic")) == 0)
+			probe_video_stream(p, s);
+		else if (strcmp(type, "audio") == 0)
+			probe_audio_stream(p, s);
+		else if (strcmp(type, "data") == 0)
+			probe_data_stream(p, s, tmcd_tc);
+	}
+}
+
+/* Derived fields once every stream was read. */
+static void
+probe_finish(struct probe *p, json_t *format)
+{
+	if (p->duration <= 0)
+		p->duration = probe_double(format, "duration");
+	p->bit_rate = probe_ll(format, "bit_rate");
+	if (p->duration_frames < 0 && p->fps_num > 0 && p->duration > 0)
+		p->duration_frames = llround(p->duration * p->fps_num / p->fps_den);
+	if (p->video_streams == 0) {
+		/* Sound only (BWF from a recorder): decodable when ffmpeg knows the codec. */
+		probe_copy(p->codec, sizeof(p->codec), p->audio_codec);
+		p->decodable = p->audio_codec[0] != '\0';
+		if (!p->decodable)
+			snprintf(p->vendor_tool, sizeof(p->vendor_tool), "an audio codec ffmpeg cannot "
+			    "decode");
+	}
+	if (p->decodable)
+		snprintf(p->status, sizeof(p->status), "probed");
+	else
+		snprintf(p->status, sizeof(p->status), "vendor_tool");
+}
+
+int
+probe_parse(const char *json, size_t len, const char *name, struct probe *p, struct err *err)
+{
+	json_error_t jerr;
+	json_t *root = json_loadb(json, len, 0, &jerr), *format, *streams;
+	const char *tmcd_tc = NULL;
+	int rc = 0;
+
+	format = json_object_get(root, "format");
+	streams = json_object_get(root, "streams");
+	if (!json_is_object(root) || !json_is_object(format) || !json_is_array(streams)) {
+		rc = err_set(err, SP_EINVAL, "%s: ffprobe's output is not the JSON expected", name);
+		goto out;
+	}
+	probe_copy(p->container, sizeof(p->container), probe_str(format, "format_name"));
+	probe_copy(p->container_long, sizeof(p->container_long), probe_str(format, "format_long_name"));
+	/* MXF: the material package's timecode comes first (CARDS.md 8). */
+	probe_set_tc(p, probe_str(json_object_get(format, "tags"), "timecode"));
+	probe_streams(p, streams, &tmcd_tc);
+	if (p->video_streams == 0 && p->audio_streams == 0) {
+		rc = err_set(err, SP_EUNSUPPORTED, "%s: no picture or sound stream in it", name);
+		goto out;
+	}
+	/* Then the tmcd track's, before the video stream's tag (read above, so reset first). */
+	if (tmcd_tc && probe_str(json_object_get(format, "tags"), "timecode") == NULL) {
+		p->start_tc[0] = '\0';
+		probe_set_tc(p, tmcd_tc);
+	}
+	probe_scan_tags(p, json_object_get(format, "tags"));
+	probe_finish(p, format);
+out:
+	json_decref(root);
+	return rc;
+}
+
+/* --- names and containers --------------------------------------------------------------- */
+
+static const struct {
+	const char *ext;
+	const char *family;     /* substring of ffprobe's format_name */
+	const char *label;
+} probe_containers[] = {
+	{ "mov", "mov", "QuickTime" },
+	{ "mp4", "mov", "MPEG-4" },
+	{ "m4v", "mov", "MPEG-4" },
+	{ "mxf", "mxf", "MXF" },
+	{ "wav", "wav", "WAV" },
+	{ "bwf", "wav", "WAV" },
+	{ "mkv", "matroska", "Matroska" },
+	{ "avi", "avi", "AVI" },
+	{ "mts", "mpegts", "MPEG-TS" },
+	{ "m2ts", "mpegts", "MPEG-TS" },
+};
+
+static const char *
+probe_ext(const char *name)
+{
+	const char *slash = strrchr(name, '/'), *dot = strrchr(name, '.');
+
+	return dot && (!slash || dot > slash) ? dot + 1 : "";
+}
+
+/* A short name for ffprobe's format_name ("mov,mp4,..." -> "QuickTime/MPEG-4"). */
+static const char *
+probe_family_label(const char *format)
+{
+	for (size_t i = 0; i < sizeof(probe_containers) / sizeof(probe_containers[0]); i++)
+		if (strstr(format, probe_containers[i].family))
+			return probe_containers[i].label;
+	return format;
+}
+
+int
+probe_check_name(const char *name, const struct probe *p, struct err *err)
+{
+	const char *ext = probe_ext(name);
+
+	for (size_t i = 0; i < sizeof(probe_containers) / sizeof(probe_containers[0]); i++) {
+		if (strcasecmp(ext, probe_containers[i].ext) != 0)
+			continue;
+		if (strstr(p->container, probe_containers[i].family))
+			return 0;
+		return err_set(err, SP_EUNSUPPORTED, "%s: its name says %s (.%s) but it holds %s "
+		    "(%s): the name lies about its type", name, probe_containers[i].label, ext,
+		    probe_family_label(p->container), p->container);
+	}
+	return 0;
+}
+
+static const struct {
+	const char *ext;
+	const char *codec;      /* our name for it (ffmpeg has none) */
+	const char *tool;
+} probe_raw[] = {
+	{ "ari", "arriraw", "ARRIRAW: needs ARRI's software (ARRI Reference Tool, or an "
+	    "ARRI-licensed application) to decode" },
+	{ "arx", "arriraw_hde", "ARRIRAW HDE: needs ARRI's software (ARRI Reference Tool) to "
+	    "decode" },
+	{ "r3d", "redcode", "REDCODE RAW: needs RED's software (REDline, REDCINE-X PRO, RED SDK) "
+	    "to decode" },
+	{ "braw", "braw", "Blackmagic RAW: needs Blackmagic's software (DaVinci Resolve, "
+	    "Blackmagic RAW SDK) to decode" },
+	{ "crm", "cinema_raw_light", "Canon Cinema RAW Light: needs Canon's software (Cinema RAW "
+	    "Development) to decode" },
+};
+
+const char *
+probe_vendor_tool(const char *name)
+{
+	const char *ext = probe_ext(name);
+
+	for (size_t i = 0; i < sizeof(probe_raw) / sizeof(probe_raw[0]); i++)
+		if (strcasecmp(ext, probe_raw[i].ext) == 0)
+			return probe_raw[i].tool;
+	return NULL;
+}
+
+/* Vendor naming rules (CARDS.md): which parts of the name are camera, reel and clip. */
+static const struct {
+	const char *vendor;
+	const char *re;
+	int cam, reel, clip, tape_extra;   /* subexpression numbers (0: none) */
+} probe_names[] = {
+	{ "ARRI", "^([A-Z])([0-9]{3})[CD]([0-9]{3})_([0-9]{6}|[0-9]{8})_([A-Z0-9]{4})", 1, 2, 3, 5 },
+	{ "ARRI", "^([A-Z][A-Z_])([0-9]{4})C([0-9]{3})_", 1, 2, 3, 0 },
+	{ "RED", "^([A-Z])([0-9]{3})_C([0-9]{3})_([0-9]{4})([A-Z0-9]{2})", 1, 2, 3, 0 },
+	{ "Blackmagic", "^([A-Z])([0-9]{3})_([0-9]{8})_[CS]([0-9]{3})", 1, 2, 4, 0 },
+	{ "Canon", "^([A-Z][A-Z_]?)([0-9]{3,4})[CD]([0-9]{3})", 1, 2, 3, 0 },
+};
+
+static void
+probe_sub(const char *s, const regmatch_t *m, int i, char *out, size_t len)
+{
+	out[0] = '\0';
+	if (i > 0 && m[i].rm_so >= 0)
+		snprintf(out, len, "%.*s", (int)(m[i].rm_eo - m[i].rm_so), s + m[i].rm_so);
+}
+
+/* Fills vendor/camera/reel/clip from the name; false when no rule matches. */
+static bool
+probe_name_rules(const char *base, struct probe *p)
+{
+	regmatch_t m[8];
+	char cam[8], reel[8], clip[8], extra[8];
+
+	for (size_t i = 0; i < sizeof(probe_names) / sizeof(probe_names[0]); i++) {
+		regex_t re;
+		int hit;
+		if (regcomp(&re, probe_names[i].re, REG_EXTENDED) != 0)
+			continue;
+		hit = regexec(&re, base, 8, m, 0) == 0;
+		regfree(&re);
+		if (!hit)
+			continue;
+		probe_sub(base, m, probe_names[i].cam, cam, sizeof(cam));
+		probe_sub(base, m, probe_names[i].reel, reel, sizeof(reel));
+		probe_sub(base, m, probe_names[i].clip, clip, sizeof(clip));
+		probe_sub(base, m, probe_names[i].tape_extra, extra, sizeof(extra));
+		json_object_set_new(p->vendor, "naming", json_string(probe_names[i].vendor));
+		json_object_set_new(p->vendor, "camera_index", json_string(cam));
+		json_object_set_new(p->vendor, "reel_number", json_string(reel));
+		json_object_set_new(p->vendor, "clip_number", json_string(clip));
+		/* ARRI's 8-character tape name: camera index + reel + camera ID (A004R1JL). */
+		if (!p->reel[0])
+			snprintf(p->reel, sizeof(p->reel), "%s%s%s", cam, reel, extra);
+		if (!p->make[0])
+			probe_copy(p->make, sizeof(p->make), probe_names[i].vendor);
+		return true;
+	}
+	return false;
+}
+
+void
+probe_from_name(const char *name, int nfiles, struct probe *p)
+{
+	const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+	const char *tool = probe_vendor_tool(name);
+	const char *dot;
+
+	snprintf(p->status, sizeof(p->status), "vendor_tool");
+	p->decodable = false;
+	probe_copy(p->vendor_tool, sizeof(p->vendor_tool), tool ? tool :
+	    "a format ffmpeg cannot decode: needs the camera maker's software");
+	for (size_t i = 0; i < sizeof(probe_raw) / sizeof(probe_raw[0]); i++)
+		if (strcasecmp(probe_ext(name), probe_raw[i].ext) == 0)
+			probe_copy(p->codec, sizeof(p->codec), probe_raw[i].codec);
+	probe_name_rules(base, p);
+	/* ARRIRAW: one file per frame, numbered from the start timecode: <clip>.0049275.ari */
+	if (strcasecmp(probe_ext(name), "ari") == 0 || strcasecmp(probe_ext(name), "arx") == 0) {
+		p->duration_frames = nfiles;
+		dot = strrchr(base, '.');
+		while (dot && dot > base && dot[-1] != '.')
+			dot--;
+		if (dot && dot > base && isdigit((unsigned char)*dot))
+			p->first_frame_number = strtoll(dot, NULL, 10);
+	}
+	json_object_set_new(p->vendor, "files", json_integer(nfiles));
+}
+
+/* Case-insensitive "contains". */
+static bool
+probe_has(const char *s, const char *word)
+{
+	return strcasestr(s, word) != NULL;
+}
+
+static void
+probe_rate_from(struct probe *p, const char *s)
+{
+	struct timecode_rate r;
+
+	if (p->fps_num == 0 && s && timecode_rate_parse(s, &r, NULL) == 0) {
+		p->fps_num = r.num;
+		p->fps_den = r.den;
+	}
+}
+
+int
+probe_from_sidecar(const char *text, size_t len, struct probe *p, struct err *err)
+{
+	json_t *j = json_loadb(text, len, 0, NULL), *v;
+	const char *key;
+
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return err_set(err, SP_EINVAL, "sidecar: not a JSON object");
+	}
+	/* Field names in .sidecar files are not documented publicly [unverified]: keep the whole
+	 * object, and pick what the key names make plain. */
+	json_object_foreach(j, key, v) {
+		char num[32];
+		const char *s = json_string_value(v);
+		if (json_is_number(v)) {
+			snprintf(num, sizeof(num), "%g", json_number_value(v));
+			s = num;
+		}
+		if (s == NULL)
+			continue;
+		if (probe_has(key, "lens") || probe_has(key, "focal") || probe_has(key, "iris"))
+			json_object_set_new(p->tags, key, json_string(s));
+		else if (probe_has(key, "serial") && !p->serial[0])
+			probe_copy(p->serial, sizeof(p->serial), s);
+		else if (probe_has(key, "camera") && (probe_has(key, "type") || probe_has(key, "model")))
+			probe_copy(p->model, sizeof(p->model), s);
+		else if (probe_has(key, "timecode"))
+			probe_set_tc(p, s);
+		else if (probe_has(key, "frame_rate") || probe_has(key, "framerate") ||
+		    probe_has(key, "sensor_rate") || strcasecmp(key, "fps") == 0)
+			probe_rate_from(p, s);
+		if (probe_has(key, "lens") && !p->lens[0] && json_is_string(v))
+			probe_copy(p->lens, sizeof(p->lens), s);
+	}
+	json_object_set_new(p->vendor, "sidecar", j);
+	return 0;
+}
+
+int
+probe_apply_row(struct probe *p, const char *fps, const char *start_tc, const char *tape)
+{
+	probe_rate_from(p, fps);
+	probe_set_tc(p, start_tc);
+	if (!p->reel[0] && tape)
+		probe_copy(p->reel, sizeof(p->reel), tape);
+	return 0;
+}
+
+int
+probe_add_camera_tag(struct probe *p, const char *key, const char *value)
+{
+	if (!value || !*value || !(probe_has(key, "lens") || probe_has(key, "focal") ||
+	    probe_has(key, "camera") || probe_has(key, "serial")))
+		return 0;
+	json_object_set_new(p->tags, key, json_string(value));
+	return 1;
+}
+
+/* --- running ffprobe -------------------------------------------------------------------- */
+
+/* ffprobe's last error line without the path it starts with. */
+static void
+probe_reason(const char *tail, const char *path, char *out, size_t len)
+{
+	char line[600];
+	const char *s = line;
+	size_t pl = strlen(path);
+
+	ffmpeg_last_lines(tail, 1, line, sizeof(line));
+	if (strncmp(s, "file:", 5) == 0)
+		s += 5;
+	if (strncmp(s, path, pl) == 0 && s[pl] == ':')
+		s += pl + 1;
+	while (*s == ' ')
+		s++;
+	snprintf(out, len, "%s", *s ? s : "no message");
+}
+
+/* What the first bytes say the file is: "quicktime", "wav", "mxf", or NULL. */
+static const char *
+probe_sniff(const char *path, char *start, size_t len)
+{
+	static const char *const atoms[] = { "ftyp", "moov", "mdat", "wide", "free", "skip",
+		"pnot", "uuid", NULL };
+	unsigned char b[16] = { 0 };
+	FILE *f = fopen(path, "rb");
+	size_t n = f ? fread(b, 1, sizeof(b), f) : 0, o = 0;
+
+	if (f)
+		fclose(f);
+	for (size_t i = 0; i < n && i < 8 && o + 5 < len; i++)
+		o += (size_t)snprintf(start + o, len - o, isprint(b[i]) ? "%c" : "\\x%02x", b[i]);
+	start[o] = '\0';
+	if (n >= 8)
+		for (const char *const *a = atoms; *a; a++)
+			if (memcmp(b + 4, *a, 4) == 0)
+				return "quicktime";
+	if (n >= 12 && (memcmp(b, "RIFF", 4) == 0 || memcmp(b, "RF64", 4) == 0) &&
+	    memcmp(b + 8, "WAVE", 4) == 0)
+		return "wav";
+	if (n >= 4 && memcmp(b, "\x06\x0e\x2b\x34", 4) == 0)
+		return "mxf";
+	return NULL;
+}
+
+/* Why ffprobe could not read a file, in words a DIT can act on. */
+static int
+probe_failed(const char *path, const char *name, const char *tail, struct err *err)
+{
+	char why[600], start[48];
+	const char *kind = probe_sniff(path, start, sizeof(start));
+
+	probe_reason(tail, path, why, sizeof(why));
+	if (kind && strcmp(kind, "quicktime") == 0 && strstr(tail, "moov atom not found"))
+		return err_set(err, SP_EUNSUPPORTED, "%s: ffmpeg cannot read it: a QuickTime file cut "
+		    "short or damaged (no moov atom: the recording was not finished, or the copy is "
+		    "incomplete)", name);
+	if (kind == NULL)
+		return err_set(err, SP_EUNSUPPORTED, "%s: not a media file: it starts with \"%s\", "
+		    "not the header of a container ffmpeg knows (ffprobe: %s)", name, start, why);
+	return err_set(err, SP_EUNSUPPORTED, "%s: ffmpeg cannot read this %s file, it is damaged: "
+	    "%s", name, kind, why);
+}
+
+int
+probe_file(const char *path, const char *name, struct probe *p,
+    bool (*canceled)(void *), void *cancel_arg, struct err *err)
+{
+	char input[4200], tail[FFMPEG_TAIL];
+	const char *argv[] = { "ffprobe", "-v", "error", "-print_format", "json", "-show_format",
+		"-show_streams", input, NULL };
+	struct stat st;
+	struct buf out;
+	int rc;
+
+	if (stat(path, &st) < 0)
+		return err_errno(err, SP_EIO, errno, "%s", name);
+	if (st.st_size == 0)
+		return err_set(err, SP_EUNSUPPORTED, "%s: the file is empty (0 bytes)", name);
+	/* "file:" keeps a name with a colon from being taken for a protocol. */
+	snprintf(input, sizeof(input), "file:%s", path);
+	rc = ffmpeg_capture(argv, &out, PROBE_JSON_MAX, canceled, cancel_arg, tail, sizeof(tail), err);
+	if (rc == SP_EIO)
+		rc = probe_failed(path, name, tail, err);
+	if (rc == 0)
+		rc = probe_parse(out.data ? out.data : "", out.len, name, p, err);
+	buf_release(&out);
+	return rc;
+}
+
+int
+probe_timecode(const struct probe *p, long long frame, char out[TIMECODE_BUFSZ])
+{
+	struct timecode_rate rate;
+	char label[TIMECODE_BUFSZ];
+	int64_t start = 0;
+
+	out[0] = '\0';
+	/* A ';' label at a rate without drop-frame counts as non-drop. */
+	if (timecode_rate_make(p->fps_num, p->fps_den, p->drop_frame, &rate, NULL) < 0 &&
+	    (!p->drop_frame || timecode_rate_make(p->fps_num, p->fps_den, false, &rate, NULL) < 0))
+		return SP_EINVAL;
+	snprintf(label, sizeof(label), "%s", p->start_tc);
+	for (char *c = label; !rate.drop && *c; c++)
+		if (*c == ';')
+			*c = ':';
+	if (label[0] && timecode_parse(label, &rate, &start, NULL) < 0)
+		start = 0;
+	return timecode_format(&rate, start + frame, out, NULL);
+}
+
+/* --- JSON view -------------------------------------------------------------------------- */
+
+static json_t *
+probe_jstr(const char *s)
+{
+	return s && *s ? json_string(s) : json_null();
+}
+
+static json_t *
+probe_jint(long long v)
+{
+	return v > 0 ? json_integer(v) : json_null();
+}
+
+json_t *
+probe_to_json(const struct probe *p)
+{
+	json_t *j = json_object();
+
+	json_object_set_new(j, "status", json_string(p->status));
+	json_object_set_new(j, "decodable", json_boolean(p->decodable));
+	json_object_set_new(j, "vendor_tool", probe_jstr(p->vendor_tool));
+	json_object_set_new(j, "container", probe_jstr(p->container));
+	json_object_set_new(j, "codec", probe_jstr(p->codec));
+	json_object_set_new(j, "codec_long", probe_jstr(p->codec_long));
+	json_object_set_new(j, "profile", probe_jstr(p->profile));
+	json_object_set_new(j, "pix_fmt", probe_jstr(p->pix_fmt));
+	json_object_set_new(j, "bit_depth", probe_jint(p->bit_depth));
+	json_object_set_new(j, "width", probe_jint(p->width));
+	json_object_set_new(j, "height", probe_jint(p->height));
+	json_object_set_new(j, "fps_num", probe_jint(p->fps_num));
+	json_object_set_new(j, "fps_den", probe_jint(p->fps_den));
+	json_object_set_new(j, "duration_frames", p->duration_frames >= 0 ?
+	    json_integer(p->duration_frames) : json_null());
+	json_object_set_new(j, "duration_seconds", p->duration > 0 ? json_real(p->duration) :
+	    json_null());
+	json_object_set_new(j, "start_tc", probe_jstr(p->start_tc));
+	json_object_set_new(j, "drop_frame", json_boolean(p->drop_frame));
+	json_object_set_new(j, "reel", probe_jstr(p->reel));
+	json_object_set_new(j, "audio_channels", json_integer(p->audio_channels));
+	json_object_set_new(j, "audio_sample_rate", probe_jint(p->audio_sample_rate));
+	json_object_set_new(j, "camera", json_pack("{s:o,s:o,s:o}", "make", probe_jstr(p->make),
+	    "model", probe_jstr(p->model), "serial", probe_jstr(p->serial)));
+	json_object_set_new(j, "lens", probe_jstr(p->lens));
+	json_object_set_new(j, "tags", json_deep_copy(p->tags));
+	json_object_set_new(j, "vendor", json_deep_copy(p->vendor));
+	return j;
+}
+
+/* --- database --------------------------------------------------------------------------- */
+
+#define PROBE_COLUMNS "status, decodable, vendor_tool, container, container_long, codec," \
+	" codec_long, codec_tag, profile, pix_fmt, bit_depth, field_order, width, height, sar_num," \
+	" sar_den, fps_num, fps_den, duration_frames, duration_seconds, bit_rate, start_tc," \
+	" drop_frame, reel, video_streams, audio_streams, audio_channels, audio_sample_rate," \
+	" audio_codec, camera_make, camera_model, camera_serial, lens, first_frame_number, tags," \
+	" vendor"
+
+static const struct db_stmt stmt_store = { "probe_store",
+	"INSERT INTO clip_media (clip_id, file_id, " PROBE_COLUMNS ", error, probed_at)"
+	" VALUES ($1, $2, $3, $4::bool, $5, $6, $7, $8, $9, $10, $11, $12, $13::int, $14,"
+	" $15::int, $16::int, $17::int, $18::int, $19::int, $20::int, $21::bigint,"
+	" $22::double precision, $23::bigint, $24, $25::bool, $26, $27::int, $28::int, $29::int,"
+	" $30::int, $31, $32, $33, $34, $35, $36::bigint, $37::jsonb, $38::jsonb, NULL, now())"
+	" ON CONFLICT (clip_id) DO UPDATE SET (file_id, " PROBE_COLUMNS ", error, probed_at) ="
+	" (EXCLUDED.file_id, EXCLUDED.status, EXCLUDED.decodable, EXCLUDED.vendor_tool,"
+	" EXCLUDED.container, EXCLUDED.container_long, EXCLUDED.codec, EXCLUDED.codec_long,"
+	" EXCLUDED.codec_tag, EXCLUDED.profile, EXCLUDED.pix_fmt, EXCLUDED.bit_depth,"
+	" EXCLUDED.field_order, EXCLUDED.width, EXCLUDED.height, EXCLUDED.sar_num,"
+	" EXCLUDED.sar_den, EXCLUDED.fps_num, EXCLUDED.fps_den, EXCLUDED.duration_frames,"
+	" EXCLUDED.duration_seconds, EXCLUDED.bit_rate, EXCLUDED.start_tc, EXCLUDED.drop_frame,"
+	" EXCLUDED.reel, EXCLUDED.video_streams, EXCLUDED.audio_streams, EXCLUDED.audio_channels,"
+	" EXCLUDED.audio_sample_rate, EXCLUDED.audio_codec, EXCLUDED.camera_make,"
+	" EXCLUDED.camera_model, EXCLUDED.camera_serial, EXCLUDED.lens,"
+	" EXCLUDED.first_frame_number, EXCLUDED.tags, EXCLUDED.vendor, NULL, now())", 38 };
+
+/* The clip's own columns: what the file says wins over what registration guessed, except
+ * that a missing value never erases a known one. */
+static const struct db_stmt stmt_clip = { "probe_clip",
+	"UPDATE clips SET codec = coalesce($2, codec), width = coalesce($3::int, width),"
+	" height = coalesce($4::int, height), fps_num = coalesce($5::int, fps_num),"
+	" fps_den = coalesce($6::int, fps_den),"
+	" duration_frames = coalesce($7::bigint, duration_frames),"
+	" start_tc = coalesce($8, start_tc), reel = coalesce($9, reel), updated_at = now()"
+	" WHERE id = $1", 9 };
+
+static const struct db_stmt stmt_fail = { "probe_fail",
+	"INSERT INTO clip_media (clip_id, file_id, status, decodable, error, probed_at)"
+	" VALUES ($1, $2, 'failed', false, $3, now())"
+	" ON CONFLICT (clip_id) DO UPDATE SET file_id = EXCLUDED.file_id, status = 'failed',"
+	" decodable = false, error = EXCLUDED.error, probed_at = now()", 3 };
+
+static const char *
+probe_num(char *buf, size_t len, long long v, bool keep_zero)
+{
+	if (v < 0 || (v == 0 && !keep_zero))
+		return NULL;
+	snprintf(buf, len, "%lld", v);
+	return buf;
+}
+
+static const char *
+probe_nz(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
+int
+probe_store(struct db_conn *c, long long clip_id, long long file_id, const struct probe *p,
+    struct err *err)
+{
+	char n[24][24], dur[32];
+	char *tags = json_dumps(p->tags, JSON_COMPACT), *vendor = json_dumps(p->vendor, JSON_COMPACT);
+	int rc;
+
+	snprintf(dur, sizeof(dur), "%.6f", p->duration);
+	const char *v[38] = { probe_num(n[0], 24, clip_id, false),
+		probe_num(n[1], 24, file_id, false), p->status, p->decodable ? "true" : "false",
+		probe_nz(p->vendor_tool), probe_nz(p->container), probe_nz(p->container_long),
+		probe_nz(p->codec), probe_nz(p->codec_long), probe_nz(p->codec_tag),
+		probe_nz(p->profile), probe_nz(p->pix_fmt), probe_num(n[2], 24, p->bit_depth, false),
+		probe_nz(p->field_order), probe_num(n[3], 24, p->width, false),
+		probe_num(n[4], 24, p->height, false), probe_num(n[5], 24, p->sar_num, false),
+		probe_num(n[6], 24, p->sar_den, false), probe_num(n[7], 24, p->fps_num, false),
+		probe_num(n[8], 24, p->fps_den, false), probe_num(n[9], 24, p->duration_frames, true),
+		p->duration > 0 ? dur : NULL, probe_num(n[10], 24, p->bit_rate, false),
+		probe_nz(p->start_tc), p->drop_frame ? "true" : "false", probe_nz(p->reel),
+		probe_num(n[11], 24, p->video_streams, true), probe_num(n[12], 24, p->audio_streams, true),
+		probe_num(n[13], 24, p->audio_channels, true),
+		probe_num(n[14], 24, p->audio_sample_rate, false), probe_nz(p->audio_codec),
+		probe_nz(p->make), probe_nz(p->model), probe_nz(p->serial), probe_nz(p->lens),
+		probe_num(n[15], 24, p->first_frame_number, true), tags, vendor };
+	rc = db_query(c, &stmt_store, v, NULL, err);
+	free(tags);
+	free(vendor);
+	if (rc < 0)
+		return rc;
+	const char *cv[9] = { v[0], p->video_streams ? probe_nz(p->codec) : NULL, v[14], v[15],
+		v[18], v[19], v[20], v[23], v[25] };
+	return (rc = db_query(c, &stmt_clip, cv, NULL, err)) < 0 ? rc : 0;
+}
+
+int
+probe_store_failure(struct db_conn *c, long long clip_id, long long file_id,
+    const char *message, struct err *err)
+{
+	char cid[24], fid[24];
+	const char *p[3] = { cid, file_id > 0 ? fid : NULL, message };
+	int rc;
+
+	snprintf(cid, sizeof(cid), "%lld", clip_id);
+	snprintf(fid, sizeof(fid), "%lld", file_id);
+	return (rc = db_query(c, &stmt_fail, p, NULL, err)) < 0 ? rc : 0;
+}
+
+static const struct db_stmt stmt_load = { "probe_load",
+	"SELECT " PROBE_COLUMNS " FROM clip_media WHERE clip_id = $1 AND status <> 'failed'", 1 };
+
+static void
+probe_row_strings(struct probe *p, const PGresult *r)
+{
+	probe_copy(p->status, sizeof(p->status), db_val(r, 0, 0));
+	probe_copy(p->vendor_tool, sizeof(p->vendor_tool), db_val(r, 0, 2));
+	probe_copy(p->container, sizeof(p->container), db_val(r, 0, 3));
+	probe_copy(p->container_long, sizeof(p->container_long), db_val(r, 0, 4));
+	probe_copy(p->codec, sizeof(p->codec), db_val(r, 0, 5));
+	probe_copy(p->codec_long, sizeof(p->codec_long), db_val(r, 0, 6));
+	probe_copy(p->codec_tag, sizeof(p->codec_tag), db_val(r, 0, 7));
+	probe_copy(p->profile, sizeof(p->profile), db_val(r, 0, 8));
+	probe_copy(p->pix_fmt, sizeof(p->pix_fmt), db_val(r, 0, 9));
+	probe_copy(p->field_order, sizeof(p->field_order), db_val(r, 0, 11));
+	probe_copy(p->start_tc, sizeof(p->start_tc), db_val(r, 0, 21));
+	probe_copy(p->reel, sizeof(p->reel), db_val(r, 0, 23));
+	probe_copy(p->audio_codec, sizeof(p->audio_codec), db_val(r, 0, 28));
+	probe_copy(p->make, sizeof(p->make), db_val(r, 0, 29));
+	probe_copy(p->model, sizeof(p->model), db_val(r, 0, 30));
+	probe_copy(p->serial, sizeof(p->serial), db_val(r, 0, 31));
+	probe_copy(p->lens, sizeof(p->lens), db_val(r, 0, 32));
+}
+
+int
+probe_load(struct db_conn *c, long long clip_id, struct probe *p, struct err *err)
+{
+	char cid[24];
+	const char *v[1] = { cid };
+	PGresult *r;
+	int rc;
+
+	snprintf(cid, sizeof(cid), "%lld", clip_id);
+	if ((rc = db_query(c, &stmt_load, v, &r, err)) < 0)
+		return rc;
+	if (rc == 0) {
+		PQclear(r);
+		return err_set(err, SP_ENOTFOUND, "clip %lld has no probe results", clip_id);
+	}
+	probe_row_strings(p, r);
+	p->decodable = db_bool(r, 0, 1);
+	p->bit_depth = (int)db_ll(r, 0, 10);
+	p->width = (int)db_ll(r, 0, 12);
+	p->height = (int)db_ll(r, 0, 13);
+	p->sar_num = db_val(r, 0, 14) ? (int)db_ll(r, 0, 14) : 1;
+	p->sar_den = db_val(r, 0, 15) ? (int)db_ll(r, 0, 15) : 1;
+	p->fps_num = (unsigned)db_ll(r, 0, 16);
+	p->fps_den = (unsigned)db_ll(r, 0, 17);
+	p->duration_frames = db_val(r, 0, 18) ? db_ll(r, 0, 18) : -1;
+	p->duration = db_val(r, 0, 19) ? strtod(db_val(r, 0, 19), NULL) : 0;
+	p->bit_rate = db_ll(r, 0, 20);
+	p->drop_frame = db_bool(r, 0, 22);
+	p->video_streams = (int)db_ll(r, 0, 24);
+	p->audio_streams = (int)db_ll(r, 0, 25);
+	p->audio_channels = (int)db_ll(r, 0, 26);
+	p->audio_sample_rate = (int)db_ll(r, 0, 27);
+	p->first_frame_number = db_val(r, 0, 33) ? db_ll(r, 0, 33) : -1;
+	json_decref(p->tags);
+	json_decref(p->vendor);
+	p->tags = json_loads(db_val(r, 0, 34) ? db_val(r, 0, 34) : "{}", 0, NULL);
+	p->vendor = json_loads(db_val(r, 0, 35) ? db_val(r, 0, 35) : "{}", 0, NULL);
+	PQclear(r);
+	return 0;
+}
+
+/* --- queueing --------------------------------------------------------------------------- */
+
+static const struct db_stmt stmt_need = { "probe_need",
+	"SELECT c.circled FROM clips c WHERE c.id = $1"
+	" AND NOT EXISTS (SELECT 1 FROM clip_media m WHERE m.clip_id = c.id)", 1 };
+
+static const struct db_stmt stmt_pending = { "probe_pending",
+	"SELECT 1 FROM jobs WHERE payload ? 'clip_id' AND payload->>'clip_id' = $2 AND kind = $1"
+	" AND state IN ('queued', 'running')", 2 };
+
+static const struct db_stmt stmt_secured = { "probe_secured",
+	"SELECT id FROM clips WHERE card_id = $1 AND state = 'secured' ORDER BY circled DESC, name",
+	1 };
+
+int
+probe_priority(const char *kind, bool circled)
+{
+	int base = strcmp(kind, "probe") == 0 ? 2 : strcmp(kind, "thumbnails") == 0 ? 1 : 0;
+
+	return base + (circled ? 10 : 0);
+}
+
+int
+probe_enqueue_kind(struct db_conn *c, const char *kind, long long clip_id, bool circled,
+    struct err *err)
+{
+	char cid[24];
+	const char *v[2] = { kind, cid };
+	json_t *payload;
+	long long id;
+	int rc;
+
+	snprintf(cid, sizeof(cid), "%lld", clip_id);
+	if ((rc = db_query(c, &stmt_pending, v, NULL, err)) != 0)
+		return rc < 0 ? rc : 0;
+	payload = json_pack("{s:I}", "clip_id", (json_int_t)clip_id);
+	rc = jobq_enqueue(c, kind, payload, probe_priority(kind, circled), 3, &id, err);
+	json_decref(payload);
+	return rc < 0 ? rc : 1;
+}
+
+int
+probe_enqueue(struct db_conn *c, long long clip_id, struct err *err)
+{
+	char cid[24];
+	const char *v[1] = { cid };
+	PGresult *r;
+	bool circled;
+	int rc;
+
+	snprintf(cid, sizeof(cid), "%lld", clip_id);
+	if ((rc = db_query(c, &stmt_need, v, &r, err)) <= 0)
+		return rc;
+	circled = db_bool(r, 0, 0);
+	PQclear(r);
+	return probe_enqueue_kind(c, "probe", clip_id, circled, err);
+}
+
+int
+probe_enqueue_card(struct db_conn *c, long long card_id, struct err *err)
+{
+	char kid[24];
+	const char *v[1] = { kid };
+	PGresult *r;
+	int n, rc = 0, queued = 0;
+
+	snprintf(kid, sizeof(kid), "%lld", card_id);
+	if ((n = db_query(c, &stmt_secured, v, &r, err)) < 0)
+		return n;
+	for (int i = 0; i < n && rc >= 0; i++)
+		if ((rc = probe_enqueue(c, db_ll(r, i, 0), err)) > 0)
+			queued++;
+	PQclear(r);
+	return rc < 0 ? rc : queued;
+}

@@ -1,0 +1,86 @@
+/*
+ * profile: what one kind of proxy is (size, codecs, bit rate, burn-ins, file name), and which
+ * kinds a production makes.
+ *
+ * setpost ships the usual ones (profile_builtin): h264_1080 and h264_720 (H.264 + AAC in MP4,
+ * for web review and Premiere), dnxhr_lb and dnxhd_36 (Avid, MXF OP1a), prores_proxy and
+ * prores_lt (QuickTime). A production's settings may change or add profiles and choose which
+ * are made:
+ *
+ *   "proxy_profiles": { "h264_720": { "video_bitrate": "3M" },
+ *                       "review":   { "base": "h264_720", "burnin": { ... } } },
+ *   "proxy_active":   ["h264_1080", "review"]
+ *
+ * Without proxy_active only h264_1080 is made (the lightest useful default on a cart). The
+ * fields, all optional when a base (or the built-in of the same name) gives them:
+ *   ext (mp4|mov|mxf), width, height (the box the picture is fitted into, even numbers),
+ *   video (encoder arguments, space-separated), video_bitrate ("8M"; "" for none), pix_fmt,
+ *   audio (encoder arguments), scratch_track (camera audio as an extra track when production
+ *   sound is synced), exact (the picture is fitted into the box, up or down, and padded to
+ *   exactly its size; else it is fitted and never scaled up), naming (a template, see
+ *   profile_name), burnin (see burnin.h).
+ *
+ * Ownership: struct profile is a plain value; struct profile_set owns its array.
+ */
+#ifndef SETPOST_PROFILE_H
+#define SETPOST_PROFILE_H
+
+#include "lib/core/err.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define PROFILE_NAME_MAX 40
+#define PROFILE_ARGS_MAX 512
+#define PROFILE_MAX 16
+
+struct profile {
+	char name[PROFILE_NAME_MAX];
+	char ext[8];
+	int width, height;
+	char video[PROFILE_ARGS_MAX];
+	char video_bitrate[16];
+	char pix_fmt[24];
+	char audio[PROFILE_ARGS_MAX];
+	bool scratch_track;
+	bool exact;                /* exactly width x height (fitted, padded): Avid's fixed sizes */
+	char naming[256];
+	json_t *burnin;            /* borrowed from the built-in table or the settings; may be NULL */
+};
+
+struct profile_set {
+	struct profile v[PROFILE_MAX];
+	int n;
+	json_t *settings;          /* a reference kept so burnin stays valid */
+};
+
+/* The built-in profiles, in order, and how many. */
+const struct profile *profile_builtin(int *n);
+
+/* Every profile (built-in ones changed by settings, then the production's own) into *all, and
+ * the active ones into *active (either may be NULL). settings is productions.settings (may be
+ * NULL). SP_EINVAL names the field ("settings.proxy_profiles.review.width: ..."). Release with
+ * profile_set_release. */
+int profile_load(json_t *settings, struct profile_set *all, struct profile_set *active,
+    struct err *err);
+
+void profile_set_release(struct profile_set *s);
+
+/* Checks productions.settings' proxy_profiles and proxy_active (for the API). */
+int profile_settings_check(json_t *settings, struct err *err);
+
+/* Values a name template may use: {day} {card} {clip} {scene} {take} {reel} {profile} {ext}. */
+struct profile_vars {
+	const char *day, *card, *clip, *scene, *take, *reel;
+};
+
+/* The rendition's path relative to the renditions folder, from p->naming. Values are made
+ * safe for a file name ('/' and control characters become '_', a leading '.' too); the
+ * template's own '/' make folders. SP_EINVAL for an unknown {name} or an empty result. */
+int profile_name(const struct profile *p, const struct profile_vars *v, char *out, size_t len,
+    struct err *err);
+
+json_t *profile_to_json(const struct profile *p);
+
+#endif

@@ -1,0 +1,433 @@
+/* soundsync_db: matching a day's picture clips to its sound in the database (see
+ * soundsync.h). Everything runs on the caller's connection, inside its transaction. */
+#include "lib/media/soundsync.h"
+#include "lib/store/event.h"
+#include "lib/store/jobq.h"
+#include "lib/media/probe.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct db_stmt stmt_lock = { "soundsync_lock",
+	"SELECT pg_advisory_xact_lock(hashtext('setpost.soundsync'), $1::int)", 1 };
+/* The sound of a day: what the BWF said at registration (metadata.sound) and, failing that,
+ * what ffprobe measured. */
+static const struct db_stmt stmt_sounds = { "soundsync_sounds",
+	"SELECT c.id, c.fps_num, c.fps_den, c.start_tc,"
+	" coalesce(c.metadata->'sound'->>'sample_rate', m.audio_sample_rate::text),"
+	" c.metadata->'sound'->>'time_reference', c.metadata->'sound'->>'samples',"
+	" m.duration_seconds, c.duration_frames"
+	" FROM clips c JOIN cards k ON k.id = c.card_id LEFT JOIN clip_media m ON m.clip_id = c.id"
+	" WHERE k.day_id = $1 AND k.kind = 'sound' ORDER BY c.id", 1 };
+static const struct db_stmt stmt_sound_one = { "soundsync_sound_one",
+	"SELECT c.id, c.fps_num, c.fps_den, c.start_tc,"
+	" coalesce(c.metadata->'sound'->>'sample_rate', m.audio_sample_rate::text),"
+	" c.metadata->'sound'->>'time_reference', c.metadata->'sound'->>'samples',"
+	" m.duration_seconds, c.duration_frames"
+	" FROM clips c LEFT JOIN clip_media m ON m.clip_id = c.id WHERE c.id = $1", 1 };
+static const struct db_stmt stmt_picture_one = { "soundsync_picture_one",
+	"SELECT c.id, c.fps_num, c.fps_den, c.start_tc FROM clips c WHERE c.id = $1", 1 };
+static const struct db_stmt stmt_pictures = { "soundsync_pictures",
+	"SELECT c.id, c.fps_num, c.fps_den, c.start_tc, s.method"
+	" FROM clips c JOIN cards k ON k.id = c.card_id LEFT JOIN clip_sound s ON s.clip_id = c.id"
+	" WHERE k.day_id = $1 AND k.kind <> 'sound' AND ($2::bigint IS NULL OR c.id = $2)"
+	" ORDER BY c.id FOR UPDATE OF c", 2 };
+/* Automatic results never replace the DIT's, and an unchanged result is not written again
+ * (no event either): a rerun over a day is quiet. */
+static const struct db_stmt stmt_auto = { "soundsync_auto",
+	"INSERT INTO clip_sound (clip_id, sound_clip_id, offset_frames, method)"
+	" VALUES ($1, $2, $3, $4) ON CONFLICT (clip_id) DO UPDATE SET"
+	" sound_clip_id = EXCLUDED.sound_clip_id, offset_frames = EXCLUDED.offset_frames,"
+	" method = EXCLUDED.method, updated_at = now()"
+	" WHERE clip_sound.method <> 'manual' AND (clip_sound.sound_clip_id,"
+	" clip_sound.offset_frames, clip_sound.method) IS DISTINCT FROM"
+	" (EXCLUDED.sound_clip_id, EXCLUDED.offset_frames, EXCLUDED.method)", 4 };
+static const struct db_stmt stmt_manual = { "soundsync_manual",
+	"INSERT INTO clip_sound (clip_id, sound_clip_id, offset_frames, method)"
+	" VALUES ($1, $2, $3, $4) ON CONFLICT (clip_id) DO UPDATE SET"
+	" sound_clip_id = EXCLUDED.sound_clip_id, offset_frames = EXCLUDED.offset_frames,"
+	" method = EXCLUDED.method, updated_at = now()", 4 };
+/* Scene and take only where the camera carried none; circled only towards true. Returns
+ * what was filled. */
+static const struct db_stmt stmt_slate = { "soundsync_slate",
+	"WITH o AS (SELECT p.scene AS ps, p.take AS pt, p.circled AS pc, s.scene AS ss,"
+	" s.take AS st, s.circled AS sc FROM clips p, clips s WHERE p.id = $1 AND s.id = $2)"
+	" UPDATE clips SET scene = CASE WHEN coalesce(o.ps, '') = '' AND coalesce(o.ss, '') <> ''"
+	"  THEN o.ss ELSE scene END,"
+	" take = CASE WHEN coalesce(o.pt, '') = '' AND coalesce(o.st, '') <> '' THEN o.st ELSE take END,"
+	" circled = circled OR o.sc, updated_at = now() FROM o WHERE clips.id = $1 AND"
+	" ((coalesce(o.ps, '') = '' AND coalesce(o.ss, '') <> '') OR"
+	"  (coalesce(o.pt, '') = '' AND coalesce(o.st, '') <> '') OR (o.sc AND NOT o.pc))"
+	" RETURNING jsonb_strip_nulls(jsonb_build_object("
+	" 'scene', CASE WHEN coalesce(o.ps, '') = '' AND coalesce(o.ss, '') <> '' THEN o.ss END,"
+	" 'take', CASE WHEN coalesce(o.pt, '') = '' AND coalesce(o.st, '') <> '' THEN o.st END,"
+	" 'circled', CASE WHEN o.sc AND NOT o.pc THEN true END))::text", 2 };
+static const struct db_stmt stmt_clip_where = { "soundsync_clip_where",
+	"SELECT k.kind, d.production_id, k.day_id, c.name FROM clips c JOIN cards k ON k.id = c.card_id"
+	" JOIN days d ON d.id = k.day_id WHERE c.id = $1", 1 };
+static const struct db_stmt stmt_forget = { "soundsync_forget",
+	"DELETE FROM clip_sound WHERE clip_id = $1", 1 };
+static const struct db_stmt stmt_pending = { "soundsync_pending",
+	"SELECT d.id, EXISTS (SELECT 1 FROM jobs j WHERE j.kind = 'soundsync' AND j.state = 'queued'"
+	" AND j.payload->>'day_id' = d.id::text) FROM days d WHERE d.id = coalesce($1::bigint,"
+	" (SELECT k.day_id FROM clips c JOIN cards k ON k.id = c.card_id WHERE c.id = $2))", 2 };
+
+static unsigned long long
+soundsync_ull(const PGresult *r, int row, int col)
+{
+	const char *v = db_val(r, row, col);
+
+	return v ? strtoull(v, NULL, 10) : 0;
+}
+
+/* Loads the day's sound clips into *out (caller frees). */
+static int
+soundsync_load_sounds(struct db_conn *c, const struct db_stmt *st, const char *key,
+    struct soundsync_sound **out, size_t *n, struct err *err)
+{
+	const char *p[1] = { key };
+	struct soundsync_sound *v;
+	PGresult *r;
+	struct err e2;
+	int rows;
+
+	*out = NULL;
+	*n = 0;
+	if ((rows = db_query(c, st, p, &r, err)) < 0)
+		return rows;
+	if (rows == 0) {
+		PQclear(r);
+		return 0;
+	}
+	if ((v = calloc((size_t)rows, sizeof(*v))) == NULL) {
+		PQclear(r);
+		return err_set(err, SP_ENOMEM, "out of memory");
+	}
+	for (int i = 0; i < rows; i++) {
+		struct soundsync_sound *s = &v[i];
+		const char *tc = db_val(r, i, 3);
+		s->id = db_ll(r, i, 0);
+		snprintf(s->start_tc, sizeof(s->start_tc), "%s", tc ? tc : "");
+		s->has_rate = soundsync_clip_rate((unsigned)db_ll(r, i, 1), (unsigned)db_ll(r, i, 2), tc,
+		    &s->rate, &e2) == 0;
+		s->sample_rate = (uint32_t)soundsync_ull(r, i, 4);
+		s->has_time_reference = db_val(r, i, 5) != NULL;
+		s->time_reference = soundsync_ull(r, i, 5);
+		s->samples = soundsync_ull(r, i, 6);
+		s->duration_seconds = db_val(r, i, 7) ? strtod(db_val(r, i, 7), NULL) : 0;
+		s->duration_frames = db_val(r, i, 8) ? db_ll(r, i, 8) : -1;
+	}
+	PQclear(r);
+	*out = v;
+	*n = (size_t)rows;
+	return 0;
+}
+
+/* Scene, take, circled from the sound clip where the picture clip has none; one event. */
+static int
+soundsync_slate(struct db_conn *c, const char *pic, const char *snd, long long pic_id,
+    const char *actor, struct err *err)
+{
+	const char *p[2] = { pic, snd };
+	PGresult *r;
+	json_t *data;
+	int rc;
+
+	if ((rc = db_query(c, &stmt_slate, p, &r, err)) <= 0) {
+		if (rc == 0)
+			PQclear(r);
+		return rc;
+	}
+	data = json_pack("{s:o,s:I}", "filled", json_loads(PQgetvalue(r, 0, 0), 0, NULL),
+	    "sound_clip_id", (json_int_t)strtoll(snd, NULL, 10));
+	PQclear(r);
+	rc = event_record(c, actor, "clip.slate_from_sound", "clip", pic_id, data, NULL, err);
+	json_decref(data);
+	return rc;
+}
+
+/* A clip whose proxies were made (or are being made) before its sound was matched, or with
+ * another match, gets a new transcode, so its proxies carry the sound now matched. A transcode
+ * still queued reads the match when it starts: nothing to add then. */
+static const struct db_stmt stmt_redo = { "soundsync_redo",
+	"SELECT c.circled FROM clips c WHERE c.id = $1"
+	" AND (EXISTS (SELECT 1 FROM renditions r WHERE r.clip_id = c.id)"
+	"  OR EXISTS (SELECT 1 FROM jobs j WHERE j.kind = 'transcode' AND j.state = 'running'"
+	"   AND j.payload->>'clip_id' = $1::text))"
+	" AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = 'transcode' AND j.state = 'queued'"
+	"  AND j.payload->>'clip_id' = $1::text)", 1 };
+
+static int
+soundsync_retranscode(struct db_conn *c, const char *pid, long long pic_id, struct err *err)
+{
+	const char *p[1] = { pid };
+	json_t *payload;
+	PGresult *r;
+	long long job;
+	bool circled;
+	int n;
+
+	if ((n = db_query(c, &stmt_redo, p, &r, err)) <= 0) {
+		if (n == 0)
+			PQclear(r);
+		return n;
+	}
+	circled = db_bool(r, 0, 0);
+	PQclear(r);
+	payload = json_pack("{s:I}", "clip_id", (json_int_t)pic_id);
+	n = jobq_enqueue(c, "transcode", payload, probe_priority("transcode", circled), 3, &job, err);
+	json_decref(payload);
+	return n < 0 ? n : 0;
+}
+
+/* Writes one result; on a change records "clip.sound", lets the slate flow and has proxies
+ * made before the change made again. */
+static int
+soundsync_write(struct db_conn *c, const struct db_stmt *st, long long pic_id,
+    long long snd_id, long long offset, const char *method, const char *actor,
+    struct err *err)
+{
+	char pid[24], sid[24], off[24];
+	const char *p[4] = { pid, snd_id ? sid : NULL, snd_id ? off : NULL, method };
+	json_t *data;
+	int rc;
+
+	snprintf(pid, sizeof(pid), "%lld", pic_id);
+	snprintf(sid, sizeof(sid), "%lld", snd_id);
+	snprintf(off, sizeof(off), "%lld", offset);
+	if ((rc = db_query(c, st, p, NULL, err)) <= 0)
+		return rc;
+	data = json_pack("{s:s,s:o,s:o}", "method", method,
+	    "sound_clip_id", snd_id ? json_integer(snd_id) : json_null(),
+	    "offset_frames", snd_id ? json_integer(offset) : json_null());
+	rc = event_record(c, actor, "clip.sound", "clip", pic_id, data, NULL, err);
+	json_decref(data);
+	if (rc == 0 && snd_id)
+		rc = soundsync_slate(c, pid, sid, pic_id, actor, err);
+	if (rc == 0 && snd_id)
+		rc = soundsync_retranscode(c, pid, pic_id, err);
+	return rc < 0 ? rc : 1;
+}
+
+/* One picture clip against the day's sound. Returns 1 matched, 0 not covered, 2 skipped. */
+static int
+soundsync_one(struct db_conn *c, const PGresult *r, int row, const struct soundsync_sound *snd,
+    size_t nsnd, struct soundsync_span *spans, const char *actor, struct err *err)
+{
+	const char *tc = db_val(r, row, 3);
+	long long id = db_ll(r, row, 0);
+	struct timecode_rate rate;
+	struct err e2;
+	int64_t start, offset = 0;
+	size_t n = 0;
+	long k;
+	int rc;
+
+	if (tc == NULL || soundsync_clip_rate((unsigned)db_ll(r, row, 1), (unsigned)db_ll(r, row, 2),
+	    tc, &rate, &e2) < 0 || timecode_parse(tc, &rate, &start, &e2) < 0)
+		return 2;   /* no timecode yet: the probe will ask again */
+	for (size_t i = 0; i < nsnd; i++)
+		if (soundsync_span(&snd[i], &rate, &spans[n], &e2) == 0)
+			n++;
+	k = soundsync_pick(spans, n, start, timecode_frames_per_day(&rate), &offset);
+	rc = soundsync_write(c, &stmt_auto, id, k >= 0 ? spans[k].id : 0, offset,
+	    k >= 0 ? "timecode" : "none", actor, err);
+	return rc < 0 ? rc : k >= 0;
+}
+
+int
+soundsync_match_day(struct db_conn *c, long long day_id, long long clip_id,
+    const char *actor, int *matched, int *unmatched, struct err *err)
+{
+	char day[24], cid[24];
+	const char *p[2] = { day, clip_id > 0 ? cid : NULL };
+	struct soundsync_sound *snd = NULL;
+	struct soundsync_span *spans = NULL;
+	size_t nsnd = 0;
+	PGresult *r = NULL;
+	int rows, rc, nm = 0, nu = 0;
+
+	snprintf(day, sizeof(day), "%lld", day_id);
+	snprintf(cid, sizeof(cid), "%lld", clip_id);
+	if ((rc = db_query(c, &stmt_lock, p, NULL, err)) < 0 ||
+	    (rc = soundsync_load_sounds(c, &stmt_sounds, day, &snd, &nsnd, err)) < 0)
+		return rc;
+	if (nsnd > 0 && (spans = calloc(nsnd, sizeof(*spans))) == NULL) {
+		rc = err_set(err, SP_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rows = rc = db_query(c, &stmt_pictures, p, &r, err)) < 0)
+		goto out;
+	rc = 0;
+	for (int i = 0; i < rows && rc >= 0; i++) {
+		const char *method = db_val(r, i, 4);
+		if (method && strcmp(method, "manual") == 0)
+			continue;
+		if ((rc = soundsync_one(c, r, i, snd, nsnd, spans, actor, err)) == 1)
+			nm++;
+		else if (rc == 0)
+			nu++;
+	}
+	rc = rc < 0 ? rc : 0;
+out:
+	PQclear(r);
+	free(spans);
+	free(snd);
+	if (matched)
+		*matched = nm;
+	if (unmatched)
+		*unmatched = nu;
+	return rc;
+}
+
+/* Where a clip is: its card's kind, production and day. */
+static int
+soundsync_where(struct db_conn *c, long long id, char kind[8], long long *production,
+    long long *day, struct err *err)
+{
+	char sid[24];
+	const char *p[1] = { sid };
+	PGresult *r;
+	int rc;
+
+	snprintf(sid, sizeof(sid), "%lld", id);
+	if ((rc = db_query(c, &stmt_clip_where, p, &r, err)) < 0)
+		return rc;
+	if (rc == 0) {
+		PQclear(r);
+		return err_set(err, SP_ENOTFOUND, "clip %lld not found", id);
+	}
+	snprintf(kind, 8, "%s", PQgetvalue(r, 0, 0));
+	*production = db_ll(r, 0, 1);
+	*day = db_ll(r, 0, 2);
+	PQclear(r);
+	return 0;
+}
+
+/* Where picture clip pic starts in sound clip snd, from their timecodes. */
+static int
+soundsync_offset(struct db_conn *c, long long pic, long long snd, long long *offset,
+    struct err *err)
+{
+	char k[24];
+	const char *p[1] = { k };
+	struct soundsync_sound *s = NULL;
+	struct soundsync_span span;
+	struct timecode_rate rate;
+	PGresult *r;
+	const char *tc;
+	size_t n = 0;
+	int64_t start;
+	int rc;
+
+	snprintf(k, sizeof(k), "%lld", pic);
+	if ((rc = db_query(c, &stmt_picture_one, p, &r, err)) < 0)
+		return rc;
+	tc = rc ? db_val(r, 0, 3) : NULL;
+	rc = tc == NULL ? err_set(err, SP_EINVAL, "the clip has no start timecode") :
+	    soundsync_clip_rate((unsigned)db_ll(r, 0, 1), (unsigned)db_ll(r, 0, 2), tc, &rate, err);
+	if (rc == 0)
+		rc = timecode_parse(tc, &rate, &start, err);
+	PQclear(r);
+	if (rc < 0)
+		return rc;
+	snprintf(k, sizeof(k), "%lld", snd);
+	if ((rc = soundsync_load_sounds(c, &stmt_sound_one, k, &s, &n, err)) < 0)
+		return rc;
+	rc = n == 1 ? soundsync_span(&s[0], &rate, &span, err) : err_set(err, SP_EINVAL,
+	    "sound clip %lld not found", snd);
+	free(s);
+	if (rc < 0)
+		return rc;
+	*offset = ((start - span.start) % timecode_frames_per_day(&rate) +
+	    timecode_frames_per_day(&rate)) % timecode_frames_per_day(&rate);
+	/* A picture that starts before the take rolled: a small negative offset, not a day. */
+	if (*offset > timecode_frames_per_day(&rate) / 2)
+		*offset -= timecode_frames_per_day(&rate);
+	return 0;
+}
+
+int
+soundsync_set_manual(struct db_conn *c, long long clip_id, long long sound_clip_id,
+    const long long *offset_given, const char *actor, struct err *err)
+{
+	long long offset_frames = offset_given ? *offset_given : 0;
+	char kind[8], skind[8];
+	long long prod, day, sprod, sday;
+	char sday_s[24];
+	const char *p[2] = { sday_s, NULL };
+	int rc;
+
+	if ((rc = soundsync_where(c, clip_id, kind, &prod, &day, err)) < 0)
+		return rc;
+	if (strcmp(kind, "sound") == 0)
+		return err_set(err, SP_EINVAL, "clip %lld is a sound clip: give a picture clip", clip_id);
+	if (sound_clip_id > 0) {
+		if ((rc = soundsync_where(c, sound_clip_id, skind, &sprod, &sday, err)) < 0)
+			return rc == SP_ENOTFOUND ? err_set(err, SP_EINVAL, "sound_clip_id: clip %lld not "
+			    "found", sound_clip_id) : rc;
+		if (strcmp(skind, "sound"))
+			return err_set(err, SP_EINVAL, "sound_clip_id: clip %lld is not on a sound card",
+			    sound_clip_id);
+		if (sprod != prod)
+			return err_set(err, SP_EINVAL, "sound_clip_id: clip %lld belongs to another "
+			    "production", sound_clip_id);
+	}
+	if (sound_clip_id > 0 && offset_given == NULL &&
+	    soundsync_offset(c, clip_id, sound_clip_id, &offset_frames, err) < 0)
+		return err_prefix(err, "offset_frames: required, the timecodes cannot give it: ");
+	snprintf(sday_s, sizeof(sday_s), "%lld", day);
+	if ((rc = db_query(c, &stmt_lock, p, NULL, err)) < 0)
+		return rc;
+	rc = soundsync_write(c, &stmt_manual, clip_id, sound_clip_id, offset_frames, "manual",
+	    actor, err);
+	return rc < 0 ? rc : 0;
+}
+
+int
+soundsync_rematch(struct db_conn *c, long long clip_id, const char *actor, struct err *err)
+{
+	char kind[8], sid[24];
+	const char *p[1] = { sid };
+	long long prod, day;
+	int rc;
+
+	if ((rc = soundsync_where(c, clip_id, kind, &prod, &day, err)) < 0)
+		return rc;
+	if (strcmp(kind, "sound") == 0)
+		return err_set(err, SP_EINVAL, "clip %lld is a sound clip: give a picture clip", clip_id);
+	snprintf(sid, sizeof(sid), "%lld", clip_id);
+	if ((rc = db_query(c, &stmt_forget, p, NULL, err)) < 0)
+		return rc;
+	return soundsync_match_day(c, day, clip_id, actor, NULL, NULL, err);
+}
+
+int
+soundsync_enqueue(struct db_conn *c, long long day_id, long long clip_id, struct err *err)
+{
+	char d[24], k[24];
+	const char *p[2] = { day_id > 0 ? d : NULL, clip_id > 0 ? k : NULL };
+	PGresult *r;
+	json_t *payload;
+	long long day, job;
+	bool pending;
+	int rc;
+
+	snprintf(d, sizeof(d), "%lld", day_id);
+	snprintf(k, sizeof(k), "%lld", clip_id);
+	if ((rc = db_query(c, &stmt_pending, p, &r, err)) <= 0) {
+		if (rc == 0)
+			PQclear(r);
+		return rc;
+	}
+	day = db_ll(r, 0, 0);
+	pending = db_bool(r, 0, 1);
+	PQclear(r);
+	if (pending)
+		return 0;
+	payload = json_pack("{s:I}", "day_id", (json_int_t)day);
+	rc = jobq_enqueue(c, "soundsync", payload, 3, 3, &job, err);
+	json_decref(payload);
+	return rc < 0 ? rc : 1;
+}

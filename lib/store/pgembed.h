@@ -1,0 +1,38 @@
+/*
+ * pgembed: setpost's private PostgreSQL cluster, used when no SETPOST_DATABASE_URL is given.
+ *
+ * Layout under the data folder: pgdata/ (the cluster), pgrun/ (its Unix socket; no TCP port
+ * is opened) and log/postgres.log. PostgreSQL refuses to run as root, so when setpost runs as
+ * root the cluster belongs to the unprivileged `postgres` system user (SETPOST_PG_USER to
+ * choose another); otherwise to the invoking user. Only that user and root can reach the socket.
+ *
+ * Start is idempotent: a running cluster is reused (and then not stopped by us); a stale
+ * postmaster.pid left by a crash is recognised and removed; a file lock serialises processes
+ * starting at once (serve and worker on one data folder).
+ */
+#ifndef SETPOST_PGEMBED_H
+#define SETPOST_PGEMBED_H
+
+#include "lib/core/err.h"
+
+#include <limits.h>
+#include <stdbool.h>
+
+struct pgembed {
+	char pgdata[PATH_MAX];
+	char sockdir[PATH_MAX];
+	char logfile[PATH_MAX];
+	char bindir[PATH_MAX];
+	char conninfo[PATH_MAX + 64];
+	bool started_here;   /* we started it, so we stop it */
+};
+
+/* Creates (initdb) if needed, starts if not running, and ensures database "setpost" exists.
+ * bindir may be NULL (search /usr/lib/postgresql/<newest>/bin, then PATH). */
+int pgembed_start(struct pgembed *pg, const char *data_dir, const char *bindir,
+    struct err *err);
+
+/* Stops the cluster if this process started it. */
+int pgembed_stop(struct pgembed *pg, struct err *err);
+
+#endif

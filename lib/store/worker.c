@@ -1,0 +1,356 @@
+/* worker: claim, run, heartbeat, finish (see worker.h). */
+#include "lib/store/worker.h"
+#include "lib/store/jobq.h"
+#include "lib/core/log.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct worker {
+	struct db *db;
+	const struct job_kind *kinds;
+	int nkinds;
+	const struct worker_options *opt;
+	volatile sig_atomic_t *stop;
+	pthread_mutex_t lock;
+	pthread_mutex_t claim_lock;  /* one claim at a time, so per-kind limits cannot be overrun */
+	pthread_cond_t wake;
+	int *running;            /* per kind */
+	struct job **current;    /* per slot, NULL when idle */
+	unsigned long wakeups;
+};
+
+static double
+worker_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+bool
+job_canceled(struct job *job)
+{
+	return atomic_load(&job->cancel) || atomic_load(&job->stopping) || atomic_load(&job->lost);
+}
+
+void
+job_progress(struct job *job, double fraction, const char *fmt, ...)
+{
+	char text[256];
+	double now = worker_now();
+	va_list ap;
+
+	if (now - job->last_progress_at < 0.5 && fraction < 1)
+		return;
+	job->last_progress_at = now;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (jobq_progress(job->db, job->id, job->worker, fraction, text, NULL) < 0)
+		log_warn("job=%lld progress not recorded", job->id);
+}
+
+/* Kinds that may take one more job now; called with the lock held. */
+static int
+worker_ready_kinds(struct worker *w, const char **names)
+{
+	int n = 0;
+
+	for (int i = 0; i < w->nkinds; i++) {
+		int limit = w->kinds[i].concurrency > 0 ? w->kinds[i].concurrency : w->opt->slots;
+		if (w->running[i] < limit)
+			names[n++] = w->kinds[i].name;
+	}
+	return n;
+}
+
+static int
+worker_kind_index(struct worker *w, const char *name)
+{
+	for (int i = 0; i < w->nkinds; i++)
+		if (strcmp(w->kinds[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+static void
+worker_record(struct worker *w, struct job *job, int rc, struct err *err)
+{
+	struct err e2;
+	int r2;
+
+	if (atomic_load(&job->lost)) {
+		log_warn("job=%lld kind=%s lease lost, result dropped", job->id, job->kind);
+		return;
+	}
+	if (rc == 0)
+		r2 = jobq_done(w->db, job->id, job->worker, job->result, &e2);
+	else if (atomic_load(&job->stopping) && !atomic_load(&job->cancel))
+		r2 = jobq_requeue(w->db, job->id, job->worker, &e2);
+	else if (atomic_load(&job->cancel))
+		r2 = jobq_canceled(w->db, job->id, job->worker, &e2);
+	else
+		r2 = jobq_fail(w->db, job->id, job->worker, err->msg, jobq_backoff(job->attempt),
+		    job->permanent, &e2);
+	if (r2 < 0)
+		log_error("job=%lld kind=%s outcome not recorded: %s", job->id, job->kind, e2.msg);
+	else if (rc == 0)
+		log_info("job=%lld kind=%s done", job->id, job->kind);
+	else if (atomic_load(&job->cancel))
+		log_info("job=%lld kind=%s canceled", job->id, job->kind);
+	else if (atomic_load(&job->stopping))
+		log_info("job=%lld kind=%s put back in the queue (worker stopping)", job->id, job->kind);
+	else
+		log_warn("job=%lld kind=%s attempt=%d/%d failed: %s", job->id, job->kind,
+		    job->attempt, job->max_attempts, err->msg);
+}
+
+static void
+worker_run_one(struct worker *w, int slot, struct jobq_claim *claim, int kind)
+{
+	struct job job;
+	struct err err = { 0, "" };
+	int rc;
+
+	memset(&job, 0, sizeof(job));
+	job.id = claim->id;
+	job.kind = w->kinds[kind].name;
+	job.payload = claim->payload;
+	job.attempt = claim->attempts;
+	job.max_attempts = claim->max_attempts;
+	job.db = w->db;
+	job.worker = w->opt->name;
+	job.ctx = w->opt->ctx;
+	pthread_mutex_lock(&w->lock);
+	w->current[slot] = &job;
+	pthread_mutex_unlock(&w->lock);
+	log_info("job=%lld kind=%s attempt=%d/%d started", job.id, job.kind, job.attempt,
+	    job.max_attempts);
+	rc = w->kinds[kind].run(&job, &err);
+	if (rc < 0 && err.msg[0] == '\0')
+		err_set(&err, rc, "%s failed (%s)", job.kind, err_code_name(rc));
+	pthread_mutex_lock(&w->lock);
+	w->current[slot] = NULL;
+	pthread_mutex_unlock(&w->lock);
+	worker_record(w, &job, rc, &err);
+	json_decref(job.result);
+}
+
+/* Claims one job for a slot; returns the kind index, or -1 if there is nothing to do. */
+static int
+worker_claim(struct worker *w, struct jobq_claim *claim)
+{
+	const char *names[64];
+	struct err err;
+	int n, rc, k;
+
+	pthread_mutex_lock(&w->claim_lock);
+	pthread_mutex_lock(&w->lock);
+	n = worker_ready_kinds(w, names);
+	pthread_mutex_unlock(&w->lock);
+	rc = jobq_claim(w->db, w->opt->name, names, n, w->opt->lease_seconds, claim, &err);
+	k = rc > 0 ? worker_kind_index(w, claim->kind) : -1;
+	if (k >= 0) {
+		pthread_mutex_lock(&w->lock);
+		w->running[k]++;
+		pthread_mutex_unlock(&w->lock);
+	}
+	pthread_mutex_unlock(&w->claim_lock);
+	if (rc < 0)
+		log_warn("claim failed: %s", err.msg);
+	if (rc > 0 && k < 0)
+		jobq_claim_release(claim);
+	return k;
+}
+
+struct worker_slot {
+	struct worker *w;
+	int slot;
+};
+
+static void
+worker_sleep(struct worker *w, double seconds)
+{
+	struct timespec until;
+	unsigned long seen;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += (time_t)seconds;
+	until.tv_nsec += (long)((seconds - (double)(time_t)seconds) * 1e9);
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&w->lock);
+	seen = w->wakeups;
+	while (!*w->stop && seen == w->wakeups)
+		if (pthread_cond_timedwait(&w->wake, &w->lock, &until) != 0)
+			break;
+	pthread_mutex_unlock(&w->lock);
+}
+
+static void *
+worker_slot_main(void *arg)
+{
+	struct worker_slot *s = arg;
+	struct worker *w = s->w;
+	struct jobq_claim claim;
+	int k;
+
+	while (!*w->stop) {
+		if ((k = worker_claim(w, &claim)) < 0) {
+			worker_sleep(w, w->opt->poll_seconds);
+			continue;
+		}
+		worker_run_one(w, s->slot, &claim, k);
+		jobq_claim_release(&claim);
+		pthread_mutex_lock(&w->lock);
+		w->running[k]--;
+		pthread_mutex_unlock(&w->lock);
+	}
+	return NULL;
+}
+
+/* Renews leases; passes on cancellation and shutdown to the running jobs. */
+static void
+worker_heartbeat_once(struct worker *w)
+{
+	struct err err;
+
+	pthread_mutex_lock(&w->lock);
+	for (int i = 0; i < w->opt->slots; i++) {
+		struct job *job = w->current[i];
+		bool cancel = false;
+		int rc;
+
+		if (job == NULL)
+			continue;
+		if (*w->stop)
+			atomic_store(&job->stopping, true);
+		rc = jobq_heartbeat(w->db, job->id, job->worker, w->opt->lease_seconds, &cancel, &err);
+		if (rc == 0)
+			atomic_store(&job->lost, true);
+		else if (rc > 0 && cancel)
+			atomic_store(&job->cancel, true);
+		else if (rc < 0)
+			log_warn("job=%lld heartbeat failed: %s", job->id, err.msg);
+	}
+	pthread_mutex_unlock(&w->lock);
+}
+
+static void *
+worker_heartbeat_main(void *arg)
+{
+	struct worker *w = arg;
+	double every = w->opt->lease_seconds / 3.0, last = 0;
+	struct err err;
+	int idle = 0;
+
+	while (1) {
+		bool busy = false;
+		pthread_mutex_lock(&w->lock);
+		for (int i = 0; i < w->opt->slots; i++)
+			busy |= w->current[i] != NULL;
+		pthread_mutex_unlock(&w->lock);
+		if (*w->stop && !busy && ++idle > 1)
+			break;
+		if (*w->stop || worker_now() - last >= every) {
+			last = worker_now();
+			worker_heartbeat_once(w);
+			if (jobq_reap(w->db, &err) < 0)
+				log_debug("reap: %s", err.msg);
+		}
+		usleep(200000);
+	}
+	return NULL;
+}
+
+static void *
+worker_listen_main(void *arg)
+{
+	struct worker *w = arg;
+	const char *channels[] = { "setpost_jobs" };
+	struct db_listener *l = NULL;
+	char ch[64], payload[256];
+	struct err err;
+
+	while (!*w->stop) {
+		int rc;
+		if (l == NULL && db_listener_open(&l, db_conninfo(w->db), channels, 1, &err) < 0) {
+			sleep(1);
+			continue;
+		}
+		rc = db_listener_wait(l, 500, ch, sizeof(ch), payload, sizeof(payload), &err);
+		if (rc > 0) {
+			pthread_mutex_lock(&w->lock);
+			w->wakeups++;
+			pthread_cond_broadcast(&w->wake);
+			pthread_mutex_unlock(&w->lock);
+		} else if (rc < 0) {
+			usleep(500000);
+		}
+	}
+	db_listener_close(l);
+	return NULL;
+}
+
+static void
+worker_wake_all(struct worker *w)
+{
+	pthread_mutex_lock(&w->lock);
+	w->wakeups++;
+	pthread_cond_broadcast(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+}
+
+int
+worker_run(struct db *db, const struct job_kind *kinds, int nkinds,
+    const struct worker_options *opt, volatile sig_atomic_t *stop, struct err *err)
+{
+	struct worker w = { .db = db, .kinds = kinds, .nkinds = nkinds, .opt = opt, .stop = stop };
+	pthread_t *threads, hb, ln;
+	struct worker_slot *slots;
+	int rc = 0;
+
+	w.running = calloc((size_t)nkinds + 1, sizeof(int));
+	w.current = calloc((size_t)opt->slots, sizeof(struct job *));
+	threads = calloc((size_t)opt->slots, sizeof(pthread_t));
+	slots = calloc((size_t)opt->slots, sizeof(*slots));
+	if (!w.running || !w.current || !threads || !slots) {
+		rc = err_set(err, SP_ENOMEM, "out of memory");
+		goto out;
+	}
+	pthread_mutex_init(&w.lock, NULL);
+	pthread_mutex_init(&w.claim_lock, NULL);
+	pthread_cond_init(&w.wake, NULL);
+	pthread_create(&hb, NULL, worker_heartbeat_main, &w);
+	pthread_create(&ln, NULL, worker_listen_main, &w);
+	for (int i = 0; i < opt->slots; i++) {
+		slots[i] = (struct worker_slot){ &w, i };
+		pthread_create(&threads[i], NULL, worker_slot_main, &slots[i]);
+	}
+	while (!*stop)
+		usleep(100000);
+	log_info("worker=%s stopping: running jobs are asked to stop", opt->name);
+	worker_wake_all(&w);
+	for (int i = 0; i < opt->slots; i++)
+		pthread_join(threads[i], NULL);
+	pthread_join(hb, NULL);
+	pthread_join(ln, NULL);
+	pthread_mutex_destroy(&w.lock);
+	pthread_mutex_destroy(&w.claim_lock);
+	pthread_cond_destroy(&w.wake);
+out:
+	free(w.running);
+	free(w.current);
+	free(threads);
+	free(slots);
+	return rc;
+}
