@@ -11,7 +11,7 @@ PREFIX   ?= /usr/local
 CC       ?= cc
 PKGS     := libmicrohttpd libcurl jansson libsodium libpq libxxhash libcrypto libxml-2.0
 .DEFAULT_GOAL := all
-PUBLIC   := all build asan run test test-unit test-e2e test-cli lint bench install
+PUBLIC   := all build asan run test test-unit test-e2e test-cli test-journey lint bench install
 
 .PHONY: $(PUBLIC) deps clean
 
@@ -119,9 +119,10 @@ run: build
 	@./scripts/run.sh
 
 # Each stage alone: unit tests, end-to-end tests (a throwaway PostgreSQL cluster), the
-# command-line and browser tests against the sanitizer build; `test` runs all three.
+# command-line and browser tests, and the journeys (a user's whole path through the CLI and
+# the HTTP API) against the sanitizer build; `test` runs them all.
 test: lint build/setpost-asan $(UNIT_BIN) $(E2E_BIN)
-	@./scripts/test.sh unit e2e cli
+	@./scripts/test.sh unit e2e cli journey
 
 test-unit: $(UNIT_BIN)
 	@./scripts/test.sh unit
@@ -131,6 +132,9 @@ test-e2e: build/setpost-asan $(E2E_BIN)
 
 test-cli: build/setpost-asan
 	@./scripts/test.sh cli
+
+test-journey: build/setpost-asan
+	@./scripts/test.sh journey
 
 lint:
 	@./scripts/lint.sh

@@ -1,7 +1,7 @@
 #!/bin/sh
 # make test: unit tests, then end-to-end tests against a throwaway PostgreSQL cluster and the
 # sanitizer build of setpost, then the command-line and browser tests.
-#   scripts/test.sh [unit] [e2e] [cli]      (the stages to run; make test runs all three)
+#   scripts/test.sh [unit] [e2e] [cli] [journey]   (the stages to run; make test runs all)
 # Every test program runs even after one fails, so the closing line counts them all:
 #   tests: N passed, N failed, N skipped
 # (Criterion's own counts for unit/e2e, the ok/skip/fail lines of tests/cli/lib.sh for cli.)
@@ -9,7 +9,7 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-stages=${*:-unit e2e cli}
+stages=${*:-unit e2e cli journey}
 
 T=$(mktemp -d /tmp/setpost-test.XXXXXX)
 chmod 755 "$T"
@@ -81,8 +81,9 @@ for stage in $stages; do
 			echo "== $t"
 			run_criterion "$t"
 		done ;;
-	cli)
-		for t in ${SETPOST_ONLY_CLI:-tests/cli/*.sh}; do
+	cli|journey)
+		if [ "$stage" = cli ]; then list=${SETPOST_ONLY_CLI:-tests/cli/*.sh}; else list=${SETPOST_ONLY_JOURNEY:-tests/journey/*.sh}; fi
+		for t in $list; do
 			[ -f "$t" ] || continue
 			[ "$(basename "$t")" = lib.sh ] && continue
 			echo "== $t"
@@ -94,7 +95,7 @@ for stage in $stages; do
 				[ "$after" -gt "$before" ] || echo "fail $(basename "$t")" >>"$SETPOST_TEST_COUNTS"
 			fi
 		done ;;
-	*) echo "scripts/test.sh: unknown stage '$stage' (unit, e2e, cli)" >&2; exit 2 ;;
+	*) echo "scripts/test.sh: unknown stage '$stage' (unit, e2e, cli, journey)" >&2; exit 2 ;;
 	esac
 done
 
