@@ -91,6 +91,8 @@ cli_db_open(const struct config *cfg, struct pgembed *pg, struct db **db, int mi
 	if (conninfo == NULL || *conninfo == '\0') {
 		if ((rc = pgembed_start(pg, cfg->data_dir, cfg->pg_bindir, err)) < 0)
 			return rc;
+		if (pg->note[0])
+			log_info("%s", pg->note);
 		conninfo = pg->conninfo;
 	}
 	if ((rc = db_open(db, conninfo, (int)cfg->pool_size, err)) < 0)

@@ -38,5 +38,6 @@ worker=$!
 url=$(sed -n 's/.*listening on //p' "$data/log/serve.out" | tail -n 1)
 echo "setpost is running: open $url"
 echo "data folder: $data (logs in $data/log/); Ctrl-C stops the server and the worker"
+sed -n 's/.*\(the database cluster is in .*\)/\1/p' "$data/log/serve.log" | tail -n 1
 wait "$serve"
 stop

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <libpq-fe.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,6 +225,62 @@ pgembed_paths(struct pgembed *pg, const char *data_dir, const char *bindir, stru
 	return 0;
 }
 
+/* Whether the cluster's user can pass through every folder above and including dir (owner,
+ * group or other execute bit; ACLs aside). Root's clones live under /root (0700). */
+static bool
+pgembed_user_can_enter(const char *dir, const struct proc_user *u, char *blocker, size_t len)
+{
+	char path[PATH_MAX];
+	size_t n = strlen(dir);
+	struct stat st;
+
+	if (n >= sizeof(path))
+		return true;
+	for (size_t i = 1; i <= n; i++) {
+		if (dir[i] != '/' && dir[i] != '\0')
+			continue;
+		memcpy(path, dir, i);
+		path[i] = '\0';
+		if (stat(path, &st) < 0)
+			continue;
+		mode_t need = st.st_uid == u->uid ? S_IXUSR : st.st_gid == u->gid ? S_IXGRP : S_IXOTH;
+		if (!(st.st_mode & need)) {
+			snprintf(blocker, len, "%s (mode %04o)", path, (unsigned)(st.st_mode & 07777));
+			return false;
+		}
+	}
+	return true;
+}
+
+/* When the cluster's user cannot reach the data folder, the cluster lives where it can:
+ * PGEMBED_OUTSIDE/pg-<hash of the data folder's path>/, and DATA/pgdata is a symbolic link to
+ * it so a person looking in the data folder finds it. pg->note says so in one line. */
+static int
+pgembed_relocate(struct pgembed *pg, const char *real, const char *blocker,
+    const struct proc_user *u, struct err *err)
+{
+	char base[128], link[PATH_MAX + 16];
+	uint64_t h = 1469598103934665603ULL;
+	int rc;
+
+	for (const unsigned char *p = (const unsigned char *)real; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	if (mkdir(PGEMBED_OUTSIDE, 0755) < 0 && errno != EEXIST)
+		return err_errno(err, err_from_errno(errno), errno, "create %s", PGEMBED_OUTSIDE);
+	snprintf(base, sizeof(base), "%s/pg-%016llx", PGEMBED_OUTSIDE, (unsigned long long)h);
+	if ((rc = pgembed_mkdir(base, 0700, u, err)) < 0)
+		return rc;
+	snprintf(pg->pgdata, sizeof(pg->pgdata), "%s/pgdata", base);
+	snprintf(pg->sockdir, sizeof(pg->sockdir), "%s/pgrun", base);
+	snprintf(pg->logfile, sizeof(pg->logfile), "%s/postgres.log", base);
+	snprintf(link, sizeof(link), "%s/pgdata", real);
+	if (symlink(pg->pgdata, link) < 0 && errno != EEXIST)
+		return err_errno(err, err_from_errno(errno), errno, "link %s", link);
+	snprintf(pg->note, sizeof(pg->note), "the database cluster is in %s, not in the data "
+	    "folder: its user cannot enter %.*s", base, PATH_MAX, blocker);
+	return 0;
+}
+
 static int
 pgembed_start_locked(struct pgembed *pg, const struct proc_user *u, struct err *err)
 {
@@ -257,6 +314,14 @@ pgembed_start(struct pgembed *pg, const char *data_dir, const char *bindir, stru
 	memset(pg, 0, sizeof(*pg));
 	if ((rc = pgembed_paths(pg, data_dir, bindir, err)) < 0 || (rc = pgembed_user(&u, err)) < 0)
 		return rc;
+	if (u.set) {
+		char real[PATH_MAX], blocker[PATH_MAX + 32];
+		snprintf(real, sizeof(real), "%.*s", (int)(strlen(pg->pgdata) - strlen("/pgdata")),
+		    pg->pgdata);
+		if (!pgembed_user_can_enter(real, &u, blocker, sizeof(blocker)) &&
+		    (rc = pgembed_relocate(pg, real, blocker, &u, err)) < 0)
+			return rc;
+	}
 	snprintf(logdir, sizeof(logdir), "%.*s", (int)(strrchr(pg->logfile, '/') - pg->logfile),
 	    pg->logfile);
 	if ((rc = pgembed_mkdir(logdir, 0755, &u, err)) < 0)

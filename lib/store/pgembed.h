@@ -9,6 +9,11 @@
  * Start is idempotent: a running cluster is reused (and then not stopped by us); a stale
  * postmaster.pid left by a crash is recognised and removed; a file lock serialises processes
  * starting at once (serve and worker on one data folder).
+ *
+ * When setpost runs as root and the cluster's user cannot enter the data folder (a clone under
+ * /root, mode 0700), the cluster lives in PGEMBED_OUTSIDE/pg-<hash of the folder's path>/
+ * instead (pgdata/, pgrun/, postgres.log), DATA/pgdata is a symbolic link to it, and
+ * pgembed.note says so for the caller to print.
  */
 #ifndef SETPOST_PGEMBED_H
 #define SETPOST_PGEMBED_H
@@ -18,6 +23,8 @@
 #include <limits.h>
 #include <stdbool.h>
 
+#define PGEMBED_OUTSIDE "/var/lib/setpost"
+
 struct pgembed {
 	char pgdata[PATH_MAX];
 	char sockdir[PATH_MAX];
@@ -25,6 +32,7 @@ struct pgembed {
 	char bindir[PATH_MAX];
 	char conninfo[PATH_MAX + 64];
 	bool started_here;   /* we started it, so we stop it */
+	char note[PATH_MAX + 256]; /* one line for the operator, or empty */
 };
 
 /* Creates (initdb) if needed, starts if not running, and ensures database "setpost" exists.
