@@ -20,7 +20,7 @@ PUBLIC   := all build asan run test test-unit test-e2e test-cli test-journey lin
 DEB_PKGS := build-essential pkg-config libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev \
             libsodium-dev libpq-dev postgresql libxxhash-dev xxhash libssl-dev libxml2-dev \
             libxml2-utils ffmpeg libcriterion-dev age curl nginx-light wrk util-linux jq \
-            e2fsprogs python3 \
+            e2fsprogs python3 xxd procps psmisc iproute2 \
             chromium fonts-dejavu-core
 
 deps:
