@@ -16,6 +16,16 @@ PUBLIC   := all build asan run test test-unit test-e2e test-cli test-journey lin
 .PHONY: $(PUBLIC) deps clean
 
 
+# The Debian packages to build, run and test (scripts/deps.sh installs the missing ones).
+DEB_PKGS := build-essential pkg-config libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev \
+            libsodium-dev libpq-dev postgresql libxxhash-dev xxhash libssl-dev libxml2-dev \
+            libxml2-utils ffmpeg libcriterion-dev age curl nginx-light wrk util-linux jq \
+            e2fsprogs python3 \
+            chromium fonts-dejavu-core
+
+deps:
+	@./scripts/deps.sh $(DEB_PKGS)
+
 ifndef SETPOST_INNER
 # The first pass: packages, then the same goals again with the flags read afresh.
 $(PUBLIC): deps
