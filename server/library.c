@@ -15,28 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static enum MHD_Result
-library_reply_rows(struct request *req, const struct db_stmt *st, const char *const *p,
-    bool single, const char *what)
-{
-	struct err err;
-	PGresult *r;
-	enum MHD_Result res;
-	int n;
-
-	if ((n = db_exec(req->srv->db, st, p, &r, &err)) < 0)
-		return reply_err(req, &err);
-	if (single && (n == 0 || PQgetisnull(r, 0, 0))) {
-		PQclear(r);
-		return reply_error(req, 404, "not_found", "%s %s not found", what, p[0]);
-	}
-	res = reply_text(req, 200, "application/json", PQgetvalue(r, 0, 0), strlen(PQgetvalue(r, 0, 0)));
-	PQclear(r);
-	return res;
-}
-
-#define LIST(sql) "SELECT json_build_object('items', coalesce(json_agg(x), '[]'))::text FROM (" sql ") x"
-
 static const struct db_stmt stmt_productions = { "library_productions",
 	LIST("SELECT id, name, required_copies, hash_algorithm, settings, show_lut_id, created_at"
 	" FROM productions"
@@ -81,24 +59,10 @@ static const struct db_stmt stmt_events = { "library_events",
 	" AND ($3::bigint IS NULL OR subject_id = $3) AND ($4::text IS NULL OR kind = $4)"
 	" ORDER BY id DESC LIMIT $5"), 5 };
 
-/* An optional positive id from the query string; replies 400 itself. */
-static bool
-library_qid(struct request *req, const char *name, const char **out)
-{
-	const char *v = request_query(req, name);
-	char *end;
-
-	*out = v;
-	if (v == NULL || (strtoll(v, &end, 10) > 0 && *end == '\0'))
-		return true;
-	reply_error(req, 400, "invalid", "%s: expected an id", name);
-	return false;
-}
-
 enum MHD_Result
 productions_list(struct request *req)
 {
-	return library_reply_rows(req, &stmt_productions, NULL, false, NULL);
+	return reply_rows(req, &stmt_productions, NULL, false, NULL);
 }
 
 enum MHD_Result
@@ -106,15 +70,15 @@ days_list(struct request *req)
 {
 	const char *p[1];
 
-	if (!library_qid(req, "production_id", &p[0]))
+	if (!request_query_id(req, "production_id", &p[0]))
 		return MHD_YES;
-	return library_reply_rows(req, &stmt_days, p, false, NULL);
+	return reply_rows(req, &stmt_days, p, false, NULL);
 }
 
 enum MHD_Result
 volumes_list(struct request *req)
 {
-	return library_reply_rows(req, &stmt_volumes, NULL, false, NULL);
+	return reply_rows(req, &stmt_volumes, NULL, false, NULL);
 }
 
 enum MHD_Result
@@ -125,7 +89,7 @@ files_get(struct request *req)
 
 	if (!request_param_id(req, 0, &id))
 		return MHD_YES;
-	return library_reply_rows(req, &stmt_file, p, true, "file");
+	return reply_rows(req, &stmt_file, p, true, "file");
 }
 
 enum MHD_Result
@@ -133,16 +97,16 @@ renditions_list(struct request *req)
 {
 	const char *p[2];
 
-	if (!library_qid(req, "clip_id", &p[0]))
+	if (!request_query_id(req, "clip_id", &p[0]))
 		return MHD_YES;
 	p[1] = request_query(req, "state");
-	return library_reply_rows(req, &stmt_renditions, p, false, NULL);
+	return reply_rows(req, &stmt_renditions, p, false, NULL);
 }
 
 enum MHD_Result
 targets_list(struct request *req)
 {
-	return library_reply_rows(req, &stmt_targets, NULL, false, NULL);
+	return reply_rows(req, &stmt_targets, NULL, false, NULL);
 }
 
 enum MHD_Result
@@ -150,7 +114,7 @@ deliveries_list(struct request *req)
 {
 	const char *p[1] = { request_query(req, "state") };
 
-	return library_reply_rows(req, &stmt_deliveries, p, false, NULL);
+	return reply_rows(req, &stmt_deliveries, p, false, NULL);
 }
 
 enum MHD_Result
@@ -160,7 +124,7 @@ events_list(struct request *req)
 	char limit[8] = "100";
 	char *end;
 
-	if (!library_qid(req, "since", &p[0]) || !library_qid(req, "subject_id", &p[2]))
+	if (!request_query_id(req, "since", &p[0]) || !request_query_id(req, "subject_id", &p[2]))
 		return MHD_YES;
 	if (lim && (strtol(lim, &end, 10) < 1 || strtol(lim, &end, 10) > 1000 || *end))
 		return reply_error(req, 400, "invalid", "limit: expected 1 to 1000");
@@ -169,7 +133,7 @@ events_list(struct request *req)
 	p[1] = request_query(req, "subject_type");
 	p[3] = request_query(req, "kind");
 	p[4] = limit;
-	return library_reply_rows(req, &stmt_events, p, false, NULL);
+	return reply_rows(req, &stmt_events, p, false, NULL);
 }
 
 /* --- writes: production settings and targets ------------------------------------------- */
@@ -296,7 +260,7 @@ productions_patch(struct request *req)
 		return reply_error(req, 404, "not_found", "production %lld not found", id);
 	event_record_db(req->srv->db, req->who.name, "production.updated", "production", id,
 	    req->json, NULL);
-	return library_reply_rows(req, &stmt_production_get, p, true, "production");
+	return reply_rows(req, &stmt_production_get, p, true, "production");
 }
 
 static const struct db_stmt stmt_target_add = { "library_target_add",
