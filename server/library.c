@@ -15,12 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct db_stmt stmt_days = { "library_days",
-	LIST("SELECT d.id, d.production_id, d.shoot_date, d.label, d.wrapped_at, d.lut_id,"
-	" (SELECT count(*) FROM cards k WHERE k.day_id = d.id) AS cards,"
-	" (SELECT count(*) FROM clips c JOIN cards k ON k.id = c.card_id WHERE k.day_id = d.id) AS clips"
-	" FROM days d WHERE ($1::bigint IS NULL OR d.production_id = $1)"
-	" ORDER BY d.shoot_date DESC, d.id DESC"), 1 };
 static const struct db_stmt stmt_volumes = { "library_volumes",
 	LIST("SELECT v.id, v.name, v.kind, v.fs_uuid AS key, v.device_id, v.created_at,"
 	" (SELECT coalesce(json_agg(json_build_object('host', m.host, 'mount_path', m.mount_path)), '[]')"
@@ -54,16 +48,6 @@ static const struct db_stmt stmt_events = { "library_events",
 	" WHERE ($1::bigint IS NULL OR id > $1) AND ($2::text IS NULL OR subject_type = $2)"
 	" AND ($3::bigint IS NULL OR subject_id = $3) AND ($4::text IS NULL OR kind = $4)"
 	" ORDER BY id DESC LIMIT $5"), 5 };
-
-enum MHD_Result
-days_list(struct request *req)
-{
-	const char *p[1];
-
-	if (!request_query_id(req, "production_id", &p[0]))
-		return MHD_YES;
-	return reply_rows(req, &stmt_days, p, false, NULL);
-}
 
 enum MHD_Result
 volumes_list(struct request *req)
