@@ -15,12 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct db_stmt stmt_volumes = { "library_volumes",
-	LIST("SELECT v.id, v.name, v.kind, v.fs_uuid AS key, v.device_id, v.created_at,"
-	" (SELECT coalesce(json_agg(json_build_object('host', m.host, 'mount_path', m.mount_path)), '[]')"
-	"  FROM volume_mounts m WHERE m.volume_id = v.id) AS mounts,"
-	" (SELECT count(*) FROM copies cp WHERE cp.volume_id = v.id AND cp.state = 'verified')"
-	"  AS verified_copies FROM volumes v ORDER BY v.name, v.id"), 0 };
 static const struct db_stmt stmt_file = { "library_file",
 	"SELECT json_build_object('id', f.id, 'card_id', f.card_id, 'clip_id', f.clip_id, 'path',"
 	" f.rel_path, 'size', f.size, 'mtime', f.mtime, 'role', f.role,"
@@ -48,12 +42,6 @@ static const struct db_stmt stmt_events = { "library_events",
 	" WHERE ($1::bigint IS NULL OR id > $1) AND ($2::text IS NULL OR subject_type = $2)"
 	" AND ($3::bigint IS NULL OR subject_id = $3) AND ($4::text IS NULL OR kind = $4)"
 	" ORDER BY id DESC LIMIT $5"), 5 };
-
-enum MHD_Result
-volumes_list(struct request *req)
-{
-	return reply_rows(req, &stmt_volumes, NULL, false, NULL);
-}
 
 enum MHD_Result
 files_get(struct request *req)
