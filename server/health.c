@@ -4,7 +4,6 @@
 #include "lib/store/migrate.h"
 #include "lib/core/version.h"
 
-#include <string.h>
 
 enum MHD_Result
 health_get(struct request *req)
