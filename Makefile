@@ -50,7 +50,9 @@ BASE     := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) -I. -pthread \
             $(shell pkg-config --cflags $(PKGS))
 LIBS     := $(shell pkg-config --libs $(PKGS)) -pthread -lm
 REL_CFLAGS  := $(BASE) -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2
-ASAN_CFLAGS := $(BASE) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+# SETPOST_TEST_HOOKS: the environment hooks only tests use (cli/offload.c, cli/pull.c) are
+# compiled into the sanitizer build the tests run, never into the release binary.
+ASAN_CFLAGS := $(BASE) -DSETPOST_TEST_HOOKS -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
                -fno-sanitize-recover=all
 
 GEN_SRC    := build/gen/migrations.c build/gen/openapi.c

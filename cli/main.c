@@ -26,6 +26,7 @@ static const struct command commands[] = {
 	{ "keygen", cmd_keygen, "make an age identity (like age-keygen)" },
 	{ "encrypt", cmd_encrypt, "encrypt a file to age recipients (like age -r)" },
 	{ "decrypt", cmd_decrypt, "decrypt an age file (like age -d -i)" },
+	{ "routes", cmd_routes, "print the HTTP routes and the roles that may call them" },
 	{ "version", cmd_version, "print the version" },
 };
 

@@ -165,7 +165,6 @@ offload_option(struct offload_cli *c, int ch, const char *val, struct err *err)
 static int
 offload_parse(struct offload_cli *c, int argc, char **argv, struct err *err)
 {
-	const char *delay = getenv("SETPOST_OFFLOAD_TEST_DELAY_US");
 	int ch, rc = 0;
 
 	c->o.dir_algo = -1;
@@ -182,8 +181,10 @@ offload_parse(struct offload_cli *c, int argc, char **argv, struct err *err)
 		return err_set(err, SP_EINVAL, "no destination: give --to DST (twice for two copies)");
 	c->o.src = argv[optind];
 	c->o.dsts = c->dsts;
-	if (delay != NULL) /* tests: slows the reader so faults can be injected mid-copy */
-		c->o.test_delay_us = (unsigned)strtoul(delay, NULL, 10);
+#ifdef SETPOST_TEST_HOOKS   /* tests: slows the reader so faults can be injected mid-copy */
+	if (getenv("SETPOST_OFFLOAD_TEST_DELAY_US") != NULL)
+		c->o.test_delay_us = (unsigned)strtoul(getenv("SETPOST_OFFLOAD_TEST_DELAY_US"), NULL, 10);
+#endif
 	if (c->reg.token == NULL)
 		c->reg.token = getenv("SETPOST_TOKEN");
 	if (c->reg.url && (c->reg.token == NULL || *c->reg.token == '\0'))

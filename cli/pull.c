@@ -201,7 +201,6 @@ cmd_pull(int argc, char **argv)
 	bool watch = false;
 	char url[2048];
 	long rescan = 300;
-	const char *log;
 	int ch, rc;
 	char *end;
 
@@ -246,10 +245,12 @@ cmd_pull(int argc, char **argv)
 	o.note = pull_on_note;
 	o.progress = pull_on_progress;
 	o.arg = &c;
-	/* Tests count the bytes received (what a kill cost) through this file. */
+#ifdef SETPOST_TEST_HOOKS   /* tests count the bytes received (what a kill cost) in this file */
+	const char *log;
 	if ((log = getenv("SETPOST_PULL_BYTES_LOG")) != NULL &&
 	    (o.bytes_log_fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) < 0)
 		return cli_fail("pull", "%s: %s", log, strerror(errno));
+#endif
 	cli_signals();
 	if (pull_open(&p, &o, &err) < 0)
 		return cli_fail("pull", "%s", err.msg);

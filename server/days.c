@@ -1,5 +1,5 @@
-/* days: writes on a shooting day. Wrapping a day says the shoot of that day is over (the post
- * house's day.wrapped webhook); it happens once, a second wrap is a conflict. */
+/* days: the list of shooting days, and wrapping one. Wrapping a day says the shoot of that day
+ * is over (the post house's day.wrapped webhook); it happens once, a second wrap is a conflict. */
 #include "http.h"
 #include "lib/store/event.h"
 
@@ -73,4 +73,21 @@ days_wrap(struct request *req)
 		    PQgetvalue(r, 0, 0));
 	PQclear(r);
 	return res;
+}
+
+static const struct db_stmt stmt_days = { "library_days",
+	LIST("SELECT d.id, d.production_id, d.shoot_date, d.label, d.wrapped_at, d.lut_id,"
+	" (SELECT count(*) FROM cards k WHERE k.day_id = d.id) AS cards,"
+	" (SELECT count(*) FROM clips c JOIN cards k ON k.id = c.card_id WHERE k.day_id = d.id) AS clips"
+	" FROM days d WHERE ($1::bigint IS NULL OR d.production_id = $1)"
+	" ORDER BY d.shoot_date DESC, d.id DESC"), 1 };
+
+enum MHD_Result
+days_list(struct request *req)
+{
+	const char *p[1];
+
+	if (!request_query_id(req, "production_id", &p[0]))
+		return MHD_YES;
+	return reply_rows(req, &stmt_days, p, false, NULL);
 }

@@ -4,7 +4,6 @@
 #include "lib/store/migrate.h"
 #include "lib/core/version.h"
 
-#include <string.h>
 
 enum MHD_Result
 health_get(struct request *req)
@@ -28,18 +27,4 @@ health_get(struct request *req)
 	r = reply_json(req, rc == 0 ? 200 : 503, body);
 	json_decref(body);
 	return r;
-}
-
-/* The OpenAPI document (server/openapi.json, compiled in by scripts/embed-text.sh). */
-extern const char server_openapi_json[];
-
-enum MHD_Result
-openapi_get(struct request *req)
-{
-	struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(server_openapi_json),
-	    (void *)server_openapi_json, MHD_RESPMEM_PERSISTENT);
-
-	MHD_add_response_header(resp, "Content-Type", "application/json");
-	MHD_add_response_header(resp, "Cache-Control", "no-cache");
-	return reply_response(req, 200, resp);
 }

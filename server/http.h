@@ -114,6 +114,16 @@ bool request_param_id(struct request *req, int i, long long *id);
 bool request_rows_by_id(struct request *req, const struct db_stmt *stmt, const char *what,
     long long *id, PGresult **r);
 
+/* Replies 200 with the first column of stmt's first row, a JSON text built by PostgreSQL;
+ * with single, no row (or NULL) is 404 "WHAT P[0] not found". */
+enum MHD_Result reply_rows(struct request *req, const struct db_stmt *st, const char *const *p,
+    bool single, const char *what);
+/* An optional positive id from the query string into *out (NULL when absent); replies 400
+ * itself and returns false when it is not one. */
+bool request_query_id(struct request *req, const char *name, const char **out);
+/* A statement's rows as {"items": [...]}, one JSON text. */
+#define LIST(sql) "SELECT json_build_object('items', coalesce(json_agg(x), '[]'))::text FROM (" sql ") x"
+
 /* The route table of the whole server (routes.c) and the router (router.c). */
 extern const struct route server_routes[];
 extern const int server_nroutes;

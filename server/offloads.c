@@ -1,7 +1,6 @@
-/* offloads and cards: POST /api/v1/offloads registers an offload (lib/register); a card
- * answers whether it is safe to format, and why not. */
+/* offloads: POST /api/v1/offloads registers an offload (lib/register); POST
+ * /api/v1/offload-jobs queues one for a worker that sees the card. */
 #include "http.h"
-#include "lib/pipeline/clipstate.h"
 #include "lib/store/event.h"
 #include "lib/store/jobq.h"
 #include "lib/core/json.h"
@@ -24,101 +23,6 @@ offloads_register(struct request *req)
 		return reply_err(req, &err);
 	r = reply_json(req, 201, result);
 	json_decref(result);
-	return r;
-}
-
-static const struct db_stmt stmt_cards = { "cards_list",
-	"SELECT coalesce(json_agg(x ORDER BY x.shoot_date DESC, x.label), '[]')::text FROM ("
-	" SELECT k.id, k.label, k.camera, k.kind, k.vendor, k.reel, d.shoot_date, d.id AS day_id,"
-	"  (SELECT count(*) FROM clips c WHERE c.card_id = k.id) AS clips,"
-	"  (SELECT count(*) FROM files f WHERE f.card_id = k.id) AS files,"
-	"  (SELECT coalesce(sum(size), 0) FROM files f WHERE f.card_id = k.id) AS bytes"
-	" FROM cards k JOIN days d ON d.id = k.day_id"
-	" WHERE ($1::bigint IS NULL OR k.day_id = $1)) x", 1 };
-
-static const struct db_stmt stmt_card = { "cards_get",
-	"SELECT json_build_object('id', k.id, 'label', k.label, 'camera', k.camera, 'kind', k.kind,"
-	" 'vendor', k.vendor, 'reel', k.reel, 'day_id', d.id, 'shoot_date', d.shoot_date,"
-	" 'required_copies', p.required_copies, 'production', p.name,"
-	" 'files', (SELECT count(*) FROM files f WHERE f.card_id = k.id),"
-	" 'bytes', (SELECT coalesce(sum(size), 0) FROM files f WHERE f.card_id = k.id),"
-	" 'clips', (SELECT coalesce(json_agg(json_build_object('id', c.id, 'name', c.name,"
-	"   'state', c.state, 'state_reason', c.state_reason) ORDER BY c.name), '[]')"
-	"   FROM clips c WHERE c.card_id = k.id))::text"
-	" FROM cards k JOIN days d ON d.id = k.day_id JOIN productions p ON p.id = d.production_id"
-	" WHERE k.id = $1", 1 };
-
-enum MHD_Result
-cards_list(struct request *req)
-{
-	const char *day = request_query(req, "day_id");
-	const char *p[1] = { day };
-	struct err err;
-	json_t *items, *body;
-	enum MHD_Result r;
-	PGresult *res;
-	char *end;
-
-	if (day && (strtoll(day, &end, 10) <= 0 || *end))
-		return reply_error(req, 400, "invalid", "day_id: expected a day id");
-	if (db_exec(req->srv->db, &stmt_cards, p, &res, &err) < 0)
-		return reply_err(req, &err);
-	items = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
-	PQclear(res);
-	body = json_pack("{s:o}", "items", items ? items : json_array());
-	r = reply_json(req, 200, body);
-	json_decref(body);
-	return r;
-}
-
-struct cards_get_arg {
-	long long id;
-	json_t *card;
-};
-
-static int
-cards_get_tx(struct db_conn *c, void *arg, struct err *err)
-{
-	struct cards_get_arg *a = arg;
-	char sid[24];
-	const char *p[1] = { sid };
-	json_t *why;
-	PGresult *r;
-	bool safe;
-	int rc;
-
-	snprintf(sid, sizeof(sid), "%lld", a->id);
-	if ((rc = db_query(c, &stmt_card, p, &r, err)) < 0)
-		return rc;
-	if (rc == 0) {
-		PQclear(r);
-		return err_set(err, SP_ENOTFOUND, "card %lld not found", a->id);
-	}
-	a->card = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
-	PQclear(r);
-	if ((rc = clipstate_card_safe(c, a->id, &safe, &why, err)) < 0)
-		return rc;
-	json_object_set_new(a->card, "safe_to_format", json_boolean(safe));
-	json_object_set_new(a->card, "why_not", why);
-	return 0;
-}
-
-enum MHD_Result
-cards_get(struct request *req)
-{
-	struct cards_get_arg a = { 0, NULL };
-	struct err err;
-	enum MHD_Result r;
-
-	if (!request_param_id(req, 0, &a.id))
-		return MHD_YES;
-	/* One snapshot: the verdict and the clip states are read at the same instant. */
-	if (db_tx(req->srv->db, cards_get_tx, &a, &err) < 0) {
-		json_decref(a.card);
-		return reply_err(req, &err);
-	}
-	r = reply_json(req, 200, a.card);
-	json_decref(a.card);
 	return r;
 }
 

@@ -132,6 +132,39 @@ request_rows_by_id(struct request *req, const struct db_stmt *stmt, const char *
 	return true;
 }
 
+enum MHD_Result
+reply_rows(struct request *req, const struct db_stmt *st, const char *const *p,
+    bool single, const char *what)
+{
+	struct err err;
+	PGresult *r;
+	enum MHD_Result res;
+	int n;
+
+	if ((n = db_exec(req->srv->db, st, p, &r, &err)) < 0)
+		return reply_err(req, &err);
+	if (single && (n == 0 || PQgetisnull(r, 0, 0))) {
+		PQclear(r);
+		return reply_error(req, 404, "not_found", "%s %s not found", what, p[0]);
+	}
+	res = reply_text(req, 200, "application/json", PQgetvalue(r, 0, 0), strlen(PQgetvalue(r, 0, 0)));
+	PQclear(r);
+	return res;
+}
+
+bool
+request_query_id(struct request *req, const char *name, const char **out)
+{
+	const char *v = request_query(req, name);
+	char *end;
+
+	*out = v;
+	if (v == NULL || (strtoll(v, &end, 10) > 0 && *end == '\0'))
+		return true;
+	reply_error(req, 400, "invalid", "%s: expected an id", name);
+	return false;
+}
+
 bool
 request_json(struct request *req, const char *const *allowed)
 {

@@ -53,10 +53,8 @@ server_tls(struct server *srv, struct server_handle *h, unsigned flags, struct M
 	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
 		return err_set(err, SP_EUNSUPPORTED, "this libmicrohttpd has no TLS support");
 	if ((h->tls_key = server_read_pem(srv->cfg->tls_key, err)) == NULL ||
-	    (h->tls_cert = server_read_pem(srv->cfg->tls_cert, err)) == NULL) {
-		free(h->tls_key);
-		return SP_EINVAL;
-	}
+	    (h->tls_cert = server_read_pem(srv->cfg->tls_cert, err)) == NULL)
+		return SP_EINVAL;   /* server_start frees what was read */
 	slot[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, h->tls_key };
 	slot[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, h->tls_cert };
 	return 0;
@@ -300,11 +298,9 @@ server_start(struct server_handle **out, struct server *srv, struct err *err)
 		flags |= MHD_USE_IPv6;
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return err_set(err, SP_ENOMEM, "out of memory");
-	if ((rc = cache_create(&srv->cache, err)) < 0) {
-		free(h);
-		return rc;
-	}
 	h->srv = srv;
+	if ((rc = cache_create(&srv->cache, err)) < 0)
+		goto fail;
 	struct MHD_OptionItem opts[] = {
 		{ MHD_OPTION_SOCK_ADDR, 0, &ss },
 		{ MHD_OPTION_THREAD_POOL_SIZE, srv->cfg->threads, NULL },
@@ -316,12 +312,8 @@ server_start(struct server_handle **out, struct server *srv, struct err *err)
 		{ MHD_OPTION_END, 0, NULL },
 	};
 	if (srv->cfg->tls_cert) {
-		if ((rc = server_tls(srv, h, flags, opts + 5, err)) < 0) {
-			cache_free(srv->cache);
-			srv->cache = NULL;
-			free(h);
-			return rc;
-		}
+		if ((rc = server_tls(srv, h, flags, opts + 5, err)) < 0)
+			goto fail;
 		flags |= MHD_USE_TLS;
 		srv->tls = true;
 	} else {
@@ -333,27 +325,25 @@ server_start(struct server_handle **out, struct server *srv, struct err *err)
 	h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, server_access, srv,
 	    MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (h->daemon == NULL) {
-		free(h->tls_key);
-		free(h->tls_cert);
-		cache_free(srv->cache);
-		srv->cache = NULL;
-		free(h);
-		return err_set(err, SP_EUNAVAIL, "cannot listen on %s (address in use, or not an "
+		rc = err_set(err, SP_EUNAVAIL, "cannot listen on %s (address in use, or not an "
 		    "address of this machine)", srv->cfg->listen);
+		goto fail;
 	}
-	if ((rc = sse_hub_start(&srv->sse, srv, err)) < 0) {
-		MHD_stop_daemon(h->daemon);
-		free(h->tls_key);
-		free(h->tls_cert);
-		cache_free(srv->cache);
-		srv->cache = NULL;
-		free(h);
-		return rc;
-	}
+	if ((rc = sse_hub_start(&srv->sse, srv, err)) < 0)
+		goto fail;
 	info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	srv->port = info ? info->port : 0;
 	*out = h;
 	return 0;
+fail:
+	if (h->daemon)
+		MHD_stop_daemon(h->daemon);
+	free(h->tls_key);
+	free(h->tls_cert);
+	cache_free(srv->cache);
+	srv->cache = NULL;
+	free(h);
+	return rc;
 }
 
 void

@@ -1,0 +1,93 @@
+/* deliveries: one file or rendition sent to one target by an upload job; the list with
+ * progress, and queuing a new one. */
+#include "http.h"
+#include "lib/store/event.h"
+#include "lib/store/jobq.h"
+#include "lib/core/json.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+static const struct db_stmt stmt_deliveries = { "library_deliveries",
+	LIST("SELECT dl.id, dl.target_id, t.name AS target, dl.rendition_id, dl.file_id, dl.state,"
+	" dl.bytes_sent, dl.bytes_total, dl.rate, dl.eta_seconds, dl.error, dl.receipt, dl.created_at, dl.updated_at"
+	" FROM deliveries dl JOIN targets t ON t.id = dl.target_id"
+	" WHERE ($1::text IS NULL OR dl.state = $1) ORDER BY dl.id DESC LIMIT 500"), 1 };
+
+enum MHD_Result
+deliveries_list(struct request *req)
+{
+	const char *p[1] = { request_query(req, "state") };
+
+	return reply_rows(req, &stmt_deliveries, p, false, NULL);
+}
+
+static const struct db_stmt stmt_delivery_add = { "library_delivery_add",
+	"WITH d AS (INSERT INTO deliveries (target_id, rendition_id, file_id) VALUES ($1, $2, $3)"
+	" RETURNING id) SELECT d.id, coalesce((SELECT c.circled FROM clips c WHERE c.id ="
+	" coalesce((SELECT clip_id FROM renditions WHERE id = $2), (SELECT clip_id FROM files"
+	" WHERE id = $3))), false) FROM d", 3 };
+
+struct deliveries_arg {
+	const char *p[3];
+	const char *actor;
+	long long id;
+};
+
+/* Circled proxies first, then other proxies, then camera originals. */
+static int
+deliveries_create_tx(struct db_conn *c, void *arg, struct err *err)
+{
+	struct deliveries_arg *a = arg;
+	PGresult *r;
+	json_t *payload;
+	long long job;
+	int rc, prio;
+
+	if ((rc = db_query(c, &stmt_delivery_add, a->p, &r, err)) < 0)
+		return rc;
+	a->id = db_ll(r, 0, 0);
+	prio = a->p[1] ? (db_bool(r, 0, 1) ? 30 : 20) : 10;
+	PQclear(r);
+	payload = json_pack("{s:I}", "delivery_id", (json_int_t)a->id);
+	rc = jobq_enqueue(c, "upload", payload, prio, 8, &job, err);
+	json_decref(payload);
+	if (rc == 0) {
+		json_t *data = json_pack("{s:I,s:i}", "job_id", (json_int_t)job, "priority", prio);
+		rc = event_record(c, a->actor, "delivery.queued", "delivery", a->id, data, NULL, err);
+		json_decref(data);
+	}
+	return rc;
+}
+
+enum MHD_Result
+deliveries_create(struct request *req)
+{
+	static const char *const fields[] = { "target_id", "rendition_id", "file_id", NULL };
+	struct deliveries_arg a = { .actor = req->who.name };
+	char t[24], rid[24], fid[24];
+	long long target, rend = 0, file = 0;
+	struct err err;
+	int rr, rf;
+
+	if (!request_json(req, fields) ||
+	    !request_field_ok(req, json_get_int(req->json, "target_id", true, 1, INT64_MAX, &target, &err), &err) ||
+	    !request_field_ok(req, rr = json_get_int(req->json, "rendition_id", false, 1, INT64_MAX, &rend, &err), &err) ||
+	    !request_field_ok(req, rf = json_get_int(req->json, "file_id", false, 1, INT64_MAX, &file, &err), &err))
+		return MHD_YES;
+	if ((rr == 0) == (rf == 0))
+		return reply_error(req, 400, "invalid", "give rendition_id (a proxy) or file_id (a camera "
+		    "original), one of the two");
+	snprintf(t, sizeof(t), "%lld", target);
+	snprintf(rid, sizeof(rid), "%lld", rend);
+	snprintf(fid, sizeof(fid), "%lld", file);
+	a.p[0] = t;
+	a.p[1] = rr == 0 ? rid : NULL;
+	a.p[2] = rf == 0 ? fid : NULL;
+	if (db_tx(req->srv->db, deliveries_create_tx, &a, &err) < 0)
+		return reply_err(req, &err);
+	json_t *body = json_pack("{s:I,s:s}", "id", (json_int_t)a.id, "state", "queued");
+	enum MHD_Result r = reply_json(req, 201, body);
+	json_decref(body);
+	return r;
+}

@@ -1,0 +1,147 @@
+/* productions: the list, and a production's settings (copies required, hash, proxy profiles,
+ * QC, show LUT), each checked before it is stored. */
+#include "http.h"
+#include "lib/store/event.h"
+#include "lib/media/profile.h"
+#include "lib/core/json.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct db_stmt stmt_productions = { "library_productions",
+	LIST("SELECT id, name, required_copies, hash_algorithm, settings, show_lut_id, created_at"
+	" FROM productions"
+	" ORDER BY id"), 0 };
+
+enum MHD_Result
+productions_list(struct request *req)
+{
+	return reply_rows(req, &stmt_productions, NULL, false, NULL);
+}
+
+static const struct db_stmt stmt_production_patch = { "library_production_patch",
+	"UPDATE productions SET name = coalesce($2, name),"
+	" required_copies = coalesce($3::int, required_copies),"
+	" hash_algorithm = coalesce($4, hash_algorithm),"
+	" settings = CASE WHEN $5::jsonb IS NULL THEN settings ELSE settings || $5::jsonb END,"
+	" show_lut_id = CASE WHEN $6::bool THEN $7::bigint ELSE show_lut_id END"
+	" WHERE id = $1", 7 };
+/* The show LUT must be one of the production's own (server/looks.c uploads them). */
+static const struct db_stmt stmt_production_settings = { "library_production_settings",
+	"SELECT settings::text FROM productions WHERE id = $1", 1 };
+
+/* Proxy profiles are checked here, so a bad one is refused now, not at the first transcode;
+ * checked as they will be stored (the patch merged over the stored settings), so a patch that
+ * activates a profile defined earlier passes and one that breaks a stored profile does not. */
+static bool
+productions_profiles_ok(struct request *req, json_t *patch)
+{
+	const char *p[1] = { req->params[0] };
+	json_t *merged = NULL;
+	struct err err;
+	PGresult *r;
+	int n;
+
+	if ((n = db_exec(req->srv->db, &stmt_production_settings, p, &r, &err)) < 0)
+		return reply_err(req, &err), false;
+	if (n > 0)
+		merged = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+	PQclear(r);
+	if (!json_is_object(merged)) {
+		json_decref(merged);
+		merged = json_object();
+	}
+	json_object_update(merged, patch);
+	n = profile_settings_check(merged, &err);
+	json_decref(merged);
+	if (n < 0)
+		return reply_error(req, 400, "invalid", "%s", err.msg), false;
+	return true;
+}
+
+static const struct db_stmt stmt_production_lut = { "library_production_lut",
+	"SELECT production_id FROM luts WHERE id = $1", 1 };
+static const struct db_stmt stmt_production_get = { "library_production_get",
+	"SELECT row_to_json(p)::text FROM productions p WHERE id = $1", 1 };
+
+/* Replies 400 itself unless LUT lut belongs to production prod. */
+static bool
+productions_lut_ok(struct request *req, long long prod, long long lut)
+{
+	char sid[24];
+	const char *p[1] = { sid };
+	struct err err;
+	PGresult *r;
+	long long owner;
+	int n;
+
+	snprintf(sid, sizeof(sid), "%lld", lut);
+	if ((n = db_exec(req->srv->db, &stmt_production_lut, p, &r, &err)) < 0)
+		return reply_err(req, &err), false;
+	owner = n ? db_ll(r, 0, 0) : 0;
+	PQclear(r);
+	if (n == 0)
+		return reply_error(req, 400, "invalid", "show_lut_id: LUT %lld not found", lut), false;
+	if (owner != prod)
+		return reply_error(req, 400, "invalid", "show_lut_id: LUT %lld belongs to production "
+		    "%lld, not %lld", lut, owner, prod), false;
+	return true;
+}
+
+enum MHD_Result
+productions_patch(struct request *req)
+{
+	static const char *const fields[] = { "name", "required_copies", "hash_algorithm",
+		"settings", "show_lut_id", NULL };
+	static const char *const algos[] = { "xxh64", "xxh3", "xxh128", "md5", "sha1", "c4", NULL };
+	const char *name = NULL, *algo = NULL, *p[7];
+	char copies[8], lut[24], *settings = NULL;
+	long long id, n = 0, lut_id = 0;
+	json_t *lutj;
+	struct err err;
+	int rc;
+
+	if (!request_param_id(req, 0, &id) || !request_json(req, fields) ||
+	    !request_field_ok(req, json_get_string(req->json, "name", false, 200, &name, &err), &err) ||
+	    !request_field_ok(req, rc = json_get_int(req->json, "required_copies", false, 1, 10, &n, &err), &err) ||
+	    !request_field_ok(req, json_get_string(req->json, "hash_algorithm", false, 8, &algo, &err), &err))
+		return MHD_YES;
+	const char *const *a = algos;
+	while (algo && *a && strcmp(*a, algo) != 0)
+		a++;
+	if (algo && *a == NULL)
+		return reply_error(req, 400, "invalid", "hash_algorithm: expected xxh64, xxh3, xxh128, md5, "
+		    "sha1 or c4");
+	if (json_object_get(req->json, "settings") && !json_is_object(json_object_get(req->json, "settings")))
+		return reply_error(req, 400, "invalid", "settings: expected an object");
+	lutj = json_object_get(req->json, "show_lut_id");
+	if (lutj && !json_is_null(lutj) &&
+	    (!request_field_ok(req, json_get_int(req->json, "show_lut_id", true, 1, INT64_MAX, &lut_id,
+	    &err), &err) || !productions_lut_ok(req, id, lut_id)))
+		return MHD_YES;
+	snprintf(lut, sizeof(lut), "%lld", lut_id);
+	if (json_object_get(req->json, "settings") &&
+	    !productions_profiles_ok(req, json_object_get(req->json, "settings")))
+		return MHD_YES;
+	if (json_object_get(req->json, "settings"))
+		settings = json_dumps(json_object_get(req->json, "settings"), JSON_COMPACT);
+	snprintf(copies, sizeof(copies), "%lld", n);
+	p[0] = req->params[0];
+	p[1] = name;
+	p[2] = rc == 0 ? copies : NULL;
+	p[3] = algo;
+	p[4] = settings;
+	p[5] = lutj ? "true" : "false";
+	p[6] = lut_id ? lut : NULL;
+	rc = db_exec(req->srv->db, &stmt_production_patch, p, NULL, &err);
+	free(settings);
+	if (rc < 0)
+		return reply_err(req, &err);
+	if (rc == 0)
+		return reply_error(req, 404, "not_found", "production %lld not found", id);
+	event_record_db(req->srv->db, req->who.name, "production.updated", "production", id,
+	    req->json, NULL);
+	return reply_rows(req, &stmt_production_get, p, true, "production");
+}

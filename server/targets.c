@@ -1,0 +1,136 @@
+/* targets: the post houses' receivers deliveries go to, with their recipient key and headers
+ * (sealed in the database). */
+#include "http.h"
+#include "lib/store/event.h"
+#include "lib/core/json.h"
+#include "lib/delivery/sealed.h"
+
+#include <limits.h>
+#include <sodium.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct db_stmt stmt_targets = { "library_targets",
+	LIST("SELECT id, production_id, name, url, recipient, bandwidth_limit, enabled, created_at"
+	" FROM targets ORDER BY name"), 0 };
+
+enum MHD_Result
+targets_list(struct request *req)
+{
+	return reply_rows(req, &stmt_targets, NULL, false, NULL);
+}
+
+static const struct db_stmt stmt_target_add = { "library_target_add",
+	"INSERT INTO targets (production_id, name, url, recipient, bandwidth_limit, headers_sealed)"
+	" VALUES ($1, $2, $3, $4, $5::bigint, decode($6, 'hex')) RETURNING json_build_object('id', id,"
+	" 'production_id', production_id, 'name', name, 'url', url, 'recipient', recipient,"
+	" 'bandwidth_limit', bandwidth_limit, 'enabled', enabled, 'headers', headers_sealed IS NOT NULL,"
+	" 'created_at', created_at)::text", 6 };
+
+/* The target's headers (a post house's token) are sealed with the key in DATA/keys: the
+ * database never holds them in the clear. Workers that deliver need the same key file. */
+static int
+targets_seal_headers(struct request *req, json_t *headers, char **hex, struct err *err)
+{
+	char keydir[PATH_MAX + 8], *text;
+	uint8_t key[SEALED_KEY_LEN], *blob;
+	size_t blen;
+	const char *k;
+	json_t *v;
+	int rc;
+
+	*hex = NULL;
+	if (headers == NULL)
+		return 0;
+	if (!json_is_object(headers))
+		return err_set(err, SP_EINVAL, "headers: expected an object of header name: value");
+	json_object_foreach(headers, k, v)
+		if (!json_is_string(v) || strpbrk(k, "\r\n: ") || strpbrk(json_string_value(v), "\r\n") ||
+		    *k == '\0')
+			return err_set(err, SP_EINVAL, "headers.%.60s: expected a header name and a one-line "
+			    "value", k);
+	snprintf(keydir, sizeof(keydir), "%s/keys", req->srv->cfg->data_dir);
+	if ((rc = sealed_key_load(keydir, key, err)) < 0)
+		return rc;
+	text = json_dumps(headers, JSON_COMPACT);
+	rc = sealed_seal(key, (const uint8_t *)text, strlen(text), &blob, &blen, err);
+	sodium_memzero(text, strlen(text));
+	free(text);
+	sodium_memzero(key, sizeof(key));
+	if (rc < 0)
+		return rc;
+	*hex = malloc(blen * 2 + 1);
+	sodium_bin2hex(*hex, blen * 2 + 1, blob, blen);
+	free(blob);
+	return 0;
+}
+static const struct db_stmt stmt_target_del = { "library_target_del",
+	"DELETE FROM targets WHERE id = $1", 1 };
+
+enum MHD_Result
+targets_create(struct request *req)
+{
+	static const char *const fields[] = { "production_id", "name", "url", "recipient",
+		"bandwidth_limit", "headers", NULL };
+	const char *name, *url, *recipient, *p[6];
+	char *sealed = NULL;
+	char pid[24], bw[24];
+	long long prod, limit = 0;
+	struct err err;
+	PGresult *r;
+	enum MHD_Result res;
+	int rc;
+
+	if (!request_json(req, fields) ||
+	    !request_field_ok(req, json_get_int(req->json, "production_id", true, 1, INT64_MAX, &prod, &err), &err) ||
+	    !request_field_ok(req, json_get_string(req->json, "name", true, 200, &name, &err), &err) ||
+	    !request_field_ok(req, json_get_string(req->json, "url", true, 2000, &url, &err), &err) ||
+	    !request_field_ok(req, json_get_string(req->json, "recipient", true, 200, &recipient, &err), &err) ||
+	    !request_field_ok(req, rc = json_get_int(req->json, "bandwidth_limit", false, 1, INT64_MAX, &limit, &err), &err))
+		return MHD_YES;
+	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
+		return reply_error(req, 400, "invalid", "url: expected an http:// or https:// address");
+	if (strncmp(recipient, "age1", 4) || strspn(recipient + 4, "023456789acdefghjklmnpqrstuvwxyz") !=
+	    strlen(recipient + 4))
+		return reply_error(req, 400, "invalid", "recipient: expected an age public key (age1…)");
+	snprintf(pid, sizeof(pid), "%lld", prod);
+	snprintf(bw, sizeof(bw), "%lld", limit);
+	p[0] = pid;
+	p[1] = name;
+	p[2] = url;
+	p[3] = recipient;
+	p[4] = rc == 0 ? bw : NULL;
+	if (targets_seal_headers(req, json_object_get(req->json, "headers"), &sealed, &err) < 0)
+		return reply_err(req, &err);
+	p[5] = sealed;
+	rc = db_exec(req->srv->db, &stmt_target_add, p, &r, &err);
+	free(sealed);
+	if (rc < 0)
+		return reply_err(req, &err);
+	json_object_del(req->json, "headers");   /* never into the event log */
+	event_record_db(req->srv->db, req->who.name, "target.created", "target",
+	    strtoll(strstr(PQgetvalue(r, 0, 0), ":") + 1, NULL, 10), req->json, NULL);
+	res = reply_text(req, 201, "application/json", PQgetvalue(r, 0, 0), strlen(PQgetvalue(r, 0, 0)));
+	PQclear(r);
+	return res;
+}
+
+enum MHD_Result
+targets_delete(struct request *req)
+{
+	const char *p[1] = { req->params[0] };
+	struct err err;
+	long long id;
+	int rc;
+
+	if (!request_param_id(req, 0, &id))
+		return MHD_YES;
+	if ((rc = db_exec(req->srv->db, &stmt_target_del, p, NULL, &err)) < 0)
+		return reply_err(req, &err);
+	if (rc == 0)
+		return reply_error(req, 404, "not_found", "target %lld not found", id);
+	event_record_db(req->srv->db, req->who.name, "target.deleted", "target", id, NULL, NULL);
+	return reply_text(req, 204, "application/json", "", 0);
+}
