@@ -9,7 +9,7 @@
 
 PREFIX   ?= /usr/local
 CC       ?= cc
-PKGS     := libmicrohttpd libcurl jansson libsodium libpq libxxhash libcrypto libxml-2.0
+PKGS     := libmicrohttpd libcurl jansson libsodium libpq libxxhash libcrypto libxml-2.0 pangocairo
 .DEFAULT_GOAL := all
 PUBLIC   := all build asan run test test-unit test-e2e test-cli test-journey lint bench install
 
@@ -20,7 +20,8 @@ PUBLIC   := all build asan run test test-unit test-e2e test-cli test-journey lin
 DEB_PKGS := build-essential pkg-config libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev \
             libsodium-dev libpq-dev postgresql libxxhash-dev xxhash libssl-dev libxml2-dev \
             libxml2-utils ffmpeg libcriterion-dev age curl nginx-light wrk util-linux jq \
-            e2fsprogs python3 xxd procps psmisc iproute2 \
+            e2fsprogs python3 xxd procps psmisc iproute2 libcairo2-dev libpango1.0-dev \
+            poppler-utils \
             chromium fonts-dejavu-core
 
 deps:
@@ -35,7 +36,7 @@ else
 # pkg-config module -> the Debian package that ships it, for the message when one is missing.
 PKG_DEB := libmicrohttpd:libmicrohttpd-dev libcurl:libcurl4-openssl-dev jansson:libjansson-dev \
            libsodium:libsodium-dev libpq:libpq-dev libxxhash:libxxhash-dev libcrypto:libssl-dev \
-           libxml-2.0:libxml2-dev
+           libxml-2.0:libxml2-dev pangocairo:libpango1.0-dev
 ifeq ($(shell command -v pkg-config),)
 $(error pkg-config is not installed: run `make deps` (Debian package pkg-config))
 endif

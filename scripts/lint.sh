@@ -26,6 +26,7 @@ allowed() {
 	delivery) echo "core store delivery" ;;
 	pipeline) echo "core store media editorial pipeline" ;;
 	custody) echo "core store media editorial pipeline custody" ;;
+	report) echo "core store media editorial pipeline custody report" ;;
 	*) echo "" ;;
 	esac
 }

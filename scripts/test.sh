@@ -39,6 +39,7 @@ export SETPOST_WEB="$top/web"
 export SETPOST_TEST_COUNTS="$T/counts"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=66"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export LSAN_OPTIONS="suppressions=$top/tests/lsan.supp:print_suppressions=0"
 : >"$SETPOST_TEST_COUNTS"
 failed_programs=""
 

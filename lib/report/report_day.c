@@ -1,0 +1,375 @@
+/* report_day: the shooting-day summary production and post read at wrap: what was shot
+ * (cards, sound rolls, clips by camera and scene), what is secured on how many volumes, which
+ * cards are safe to format (by the same rule as the API: clipstate_card_safe), QC findings,
+ * looks, what reached the post house and when, and what is still missing. */
+#include "lib/report/report_day.h"
+#include "lib/core/version.h"
+#include "lib/pipeline/clipstate.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* One statement returns the whole day as JSON, read in one snapshot (the caller's
+ * transaction); each part is formatted for reading (sizes, timecodes, times in UTC). */
+static const struct db_stmt stmt_day = { "report_day",
+	"WITH d AS (SELECT d.*, p.name AS production, p.required_copies,"
+	"   (SELECT name FROM luts WHERE id = coalesce(d.lut_id, p.show_lut_id)) AS lut"
+	"  FROM days d JOIN productions p ON p.id = d.production_id WHERE d.id = $1),"
+	" k AS (SELECT k.* FROM cards k WHERE k.day_id = $1),"
+	" c AS (SELECT c.*, k.label AS card, k.kind AS card_kind FROM clips c JOIN k ON k.id = c.card_id),"
+	" f AS (SELECT f.* FROM files f JOIN k ON k.id = f.card_id)"
+	" SELECT json_build_object("
+	"  'day', (SELECT row_to_json(d) FROM d),"
+	"  'cards', (SELECT coalesce(json_agg(json_build_object('id', k.id, 'label', k.label,"
+	"     'kind', k.kind, 'camera', k.camera, 'vendor', k.vendor, 'reel', k.reel,"
+	"     'clips', (SELECT count(*) FROM c WHERE c.card_id = k.id),"
+	"     'files', (SELECT count(*) FROM f WHERE f.card_id = k.id),"
+	"     'bytes', (SELECT coalesce(sum(size), 0) FROM f WHERE f.card_id = k.id),"
+	"     'volumes', (SELECT coalesce(string_agg(DISTINCT v.name || ' (' || v.kind || ')', ', '), '')"
+	"        FROM f JOIN copies cp ON cp.file_id = f.id AND cp.state = 'verified'"
+	"        JOIN volumes v ON v.id = cp.volume_id WHERE f.card_id = k.id))"
+	"     ORDER BY k.kind, k.label), '[]') FROM k),"
+	"  'clips', (SELECT coalesce(json_agg(json_build_object('name', c.name, 'card', c.card,"
+	"     'kind', c.card_kind, 'camera', coalesce(c.camera, ''), 'scene', coalesce(c.scene, ''),"
+	"     'take', coalesce(c.take, ''), 'circled', c.circled, 'tc', coalesce(c.start_tc, ''),"
+	"     'frames', c.duration_frames, 'fps_num', c.fps_num, 'fps_den', c.fps_den,"
+	"     'codec', coalesce(c.codec, ''), 'width', c.width, 'height', c.height,"
+	"     'state', c.state, 'reason', coalesce(c.state_reason, ''),"
+	"     'look', CASE WHEN c.look IS NOT NULL THEN 'clip CDL' WHEN EXISTS (SELECT 1 FROM"
+	"        scene_looks s WHERE s.production_id = (SELECT production_id FROM d)"
+	"        AND s.scene = c.scene) THEN 'scene ' || c.scene ELSE '' END,"
+	"     'proxies', (SELECT coalesce(string_agg(r.profile, ', ' ORDER BY r.profile), '')"
+	"        FROM renditions r WHERE r.clip_id = c.id AND r.state = 'done'),"
+	"     'delivered', (SELECT max(dl.updated_at) FROM deliveries dl JOIN renditions r"
+	"        ON r.id = dl.rendition_id WHERE r.clip_id = c.id AND dl.state = 'delivered'))"
+	"     ORDER BY c.card_kind, coalesce(c.camera, ''), c.scene, c.take, c.name), '[]') FROM c),"
+	"  'qc', (SELECT coalesce(json_agg(json_build_object('clip', c.name, 'kind', q.kind,"
+	"     'severity', q.severity, 'at', coalesce(q.start_tc, q.start_frame::text),"
+	"     'message', q.message) ORDER BY c.name, q.start_frame), '[]')"
+	"     FROM qc_flags q JOIN c ON c.id = q.clip_id),"
+	"  'deliveries', (SELECT coalesce(json_agg(json_build_object("
+	"     'what', coalesce(cr.name || ' ' || r.profile, fc.name || ' (original)', ''),"
+	"     'target', t.name, 'state', dl.state, 'error', coalesce(dl.error, ''),"
+	"     'at', dl.updated_at) ORDER BY dl.id), '[]')"
+	"     FROM deliveries dl JOIN targets t ON t.id = dl.target_id"
+	"     LEFT JOIN renditions r ON r.id = dl.rendition_id LEFT JOIN c cr ON cr.id = r.clip_id"
+	"     LEFT JOIN files fl ON fl.id = dl.file_id LEFT JOIN c fc ON fc.id = fl.clip_id"
+	"     WHERE cr.id IS NOT NULL OR fc.id IS NOT NULL),"
+	"  'files', (SELECT coalesce(json_agg(json_build_object('card', k.label, 'clip',"
+	"     coalesce(c.name, ''), 'path', f.rel_path, 'size', f.size, 'role', f.role,"
+	"     'hash', (SELECT h.algorithm || ':' || h.value FROM hashes h WHERE h.file_id = f.id"
+	"        ORDER BY h.algorithm = 'xxh64' DESC, h.algorithm LIMIT 1),"
+	"     'volume', coalesce(v.name, ''), 'media', coalesce(v.kind, ''),"
+	"     'copy', coalesce(cp.rel_path, ''), 'state', coalesce(cp.state, 'no copy'),"
+	"     'verified', cp.verified_at) ORDER BY k.label, f.rel_path, v.name), '[]')"
+	"     FROM f JOIN k ON k.id = f.card_id LEFT JOIN c ON c.id = f.clip_id"
+	"     LEFT JOIN copies cp ON cp.file_id = f.id LEFT JOIN volumes v ON v.id = cp.volume_id)"
+	" )::text WHERE EXISTS (SELECT 1 FROM d)", 1 };
+
+/* "1.2 GB": decimal units, as drives are sold and as the operating systems a DIT uses show. */
+static void
+day_size(long long n, char *out, size_t len)
+{
+	static const char *const unit[] = { "B", "kB", "MB", "GB", "TB", "PB" };
+	double v = (double)n;
+	int u = 0;
+
+	while (v >= 1000 && u < 5) {
+		v /= 1000;
+		u++;
+	}
+	snprintf(out, len, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+}
+
+static const char *
+day_str(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "";
+}
+
+static json_t *
+day_field(const char *label, const char *value)
+{
+	return json_pack("[s,s]", label, value ? value : "");
+}
+
+static json_t *
+day_columns(const char *const *names, const double *shares, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("[s,f]", names[i], shares[i]));
+	return a;
+}
+
+static json_t *
+day_section(const char *heading, json_t *columns, json_t *rows, const char *empty)
+{
+	return json_pack("{s:s,s:o,s:o,s:s}", "heading", heading, "columns", columns, "rows", rows,
+	    "empty", empty);
+}
+
+/* A clip's duration as timecode-style h:mm:ss from frames and rate, or "". */
+static void
+day_duration(const json_t *clip, char *out, size_t len)
+{
+	json_int_t frames = json_integer_value(json_object_get(clip, "frames"));
+	json_int_t num = json_integer_value(json_object_get(clip, "fps_num"));
+	json_int_t den = json_integer_value(json_object_get(clip, "fps_den"));
+
+	*out = '\0';
+	if (frames <= 0 || num <= 0 || den <= 0)
+		return;
+	long long s = (long long)((double)frames * (double)den / (double)num + 0.5);
+	snprintf(out, len, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
+}
+
+static void
+day_format(const json_t *clip, char *out, size_t len)
+{
+	json_int_t w = json_integer_value(json_object_get(clip, "width"));
+	json_int_t h = json_integer_value(json_object_get(clip, "height"));
+	json_int_t num = json_integer_value(json_object_get(clip, "fps_num"));
+	json_int_t den = json_integer_value(json_object_get(clip, "fps_den"));
+	int n = snprintf(out, len, "%s", day_str(clip, "codec"));
+
+	if (w > 0 && h > 0 && n >= 0 && (size_t)n < len)
+		n += snprintf(out + n, len - (size_t)n, "%s%lldx%lld", n ? " " : "", (long long)w,
+		    (long long)h);
+	if (num > 0 && den > 0 && n >= 0 && (size_t)n < len)
+		snprintf(out + n, len - (size_t)n, "%s%.3g fps", n ? " " : "", (double)num / (double)den);
+}
+
+struct day_totals {
+	long long bytes, files, cards, rolls, clips, safe, proxied, delivered;
+};
+
+static json_t *
+day_cards(struct db_conn *c, const json_t *cards, struct day_totals *t, json_t *missing,
+    struct err *err)
+{
+	static const char *const names[] = { "Card", "Kind", "Camera / reel", "Clips", "Files",
+		"Size", "Verified on", "Safe to format" };
+	static const double shares[] = { 0.8, 0.6, 1.0, 0.5, 0.5, 0.7, 2.0, 2.2 };
+	json_t *rows = json_array(), *card, *why;
+	size_t i;
+
+	json_array_foreach(cards, i, card) {
+		char size[32], verdict[600], clips[24], files[24], cam[160];
+		bool safe;
+		if (clipstate_card_safe(c, json_integer_value(json_object_get(card, "id")), &safe,
+		    &why, err) < 0) {
+			json_decref(rows);
+			return NULL;
+		}
+		if (safe)
+			snprintf(verdict, sizeof(verdict), "YES");
+		else
+			snprintf(verdict, sizeof(verdict), "no: %s%s",
+			    json_string_value(json_array_get(why, 0)) ?
+			    json_string_value(json_array_get(why, 0)) : "not secured",
+			    json_array_size(why) > 1 ? " (and more)" : "");
+		if (!safe)
+			json_array_append_new(missing, json_sprintf("Card %s is not safe to format: %s",
+			    day_str(card, "label"), verdict + 4));
+		json_decref(why);
+		t->safe += safe;
+		t->bytes += json_integer_value(json_object_get(card, "bytes"));
+		t->files += json_integer_value(json_object_get(card, "files"));
+		if (strcmp(day_str(card, "kind"), "sound") == 0)
+			t->rolls++;
+		else
+			t->cards++;
+		day_size(json_integer_value(json_object_get(card, "bytes")), size, sizeof(size));
+		snprintf(clips, sizeof(clips), "%lld", (long long)json_integer_value(json_object_get(card, "clips")));
+		snprintf(files, sizeof(files), "%lld", (long long)json_integer_value(json_object_get(card, "files")));
+		snprintf(cam, sizeof(cam), "%s%s%s", day_str(card, "camera"),
+		    *day_str(card, "camera") && *day_str(card, "reel") ? " / " : "", day_str(card, "reel"));
+		json_array_append_new(rows, json_pack("[s,s,s,s,s,s,s,s]", day_str(card, "label"),
+		    day_str(card, "kind"), cam, clips, files, size, day_str(card, "volumes"), verdict));
+	}
+	return day_section("Cards and sound rolls", day_columns(names, shares, 8), rows,
+	    "No cards were offloaded on this day.");
+}
+
+static json_t *
+day_clips(const json_t *clips, struct day_totals *t, json_t *missing)
+{
+	static const char *const names[] = { "Clip", "Card", "Camera", "Scene / take", "TC in",
+		"Duration", "Format", "Look", "State", "Proxies", "At the post house" };
+	static const double shares[] = { 1.6, 0.7, 0.6, 0.8, 0.9, 0.7, 1.5, 0.7, 1.3, 0.9, 1.1 };
+	json_t *rows = json_array(), *clip;
+	size_t i;
+
+	json_array_foreach(clips, i, clip) {
+		char st[64], dur[32], fmt[96], state[400];
+		const char *delivered = day_str(clip, "delivered");
+		bool sound = strcmp(day_str(clip, "kind"), "sound") == 0;
+		t->clips++;
+		snprintf(st, sizeof(st), "%s%s%s%s", day_str(clip, "scene"),
+		    *day_str(clip, "take") ? " / " : "", day_str(clip, "take"),
+		    json_is_true(json_object_get(clip, "circled")) ? " (circled)" : "");
+		day_duration(clip, dur, sizeof(dur));
+		day_format(clip, fmt, sizeof(fmt));
+		snprintf(state, sizeof(state), "%s%s%s", day_str(clip, "state"),
+		    *day_str(clip, "reason") ? ": " : "", day_str(clip, "reason"));
+		if (*day_str(clip, "proxies"))
+			t->proxied++;
+		else if (!sound)
+			json_array_append_new(missing, json_sprintf("%s has no proxy yet (%s)",
+			    day_str(clip, "name"), day_str(clip, "state")));
+		if (*delivered)
+			t->delivered++;
+		json_array_append_new(rows, json_pack("[s,s,s,s,s,s,s,s,s,s,s]", day_str(clip, "name"),
+		    day_str(clip, "card"), day_str(clip, "camera"), st, day_str(clip, "tc"), dur, fmt,
+		    day_str(clip, "look"), state, day_str(clip, "proxies"), delivered));
+	}
+	return day_section("Clips by camera and scene", day_columns(names, shares, 11), rows,
+	    "No clips.");
+}
+
+static json_t *
+day_qc(const json_t *qc)
+{
+	static const char *const names[] = { "Clip", "Finding", "Severity", "At", "What was seen" };
+	static const double shares[] = { 1.4, 1.1, 0.6, 0.8, 3.0 };
+	json_t *rows = json_array(), *q;
+	size_t i;
+
+	json_array_foreach(qc, i, q)
+		json_array_append_new(rows, json_pack("[s,s,s,s,s]", day_str(q, "clip"),
+		    day_str(q, "kind"), day_str(q, "severity"), day_str(q, "at"), day_str(q, "message")));
+	return day_section("QC findings", day_columns(names, shares, 5), rows,
+	    "No QC findings on this day.");
+}
+
+static json_t *
+day_deliveries(const json_t *deliveries)
+{
+	static const char *const names[] = { "What", "To", "State", "Last change (UTC)", "Reason" };
+	static const double shares[] = { 1.8, 0.9, 0.7, 1.2, 2.2 };
+	json_t *rows = json_array(), *d;
+	size_t i;
+
+	json_array_foreach(deliveries, i, d)
+		json_array_append_new(rows, json_pack("[s,s,s,s,s]", day_str(d, "what"),
+		    day_str(d, "target"), day_str(d, "state"), day_str(d, "at"), day_str(d, "error")));
+	return day_section("Deliveries to the post house", day_columns(names, shares, 5), rows,
+	    "Nothing was sent to the post house from this day.");
+}
+
+static json_t *
+day_csv(const json_t *files)
+{
+	json_t *rows = json_array(), *f;
+	size_t i;
+
+	json_array_foreach(files, i, f) {
+		char size[24];
+		snprintf(size, sizeof(size), "%lld", (long long)json_integer_value(json_object_get(f, "size")));
+		json_array_append_new(rows, json_pack("[s,s,s,s,s,s,s,s,s,s,s]", day_str(f, "card"),
+		    day_str(f, "clip"), day_str(f, "path"), size, day_str(f, "role"), day_str(f, "hash"),
+		    day_str(f, "volume"), day_str(f, "media"), day_str(f, "copy"), day_str(f, "state"),
+		    day_str(f, "verified")));
+	}
+	return json_pack("{s:[s,s,s,s,s,s,s,s,s,s,s],s:o}", "columns", "card", "clip", "file",
+	    "size", "role", "hash", "volume", "media", "copy_path", "copy_state", "verified_at",
+	    "rows", rows);
+}
+
+static json_t *
+day_document(struct db_conn *c, json_t *data, struct err *err)
+{
+	const json_t *day = json_object_get(data, "day");
+	struct day_totals t;
+	json_t *missing = json_array(), *sections, *cards, *fields, *verdicts, *doc;
+	char sub[400], buf[64], host[128] = "", footer[400], now[32], rule[200];
+	time_t tnow = time(NULL);
+	struct tm tm;
+
+	memset(&t, 0, sizeof(t));
+	if ((cards = day_cards(c, json_object_get(data, "cards"), &t, missing, err)) == NULL) {
+		json_decref(missing);
+		return NULL;
+	}
+	sections = json_pack("[o,o,o,o]", cards, day_clips(json_object_get(data, "clips"), &t,
+	    missing), day_qc(json_object_get(data, "qc")),
+	    day_deliveries(json_object_get(data, "deliveries")));
+	gethostname(host, sizeof(host) - 1);
+	gmtime_r(&tnow, &tm);
+	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(sub, sizeof(sub), "%s · %s%s%s", day_str(day, "production"),
+	    day_str(day, "shoot_date"), *day_str(day, "label") ? " · " : "", day_str(day, "label"));
+	fields = json_array();
+	json_array_append_new(fields, day_field("Production", day_str(day, "production")));
+	json_array_append_new(fields, day_field("Shoot date", day_str(day, "shoot_date")));
+	json_array_append_new(fields, day_field("Day", day_str(day, "label")));
+	json_array_append_new(fields, day_field("Wrapped (UTC)", *day_str(day, "wrapped_at") ?
+	    day_str(day, "wrapped_at") : "not yet"));
+	snprintf(buf, sizeof(buf), "%lld camera, %lld sound", t.cards, t.rolls);
+	json_array_append_new(fields, day_field("Cards", buf));
+	snprintf(buf, sizeof(buf), "%lld (%lld with proxies)", t.clips, t.proxied);
+	json_array_append_new(fields, day_field("Clips", buf));
+	day_size(t.bytes, buf, sizeof(buf));
+	snprintf(rule, sizeof(rule), "%s in %lld files", buf, t.files);
+	json_array_append_new(fields, day_field("Offloaded", rule));
+	snprintf(rule, sizeof(rule), "%lld verified copies on distinct volumes",
+	    (long long)json_integer_value(json_object_get(day, "required_copies")));
+	json_array_append_new(fields, day_field("Copy rule", rule));
+	json_array_append_new(fields, day_field("Show / day LUT", *day_str(day, "lut") ?
+	    day_str(day, "lut") : "none"));
+	snprintf(buf, sizeof(buf), "%lld clips", t.delivered);
+	json_array_append_new(fields, day_field("Delivered to post", buf));
+	verdicts = json_array();
+	snprintf(rule, sizeof(rule), "Safe to format: %lld of %lld cards and rolls", t.safe,
+	    t.cards + t.rolls);
+	json_array_append_new(verdicts, json_string(rule));
+	snprintf(footer, sizeof(footer), "setpost %s on %s, %s", SETPOST_VERSION, host, now);
+	{
+		static const char *const names[] = { "Still missing" };
+		static const double shares[] = { 1.0 };
+		json_t *rows = json_array(), *m;
+		size_t i;
+		json_array_foreach(missing, i, m)
+			json_array_append_new(rows, json_pack("[O]", m));
+		json_array_append_new(sections, day_section("Still missing", day_columns(names, shares,
+		    1), rows, "Nothing: every card is safe to format and every clip has its proxy."));
+	}
+	json_decref(missing);
+	doc = json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:s}", "title", "Shooting day report", "subtitle",
+	    sub, "fields", fields, "verdicts", verdicts, "sections", sections, "csv",
+	    day_csv(json_object_get(data, "files")), "footer", footer);
+	if (doc == NULL)
+		err_set(err, SP_ENOMEM, "report: out of memory");
+	return doc;
+}
+
+int
+report_day_load(struct db_conn *c, long long day_id, json_t **doc, struct err *err)
+{
+	char id[24];
+	const char *p[1] = { id };
+	json_error_t je;
+	json_t *data;
+	PGresult *r;
+	int rc;
+
+	*doc = NULL;
+	snprintf(id, sizeof(id), "%lld", day_id);
+	if ((rc = db_query(c, &stmt_day, p, &r, err)) < 0)
+		return rc;
+	if (rc == 0) {
+		PQclear(r);
+		return err_set(err, SP_ENOTFOUND, "day %lld not found", day_id);
+	}
+	data = json_loads(PQgetvalue(r, 0, 0), 0, &je);
+	PQclear(r);
+	if (data == NULL)
+		return err_set(err, SP_EINTERNAL, "report: day %lld: %s", day_id, je.text);
+	*doc = day_document(c, data, err);
+	json_decref(data);
+	return *doc ? 0 : err->code;
+}

@@ -1,0 +1,317 @@
+/* report_pdf: a report document drawn with Cairo and Pango (real fonts, UTF-8, line breaking)
+ * rather than hand-written PDF syntax. Two passes over the same drawing code: the first only
+ * counts pages (on a PDF surface that throws its bytes away, so text measures the same), the
+ * second draws them with "page N of M". */
+#include "lib/report/report.h"
+
+#include <cairo-pdf.h>
+#include <cairo.h>
+#include <pango/pangocairo.h>
+#include <string.h>
+#include <strings.h>
+
+#define MARGIN 40.0
+#define PAD 3.0
+#define FOOTER_H 18.0
+
+struct pdf {
+	cairo_surface_t *surface;
+	cairo_t *cr;
+	PangoLayout *layout;
+	double width, height;   /* the paper, in points */
+	double y;               /* where the next line goes on this page */
+	int page, pages;        /* pages: the count from the first pass, 0 during it */
+	const char *footer;
+	struct buf *out;        /* NULL in the counting pass */
+	int write_failed;
+};
+
+static cairo_status_t
+pdf_write(void *closure, const unsigned char *data, unsigned int len)
+{
+	struct pdf *p = closure;
+
+	if (p->out == NULL)
+		return CAIRO_STATUS_SUCCESS;
+	if (buf_append(p->out, data, len) < 0) {
+		p->write_failed = 1;
+		return CAIRO_STATUS_WRITE_ERROR;
+	}
+	return CAIRO_STATUS_SUCCESS;
+}
+
+static const char *
+pdf_cell(const json_t *v)
+{
+	return json_is_string(v) ? json_string_value(v) : "";
+}
+
+/* Sets the layout to text in font, wrapped at width; returns its height. */
+static double
+pdf_set(struct pdf *p, const char *font, const char *text, double width)
+{
+	PangoFontDescription *fd = pango_font_description_from_string(font);
+	int w, h;
+
+	pango_layout_set_font_description(p->layout, fd);
+	pango_font_description_free(fd);
+	pango_layout_set_width(p->layout, (int)(width * PANGO_SCALE));
+	pango_layout_set_wrap(p->layout, PANGO_WRAP_WORD_CHAR);
+	pango_layout_set_text(p->layout, text, -1);
+	pango_layout_get_size(p->layout, &w, &h);
+	return (double)h / PANGO_SCALE;
+}
+
+static void
+pdf_draw(struct pdf *p, double x, double y)
+{
+	cairo_move_to(p->cr, x, y);
+	pango_cairo_show_layout(p->cr, p->layout);
+}
+
+static void
+pdf_footer(struct pdf *p)
+{
+	char num[48];
+	double w = p->width - 2 * MARGIN, y = p->height - MARGIN + 4;
+
+	cairo_set_source_rgb(p->cr, 0.35, 0.35, 0.35);
+	pdf_set(p, "DejaVu Sans 7", p->footer ? p->footer : "", w * 0.75);
+	pdf_draw(p, MARGIN, y);
+	if (p->pages > 0)
+		snprintf(num, sizeof(num), "page %d of %d", p->page, p->pages);
+	else
+		snprintf(num, sizeof(num), "page %d", p->page);
+	pdf_set(p, "DejaVu Sans 7", num, w * 0.25);
+	pango_layout_set_alignment(p->layout, PANGO_ALIGN_RIGHT);
+	pdf_draw(p, MARGIN + w * 0.75, y);
+	pango_layout_set_alignment(p->layout, PANGO_ALIGN_LEFT);
+	cairo_set_source_rgb(p->cr, 0, 0, 0);
+}
+
+static void
+pdf_new_page(struct pdf *p)
+{
+	pdf_footer(p);
+	cairo_show_page(p->cr);
+	p->page++;
+	p->y = MARGIN;
+}
+
+static double
+pdf_bottom(const struct pdf *p)
+{
+	return p->height - MARGIN - FOOTER_H;
+}
+
+/* A block of text across the page, on a new page when it does not fit on this one. */
+static void
+pdf_block(struct pdf *p, const char *font, const char *text, double after)
+{
+	double w = p->width - 2 * MARGIN, h = pdf_set(p, font, text, w);
+
+	if (p->y + h > pdf_bottom(p) && p->y > MARGIN)
+		pdf_new_page(p);
+	pdf_set(p, font, text, w);
+	pdf_draw(p, MARGIN, p->y);
+	p->y += h + after;
+}
+
+/* The header's label/value pairs in two columns of pairs. */
+static void
+pdf_fields(struct pdf *p, const json_t *fields)
+{
+	double w = (p->width - 2 * MARGIN) / 2, lw = w * 0.38, vw = w * 0.62 - 8;
+	size_t i, n = json_array_size(fields);
+
+	for (i = 0; i < n; i += 2) {
+		double h = 0;
+		for (size_t k = i; k < i + 2 && k < n; k++) {
+			const json_t *f = json_array_get(fields, k);
+			double x = MARGIN + (double)(k - i) * w;
+			double hl = pdf_set(p, "DejaVu Sans Bold 8", pdf_cell(json_array_get(f, 0)), lw);
+			double hv = pdf_set(p, "DejaVu Sans 8", pdf_cell(json_array_get(f, 1)), vw);
+			double rh = hl > hv ? hl : hv;
+			if (p->y + rh > pdf_bottom(p))
+				pdf_new_page(p);
+			pdf_set(p, "DejaVu Sans Bold 8", pdf_cell(json_array_get(f, 0)), lw);
+			pdf_draw(p, x, p->y);
+			pdf_set(p, "DejaVu Sans 8", pdf_cell(json_array_get(f, 1)), vw);
+			pdf_draw(p, x + lw, p->y);
+			if (rh > h)
+				h = rh;
+		}
+		p->y += h + 2;
+	}
+	p->y += 6;
+}
+
+struct pdf_table {
+	const json_t *columns;
+	double x[32], w[32];
+	size_t ncols;
+};
+
+static void
+pdf_table_layout(struct pdf *p, struct pdf_table *t, const json_t *columns)
+{
+	double total = 0, x = MARGIN, width = p->width - 2 * MARGIN;
+	size_t i;
+
+	t->columns = columns;
+	t->ncols = json_array_size(columns);
+	if (t->ncols > 32)
+		t->ncols = 32;
+	for (i = 0; i < t->ncols; i++) {
+		double share = json_number_value(json_array_get(json_array_get(columns, i), 1));
+		t->w[i] = share > 0 ? share : 1;
+		total += t->w[i];
+	}
+	for (i = 0; i < t->ncols; i++) {
+		t->w[i] = t->w[i] / total * width;
+		t->x[i] = x;
+		x += t->w[i];
+	}
+}
+
+/* One row: cells is an array of strings (or the column heads when head is set). */
+static double
+pdf_row_height(struct pdf *p, const struct pdf_table *t, const json_t *cells, int head)
+{
+	const char *font = head ? "DejaVu Sans Bold 7.5" : "DejaVu Sans 7.5";
+	double h = 0;
+
+	for (size_t i = 0; i < t->ncols; i++) {
+		const json_t *c = head ? json_array_get(json_array_get(cells, i), 0) :
+		    json_array_get(cells, i);
+		double ch = pdf_set(p, font, pdf_cell(c), t->w[i] - 2 * PAD);
+		if (ch > h)
+			h = ch;
+	}
+	return h + 2 * PAD;
+}
+
+static void
+pdf_row(struct pdf *p, const struct pdf_table *t, const json_t *cells, int head, int shade)
+{
+	const char *font = head ? "DejaVu Sans Bold 7.5" : "DejaVu Sans 7.5";
+	double h = pdf_row_height(p, t, cells, head);
+
+	if (head || shade) {
+		double g = head ? 0.85 : 0.95;
+		cairo_set_source_rgb(p->cr, g, g, g);
+		cairo_rectangle(p->cr, MARGIN, p->y, p->width - 2 * MARGIN, h);
+		cairo_fill(p->cr);
+		cairo_set_source_rgb(p->cr, 0, 0, 0);
+	}
+	for (size_t i = 0; i < t->ncols; i++) {
+		const json_t *c = head ? json_array_get(json_array_get(cells, i), 0) :
+		    json_array_get(cells, i);
+		pdf_set(p, font, pdf_cell(c), t->w[i] - 2 * PAD);
+		pdf_draw(p, t->x[i] + PAD, p->y + PAD);
+	}
+	p->y += h;
+}
+
+static void
+pdf_section(struct pdf *p, const json_t *s)
+{
+	const char *heading = pdf_cell(json_object_get(s, "heading"));
+	const json_t *rows = json_object_get(s, "rows");
+	struct pdf_table t;
+	size_t i;
+
+	pdf_table_layout(p, &t, json_object_get(s, "columns"));
+	/* A heading never stands alone at the foot of a page: it needs room for a row or two. */
+	if (p->y + 60 > pdf_bottom(p))
+		pdf_new_page(p);
+	pdf_block(p, "DejaVu Sans Bold 11", heading, 4);
+	if (json_array_size(rows) == 0) {
+		const char *empty = pdf_cell(json_object_get(s, "empty"));
+		pdf_block(p, "DejaVu Sans Oblique 8", *empty ? empty : "None.", 10);
+		return;
+	}
+	pdf_row(p, &t, t.columns, 1, 0);
+	for (i = 0; i < json_array_size(rows); i++) {
+		const json_t *row = json_array_get(rows, i);
+		if (p->y + pdf_row_height(p, &t, row, 0) > pdf_bottom(p)) {
+			char cont[300];
+			pdf_new_page(p);
+			snprintf(cont, sizeof(cont), "%s (continued)", heading);
+			pdf_block(p, "DejaVu Sans Bold 9", cont, 3);
+			pdf_row(p, &t, t.columns, 1, 0);
+		}
+		pdf_row(p, &t, row, 0, (int)(i % 2));
+	}
+	p->y += 12;
+}
+
+static void
+pdf_document(struct pdf *p, const json_t *doc)
+{
+	const json_t *v;
+	size_t i;
+
+	p->page = 1;
+	p->y = MARGIN;
+	p->footer = pdf_cell(json_object_get(doc, "footer"));
+	pdf_block(p, "DejaVu Sans Bold 16", pdf_cell(json_object_get(doc, "title")), 2);
+	pdf_block(p, "DejaVu Sans 10", pdf_cell(json_object_get(doc, "subtitle")), 10);
+	pdf_fields(p, json_object_get(doc, "fields"));
+	json_array_foreach(json_object_get(doc, "verdicts"), i, v)
+		pdf_block(p, "DejaVu Sans Bold 10", pdf_cell(v), 3);
+	p->y += 8;
+	json_array_foreach(json_object_get(doc, "sections"), i, v)
+		pdf_section(p, v);
+	pdf_footer(p);
+	cairo_show_page(p->cr);
+}
+
+static int
+pdf_pass(struct pdf *p, const json_t *doc, struct err *err)
+{
+	cairo_status_t st;
+	int rc = 0;
+
+	p->surface = cairo_pdf_surface_create_for_stream(pdf_write, p, p->width, p->height);
+	p->cr = cairo_create(p->surface);
+	p->layout = pango_cairo_create_layout(p->cr);
+	pdf_document(p, doc);
+	g_object_unref(p->layout);
+	cairo_destroy(p->cr);
+	cairo_surface_finish(p->surface);
+	st = cairo_surface_status(p->surface);
+	cairo_surface_destroy(p->surface);
+	if (p->write_failed)
+		rc = err_set(err, SP_ETOOBIG, "report: the PDF is larger than allowed");
+	else if (st != CAIRO_STATUS_SUCCESS)
+		rc = err_set(err, SP_EINTERNAL, "report: PDF: %s", cairo_status_to_string(st));
+	return rc;
+}
+
+int
+report_pdf(const json_t *doc, enum report_paper paper, struct buf *out, struct err *err)
+{
+	struct pdf p;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	/* Landscape: a clip table has a dozen columns, and a DIT's reports are read that way. */
+	p.width = paper == REPORT_LETTER ? 792 : 841.89;
+	p.height = paper == REPORT_LETTER ? 612 : 595.276;
+	if ((rc = pdf_pass(&p, doc, err)) < 0)
+		return rc;
+	p.pages = p.page;
+	p.out = out;
+	return pdf_pass(&p, doc, err);
+}
+
+int
+report_paper_parse(const char *s)
+{
+	if (s == NULL || strcasecmp(s, "a4") == 0)
+		return REPORT_A4;
+	if (strcasecmp(s, "letter") == 0)
+		return REPORT_LETTER;
+	return -1;
+}

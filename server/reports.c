@@ -1,0 +1,82 @@
+/* reports: the paperwork of a shooting day, GET /api/v1/days/{id}/report?format=pdf|html|csv
+ * (&paper=a4|letter for the PDF). */
+#include "http.h"
+#include "lib/report/report_day.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* A report of a thousand clips with its tables is a few MB; the cap only stops a runaway. */
+#define REPORT_MAX (64u << 20)
+
+struct reports_day_arg {
+	long long id;
+	json_t *doc;
+};
+
+static int
+reports_day_tx(struct db_conn *c, void *arg, struct err *err)
+{
+	struct reports_day_arg *a = arg;
+
+	return report_day_load(c, a->id, &a->doc, err);
+}
+
+enum MHD_Result
+reports_day_get(struct request *req)
+{
+	const char *format = request_query(req, "format"), *type, *ext;
+	int paper = report_paper_parse(request_query(req, "paper"));
+	struct reports_day_arg a = { 0, NULL };
+	char disposition[128];
+	struct MHD_Response *resp;
+	struct buf out;
+	struct err err;
+	int rc;
+
+	if (!request_param_id(req, 0, &a.id))
+		return MHD_YES;
+	if (format == NULL)
+		format = "pdf";
+	if (strcmp(format, "pdf") == 0)
+		type = "application/pdf", ext = "pdf";
+	else if (strcmp(format, "html") == 0)
+		type = "text/html; charset=utf-8", ext = "html";
+	else if (strcmp(format, "csv") == 0)
+		type = "text/csv; charset=utf-8", ext = "csv";
+	else
+		return reply_error(req, 400, "invalid", "format: expected pdf, html or csv");
+	if (paper < 0)
+		return reply_error(req, 400, "invalid", "paper: expected a4 or letter");
+	if (db_tx(req->srv->db, reports_day_tx, &a, &err) < 0) {
+		json_decref(a.doc);
+		return reply_err(req, &err);
+	}
+	buf_init(&out, REPORT_MAX);
+	if (strcmp(ext, "pdf") == 0)
+		rc = report_pdf(a.doc, (enum report_paper)paper, &out, &err);
+	else if (strcmp(ext, "html") == 0)
+		rc = report_html(a.doc, &out, &err);
+	else
+		rc = report_csv(a.doc, &out, &err);
+	json_decref(a.doc);
+	if (rc < 0) {
+		buf_release(&out);
+		return reply_err(req, &err);
+	}
+	resp = MHD_create_response_from_buffer(out.len, out.data, MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		buf_release(&out);
+		return reply_error(req, 500, "internal", "report: no memory for the response");
+	}
+	snprintf(disposition, sizeof(disposition), "%s; filename=\"day-%lld-report.%s\"",
+	    strcmp(ext, "html") == 0 ? "inline" : "attachment", a.id, ext);
+	MHD_add_response_header(resp, "Content-Type", type);
+	MHD_add_response_header(resp, "Content-Disposition", disposition);
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	/* The HTML page loads nothing from anywhere: no script, style or image from outside. */
+	MHD_add_response_header(resp, "Content-Security-Policy",
+	    "default-src 'none'; style-src 'unsafe-inline'; img-src data:");
+	return reply_response(req, 200, resp);
+}
