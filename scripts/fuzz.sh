@@ -47,16 +47,25 @@ if [ -z "$names" ]; then
 		[ -x "$b" ] && names="$names ${b#build/fuzz/fuzz_}"
 	done
 fi
-if ! command -v clang >/dev/null 2>&1 || [ -z "$names" ]; then
-	# No clang, no harnesses: nothing could run. Under CI that is a failure, like any skip.
-	for s in tests/fuzz/fuzz_*.c; do
-		n=$(basename "$s" .c)
+if ! command -v clang >/dev/null 2>&1; then
+	# Nothing could be built: each harness is a skip (under CI a failure, like any skip).
+	for src in tests/fuzz/fuzz_*.c; do
+		n=$(basename "$src" .c)
 		echo "skip - $n (clang is not installed: Debian packages clang libclang-rt-14-dev)"
 		if [ -n "${CI:-}" ]; then count fail "${n#fuzz_}"; else count skip "${n#fuzz_}"; fi
 	done
 	[ -z "${CI:-}" ]
 	exit
 fi
+missing=""
+for src in tests/fuzz/fuzz_*.c; do
+	n=$(basename "$src" .c)
+	[ -x "build/fuzz/$n" ] && [ -d "build/fuzz/corpus/${n#fuzz_}" ] && continue
+	echo "$n: FAIL: not built (make fuzz or make test build it)" >&2
+	count fail "${n#fuzz_}"
+	missing=y
+done
+[ -z "$missing" ] || exit 1
 mkdir -p build/fuzz/log
 # shellcheck disable=SC2086
 printf '%s\n' $names | xargs -P "${FUZZ_JOBS:-2}" -I{} "$0" --one {} "$secs"
