@@ -11,18 +11,20 @@ PREFIX   ?= /usr/local
 CC       ?= cc
 PKGS     := libmicrohttpd libcurl jansson libsodium libpq libxxhash libcrypto libxml-2.0 pangocairo
 .DEFAULT_GOAL := all
-PUBLIC   := all build asan run test test-unit test-e2e test-cli test-journey lint bench install
+PUBLIC   := all build asan run test test-unit test-e2e test-cli test-journey lint bench install \
+            fuzz test-fuzz
 
 .PHONY: $(PUBLIC) deps clean
 
-
-# The Debian packages to build, run and test (scripts/deps.sh installs the missing ones).
+# What building, running and testing need (scripts/deps.sh installs the missing ones). clang and
+# its runtime (libFuzzer, the sanitizers) are for `make fuzz` and the fuzz stage of `make test`;
+# Cairo and Pango draw the PDF reports, poppler-utils reads them back in the tests.
 DEB_PKGS := build-essential pkg-config libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev \
             libsodium-dev libpq-dev postgresql libxxhash-dev xxhash libssl-dev libxml2-dev \
             libxml2-utils ffmpeg libcriterion-dev age curl nginx-light wrk util-linux jq \
             e2fsprogs python3 xxd procps psmisc iproute2 libcairo2-dev libpango1.0-dev \
-            poppler-utils \
-            chromium fonts-dejavu-core
+            poppler-utils chromium fonts-dejavu-core \
+            clang libclang-rt-14-dev
 
 deps:
 	@./scripts/deps.sh $(DEB_PKGS)
@@ -69,6 +71,21 @@ ASAN_OBJ   := $(patsubst %.c,obj/asan/%.o,$(LIB_SRC) $(APP_SRC))
 TEST_OBJ   := $(patsubst %.c,obj/asan/%.o,$(LIB_SRC) $(filter-out cli/%,$(APP_SRC)))
 UNIT_BIN   := $(patsubst tests/unit/%.c,build/unit/%,$(UNIT_SRC))
 E2E_BIN    := $(patsubst tests/e2e/%.c,build/e2e/%,$(E2E_SRC))
+
+# Fuzzing (docs/development.md): libFuzzer harnesses, built with Debian's clang against the
+# library compiled again with coverage, ASan and UBSan (obj/fuzz/, then one archive so each
+# harness links only what it uses). make test builds and runs them briefly when clang is here.
+FUZZ_CC      := clang
+FUZZ_SECONDS ?= 60
+HAVE_CLANG   := $(shell command -v $(FUZZ_CC) >/dev/null 2>&1 && echo y)
+# clang-only warnings the gcc builds do not give (-Werror holds there).
+FUZZ_CFLAGS  := $(BASE) -Wno-format-nonliteral -Wno-string-concatenation -O1 -g \
+                -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN     := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+FUZZ_LIBOBJ  := $(patsubst %.c,obj/fuzz/%.o,$(LIB_SRC) $(filter server/%,$(APP_SRC)))
+FUZZ_SEEDS   := $(wildcard tests/fuzz/seeds/*/*)
+FUZZ_ALL     := $(if $(HAVE_CLANG),$(FUZZ_BIN) build/fuzz/corpus/.made)
 
 
 # Objects are kept between runs, even those make sees as intermediate.
@@ -128,14 +145,53 @@ build/e2e/%: tests/e2e/%.c $(patsubst %.c,obj/asan/%.o,$(E2E_HELP)) $(TEST_OBJ)
 	@echo "  LINK    $@"
 	@$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS) -lcriterion
 
+obj/fuzz/%.o: %.c $(wildcard lib/*/*.h server/*.h workers/*.h)
+	@mkdir -p $(@D)
+	@echo "  CC fuzz $<"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build/fuzz/libsetpost.a: $(FUZZ_LIBOBJ)
+	@mkdir -p $(@D)
+	@rm -f $@
+	@ar rcs $@ $^
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h build/fuzz/libsetpost.a
+	@echo "  LINK    $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< build/fuzz/libsetpost.a $(LIBS)
+
+# The seed corpora: written by build/fuzz/seeds with the library's own writers, plus the
+# committed text seeds (tests/fuzz/seeds/<harness>/).
+build/fuzz/seeds: tests/fuzz/seeds.c tests/fuzz/fuzz.h build/fuzz/libsetpost.a
+	@echo "  LINK    $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -o $@ $< build/fuzz/libsetpost.a $(LIBS)
+
+build/fuzz/corpus/.made: build/fuzz/seeds $(FUZZ_SEEDS)
+	@rm -rf build/fuzz/corpus
+	@build/fuzz/seeds build/fuzz/corpus $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
+	@for d in tests/fuzz/seeds/*; do \
+		[ -d "$$d" ] || continue; mkdir -p build/fuzz/corpus/$${d##*/}; cp "$$d"/* build/fuzz/corpus/$${d##*/}/ 2>/dev/null || true; \
+	done
+	@touch $@
+
+ifeq ($(HAVE_CLANG),)
+fuzz test-fuzz:
+	@echo "make fuzz needs clang (Debian packages clang libclang-rt-14-dev): run make deps" >&2; exit 1
+else
+fuzz: $(FUZZ_ALL)
+	@./scripts/fuzz.sh $(FUZZ_SECONDS)
+
+test-fuzz: $(FUZZ_ALL)
+	@./scripts/test.sh fuzz
+endif
+
 run: build
 	@./scripts/run.sh
 
 # Each stage alone: unit tests, end-to-end tests (a throwaway PostgreSQL cluster), the
 # command-line and browser tests, and the journeys (a user's whole path through the CLI and
 # the HTTP API) against the sanitizer build; `test` runs them all.
-test: lint build/setpost-asan $(UNIT_BIN) $(E2E_BIN)
-	@./scripts/test.sh unit e2e cli journey
+test: lint build/setpost-asan $(UNIT_BIN) $(E2E_BIN) $(FUZZ_ALL)
+	@./scripts/test.sh unit e2e cli journey fuzz
 
 test-unit: $(UNIT_BIN)
 	@./scripts/test.sh unit

@@ -1,15 +1,17 @@
 #!/bin/sh
 # make test: unit tests, then end-to-end tests against a throwaway PostgreSQL cluster and the
 # sanitizer build of setpost, then the command-line and browser tests.
-#   scripts/test.sh [unit] [e2e] [cli] [journey]   (the stages to run; make test runs all)
+#   scripts/test.sh [unit] [e2e] [cli] [journey] [fuzz]   (the stages to run; make test runs all)
 # Every test program runs even after one fails, so the closing line counts them all:
 #   tests: N passed, N failed, N skipped
 # (Criterion's own counts for unit/e2e, the ok/skip/fail lines of tests/cli/lib.sh for cli.)
 # SETPOST_ONLY, SETPOST_ONLY_E2E, SETPOST_ONLY_CLI narrow a stage to the files given.
+# fuzz: each libFuzzer harness for SETPOST_FUZZ_SECONDS (10), its saved crashes replayed first
+# (scripts/fuzz.sh; one check per harness).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-stages=${*:-unit e2e cli journey}
+stages=${*:-unit e2e cli journey fuzz}
 
 T=$(mktemp -d /tmp/setpost-test.XXXXXX)
 chmod 755 "$T"
@@ -96,7 +98,10 @@ for stage in $stages; do
 				[ "$after" -gt "$before" ] || echo "fail $(basename "$t")" >>"$SETPOST_TEST_COUNTS"
 			fi
 		done ;;
-	*) echo "scripts/test.sh: unknown stage '$stage' (unit, e2e, cli, journey)" >&2; exit 2 ;;
+	fuzz)
+		echo "== fuzz: each harness for ${SETPOST_FUZZ_SECONDS:-10} s (scripts/fuzz.sh)"
+		scripts/fuzz.sh "${SETPOST_FUZZ_SECONDS:-10}" || failed_programs="$failed_programs scripts/fuzz.sh" ;;
+	*) echo "scripts/test.sh: unknown stage '$stage' (unit, e2e, cli, journey, fuzz)" >&2; exit 2 ;;
 	esac
 done
 

@@ -13,10 +13,13 @@ cursor_make(const char *tag, const char *const *vals, int n)
 	json_t *a = json_pack("[s]", tag);
 	char *text, *out = NULL;
 	size_t len, olen;
+	int k = 0;
 
-	for (int k = 0; k < n; k++)
-		json_array_append_new(a, json_string(vals[k] ? vals[k] : ""));
-	text = json_dumps(a, JSON_COMPACT);
+	/* A value JSON cannot hold (not UTF-8) makes no cursor rather than one with a key missing,
+	 * which cursor_read would refuse. */
+	while (k < n && json_array_append_new(a, json_string(vals[k] ? vals[k] : "")) == 0)
+		k++;
+	text = k == n ? json_dumps(a, JSON_COMPACT) : NULL;
 	json_decref(a);
 	if (text == NULL)
 		return NULL;
@@ -38,7 +41,10 @@ cursor_read(const char *field, const char *cursor, const char *tag, int n,
 	json_t *a;
 	int rc = 0;
 
-	if (n > CURSOR_MAX_KEYS || strlen(cursor) > 1500 || sodium_base642bin(raw, sizeof(raw) - 1,
+	/* libsodium 1.0.18 decodes any byte >= 0x80 as '_': only the alphabet is a cursor. */
+	if (n > CURSOR_MAX_KEYS || strlen(cursor) > 1500 || strspn(cursor, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789-_") != strlen(cursor) ||
+	    sodium_base642bin(raw, sizeof(raw) - 1,
 	    cursor, strlen(cursor), NULL, &len, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
 		return err_set(err, SP_EINVAL, "%s: not a position this server gave", field);
 	a = json_loadb((const char *)raw, len, 0, NULL);

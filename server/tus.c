@@ -205,8 +205,20 @@ tus_event(struct server *srv, const char *actor, const char *kind, const char *i
 
 /* --- Upload-Metadata ------------------------------------------------------------------------ */
 
+/* Whether s[0..len) is only standard base64 characters: libsodium 1.0.18 decodes any byte
+ * >= 0x80 as '/', so its decoder alone would take a value that is not base64. */
+static bool
+tus_base64_chars(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '+' || s[i] == '/' || s[i] == '='))
+			return false;
+	return true;
+}
+
 /* "key b64,key b64": keys unique, without spaces or commas; values valid base64 and UTF-8. */
-static int
+int
 tus_metadata_parse(const char *header, json_t **out, struct err *err)
 {
 	json_t *meta = json_object();
@@ -227,7 +239,8 @@ tus_metadata_parse(const char *header, json_t **out, struct err *err)
 			goto bad;
 		if (*b64 == ' ') {
 			b64++;
-			if (sodium_base642bin(val, sizeof(val) - 1, b64, (size_t)(p + n - b64), NULL, &vlen,
+			if (!tus_base64_chars(b64, (size_t)(p + n - b64)) ||
+			    sodium_base642bin(val, sizeof(val) - 1, b64, (size_t)(p + n - b64), NULL, &vlen,
 			    NULL, sodium_base64_VARIANT_ORIGINAL) != 0)
 				goto bad;
 		}
@@ -249,29 +262,43 @@ bad:
 
 /* --- writing a body ------------------------------------------------------------------------- */
 
+int
+tus_checksum_parse(const char *h, const EVP_MD **md, unsigned char want[EVP_MAX_MD_SIZE],
+    unsigned *want_len)
+{
+	size_t alen = strcspn(h, " "), len, need;
+
+	*md = NULL;
+	if (alen == 4 && strncmp(h, "sha1", 4) == 0)
+		*md = EVP_sha1();
+	else if (alen == 3 && strncmp(h, "md5", 3) == 0)
+		*md = EVP_md5();
+	else if (!(alen == 4 && strncmp(h, "xxh3", 4) == 0))
+		return SP_EUNSUPPORTED;
+	need = *md ? (size_t)EVP_MD_size(*md) : sizeof(XXH64_canonical_t);
+	if (h[alen] != ' ' || !tus_base64_chars(h + alen + 1, strlen(h + alen + 1)) ||
+	    sodium_base642bin(want, EVP_MAX_MD_SIZE, h + alen + 1,
+	    strlen(h + alen + 1), NULL, &len, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    len != need)
+		return SP_EINVAL;
+	*want_len = (unsigned)len;
+	return 0;
+}
+
 static int
 tus_checksum_begin(struct request *req, struct tus_stream *s)
 {
 	const char *h = request_header(req, "Upload-Checksum");
-	const EVP_MD *md = NULL;
-	size_t alen, len, want;
+	const EVP_MD *md;
+	int rc;
 
 	if (h == NULL)
 		return 0;
-	alen = strcspn(h, " ");
-	if (alen == 4 && strncmp(h, "sha1", 4) == 0)
-		md = EVP_sha1();
-	else if (alen == 3 && strncmp(h, "md5", 3) == 0)
-		md = EVP_md5();
-	else if (!(alen == 4 && strncmp(h, "xxh3", 4) == 0))
+	if ((rc = tus_checksum_parse(h, &md, s->want, &s->want_len)) == SP_EUNSUPPORTED)
 		return tus_error(req, 400, "invalid", "Upload-Checksum: algorithm not supported (xxh3, "
 		    "sha1, md5)"), -1;
-	want = md ? (size_t)EVP_MD_size(md) : sizeof(XXH64_canonical_t);
-	if (h[alen] != ' ' || sodium_base642bin(s->want, sizeof(s->want), h + alen + 1,
-	    strlen(h + alen + 1), NULL, &len, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
-	    len != want)
+	if (rc < 0)
 		return tus_error(req, 400, "invalid", "Upload-Checksum: expected 'ALGO BASE64-DIGEST'"), -1;
-	s->want_len = (unsigned)len;
 	if (md) {
 		s->md = EVP_MD_CTX_new();
 		EVP_DigestInit_ex(s->md, md, NULL);
@@ -520,13 +547,26 @@ tus_id_ok(const char *id)
 	return strlen(id) == 32 && strspn(id, "0123456789abcdef") == 32;
 }
 
+bool
+tus_count_parse(const char *h, long long *count)
+{
+	char *end;
+	long long v;
+
+	if (h == NULL || *h < '0' || *h > '9')
+		return false;
+	errno = 0;
+	v = strtoll(h, &end, 10);
+	if (errno == ERANGE || *end != '\0')
+		return false;
+	*count = v;
+	return true;
+}
+
 static bool
 tus_offset_header(struct request *req, long long *offset)
 {
-	const char *h = request_header(req, "Upload-Offset");
-	char *end;
-
-	if (h && *h >= '0' && *h <= '9' && (*offset = strtoll(h, &end, 10)) >= 0 && *end == '\0')
+	if (tus_count_parse(request_header(req, "Upload-Offset"), offset))
 		return true;
 	tus_error(req, 400, "invalid", "Upload-Offset: expected a whole number of bytes");
 	return false;
@@ -599,13 +639,12 @@ tus_create_row(struct request *req, struct tus_stream *s, char *expires, size_t 
 	struct err err;
 	PGresult *r;
 	unsigned char raw[16];
-	char *end;
 	int rc;
 
 	if (request_header(req, "Upload-Defer-Length"))
 		return tus_error(req, 400, "invalid", "Upload-Defer-Length is not supported: send "
 		    "Upload-Length"), -1;
-	if (len == NULL || *len < '0' || *len > '9' || (s->length = strtoll(len, &end, 10)) < 0 || *end)
+	if (!tus_count_parse(len, &s->length))
 		return tus_error(req, 400, "invalid", "Upload-Length: expected a whole number of bytes"), -1;
 	if (s->length > req->srv->cfg->upload_max)
 		return tus_error(req, 413, "too_large", "Upload-Length over this server's limit of %ld",

@@ -331,7 +331,8 @@ lut_kw_title(struct lut_parse *p, const struct lut_keyword *kw, char *args)
 	if (len >= LUT_TITLE_MAX)
 		len = LUT_TITLE_MAX - 1;
 	for (size_t i = 0; i < len; i++)
-		t[i] = args[i] == '"' ? '\'' : (unsigned char)args[i] < 0x20 ? ' ' : args[i];
+		t[i] = args[i] == '"' ? '\'' : (unsigned char)args[i] < 0x20 || args[i] == 0x7f ? ' ' :
+		    args[i];
 	t[len] = '\0';
 	return 0;
 }

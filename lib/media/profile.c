@@ -94,6 +94,17 @@ profile_args_ok(const char *s)
 	return true;
 }
 
+/* A name template's own characters go into file names as they are: none of the characters
+ * profile_name replaces in values (control characters, DEL, backslash). */
+static bool
+profile_template_chars_ok(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == '\\')
+			return false;
+	return true;
+}
+
 static int
 profile_str(json_t *o, const char *key, char *dst, size_t len, const char *name,
     struct err *err)
@@ -162,9 +173,10 @@ profile_apply(struct profile *p, const char *name, json_t *o, struct err *err)
 		return err_set(err, SP_EINVAL, "settings.proxy_profiles.%s.%s: expected one word",
 		    name, p->pix_fmt[0] == '\0' || strchr(p->pix_fmt, ' ') ? "pix_fmt" :
 		    "video_bitrate");
-	if (p->naming[0] == '\0' || p->naming[0] == '/' || strstr(p->naming, ".."))
+	if (p->naming[0] == '\0' || p->naming[0] == '/' || strstr(p->naming, "..") ||
+	    !profile_template_chars_ok(p->naming))
 		return err_set(err, SP_EINVAL, "settings.proxy_profiles.%s.naming: expected a relative"
-		    " name template without '..'", name);
+		    " name template without '..', backslashes or control characters", name);
 	return 0;
 }
 
@@ -285,6 +297,16 @@ profile_put(char *out, size_t len, size_t o, const char *s, bool first)
 	return o;
 }
 
+/* Whether the path component written so far (up to out[o]) is empty or only dots: a value
+ * put there must not start with '.', or ".{scene}" with the scene "." would make "..". */
+static bool
+profile_component_dots(const char *out, size_t o)
+{
+	while (o > 0 && out[o - 1] == '.')
+		o--;
+	return o == 0 || out[o - 1] == '/';
+}
+
 int
 profile_name(const struct profile *p, const struct profile_vars *v, char *out, size_t len,
     struct err *err)
@@ -311,7 +333,7 @@ profile_name(const struct profile *p, const struct profile_vars *v, char *out, s
 		if (val == NULL && strcmp(key, "day") && strcmp(key, "card") && strcmp(key, "clip") &&
 		    strcmp(key, "scene") && strcmp(key, "take") && strcmp(key, "reel"))
 			return err_set(err, SP_EINVAL, "%s.naming: unknown {%s}", p->name, key);
-		o = profile_put(out, len, o, val && *val ? val : "_", o == 0 || out[o - 1] == '/');
+		o = profile_put(out, len, o, val && *val ? val : "_", profile_component_dots(out, o));
 		t = end + 1;
 	}
 	if (*t)

@@ -227,6 +227,23 @@ Test(lut, write_read_round_trip)
 	unlink(path);
 }
 
+/* What is read can always be written back: a title's quotes, control characters and DEL
+ * (found by tests/fuzz/fuzz_cube.c: a title with DEL was read, then refused by the writer). */
+Test(lut, any_title_read_can_be_written)
+{
+	const char *text = "TITLE \"a\"b\tc\x7f" "d\"\nLUT_3D_SIZE 2\n"
+	    "0 0 0\n1 0 0\n0 1 0\n1 1 0\n0 0 1\n1 0 1\n0 1 1\n1 1 1\n";
+	struct lut l = LUT_INIT;
+	char *out = NULL;
+	size_t len = 0;
+
+	read_ok(text, &l);
+	cr_expect_str_eq(l.title, "a'b c d");
+	cr_expect_eq(lut_write_cube(&l, &out, &len, NULL), 0);
+	free(out);
+	lut_release(&l);
+}
+
 Test(lut, write_refuses_invalid)
 {
 	struct lut l = LUT_INIT;
