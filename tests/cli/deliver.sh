@@ -68,9 +68,11 @@ work() { SETPOST_DATABASE_URL=$CART_DB "$bin" worker --slots 1 --lease 2 --data 
 	>>"$tmp/worker.out" 2>>"$tmp/worker.log" & w=$!; pids+=($w); }
 work
 # Progress as a person reads it from the API: bytes, rate (under the target's cap), time left.
-for _ in $(seq 100); do
+# (Waits for a megabyte sent, not only for the first rate: on a loaded machine the first rate
+# may come after a smaller first chunk.)
+for _ in $(seq 300); do
 	row=$(api /api/v1/deliveries | jq -c ".items[] | select(.id == $delivery)")
-	[[ $(jq -r .rate <<<"$row") != null ]] && break
+	[[ $(jq -r .rate <<<"$row") != null && $(jq -r .bytes_sent <<<"$row") -gt 1000000 ]] && break
 	sleep 0.1
 done
 jq -e '.bytes_sent > 1000000 and .bytes_total > 6000000 and .rate > 0 and .eta_seconds > 0' <<<"$row" >/dev/null ||
