@@ -3,7 +3,7 @@
  * Lists are built as JSON by PostgreSQL and sent as they come. */
 #include "http.h"
 #include "lib/store/event.h"
-#include "lib/store/jobq.h"
+#include "lib/pipeline/pipeline.h"
 #include "lib/media/profile.h"
 #include "lib/core/json.h"
 #include "lib/delivery/sealed.h"
@@ -430,20 +430,19 @@ deliveries_create_tx(struct db_conn *c, void *arg, struct err *err)
 {
 	struct deliveries_arg *a = arg;
 	PGresult *r;
-	json_t *payload;
 	long long job;
-	int rc, prio;
+	bool circled;
+	int rc;
 
 	if ((rc = db_query(c, &stmt_delivery_add, a->p, &r, err)) < 0)
 		return rc;
 	a->id = db_ll(r, 0, 0);
-	prio = a->p[1] ? (db_bool(r, 0, 1) ? 30 : 20) : 10;
+	circled = db_bool(r, 0, 1);
 	PQclear(r);
-	payload = json_pack("{s:I}", "delivery_id", (json_int_t)a->id);
-	rc = jobq_enqueue(c, "upload", payload, prio, 8, &job, err);
-	json_decref(payload);
+	rc = pipeline_deliver(c, a->id, a->p[1] != NULL, circled, &job, err);
+	rc = rc < 0 ? rc : 0;
 	if (rc == 0) {
-		json_t *data = json_pack("{s:I,s:i}", "job_id", (json_int_t)job, "priority", prio);
+		json_t *data = json_pack("{s:I}", "job_id", (json_int_t)job);
 		rc = event_record(c, a->actor, "delivery.queued", "delivery", a->id, data, NULL, err);
 		json_decref(data);
 	}

@@ -49,7 +49,6 @@
 
 int job_transcode_run(struct job *job, struct err *err);
 
-const struct job_kind job_transcode_kind = { "transcode", job_transcode_run, 1, 3 };
 
 #define TC_ARGV_MAX 128
 
