@@ -72,7 +72,8 @@ static const struct db_stmt stmt_targets = { "library_targets",
 	" FROM targets ORDER BY name"), 0 };
 static const struct db_stmt stmt_deliveries = { "library_deliveries",
 	LIST("SELECT dl.id, dl.target_id, t.name AS target, dl.rendition_id, dl.file_id, dl.state,"
-	" dl.bytes_sent, dl.bytes_total, dl.rate, dl.eta_seconds, dl.error, dl.receipt, dl.created_at, dl.updated_at"
+	" dl.bytes_sent, dl.bytes_total, dl.rate, dl.eta_seconds, dl.error, dl.receipt, dl.created_at, dl.updated_at,"
+	" dl.rule_id"
 	" FROM deliveries dl JOIN targets t ON t.id = dl.target_id"
 	" WHERE ($1::text IS NULL OR dl.state = $1) ORDER BY dl.id DESC LIMIT 500"), 1 };
 static const struct db_stmt stmt_events = { "library_events",
@@ -416,7 +417,8 @@ static const struct db_stmt stmt_delivery_add = { "library_delivery_add",
 	"WITH d AS (INSERT INTO deliveries (target_id, rendition_id, file_id) VALUES ($1, $2, $3)"
 	" RETURNING id) SELECT d.id, coalesce((SELECT c.circled FROM clips c WHERE c.id ="
 	" coalesce((SELECT clip_id FROM renditions WHERE id = $2), (SELECT clip_id FROM files"
-	" WHERE id = $3))), false) FROM d", 3 };
+	" WHERE id = $3))), false), coalesce((SELECT k.kind = 'sound' FROM files f JOIN cards k"
+	" ON k.id = f.card_id WHERE f.id = $3), false) FROM d", 3 };
 
 struct deliveries_arg {
 	const char *p[3];
@@ -424,22 +426,25 @@ struct deliveries_arg {
 	long long id;
 };
 
-/* Circled proxies first, then other proxies, then camera originals. */
+/* Circled proxies first, then other proxies, then sound, then camera originals. */
 static int
 deliveries_create_tx(struct db_conn *c, void *arg, struct err *err)
 {
 	struct deliveries_arg *a = arg;
 	PGresult *r;
+	enum pipeline_class cls;
 	long long job;
-	bool circled;
 	int rc;
 
 	if ((rc = db_query(c, &stmt_delivery_add, a->p, &r, err)) < 0)
 		return rc;
 	a->id = db_ll(r, 0, 0);
-	circled = db_bool(r, 0, 1);
+	if (a->p[1])
+		cls = db_bool(r, 0, 1) ? PIPELINE_CIRCLED_PROXY : PIPELINE_PROXY;
+	else
+		cls = db_bool(r, 0, 2) ? PIPELINE_SOUND : PIPELINE_ORIGINAL;
 	PQclear(r);
-	rc = pipeline_deliver(c, a->id, a->p[1] != NULL, circled, &job, err);
+	rc = pipeline_deliver(c, a->id, cls, &job, err);
 	rc = rc < 0 ? rc : 0;
 	if (rc == 0) {
 		json_t *data = json_pack("{s:I}", "job_id", (json_int_t)job);

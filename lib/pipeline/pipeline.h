@@ -13,6 +13,14 @@
  *   a person asks for proxies              transcode (only the given profiles when some are)
  *   QC settings changed, a person asks     QC again
  *   a delivery is asked for                upload
+ *   a rendition is ready                   its delivery to each target whose rule (of the
+ *                                          clip's production) asks for its profile's proxies
+ *   secured, and a rule asks for originals each file of the clip to that target (a sound
+ *   or sound                               roll's files under a "sound" rule)
+ *   "send this day (or these clips) now"   what every rule asks for that is ready
+ *
+ * Delivery rules (table delivery_rules, migration 0026) never make a clip held by QC
+ * (qc_hold) or short of its copies leave; each rule delivers one thing to its target once.
  *
  * Each job kind is one descriptor (struct job_spec, lib/store/worker.h) in its own file,
  * lib/pipeline/kind_*.c, declared in lib/pipeline/kinds.h: name, attempts, base priority,
@@ -63,9 +71,27 @@ int pipeline_qc(struct db_conn *c, long long clip_id, struct err *err);
 /* Sound sync for day_id (or the day of clip_id when day_id is 0), unless one is queued. */
 int pipeline_sound(struct db_conn *c, long long day_id, long long clip_id, struct err *err);
 
-/* The upload of a delivery just recorded: circled proxies first, then other proxies, then
- * camera originals (rendition false). */
-int pipeline_deliver(struct db_conn *c, long long delivery_id, bool rendition, bool circled,
+/* What is delivered, in the order it goes (a job priority each): circled proxies, then other
+ * proxies, then sound, then camera originals. Within a class, the order it was queued in. */
+enum pipeline_class {
+	PIPELINE_ORIGINAL = 0,
+	PIPELINE_SOUND = 5,
+	PIPELINE_PROXY = 10,
+	PIPELINE_CIRCLED_PROXY = 20,
+};
+
+/* The upload of a delivery just recorded, at its class's place in the queue. */
+int pipeline_deliver(struct db_conn *c, long long delivery_id, enum pipeline_class cls,
     long long *job_id, struct err *err);
+
+/* A rendition is ready (done): the deliveries its production's rules ask for. Returns how
+ * many were queued. */
+int pipeline_rendition_ready(struct db_conn *c, long long rendition_id, struct err *err);
+
+/* What the rules of the day's production ask for and is ready, for the day's clips (only
+ * those in clip_ids when n > 0): circled takes first, then in shooting order. Returns how many
+ * deliveries were queued; *clips counts the clips looked at (NULL: not wanted). */
+int pipeline_send_day(struct db_conn *c, long long day_id, const long long *clip_ids, size_t n,
+    int *clips, struct err *err);
 
 #endif

@@ -148,6 +148,62 @@ grep -A1 "^event: delivery.retrying" "$tmp/stream.txt" | grep -q "\"subject_id\"
 	fail "no delivery.retrying for delivery $d2 on the stream: $(grep -A1 'event: delivery' "$tmp/stream.txt" | tail -n 6)"
 ok "a failed attempt: retrying at once with its reason ($(jq -r .error <<<"$row" | cut -c1-80)), on the stream too"
 
+# Delivery rules: "proxies go to Post" once, then every proxy leaves as soon as it is made.
+rule=$(api /api/v1/delivery-rules -d "{\"production_id\":1,\"target_id\":$target,\"what\":\"proxies\"}")
+jq -e '.id > 0 and .what == "proxies" and .target == "Post" and .profiles == []' <<<"$rule" >/dev/null || fail "rule: $rule"
+rule_id=$(jq -r .id <<<"$rule")
+code=$(api /api/v1/delivery-rules -d "{\"production_id\":1,\"target_id\":$target,\"what\":\"proxies\"}" -o "$tmp/bad.json" -w "%{http_code}")
+[[ $code == 409 ]] && jq -e .error.message "$tmp/bad.json" >/dev/null || fail "a second proxies rule for Post: $code $(cat "$tmp/bad.json")"
+code=$(api /api/v1/delivery-rules -d "{\"production_id\":1,\"target_id\":$target,\"what\":\"stills\"}" -o "$tmp/bad.json" -w "%{http_code}")
+[[ $code == 400 ]] || fail "what stills: $code $(cat "$tmp/bad.json")"
+code=$(api /api/v1/delivery-rules -d "{\"production_id\":2,\"target_id\":$target,\"what\":\"sound\"}" -o "$tmp/bad.json" -w "%{http_code}")
+[[ $code == 404 ]] || fail "a target of another production: $code $(cat "$tmp/bad.json")"
+[[ $(api /api/v1/delivery-rules | jq '.items | length') == 1 ]] || fail "refused rules were recorded"
+ok "a delivery rule: proxies to Post (refused: a second one, an unknown what, another production's target)"
+
+# "Send this day now": what the rule asks for and was ready before it existed.
+sent=$(api /api/v1/days/1/send -X POST)
+jq -e '.clips == 2 and .queued == 2' <<<"$sent" >/dev/null || fail "send day 1: $sent"
+again=$(api /api/v1/days/1/send -X POST -d '{"clip_ids":[1,2]}')
+jq -e '.queued == 0' <<<"$again" >/dev/null || fail "a rule sends one thing once: $again"
+until_api 90 "[.items[] | select(.rule_id == $rule_id and .state == \"delivered\")] | length == 2" /api/v1/deliveries ||
+	fail "rule deliveries: $(jq -c "[.items[] | select(.rule_id == $rule_id)]" <<<"$got")"
+ok "POST /api/v1/days/1/send: both clips' proxies queued by the rule and delivered; asked again, nothing twice"
+
+# A card offloaded now: its proxy leaves by itself, verified at the post house.
+mkdir -p "$tmp/cards2/A002R1AB"
+cp "$tmp/fx/A001R1AB/A001C003_250101_R1AB.mov" "$tmp/cards2/A002R1AB/A002C001_250101_R1AB.mov"
+"$bin" offload "$tmp/cards2/A002R1AB" --to "$tmp/raid" --to "$tmp/shuttle" --register "$cart" \
+	--production Feature --day 2026-12-07 --no-progress >"$tmp/offload2.out" 2>&1 ||
+	fail "offload 2: $(cat "$tmp/offload2.out")"
+until_api 120 "[.items[] | select(.clip == \"A002C001_250101_R1AB\" and .state == \"done\")] | length == 1" /api/v1/renditions ||
+	fail "no proxy of A002C001: $got"
+r3=$(jq -r '.items[] | select(.clip == "A002C001_250101_R1AB") | .id' <<<"$got")
+until_api 60 ".items[] | select(.rendition_id == $r3) | .state == \"delivered\"" /api/v1/deliveries ||
+	fail "the new proxy was not delivered by the rule: $(jq -c "[.items[] | select(.rendition_id == $r3)]" <<<"$got")"
+jq -e ".items[] | select(.rendition_id == $r3) | .rule_id == $rule_id" <<<"$got" >/dev/null || fail "not by the rule: $got"
+d3=$(jq -r ".items[] | select(.rendition_id == $r3) | .id" <<<"$got")
+[[ $(api "/api/v1/events?kind=delivery.queued&subject_type=delivery&subject_id=$d3" | jq -r '.items[0].actor') == "delivery rule $rule_id" ]] ||
+	fail "delivery.queued of delivery $d3: $(api "/api/v1/events?kind=delivery.queued&subject_id=$d3")"
+name3=$(basename "$(api "/api/v1/renditions?clip_id=$(jq -r ".items[] | select(.id == $r3) | .clip_id" <<<"$(api /api/v1/renditions)")" | jq -r '.items[0].rel_path')")
+[ -n "$(find "$tmp/post/uploads" -type f -name "$name3")" ] || fail "$name3 not at the post house"
+ok "a new card's proxy is delivered by the rule the moment it is made ($name3), no POST /deliveries"
+
+# Camera originals by a rule, for a selection: queued after proxies (priority 10), delivered.
+orule=$(api /api/v1/delivery-rules -d "{\"production_id\":1,\"target_id\":$target,\"what\":\"originals\"}" | jq -r .id)
+[[ $orule =~ ^[0-9]+$ ]] || fail "originals rule: $orule"
+clip3=$(api "/api/v1/renditions" | jq -r ".items[] | select(.id == $r3) | .clip_id")
+sent=$(api /api/v1/days/1/send -d "{\"clip_ids\":[$clip3]}")
+jq -e '.clips == 1 and .queued == 1' <<<"$sent" >/dev/null || fail "send clip $clip3: $sent"
+until_api 60 "[.items[] | select(.rule_id == $orule and .file_id != null and .state == \"delivered\")] | length == 1" /api/v1/deliveries ||
+	fail "original by the rule: $(jq -c "[.items[] | select(.rule_id == $orule)]" <<<"$got")"
+od=$(jq -r ".items[] | select(.rule_id == $orule) | .id" <<<"$got")
+prio=$(api "/api/v1/jobs?kind=upload&limit=100" | jq -r ".items[] | select(.payload.delivery_id == $od) | .priority")
+[[ $prio == 10 ]] || fail "an original's priority: $prio"
+cmp -s "$(find "$tmp/post/uploads" -type f -name A002C001_250101_R1AB.mov | head -n 1)" "$tmp/cards2/A002R1AB/A002C001_250101_R1AB.mov" ||
+	fail "the original at the post house differs"
+ok "an originals rule with a selection (clip $clip3): the camera file delivered, priority 10 (after proxies at 20)"
+
 # Bad input changes nothing.
 n=$(api /api/v1/deliveries | jq '.items | length')
 code=$(api /api/v1/deliveries -d "{\"target_id\":$target,\"rendition_id\":999999}" -o "$tmp/bad.json" -w "%{http_code}")
