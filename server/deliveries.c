@@ -2,7 +2,7 @@
  * progress, and queuing a new one. */
 #include "http.h"
 #include "lib/store/event.h"
-#include "lib/store/jobq.h"
+#include "lib/pipeline/pipeline.h"
 #include "lib/core/json.h"
 
 #include <stdint.h>
@@ -10,7 +10,8 @@
 
 static const struct db_stmt stmt_deliveries = { "library_deliveries",
 	LIST("SELECT dl.id, dl.target_id, t.name AS target, dl.rendition_id, dl.file_id, dl.state,"
-	" dl.bytes_sent, dl.bytes_total, dl.rate, dl.eta_seconds, dl.error, dl.receipt, dl.created_at, dl.updated_at"
+	" dl.bytes_sent, dl.bytes_total, dl.rate, dl.eta_seconds, dl.error, dl.receipt, dl.created_at, dl.updated_at,"
+	" dl.rule_id"
 	" FROM deliveries dl JOIN targets t ON t.id = dl.target_id"
 	" WHERE ($1::text IS NULL OR dl.state = $1) ORDER BY dl.id DESC LIMIT 500"), 1 };
 
@@ -26,7 +27,8 @@ static const struct db_stmt stmt_delivery_add = { "library_delivery_add",
 	"WITH d AS (INSERT INTO deliveries (target_id, rendition_id, file_id) VALUES ($1, $2, $3)"
 	" RETURNING id) SELECT d.id, coalesce((SELECT c.circled FROM clips c WHERE c.id ="
 	" coalesce((SELECT clip_id FROM renditions WHERE id = $2), (SELECT clip_id FROM files"
-	" WHERE id = $3))), false) FROM d", 3 };
+	" WHERE id = $3))), false), coalesce((SELECT k.kind = 'sound' FROM files f JOIN cards k"
+	" ON k.id = f.card_id WHERE f.id = $3), false) FROM d", 3 };
 
 struct deliveries_arg {
 	const char *p[3];
@@ -34,26 +36,28 @@ struct deliveries_arg {
 	long long id;
 };
 
-/* Circled proxies first, then other proxies, then camera originals. */
+/* Circled proxies first, then other proxies, then sound, then camera originals. */
 static int
 deliveries_create_tx(struct db_conn *c, void *arg, struct err *err)
 {
 	struct deliveries_arg *a = arg;
 	PGresult *r;
-	json_t *payload;
+	enum pipeline_class cls;
 	long long job;
-	int rc, prio;
+	int rc;
 
 	if ((rc = db_query(c, &stmt_delivery_add, a->p, &r, err)) < 0)
 		return rc;
 	a->id = db_ll(r, 0, 0);
-	prio = a->p[1] ? (db_bool(r, 0, 1) ? 30 : 20) : 10;
+	if (a->p[1])
+		cls = db_bool(r, 0, 1) ? PIPELINE_CIRCLED_PROXY : PIPELINE_PROXY;
+	else
+		cls = db_bool(r, 0, 2) ? PIPELINE_SOUND : PIPELINE_ORIGINAL;
 	PQclear(r);
-	payload = json_pack("{s:I}", "delivery_id", (json_int_t)a->id);
-	rc = jobq_enqueue(c, "upload", payload, prio, 8, &job, err);
-	json_decref(payload);
+	rc = pipeline_deliver(c, a->id, cls, &job, err);
+	rc = rc < 0 ? rc : 0;
 	if (rc == 0) {
-		json_t *data = json_pack("{s:I,s:i}", "job_id", (json_int_t)job, "priority", prio);
+		json_t *data = json_pack("{s:I}", "job_id", (json_int_t)job);
 		rc = event_record(c, a->actor, "delivery.queued", "delivery", a->id, data, NULL, err);
 		json_decref(data);
 	}

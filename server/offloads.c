@@ -1,6 +1,7 @@
 /* offloads: POST /api/v1/offloads registers an offload (lib/register); POST
  * /api/v1/offload-jobs queues one for a worker that sees the card. */
 #include "http.h"
+#include "lib/pipeline/kinds.h"
 #include "lib/store/event.h"
 #include "lib/store/jobq.h"
 #include "lib/core/json.h"
@@ -60,7 +61,8 @@ offload_jobs_create(struct request *req)
 	json_object_del(req->json, "priority");
 	if ((rc = db_acquire(req->srv->db, &c, &err)) < 0)
 		return reply_err(req, &err);
-	rc = jobq_enqueue(c, "offload", req->json, (int)prio, 1, &id, &err);
+	rc = jobq_enqueue(c, job_offload_spec.name, req->json, (int)prio, job_offload_spec.max_attempts,
+	    &id, &err);
 	if (rc == 0)
 		rc = event_record(c, req->who.name, "offload.started", "job", id, req->json, NULL, &err);
 	db_release(req->srv->db, c);

@@ -3,7 +3,7 @@
  * automatic match. */
 #include "http.h"
 #include "lib/core/json.h"
-#include "lib/media/soundsync.h"
+#include "lib/pipeline/soundsync_db.h"
 
 #include <stdint.h>
 #include <stdio.h>

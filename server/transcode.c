@@ -2,8 +2,7 @@
  * changed, or a transcode failed), for all the production's active profiles or some. */
 #include "http.h"
 #include "lib/store/event.h"
-#include "lib/store/jobq.h"
-#include "lib/media/probe.h"
+#include "lib/pipeline/pipeline.h"
 #include "lib/media/profile.h"
 
 #include <stdio.h>
@@ -15,10 +14,6 @@ static const struct db_stmt stmt_clip = { "transcode_request_clip",
 	" FROM clips c JOIN cards k ON k.id = c.card_id JOIN days d ON d.id = k.day_id"
 	" JOIN productions p ON p.id = d.production_id LEFT JOIN clip_media m ON m.clip_id = c.id"
 	" WHERE c.id = $1 FOR UPDATE OF c", 1 };
-
-static const struct db_stmt stmt_pending = { "transcode_request_pending",
-	"SELECT id FROM jobs WHERE kind = 'transcode' AND payload->>'clip_id' = $1"
-	" AND state IN ('queued', 'running')", 1 };
 
 struct transcode_req {
 	long long clip_id, job_id;
@@ -60,7 +55,6 @@ transcode_tx(struct db_conn *c, void *arg, struct err *err)
 	PGresult *r;
 	size_t i;
 	int n, rc;
-	bool circled;
 
 	snprintf(sid, sizeof(sid), "%lld", t->clip_id);
 	if ((n = db_query(c, &stmt_clip, p, &r, err)) < 0)
@@ -69,7 +63,6 @@ transcode_tx(struct db_conn *c, void *arg, struct err *err)
 		PQclear(r);
 		return err_set(err, SP_ENOTFOUND, "clip %lld not found", t->clip_id);
 	}
-	circled = db_bool(r, 0, 0);
 	settings = json_loads(PQgetvalue(r, 0, 6), 0, NULL);
 	rc = transcode_check(r, err);
 	PQclear(r);
@@ -89,23 +82,13 @@ transcode_tx(struct db_conn *c, void *arg, struct err *err)
 	json_decref(settings);
 	if (rc < 0)
 		return rc;
-	if ((n = db_query(c, &stmt_pending, p, &r, err)) < 0)
-		return n;
-	if (n > 0) {
-		rc = err_set(err, SP_ECONFLICT, "a transcode of this clip is already queued or running"
-		    " (job %lld)", db_ll(r, 0, 0));
-		PQclear(r);
+	if ((rc = pipeline_transcode(c, t->clip_id, t->profiles, &t->job_id, err)) < 0)
 		return rc;
-	}
-	PQclear(r);
 	payload = json_pack("{s:I}", "clip_id", (json_int_t)t->clip_id);
 	if (t->profiles)
 		json_object_set(payload, "profiles", t->profiles);
-	rc = jobq_enqueue(c, "transcode", payload, probe_priority("transcode", circled), 3,
-	    &t->job_id, err);
-	if (rc == 0)
-		rc = event_record(c, t->actor, "clip.transcode_requested", "clip", t->clip_id, payload,
-		    NULL, err);
+	rc = event_record(c, t->actor, "clip.transcode_requested", "clip", t->clip_id, payload,
+	    NULL, err);
 	json_decref(payload);
 	return rc;
 }

@@ -19,9 +19,10 @@ const KINDS = ['clip.updated', 'clip.secured', 'clip.copy_failed', 'clip.probed'
   'clip.thumbnails', 'clip.qc', 'clip.qc_hold', 'clip.qc_released', 'clip.proxied', 'clip.delivered',
   'clip.registered', 'clip.transcode_failed', 'clip.upload_failed',
   'offload.started', 'offload.registered', 'offload.failed', 'job.retried', 'job.cancel_requested',
-  'delivery.queued', 'delivery.uploading', 'delivery.uploaded', 'delivery.verified', 'delivery.delivered',
+  'delivery.queued', 'delivery.uploading', 'delivery.retrying', 'delivery.uploaded', 'delivery.verified', 'delivery.delivered',
   'delivery.failed', 'rendition.done', 'rendition.failed', 'rendition.created', 'target.created',
-  'target.deleted', 'production.updated', 'upload.received', 'upload.failed'];
+  'target.deleted', 'production.updated', 'upload.received', 'upload.failed', 'delivery_rule.created',
+  'delivery_rule.deleted', 'day.sent'];
 
 const state = { who: null, view: null, name: null, stream: null, retry: 1000, lost: false };
 

@@ -7,7 +7,7 @@
 #include "lib/custody/locate.h"
 #include "lib/core/log.h"
 #include "lib/media/probe.h"
-#include "lib/media/soundsync.h"
+#include "lib/pipeline/pipeline.h"
 #include "lib/store/worker.h"
 
 #include <errno.h>
@@ -20,7 +20,6 @@
 
 int job_probe_run(struct job *job, struct err *err);
 
-const struct job_kind job_probe_kind = { "probe", job_probe_run, 0, 3 };
 
 #define JOB_PROBE_SIDECAR_MAX (1 << 20)
 
@@ -163,20 +162,8 @@ job_probe_save_tx(struct db_conn *c, void *arg, struct err *err)
 	json_decref(data);
 	if (rc < 0 || !p->decodable)
 		return rc;
-	/* Its start timecode is known now: match it to the day's sound. */
-	if (p->video_streams > 0 && (rc = soundsync_enqueue(c, 0, s->lc->clip_id, err)) < 0)
-		return rc;
-	if (p->video_streams > 0 &&
-	    (rc = probe_enqueue_kind(c, "thumbnails", s->lc->clip_id, s->lc->circled, err)) < 0)
-		return rc;
-	if ((rc = probe_enqueue_kind(c, "qc", s->lc->clip_id, s->lc->circled, err)) < 0)
-		return rc;
-	/* Proxies as soon as the clip is secured and known to decode (circled takes first, through
-	 * probe_priority); camera raw gets none (the clip's media says vendor_tool). */
-	if (p->video_streams > 0 &&
-	    (rc = probe_enqueue_kind(c, "transcode", s->lc->clip_id, s->lc->circled, err)) < 0)
-		return rc;
-	return 0;
+	rc = pipeline_probed(c, s->lc->clip_id, s->lc->circled, p, err);
+	return rc < 0 ? rc : 0;
 }
 
 static json_t *

@@ -20,7 +20,6 @@
 
 int job_qc_run(struct job *job, struct err *err);
 
-const struct job_kind job_qc_kind = { "qc", job_qc_run, 2, 3 };
 
 struct qcjob {
 	struct job *job;

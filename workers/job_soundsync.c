@@ -7,7 +7,7 @@
  * nobody waits for it. */
 #include "kinds.h"
 #include "lib/core/log.h"
-#include "lib/media/soundsync.h"
+#include "lib/pipeline/soundsync_db.h"
 
 #include <stdio.h>
 

@@ -31,7 +31,6 @@
 
 int job_thumbnails_run(struct job *job, struct err *err);
 
-const struct job_kind job_thumbnails_kind = { "thumbnails", job_thumbnails_run, 2, 3 };
 
 #define THUMBS_STRIP 8
 #define THUMBS_WIDTH 640

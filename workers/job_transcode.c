@@ -25,6 +25,7 @@
  * thumbnails and QC. */
 #include "lib/media/burnin.h"
 #include "lib/pipeline/clipstate.h"
+#include "lib/pipeline/pipeline.h"
 #include "lib/core/config.h"
 #include "lib/store/event.h"
 #include "lib/media/ffmpeg.h"
@@ -49,7 +50,6 @@
 
 int job_transcode_run(struct job *job, struct err *err);
 
-const struct job_kind job_transcode_kind = { "transcode", job_transcode_run, 1, 3 };
 
 #define TC_ARGV_MAX 128
 
@@ -236,6 +236,9 @@ tc_end_tx(struct db_conn *c, void *arg, struct err *err)
 		    (json_int_t)e->size, "xxh64", e->xxh64);
 		rc = event_record(c, e->t->job->worker, "rendition.ready", "rendition", e->rid, data,
 		    NULL, err);
+		/* Complete and hashed: its deliveries leave now, whatever the rest of the clip does. */
+		if (rc == 0 && (rc = pipeline_rendition_ready(c, e->rid, err)) > 0)
+			rc = 0;
 	} else {
 		const char *pv[3] = { rid, e->error, e->state };
 		if ((rc = db_query(c, &stmt_failed, pv, NULL, err)) < 0)

@@ -33,7 +33,7 @@ static const struct db_stmt stmt_load = { "upload_load",
 	" t.url, t.recipient, encode(t.headers_sealed, 'hex'), t.bandwidth_limit, t.enabled,"
 	" coalesce(f.rel_path, r.rel_path),"
 	" coalesce((SELECT value FROM hashes h WHERE h.file_id = f.id AND h.algorithm = 'xxh64'), r.xxh64),"
-	" coalesce(c.name, ''), r.volume_id"
+	" coalesce(c.name, '')"
 	" FROM deliveries d JOIN targets t ON t.id = d.target_id"
 	" LEFT JOIN files f ON f.id = d.file_id LEFT JOIN renditions r ON r.id = d.rendition_id"
 	" LEFT JOIN clips c ON c.id = coalesce(f.clip_id, r.clip_id) WHERE d.id = $1", 1 };
@@ -49,16 +49,17 @@ static const struct db_stmt stmt_sent = { "upload_sent",
 static const struct db_stmt stmt_state = { "upload_state",
 	"UPDATE deliveries SET state = $2, error = $3, receipt = coalesce($4::jsonb, receipt),"
 	" rate = NULL, eta_seconds = NULL, updated_at = now() WHERE id = $1", 4 };
-static const struct db_stmt stmt_rendition_path = { "upload_rendition_path",
-	"SELECT m.mount_path || '/' || r.rel_path FROM renditions r JOIN volume_mounts m"
-	" ON m.volume_id = r.volume_id AND m.host = $2 WHERE r.id = $1", 2 };
-
 struct upload {
 	struct job *job;
 	const char *did;
 	double last_db;
 	uint64_t length;
+	unsigned failures;     /* failures in a row last said in the database */
 };
+
+static const struct db_stmt stmt_going = { "upload_going",
+	"UPDATE deliveries SET state = 'uploading', error = NULL, updated_at = now()"
+	" WHERE id = $1 AND state = 'retrying'", 1 };
 
 struct upload_state {
 	const char *did, *state, *error, *receipt, *actor;
@@ -123,6 +124,18 @@ upload_on_progress(void *arg, const struct tus_progress *pr)
 	char sent[24], rate[32], eta[32];
 	const char *p[4] = { u->did, sent, pr->rate > 0 ? rate : NULL, pr->eta >= 0 ? eta : NULL };
 
+	/* A failed request the tus client will try again: said at once, with its reason, and
+	 * again when the upload moves on. */
+	if (pr->failures > u->failures && pr->note) {
+		char why[512];
+		snprintf(why, sizeof(why), "%s (try %u failed, next in %.0f s)", pr->note, pr->failures,
+		    pr->wait_ms / 1000.0);
+		upload_set_state(u->job, u->did, "retrying", why, NULL, NULL);
+	} else if (pr->failures == 0 && u->failures > 0) {
+		const char *pd[1] = { u->did };
+		db_exec(u->job->db, &stmt_going, pd, NULL, NULL);
+	}
+	u->failures = pr->failures;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 	if (now - u->last_db >= 1.0 || pr->offset == pr->length) {
@@ -298,28 +311,20 @@ upload_source(struct job *job, const char *did, PGresult *r, char *path, size_t 
 {
 	struct hash_result h;
 	struct db_conn *c;
+	char root[PATH_MAX];
 	int rc;
 
-	if (db_val(r, 0, 3)) {
-		if ((rc = db_acquire(job->db, &c, err)) < 0)
-			return rc;
-		rc = locate_file(c, db_ll(r, 0, 3), path, len, err);
-		db_release(job->db, c);
-	} else {
-		char host[256];
-		PGresult *pr;
-		locate_host(host, sizeof(host));
-		const char *p[2] = { PQgetvalue(r, 0, 4), host };
-		if ((rc = db_exec(job->db, &stmt_rendition_path, p, &pr, err)) == 0)
-			rc = err_set(err, SP_ENOTFOUND, "delivery %s: the rendition is not on this host", did);
-		if (rc > 0)
-			snprintf(path, len, "%s", PQgetvalue(pr, 0, 0));
-		if (rc >= 0)
-			PQclear(pr);
-		rc = rc < 0 ? rc : 0;
-	}
-	if (rc < 0)
+	if (!db_val(r, 0, 3) && (rc = config_renditions_dir(job->ctx, root, sizeof(root), err)) < 0)
 		return rc;
+	if ((rc = db_acquire(job->db, &c, err)) < 0)
+		return rc;
+	if (db_val(r, 0, 3))
+		rc = locate_file(c, db_ll(r, 0, 3), path, len, err);
+	else
+		rc = locate_rendition(c, root, db_ll(r, 0, 4), path, len, err);
+	db_release(job->db, c);
+	if (rc < 0)
+		return err_prefix(err, "delivery %s: ", did);
 	if (db_val(r, 0, 11)) {
 		snprintf(xxh, 32, "%.31s", db_val(r, 0, 11));
 		return 0;
@@ -338,7 +343,7 @@ upload_send(struct job *job, const char *did, PGresult *r, const char *path, con
 	struct age_source src;
 	struct tus_source ts;
 	struct tus_result res;
-	struct upload u = { job, did, 0, 0 };
+	struct upload u = { job, did, 0, 0, 0 };
 	char **headers = NULL, size[24], *base = strrchr(path, '/');
 	size_t nh = 0;
 	struct stat st;
@@ -419,9 +424,10 @@ job_upload_run(struct job *job, struct err *err)
 	}
 	if ((rc = upload_source(job, did, r, path, sizeof(path), xxh, err)) == 0)
 		rc = upload_send(job, did, r, path, xxh, &recorded, err);
-	if (rc < 0 && rc != SP_ECANCELED && !recorded &&
-	    (job->permanent || job->attempt >= job->max_attempts))
-		upload_set_state(job, did, "failed", err->msg, NULL, NULL);
+	/* Each failed attempt is said at once, with its reason: retrying while attempts are left. */
+	if (rc < 0 && rc != SP_ECANCELED && !recorded && !job_canceled(job))
+		upload_set_state(job, did, job->permanent || job->attempt >= job->max_attempts ?
+		    "failed" : "retrying", err->msg, NULL, NULL);
 out:
 	PQclear(r);
 	return rc;

@@ -32,7 +32,6 @@
 #define WEBHOOK_TIMEOUT_S 10L
 #define WEBHOOK_ANSWER_KEEP 512   /* bytes of the receiver's answer kept for the log */
 
-const struct job_kind job_webhook_kind = { "webhook", job_webhook_run, 4, 12 };
 
 static const struct db_stmt stmt_hook = { "webhook_hook",
 	"SELECT url, encode(secret_sealed, 'hex'), enabled FROM webhooks WHERE id = $1", 1 };

@@ -1,20 +1,20 @@
-/* kinds: every job kind, in one table (see kinds.h). */
+/* kinds: every job kind this setpost runs: its descriptor (lib/pipeline/kind_*.c) and its run
+ * function (workers/job_*.c). */
 #include "kinds.h"
+#include "lib/pipeline/kinds.h"
 
 #include <stddef.h>
 
 const struct job_kind worker_kinds[] = {
-	/* name, run, at most this many at once per worker, attempts */
-	{ "offload", job_offload_run, 1, 1 },
-	{ "upload", job_upload_run, 2, 8 },
-	{ "probe", job_probe_run, 0, 3 },
-	{ "thumbnails", job_thumbnails_run, 2, 3 },
-	{ "qc", job_qc_run, 2, 3 },
-	{ "webhook", job_webhook_run, 4, 12 },
-	{ "soundsync", job_soundsync_run, 1, 3 },
-	/* One at a time: one ffmpeg -threads 2 fills both cores (see job_transcode.c). */
-	{ "transcode", job_transcode_run, 1, 3 },
-	{ NULL, NULL, 0, 0 },
+	{ &job_offload_spec, job_offload_run },
+	{ &job_upload_spec, job_upload_run },
+	{ &job_probe_spec, job_probe_run },
+	{ &job_thumbnails_spec, job_thumbnails_run },
+	{ &job_qc_spec, job_qc_run },
+	{ &job_webhook_spec, job_webhook_run },
+	{ &job_soundsync_spec, job_soundsync_run },
+	{ &job_transcode_spec, job_transcode_run },
+	{ NULL, NULL },
 };
 
 int
@@ -22,7 +22,7 @@ worker_nkinds(void)
 {
 	int n = 0;
 
-	while (worker_kinds[n].name)
+	while (worker_kinds[n].spec)
 		n++;
 	return n;
 }

@@ -1,6 +1,6 @@
 /*
  * kinds: the table of job kinds this setpost runs (one workers/job_*.c file each).
- * The table ends with an entry whose name is NULL.
+ * The table ends with an entry whose spec is NULL.
  */
 #ifndef SETPOST_KINDS_H
 #define SETPOST_KINDS_H

@@ -1,6 +1,7 @@
 /* locate: a readable verified copy of a file on this host (see locate.h). */
 #include "lib/custody/locate.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,38 @@ locate_file(struct db_conn *c, long long file_id, char *path, size_t len, struct
 	PQclear(r);
 	path[0] = '\0';
 	return locate_not_found(c, file_id, host, n, err);
+}
+
+static const struct db_stmt stmt_rendition = { "locate_rendition",
+	"SELECT state, rel_path FROM renditions WHERE id = $1", 1 };
+
+int
+locate_rendition(struct db_conn *c, const char *root, long long rendition_id, char *path,
+    size_t len, struct err *err)
+{
+	char rid[24];
+	const char *p[1] = { rid }, *rel;
+	PGresult *r;
+	int n, rc = 0;
+
+	path[0] = '\0';
+	snprintf(rid, sizeof(rid), "%lld", rendition_id);
+	if ((n = db_query(c, &stmt_rendition, p, &r, err)) < 0)
+		return n;
+	rel = n > 0 ? db_val(r, 0, 1) : NULL;
+	if (n == 0)
+		rc = err_set(err, SP_ENOTFOUND, "rendition %s not found", rid);
+	else if (strcmp(PQgetvalue(r, 0, 0), "done") != 0 || rel == NULL)
+		rc = err_set(err, SP_ECONFLICT, "rendition %s is not made yet (%s)", rid,
+		    PQgetvalue(r, 0, 0));
+	else if (!locate_rel_ok(rel) || (size_t)snprintf(path, len, "%s/%s", root, rel) >= len)
+		rc = err_set(err, SP_EINVAL, "rendition %s: unusable path %s", rid, rel);
+	else if (access(path, R_OK) != 0)
+		rc = err_errno(err, SP_ENOTFOUND, errno, "rendition %s: %s", rid, path);
+	PQclear(r);
+	if (rc < 0)
+		path[0] = '\0';
+	return rc;
 }
 
 static const struct db_stmt stmt_clip = { "locate_clip",

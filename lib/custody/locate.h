@@ -25,6 +25,13 @@ void locate_host(char *out, size_t len);
  * when there is none, naming the file, the host and how many copies were tried. */
 int locate_file(struct db_conn *c, long long file_id, char *path, size_t len, struct err *err);
 
+/* Fills path (PATH_MAX) with the finished rendition's file: its rel_path under root, the
+ * renditions folder (config_renditions_dir), where the transcode job writes it and every
+ * reader (download, delivery, pull) finds it. SP_ENOTFOUND for an unknown rendition or one
+ * whose file cannot be read here, SP_ECONFLICT for one not made yet (state not done). */
+int locate_rendition(struct db_conn *c, const char *root, long long rendition_id, char *path,
+    size_t len, struct err *err);
+
 /* The files of a clip that matter for media work. */
 struct locate_clip {
 	long long clip_id;

@@ -4,7 +4,7 @@
 #include "lib/pipeline/clipstate.h"
 #include "lib/store/event.h"
 #include "lib/core/json.h"
-#include "lib/media/soundsync.h"
+#include "lib/pipeline/pipeline.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -545,7 +545,7 @@ register_tx(struct db_conn *c, void *arg, struct err *err)
 	if ((x->changed = clipstate_refresh_card(c, x->card_id, x->actor, err)) < 0)
 		return x->changed;
 	/* New sound or new pictures with timecode: match the day again (workers/job_soundsync). */
-	if ((rc = soundsync_enqueue(c, x->day_id, 0, err)) < 0)
+	if ((rc = pipeline_sound(c, x->day_id, 0, err)) < 0)
 		return rc;
 	summary = json_pack("{s:s,s:i,s:i}", "card", jstr(json_object_get(x->doc, "card"), "label"),
 	    "files", x->nfiles, "copies", x->ncopies);

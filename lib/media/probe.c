@@ -2,7 +2,6 @@
  * (see probe.h). */
 #include "lib/media/probe.h"
 #include "lib/media/ffmpeg.h"
-#include "lib/store/jobq.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -937,80 +936,4 @@ probe_load(struct db_conn *c, long long clip_id, struct probe *p, struct err *er
 	p->vendor = json_loads(db_val(r, 0, 35) ? db_val(r, 0, 35) : "{}", 0, NULL);
 	PQclear(r);
 	return 0;
-}
-
-/* --- queueing --------------------------------------------------------------------------- */
-
-static const struct db_stmt stmt_need = { "probe_need",
-	"SELECT c.circled FROM clips c WHERE c.id = $1"
-	" AND NOT EXISTS (SELECT 1 FROM clip_media m WHERE m.clip_id = c.id)", 1 };
-
-static const struct db_stmt stmt_pending = { "probe_pending",
-	"SELECT 1 FROM jobs WHERE payload ? 'clip_id' AND payload->>'clip_id' = $2 AND kind = $1"
-	" AND state IN ('queued', 'running')", 2 };
-
-static const struct db_stmt stmt_secured = { "probe_secured",
-	"SELECT id FROM clips WHERE card_id = $1 AND state = 'secured' ORDER BY circled DESC, name",
-	1 };
-
-int
-probe_priority(const char *kind, bool circled)
-{
-	int base = strcmp(kind, "probe") == 0 ? 2 : strcmp(kind, "thumbnails") == 0 ? 1 : 0;
-
-	return base + (circled ? 10 : 0);
-}
-
-int
-probe_enqueue_kind(struct db_conn *c, const char *kind, long long clip_id, bool circled,
-    struct err *err)
-{
-	char cid[24];
-	const char *v[2] = { kind, cid };
-	json_t *payload;
-	long long id;
-	int rc;
-
-	snprintf(cid, sizeof(cid), "%lld", clip_id);
-	if ((rc = db_query(c, &stmt_pending, v, NULL, err)) != 0)
-		return rc < 0 ? rc : 0;
-	payload = json_pack("{s:I}", "clip_id", (json_int_t)clip_id);
-	rc = jobq_enqueue(c, kind, payload, probe_priority(kind, circled), 3, &id, err);
-	json_decref(payload);
-	return rc < 0 ? rc : 1;
-}
-
-int
-probe_enqueue(struct db_conn *c, long long clip_id, struct err *err)
-{
-	char cid[24];
-	const char *v[1] = { cid };
-	PGresult *r;
-	bool circled;
-	int rc;
-
-	snprintf(cid, sizeof(cid), "%lld", clip_id);
-	if ((rc = db_query(c, &stmt_need, v, &r, err)) <= 0)
-		return rc;
-	circled = db_bool(r, 0, 0);
-	PQclear(r);
-	return probe_enqueue_kind(c, "probe", clip_id, circled, err);
-}
-
-int
-probe_enqueue_card(struct db_conn *c, long long card_id, struct err *err)
-{
-	char kid[24];
-	const char *v[1] = { kid };
-	PGresult *r;
-	int n, rc = 0, queued = 0;
-
-	snprintf(kid, sizeof(kid), "%lld", card_id);
-	if ((n = db_query(c, &stmt_secured, v, &r, err)) < 0)
-		return n;
-	for (int i = 0; i < n && rc >= 0; i++)
-		if ((rc = probe_enqueue(c, db_ll(r, i, 0), err)) > 0)
-			queued++;
-	PQclear(r);
-	return rc < 0 ? rc : queued;
 }

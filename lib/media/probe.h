@@ -121,19 +121,4 @@ int probe_store_failure(struct db_conn *c, long long clip_id, long long file_id,
  * (or its probe failed). */
 int probe_load(struct db_conn *c, long long clip_id, struct probe *p, struct err *err);
 
-/* Queues a probe job for a clip unless one is queued or running or the clip was probed.
- * Circled takes get a higher priority. Returns 1 when queued, 0 when not needed. */
-int probe_enqueue(struct db_conn *c, long long clip_id, struct err *err);
-
-/* Queues a job of kind (probe, thumbnails, qc) for a clip unless one is queued or running. */
-int probe_enqueue_kind(struct db_conn *c, const char *kind, long long clip_id, bool circled,
-    struct err *err);
-
-/* probe_enqueue for every secured clip of a card. Returns how many were queued. */
-int probe_enqueue_card(struct db_conn *c, long long card_id, struct err *err);
-
-/* Job priorities of the media jobs: circled takes first, then probe before thumbnails
- * before QC. */
-int probe_priority(const char *kind, bool circled);
-
 #endif

@@ -62,29 +62,4 @@ long soundsync_pick(const struct soundsync_span *v, size_t n, int64_t pic_start,
 int soundsync_clip_rate(unsigned num, unsigned den, const char *start_tc,
     struct timecode_rate *rate, struct err *err);
 
-/* --- database (the caller's connection, inside its transaction) ---------------------------- */
-
-/* Matches the picture clips of day_id (only clip_id when > 0) against the day's sound.
- * Counts what was matched, found uncovered and kept manual when the pointers are given.
- * Takes a per-day advisory lock so two matchers of the same day run one after the other. */
-int soundsync_match_day(struct db_conn *c, long long day_id, long long clip_id,
-    const char *actor, int *matched, int *unmatched, struct err *err);
-
-/* The DIT's match: clip_id plays with sound_clip_id at *offset_frames (sound_clip_id 0:
- * the clip has no sound, a MOS take; migration 0009). offset_frames NULL computes it from
- * the two clips' timecodes (same rate needed; the nearest way round midnight). Checks the
- * sound clip is on a sound card of the same production and clip_id is a picture clip
- * (SP_EINVAL, SP_ENOTFOUND). */
-int soundsync_set_manual(struct db_conn *c, long long clip_id, long long sound_clip_id,
-    const long long *offset_frames, const char *actor, struct err *err);
-
-/* Forgets clip_id's match (manual or not) and matches it again. */
-int soundsync_rematch(struct db_conn *c, long long clip_id, const char *actor,
-    struct err *err);
-
-/* Queues a "soundsync" job for day_id (or for the day of clip_id when day_id is 0), unless
- * one is already queued for that day. Returns 1 when queued, 0 when not needed. */
-int soundsync_enqueue(struct db_conn *c, long long day_id, long long clip_id,
-    struct err *err);
-
 #endif

@@ -1,7 +1,7 @@
 /* clipstate: clip state transitions and the safe-to-format verdict (see clipstate.h). */
 #include "lib/pipeline/clipstate.h"
 #include "lib/store/event.h"
-#include "lib/media/probe.h"
+#include "lib/pipeline/pipeline.h"
 #include "lib/media/profile.h"
 
 #include <stdio.h>
@@ -99,7 +99,7 @@ clipstate_refresh_card(struct db_conn *c, long long card_id, const char *actor, 
 		/* A secured clip gets its probe (then thumbnails and QC), circled takes first; one
 		 * secured again after a copy failed gets back what its proxies say. */
 		if (rc == 0 && strcmp(PQgetvalue(r, i, 3), "secured") == 0 &&
-		    (rc = probe_enqueue(c, db_ll(r, i, 0), err)) > 0)
+		    (rc = pipeline_secured(c, db_ll(r, i, 0), err)) > 0)
 			rc = 0;
 		if (rc == 0 && strcmp(PQgetvalue(r, i, 3), "secured") == 0 &&
 		    strcmp(PQgetvalue(r, i, 2), "copy_failed") == 0)

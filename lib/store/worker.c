@@ -37,7 +37,8 @@ worker_now(void)
 bool
 job_canceled(struct job *job)
 {
-	return atomic_load(&job->cancel) || atomic_load(&job->stopping) || atomic_load(&job->lost);
+	return atomic_load(&job->cancel) || atomic_load(&job->stopping) || atomic_load(&job->lost) ||
+	    atomic_load(&job->timed_out);
 }
 
 void
@@ -64,9 +65,10 @@ worker_ready_kinds(struct worker *w, const char **names)
 	int n = 0;
 
 	for (int i = 0; i < w->nkinds; i++) {
-		int limit = w->kinds[i].concurrency > 0 ? w->kinds[i].concurrency : w->opt->slots;
+		const struct job_spec *k = w->kinds[i].spec;
+		int limit = k->concurrency > 0 ? k->concurrency : w->opt->slots;
 		if (w->running[i] < limit)
-			names[n++] = w->kinds[i].name;
+			names[n++] = k->name;
 	}
 	return n;
 }
@@ -75,7 +77,7 @@ static int
 worker_kind_index(struct worker *w, const char *name)
 {
 	for (int i = 0; i < w->nkinds; i++)
-		if (strcmp(w->kinds[i].name, name) == 0)
+		if (strcmp(w->kinds[i].spec->name, name) == 0)
 			return i;
 	return -1;
 }
@@ -90,6 +92,10 @@ worker_record(struct worker *w, struct job *job, int rc, struct err *err)
 		log_warn("job=%lld kind=%s lease lost, result dropped", job->id, job->kind);
 		return;
 	}
+	/* Whatever the run function said on its way out, a timeout is why it stopped. */
+	if (rc < 0 && atomic_load(&job->timed_out) && !atomic_load(&job->cancel))
+		rc = err_set(err, SP_EUNAVAIL, "%s: stopped after its %d s timeout", job->kind,
+		    job->timeout);
 	if (rc == 0)
 		r2 = jobq_done(w->db, job->id, job->worker, job->result, &e2);
 	else if (atomic_load(&job->stopping) && !atomic_load(&job->cancel))
@@ -121,7 +127,9 @@ worker_run_one(struct worker *w, int slot, struct jobq_claim *claim, int kind)
 
 	memset(&job, 0, sizeof(job));
 	job.id = claim->id;
-	job.kind = w->kinds[kind].name;
+	job.kind = w->kinds[kind].spec->name;
+	job.timeout = w->kinds[kind].spec->timeout;
+	job.started = worker_now();
 	job.payload = claim->payload;
 	job.attempt = claim->attempts;
 	job.max_attempts = claim->max_attempts;
@@ -234,6 +242,8 @@ worker_heartbeat_once(struct worker *w)
 			continue;
 		if (*w->stop)
 			atomic_store(&job->stopping, true);
+		if (job->timeout > 0 && worker_now() - job->started > job->timeout)
+			atomic_store(&job->timed_out, true);
 		rc = jobq_heartbeat(w->db, job->id, job->worker, w->opt->lease_seconds, &cancel, &err);
 		if (rc == 0)
 			atomic_store(&job->lost, true);

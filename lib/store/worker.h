@@ -4,10 +4,12 @@
  * every running job's lease and passes on cancellation; one listener thread wakes idle slots
  * when a job is queued (NOTIFY setpost_jobs), with polling as the fallback.
  *
- * A kind of job is one `const struct job_kind` (workers/job_*.c), listed in one table
- * (workers/kinds.c). Its run function returns 0 (done, result optional), or a negative code
- * with a message: the job is retried with backoff unless job->permanent was set or attempts
- * are exhausted. Long work must call job_canceled() now and then and stop when it is true.
+ * A kind of job is one descriptor, `const struct job_spec` (lib/pipeline/kind_*.c: what the
+ * queue needs to know), paired with its run function in one table (workers/kinds.c). The run
+ * function returns 0 (done, result optional), or a negative code with a message: the job is
+ * retried with backoff unless job->permanent was set or attempts are exhausted. Long work must
+ * call job_canceled() now and then and stop when it is true; a job still running after its
+ * kind's timeout is asked to stop that way and counts as a failed attempt.
  */
 #ifndef SETPOST_WORKER_H
 #define SETPOST_WORKER_H
@@ -34,14 +36,24 @@ struct job {
 	atomic_bool cancel;     /* a person asked to cancel */
 	atomic_bool stopping;   /* the worker is shutting down: stop, the job will be requeued */
 	atomic_bool lost;       /* the lease was lost: stop, someone else has the job */
+	atomic_bool timed_out;  /* ran past its kind's timeout: stop, the attempt failed */
 	double last_progress_at;
+	double started;         /* monotonic seconds */
+	int timeout;            /* seconds, 0: none */
+};
+
+/* What a kind of job is, for the queue and the workers. */
+struct job_spec {
+	const char *name;
+	int concurrency;        /* at most this many at once in one worker; 0 = slots */
+	int max_attempts;       /* attempts of a job of this kind */
+	int priority;           /* base priority (higher runs first; a circled take adds 10) */
+	int timeout;            /* seconds one attempt may run; 0: no limit */
 };
 
 struct job_kind {
-	const char *name;
+	const struct job_spec *spec;
 	int (*run)(struct job *job, struct err *err);
-	int concurrency;        /* at most this many at once in one worker; 0 = slots */
-	int max_attempts;       /* default for jobs of this kind */
 };
 
 struct worker_options {

@@ -114,12 +114,30 @@ kind_serial(struct job *job, struct err *err)
 	return record_run(job) < 0 ? SP_EDB : 0;
 }
 
+/* Runs until it is asked to stop (by its 1 s timeout). */
+static int
+kind_slow(struct job *job, struct err *err)
+{
+	record_run(job);
+	while (!job_canceled(job))
+		usleep(20000);
+	return err_set(err, SP_ECANCELED, "stopped");
+}
+
+static const struct job_spec spec_record = { .name = "record", .max_attempts = 5 };
+static const struct job_spec spec_block = { .name = "block", .max_attempts = 5 };
+static const struct job_spec spec_flaky = { .name = "flaky", .max_attempts = 3 };
+static const struct job_spec spec_bad_input = { .name = "bad_input", .max_attempts = 5 };
+static const struct job_spec spec_serial = { .name = "serial", .concurrency = 1, .max_attempts = 5 };
+static const struct job_spec spec_slow = { .name = "slow", .max_attempts = 2, .timeout = 1 };
+
 static const struct job_kind kinds[] = {
-	{ "record", kind_record, 0, 5 },
-	{ "block", kind_block, 0, 5 },
-	{ "flaky", kind_flaky, 0, 3 },
-	{ "bad_input", kind_bad_input, 0, 5 },
-	{ "serial", kind_serial, 1, 5 },
+	{ &spec_record, kind_record },
+	{ &spec_block, kind_block },
+	{ &spec_flaky, kind_flaky },
+	{ &spec_bad_input, kind_bad_input },
+	{ &spec_serial, kind_serial },
+	{ &spec_slow, kind_slow },
 };
 
 struct running_worker {
@@ -276,6 +294,22 @@ Test(jobq, failures_back_off_then_succeed_or_die)
 	    " max(at) FILTER (WHERE attempt = 2))::numeric(6,2) FROM ran r JOIN jobs j ON j.id = r.job_id"
 	    " WHERE j.kind = 'flaky' AND j.state = 'done'", out, sizeof(out));
 	cr_expect(strtod(out, NULL) >= 2.9 && strtod(out, NULL) <= 6.0, "second backoff %s s", out);
+}
+
+/* A job still running after its kind's timeout is stopped; the attempt counts as failed, with
+ * the timeout as its reason, and the job is retried like any failure. */
+Test(jobq, timeout_stops_the_attempt_and_it_is_retried)
+{
+	struct running_worker w;
+
+	enqueue("slow", "{}", 0, 2);
+	worker_start(&w, "w", 1, 3);
+	cr_expect(wait_sql("SELECT count(*) FROM jobs WHERE state = 'dead'", 1, 30));
+	worker_stop(&w);
+	cr_expect_eq(sql_long("SELECT count(*) FROM jobs WHERE kind = 'slow' AND attempts = 2 AND"
+	    " last_error = 'slow: stopped after its 1 s timeout'"), 1);
+	cr_expect_eq(sql_long("SELECT count(*) FROM ran r JOIN jobs j ON j.id = r.job_id"
+	    " WHERE j.kind = 'slow'"), 2);
 }
 
 Test(jobq, cancel_queued_and_running_then_retry)

@@ -12,6 +12,8 @@
 #include "lib/media/probe.h"
 #include "lib/core/proc.h"
 #include "lib/store/worker.h"
+#include "lib/pipeline/kinds.h"
+#include "lib/pipeline/pipeline.h"
 
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -26,7 +28,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-extern const struct job_kind job_probe_kind, job_thumbnails_kind, job_qc_kind;
+int job_probe_run(struct job *job, struct err *err);
+int job_thumbnails_run(struct job *job, struct err *err);
+int job_qc_run(struct job *job, struct err *err);
 
 /* Present once lib/pipeline/clipstate.c holds clips on QC findings (see workers/job_qc.c). */
 int clipstate_qc_verdict(struct db_conn *c, long long clip_id, bool hold, const char *reason,
@@ -208,7 +212,7 @@ register_card(const char *label, const struct fx *files, size_t n, json_t *clips
 	return card;
 }
 
-/* What clipstate does when clips become secured (probe_enqueue is idempotent, so this is
+/* What clipstate does when clips become secured (pipeline_secured is idempotent, so this is
  * harmless once clipstate calls it itself). */
 static void
 queue_probes(long long card)
@@ -217,7 +221,7 @@ queue_probes(long long card)
 	struct err err;
 
 	cr_assert_eq(db_acquire(db, &c, &err), 0, "%s", err.msg);
-	cr_assert_geq(probe_enqueue_card(c, card, &err), 0, "%s", err.msg);
+	cr_assert_geq(pipeline_card_secured(c, card, &err), 0, "%s", err.msg);
 	db_release(db, c);
 }
 
@@ -245,9 +249,9 @@ static void
 worker_start(struct running_worker *w)
 {
 	memset(w, 0, sizeof(*w));
-	w->kinds[0] = job_probe_kind;
-	w->kinds[1] = job_thumbnails_kind;
-	w->kinds[2] = job_qc_kind;
+	w->kinds[0] = (struct job_kind){ &job_probe_spec, job_probe_run };
+	w->kinds[1] = (struct job_kind){ &job_thumbnails_spec, job_thumbnails_run };
+	w->kinds[2] = (struct job_kind){ &job_qc_spec, job_qc_run };
 	w->opt = (struct worker_options){ "media-test", 2, 10, 0.2, &cfg };
 	pthread_create(&w->thread, NULL, worker_main, w);
 }
@@ -586,7 +590,7 @@ Test(media, a_card_of_defects_each_flagged_where_it_is_and_nowhere_else)
 		struct db_conn *c;
 		struct err err;
 		cr_assert_eq(db_acquire(db, &c, &err), 0);
-		cr_assert_eq(probe_enqueue_kind(c, "qc", clip_id("A001C008_250101_R1AB"), false, &err), 1);
+		cr_assert_eq(pipeline_qc(c, clip_id("A001C008_250101_R1AB"), &err), 1);
 		db_release(db, c);
 		worker_start(&w);
 		cr_expect(wait_sql("SELECT count(*) FROM jobs WHERE state IN ('done', 'dead')", 38, 60));
@@ -747,7 +751,7 @@ Test(media, production_settings_move_thresholds_and_bad_ones_are_named)
 	/* Settings written wrong (by hand, or an older version): QC fails at once, naming the key. */
 	harness_sql(dbinfo, "UPDATE productions SET settings = '{\"qc\":{\"freez_min\":1}}'", NULL, 0);
 	cr_assert_eq(db_acquire(db, &c, &err), 0);
-	cr_assert_eq(probe_enqueue_kind(c, "qc", clip_id("A001C007_250101_R1AB"), false, &err), 1);
+	cr_assert_eq(pipeline_qc(c, clip_id("A001C007_250101_R1AB"), &err), 1);
 	db_release(db, c);
 	worker_start(&w);
 	cr_expect(wait_sql("SELECT count(*) FROM jobs WHERE kind = 'qc' AND state = 'dead' AND"

@@ -18,6 +18,8 @@
 #include "lib/media/probe.h"
 #include "lib/core/proc.h"
 #include "lib/store/worker.h"
+#include "lib/pipeline/kinds.h"
+#include "lib/pipeline/pipeline.h"
 
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -32,7 +34,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-extern const struct job_kind job_probe_kind, job_transcode_kind;
+int job_probe_run(struct job *job, struct err *err);
+int job_transcode_run(struct job *job, struct err *err);
 
 #define HOST "cart-transcode-test"
 #define W 320
@@ -225,8 +228,8 @@ worker_start(struct running_worker *w, bool probe_only)
 {
 	memset(w, 0, sizeof(*w));
 	w->nkinds = probe_only ? 1 : 2;
-	w->kinds[0] = job_probe_kind;
-	w->kinds[1] = job_transcode_kind;
+	w->kinds[0] = (struct job_kind){ &job_probe_spec, job_probe_run };
+	w->kinds[1] = (struct job_kind){ &job_transcode_spec, job_transcode_run };
 	w->opt = (struct worker_options){ "transcode-test", 2, 4, 0.2, &cfg };
 	pthread_create(&w->thread, NULL, worker_main, w);
 }
@@ -247,7 +250,7 @@ queue_probes(long long card)
 	struct err err;
 
 	cr_assert_eq(db_acquire(db, &c, &err), 0, "%s", err.msg);
-	cr_assert_geq(probe_enqueue_card(c, card, &err), 0, "%s", err.msg);
+	cr_assert_geq(pipeline_card_secured(c, card, &err), 0, "%s", err.msg);
 	db_release(db, c);
 }
 

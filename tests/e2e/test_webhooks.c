@@ -9,6 +9,8 @@
 #include "harness.h"
 #include "lib/core/config.h"
 #include "lib/store/worker.h"
+#include "lib/pipeline/kinds.h"
+#include "lib/pipeline/pipeline.h"
 
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -29,7 +31,9 @@
 #include <time.h>
 #include <unistd.h>
 
-extern const struct job_kind job_webhook_kind;
+int job_webhook_run(struct job *job, struct err *err);
+static const struct job_spec doomed_spec = { .name = "doomed", .concurrency = 1,
+	.max_attempts = 3 };
 
 /* A kind of job that always fails for good: job.failed from a real worker's jobq_fail. */
 static int
@@ -268,8 +272,8 @@ start(void)
 	cfg.data_dir = data_dir;
 	recv_start();
 	memset(&wk, 0, sizeof(wk));
-	wk.kinds[0] = job_webhook_kind;
-	wk.kinds[1] = (struct job_kind){ "doomed", doomed_run, 1, 3 };
+	wk.kinds[0] = (struct job_kind){ &job_webhook_spec, job_webhook_run };
+	wk.kinds[1] = (struct job_kind){ &doomed_spec, doomed_run };
 	/* Four slots: the order guarantee must not depend on there being one. */
 	wk.opt = (struct worker_options){ "webhook-test", 4, 10, 0.2, &cfg };
 	pthread_create(&wk.thread, NULL, worker_main, NULL);

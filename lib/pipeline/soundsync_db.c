@@ -1,9 +1,10 @@
 /* soundsync_db: matching a day's picture clips to its sound in the database (see
- * soundsync.h). Everything runs on the caller's connection, inside its transaction. */
+ * soundsync_db.h). */
+#include "lib/pipeline/soundsync_db.h"
+#include "lib/pipeline/pipeline.h"
 #include "lib/media/soundsync.h"
+#include "lib/media/timecode.h"
 #include "lib/store/event.h"
-#include "lib/store/jobq.h"
-#include "lib/media/probe.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,10 +69,6 @@ static const struct db_stmt stmt_clip_where = { "soundsync_clip_where",
 	" JOIN days d ON d.id = k.day_id WHERE c.id = $1", 1 };
 static const struct db_stmt stmt_forget = { "soundsync_forget",
 	"DELETE FROM clip_sound WHERE clip_id = $1", 1 };
-static const struct db_stmt stmt_pending = { "soundsync_pending",
-	"SELECT d.id, EXISTS (SELECT 1 FROM jobs j WHERE j.kind = 'soundsync' AND j.state = 'queued'"
-	" AND j.payload->>'day_id' = d.id::text) FROM days d WHERE d.id = coalesce($1::bigint,"
-	" (SELECT k.day_id FROM clips c JOIN cards k ON k.id = c.card_id WHERE c.id = $2))", 2 };
 
 static unsigned long long
 soundsync_ull(const PGresult *r, int row, int col)
@@ -147,40 +144,6 @@ soundsync_slate(struct db_conn *c, const char *pic, const char *snd, long long p
 	return rc;
 }
 
-/* A clip whose proxies were made (or are being made) before its sound was matched, or with
- * another match, gets a new transcode, so its proxies carry the sound now matched. A transcode
- * still queued reads the match when it starts: nothing to add then. */
-static const struct db_stmt stmt_redo = { "soundsync_redo",
-	"SELECT c.circled FROM clips c WHERE c.id = $1"
-	" AND (EXISTS (SELECT 1 FROM renditions r WHERE r.clip_id = c.id)"
-	"  OR EXISTS (SELECT 1 FROM jobs j WHERE j.kind = 'transcode' AND j.state = 'running'"
-	"   AND j.payload->>'clip_id' = $1::text))"
-	" AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = 'transcode' AND j.state = 'queued'"
-	"  AND j.payload->>'clip_id' = $1::text)", 1 };
-
-static int
-soundsync_retranscode(struct db_conn *c, const char *pid, long long pic_id, struct err *err)
-{
-	const char *p[1] = { pid };
-	json_t *payload;
-	PGresult *r;
-	long long job;
-	bool circled;
-	int n;
-
-	if ((n = db_query(c, &stmt_redo, p, &r, err)) <= 0) {
-		if (n == 0)
-			PQclear(r);
-		return n;
-	}
-	circled = db_bool(r, 0, 0);
-	PQclear(r);
-	payload = json_pack("{s:I}", "clip_id", (json_int_t)pic_id);
-	n = jobq_enqueue(c, "transcode", payload, probe_priority("transcode", circled), 3, &job, err);
-	json_decref(payload);
-	return n < 0 ? n : 0;
-}
-
 /* Writes one result; on a change records "clip.sound", lets the slate flow and has proxies
  * made before the change made again. */
 static int
@@ -206,7 +169,7 @@ soundsync_write(struct db_conn *c, const struct db_stmt *st, long long pic_id,
 	if (rc == 0 && snd_id)
 		rc = soundsync_slate(c, pid, sid, pic_id, actor, err);
 	if (rc == 0 && snd_id)
-		rc = soundsync_retranscode(c, pid, pic_id, err);
+		rc = pipeline_stale(c, pic_id, err);
 	return rc < 0 ? rc : 1;
 }
 
@@ -401,33 +364,4 @@ soundsync_rematch(struct db_conn *c, long long clip_id, const char *actor, struc
 	if ((rc = db_query(c, &stmt_forget, p, NULL, err)) < 0)
 		return rc;
 	return soundsync_match_day(c, day, clip_id, actor, NULL, NULL, err);
-}
-
-int
-soundsync_enqueue(struct db_conn *c, long long day_id, long long clip_id, struct err *err)
-{
-	char d[24], k[24];
-	const char *p[2] = { day_id > 0 ? d : NULL, clip_id > 0 ? k : NULL };
-	PGresult *r;
-	json_t *payload;
-	long long day, job;
-	bool pending;
-	int rc;
-
-	snprintf(d, sizeof(d), "%lld", day_id);
-	snprintf(k, sizeof(k), "%lld", clip_id);
-	if ((rc = db_query(c, &stmt_pending, p, &r, err)) <= 0) {
-		if (rc == 0)
-			PQclear(r);
-		return rc;
-	}
-	day = db_ll(r, 0, 0);
-	pending = db_bool(r, 0, 1);
-	PQclear(r);
-	if (pending)
-		return 0;
-	payload = json_pack("{s:I}", "day_id", (json_int_t)day);
-	rc = jobq_enqueue(c, "soundsync", payload, 3, 3, &job, err);
-	json_decref(payload);
-	return rc < 0 ? rc : 1;
 }

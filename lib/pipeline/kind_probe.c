@@ -1,0 +1,12 @@
+/* kind_probe: the descriptor of "probe" jobs (see kinds.h). Every slot may probe; first among a
+ * clip's media jobs (the others need what it learns).
+ */
+#include "lib/pipeline/kinds.h"
+
+const struct job_spec job_probe_spec = {
+	.name = "probe",
+	.concurrency = 0,
+	.max_attempts = 3,
+	.priority = 2,
+	.timeout = 300,
+};

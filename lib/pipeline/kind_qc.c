@@ -1,0 +1,12 @@
+/* kind_qc: the descriptor of "qc" jobs (see kinds.h). Two at a time per worker; QC decodes the
+ * whole clip.
+ */
+#include "lib/pipeline/kinds.h"
+
+const struct job_spec job_qc_spec = {
+	.name = "qc",
+	.concurrency = 2,
+	.max_attempts = 3,
+	.priority = 0,
+	.timeout = 3600,
+};

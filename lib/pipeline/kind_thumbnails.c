@@ -1,0 +1,10 @@
+/* kind_thumbnails: the descriptor of "thumbnails" jobs (see kinds.h). Two at a time per worker. */
+#include "lib/pipeline/kinds.h"
+
+const struct job_spec job_thumbnails_spec = {
+	.name = "thumbnails",
+	.concurrency = 2,
+	.max_attempts = 3,
+	.priority = 1,
+	.timeout = 900,
+};
