@@ -30,6 +30,18 @@ int cmd_register(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
 int cmd_routes(int argc, char **argv);
 
+struct option;
+
+/* Takes one option of a subcommand: c is what getopt_long returned for it (its letter, or an
+ * OPT_* value of the subcommand's table), val its argument or NULL. Returns 0 or an error. */
+typedef int (*cli_option_fn)(void *opts, int c, const char *val, struct err *err);
+
+/* Reads the options of argv (shortopts starts with ':'; longopts is the subcommand's table)
+ * into opts through on_option, from the start each time. A missing argument or an unknown
+ * option is an error naming it. Leaves optind at the first operand; returns 0 or the error. */
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+    cli_option_fn on_option, void *opts, struct err *err);
+
 /* Prints "setpost CMD: message" on stderr and returns 1 (the exit status). */
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

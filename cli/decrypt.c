@@ -62,8 +62,10 @@ decrypt_add_file(struct decrypt_opts *o, const char *path, struct err *err)
 }
 
 static int
-decrypt_option(struct decrypt_opts *o, int c, const char *val, struct err *err)
+decrypt_option(void *arg, int c, const char *val, struct err *err)
 {
+	struct decrypt_opts *o = arg;
+
 	switch (c) {
 	case 'i':
 		return decrypt_add_file(o, val, err);
@@ -75,23 +77,17 @@ decrypt_option(struct decrypt_opts *o, int c, const char *val, struct err *err)
 	case 'h':
 		o->help = 1;
 		return 0;
-	case ':':
-		return err_set(err, SP_EINVAL, "option %s needs an argument", val);
 	default:
-		return err_set(err, SP_EINVAL, "unknown option %s (see --help)", val);
+		return 0;   /* cli_getopt answered ':' and '?' */
 	}
 }
 
 static int
 decrypt_parse(struct decrypt_opts *o, int argc, char **argv, struct err *err)
 {
-	int c, rc = 0;
+	int rc;
 
-	optind = 0;     /* GNU: full re-initialisation, as cmd_* may run more than once */
-	opterr = 0;
-	while (rc == 0 && (c = getopt_long(argc, argv, ":i:o:dh", decrypt_longopts, NULL)) != -1)
-		rc = decrypt_option(o, c, (c == '?' || c == ':') ? argv[optind - 1] : optarg,
-		    err);
+	rc = cli_getopt(argc, argv, ":i:o:dh", decrypt_longopts, decrypt_option, o, err);
 	if (rc != 0 || o->help)
 		return rc;
 	if (argc - optind > 1)

@@ -87,8 +87,9 @@ encrypt_add_identities(struct encrypt_opts *o, const char *path, struct err *err
 }
 
 static int
-encrypt_option(struct encrypt_opts *o, int c, const char *val, struct err *err)
+encrypt_option(void *arg, int c, const char *val, struct err *err)
 {
+	struct encrypt_opts *o = arg;
 	struct age_recipient r;
 	int rc;
 
@@ -113,24 +114,17 @@ encrypt_option(struct encrypt_opts *o, int c, const char *val, struct err *err)
 		return err_set(err, SP_EUNSUPPORTED, "armored output (-a) is not supported");
 	case 'p':
 		return err_set(err, SP_EUNSUPPORTED, "passphrase encryption (-p) is not supported");
-	case ':':
-		return err_set(err, SP_EINVAL, "option %s needs an argument", val);
 	default:
-		return err_set(err, SP_EINVAL, "unknown option %s (see --help)", val);
+		return 0;   /* cli_getopt answered ':' and '?' */
 	}
 }
 
 static int
 encrypt_parse(struct encrypt_opts *o, int argc, char **argv, struct err *err)
 {
-	int c, rc = 0;
+	int rc;
 
-	optind = 0;     /* GNU: full re-initialisation, as cmd_* may run more than once */
-	opterr = 0;
-	while (rc == 0 && (c = getopt_long(argc, argv, ":r:R:i:o:eaph", encrypt_longopts,
-	    NULL)) != -1)
-		rc = encrypt_option(o, c, (c == '?' || c == ':') ? argv[optind - 1] : optarg,
-		    err);
+	rc = cli_getopt(argc, argv, ":r:R:i:o:eaph", encrypt_longopts, encrypt_option, o, err);
 	if (rc != 0 || o->help)
 		return rc;
 	if (argc - optind > 1)

@@ -130,8 +130,10 @@ offload_hash_opt(struct offload_cli *c, const char *list, struct err *err)
 }
 
 static int
-offload_option(struct offload_cli *c, int ch, const char *val, struct err *err)
+offload_option(void *arg, int ch, const char *val, struct err *err)
 {
+	struct offload_cli *c = arg;
+
 	switch (ch) {
 	case 't':
 		if (c->o.ndst == OFFLOAD_MAX_DESTS)
@@ -157,21 +159,17 @@ offload_option(struct offload_cli *c, int ch, const char *val, struct err *err)
 	case OPT_DAY: c->reg.day = val; return 0;
 	case OPT_CAMERA: c->reg.camera = val; return 0;
 	case 'h': c->help = 1; return 0;
-	case ':': return err_set(err, SP_EINVAL, "option %s needs an argument", val);
-	default: return err_set(err, SP_EINVAL, "unknown option %s (see --help)", val);
+	default: return 0;   /* cli_getopt answered ':' and '?' */
 	}
 }
 
 static int
 offload_parse(struct offload_cli *c, int argc, char **argv, struct err *err)
 {
-	int ch, rc = 0;
+	int rc;
 
 	c->o.dir_algo = -1;
-	optind = 0;
-	opterr = 0;
-	while (rc == 0 && (ch = getopt_long(argc, argv, ":t:c:vh", offload_longopts, NULL)) != -1)
-		rc = offload_option(c, ch, (ch == '?' || ch == ':') ? argv[optind - 1] : optarg, err);
+	rc = cli_getopt(argc, argv, ":t:c:vh", offload_longopts, offload_option, c, err);
 	if (rc != 0 || c->help)
 		return rc;
 	if (argc - optind != 1)

@@ -158,8 +158,9 @@ send_push(const char **list, size_t *n, const char *v, const char *what, struct 
 }
 
 static int
-send_option(struct send_opts *o, int c, const char *val, struct err *err)
+send_option(void *arg, int c, const char *val, struct err *err)
 {
+	struct send_opts *o = arg;
 	char *end;
 
 	switch (c) {
@@ -202,23 +203,18 @@ send_option(struct send_opts *o, int c, const char *val, struct err *err)
 	case 'h':
 		o->help = 1;
 		return 0;
-	case ':':
-		return err_set(err, SP_EINVAL, "option %s needs an argument", val);
 	default:
-		return err_set(err, SP_EINVAL, "unknown option %s (see --help)", val);
+		return 0;   /* cli_getopt answered ':' and '?' */
 	}
 }
 
 static int
 send_parse(struct send_opts *o, int argc, char **argv, struct err *err)
 {
-	int c, rc = 0;
+	int rc;
 
 	o->retries = -1;
-	optind = 0;     /* GNU: full re-initialisation, as cmd_* may run more than once */
-	opterr = 0;
-	while (rc == 0 && (c = getopt_long(argc, argv, ":r:H:h", send_longopts, NULL)) != -1)
-		rc = send_option(o, c, (c == '?' || c == ':') ? argv[optind - 1] : optarg, err);
+	rc = cli_getopt(argc, argv, ":r:H:h", send_longopts, send_option, o, err);
 	if (rc != 0 || o->help)
 		return rc;
 	if (argc - optind != 1)

@@ -101,8 +101,10 @@ verify_hash_opt(struct verify_cli *c, const char *list, struct err *err)
 }
 
 static int
-verify_option(struct verify_cli *c, int ch, const char *val, struct err *err)
+verify_option(void *arg, int ch, const char *val, struct err *err)
 {
+	struct verify_cli *c = arg;
+
 	switch (ch) {
 	case OPT_HASH: return verify_hash_opt(c, val, err);
 	case OPT_INIT: c->init = 1; return 0;
@@ -110,8 +112,7 @@ verify_option(struct verify_cli *c, int ch, const char *val, struct err *err)
 	case OPT_JSON: c->json = 1; return 0;
 	case 'v': c->verbose = 1; return 0;
 	case 'h': c->help = 1; return 0;
-	case ':': return err_set(err, SP_EINVAL, "option %s needs an argument", val);
-	default: return err_set(err, SP_EINVAL, "unknown option %s (see --help)", val);
+	default: return 0;   /* cli_getopt answered ':' and '?' */
 	}
 }
 
@@ -119,13 +120,10 @@ verify_option(struct verify_cli *c, int ch, const char *val, struct err *err)
 static int
 verify_parse(struct verify_cli *c, int argc, char **argv, struct err *err)
 {
-	int ch, rc = 0;
+	int rc;
 
 	c->dir_algo = -1;
-	optind = 0;     /* GNU: full re-initialisation, as cmd_* may run more than once */
-	opterr = 0;
-	while (rc == 0 && (ch = getopt_long(argc, argv, ":vh", verify_longopts, NULL)) != -1)
-		rc = verify_option(c, ch, (ch == '?' || ch == ':') ? argv[optind - 1] : optarg, err);
+	rc = cli_getopt(argc, argv, ":vh", verify_longopts, verify_option, c, err);
 	if (rc != 0 || c->help)
 		return rc;
 	if (argc - optind != 1)

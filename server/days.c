@@ -89,5 +89,5 @@ days_list(struct request *req)
 
 	if (!request_query_id(req, "production_id", &p[0]))
 		return MHD_YES;
-	return reply_rows(req, &stmt_days, p, false, NULL);
+	return reply_items(req, &stmt_days, p);
 }

@@ -20,7 +20,7 @@ deliveries_list(struct request *req)
 {
 	const char *p[1] = { request_query(req, "state") };
 
-	return reply_rows(req, &stmt_deliveries, p, false, NULL);
+	return reply_items(req, &stmt_deliveries, p);
 }
 
 static const struct db_stmt stmt_delivery_add = { "library_delivery_add",

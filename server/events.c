@@ -26,5 +26,5 @@ events_list(struct request *req)
 	p[1] = request_query(req, "subject_type");
 	p[3] = request_query(req, "kind");
 	p[4] = limit;
-	return reply_rows(req, &stmt_events, p, false, NULL);
+	return reply_items(req, &stmt_events, p);
 }

@@ -19,5 +19,5 @@ files_get(struct request *req)
 
 	if (!request_param_id(req, 0, &id))
 		return MHD_YES;
-	return reply_rows(req, &stmt_file, p, true, "file");
+	return reply_row(req, 200, &stmt_file, p[0], "file");
 }

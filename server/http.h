@@ -114,10 +114,12 @@ bool request_param_id(struct request *req, int i, long long *id);
 bool request_rows_by_id(struct request *req, const struct db_stmt *stmt, const char *what,
     long long *id, PGresult **r);
 
-/* Replies 200 with the first column of stmt's first row, a JSON text built by PostgreSQL;
- * with single, no row (or NULL) is 404 "WHAT P[0] not found". */
-enum MHD_Result reply_rows(struct request *req, const struct db_stmt *st, const char *const *p,
-    bool single, const char *what);
+/* Replies 200 with the JSON text in the first column of st's one row (a LIST statement). */
+enum MHD_Result reply_items(struct request *req, const struct db_stmt *st, const char *const *p);
+/* Replies status with the JSON text st ($1 = id) gives in its first column; no row, or NULL,
+ * is 404 "WHAT ID not found". */
+enum MHD_Result reply_row(struct request *req, unsigned status, const struct db_stmt *st,
+    const char *id, const char *what);
 /* An optional positive id from the query string into *out (NULL when absent); replies 400
  * itself and returns false when it is not one. */
 bool request_query_id(struct request *req, const char *name, const char **out);
@@ -209,7 +211,5 @@ void looks_body_chunk(struct request *req, const char *data, size_t len);
 enum MHD_Result day_cards_get(struct request *req);
 enum MHD_Result reports_day_get(struct request *req);
 enum MHD_Result mounts_list(struct request *req);
-
-double server_now(void);
 
 #endif

@@ -95,28 +95,6 @@ looks_production(struct request *req, const char *given, char out[24])
 	return false;
 }
 
-static enum MHD_Result
-looks_reply_one(struct request *req, const struct db_stmt *st, const char *id,
-    unsigned status, const char *what)
-{
-	const char *p[1] = { id };
-	struct err err;
-	PGresult *r;
-	enum MHD_Result res;
-	int n;
-
-	if ((n = db_exec(req->srv->db, st, p, &r, &err)) < 0)
-		return reply_err(req, &err);
-	if (n == 0 || PQgetisnull(r, 0, 0)) {
-		PQclear(r);
-		return reply_error(req, 404, "not_found", "%s %s not found", what, id);
-	}
-	res = reply_text(req, status, "application/json", PQgetvalue(r, 0, 0),
-	    strlen(PQgetvalue(r, 0, 0)));
-	PQclear(r);
-	return res;
-}
-
 /* --- LUTs ---------------------------------------------------------------------------------- */
 
 struct looks_lut_arg {
@@ -208,7 +186,7 @@ luts_create(struct request *req)
 	if (rc < 0)
 		return reply_err(req, &err);
 	snprintf(pid, sizeof(pid), "%lld", a.id);
-	return looks_reply_one(req, &stmt_lut_get, pid, 201, "lut");
+	return reply_row(req, 201, &stmt_lut_get, pid, "lut");
 }
 
 enum MHD_Result
@@ -219,7 +197,7 @@ luts_list(struct request *req)
 
 	if (p[0] && (strtoll(p[0], &end, 10) <= 0 || *end))
 		return reply_error(req, 400, "invalid", "production_id: expected an id");
-	return looks_reply_one(req, &stmt_lut_list, p[0], 200, "luts");
+	return reply_row(req, 200, &stmt_lut_list, p[0], "luts");
 }
 
 enum MHD_Result
@@ -229,7 +207,7 @@ luts_get(struct request *req)
 
 	if (!request_param_id(req, 0, &id))
 		return MHD_YES;
-	return looks_reply_one(req, &stmt_lut_get, req->params[0], 200, "lut");
+	return reply_row(req, 200, &stmt_lut_get, req->params[0], "lut");
 }
 
 enum MHD_Result
@@ -380,7 +358,7 @@ days_patch(struct request *req)
 	}
 	if (db_tx(req->srv->db, looks_day_tx, &a, &err) < 0)
 		return reply_err(req, &err);
-	return looks_reply_one(req, &stmt_day_get, req->params[0], 200, "day");
+	return reply_row(req, 200, &stmt_day_get, req->params[0], "day");
 }
 
 /* --- scene defaults ------------------------------------------------------------------------ */
@@ -469,7 +447,7 @@ scene_looks_list(struct request *req)
 
 	if (p && (strtoll(p, &end, 10) <= 0 || *end))
 		return reply_error(req, 400, "invalid", "production_id: expected an id");
-	return looks_reply_one(req, &stmt_scene_list, p, 200, "scene looks");
+	return reply_row(req, 200, &stmt_scene_list, p, "scene looks");
 }
 
 static bool

@@ -18,7 +18,7 @@ static const struct db_stmt stmt_productions = { "library_productions",
 enum MHD_Result
 productions_list(struct request *req)
 {
-	return reply_rows(req, &stmt_productions, NULL, false, NULL);
+	return reply_items(req, &stmt_productions, NULL);
 }
 
 static const struct db_stmt stmt_production_patch = { "library_production_patch",
@@ -143,5 +143,5 @@ productions_patch(struct request *req)
 		return reply_error(req, 404, "not_found", "production %lld not found", id);
 	event_record_db(req->srv->db, req->who.name, "production.updated", "production", id,
 	    req->json, NULL);
-	return reply_rows(req, &stmt_production_get, p, true, "production");
+	return reply_row(req, 200, &stmt_production_get, p[0], "production");
 }

@@ -15,5 +15,5 @@ renditions_list(struct request *req)
 	if (!request_query_id(req, "clip_id", &p[0]))
 		return MHD_YES;
 	p[1] = request_query(req, "state");
-	return reply_rows(req, &stmt_renditions, p, false, NULL);
+	return reply_items(req, &stmt_renditions, p);
 }

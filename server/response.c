@@ -132,24 +132,45 @@ request_rows_by_id(struct request *req, const struct db_stmt *stmt, const char *
 	return true;
 }
 
+/* Replies status with the first column of r's first row as the JSON body; clears r. */
+static enum MHD_Result
+reply_first_column(struct request *req, unsigned status, PGresult *r)
+{
+	enum MHD_Result res;
+
+	res = reply_text(req, status, "application/json", PQgetvalue(r, 0, 0),
+	    strlen(PQgetvalue(r, 0, 0)));
+	PQclear(r);
+	return res;
+}
+
 enum MHD_Result
-reply_rows(struct request *req, const struct db_stmt *st, const char *const *p,
-    bool single, const char *what)
+reply_items(struct request *req, const struct db_stmt *st, const char *const *p)
 {
 	struct err err;
 	PGresult *r;
-	enum MHD_Result res;
+
+	if (db_exec(req->srv->db, st, p, &r, &err) < 0)
+		return reply_err(req, &err);
+	return reply_first_column(req, 200, r);
+}
+
+enum MHD_Result
+reply_row(struct request *req, unsigned status, const struct db_stmt *st, const char *id,
+    const char *what)
+{
+	const char *p[1] = { id };
+	struct err err;
+	PGresult *r;
 	int n;
 
 	if ((n = db_exec(req->srv->db, st, p, &r, &err)) < 0)
 		return reply_err(req, &err);
-	if (single && (n == 0 || PQgetisnull(r, 0, 0))) {
+	if (n == 0 || PQgetisnull(r, 0, 0)) {
 		PQclear(r);
-		return reply_error(req, 404, "not_found", "%s %s not found", what, p[0]);
+		return reply_error(req, 404, "not_found", "%s %s not found", what, id);
 	}
-	res = reply_text(req, 200, "application/json", PQgetvalue(r, 0, 0), strlen(PQgetvalue(r, 0, 0)));
-	PQclear(r);
-	return res;
+	return reply_first_column(req, status, r);
 }
 
 bool

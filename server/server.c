@@ -1,5 +1,6 @@
 /* server: libmicrohttpd glue: request life cycle, limits, dispatch, access log (see server.h). */
 #include "server.h"
+#include "lib/core/clock.h"
 #include "metrics.h"
 #include "cache.h"
 #include "sse.h"
@@ -58,15 +59,6 @@ server_tls(struct server *srv, struct server_handle *h, unsigned flags, struct M
 	slot[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, h->tls_key };
 	slot[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, h->tls_cert };
 	return 0;
-}
-
-double
-server_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static bool
@@ -154,7 +146,7 @@ server_request_new(struct server *srv, struct MHD_Connection *conn, const char *
 	req->conn = conn;
 	req->url = url;
 	req->method = method;
-	req->started = server_now();
+	req->started = clock_now();
 	buf_init(&req->body, (size_t)srv->cfg->max_body);
 	atomic_fetch_add(&srv->inflight, 1);
 	return req;
@@ -245,7 +237,7 @@ server_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	if (req == NULL)
 		return;
 	(void)conn;
-	secs = server_now() - req->started;
+	secs = clock_now() - req->started;
 	request_address(req, addr, sizeof(addr));
 	metrics_observe(srv->metrics, req->method,
 	    req->route ? req->route->pattern : server_is_api(req->url) ? "none" : "static",
@@ -349,7 +341,7 @@ fail:
 void
 server_stop(struct server_handle *h, double grace_seconds)
 {
-	double until = server_now() + grace_seconds;
+	double until = clock_now() + grace_seconds;
 	MHD_socket s;
 
 	if (h == NULL)
@@ -359,7 +351,7 @@ server_stop(struct server_handle *h, double grace_seconds)
 	s = MHD_quiesce_daemon(h->daemon);
 	sse_hub_stop(h->srv->sse);
 	/* Idle keep-alive connections do not count: only requests being answered. */
-	while (server_now() < until && atomic_load(&h->srv->inflight) > 0)
+	while (clock_now() < until && atomic_load(&h->srv->inflight) > 0)
 		usleep(20000);
 	MHD_stop_daemon(h->daemon);
 	sse_hub_release(h->srv->sse);

@@ -34,27 +34,6 @@ static const struct db_stmt stmt_clip = { "sound_clip",
 	" s.offset_frames, 'method', s.method)::text FROM clips c LEFT JOIN clip_sound s"
 	" ON s.clip_id = c.id LEFT JOIN clips sc ON sc.id = s.sound_clip_id WHERE c.id = $1", 1 };
 
-static enum MHD_Result
-sound_reply(struct request *req, const struct db_stmt *st, const char *what)
-{
-	const char *p[1] = { req->params[0] };
-	struct err err;
-	PGresult *r;
-	enum MHD_Result res;
-	int n;
-
-	if ((n = db_exec(req->srv->db, st, p, &r, &err)) < 0)
-		return reply_err(req, &err);
-	if (n == 0) {
-		PQclear(r);
-		return reply_error(req, 404, "not_found", "%s %s not found", what, p[0]);
-	}
-	res = reply_text(req, 200, "application/json", PQgetvalue(r, 0, 0),
-	    strlen(PQgetvalue(r, 0, 0)));
-	PQclear(r);
-	return res;
-}
-
 enum MHD_Result
 days_sound(struct request *req)
 {
@@ -62,7 +41,7 @@ days_sound(struct request *req)
 
 	if (!request_param_id(req, 0, &id))
 		return MHD_YES;
-	return sound_reply(req, &stmt_day, "day");
+	return reply_row(req, 200, &stmt_day, req->params[0], "day");
 }
 
 struct sound_arg {
@@ -115,7 +94,7 @@ clips_sound_put(struct request *req)
 	}
 	if (db_tx(req->srv->db, sound_put_tx, &a, &err) < 0)
 		return reply_err(req, &err);
-	return sound_reply(req, &stmt_clip, "clip");
+	return reply_row(req, 200, &stmt_clip, req->params[0], "clip");
 }
 
 enum MHD_Result
@@ -128,5 +107,5 @@ clips_sound_delete(struct request *req)
 		return MHD_YES;
 	if (db_tx(req->srv->db, sound_delete_tx, &a, &err) < 0)
 		return reply_err(req, &err);
-	return sound_reply(req, &stmt_clip, "clip");
+	return reply_row(req, 200, &stmt_clip, req->params[0], "clip");
 }

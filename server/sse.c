@@ -1,5 +1,6 @@
 /* sse: Server-Sent Events fed by LISTEN/NOTIFY (see sse.h). */
 #include "sse.h"
+#include "lib/core/clock.h"
 #include "cache.h"
 #include "lib/core/log.h"
 
@@ -22,6 +23,7 @@ struct sse_client {
 	double last_sent;
 	unsigned long seen_gen;
 	bool suspended;           /* guarded by hub->lock */
+	bool unnamed;             /* ?named=false: no `event:` line, every event is a "message" */
 };
 
 struct sse_hub {
@@ -77,7 +79,7 @@ sse_hub_main(void *arg)
 		if (rc > 0)
 			hub->gen++;
 		for (struct sse_client *c = hub->clients; c; c = c->next)
-			if (rc > 0 || server_now() - c->last_sent >= hub->heartbeat)
+			if (rc > 0 || clock_now() - c->last_sent >= hub->heartbeat)
 				sse_resume_locked(c);
 		pthread_mutex_unlock(&hub->lock);
 	}
@@ -145,8 +147,11 @@ sse_fetch(struct sse_client *c)
 	}
 	for (int i = 0; i < n; i++) {
 		c->last_id = db_ll(r, i, 0);
-		buf_appendf(&c->out, "id: %lld\nevent: %s\ndata: %s\n\n", c->last_id,
-		    PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
+		if (c->unnamed)
+			buf_appendf(&c->out, "id: %lld\ndata: %s\n\n", c->last_id, PQgetvalue(r, i, 2));
+		else
+			buf_appendf(&c->out, "id: %lld\nevent: %s\ndata: %s\n\n", c->last_id,
+			    PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
 	}
 	PQclear(r);
 	return n;
@@ -169,7 +174,7 @@ sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 				buf_reset(&c->out);
 				c->off = 0;
 			}
-			c->last_sent = server_now();
+			c->last_sent = clock_now();
 			return (ssize_t)n;
 		}
 		if (hub->stop)
@@ -179,7 +184,7 @@ sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 		pthread_mutex_unlock(&hub->lock);
 		if (sse_fetch(c) > 0)
 			continue;
-		if (server_now() - c->last_sent >= hub->heartbeat) {
+		if (clock_now() - c->last_sent >= hub->heartbeat) {
 			buf_appends(&c->out, ": keepalive\n\n");
 			continue;
 		}
@@ -244,16 +249,20 @@ events_stream(struct request *req)
 	struct sse_hub *hub = req->srv->sse;
 	struct MHD_Response *resp;
 	struct sse_client *c;
+	const char *named = request_query(req, "named");
 	long long start;
 
+	if (named && strcmp(named, "true") != 0 && strcmp(named, "false") != 0)
+		return reply_error(req, 400, "invalid", "named: expected true or false");
 	if (!sse_start_id(req, &start))
 		return MHD_YES;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return MHD_NO;
+	c->unnamed = named && strcmp(named, "false") == 0;
 	c->hub = hub;
 	c->conn = req->conn;
 	c->last_id = start;
-	c->last_sent = server_now();
+	c->last_sent = clock_now();
 	buf_init(&c->out, 4 << 20);
 	/* Tell the client how long to wait before reconnecting. */
 	buf_appends(&c->out, "retry: 2000\n\n");

@@ -19,7 +19,7 @@ static const struct db_stmt stmt_targets = { "library_targets",
 enum MHD_Result
 targets_list(struct request *req)
 {
-	return reply_rows(req, &stmt_targets, NULL, false, NULL);
+	return reply_items(req, &stmt_targets, NULL);
 }
 
 static const struct db_stmt stmt_target_add = { "library_target_add",

@@ -12,5 +12,5 @@ static const struct db_stmt stmt_volumes = { "library_volumes",
 enum MHD_Result
 volumes_list(struct request *req)
 {
-	return reply_rows(req, &stmt_volumes, NULL, false, NULL);
+	return reply_items(req, &stmt_volumes, NULL);
 }

@@ -5,6 +5,7 @@
  * Everything a pass finds is written in one transaction (the old findings replaced), so a
  * canceled or failed pass leaves the previous results whole. */
 #include "lib/pipeline/clipstate.h"
+#include "lib/core/clock.h"
 #include "lib/store/event.h"
 #include "lib/custody/locate.h"
 #include "lib/core/log.h"
@@ -33,15 +34,6 @@ struct qcjob {
 	bool has_scene;
 	double started;
 };
-
-static double
-qcjob_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static bool
 qcjob_canceled(void *arg)
@@ -198,7 +190,7 @@ qcjob_store_measures(struct db_conn *c, struct qcjob *q, struct err *err)
 	snprintf(b[8], 48, "%.4f", median);
 	snprintf(b[9], 48, "%d", r->decode_errors);
 	snprintf(b[10], 48, "%.3f", r->ffmpeg_seconds);
-	snprintf(b[11], 48, "%.3f", qcjob_now() - q->started);
+	snprintf(b[11], 48, "%.3f", clock_now() - q->started);
 	const char *v[15] = { b[0], b[1], b[2], q->in.video ? b[3] : NULL, q->in.video ? b[4] : NULL,
 		q->in.video ? b[5] : NULL, q->in.video ? b[6] : NULL, q->in.video ? b[7] : NULL,
 		audio, focus, median >= 0 ? b[8] : NULL, b[9], settings, b[10], b[11] };
@@ -417,7 +409,7 @@ qcjob_result(const struct qcjob *q)
 	}
 	return json_pack("{s:I,s:I,s:i,s:o,s:f,s:f,s:O}", "clip_id", (json_int_t)q->lc.clip_id,
 	    "frames", (json_int_t)q->res.frames, "flags", q->res.nflags, "kinds", kinds,
-	    "ffmpeg_seconds", q->res.ffmpeg_seconds, "seconds", qcjob_now() - q->started,
+	    "ffmpeg_seconds", q->res.ffmpeg_seconds, "seconds", clock_now() - q->started,
 	    "command", q->res.command);
 }
 
@@ -446,7 +438,7 @@ job_qc_run(struct job *job, struct err *err)
 	if (q == NULL)
 		return err_set(err, SP_ENOMEM, "out of memory");
 	q->job = job;
-	q->started = qcjob_now();
+	q->started = clock_now();
 	probe_init(&q->p);
 	if ((rc = qcjob_clip_id(job, &clip_id, err)) < 0 ||
 	    (rc = qcjob_load(q, clip_id, &skip, err)) < 0)

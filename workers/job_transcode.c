@@ -24,6 +24,7 @@
  * without finishing the card sooner; the worker's other slots stay free for probe,
  * thumbnails and QC. */
 #include "lib/media/burnin.h"
+#include "lib/core/clock.h"
 #include "lib/pipeline/clipstate.h"
 #include "lib/pipeline/pipeline.h"
 #include "lib/core/config.h"
@@ -73,15 +74,6 @@ struct tc {
 	json_t *commands;              /* profile -> the ffmpeg argv it ran (result, benches) */
 	double ffmpeg_seconds;
 };
-
-static double
-tc_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static bool
 tc_canceled(void *arg)
@@ -451,7 +443,7 @@ tc_progress(void *arg, double fraction, double seconds)
 {
 	struct tc *t = arg;
 	double all = (t->done + fraction) / (t->nprof > 0 ? t->nprof : 1);
-	double spent = tc_now() - t->started;
+	double spent = clock_now() - t->started;
 	(void)seconds;
 
 	if (all > 0.01)
@@ -622,7 +614,7 @@ job_transcode_run(struct job *job, struct err *err)
 	if (rc < 0 || (rc = tc_filter_profiles(t, err)) < 0 || (rc = tc_dirs(t, err)) < 0)
 		goto out;
 	t->nprof = t->active.n;
-	t->started = tc_now();
+	t->started = clock_now();
 	made = json_array();
 	for (t->done = 0; t->done < t->active.n; t->done++) {
 		struct err e1;

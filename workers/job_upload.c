@@ -6,11 +6,13 @@
  * (another attempt, another worker with the same key) continues the same encrypted stream.
  * Payload: {"delivery_id": N}. */
 #include "kinds.h"
+#include "lib/core/clock.h"
 #include "lib/delivery/age.h"
 #include "lib/delivery/age_source.h"
 #include "lib/pipeline/clipstate.h"
 #include "lib/core/config.h"
 #include "lib/store/event.h"
+#include "lib/store/params.h"
 #include "lib/core/hash.h"
 #include "lib/core/httpc.h"
 #include "lib/custody/locate.h"
@@ -28,10 +30,10 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The columns in the order of struct delivery's fields. */
 static const struct db_stmt stmt_load = { "upload_load",
 	"SELECT d.state, d.upload_url, encode(d.key_sealed, 'hex'), d.file_id, d.rendition_id,"
 	" t.url, t.recipient, encode(t.headers_sealed, 'hex'), t.bandwidth_limit, t.enabled,"
-	" coalesce(f.rel_path, r.rel_path),"
 	" coalesce((SELECT value FROM hashes h WHERE h.file_id = f.id AND h.algorithm = 'xxh64'), r.xxh64),"
 	" coalesce(c.name, '')"
 	" FROM deliveries d JOIN targets t ON t.id = d.target_id"
@@ -49,6 +51,57 @@ static const struct db_stmt stmt_sent = { "upload_sent",
 static const struct db_stmt stmt_state = { "upload_state",
 	"UPDATE deliveries SET state = $2, error = $3, receipt = coalesce($4::jsonb, receipt),"
 	" rate = NULL, eta_seconds = NULL, updated_at = now() WHERE id = $1", 4 };
+/* One delivery as stmt_load reads it, once per attempt: the strings point into res. */
+struct delivery {
+	char id[24];                /* as text, for statements and messages */
+	const char *state;
+	const char *upload_url;     /* NULL until the receiver created the upload */
+	const char *key_sealed;     /* hex; NULL until the age parameters were made */
+	long long file_id;          /* a camera original, or 0 */
+	const char *rendition_id;   /* a proxy, or NULL */
+	const char *target_url;
+	const char *recipient;      /* age1... */
+	const char *headers_sealed; /* hex; NULL when the target has none */
+	long long bandwidth_limit;  /* bytes/s, 0 for none */
+	bool enabled;               /* the target's */
+	const char *xxh64;          /* registered when made or offloaded; NULL when none was */
+	const char *clip;           /* the clip's name, or "" */
+	PGresult *res;
+};
+
+/* Loads delivery `id` into d; SP_ENOTFOUND when there is none. delivery_release frees it. */
+static int
+delivery_load(struct job *job, long long id, struct delivery *d, struct err *err)
+{
+	const char *p[1] = { d->id };
+	PGresult *r;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	snprintf(d->id, sizeof(d->id), "%lld", id);
+	if ((rc = db_exec(job->db, &stmt_load, p, &r, err)) < 0)
+		return rc;
+	if (rc == 0) {
+		PQclear(r);
+		return err_set(err, SP_ENOTFOUND, "delivery %s not found", d->id);
+	}
+	*d = (struct delivery){ .state = PQgetvalue(r, 0, 0), .upload_url = db_val(r, 0, 1),
+		.key_sealed = db_val(r, 0, 2), .file_id = db_ll(r, 0, 3), .rendition_id = db_val(r, 0, 4),
+		.target_url = PQgetvalue(r, 0, 5), .recipient = PQgetvalue(r, 0, 6),
+		.headers_sealed = db_val(r, 0, 7), .bandwidth_limit = db_ll(r, 0, 8),
+		.enabled = db_bool(r, 0, 9), .xxh64 = db_val(r, 0, 10), .clip = PQgetvalue(r, 0, 11),
+		.res = r };
+	snprintf(d->id, sizeof(d->id), "%lld", id);
+	return 0;
+}
+
+static void
+delivery_release(struct delivery *d)
+{
+	PQclear(d->res);
+	d->res = NULL;
+}
+
 struct upload {
 	struct job *job;
 	const char *did;
@@ -107,22 +160,21 @@ static int
 upload_on_created(void *arg, const char *url, const char *why, struct err *err)
 {
 	struct upload *u = arg;
-	char len[24];
-	const char *p[3] = { u->did, url, len };
+	struct db_params q = { 0 };
 
 	(void)why;
-	snprintf(len, sizeof(len), "%llu", (unsigned long long)u->length);
-	return db_exec(u->job->db, &stmt_created, p, NULL, err) < 0 ? SP_EDB : 0;
+	db_param_str(&q, u->did);
+	db_param_str(&q, url);
+	db_param_ull(&q, u->length);
+	return db_exec(u->job->db, &stmt_created, q.v, NULL, err) < 0 ? SP_EDB : 0;
 }
 
 static int
 upload_on_progress(void *arg, const struct tus_progress *pr)
 {
 	struct upload *u = arg;
-	struct timespec ts;
-	double now;
-	char sent[24], rate[32], eta[32];
-	const char *p[4] = { u->did, sent, pr->rate > 0 ? rate : NULL, pr->eta >= 0 ? eta : NULL };
+	struct db_params q = { 0 };
+	double now = clock_now();
 
 	/* A failed request the tus client will try again: said at once, with its reason, and
 	 * again when the upload moves on. */
@@ -136,14 +188,19 @@ upload_on_progress(void *arg, const struct tus_progress *pr)
 		db_exec(u->job->db, &stmt_going, pd, NULL, NULL);
 	}
 	u->failures = pr->failures;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 	if (now - u->last_db >= 1.0 || pr->offset == pr->length) {
 		u->last_db = now;
-		snprintf(sent, sizeof(sent), "%llu", (unsigned long long)pr->offset);
-		snprintf(rate, sizeof(rate), "%.0f", pr->rate);
-		snprintf(eta, sizeof(eta), "%.1f", pr->eta);
-		db_exec(u->job->db, &stmt_sent, p, NULL, NULL);
+		db_param_str(&q, u->did);
+		db_param_ull(&q, pr->offset);
+		if (pr->rate > 0)
+			db_param_double(&q, pr->rate, 0);
+		else
+			db_param_str(&q, NULL);
+		if (pr->eta >= 0)
+			db_param_double(&q, pr->eta, 1);
+		else
+			db_param_str(&q, NULL);
+		db_exec(u->job->db, &stmt_sent, q.v, NULL, NULL);
 	}
 	job_progress(u->job, pr->length ? (double)pr->offset / (double)pr->length : 1,
 	    "%.1f of %.1f MB sent, %.1f MB/s", (double)pr->offset / 1e6, (double)pr->length / 1e6,
@@ -154,14 +211,14 @@ upload_on_progress(void *arg, const struct tus_progress *pr)
 /* The age parameters of this delivery: made once and sealed in the database, so every attempt
  * produces the same ciphertext. */
 static int
-upload_params(struct job *job, const char *did, PGresult *r, struct age_enc_params *p,
+upload_params(struct job *job, const struct delivery *d, struct age_enc_params *p,
     struct err *err)
 {
 	const struct config *cfg = job->ctx;
 	uint8_t key[SEALED_KEY_LEN], *packed = NULL, *blob = NULL, *plain = NULL;
 	size_t plen, blen, len;
 	char keydir[PATH_MAX + 8];
-	const char *hex = db_val(r, 0, 2);
+	const char *hex = d->key_sealed, *did = d->id;
 	int rc;
 
 	snprintf(keydir, sizeof(keydir), "%s/keys", cfg->data_dir);
@@ -183,7 +240,7 @@ upload_params(struct job *job, const char *did, PGresult *r, struct age_enc_para
 		return rc;
 	}
 	struct age_recipient rcp;
-	if ((rc = age_recipient_parse(&rcp, PQgetvalue(r, 0, 6), err)) < 0 ||
+	if ((rc = age_recipient_parse(&rcp, d->recipient, err)) < 0 ||
 	    (rc = age_params_init(p, NULL, &rcp, 1, err)) < 0 ||
 	    (rc = age_params_pack(p, &packed, &plen, err)) < 0 ||
 	    (rc = sealed_seal(key, packed, plen, &blob, &blen, err)) < 0)
@@ -209,10 +266,11 @@ out:
 
 /* The target's extra headers ("Authorization: …"), kept sealed. */
 static int
-upload_headers(struct job *job, PGresult *r, char ***out, size_t *n, struct err *err)
+upload_headers(struct job *job, const struct delivery *d, char ***out, size_t *n,
+    struct err *err)
 {
 	const struct config *cfg = job->ctx;
-	const char *hex = db_val(r, 0, 7);
+	const char *hex = d->headers_sealed;
 	uint8_t key[SEALED_KEY_LEN], *blob, *plain;
 	char keydir[PATH_MAX + 8];
 	size_t blen, plen;
@@ -306,7 +364,7 @@ upload_receipt(struct job *job, const char *did, const char *url, char **headers
  * registered when it was made or offloaded (checked while it is sent, see upload_send), or,
  * when none was, hashed now. */
 static int
-upload_source(struct job *job, const char *did, PGresult *r, char *path, size_t len, char *xxh,
+upload_source(struct job *job, const struct delivery *d, char *path, size_t len, char *xxh,
     struct err *err)
 {
 	struct hash_result h;
@@ -314,19 +372,19 @@ upload_source(struct job *job, const char *did, PGresult *r, char *path, size_t 
 	char root[PATH_MAX];
 	int rc;
 
-	if (!db_val(r, 0, 3) && (rc = config_renditions_dir(job->ctx, root, sizeof(root), err)) < 0)
+	if (!d->file_id && (rc = config_renditions_dir(job->ctx, root, sizeof(root), err)) < 0)
 		return rc;
 	if ((rc = db_acquire(job->db, &c, err)) < 0)
 		return rc;
-	if (db_val(r, 0, 3))
-		rc = locate_file(c, db_ll(r, 0, 3), path, len, err);
+	if (d->file_id)
+		rc = locate_file(c, d->file_id, path, len, err);
 	else
-		rc = locate_rendition(c, root, db_ll(r, 0, 4), path, len, err);
+		rc = locate_rendition(c, root, strtoll(d->rendition_id, NULL, 10), path, len, err);
 	db_release(job->db, c);
 	if (rc < 0)
-		return err_prefix(err, "delivery %s: ", did);
-	if (db_val(r, 0, 11)) {
-		snprintf(xxh, 32, "%.31s", db_val(r, 0, 11));
+		return err_prefix(err, "delivery %s: ", d->id);
+	if (d->xxh64) {
+		snprintf(xxh, 32, "%.31s", d->xxh64);
 		return 0;
 	}
 	if ((rc = hash_file(path, HASH_BIT(HASH_XXH64), &h, err)) < 0)
@@ -336,14 +394,15 @@ upload_source(struct job *job, const char *did, PGresult *r, char *path, size_t 
 }
 
 static int
-upload_send(struct job *job, const char *did, PGresult *r, const char *path, const char *xxh,
+upload_send(struct job *job, const struct delivery *d, const char *path, const char *xxh,
     bool *recorded, struct err *err)
 {
 	struct age_enc_params p;
 	struct age_source src;
 	struct tus_source ts;
 	struct tus_result res;
-	struct upload u = { job, did, 0, 0, 0 };
+	struct upload u = { job, d->id, 0, 0, 0 };
+	const char *did = d->id;
 	char **headers = NULL, size[24], *base = strrchr(path, '/');
 	size_t nh = 0;
 	struct stat st;
@@ -351,22 +410,21 @@ upload_send(struct job *job, const char *did, PGresult *r, const char *path, con
 
 	memset(&p, 0, sizeof(p));
 	memset(&res, 0, sizeof(res));
-	if ((rc = upload_params(job, did, r, &p, err)) == SP_ECONFLICT) {
-		PGresult *again;
-		const char *pd[1] = { did };
-		if (db_exec(job->db, &stmt_load, pd, &again, err) < 0)
+	if ((rc = upload_params(job, d, &p, err)) == SP_ECONFLICT) {
+		struct delivery again;
+		if (delivery_load(job, strtoll(d->id, NULL, 10), &again, err) < 0)
 			return SP_EDB;
-		rc = upload_params(job, did, again, &p, err);
-		PQclear(again);
+		rc = upload_params(job, &again, &p, err);
+		delivery_release(&again);
 	}
-	if (rc < 0 || (rc = upload_headers(job, r, &headers, &nh, err)) < 0)
+	if (rc < 0 || (rc = upload_headers(job, d, &headers, &nh, err)) < 0)
 		goto out;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
 		rc = err_errno(err, SP_EIO, errno, "%s", path);
 		goto out;
 	}
 	snprintf(size, sizeof(size), "%lld", (long long)st.st_size);
-	struct tus_meta meta[4] = { { "filename", base ? base + 1 : path }, { "clip", PQgetvalue(r, 0, 12) },
+	struct tus_meta meta[4] = { { "filename", base ? base + 1 : path }, { "clip", d->clip },
 		{ "size", size }, { "xxh64", xxh } };
 	if ((rc = age_source_init(&src, fd, (uint64_t)st.st_size, &p, err)) < 0)
 		goto out;
@@ -378,9 +436,9 @@ upload_send(struct job *job, const char *did, PGresult *r, const char *path, con
 	}
 	age_source_tus(&src, &ts);
 	u.length = ts.length;
-	struct tus_opts o = { .endpoint = PQgetvalue(r, 0, 5), .headers = (const char *const *)headers,
-		.n_headers = nh, .meta = meta, .n_meta = 4, .max_send_rate = (uint64_t)db_ll(r, 0, 8),
-		.resume_url = db_val(r, 0, 1), .on_created = upload_on_created, .created_arg = &u,
+	struct tus_opts o = { .endpoint = d->target_url, .headers = (const char *const *)headers,
+		.n_headers = nh, .meta = meta, .n_meta = 4, .max_send_rate = (uint64_t)d->bandwidth_limit,
+		.resume_url = d->upload_url, .on_created = upload_on_created, .created_arg = &u,
 		.on_progress = upload_on_progress, .progress_arg = &u };
 	rc = tus_upload(&o, &ts, &res, err);
 	if (rc == 0)
@@ -407,28 +465,26 @@ int
 job_upload_run(struct job *job, struct err *err)
 {
 	json_int_t id = json_integer_value(json_object_get(job->payload, "delivery_id"));
-	char did[24], path[PATH_MAX], xxh[32];
-	const char *p[1] = { did };
+	char path[PATH_MAX], xxh[32];
+	struct delivery d;
 	bool recorded = false;
-	PGresult *r;
 	int rc;
 
-	snprintf(did, sizeof(did), "%lld", (long long)id);
-	if ((rc = db_exec(job->db, &stmt_load, p, &r, err)) <= 0) {
-		job->permanent = rc == 0;
-		return rc < 0 ? rc : err_set(err, SP_ENOTFOUND, "delivery %s not found", did);
+	if ((rc = delivery_load(job, (long long)id, &d, err)) < 0) {
+		job->permanent = rc == SP_ENOTFOUND;
+		return rc;
 	}
-	if (strcmp(PQgetvalue(r, 0, 0), "delivered") == 0 || !db_bool(r, 0, 9)) {
-		rc = db_bool(r, 0, 9) ? 0 : err_set(err, SP_ECONFLICT, "delivery %s: its target is disabled", did);
+	if (strcmp(d.state, "delivered") == 0 || !d.enabled) {
+		rc = d.enabled ? 0 : err_set(err, SP_ECONFLICT, "delivery %s: its target is disabled", d.id);
 		goto out;
 	}
-	if ((rc = upload_source(job, did, r, path, sizeof(path), xxh, err)) == 0)
-		rc = upload_send(job, did, r, path, xxh, &recorded, err);
+	if ((rc = upload_source(job, &d, path, sizeof(path), xxh, err)) == 0)
+		rc = upload_send(job, &d, path, xxh, &recorded, err);
 	/* Each failed attempt is said at once, with its reason: retrying while attempts are left. */
 	if (rc < 0 && rc != SP_ECANCELED && !recorded && !job_canceled(job))
-		upload_set_state(job, did, job->permanent || job->attempt >= job->max_attempts ?
+		upload_set_state(job, d.id, job->permanent || job->attempt >= job->max_attempts ?
 		    "failed" : "retrying", err->msg, NULL, NULL);
 out:
-	PQclear(r);
+	delivery_release(&d);
 	return rc;
 }

@@ -69,7 +69,7 @@ extern const struct card_vendor card_vendor_canon;
 extern const struct card_vendor card_vendor_sound;
 extern const struct card_vendor card_vendor_generic;
 
-/* ---- card.c ---- */
+/* ---- card_clips.c ---- */
 
 /* The clip whose key is key (upper-cased here), or -1. */
 long card_clip_find(const struct card_build *b, const char *key);
@@ -77,17 +77,22 @@ long card_clip_find(const struct card_build *b, const char *key);
  * the folder of path). */
 long card_clip_named(const struct card_build *b, const char *path, const char *name,
     size_t len, bool with_dir);
+/* The clip keyed p->key, made if new. Returns its index or SP_ENOMEM. */
+long card_clip_add(struct card_build *b, const struct card_piece *p);
 /* Sidecar rules every layout shares: same stem as a clip (in any folder, or in the
  * same folder when with_dir), a file inside a clip folder, a `_Proxy` stem. */
 long card_sidecar_common(const struct card_build *b, size_t i, bool with_dir, bool *proxy);
-/* Card-level index files (MEDIAPRO.XML, _FCP.xml, .ale, digital_magazine.bin …). */
-bool card_is_index(const struct card_build *b, size_t i);
 /* Generic essence: any media file, clip = its stem, keyed with its folder. */
 bool card_essence_generic(const struct card_build *b, size_t i, bool late, struct card_piece *p);
 /* Sets label/camera (and reel when reel != NULL) unless already set. */
 void card_set_label(struct card_build *b, const char *camera, size_t clen, const char *roll,
     size_t rlen);
 void card_set_reel(struct card_build *b, const char *reel, size_t len);
+
+/* ---- card.c ---- */
+
+/* Card-level index files (MEDIAPRO.XML, _FCP.xml, .ale, digital_magazine.bin …). */
+bool card_is_index(const struct card_build *b, size_t i);
 
 /* ---- card_name.c ---- */
 

@@ -29,11 +29,7 @@ struct mhl_chain {
 	size_t n, cap;
 };
 
-/* --- mhl_write.c -------------------------------------------------------- */
-
-/* Makes room for need elements in *arrp (elements of elem bytes, *cap of them
- * allocated), growing by doubling from 16. Returns 0 or SP_ENOMEM (*arrp kept). */
-int mhl_grow(void *arrp, size_t *cap, size_t need, size_t elem);
+/* --- mhl_path.c --------------------------------------------------------- */
 
 /* "a/b", or the non-empty one of a and b; a new string, NULL when out of memory. */
 char *mhl_join(const char *a, const char *b);
@@ -44,6 +40,14 @@ int mhl_path_ok(const char *p);
 
 /* Writes the c4 id of data[0..len) into out (HASH_STR_MAX bytes). */
 int mhl_c4_of(const char *data, size_t len, char *out, struct err *err);
+
+/* Whether s is UTF-8 that XML 1.0 can carry: no C0 control but tab and newline, and with
+ * is_path neither of those. */
+int mhl_text_ok(const char *s, int is_path);
+
+/* Whether a file or folder name is operating-system junk (.DS_Store, ._*, .Trashes,
+ * ascmhl...): never media, never listed, never reported missing. */
+int mhl_is_junk(const char *name);
 
 /* --- mhl_read.c --------------------------------------------------------- */
 
@@ -63,11 +67,5 @@ void mhl_entries_free(struct mhl_entry *v, size_t n);
 
 /* qsort/bsearch order of struct mhl_entry: strcmp of the paths. */
 int mhl_entry_cmp(const void *a, const void *b);
-
-/* --- mhl_verify.c ------------------------------------------------------- */
-
-/* Whether a file or folder name is operating-system junk (.DS_Store, ._*, .Trashes,
- * ascmhl...): never media, never listed, never reported missing. */
-int mhl_is_junk(const char *name);
 
 #endif

@@ -2,6 +2,7 @@
  * other tools'), the latest known hash of every path, nested histories (see mhl.h;
  * shared pieces in mhl_int.h). */
 #include "lib/custody/mhl_int.h"
+#include "lib/core/grow.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -170,7 +171,7 @@ mhl_chain_add(struct mhl_chain *c, const xmlNode *hl, const char *label, struct 
 	struct hash_value v;
 	char *seq, *c4 = NULL;
 
-	if (mhl_grow(&c->gens, &c->cap, c->n + 1, sizeof(*c->gens)) < 0)
+	if (array_grow(&c->gens, &c->cap, c->n + 1, sizeof(*c->gens)) < 0)
 		return err_set(err, SP_ENOMEM, "%s: out of memory", label);
 	g = &c->gens[c->n];
 	memset(g, 0, sizeof(*g));
@@ -396,7 +397,7 @@ mhl_read_process(struct mhl_manifest *m, const xmlNode *pi)
 		for (const xmlNode *p = k->children; p != NULL; p = p->next) {
 			if (!mhl_is(p, "pattern"))
 				continue;
-			if (mhl_grow(&m->ignore, &m->igncap, m->nignore + 1, sizeof(char *)) < 0)
+			if (array_grow(&m->ignore, &m->igncap, m->nignore + 1, sizeof(char *)) < 0)
 				return SP_ENOMEM;
 			m->ignore[m->nignore] = mhl_text(p, 0);
 			if (m->ignore[m->nignore++] == NULL)
@@ -462,7 +463,7 @@ mhl_read_hash(struct mhl_manifest *m, const xmlNode *h, const char *label, struc
 	struct mhl_entry *e;
 	int rc = 0, algo;
 
-	if (mhl_grow(&m->files, &m->cap, m->nfiles + 1, sizeof(*m->files)) < 0)
+	if (array_grow(&m->files, &m->cap, m->nfiles + 1, sizeof(*m->files)) < 0)
 		return err_set(err, SP_ENOMEM, "%s: out of memory", label);
 	e = &m->files[m->nfiles++];
 	memset(e, 0, sizeof(*e));
@@ -496,8 +497,8 @@ mhl_read_refs(struct mhl_manifest *m, const xmlNode *refs, const char *label, st
 		}
 		if (path == NULL || c4 == NULL || !mhl_path_ok(path) ||
 		    hash_value_parse(HASH_C4, c4, &v, NULL) < 0 ||
-		    mhl_grow(&m->refpath, &m->refcap, m->nrefs + 1, sizeof(char *)) < 0 ||
-		    mhl_grow(&m->refc4, &m->refcap2, m->nrefs + 1, sizeof(*m->refc4)) < 0) {
+		    array_grow(&m->refpath, &m->refcap, m->nrefs + 1, sizeof(char *)) < 0 ||
+		    array_grow(&m->refc4, &m->refcap2, m->nrefs + 1, sizeof(*m->refc4)) < 0) {
 			free(path);
 			free(c4);
 			return err_set(err, SP_EINVAL, "%s: bad hashlistreference", label);
@@ -742,7 +743,7 @@ mhl_add_sub(struct mhl_history *h, const char *prefix, struct mhl_chain *c, size
 {
 	struct mhl_subhistory *s;
 
-	if (mhl_grow(&h->hists, cap, h->nhists + 1, sizeof(*h->hists)) < 0)
+	if (array_grow(&h->hists, cap, h->nhists + 1, sizeof(*h->hists)) < 0)
 		return SP_ENOMEM;
 	s = &h->hists[h->nhists];
 	s->prefix = strdup(prefix);

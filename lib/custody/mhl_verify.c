@@ -1,6 +1,7 @@
 /* mhl_verify: verifying a folder against its ASC MHL history: walk (with the
  * ignore rules), hash, compare, report (see mhl.h; shared pieces in mhl_int.h). */
 #include "lib/custody/mhl_int.h"
+#include "lib/core/grow.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -13,24 +14,6 @@
 #include <unistd.h>
 
 /* --- ignoring names ----------------------------------------------------- */
-
-/* Names that operating systems drop on removable media: never media, never
- * listed, never reported missing. */
-static const char *const mhl_junk[] = {
-	".DS_Store", ".Spotlight-V100", ".Trashes", ".fseventsd",
-	"System Volume Information", MHL_DIR,
-};
-
-int
-mhl_is_junk(const char *name)
-{
-	if (strncmp(name, "._", 2) == 0)
-		return 1;
-	for (size_t i = 0; i < sizeof(mhl_junk) / sizeof(mhl_junk[0]); i++)
-		if (strcmp(name, mhl_junk[i]) == 0)
-			return 1;
-	return 0;
-}
 
 /* gitignore-like, as far as manifests use it: "x/" matches directories only,
  * a pattern with another '/' matches the whole relative path, others the name. */
@@ -129,7 +112,7 @@ mhl_walk_one(struct mhl_walk *w, int pfd, const char *rel, const char *name, str
 		free(path);
 		return 0;
 	}
-	if (!mhl_path_ok(path) || mhl_grow(&w->v, &w->cap, w->n + 1, sizeof(*w->v)) < 0) {
+	if (!mhl_path_ok(path) || array_grow(&w->v, &w->cap, w->n + 1, sizeof(*w->v)) < 0) {
 		int rc = err_set(err, mhl_path_ok(path) ? SP_ENOMEM : SP_EINVAL, "%s/%s: name is "
 				 "not UTF-8 text (cannot be listed), or out of memory", w->root, path);
 
@@ -283,7 +266,7 @@ mhl_find_missing(struct mhl_report *rep, const struct mhl_history *h,
 
 		if ((f != NULL && !f->is_dir) || mhl_path_ignored(pats, h->files[i].path))
 			continue;
-		if (mhl_grow(&rep->missing, &cap, rep->nmissing + 1, sizeof(char *)) < 0 ||
+		if (array_grow(&rep->missing, &cap, rep->nmissing + 1, sizeof(char *)) < 0 ||
 		    (rep->missing[rep->nmissing] = strdup(h->files[i].path)) == NULL)
 			return err_set(err, SP_ENOMEM, "verify: out of memory");
 		rep->nmissing++;

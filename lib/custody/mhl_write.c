@@ -1,6 +1,7 @@
 /* mhl_write: writing ASC MHL generations: directory hashes, the manifest of a
  * generation and the chain that lists it (see mhl.h; shared pieces in mhl_int.h). */
 #include "lib/custody/mhl_int.h"
+#include "lib/core/grow.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,40 +35,6 @@ mhl_process_name(enum mhl_process process)
 	return (unsigned)process < 3 ? mhl_process_names[process] : "in-place";
 }
 
-/* --- small helpers ------------------------------------------------------ */
-
-/* Makes room for need elements; arrays grow by doubling. */
-int
-mhl_grow(void *arrp, size_t *cap, size_t need, size_t elem)
-{
-	void **arr = arrp;
-	size_t ncap = *cap ? *cap : 16;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	p = realloc(*arr, ncap * elem);
-	if (p == NULL)
-		return SP_ENOMEM;
-	*arr = p;
-	*cap = ncap;
-	return 0;
-}
-
-char *
-mhl_join(const char *a, const char *b)
-{
-	char *s = NULL;
-
-	if (*a == '\0' || *b == '\0')
-		return strdup(*a == '\0' ? b : a);
-	if (asprintf(&s, "%s/%s", a, b) < 0)
-		return NULL;
-	return s;
-}
-
 static void
 mhl_fmt_time(time_t t, char *out, size_t len)
 {
@@ -75,34 +42,6 @@ mhl_fmt_time(time_t t, char *out, size_t len)
 
 	gmtime_r(&t, &tm);
 	strftime(out, len, "%Y-%m-%dT%H:%M:%S+00:00", &tm);
-}
-
-/* XML 1.0 cannot carry C0 controls (tab and newline aside), and names must be
- * UTF-8; paths refuse tab and newline too. */
-static int
-mhl_text_ok(const char *s, int is_path)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
-		if (*p < 0x20 && (is_path || (*p != '\t' && *p != '\n')))
-			return 0;
-	return xmlCheckUTF8((const xmlChar *)s) == 1;
-}
-
-/* A manifest path: relative, '/'-separated, no empty, "." or ".." component. */
-int
-mhl_path_ok(const char *p)
-{
-	if (*p == '\0' || *p == '/' || !mhl_text_ok(p, 1))
-		return 0;
-	for (;;) {
-		size_t len = strcspn(p, "/");
-
-		if (len == 0 || (len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.'))
-			return 0;
-		if (p[len] == '\0')
-			return 1;
-		p += len + 1;
-	}
 }
 
 /* --- directory hashes --------------------------------------------------- */
@@ -128,8 +67,8 @@ mhl_dirhash_push(struct mhl_dirhash_ctx *ctx, const char *name,
 	if (content->rawlen != want || link->rawlen != want)
 		return err_set(err, SP_EINVAL, "directory hash: %s: not a %s value", name,
 			       hash_algo_name(ctx->algo));
-	if (mhl_grow(&ctx->content, &cap, ctx->n + 1, sizeof(*ctx->content)) < 0 ||
-	    mhl_grow(&ctx->structure, &ctx->cap, ctx->n + 1, sizeof(*ctx->structure)) < 0)
+	if (array_grow(&ctx->content, &cap, ctx->n + 1, sizeof(*ctx->content)) < 0 ||
+	    array_grow(&ctx->structure, &ctx->cap, ctx->n + 1, sizeof(*ctx->structure)) < 0)
 		return err_set(err, SP_ENOMEM, "directory hash: out of memory");
 	rc = hash_init(&h, HASH_BIT(ctx->algo), err);
 	if (rc < 0)
@@ -261,7 +200,7 @@ mhl_node_add(struct mhl_node *parent, const char *path, size_t namelen, size_t p
 {
 	struct mhl_node *n;
 
-	if (mhl_grow(&parent->kids, &parent->cap, parent->nkids + 1, sizeof(*n)) < 0)
+	if (array_grow(&parent->kids, &parent->cap, parent->nkids + 1, sizeof(*n)) < 0)
 		return NULL;
 	n = &parent->kids[parent->nkids];
 	memset(n, 0, sizeof(*n));
@@ -722,17 +661,6 @@ mhl_write_atomic(int dfd, const char *name, const char *data, size_t len, int ex
 	return rc;
 }
 
-int
-mhl_c4_of(const char *data, size_t len, char *out, struct err *err)
-{
-	struct hash_result res;
-	int rc = hash_buf(data, len, HASH_BIT(HASH_C4), &res, err);
-
-	if (rc == 0)
-		memcpy(out, res.v[HASH_C4].str, HASH_STR_MAX);
-	return rc;
-}
-
 /* --- writing a generation ----------------------------------------------- */
 
 static int
@@ -856,7 +784,7 @@ mhl_chain_append(struct mhl_chain *c, int seq, const char *file, const char *c4,
 {
 	struct mhl_genrec *g;
 
-	if (mhl_grow(&c->gens, &c->cap, c->n + 1, sizeof(*c->gens)) < 0)
+	if (array_grow(&c->gens, &c->cap, c->n + 1, sizeof(*c->gens)) < 0)
 		return err_set(err, SP_ENOMEM, "chain: out of memory");
 	g = &c->gens[c->n];
 	memset(g, 0, sizeof(*g));

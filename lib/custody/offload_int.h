@@ -9,7 +9,8 @@
  * sizes and times, histories, the plan). Functions named *_locked expect run->mu
  * held; the others take it themselves.
  *
- * Files: offload.c (entry, result, events), offload_walk.c (source walk, junk),
+ * Files: offload.c (entry, result), offload_events.c (shared run state, events),
+ * offload_walk.c (source walk, junk),
  * offload_dest.c (destination checks and setup, directory times),
  * offload_plan.c (histories, resume plan, judging, manifests),
  * offload_pipe.c (ring, reader, hasher, writers), offload_verify.c (read-back).
@@ -148,7 +149,7 @@ ofl_cell(struct ofl_run *r, size_t file, size_t d)
 	return &r->cells[file * r->ndst + d];
 }
 
-/* offload.c */
+/* offload_events.c */
 void ofl_warn(struct ofl_run *r, int d, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void ofl_warn_locked(struct ofl_run *r, int d, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

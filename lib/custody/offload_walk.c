@@ -1,6 +1,7 @@
 /* offload_walk: lists a card — its folders and files in path order — and the OS
  * junk it skips; refuses what a card never holds (symlinks, devices). */
 #include "lib/custody/offload_int.h"
+#include "lib/core/grow.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -85,26 +86,6 @@ struct walk {
 	size_t fcap, dcap, jcap;
 };
 
-static int
-walk_grow(void *arrp, size_t *cap, size_t need, size_t elem)
-{
-	void **arr = arrp;
-	size_t ncap = *cap ? *cap : 16;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	p = realloc(*arr, ncap * elem);
-	if (p == NULL)
-		return SP_ENOMEM;
-	memset((char *)p + *cap * elem, 0, (ncap - *cap) * elem);
-	*arr = p;
-	*cap = ncap;
-	return 0;
-}
-
 static char *
 walk_join(const char *rel, const char *name, int slash)
 {
@@ -129,7 +110,7 @@ walk_add_junk(struct walk *w, const char *path, int is_dir, struct err *err)
 	struct offload_result *res = w->r->res;
 	char *p = walk_join("", path, is_dir);
 
-	if (p == NULL || walk_grow(&res->junk, &w->jcap, res->njunk + 1, sizeof(char *)) < 0) {
+	if (p == NULL || array_grow(&res->junk, &w->jcap, res->njunk + 1, sizeof(char *)) < 0) {
 		free(p);
 		return err_set(err, SP_ENOMEM, "card walk: out of memory");
 	}
@@ -144,7 +125,7 @@ walk_add_dir(struct walk *w, char *path, const struct stat *st, enum offload_kin
 	struct offload_result *res = w->r->res;
 	struct offload_dir *dir;
 
-	if (walk_grow(&res->dirs, &w->dcap, res->ndirs + 1, sizeof(*dir)) < 0) {
+	if (array_grow(&res->dirs, &w->dcap, res->ndirs + 1, sizeof(*dir)) < 0) {
 		free(path);
 		return err_set(err, SP_ENOMEM, "card walk: out of memory");
 	}
@@ -164,7 +145,7 @@ walk_add_file(struct walk *w, char *path, const struct stat *st, enum offload_ki
 	struct offload_result *res = w->r->res;
 	struct offload_file *f;
 
-	if (walk_grow(&res->files, &w->fcap, res->nfiles + 1, sizeof(*f)) < 0) {
+	if (array_grow(&res->files, &w->fcap, res->nfiles + 1, sizeof(*f)) < 0) {
 		free(path);
 		return err_set(err, SP_ENOMEM, "card walk: out of memory");
 	}
@@ -268,7 +249,7 @@ walk_dir(struct walk *w, int dfd, const char *rel, enum offload_kind kind, struc
 	while (rc == 0 && (de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (walk_grow(&names, &cap, n + 1, sizeof(char *)) < 0 ||
+		if (array_grow(&names, &cap, n + 1, sizeof(char *)) < 0 ||
 		    (names[n] = strdup(de->d_name)) == NULL)
 			rc = err_set(err, SP_ENOMEM, "card walk: out of memory");
 		else

@@ -18,7 +18,7 @@
 int age_sodium_ready(struct err *err);
 
 /* Grows *buf (len bytes used) to cap bytes; the old copy is wiped, as it may hold secrets.
- * Returns 0 or SP_ENOMEM, *buf then unchanged (age_key.c). */
+ * Returns 0 or SP_ENOMEM, *buf then unchanged (age_buf.c). */
 int age_grow(char **buf, size_t len, size_t cap, struct err *err);
 
 #endif

@@ -215,23 +215,6 @@ age_identities_free(struct age_identity *ids, size_t n)
 	free(ids);
 }
 
-/* Grows *buf from len used bytes to cap; the old copy is wiped, as it may hold secrets. */
-int
-age_grow(char **buf, size_t len, size_t cap, struct err *err)
-{
-	char *p = malloc(cap);
-
-	if (p == NULL)
-		return err_set(err, SP_ENOMEM, "out of memory");
-	if (*buf != NULL) {
-		memcpy(p, *buf, len);
-		sodium_memzero(*buf, len);
-		free(*buf);
-	}
-	*buf = p;
-	return 0;
-}
-
 static int
 age_read_some(int fd, void *buf, size_t cap, size_t *got, struct err *err)
 {

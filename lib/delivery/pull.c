@@ -1,5 +1,6 @@
 /* pull: mirror a server's dailies into a folder (see pull.h). */
 #include "lib/delivery/pull.h"
+#include "lib/core/clock.h"
 #include "lib/core/buf.h"
 #include "lib/core/hash.h"
 
@@ -53,15 +54,6 @@ struct pull_xfer {
 	struct buf errbody;
 	uint64_t received;
 };
-
-static double
-pull_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void
 pull_note(struct pull *p, bool problem, const char *fmt, ...)
@@ -164,7 +156,7 @@ pull_xferinfo(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultota
 	(void)dltotal, (void)ultotal, (void)ulnow, (void)dlnow;
 	if (p->o.stop && *p->o.stop)
 		return 1;
-	now = pull_now();
+	now = clock_now();
 	if (p->o.progress && p->name && now - p->last_note >= 0.2) {
 		curl_off_t speed = 0;
 		struct pull_progress pr;

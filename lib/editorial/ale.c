@@ -1,5 +1,6 @@
 /* ale: Avid Log Exchange reader and writer (see ale.h). */
 #include "lib/editorial/ale.h"
+#include "lib/core/grow.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,37 +37,13 @@ ale_release(struct ale *ale)
 	ale_init(ale);
 }
 
-/* Makes room for `need` elements of `elem` bytes in *p, doubling. 0 or -1. */
-static int
-ale_grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-	size_t n = *cap ? *cap : 8;
-	void *q;
-
-	if (need <= *cap)
-		return 0;
-	while (n < need) {
-		if (n > SIZE_MAX / 2)
-			return -1;
-		n *= 2;
-	}
-	if (elem == 0 || n > SIZE_MAX / elem)
-		return -1;
-	q = realloc(*p, n * elem);
-	if (q == NULL)
-		return -1;
-	*p = q;
-	*cap = n;
-	return 0;
-}
-
 static int
 ale_heading_append(struct ale *ale, const char *key, char *value, struct err *err)
 {
 	void *p = ale->heading;
 	char *k;
 
-	if (ale_grow(&p, &ale->heading_cap, ale->nheading + 1, sizeof(ale->heading[0])) < 0)
+	if (array_grow(&p, &ale->heading_cap, ale->nheading + 1, sizeof(ale->heading[0])) < 0)
 		return err_set(err, SP_ENOMEM, "out of memory");
 	ale->heading = p;
 	k = strdup(key);
@@ -180,7 +157,7 @@ ale_column_add(struct ale *ale, const char *name, struct err *err)
 		return err_set(err, SP_EINVAL, "ALE column \"%.64s\": appears twice", name);
 	if (ale->ncolumns == ALE_MAX_COLUMNS)
 		return err_set(err, SP_ETOOBIG, "ALE: more than %d columns", ALE_MAX_COLUMNS);
-	if (ale_grow(&p, &ale->columns_cap, ale->ncolumns + 1, sizeof(char *)) < 0)
+	if (array_grow(&p, &ale->columns_cap, ale->ncolumns + 1, sizeof(char *)) < 0)
 		return err_set(err, SP_ENOMEM, "out of memory");
 	ale->columns = p;
 	copy = strdup(name);
@@ -198,7 +175,7 @@ ale_row_add(struct ale *ale, struct err *err)
 	if (ale->ncolumns == 0)
 		return err_set(err, SP_ECONFLICT, "ALE: add columns before rows");
 	if (ale->nrows >= INT_MAX ||
-	    ale_grow(&p, &ale->rows_cap, ale->nrows + 1, ale->ncolumns * sizeof(char *)) < 0)
+	    array_grow(&p, &ale->rows_cap, ale->nrows + 1, ale->ncolumns * sizeof(char *)) < 0)
 		return err_set(err, SP_ENOMEM, "out of memory");
 	ale->cells = p;
 	memset(ale->cells + ale->nrows * ale->ncolumns, 0, ale->ncolumns * sizeof(char *));

@@ -1,6 +1,7 @@
 /* ffmpeg: ffmpeg and ffprobe as child processes, their pipes read in one poll loop
  * (see ffmpeg.h). */
 #include "lib/media/ffmpeg.h"
+#include "lib/core/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,15 +40,6 @@ struct ffmpeg_loop {
 	int nch;
 	double out_seconds;     /* last out_time reported */
 };
-
-static double
-ffmpeg_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 const char *
 ffmpeg_program(const char *name)
@@ -366,12 +358,12 @@ ffmpeg_reap(struct ffmpeg_run *run, bool kill_it)
 			kill_it = true;
 		if (kill_it && deadline == 0) {
 			kill(run->pid, SIGTERM);
-			deadline = ffmpeg_now() + 2;
+			deadline = clock_now() + 2;
 		}
 		r = waitpid(run->pid, &status, WNOHANG);
 		if (r == run->pid || (r < 0 && errno != EINTR))
 			break;
-		if (r == 0 && kill_it && !killed && ffmpeg_now() > deadline) {
+		if (r == 0 && kill_it && !killed && clock_now() > deadline) {
 			kill(run->pid, SIGKILL);
 			killed = true;
 		}
@@ -419,7 +411,7 @@ int
 ffmpeg_run(struct ffmpeg_run *run, struct err *err)
 {
 	struct ffmpeg_loop l;
-	double start = ffmpeg_now();
+	double start = clock_now();
 	char last[600];
 	int rc;
 
@@ -450,7 +442,7 @@ out:
 		ffmpeg_chan_close(&l.ch[i]);
 	if (run->pid > 0)
 		ffmpeg_reap(run, true);
-	run->seconds = ffmpeg_now() - start;
+	run->seconds = clock_now() - start;
 	return rc;
 }
 

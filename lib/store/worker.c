@@ -1,5 +1,6 @@
 /* worker: claim, run, heartbeat, finish (see worker.h). */
 #include "lib/store/worker.h"
+#include "lib/core/clock.h"
 #include "lib/store/jobq.h"
 #include "lib/core/log.h"
 
@@ -25,15 +26,6 @@ struct worker {
 	unsigned long wakeups;
 };
 
-static double
-worker_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 bool
 job_canceled(struct job *job)
 {
@@ -45,7 +37,7 @@ void
 job_progress(struct job *job, double fraction, const char *fmt, ...)
 {
 	char text[256];
-	double now = worker_now();
+	double now = clock_now();
 	va_list ap;
 
 	if (now - job->last_progress_at < 0.5 && fraction < 1)
@@ -129,7 +121,7 @@ worker_run_one(struct worker *w, int slot, struct jobq_claim *claim, int kind)
 	job.id = claim->id;
 	job.kind = w->kinds[kind].spec->name;
 	job.timeout = w->kinds[kind].spec->timeout;
-	job.started = worker_now();
+	job.started = clock_now();
 	job.payload = claim->payload;
 	job.attempt = claim->attempts;
 	job.max_attempts = claim->max_attempts;
@@ -242,7 +234,7 @@ worker_heartbeat_once(struct worker *w)
 			continue;
 		if (*w->stop)
 			atomic_store(&job->stopping, true);
-		if (job->timeout > 0 && worker_now() - job->started > job->timeout)
+		if (job->timeout > 0 && clock_now() - job->started > job->timeout)
 			atomic_store(&job->timed_out, true);
 		rc = jobq_heartbeat(w->db, job->id, job->worker, w->opt->lease_seconds, &cancel, &err);
 		if (rc == 0)
@@ -271,8 +263,8 @@ worker_heartbeat_main(void *arg)
 		pthread_mutex_unlock(&w->lock);
 		if (*w->stop && !busy && ++idle > 1)
 			break;
-		if (*w->stop || worker_now() - last >= every) {
-			last = worker_now();
+		if (*w->stop || clock_now() - last >= every) {
+			last = clock_now();
 			worker_heartbeat_once(w);
 			if (jobq_reap(w->db, &err) < 0)
 				log_debug("reap: %s", err.msg);

@@ -235,13 +235,13 @@ test('a lost event stream is shown and recovers with a catch-up reload', async (
   await today.keyboard.press('2');
   await today.waitForSelector('tr[data-name="A001C001"]');
   // Cut the stream: the next connection attempts fail until the route is lifted.
-  await today.route('**/api/v1/events/stream', (r) => r.abort());
+  await today.route('**/api/v1/events/stream*', (r) => r.abort());
   await today.click('#live');
   await today.locator('#live.bad').waitFor();
   await shot(today, '08-connection-lost');
   const id = Number(await today.locator('tr[data-name="A001C002"]').getAttribute('data-id'));
   await api(`/api/v1/clips/${id}`, { method: 'PATCH', body: { scene: '99' } });
-  await today.unroute('**/api/v1/events/stream');
+  await today.unroute('**/api/v1/events/stream*');
   await today.locator('#live.ok').waitFor({ timeout: 20000 });
   await today.locator('tr[data-name="A001C002"] td:nth-child(3)', { hasText: '99/4' }).waitFor();
 });

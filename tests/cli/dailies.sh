@@ -10,32 +10,19 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 bin=$1
 top=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d /tmp/sp-dailies.XXXXXX)
-chmod 755 "$tmp"
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$tmp"
-	psql -q "$SETPOST_TEST_PG" -c "DROP DATABASE IF EXISTS dailies_$$" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
+cli_tmp dailies
 on_fail() { tail -n 15 "$tmp/worker.log" >&2 2>/dev/null || true; }
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
 	-keyout "$tmp/key.pem" -out "$tmp/cert.pem" -subj /CN=127.0.0.1 \
 	-addext subjectAltName=IP:127.0.0.1 2>/dev/null
-psql -q "$SETPOST_TEST_PG" -c "CREATE DATABASE dailies_$$" >/dev/null
-export SETPOST_DATABASE_URL="${SETPOST_TEST_PG/dbname=postgres/dbname=dailies_$$}"
+cli_db dailies
+export SETPOST_DATABASE_URL=$CLI_DB
 sql() { psql -qtA "$SETPOST_DATABASE_URL" -c "$1"; }
-"$bin" serve --listen 127.0.0.1:0 --data "$tmp/data" --tls-cert "$tmp/cert.pem" \
-	--tls-key "$tmp/key.pem" >"$tmp/serve.out" 2>"$tmp/serve.log" &
-pids+=($!)
-for _ in $(seq 100); do grep -qs "listening on" "$tmp/serve.out" && break; sleep 0.1; done
-url=$(sed -n 's/.*listening on //p' "$tmp/serve.out")
+cli_serve "$tmp/serve" --data "$tmp/data" --tls-cert "$tmp/cert.pem" --tls-key "$tmp/key.pem"
 [[ $url == https://* ]] || fail "server: $(tail -n 3 "$tmp/serve.log")"
 "$bin" worker --slots 2 --data "$tmp/data" >"$tmp/worker.out" 2>"$tmp/worker.log" &
-pids+=($!)
+cli_track $!
 admin=$("$bin" token create --role admin --name dit | tail -n 1)
 editor=$("$bin" token create --role editor --name "Avid bay 2" | tail -n 1)
 api() { curl -sf --cacert "$tmp/cert.pem" -H "Authorization: Bearer $admin" "$url/api/v1/$1"; }
@@ -98,7 +85,7 @@ part=$dest/2026-11-25/A001R1AB/$name.part
 SETPOST_TOKEN=$editor "$bin" pull "$url" "$dest" --cacert "$tmp/cert.pem" --limit-rate 2M \
 	--no-progress >"$tmp/pull1.out" 2>&1 &
 p=$!
-pids+=($p)
+cli_track "$p"
 for _ in $(seq 150); do
 	[[ $(stat -c %s "$part" 2>/dev/null || echo 0) -gt $((size / 4)) ]] && break
 	sleep 0.1

@@ -6,19 +6,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 bin=$1
 top=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d /tmp/sp-dash.XXXXXX)
-chmod 755 "$tmp"
-db="cli_dashboard_$$"
-pid=""
-wpid=""
-cleanup() {
-	[ -n "$wpid" ] && kill "$wpid" 2>/dev/null && wait "$wpid" 2>/dev/null
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	umount "$tmp/raid" "$tmp/shuttle" 2>/dev/null || true
-	rm -rf "$tmp"
-	psql -q "$SETPOST_TEST_PG" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
+cli_tmp dash
 
 chromium=${SETPOST_CHROMIUM:-/usr/bin/chromium}
 [ -x "$chromium" ] || fail "no Chromium at $chromium (apt-get install chromium)"
@@ -26,24 +14,18 @@ command -v node >/dev/null || fail "node is needed for the browser tests"
 [ -d "$top/tests/browser/node_modules/playwright-core" ] ||
 	npm ci --prefix "$top/tests/browser" --no-audit --no-fund >/dev/null
 
-psql -q "$SETPOST_TEST_PG" -c "CREATE DATABASE $db" >/dev/null
-export SETPOST_DATABASE_URL="${SETPOST_TEST_PG/dbname=postgres/dbname=$db}"
+cli_db cli_dashboard
+export SETPOST_DATABASE_URL=$CLI_DB
 bash "$top/tests/fixtures/make-cards.sh" "$tmp/cards" >/dev/null 2>&1
 mkdir -p "$tmp/raid" "$tmp/shuttle"
 two_volumes=0
-if [ "$(id -u)" -eq 0 ]; then
-	mount -t tmpfs -o size=64m tmpfs "$tmp/raid" && mount -t tmpfs -o size=64m tmpfs "$tmp/shuttle" && two_volumes=1
-fi
-"$bin" serve --listen 127.0.0.1:0 --data "$tmp/data" --web "$top/web" >"$tmp/serve.out" 2>"$tmp/serve.log" &
-pid=$!
-for _ in $(seq 100); do grep -qs "listening on" "$tmp/serve.out" && break; sleep 0.1; done
-url=$(sed -n 's/.*listening on //p' "$tmp/serve.out")
-[ -n "$url" ] || fail "server did not start: $(cat "$tmp/serve.log")"
+cli_mount "$tmp/raid" && cli_mount "$tmp/shuttle" && two_volumes=1
+cli_serve "$tmp/serve" --data "$tmp/data" --web "$top/web"
 printf 'dit password 1\n' | "$bin" user add dit --role admin >/dev/null
 printf 'editor password 1\n' | "$bin" user add cutter --role editor >/dev/null
 token=$("$bin" token create --role admin --name browser-tests | tail -n 1)
 "$bin" worker --slots 2 --data "$tmp/data" >"$tmp/worker.out" 2>"$tmp/worker.log" &
-wpid=$!
+cli_track $!
 
 mkdir -p "$top/tests/browser/artifacts"
 SETPOST_URL=$url SETPOST_TOKEN=$token SETPOST_CHROMIUM=$chromium SETPOST_CARDS=$tmp/cards \

@@ -8,28 +8,13 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 bin=$1
 top=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d /tmp/sp-deliver.XXXXXX)
-chmod 755 "$tmp"
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$tmp"
-	for d in cart post; do psql -q "$SETPOST_TEST_PG" -c "DROP DATABASE IF EXISTS ${d}_$$" >/dev/null 2>&1 || true; done
-}
-trap cleanup EXIT
+cli_tmp deliver
 [ -d "$top/tests/interop/node_modules" ] || npm ci --silent --prefix "$top/tests/interop" >/dev/null
 
-url=""
-serve() { # name extra-args...; sets url
-	local name=$1; shift
-	: >"$tmp/$name.out"
-	psql -q "$SETPOST_TEST_PG" -c "CREATE DATABASE ${name}_$$" >/dev/null
-	SETPOST_DATABASE_URL="${SETPOST_TEST_PG/dbname=postgres/dbname=${name}_$$}" \
-		"$bin" serve --listen 127.0.0.1:0 --data "$tmp/$name" "$@" >"$tmp/$name.out" 2>"$tmp/$name.log" &
-	pids+=($!)
-	for _ in $(seq 100); do grep -q "listening on" "$tmp/$name.out" && break; sleep 0.1; done
-	url=$(sed -n 's/.*listening on //p' "$tmp/$name.out")
+serve() { # name extra-args...: its own database (NAME_DB) and server; sets url
+	cli_db "$1"
+	printf -v "${1^^}_DB" %s "$CLI_DB"
+	SETPOST_DATABASE_URL=$CLI_DB cli_serve "$tmp/$1" --data "$tmp/$1" "${@:2}"
 }
 "$bin" keygen -o "$tmp/post.key" 2>"$tmp/keygen.err"
 recipient=$(sed -n 's/^# public key: //p' "$tmp/post.key")
@@ -37,9 +22,6 @@ serve post --age-identity "$tmp/post.key"
 post=$url
 serve cart
 cart=$url
-[ -n "$post" ] && [ -n "$cart" ] || fail "servers did not start"
-CART_DB="${SETPOST_TEST_PG/dbname=postgres/dbname=cart_$$}"
-POST_DB="${SETPOST_TEST_PG/dbname=postgres/dbname=post_$$}"
 post_token=$(SETPOST_DATABASE_URL=$POST_DB "$bin" token create --role post --name cart | tail -n 1)
 export SETPOST_TOKEN=$(SETPOST_DATABASE_URL=$CART_DB "$bin" token create --role admin --name dit | tail -n 1)
 api() { curl -s -H "Authorization: Bearer $SETPOST_TOKEN" -H "Content-Type: application/json" "$cart$@"; }
@@ -65,7 +47,7 @@ delivery=$(api /api/v1/deliveries -d "{\"target_id\":$target,\"file_id\":$file_i
 
 w=""
 work() { SETPOST_DATABASE_URL=$CART_DB "$bin" worker --slots 1 --lease 2 --data "$tmp/cart" \
-	>>"$tmp/worker.out" 2>>"$tmp/worker.log" & w=$!; pids+=($w); }
+	>>"$tmp/worker.out" 2>>"$tmp/worker.log" & w=$!; cli_track "$w"; }
 work
 # Progress as a person reads it from the API: bytes, rate (under the target's cap), time left.
 # (Waits for a megabyte sent, not only for the first rate: on a loaded machine the first rate
@@ -109,7 +91,7 @@ ok "the clip's only delivery verified: clip delivered; events delivery.verified 
 
 # A third-party tus server has no receipts: uploaded, not delivered.
 node "$top/tests/interop/tus-server.mjs" 0 "$tmp/tusd" >"$tmp/tusd.out" 2>&1 &
-pids+=($!)
+cli_track $!
 for _ in $(seq 100); do grep -qs '^port ' "$tmp/tusd.out" && break; sleep 0.1; done
 port=$(awk '/^port /{print $2; exit}' "$tmp/tusd.out")
 t2=$(api /api/v1/targets -d "{\"production_id\":1,\"name\":\"Lab\",\"url\":\"http://127.0.0.1:$port/files/\",\"recipient\":\"$recipient\"}" | jq -r .id)

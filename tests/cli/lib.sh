@@ -22,3 +22,61 @@ fail() {
 	_cli_count fail
 	exit 1
 }
+
+# The shared prologue of tests that run setpost against a database of their own. Everything
+# they set up is undone by one EXIT trap; a test's own extra clean-up goes in a function
+# `on_exit`, which runs first.
+#   cli_tmp NAME              $tmp: a folder of its own (mode 755: the embedded cluster's user
+#                             must reach it when tests run as root)
+#   cli_db NAME               $CLI_DB: the conninfo of a new database NAME_<pid>
+#   cli_serve PREFIX ARGS...  `$bin serve --listen 127.0.0.1:0 ARGS` on $SETPOST_DATABASE_URL,
+#                             output in PREFIX.out/.log; $url and $serve_pid once it answers
+#   cli_track PID             a background process to kill at exit (the last started first)
+#   cli_mount DIR [SIZE]      a tmpfs on DIR, unmounted at exit (as root; 1 when it could not)
+_cli_pids=()
+_cli_mounts=()
+_cli_dbs=()
+_cli_tmps=()
+cli_cleanup() {
+	local p i
+	if declare -F on_exit >/dev/null; then on_exit || true; fi
+	for ((i = ${#_cli_pids[@]} - 1; i >= 0; i--)); do    # the last started stops first
+		p=${_cli_pids[i]}
+		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	done
+	for p in "${_cli_mounts[@]}"; do umount -l "$p" 2>/dev/null; done
+	for p in "${_cli_tmps[@]}"; do rm -rf "$p"; done
+	for p in "${_cli_dbs[@]}"; do
+		psql -q "$SETPOST_TEST_PG" -c "DROP DATABASE IF EXISTS $p" >/dev/null 2>&1
+	done
+	return 0
+}
+cli_tmp() {
+	tmp=$(mktemp -d "/tmp/sp-$1.XXXXXX")
+	chmod 755 "$tmp"
+	_cli_tmps+=("$tmp")
+	trap cli_cleanup EXIT
+}
+cli_db() {
+	psql -q "$SETPOST_TEST_PG" -c "CREATE DATABASE $1_$$" >/dev/null
+	_cli_dbs+=("$1_$$")
+	trap cli_cleanup EXIT
+	CLI_DB="${SETPOST_TEST_PG/dbname=postgres/dbname=$1_$$}"
+}
+cli_track() { _cli_pids+=("$1"); }
+cli_serve() {
+	local out=$1
+	shift
+	"${bin:?}" serve --listen 127.0.0.1:0 "$@" >"$out.out" 2>"$out.log" &
+	serve_pid=$!
+	cli_track "$serve_pid"
+	for _ in $(seq 100); do grep -qs "listening on" "$out.out" && break; sleep 0.1; done
+	url=$(sed -n 's/.*listening on //p' "$out.out")
+	[ -n "$url" ] || fail "setpost serve did not start: $(tail -n 5 "$out.log")"
+}
+cli_mount() {
+	[ "$(id -u)" -eq 0 ] || return 1
+	mkdir -p "$1"
+	mount -t tmpfs -o "size=${2:-64m}" tmpfs "$1" || return 1
+	_cli_mounts+=("$1")
+}

@@ -8,27 +8,15 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 bin=$1
-tmp=$(mktemp -d /tmp/sp-pull.XXXXXX)
-chmod 755 "$tmp"
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$tmp"
-	psql -q "$SETPOST_TEST_PG" -c "DROP DATABASE IF EXISTS pull_$$" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
+cli_tmp pull
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
 	-keyout "$tmp/key.pem" -out "$tmp/cert.pem" -subj /CN=127.0.0.1 \
 	-addext subjectAltName=IP:127.0.0.1 2>/dev/null
-psql -q "$SETPOST_TEST_PG" -c "CREATE DATABASE pull_$$" >/dev/null
-DB="${SETPOST_TEST_PG/dbname=postgres/dbname=pull_$$}"
-SETPOST_DATABASE_URL=$DB "$bin" serve --listen 127.0.0.1:0 --data "$tmp/srv" \
-	--tls-cert "$tmp/cert.pem" --tls-key "$tmp/key.pem" >"$tmp/srv.out" 2>"$tmp/srv.log" &
-pids+=($!)
-for _ in $(seq 100); do grep -qs "listening on" "$tmp/srv.out" && break; sleep 0.1; done
-url=$(sed -n 's/.*listening on //p' "$tmp/srv.out")
+cli_db pull
+DB=$CLI_DB
+SETPOST_DATABASE_URL=$DB cli_serve "$tmp/srv" --data "$tmp/srv" \
+	--tls-cert "$tmp/cert.pem" --tls-key "$tmp/key.pem"
 [[ $url == https://* ]] || fail "server did not start over HTTPS: $url $(tail -n 3 "$tmp/srv.log")"
 export SETPOST_TOKEN=$(SETPOST_DATABASE_URL=$DB "$bin" token create --role editor --name bay2 | tail -n 1)
 sql() { psql -qtA "$DB" -c "$1"; }
@@ -67,7 +55,7 @@ dest=$tmp/cut
 export SETPOST_PULL_BYTES_LOG=$tmp/bytes.log
 "$bin" pull "$url" "$dest" --cacert "$tmp/cert.pem" --limit-rate 3M >"$tmp/pull1.out" 2>&1 &
 p=$!
-pids+=($p)
+cli_track "$p"
 for _ in $(seq 100); do
 	s=$(stat -c %s "$dest/2026-11-25/B001/B001C004.mp4.part" 2>/dev/null || echo 0)
 	[[ $s -gt 2000000 ]] && break
@@ -83,7 +71,7 @@ ok "killed -9 in the middle of a file ($(stat -c %s "$dest/2026-11-25/B001/B001C
 # Ctrl-C: stops soon, keeps the .part, says how to go on.
 "$bin" pull "$url" "$dest" --cacert "$tmp/cert.pem" --limit-rate 3M >"$tmp/pull1b.out" 2>&1 &
 p=$!
-pids+=($p)
+cli_track "$p"
 for _ in $(seq 100); do
 	s=$(stat -c %s "$dest/2026-11-25/B001/B001C004.mp4.part" 2>/dev/null || echo 0)
 	[[ $s -gt 5000000 ]] && break
@@ -158,7 +146,7 @@ sql "DELETE FROM renditions WHERE id = $bad" >/dev/null
 head -c 5000 /dev/urandom >"$dest/2026-11-25/B001/B001C006.mp4.part"
 "$bin" pull "$url" "$dest" --cacert "$tmp/cert.pem" --watch --rescan 600 >"$tmp/watch.out" 2>&1 &
 w=$!
-pids+=($w)
+cli_track "$w"
 for _ in $(seq 100); do grep -q 'already here' "$tmp/watch.out" && break; sleep 0.1; done
 ffmpeg -v error -f lavfi -i "testsrc2=size=320x180:rate=25" -t 1 -pix_fmt yuv420p "$R/2026-11-25/B001C006.mp4"
 id=$(rendition 6 B001C006.mp4 30)

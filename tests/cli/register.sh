@@ -5,36 +5,17 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 bin=$1
 top=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d /tmp/sp-register.XXXXXX)
-chmod 755 "$tmp"
-db="cli_register_$$"
-pid=""
-wpid=""
-cleanup() {
-	[ -n "$wpid" ] && kill "$wpid" 2>/dev/null && wait "$wpid" 2>/dev/null
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	umount "$tmp/raid" "$tmp/shuttle" 2>/dev/null || true
-	rm -rf "$tmp"
-	psql -q "$SETPOST_TEST_PG" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-
-psql -q "$SETPOST_TEST_PG" -c "CREATE DATABASE $db" >/dev/null
-export SETPOST_DATABASE_URL="${SETPOST_TEST_PG/dbname=postgres/dbname=$db}"
+cli_tmp register
+cli_db cli_register
+export SETPOST_DATABASE_URL=$CLI_DB
 bash "$top/tests/fixtures/make-cards.sh" "$tmp/cards" >/dev/null 2>&1
-"$bin" serve --listen 127.0.0.1:0 --data "$tmp/data" >"$tmp/serve.out" 2>"$tmp/serve.log" &
-pid=$!
-for _ in $(seq 100); do grep -q "listening on" "$tmp/serve.out" && break; sleep 0.1; done
-url=$(sed -n 's/.*listening on //p' "$tmp/serve.out")
-[ -n "$url" ] || fail "server did not start: $(cat "$tmp/serve.log")"
+cli_serve "$tmp/serve" --data "$tmp/data"
 export SETPOST_TOKEN=$("$bin" token create --role admin --name cart | tail -n 1)
 api() { curl -s -H "Authorization: Bearer $SETPOST_TOKEN" "$url$1"; }
 
 mkdir -p "$tmp/raid" "$tmp/shuttle" "$tmp/same1" "$tmp/same2"
 two_volumes=0
-if [ "$(id -u)" -eq 0 ]; then
-	mount -t tmpfs -o size=64m tmpfs "$tmp/raid" && mount -t tmpfs -o size=64m tmpfs "$tmp/shuttle" && two_volumes=1
-fi
+cli_mount "$tmp/raid" && cli_mount "$tmp/shuttle" && two_volumes=1
 
 # Two copies on one disk: registered, but not safe to format.
 out=$("$bin" offload "$tmp/cards/sound/SR001" --to "$tmp/same1" --to "$tmp/same2" --register "$url" \
@@ -70,7 +51,7 @@ if [ "$two_volumes" -eq 1 ]; then
 
 	# An offload started from the server, run by a worker, registered when it ends.
 	"$bin" worker --slots 1 --data "$tmp/data" >"$tmp/worker.out" 2>"$tmp/worker.log" &
-	wpid=$!
+	cli_track $!
 	job=$(curl -s -H "Authorization: Bearer $SETPOST_TOKEN" -H "Content-Type: application/json" \
 		-d "{\"source\":\"$tmp/cards/canon\",\"destinations\":[\"$tmp/raid\",\"$tmp/shuttle\"],\"card\":\"A009\",\"day\":\"2026-11-25\"}" \
 		"$url/api/v1/offload-jobs" | jq -r .job_id)

@@ -39,9 +39,9 @@ stop(void)
 
 TestSuite(events, .init = start, .fini = stop, .timeout = 120);
 
-/* A raw HTTP connection asking for the stream; returns the socket. */
+/* A raw HTTP connection asking for the stream at path (with its query); returns the socket. */
 static int
-stream_open(const char *extra)
+stream_open_at(const char *path, const char *extra)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)srv.port) };
 	char req[512];
@@ -49,10 +49,16 @@ stream_open(const char *extra)
 
 	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
 	cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	snprintf(req, sizeof(req), "GET /api/v1/events/stream HTTP/1.1\r\nHost: x\r\n"
-	    "Authorization: Bearer %s\r\n%s\r\n", token, extra ? extra : "");
+	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\n"
+	    "Authorization: Bearer %s\r\n%s\r\n", path, token, extra ? extra : "");
 	cr_assert_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
 	return fd;
+}
+
+static int
+stream_open(const char *extra)
+{
+	return stream_open_at("/api/v1/events/stream", extra);
 }
 
 /* Reads into acc until needle appears or seconds pass; true when it appeared. */
@@ -156,5 +162,26 @@ Test(events, shutdown_ends_open_streams)
 	t0 = now();
 	cr_expect_eq(harness_stop(&srv), 0, "log %s", srv.log);
 	cr_expect_lt(now() - t0, 5, "stopped in %.1f s with a stream open", now() - t0);
+	close(fd);
+}
+
+/* The dashboard's stream: every event, of any kind, arrives as a plain message (no `event:`
+ * line), so a client needs no list of kinds; the kind is in the data. */
+Test(events, unnamed_stream_carries_every_kind_as_a_message)
+{
+	char acc[65536] = "";
+	int fd = stream_open_at("/api/v1/events/stream?named=false", NULL);
+
+	cr_assert(stream_until(fd, acc, sizeof(acc), "retry: 2000", 5), "%s", acc);
+	harness_sql(conninfo, "INSERT INTO events (kind) VALUES ('day.wrapped'), ('kind.never_seen')",
+	    NULL, 0);
+	cr_expect(stream_until(fd, acc, sizeof(acc), "kind.never_seen", 5), "%s", acc);
+	cr_expect(strstr(acc, "\"day.wrapped\""), "%s", acc);
+	cr_expect(strstr(acc, "event:") == NULL, "no named events: %s", acc);
+	close(fd);
+	acc[0] = '\0';
+	fd = stream_open_at("/api/v1/events/stream?named=maybe", NULL);
+	cr_expect(stream_until(fd, acc, sizeof(acc), "400 Bad Request", 5), "%s", acc);
+	cr_expect(strstr(acc, "named: expected true or false"), "%s", acc);
 	close(fd);
 }
