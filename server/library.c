@@ -7,6 +7,7 @@
 #include "lib/media/profile.h"
 #include "lib/core/json.h"
 #include "lib/delivery/sealed.h"
+#include "lib/core/outbound.h"
 
 #include <limits.h>
 #include <sodium.h>
@@ -352,6 +353,7 @@ targets_create(struct request *req)
 	static const char *const fields[] = { "production_id", "name", "url", "recipient",
 		"bandwidth_limit", "headers", NULL };
 	const char *name, *url, *recipient, *p[6];
+	struct outbound_policy policy;
 	char *sealed = NULL;
 	char pid[24], bw[24];
 	long long prod, limit = 0;
@@ -369,6 +371,10 @@ targets_create(struct request *req)
 		return MHD_YES;
 	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
 		return reply_error(req, 400, "invalid", "url: expected an http:// or https:// address");
+	/* Deliveries go where the outbound policy allows (issue 14: no SSRF through a target). */
+	if (outbound_policy_parse(&policy, req->srv->cfg->outbound_allow, &err) < 0 ||
+	    outbound_check_url(&policy, url, &err) < 0)
+		return reply_err(req, &err);
 	if (strncmp(recipient, "age1", 4) || strspn(recipient + 4, "023456789acdefghjklmnpqrstuvwxyz") !=
 	    strlen(recipient + 4))
 		return reply_error(req, 400, "invalid", "recipient: expected an age public key (age1…)");

@@ -4,6 +4,7 @@
 #include "cache.h"
 #include "sse.h"
 #include "lib/core/log.h"
+#include "lib/core/outbound.h"
 #include "lib/core/utf8.h"
 
 #include <arpa/inet.h>
@@ -439,6 +440,8 @@ int
 server_start(struct server_handle **out, struct server *srv, struct err *err)
 {
 	struct sockaddr_storage ss;
+	struct outbound_policy outbound;
+	struct err bad;
 	struct server_handle *h;
 	const union MHD_DaemonInfo *info;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY |
@@ -448,6 +451,8 @@ server_start(struct server_handle **out, struct server *srv, struct err *err)
 
 	if ((rc = server_addr(srv->cfg->listen, &ss, &v6, err)) < 0)
 		return rc;
+	if ((rc = outbound_policy_parse(&outbound, srv->cfg->outbound_allow, &bad)) < 0)
+		return err_set(err, rc, "--outbound-allow: %s", bad.msg);
 	if (v6)
 		flags |= MHD_USE_IPv6;
 	if ((h = calloc(1, sizeof(*h))) == NULL)

@@ -7,6 +7,8 @@
 #include "lib/core/json.h"
 #include "lib/delivery/sealed.h"
 
+#include "lib/core/outbound.h"
+
 #include <curl/curl.h>
 #include <errno.h>
 #include <limits.h>
@@ -69,10 +71,12 @@ static const struct db_stmt stmt_exists = { "webhooks_exists",
 static const struct db_stmt stmt_ping = { "webhooks_ping",
 	"SELECT setpost_webhook_enqueue($1, $2, 'ping')", 2 };
 
-/* An http(s) URL with a host, as libcurl will read it. */
+/* An http(s) URL with a host, as libcurl will read it, whose host (when written as an
+ * address, in any spelling) the outbound policy allows: no SSRF through a hook. */
 static int
-webhooks_check_url(const char *url, struct err *err)
+webhooks_check_url(const struct config *cfg, const char *url, struct err *err)
 {
+	struct outbound_policy policy;
 	CURLU *u = curl_url();
 	char *scheme = NULL, *host = NULL, *user = NULL;
 	int rc = 0;
@@ -96,6 +100,8 @@ webhooks_check_url(const char *url, struct err *err)
 	curl_free(scheme);
 	curl_free(host);
 	curl_url_cleanup(u);
+	if (rc == 0 && (rc = outbound_policy_parse(&policy, cfg->outbound_allow, err)) == 0)
+		rc = outbound_check_url(&policy, url, err);
 	return rc;
 }
 
@@ -189,7 +195,7 @@ webhooks_create(struct request *req)
 
 	if (!request_json(req, fields) ||
 	    !request_field_ok(req, json_get_string(req->json, "url", true, 2000, &url, &err), &err) ||
-	    !request_field_ok(req, webhooks_check_url(url, &err), &err) ||
+	    !request_field_ok(req, webhooks_check_url(req->srv->cfg, url, &err), &err) ||
 	    !request_field_ok(req, json_get_string(req->json, "description", false, 500, &desc, &err), &err) ||
 	    !request_field_ok(req, rp = json_get_int(req->json, "production_id", false, 1, INT64_MAX, &prod, &err), &err) ||
 	    !request_field_ok(req, rl = json_get_int(req->json, "failure_limit", false, 1, 100, &limit, &err), &err))
@@ -321,7 +327,7 @@ webhooks_patch(struct request *req)
 
 	if (!request_param_id(req, 0, &id) || !request_json(req, fields) ||
 	    !request_field_ok(req, json_get_string(req->json, "url", false, 2000, &url, &err), &err) ||
-	    (url && !request_field_ok(req, webhooks_check_url(url, &err), &err)) ||
+	    (url && !request_field_ok(req, webhooks_check_url(req->srv->cfg, url, &err), &err)) ||
 	    !request_field_ok(req, json_get_string(req->json, "description", false, 500, &desc, &err), &err) ||
 	    !request_field_ok(req, re = json_get_bool(req->json, "enabled", false, &enabled, &err), &err) ||
 	    !request_field_ok(req, rl = json_get_int(req->json, "failure_limit", false, 1, 100, &limit, &err), &err))

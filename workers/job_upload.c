@@ -13,6 +13,7 @@
 #include "lib/store/event.h"
 #include "lib/core/hash.h"
 #include "lib/core/httpc.h"
+#include "lib/core/outbound.h"
 #include "lib/custody/locate.h"
 #include "lib/delivery/sealed.h"
 #include "lib/delivery/tus_client.h"
@@ -339,6 +340,7 @@ upload_send(struct job *job, const char *did, PGresult *r, const char *path, con
 	struct tus_source ts;
 	struct tus_result res;
 	struct upload u = { job, did, 0, 0 };
+	struct outbound_policy outbound;
 	char **headers = NULL, size[24], *base = strrchr(path, '/');
 	size_t nh = 0;
 	struct stat st;
@@ -377,6 +379,13 @@ upload_send(struct job *job, const char *did, PGresult *r, const char *path, con
 		.n_headers = nh, .meta = meta, .n_meta = 4, .max_send_rate = (uint64_t)db_ll(r, 0, 8),
 		.resume_url = db_val(r, 0, 1), .on_created = upload_on_created, .created_arg = &u,
 		.on_progress = upload_on_progress, .progress_arg = &u };
+	/* The target's URL and every Location its receiver answers: resolved, checked, pinned. */
+	if ((rc = outbound_policy_parse(&outbound, ((const struct config *)job->ctx)->outbound_allow,
+	    err)) < 0) {
+		age_source_release(&src);
+		goto out;
+	}
+	o.outbound = &outbound;
 	rc = tus_upload(&o, &ts, &res, err);
 	if (rc == 0)
 		rc = age_source_verify(&src, err);

@@ -10,6 +10,7 @@
 
 static struct harness_proc srv;
 static const char *conninfo;
+static char admin[128];
 
 #define OFFLOAD "{\"production\":\"Feature\",\"card\":{\"label\":\"A001\"},\"files\":[{\"path\":\"a.mov\"," \
 	"\"size\":5,\"clip\":\"A001C001\",\"hashes\":{\"xxh64\":\"0ea03b369a463d9d\"}}],\"copies\":[{\"volume\":" \
@@ -26,8 +27,10 @@ start(void)
 	conninfo = harness_db_create();
 	cr_assert_not_null(conninfo);
 	cr_assert_eq(harness_serve(&srv, conninfo, NULL), 0, "log %s", srv.log);
-	harness_bearer = harness_token(conninfo, "admin");
-	cr_assert_not_null(harness_bearer);
+	/* harness_token's buffer is reused by the next call: keep a copy. */
+	snprintf(admin, sizeof(admin), "%s", harness_token(conninfo, "admin"));
+	cr_assert(strncmp(admin, "spt_", 4) == 0, "admin token: %s", admin);
+	harness_bearer = admin;
 	harness_http(&srv, "POST", "/api/v1/offloads", OFFLOAD, json_ct, &r);
 	cr_assert_eq(r.status, 201, "%s", r.body);
 	harness_resp_release(&r);
@@ -164,4 +167,37 @@ Test(hostile, a_newline_cannot_forge_a_log_line)
 	    srv.log);
 	cr_expect(!log_has_line_starting(srv.log, "2026-01-01T00:00:00.000Z info forged"),
 	    "no forged line in %s", srv.log);
+}
+
+/* SSRF (issue 14): a post token may not point a webhook, nor an admin a delivery target, at the
+ * cart's own network in any spelling; nothing is created. */
+Test(hostile, webhooks_and_targets_refuse_local_addresses_in_every_spelling)
+{
+	static const char *const hosts[] = {
+		"127.0.0.1", "127.1", "0x7f000001", "2130706433", "0177.0.0.1", "[::1]",
+		"[::ffff:127.0.0.1]", "169.254.169.254", "10.0.0.1", "172.16.0.1", "192.168.0.1",
+		"[fe80::1]", "[fc00::1]", "224.0.0.1", "0.0.0.0", "[::]", "localhost", NULL,
+	};
+	char post[128], body[256], auth[200];
+	struct harness_resp r;
+
+	snprintf(post, sizeof(post), "%s", harness_token(conninfo, "post"));
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", post);
+	for (int i = 0; hosts[i]; i++) {
+		snprintf(body, sizeof(body), "{\"url\":\"http://%s:8080/x\",\"events\":[\"day.wrapped\"]}",
+		    hosts[i]);
+		harness_http(&srv, "POST", "/api/v1/webhooks", body, (const char *[]){
+		    "Content-Type: application/json", auth, NULL }, &r);
+		expect_answer(0, &r, 400, hosts[i]);
+		cr_expect(strstr(r.body, "--outbound-allow") != NULL, "%s: says why: %s", hosts[i], r.body);
+		harness_resp_release(&r);
+		snprintf(body, sizeof(body), "{\"production_id\":1,\"name\":\"t%d\",\"url\":\"http://%s/files/\","
+		    "\"recipient\":\"age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq\"}",
+		    i, hosts[i]);
+		harness_http(&srv, "POST", "/api/v1/targets", body, json_ct, &r);
+		expect_answer(0, &r, 400, hosts[i]);
+		harness_resp_release(&r);
+	}
+	cr_expect_str_eq(harness_sqlf(conninfo, "SELECT (SELECT count(*) FROM webhooks) + "
+	    "(SELECT count(*) FROM targets)"), "0");
 }
