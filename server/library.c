@@ -69,13 +69,14 @@ static const struct db_stmt stmt_renditions = { "library_renditions",
 	" WHERE ($1::bigint IS NULL OR r.clip_id = $1) AND ($2::text IS NULL OR r.state = $2)"
 	" ORDER BY r.id DESC LIMIT 500"), 2 };
 static const struct db_stmt stmt_targets = { "library_targets",
-	LIST("SELECT id, production_id, name, url, recipient, bandwidth_limit, enabled, created_at"
-	" FROM targets ORDER BY name"), 0 };
+	LIST("SELECT id, production_id, name, url, recipient, bandwidth_limit, enabled, created_by,"
+	" created_at FROM targets WHERE $1::bigint = 0 OR production_id = $1 ORDER BY name"), 1 };
 static const struct db_stmt stmt_deliveries = { "library_deliveries",
 	LIST("SELECT dl.id, dl.target_id, t.name AS target, dl.rendition_id, dl.file_id, dl.state,"
 	" dl.bytes_sent, dl.bytes_total, dl.rate, dl.eta_seconds, dl.error, dl.receipt, dl.created_at, dl.updated_at"
 	" FROM deliveries dl JOIN targets t ON t.id = dl.target_id"
-	" WHERE ($1::text IS NULL OR dl.state = $1) ORDER BY dl.id DESC LIMIT 500"), 1 };
+	" WHERE ($1::text IS NULL OR dl.state = $1) AND ($2::bigint = 0 OR t.production_id = $2)"
+	" ORDER BY dl.id DESC LIMIT 500"), 2 };
 static const struct db_stmt stmt_events = { "library_events",
 	LIST("SELECT id, at, actor, kind, subject_type, subject_id, data FROM events"
 	" WHERE ($1::bigint IS NULL OR id > $1) AND ($2::text IS NULL OR subject_type = $2)"
@@ -143,13 +144,21 @@ renditions_list(struct request *req)
 enum MHD_Result
 targets_list(struct request *req)
 {
-	return library_reply_rows(req, &stmt_targets, NULL, false, NULL);
+	char pid[24];
+	const char *p[1] = { pid };
+
+	/* A token for one production sees that production's targets only (issue 14). */
+	snprintf(pid, sizeof(pid), "%lld", req->who.production_id);
+	return library_reply_rows(req, &stmt_targets, p, false, NULL);
 }
 
 enum MHD_Result
 deliveries_list(struct request *req)
 {
-	const char *p[1] = { request_query(req, "state") };
+	char pid[24];
+	const char *p[2] = { request_query(req, "state"), pid };
+
+	snprintf(pid, sizeof(pid), "%lld", req->who.production_id);
 
 	return library_reply_rows(req, &stmt_deliveries, p, false, NULL);
 }
@@ -301,11 +310,13 @@ productions_patch(struct request *req)
 }
 
 static const struct db_stmt stmt_target_add = { "library_target_add",
-	"INSERT INTO targets (production_id, name, url, recipient, bandwidth_limit, headers_sealed)"
-	" VALUES ($1, $2, $3, $4, $5::bigint, decode($6, 'hex')) RETURNING json_build_object('id', id,"
+	"INSERT INTO targets (production_id, name, url, recipient, bandwidth_limit, headers_sealed,"
+	" created_by, created_by_user_id, created_by_token_id)"
+	" VALUES ($1, $2, $3, $4, $5::bigint, decode($6, 'hex'), $7, $8::bigint, $9::bigint)"
+	" RETURNING json_build_object('id', id,"
 	" 'production_id', production_id, 'name', name, 'url', url, 'recipient', recipient,"
 	" 'bandwidth_limit', bandwidth_limit, 'enabled', enabled, 'headers', headers_sealed IS NOT NULL,"
-	" 'created_at', created_at)::text", 6 };
+	" 'created_by', created_by, 'created_at', created_at)::text", 9 };
 
 /* The target's headers (a post house's token) are sealed with the key in DATA/keys: the
  * database never holds them in the clear. Workers that deliver need the same key file. */
@@ -352,7 +363,8 @@ targets_create(struct request *req)
 {
 	static const char *const fields[] = { "production_id", "name", "url", "recipient",
 		"bandwidth_limit", "headers", NULL };
-	const char *name, *url, *recipient, *p[6];
+	const char *name, *url, *recipient, *p[9];
+	char uid[24], tid[24];
 	struct outbound_policy policy;
 	char *sealed = NULL;
 	char pid[24], bw[24];
@@ -388,6 +400,11 @@ targets_create(struct request *req)
 	if (targets_seal_headers(req, json_object_get(req->json, "headers"), &sealed, &err) < 0)
 		return reply_err(req, &err);
 	p[5] = sealed;
+	snprintf(uid, sizeof(uid), "%lld", req->who.user_id);
+	snprintf(tid, sizeof(tid), "%lld", req->who.token_id);
+	p[6] = req->who.name;
+	p[7] = req->who.user_id ? uid : NULL;
+	p[8] = req->who.token_id ? tid : NULL;
 	rc = db_exec(req->srv->db, &stmt_target_add, p, &r, &err);
 	free(sealed);
 	if (rc < 0)

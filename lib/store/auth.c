@@ -55,19 +55,21 @@ auth_secret_hash(const char *secret, char out[2 + 64 + 1])
 /* A read on every request; last_used_at is written at most once a minute, so concurrent
  * requests do not queue behind one row's updates. */
 static const struct db_stmt stmt_token_check = { "auth_token_check",
-	"WITH t AS (SELECT id, role, name, coalesce(user_id, 0) AS uid, last_used_at FROM tokens"
+	"WITH t AS (SELECT id, role, name, coalesce(user_id, 0) AS uid, last_used_at,"
+	" coalesce(production_id, 0) AS pid FROM tokens"
 	" WHERE hash = $1 AND revoked_at IS NULL"
 	" AND (user_id IS NULL OR NOT (SELECT disabled FROM users WHERE id = user_id))),"
 	" u AS (UPDATE tokens SET last_used_at = now() FROM t WHERE tokens.id = t.id"
 	" AND (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute'))"
-	" SELECT id, role, name, uid FROM t", 1 };
+	" SELECT id, role, name, uid, pid FROM t", 1 };
 static const struct db_stmt stmt_token_create = { "auth_token_create",
 	"INSERT INTO tokens (name, role, hash, user_id) VALUES ($1, $2, $3, $4) RETURNING id", 4 };
 static const struct db_stmt stmt_token_revoke = { "auth_token_revoke",
 	"UPDATE tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL", 1 };
 static const struct db_stmt stmt_token_list = { "auth_token_list",
 	"SELECT coalesce(json_agg(json_build_object('id', id, 'name', name, 'role', role,"
-	" 'user_id', user_id, 'created_at', created_at, 'last_used_at', last_used_at,"
+	" 'user_id', user_id, 'production_id', production_id, 'created_by', created_by,"
+	" 'created_at', created_at, 'last_used_at', last_used_at,"
 	" 'revoked_at', revoked_at) ORDER BY id), '[]')::text FROM tokens", 0 };
 
 int
@@ -92,6 +94,7 @@ auth_token_check(struct db *db, const char *token, struct auth_identity *id, str
 	id->role = auth_role_from_name(PQgetvalue(r, 0, 1));
 	snprintf(id->name, sizeof(id->name), "token:%s", PQgetvalue(r, 0, 2));
 	id->user_id = db_ll(r, 0, 3);
+	id->production_id = db_ll(r, 0, 4);
 	PQclear(r);
 	return 0;
 }

@@ -4,6 +4,7 @@
 #include "harness.h"
 
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,4 +201,121 @@ Test(hostile, webhooks_and_targets_refuse_local_addresses_in_every_spelling)
 	}
 	cr_expect_str_eq(harness_sqlf(conninfo, "SELECT (SELECT count(*) FROM webhooks) + "
 	    "(SELECT count(*) FROM targets)"), "0");
+}
+
+/* An API call as token (NULL: the admin); returns the status, the body in *out when out. */
+static long
+call(const char *token, const char *method, const char *path, const char *body, char **out)
+{
+	char auth[200];
+	struct harness_resp r;
+	long st;
+
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token ? token : admin);
+	harness_http(&srv, method, path, body, (const char *[]){ "Content-Type: application/json",
+	    auth, NULL }, &r);
+	st = r.status;
+	if (out)
+		*out = strdup(r.body ? r.body : "");
+	harness_resp_release(&r);
+	return st;
+}
+
+/* POSTs body to path as token (NULL: the admin); asserts 201 and returns the new id. */
+static long long
+create(const char *token, const char *path, const char *body)
+{
+	char *out;
+	long st = call(token, "POST", path, body, &out);
+	json_t *j = json_loads(out, 0, NULL);
+	long long id = json_integer_value(json_object_get(j, "id"));
+
+	cr_assert_eq(st, 201, "%s", out);
+	json_decref(j);
+	free(out);
+	return id;
+}
+
+#define HOOK "{\"url\":\"https://93.184.216.34/hook\",\"events\":[\"day.wrapped\"]}"
+
+/* Ownership (issue 14): a post token reaches only the hooks it made, and a token for one
+ * production only that production's hooks, targets and deliveries; admins reach all. A
+ * refused attempt changes nothing. */
+Test(hostile, post_tokens_reach_only_their_own_hooks_and_production)
+{
+	char p1[128], p2[128], path[128], *out, before[64];
+	long long w_admin, w_p1, w_p2, t_other;
+	struct harness_resp r;
+
+	static const char other[] = "{\"production\":\"Other\",\"card\":{\"label\":\"B001\"},"
+	    "\"files\":[{\"path\":\"b.mov\",\"size\":5,\"clip\":\"B001C001\",\"hashes\":{\"xxh64\":"
+	    "\"0ea03b369a463d9d\"}}],\"copies\":[{\"volume\":{\"key\":\"uuid:r\",\"name\":\"RAID\","
+	    "\"host\":\"cart\",\"mount_path\":\"/mnt/raid\"},\"files\":[{\"path\":\"b.mov\","
+	    "\"state\":\"verified\",\"hashes\":{\"xxh64\":\"0ea03b369a463d9d\"}}]}]}";
+
+	cr_assert_eq(call(NULL, "POST", "/api/v1/offloads", other, &out), 201, "%s", out);
+	free(out);
+	snprintf(p1, sizeof(p1), "%s", harness_token(conninfo, "post"));
+	cr_assert_eq(call(NULL, "POST", "/api/v1/tokens", "{\"name\":\"lab\",\"role\":\"post\","
+	    "\"production_id\":1}", &out), 201, "%s", out);
+	json_t *j = json_loads(out, 0, NULL);
+	snprintf(p2, sizeof(p2), "%s", json_string_value(json_object_get(j, "token")));
+	json_decref(j);
+	free(out);
+	cr_expect_eq(call(NULL, "POST", "/api/v1/tokens", "{\"name\":\"x\",\"role\":\"post\","
+	    "\"production_id\":99}", NULL), 400);
+
+	w_admin = create(NULL, "/api/v1/webhooks", HOOK);
+	w_p1 = create(p1, "/api/v1/webhooks", HOOK);
+	w_p2 = create(p2, "/api/v1/webhooks", HOOK);
+	cr_expect_str_eq(harness_sqlf(conninfo, "SELECT coalesce(production_id, 0) FROM webhooks "
+	    "WHERE id = %lld", w_p2), "1", "a production's token makes hooks for it");
+	cr_expect_eq(call(p2, "POST", "/api/v1/webhooks", "{\"url\":\"https://93.184.216.34/\","
+	    "\"events\":[\"day.wrapped\"],\"production_id\":2}", NULL), 403);
+
+	snprintf(before, sizeof(before), "%s", harness_sqlf(conninfo, "SELECT md5(string_agg("
+	    "w::text, ',' ORDER BY id)) FROM webhooks w"));
+	snprintf(path, sizeof(path), "/api/v1/webhooks/%lld", w_admin);
+	cr_expect_eq(call(p1, "GET", path, NULL, NULL), 404);
+	cr_expect_eq(call(p1, "PATCH", path, "{\"url\":\"https://93.184.216.35/x\"}", NULL), 404);
+	cr_expect_eq(call(p1, "PATCH", path, "{\"enabled\":false}", NULL), 404);
+	cr_expect_eq(call(p1, "DELETE", path, NULL, NULL), 404);
+	snprintf(path, sizeof(path), "/api/v1/webhooks/%lld/deliveries", w_admin);
+	cr_expect_eq(call(p1, "GET", path, NULL, NULL), 404);
+	snprintf(path, sizeof(path), "/api/v1/webhooks/%lld/test", w_admin);
+	cr_expect_eq(call(p1, "POST", path, NULL, NULL), 404);
+	snprintf(path, sizeof(path), "/api/v1/webhooks/%lld", w_p1);
+	cr_expect_eq(call(p2, "DELETE", path, NULL, NULL), 404);
+	cr_expect_str_eq(harness_sqlf(conninfo, "SELECT md5(string_agg(w::text, ',' ORDER BY id)) "
+	    "FROM webhooks w"), before, "refused requests changed nothing");
+
+	cr_expect_eq(call(p1, "GET", path, NULL, NULL), 200);
+	cr_expect_eq(call(p1, "GET", "/api/v1/webhooks", NULL, &out), 200);
+	j = json_loads(out, 0, NULL);
+	free(out);
+	cr_expect_eq(json_array_size(json_object_get(j, "items")), 1, "p1 sees its own hook only");
+	cr_expect_eq(json_integer_value(json_object_get(json_array_get(json_object_get(j, "items"), 0),
+	    "id")), w_p1);
+	json_decref(j);
+	cr_expect_eq(call(NULL, "GET", "/api/v1/webhooks", NULL, &out), 200);
+	j = json_loads(out, 0, NULL);
+	free(out);
+	cr_expect_eq(json_array_size(json_object_get(j, "items")), 3, "the admin sees all");
+	json_decref(j);
+
+	t_other = create(NULL, "/api/v1/targets", "{\"production_id\":2,\"name\":"
+	    "\"Lab\",\"url\":\"https://93.184.216.34/files/\",\"recipient\":"
+	    "\"age1zvkyg2lqzraa2lnjvqej32nkuu0ues2s82hzrye869xeexvn73equnujwj\"}");
+	cr_expect_gt(t_other, 0);
+	cr_expect_eq(call(p2, "GET", "/api/v1/targets", NULL, &out), 200);
+	cr_expect(strstr(out, "\"Lab\"") == NULL, "p2 (production 1) sees no target of "
+	    "production 2: %s", out);
+	free(out);
+	cr_expect_eq(call(p1, "GET", "/api/v1/targets", NULL, &out), 200);
+	cr_expect(strstr(out, "\"Lab\"") != NULL, "an unscoped post token sees it: %s", out);
+	free(out);
+	harness_http(&srv, "GET", "/api/v1/tokens", NULL, NULL, &r);
+	cr_expect(strstr(r.body, "\"production_id\":1") != NULL, "tokens list their production: %s",
+	    r.body);
+	harness_resp_release(&r);
 }
