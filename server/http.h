@@ -102,8 +102,12 @@ enum MHD_Result reply_response(struct request *req, unsigned status,
 
 const char *request_header(struct request *req, const char *name);
 const char *request_query(struct request *req, const char *name);
-/* The client's IP address as text ("-" if unknown). */
+/* The client's IP address as text ("-" if unknown): behind --trust-proxy, the one its
+ * X-Forwarded-For names. */
 void request_address(struct request *req, char *out, size_t len);
+/* True when the client reached us over HTTPS: served with TLS, or through the trusted proxy
+ * saying X-Forwarded-Proto: https (from anyone else the header is ignored). */
+bool request_https(struct request *req);
 
 /* Parses the body as a JSON object whose fields are all in allowed (NULL-terminated) into
  * req->json; replies 400 itself and returns false when it is not. */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* What is sent when the real reply cannot be built (no memory, a body Jansson refused): still
  * one valid JSON error, never silence. */
@@ -43,6 +44,8 @@ reply_queue(struct request *req, unsigned status, struct MHD_Response *resp)
 	}
 	req->status = status;
 	req->answered = true;
+	if (request_https(req))
+		MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
 	if (req->in_body) {
 		/* libmicrohttpd queues nothing while the body is arriving: keep it for the end. */
 		req->deferred = resp;
@@ -195,8 +198,9 @@ request_field_ok(struct request *req, int rc, const struct err *err)
 	return false;
 }
 
-void
-request_address(struct request *req, char *out, size_t len)
+/* The address of the far end of the TCP connection. */
+static void
+request_peer(struct request *req, char *out, size_t len)
 {
 	const union MHD_ConnectionInfo *ci =
 	    MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -207,4 +211,61 @@ request_address(struct request *req, char *out, size_t len)
 	else if (ci && ci->client_addr->sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ci->client_addr)->sin6_addr, out,
 		    (socklen_t)len);
+}
+
+/* True when the connection comes from the reverse proxy named by --trust-proxy: its
+ * X-Forwarded-* headers are believed, anyone else's are ignored. */
+static bool
+request_from_proxy(struct request *req)
+{
+	const char *proxy = req->srv->cfg->trust_proxy;
+	char peer[64];
+	unsigned char a[16], b[16];
+	int fa, fb;
+
+	if (proxy == NULL || *proxy == '\0')
+		return false;
+	request_peer(req, peer, sizeof(peer));
+	fa = strchr(peer, ':') ? AF_INET6 : AF_INET;
+	fb = strchr(proxy, ':') ? AF_INET6 : AF_INET;
+	return fa == fb && inet_pton(fa, peer, a) == 1 && inet_pton(fb, proxy, b) == 1 &&
+	    memcmp(a, b, fa == AF_INET ? 4 : 16) == 0;
+}
+
+bool
+request_https(struct request *req)
+{
+	const char *proto;
+
+	if (req->srv->tls)
+		return true;
+	proto = request_header(req, "X-Forwarded-Proto");
+	return proto && strcasecmp(proto, "https") == 0 && request_from_proxy(req);
+}
+
+void
+request_address(struct request *req, char *out, size_t len)
+{
+	const char *xff;
+	const char *last;
+	char cand[64];
+	unsigned char bin[16];
+	size_t n;
+
+	request_peer(req, out, len);
+	/* Behind the trusted proxy the client is the address it appended last (the rightmost
+	 * entry: anything left of it the client may have written itself). */
+	if (!request_from_proxy(req) || (xff = request_header(req, "X-Forwarded-For")) == NULL)
+		return;
+	last = strrchr(xff, ',');
+	last = last ? last + 1 : xff;
+	while (*last == ' ')
+		last++;
+	n = strcspn(last, " ");
+	if (n == 0 || n >= sizeof(cand))
+		return;
+	memcpy(cand, last, n);
+	cand[n] = '\0';
+	if (inet_pton(AF_INET, cand, bin) == 1 || inet_pton(AF_INET6, cand, bin) == 1)
+		snprintf(out, len, "%s", cand);
 }

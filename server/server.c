@@ -441,6 +441,7 @@ server_start(struct server_handle **out, struct server *srv, struct err *err)
 {
 	struct sockaddr_storage ss;
 	struct outbound_policy outbound;
+	unsigned char proxy[16];
 	struct err bad;
 	struct server_handle *h;
 	const union MHD_DaemonInfo *info;
@@ -453,6 +454,10 @@ server_start(struct server_handle **out, struct server *srv, struct err *err)
 		return rc;
 	if ((rc = outbound_policy_parse(&outbound, srv->cfg->outbound_allow, &bad)) < 0)
 		return err_set(err, rc, "--outbound-allow: %s", bad.msg);
+	if (srv->cfg->trust_proxy && inet_pton(AF_INET, srv->cfg->trust_proxy, proxy) != 1 &&
+	    inet_pton(AF_INET6, srv->cfg->trust_proxy, proxy) != 1)
+		return err_set(err, SP_EINVAL, "--trust-proxy: '%s' is not an IP address",
+		    srv->cfg->trust_proxy);
 	if (v6)
 		flags |= MHD_USE_IPv6;
 	if ((h = calloc(1, sizeof(*h))) == NULL)

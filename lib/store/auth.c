@@ -1,10 +1,13 @@
 /* auth: roles, API tokens, users, sessions and the login slowdown (see auth.h). */
 #include "lib/store/auth.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *const auth_role_names[] = { "admin", "editor", "post" };
 
@@ -257,6 +260,53 @@ auth_slowdown(struct db *db, const char *name, const char *address, int *wait, s
 	return 0;
 }
 
+/* Password checks are argon2id: each takes a core and tens of MiB. However many logins arrive
+ * (24 at once, names rotated), at most AUTH_CHECKS_AT_ONCE run together and at most
+ * AUTH_CHECKS_PER_SECOND start in any second; past the budget the answer is 429, Retry-After 1,
+ * with no password checked (issue 14). */
+#define AUTH_CHECKS_AT_ONCE 2
+#define AUTH_CHECKS_PER_SECOND 10
+
+static pthread_mutex_t auth_gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t auth_gate_free = PTHREAD_COND_INITIALIZER;
+static int auth_gate_running, auth_gate_started;
+static time_t auth_gate_second;
+
+static bool
+auth_gate_enter(void)
+{
+	struct timespec until;
+	bool ok = true;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	pthread_mutex_lock(&auth_gate_lock);
+	if (time(NULL) != auth_gate_second) {
+		auth_gate_second = time(NULL);
+		auth_gate_started = 0;
+	}
+	if (auth_gate_started >= AUTH_CHECKS_PER_SECOND)
+		ok = false;
+	while (ok && auth_gate_running >= AUTH_CHECKS_AT_ONCE)
+		if (pthread_cond_timedwait(&auth_gate_free, &auth_gate_lock, &until) == ETIMEDOUT)
+			ok = false;
+	if (ok) {
+		auth_gate_running++;
+		auth_gate_started++;
+	}
+	pthread_mutex_unlock(&auth_gate_lock);
+	return ok;
+}
+
+static void
+auth_gate_leave(void)
+{
+	pthread_mutex_lock(&auth_gate_lock);
+	auth_gate_running--;
+	pthread_cond_signal(&auth_gate_free);
+	pthread_mutex_unlock(&auth_gate_lock);
+}
+
 static int
 auth_password_ok(struct db *db, const char *name, const char *password,
     struct auth_identity *id, struct err *err)
@@ -268,8 +318,15 @@ auth_password_ok(struct db *db, const char *name, const char *password,
 
 	if ((rc = db_exec(db, &stmt_user_get, p, &r, err)) < 0)
 		return rc;
-	if (rc == 1 && !db_bool(r, 0, 3))
+	if (rc == 1 && !db_bool(r, 0, 3)) {
+		if (!auth_gate_enter()) {
+			PQclear(r);
+			return err_set(err, SP_EUNAVAIL, "too many login attempts on this server: try "
+			    "again in a second");
+		}
 		ok = crypto_pwhash_str_verify(PQgetvalue(r, 0, 2), password, strlen(password)) == 0;
+		auth_gate_leave();
+	}
 	if (ok) {
 		id->user_id = db_ll(r, 0, 0);
 		id->role = auth_role_from_name(PQgetvalue(r, 0, 1));
@@ -296,6 +353,8 @@ auth_login(struct db *db, const char *name, const char *password, const char *ad
 		return err_set(err, SP_ECONFLICT, "too many failed logins: try again in %d s",
 		    *retry_after);
 	if ((rc = auth_password_ok(db, name, password, id, err)) < 0) {
+		if (rc == SP_EUNAVAIL && strncmp(err->msg, "too many login", 14) == 0)
+			*retry_after = 1;
 		if (rc == SP_EAUTH)
 			db_exec(db, &stmt_fail_add, pf, NULL, NULL);
 		return rc;

@@ -10,7 +10,9 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d /tmp/sp-hostile.XXXXXX)
 db="journey_hostile_$$"
 pid=""
+ppid2=""
 cleanup() {
+	[ -n "$ppid2" ] && kill "$ppid2" 2>/dev/null && wait "$ppid2" 2>/dev/null
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	rm -rf "$tmp"
 	psql -q "$SETPOST_TEST_PG" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
@@ -44,3 +46,55 @@ fi
 ok "hostile sweep over every route and role: $figures"
 kill -0 "$pid" 2>/dev/null || fail "the server died: $(tail -n 20 "$tmp/serve.log")"
 ok "the server is still up after the sweep"
+
+# Behind a TLS-terminating proxy (--trust-proxy): from the proxy's address, X-Forwarded-Proto:
+# https makes the session cookie Secure and adds HSTS, and X-Forwarded-For names the client in
+# the log; from anyone else those headers change nothing.
+printf 'correct horse battery\n' | "$bin" user add dit --role admin >/dev/null || fail "user add"
+login() { # serve-url extra-curl-args...
+	local u=$1; shift
+	curl -s -D - -o /dev/null -H "Content-Type: application/json" "$@" \
+		-d '{"name":"dit","password":"correct horse battery"}' "$u/api/v1/login"
+}
+h=$(login "$url" -H "X-Forwarded-Proto: https")
+grep -qi "^set-cookie:.*secure" <<<"$h" && fail "a header from anyone made the cookie Secure: $h"
+grep -qi "^strict-transport-security" <<<"$h" && fail "HSTS from anyone's header: $h"
+kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+"$bin" serve --listen 127.0.0.1:0 --data "$tmp/data" --trust-proxy 127.0.0.1 >"$tmp/serve2.out" \
+	2>"$tmp/serve2.log" &
+ppid2=$!
+for _ in $(seq 100); do grep -q "listening on" "$tmp/serve2.out" && break; sleep 0.1; done
+url2=$(sed -n 's/.*listening on //p' "$tmp/serve2.out")
+[ -n "$url2" ] || fail "server with --trust-proxy did not start: $(cat "$tmp/serve2.log")"
+h=$(login "$url2" -H "X-Forwarded-Proto: https")
+grep -qi "^set-cookie:.*; secure" <<<"$h" || fail "behind the proxy over https the cookie is Secure: $h"
+grep -qi "^strict-transport-security: max-age=" <<<"$h" || fail "HSTS behind the proxy: $h"
+h=$(login "$url2")
+grep -qi "^set-cookie:.*secure" <<<"$h" && fail "plain http through the proxy: no Secure: $h"
+curl -s -o /dev/null -H "Content-Type: application/json" -H "X-Forwarded-For: 6.6.6.6, 203.0.113.7" \
+	-d '{"name":"dit","password":"wrong"}' "$url2/api/v1/login"
+grep -q "failed login name=dit addr=203.0.113.7" "$tmp/serve2.log" ||
+	fail "the client is the address the proxy appended: $(grep 'failed login' "$tmp/serve2.log")"
+# 24 wrong passwords at once from 24 clients: every one answered (401 or 429), and no more
+# argon2 checks than the budget of 10 a second allows.
+t0=$(date +%s)
+cpids=()
+for i in $(seq 24); do
+	curl -s -m 20 -o /dev/null -w '%{http_code}\n' -H "Content-Type: application/json" \
+		-H "X-Forwarded-For: 198.18.0.$i" -d '{"name":"dit","password":"wrong"}' \
+		"$url2/api/v1/login" >>"$tmp/codes" 2>&1 &
+	cpids+=($!)
+done
+wait "${cpids[@]}"
+secs=$(( $(date +%s) - t0 + 1 ))
+checked=$(grep -c '^401$' "$tmp/codes" || true)
+busy=$(grep -c '^429$' "$tmp/codes" || true)
+[ $((checked + busy)) -eq 24 ] || fail "24 logins, each answered 401 or 429: $(sort "$tmp/codes" | uniq -c)"
+[ "$checked" -le $((10 * secs)) ] || fail "$checked passwords checked in $secs s: over the budget"
+ok "24 parallel logins: $checked checked, $busy told to retry (budget 10/s, 2 at once)"
+ok "--trust-proxy: Secure cookie and HSTS only over https through the proxy; X-Forwarded-For names the client"
+if "$bin" serve --listen 127.0.0.1:0 --data "$tmp/data" --trust-proxy nginx >/dev/null 2>"$tmp/bad.err"; then
+	fail "--trust-proxy with a name started"
+fi
+grep -q "not an IP address" "$tmp/bad.err" || fail "says why: $(cat "$tmp/bad.err")"
+ok "--trust-proxy takes an address, and says so"
