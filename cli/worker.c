@@ -1,6 +1,8 @@
 /* worker: runs background jobs from the shared queue. */
 #include "cli.h"
+#include "lib/core/httpc.h"
 #include "lib/core/log.h"
+#include "lib/core/outbound.h"
 #include "lib/store/worker.h"
 #include "workers/kinds.h"
 
@@ -18,6 +20,7 @@ static const char worker_synopsis[] =
 int
 cmd_worker(int argc, char **argv)
 {
+	static struct outbound_policy outbound;
 	struct worker_options opt = { 0 };
 	char name[300], host[256] = "localhost";
 	struct config cfg;
@@ -36,6 +39,13 @@ cmd_worker(int argc, char **argv)
 	opt.lease_seconds = (int)cfg.lease;
 	opt.poll_seconds = 2;
 	opt.ctx = &cfg;
+	/* The worker connects where webhooks and delivery targets say: only where the policy
+	 * allows (lib/core/outbound.h). */
+	if (outbound_policy_parse(&outbound, cfg.outbound_allow, &err) < 0) {
+		rc = cli_fail("worker", "--outbound-allow: %s", err.msg);
+		goto out;
+	}
+	httpc_set_outbound(&outbound);
 	if (cli_db_open(&cfg, &pg, &db, 1, &err) < 0) {
 		rc = cli_fail("worker", "%s", err.msg);
 		goto out;

@@ -156,7 +156,7 @@ session_login(struct request *req)
 	if (rc < 0)
 		return reply_err(req, &err);
 	snprintf(cookie, sizeof(cookie), SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; "
-	    "Max-Age=%d%s", secret, SESSION_SECONDS, req->srv->tls ? "; Secure" : "");
+	    "Max-Age=%d%s", secret, SESSION_SECONDS, request_https(req) ? "; Secure" : "");
 	body = auth_who_json(&who);
 	r = auth_reply_cookie(req, 200, body, cookie);
 	json_decref(body);

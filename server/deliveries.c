@@ -13,13 +13,17 @@ static const struct db_stmt stmt_deliveries = { "library_deliveries",
 	" dl.bytes_sent, dl.bytes_total, dl.rate, dl.eta_seconds, dl.error, dl.receipt, dl.created_at, dl.updated_at,"
 	" dl.rule_id"
 	" FROM deliveries dl JOIN targets t ON t.id = dl.target_id"
-	" WHERE ($1::text IS NULL OR dl.state = $1) ORDER BY dl.id DESC LIMIT 500"), 1 };
+	" WHERE ($1::text IS NULL OR dl.state = $1) AND ($2::bigint = 0 OR t.production_id = $2)"
+	" ORDER BY dl.id DESC LIMIT 500"), 2 };
 
 enum MHD_Result
 deliveries_list(struct request *req)
 {
-	const char *p[1] = { request_query(req, "state") };
+	char pid[24];
+	const char *p[2] = { request_query(req, "state"), pid };
 
+	/* A token for one production sees that production's deliveries only (issue 14). */
+	snprintf(pid, sizeof(pid), "%lld", req->who.production_id);
 	return reply_items(req, &stmt_deliveries, p);
 }
 

@@ -64,6 +64,9 @@ struct request {
 	/* Called when the request ends, completed or cut off (completed false). */
 	void (*stream_done)(struct request *req, bool completed);
 	int cache_fill;                 /* cache.c: 1 + the page this request is building, or 0 */
+	bool in_body;                   /* MHD is handing over the body: a reply must wait */
+	struct MHD_Response *deferred;  /* a reply made mid-body, queued when the body ends */
+	unsigned long long discarded;   /* body bytes thrown away after the reply was made */
 };
 
 typedef enum MHD_Result (*route_handler)(struct request *req);
@@ -83,7 +86,9 @@ struct route {
 	route_chunk chunk;      /* NULL: the body is buffered (at most --max-body) */
 };
 
-/* Replies; each returns what MHD_queue_response returned. body/json are borrowed. */
+/* Replies; each returns what MHD_queue_response returned. body/json are borrowed. A reply
+ * that cannot be built falls back to a fixed JSON error body, so a request is never left
+ * unanswered; one made while the body is still arriving is queued when it has arrived. */
 enum MHD_Result reply_json(struct request *req, unsigned status, json_t *body);
 enum MHD_Result reply_error(struct request *req, unsigned status, const char *code,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -97,8 +102,12 @@ enum MHD_Result reply_response(struct request *req, unsigned status,
 
 const char *request_header(struct request *req, const char *name);
 const char *request_query(struct request *req, const char *name);
-/* The client's IP address as text ("-" if unknown). */
+/* The client's IP address as text ("-" if unknown): behind --trust-proxy, the one its
+ * X-Forwarded-For names. */
 void request_address(struct request *req, char *out, size_t len);
+/* True when the client reached us over HTTPS: served with TLS, or through the trusted proxy
+ * saying X-Forwarded-Proto: https (from anyone else the header is ignored). */
+bool request_https(struct request *req);
 
 /* Parses the body as a JSON object whose fields are all in allowed (NULL-terminated) into
  * req->json; replies 400 itself and returns false when it is not. */

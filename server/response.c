@@ -1,6 +1,7 @@
 /* response: the reply_* helpers every handler uses (see http.h). */
 #include "http.h"
 #include "lib/core/json.h"
+#include "lib/core/utf8.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -8,19 +9,59 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+/* What is sent when the real reply cannot be built (no memory, a body Jansson refused): still
+ * one valid JSON error, never silence. */
+static const char reply_fallback_body[] =
+    "{\"error\":{\"code\":\"internal\",\"message\":\"the reply could not be built\"}}";
+
+static enum MHD_Result reply_queue(struct request *req, unsigned status,
+    struct MHD_Response *resp);
+
+static enum MHD_Result
+reply_fallback(struct request *req)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(
+	    sizeof(reply_fallback_body) - 1, (void *)reply_fallback_body, MHD_RESPMEM_PERSISTENT);
+
+	if (resp == NULL)
+		return MHD_NO;          /* nothing left to answer with: MHD closes the connection */
+	MHD_add_response_header(resp, "Content-Type", "application/json");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	return reply_queue(req, 500, resp);
+}
+
+static enum MHD_Result
+reply_queue(struct request *req, unsigned status, struct MHD_Response *resp)
+{
+	enum MHD_Result r;
+
+	if (req->answered) {
+		/* A second reply is a handler's bug; the first one stands. */
+		MHD_destroy_response(resp);
+		return MHD_YES;
+	}
+	req->status = status;
+	req->answered = true;
+	if (request_https(req))
+		MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
+	if (req->in_body) {
+		/* libmicrohttpd queues nothing while the body is arriving: keep it for the end. */
+		req->deferred = resp;
+		return MHD_YES;
+	}
+	r = MHD_queue_response(req->conn, status, resp);
+	MHD_destroy_response(resp);
+	return r;
+}
 
 enum MHD_Result
 reply_response(struct request *req, unsigned status, struct MHD_Response *resp)
 {
-	enum MHD_Result r;
-
 	if (resp == NULL)
-		return MHD_NO;
-	req->status = status;
-	req->answered = true;
-	r = MHD_queue_response(req->conn, status, resp);
-	MHD_destroy_response(resp);
-	return r;
+		return reply_fallback(req);
+	return reply_queue(req, status, resp);
 }
 
 enum MHD_Result
@@ -31,7 +72,7 @@ reply_text(struct request *req, unsigned status, const char *content_type, const
 	    MHD_RESPMEM_MUST_COPY);
 
 	if (resp == NULL)
-		return MHD_NO;
+		return reply_fallback(req);
 	MHD_add_response_header(resp, "Content-Type", content_type);
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
@@ -43,15 +84,15 @@ reply_json(struct request *req, unsigned status, json_t *body)
 {
 	/* Measured numbers (round trips, rates, fractions) to 9 significant digits, not 17:
 	 * 0.166618 rather than 0.16661799999999999. Stored values keep their exact text. */
-	char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(9));
+	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(9)) : NULL;
 	struct MHD_Response *resp;
 
 	if (text == NULL)
-		return MHD_NO;
+		return reply_fallback(req);
 	resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {
 		free(text);
-		return MHD_NO;
+		return reply_fallback(req);
 	}
 	MHD_add_response_header(resp, "Content-Type", "application/json");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
@@ -62,14 +103,17 @@ reply_json(struct request *req, unsigned status, json_t *body)
 enum MHD_Result
 reply_error(struct request *req, unsigned status, const char *code, const char *fmt, ...)
 {
-	char msg[600];
+	char raw[600], msg[600];
 	json_t *body;
 	enum MHD_Result r;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	/* Messages quote what the client sent; Jansson refuses invalid UTF-8 (and the reply with
+	 * it), so such bytes become U+FFFD. */
+	utf8_sanitize(msg, sizeof(msg), raw);
 	body = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg);
 	r = reply_json(req, status, body);
 	json_decref(body);
@@ -208,8 +252,9 @@ request_field_ok(struct request *req, int rc, const struct err *err)
 	return false;
 }
 
-void
-request_address(struct request *req, char *out, size_t len)
+/* The address of the far end of the TCP connection. */
+static void
+request_peer(struct request *req, char *out, size_t len)
 {
 	const union MHD_ConnectionInfo *ci =
 	    MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -220,4 +265,61 @@ request_address(struct request *req, char *out, size_t len)
 	else if (ci && ci->client_addr->sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ci->client_addr)->sin6_addr, out,
 		    (socklen_t)len);
+}
+
+/* True when the connection comes from the reverse proxy named by --trust-proxy: its
+ * X-Forwarded-* headers are believed, anyone else's are ignored. */
+static bool
+request_from_proxy(struct request *req)
+{
+	const char *proxy = req->srv->cfg->trust_proxy;
+	char peer[64];
+	unsigned char a[16], b[16];
+	int fa, fb;
+
+	if (proxy == NULL || *proxy == '\0')
+		return false;
+	request_peer(req, peer, sizeof(peer));
+	fa = strchr(peer, ':') ? AF_INET6 : AF_INET;
+	fb = strchr(proxy, ':') ? AF_INET6 : AF_INET;
+	return fa == fb && inet_pton(fa, peer, a) == 1 && inet_pton(fb, proxy, b) == 1 &&
+	    memcmp(a, b, fa == AF_INET ? 4 : 16) == 0;
+}
+
+bool
+request_https(struct request *req)
+{
+	const char *proto;
+
+	if (req->srv->tls)
+		return true;
+	proto = request_header(req, "X-Forwarded-Proto");
+	return proto && strcasecmp(proto, "https") == 0 && request_from_proxy(req);
+}
+
+void
+request_address(struct request *req, char *out, size_t len)
+{
+	const char *xff;
+	const char *last;
+	char cand[64];
+	unsigned char bin[16];
+	size_t n;
+
+	request_peer(req, out, len);
+	/* Behind the trusted proxy the client is the address it appended last (the rightmost
+	 * entry: anything left of it the client may have written itself). */
+	if (!request_from_proxy(req) || (xff = request_header(req, "X-Forwarded-For")) == NULL)
+		return;
+	last = strrchr(xff, ',');
+	last = last ? last + 1 : xff;
+	while (*last == ' ')
+		last++;
+	n = strcspn(last, " ");
+	if (n == 0 || n >= sizeof(cand))
+		return;
+	memcpy(cand, last, n);
+	cand[n] = '\0';
+	if (inet_pton(AF_INET, cand, bin) == 1 || inet_pton(AF_INET6, cand, bin) == 1)
+		snprintf(out, len, "%s", cand);
 }

@@ -4,6 +4,7 @@
 #include "lib/store/event.h"
 #include "lib/core/json.h"
 #include "lib/delivery/sealed.h"
+#include "lib/core/outbound.h"
 
 #include <limits.h>
 #include <sodium.h>
@@ -13,21 +14,28 @@
 #include <string.h>
 
 static const struct db_stmt stmt_targets = { "library_targets",
-	LIST("SELECT id, production_id, name, url, recipient, bandwidth_limit, enabled, created_at"
-	" FROM targets ORDER BY name"), 0 };
+	LIST("SELECT id, production_id, name, url, recipient, bandwidth_limit, enabled, created_by,"
+	" created_at FROM targets WHERE $1::bigint = 0 OR production_id = $1 ORDER BY name"), 1 };
 
 enum MHD_Result
 targets_list(struct request *req)
 {
-	return reply_items(req, &stmt_targets, NULL);
+	char pid[24];
+	const char *p[1] = { pid };
+
+	/* A token for one production sees that production's targets only (issue 14). */
+	snprintf(pid, sizeof(pid), "%lld", req->who.production_id);
+	return reply_items(req, &stmt_targets, p);
 }
 
 static const struct db_stmt stmt_target_add = { "library_target_add",
-	"INSERT INTO targets (production_id, name, url, recipient, bandwidth_limit, headers_sealed)"
-	" VALUES ($1, $2, $3, $4, $5::bigint, decode($6, 'hex')) RETURNING json_build_object('id', id,"
+	"INSERT INTO targets (production_id, name, url, recipient, bandwidth_limit, headers_sealed,"
+	" created_by, created_by_user_id, created_by_token_id)"
+	" VALUES ($1, $2, $3, $4, $5::bigint, decode($6, 'hex'), $7, $8::bigint, $9::bigint)"
+	" RETURNING json_build_object('id', id,"
 	" 'production_id', production_id, 'name', name, 'url', url, 'recipient', recipient,"
 	" 'bandwidth_limit', bandwidth_limit, 'enabled', enabled, 'headers', headers_sealed IS NOT NULL,"
-	" 'created_at', created_at)::text", 6 };
+	" 'created_by', created_by, 'created_at', created_at)::text", 9 };
 
 /* The target's headers (a post house's token) are sealed with the key in DATA/keys: the
  * database never holds them in the clear. Workers that deliver need the same key file. */
@@ -74,7 +82,9 @@ targets_create(struct request *req)
 {
 	static const char *const fields[] = { "production_id", "name", "url", "recipient",
 		"bandwidth_limit", "headers", NULL };
-	const char *name, *url, *recipient, *p[6];
+	const char *name, *url, *recipient, *p[9];
+	char uid[24], tid[24];
+	struct outbound_policy policy;
 	char *sealed = NULL;
 	char pid[24], bw[24];
 	long long prod, limit = 0;
@@ -92,6 +102,10 @@ targets_create(struct request *req)
 		return MHD_YES;
 	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
 		return reply_error(req, 400, "invalid", "url: expected an http:// or https:// address");
+	/* Deliveries go where the outbound policy allows (issue 14: no SSRF through a target). */
+	if (outbound_policy_parse(&policy, req->srv->cfg->outbound_allow, &err) < 0 ||
+	    outbound_check_url(&policy, url, &err) < 0)
+		return reply_err(req, &err);
 	if (strncmp(recipient, "age1", 4) || strspn(recipient + 4, "023456789acdefghjklmnpqrstuvwxyz") !=
 	    strlen(recipient + 4))
 		return reply_error(req, 400, "invalid", "recipient: expected an age public key (age1…)");
@@ -105,6 +119,11 @@ targets_create(struct request *req)
 	if (targets_seal_headers(req, json_object_get(req->json, "headers"), &sealed, &err) < 0)
 		return reply_err(req, &err);
 	p[5] = sealed;
+	snprintf(uid, sizeof(uid), "%lld", req->who.user_id);
+	snprintf(tid, sizeof(tid), "%lld", req->who.token_id);
+	p[6] = req->who.name;
+	p[7] = req->who.user_id ? uid : NULL;
+	p[8] = req->who.token_id ? tid : NULL;
 	rc = db_exec(req->srv->db, &stmt_target_add, p, &r, &err);
 	free(sealed);
 	if (rc < 0)

@@ -4,6 +4,7 @@
 #include "lib/store/event.h"
 #include "lib/core/json.h"
 
+#include <stdint.h>
 #include <stdio.h>
 
 static enum MHD_Result
@@ -27,28 +28,61 @@ tokens_list(struct request *req)
 	return reply_list(req, auth_token_list);
 }
 
+static const struct db_stmt stmt_token_production = { "tokens_production",
+	"SELECT 1 FROM productions WHERE id = $1", 1 };
+static const struct db_stmt stmt_token_owner = { "tokens_owner",
+	"UPDATE tokens SET production_id = $2, created_by = $3, created_by_user_id = $4,"
+	" created_by_token_id = $5 WHERE id = $1", 5 };
+
 enum MHD_Result
 tokens_create(struct request *req)
 {
-	static const char *const fields[] = { "name", "role", NULL };
-	char secret[AUTH_SECRET_LEN + 8];
+	static const char *const fields[] = { "name", "role", "production_id", NULL };
+	char secret[AUTH_SECRET_LEN + 8], sid[24], spid[24], suser[24], stoken[24];
 	const char *name = NULL, *role = NULL;
+	const char *q[5] = { sid, NULL, req->who.name, NULL, NULL };
 	struct err err;
-	long long id;
+	long long id, pid = 0;
 	json_t *body;
 	enum MHD_Result r;
-	int rc;
+	int rc, rp;
 
 	if (!request_json(req, fields) ||
 	    !request_field_ok(req, json_get_string(req->json, "name", true, 200, &name, &err), &err) ||
-	    !request_field_ok(req, json_get_string(req->json, "role", true, 16, &role, &err), &err))
+	    !request_field_ok(req, json_get_string(req->json, "role", true, 16, &role, &err), &err) ||
+	    !request_field_ok(req, rp = json_get_int(req->json, "production_id", false, 1, INT64_MAX,
+	    &pid, &err), &err))
 		return MHD_YES;
 	if (auth_role_from_name(role) == 0)
 		return reply_error(req, 400, "invalid", "role: expected admin, editor or post");
+	/* A token for one production (issue 14): its holder sees and changes that one only. */
+	snprintf(spid, sizeof(spid), "%lld", pid);
+	if (rp == 0) {
+		const char *p[1] = { spid };
+		if ((rc = db_exec(req->srv->db, &stmt_token_production, p, NULL, &err)) < 0)
+			return reply_err(req, &err);
+		if (rc == 0)
+			return reply_error(req, 400, "invalid", "production_id: no production %lld", pid);
+		if (auth_role_from_name(role) == ROLE_ADMIN)
+			return reply_error(req, 400, "invalid", "production_id: an admin token serves "
+			    "every production");
+	}
 	rc = auth_token_create(req->srv->db, name, auth_role_from_name(role), 0, secret, &id, &err);
 	if (rc < 0)
 		return reply_err(req, &err);
+	snprintf(sid, sizeof(sid), "%lld", id);
+	snprintf(suser, sizeof(suser), "%lld", req->who.user_id);
+	snprintf(stoken, sizeof(stoken), "%lld", req->who.token_id);
+	q[1] = rp == 0 ? spid : NULL;
+	q[3] = req->who.user_id ? suser : NULL;
+	q[4] = req->who.token_id ? stoken : NULL;
+	if (db_exec(req->srv->db, &stmt_token_owner, q, NULL, &err) < 0) {
+		(void)auth_token_revoke(req->srv->db, id, NULL);
+		return reply_err(req, &err);
+	}
 	body = json_pack("{s:s,s:s}", "name", name, "role", role);
+	if (rp == 0)
+		json_object_set_new(body, "production_id", json_integer(pid));
 	event_record_db(req->srv->db, req->who.name, "token.created", "token", id, body, NULL);
 	json_object_set_new(body, "id", json_integer(id));
 	json_object_set_new(body, "token", json_string(secret));

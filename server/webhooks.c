@@ -7,6 +7,8 @@
 #include "lib/core/json.h"
 #include "lib/delivery/sealed.h"
 
+#include "lib/core/outbound.h"
+
 #include <curl/curl.h>
 #include <errno.h>
 #include <limits.h>
@@ -41,6 +43,16 @@ static const struct db_stmt stmt_add = { "webhooks_add",
 static const struct db_stmt stmt_list = { "webhooks_list",
 	"SELECT json_build_object('items', coalesce(json_agg(" HOOK_JSON " ORDER BY w.id), '[]'))::text"
 	" FROM webhooks w", 0 };
+/* Issue 14: a post or editor token's hooks are the ones it (or its user) made, in its
+ * production when it has one; admins reach every hook. */
+#define HOOK_MINE \
+	" ($1::bigint = 0 OR w.production_id = $1) AND (w.created_by_token_id = $2" \
+	" OR w.created_by_user_id = $3)"
+static const struct db_stmt stmt_list_mine = { "webhooks_list_mine",
+	"SELECT json_build_object('items', coalesce(json_agg(" HOOK_JSON " ORDER BY w.id), '[]'))::text"
+	" FROM webhooks w WHERE" HOOK_MINE, 3 };
+static const struct db_stmt stmt_mine = { "webhooks_mine",
+	"SELECT 1 FROM webhooks w WHERE" HOOK_MINE " AND w.id = $4", 4 };
 static const struct db_stmt stmt_get = { "webhooks_get",
 	"SELECT " HOOK_JSON "::text FROM webhooks w WHERE w.id = $1", 1 };
 /* Re-enabling clears the failure count and the reason; disabling by hand says who did it. */
@@ -69,10 +81,12 @@ static const struct db_stmt stmt_exists = { "webhooks_exists",
 static const struct db_stmt stmt_ping = { "webhooks_ping",
 	"SELECT setpost_webhook_enqueue($1, $2, 'ping')", 2 };
 
-/* An http(s) URL with a host, as libcurl will read it. */
+/* An http(s) URL with a host, as libcurl will read it, whose host (when written as an
+ * address, in any spelling) the outbound policy allows: no SSRF through a hook. */
 static int
-webhooks_check_url(const char *url, struct err *err)
+webhooks_check_url(const struct config *cfg, const char *url, struct err *err)
 {
+	struct outbound_policy policy;
 	CURLU *u = curl_url();
 	char *scheme = NULL, *host = NULL, *user = NULL;
 	int rc = 0;
@@ -96,6 +110,8 @@ webhooks_check_url(const char *url, struct err *err)
 	curl_free(scheme);
 	curl_free(host);
 	curl_url_cleanup(u);
+	if (rc == 0 && (rc = outbound_policy_parse(&policy, cfg->outbound_allow, err)) == 0)
+		rc = outbound_check_url(&policy, url, err);
 	return rc;
 }
 
@@ -189,11 +205,19 @@ webhooks_create(struct request *req)
 
 	if (!request_json(req, fields) ||
 	    !request_field_ok(req, json_get_string(req->json, "url", true, 2000, &url, &err), &err) ||
-	    !request_field_ok(req, webhooks_check_url(url, &err), &err) ||
+	    !request_field_ok(req, webhooks_check_url(req->srv->cfg, url, &err), &err) ||
 	    !request_field_ok(req, json_get_string(req->json, "description", false, 500, &desc, &err), &err) ||
 	    !request_field_ok(req, rp = json_get_int(req->json, "production_id", false, 1, INT64_MAX, &prod, &err), &err) ||
 	    !request_field_ok(req, rl = json_get_int(req->json, "failure_limit", false, 1, 100, &limit, &err), &err))
 		return MHD_YES;
+	/* A token for one production makes hooks for that production only. */
+	if (req->who.role != ROLE_ADMIN && req->who.production_id) {
+		if (rp == 0 && prod != req->who.production_id)
+			return reply_error(req, 403, "forbidden", "production_id: this token serves "
+			    "production %lld only", req->who.production_id);
+		prod = req->who.production_id;
+		rp = 0;
+	}
 	buf_init(&events, 4096);
 	if ((rc = webhooks_events(json_object_get(req->json, "events"), &events, &err)) < 0 ||
 	    (rc = webhooks_new_secret(req, &secret, &sealed, &err)) < 0)
@@ -258,10 +282,46 @@ webhooks_reply_text(struct request *req, const struct db_stmt *st, const char *c
 	return res;
 }
 
+static void
+webhooks_scope(const struct request *req, char pid[24], char tid[24], char uid[24])
+{
+	snprintf(pid, 24, "%lld", req->who.production_id);
+	snprintf(tid, 24, "%lld", req->who.token_id);
+	snprintf(uid, 24, "%lld", req->who.user_id);
+}
+
+/* The id in the path, of a hook this caller may reach; otherwise it replied (400 or 404: a
+ * hook someone else made is not there for this caller). */
+static bool
+webhooks_reach(struct request *req, long long *id)
+{
+	char pid[24], tid[24], uid[24];
+	const char *p[4] = { pid, tid, uid, req->params[0] };
+	struct err err;
+	int n;
+
+	if (!request_param_id(req, 0, id))
+		return false;
+	if (req->who.role == ROLE_ADMIN)
+		return true;
+	webhooks_scope(req, pid, tid, uid);
+	if ((n = db_exec(req->srv->db, &stmt_mine, p, NULL, &err)) < 0)
+		return reply_err(req, &err), false;
+	if (n == 0)
+		return reply_error(req, 404, "not_found", "webhook %lld not found", *id), false;
+	return true;
+}
+
 enum MHD_Result
 webhooks_list(struct request *req)
 {
-	return webhooks_reply_text(req, &stmt_list, NULL, "webhooks");
+	char pid[24], tid[24], uid[24];
+	const char *p[3] = { pid, tid, uid };
+
+	if (req->who.role == ROLE_ADMIN)
+		return webhooks_reply_text(req, &stmt_list, NULL, "webhooks");
+	webhooks_scope(req, pid, tid, uid);
+	return webhooks_reply_text(req, &stmt_list_mine, p, "webhooks");
 }
 
 enum MHD_Result
@@ -270,7 +330,7 @@ webhooks_get(struct request *req)
 	const char *p[1] = { req->params[0] };
 	long long id;
 
-	if (!request_param_id(req, 0, &id))
+	if (!webhooks_reach(req, &id))
 		return MHD_YES;
 	return webhooks_reply_text(req, &stmt_get, p, "webhook");
 }
@@ -319,9 +379,9 @@ webhooks_patch(struct request *req)
 	struct err err;
 	int re, rl, rc = 0;
 
-	if (!request_param_id(req, 0, &id) || !request_json(req, fields) ||
+	if (!webhooks_reach(req, &id) || !request_json(req, fields) ||
 	    !request_field_ok(req, json_get_string(req->json, "url", false, 2000, &url, &err), &err) ||
-	    (url && !request_field_ok(req, webhooks_check_url(url, &err), &err)) ||
+	    (url && !request_field_ok(req, webhooks_check_url(req->srv->cfg, url, &err), &err)) ||
 	    !request_field_ok(req, json_get_string(req->json, "description", false, 500, &desc, &err), &err) ||
 	    !request_field_ok(req, re = json_get_bool(req->json, "enabled", false, &enabled, &err), &err) ||
 	    !request_field_ok(req, rl = json_get_int(req->json, "failure_limit", false, 1, 100, &limit, &err), &err))
@@ -371,7 +431,7 @@ webhooks_delete(struct request *req)
 	struct err err;
 	long long id;
 
-	if (!request_param_id(req, 0, &id))
+	if (!webhooks_reach(req, &id))
 		return MHD_YES;
 	if (db_tx(req->srv->db, webhooks_delete_tx, &a, &err) < 0)
 		return reply_err(req, &err);
@@ -395,7 +455,7 @@ webhooks_deliveries(struct request *req)
 	char *end;
 	int n;
 
-	if (!request_param_id(req, 0, &id))
+	if (!webhooks_reach(req, &id))
 		return MHD_YES;
 	if (l) {
 		errno = 0;
@@ -464,7 +524,8 @@ webhooks_test(struct request *req)
 	long long id;
 	bool enabled;
 
-	if (!request_rows_by_id(req, &stmt_exists, "webhook", &id, &r))
+	if (!webhooks_reach(req, &id) ||
+	    !request_rows_by_id(req, &stmt_exists, "webhook", &id, &r))
 		return MHD_YES;
 	enabled = db_bool(r, 0, 0);
 	PQclear(r);

@@ -15,6 +15,7 @@
 #include "lib/store/params.h"
 #include "lib/core/hash.h"
 #include "lib/core/httpc.h"
+#include "lib/core/outbound.h"
 #include "lib/custody/locate.h"
 #include "lib/delivery/sealed.h"
 #include "lib/delivery/tus_client.h"
@@ -403,6 +404,7 @@ upload_send(struct job *job, const struct delivery *d, const char *path, const c
 	struct tus_result res;
 	struct upload u = { job, d->id, 0, 0, 0 };
 	const char *did = d->id;
+	struct outbound_policy outbound;
 	char **headers = NULL, size[24], *base = strrchr(path, '/');
 	size_t nh = 0;
 	struct stat st;
@@ -440,6 +442,13 @@ upload_send(struct job *job, const struct delivery *d, const char *path, const c
 		.n_headers = nh, .meta = meta, .n_meta = 4, .max_send_rate = (uint64_t)d->bandwidth_limit,
 		.resume_url = d->upload_url, .on_created = upload_on_created, .created_arg = &u,
 		.on_progress = upload_on_progress, .progress_arg = &u };
+	/* The target's URL and every Location its receiver answers: resolved, checked, pinned. */
+	if ((rc = outbound_policy_parse(&outbound, ((const struct config *)job->ctx)->outbound_allow,
+	    err)) < 0) {
+		age_source_release(&src);
+		goto out;
+	}
+	o.outbound = &outbound;
 	rc = tus_upload(&o, &ts, &res, err);
 	if (rc == 0)
 		rc = age_source_verify(&src, err);

@@ -58,6 +58,15 @@ static const struct config_opt config_opts[] = {
 	  "largest request body accepted, in bytes" },
 	{ "request-timeout", "SETPOST_REQUEST_TIMEOUT", "60", CONFIG_SERVE,
 	  NUM(request_timeout, 1, 86400), "seconds an idle connection is kept" },
+	{ "request-time-limit", "SETPOST_REQUEST_TIME_LIMIT", "60", CONFIG_SERVE,
+	  NUM(request_time_limit, 1, 86400), "seconds a request may take to send its body "
+	  "(tus uploads: --request-timeout between pieces only)" },
+	{ "trust-proxy", "SETPOST_TRUST_PROXY", NULL, CONFIG_SERVE, STR(trust_proxy),
+	  "address of a reverse proxy in front: from it alone, X-Forwarded-For names the client "
+	  "and X-Forwarded-Proto: https makes cookies Secure and adds HSTS" },
+	{ "outbound-allow", "SETPOST_OUTBOUND_ALLOW", NULL, CONFIG_SERVE | CONFIG_WORKER, STR(outbound_allow),
+	  "networks webhooks and delivery targets may reach although private or local, comma-separated "
+	  "(\"10.1.0.0/16,127.0.0.1/32\"); none by default" },
 	{ "pool-size", "SETPOST_POOL_SIZE", "8", ALL, NUM(pool_size, 1, 256),
 	  "database connections in the pool" },
 	{ "slots", "SETPOST_SLOTS", "2", CONFIG_WORKER, NUM(slots, 1, 256),

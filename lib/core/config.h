@@ -39,6 +39,9 @@ struct config {
 	long threads;          /* HTTP thread pool size */
 	long max_body;         /* bytes */
 	long request_timeout;  /* seconds a connection may stay idle */
+	long request_time_limit; /* seconds a request may take to send its body */
+	char *trust_proxy;     /* the reverse proxy's address, or NULL */
+	char *outbound_allow;  /* networks outbound connections may reach though local */
 	long pool_size;        /* database connections */
 	long slots;            /* concurrent jobs in one worker */
 	long lease;            /* job lease in seconds */

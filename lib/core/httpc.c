@@ -1,5 +1,6 @@
 /* httpc: small JSON requests over libcurl (see httpc.h). */
 #include "lib/core/httpc.h"
+#include "lib/core/outbound.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -26,6 +27,13 @@ httpc_json(const char *method, const char *url, const char *token, json_t *body,
 }
 
 static const char *httpc_cacert;
+static const struct outbound_policy *httpc_outbound;
+
+void
+httpc_set_outbound(const struct outbound_policy *policy)
+{
+	httpc_outbound = policy;
+}
 
 void
 httpc_set_cacert(const char *file)
@@ -37,7 +45,7 @@ int
 httpc_json_headers(const char *method, const char *url, const char *const *headers,
     size_t nheaders, json_t *body, long timeout_s, struct httpc_resp *resp, struct err *err)
 {
-	struct curl_slist *hl = NULL;
+	struct curl_slist *hl = NULL, *pin = NULL;
 	char *text = NULL;
 	CURL *c = curl_easy_init();
 	CURLcode rc;
@@ -54,7 +62,14 @@ httpc_json_headers(const char *method, const char *url, const char *const *heade
 		hl = curl_slist_append(hl, "Content-Type: application/json");
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, text);
 	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
+	if (httpc_outbound && outbound_curl(c, httpc_outbound, url, &pin, err) < 0) {
+		curl_slist_free_all(hl);
+		curl_easy_cleanup(c);
+		free(text);
+		return err->code;
+	}
+	if (httpc_outbound == NULL)
+		curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, httpc_on_body);
@@ -68,6 +83,7 @@ httpc_json_headers(const char *method, const char *url, const char *const *heade
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
 	curl_slist_free_all(hl);
 	curl_easy_cleanup(c);
+	curl_slist_free_all(pin);
 	free(text);
 	if (rc != CURLE_OK)
 		return err_set(err, SP_EUNAVAIL, "%s %s: %s", method, url, curl_easy_strerror(rc));

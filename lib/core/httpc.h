@@ -30,6 +30,11 @@ void httpc_resp_release(struct httpc_resp *resp);
  * threads start); NULL goes back to the system's. The string is borrowed. */
 void httpc_set_cacert(const char *file);
 
+/* An outbound policy (lib/core/outbound.h) every request of the process then follows: set by
+ * the worker, whose requests go where someone else said. Borrowed; NULL for none. */
+struct outbound_policy;
+void httpc_set_outbound(const struct outbound_policy *policy);
+
 /* "404: no such card" from a setpost JSON error body, or the status and the start of the body. */
 void httpc_describe(const struct httpc_resp *resp, char *out, size_t len);
 

@@ -1,5 +1,6 @@
 /* log: timestamped one-line diagnostics (see log.h). */
 #include "lib/core/log.h"
+#include "lib/core/utf8.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -40,7 +41,7 @@ log_set_fd(int fd)
 void
 log_write(enum log_level level, const char *where, const char *fmt, ...)
 {
-	char line[2048];
+	char line[2048], msg[2048];
 	struct timespec ts;
 	struct tm tm;
 	va_list ap;
@@ -54,11 +55,14 @@ log_write(enum log_level level, const char *where, const char *fmt, ...)
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
 	    tm.tm_sec, ts.tv_nsec / 1000000, log_names[level], where);
 	va_start(ap, fmt);
-	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	m = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (m < 0)
 		m = 0;
-	n += m;
+	if ((size_t)m >= sizeof(msg))
+		m = sizeof(msg) - 1;
+	/* One event, one line: a "\n" in a name or a URL must not write a forged line. */
+	n += (int)utf8_log_escape(line + n, sizeof(line) - (size_t)n - 1, msg, (size_t)m);
 	if ((size_t)n > sizeof(line) - 2)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';

@@ -2,6 +2,7 @@
 #include "lib/delivery/tus_client.h"
 #include "lib/core/clock.h"
 #include "lib/core/version.h"
+#include "lib/core/outbound.h"
 
 #include <ctype.h>
 #include <inttypes.h>
@@ -227,13 +228,21 @@ static int
 tus_perform(struct tus_ctx *c, const char *method, const char *url, const char *const *extra,
     size_t n_extra, const uint8_t *body, size_t len, struct err *err)
 {
-	struct curl_slist *hdrs;
+	struct curl_slist *hdrs, *pin = NULL;
 	curl_off_t up = 0;
 	CURLcode cc;
 
 	if (tus_headers(c, method, extra, n_extra, &hdrs) != 0)
 		return err_set(err, SP_ENOMEM, "%s %s: out of memory", method, url);
 	tus_common_opts(c, url, hdrs);
+	if (c->o->outbound && outbound_curl(c->curl, c->o->outbound, url, &pin, err) < 0) {
+		curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
+		curl_slist_free_all(hdrs);
+		if (err->code != SP_EUNAVAIL)
+			return err->code;       /* refused by the policy: no retry will change it */
+		snprintf(c->note, sizeof c->note, "%s %.150s: %.150s", method, url, err->msg);
+		return SP_EUNAVAIL;
+	}
 	tus_method_opts(c, method, body, len);
 	memset(&c->resp, 0, sizeof c->resp);
 	c->errbuf[0] = '\0';
@@ -248,7 +257,9 @@ tus_perform(struct tus_ctx *c, const char *method, const char *url, const char *
 	c->patching = 0;
 	c->inflight = 0;
 	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(c->curl, CURLOPT_RESOLVE, NULL);
 	curl_slist_free_all(hdrs);
+	curl_slist_free_all(pin);
 	if (cc == CURLE_ABORTED_BY_CALLBACK && c->canceled)
 		return err_set(err, SP_ECANCELED, "upload %s: stopped", url);
 	if (cc != CURLE_OK) {
@@ -282,6 +293,11 @@ tus_status_code(long status)
 static int
 tus_status_error(struct tus_ctx *c, const char *method, const char *url, struct err *err)
 {
+	/* A receiver someone else named (a delivery target) gets its status told, never its
+	 * body: the delivery log must not read another machine for whoever can see it. */
+	if (c->o->outbound)
+		return err_set(err, tus_status_code(c->resp.status), "%s %s: HTTP %ld from the "
+		    "receiver", method, url, c->resp.status);
 	return err_set(err, tus_status_code(c->resp.status), "%s %s: HTTP %ld: %s", method, url,
 	    c->resp.status, tus_body_text(c));
 }

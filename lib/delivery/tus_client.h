@@ -101,6 +101,8 @@ typedef int (*tus_progress_fn)(void *arg, const struct tus_progress *p);
  * ... answered HTTP 410"). Return 0, or a negative SP_E* code (filling err) to stop. */
 typedef int (*tus_created_fn)(void *arg, const char *url, const char *why, struct err *err);
 
+struct outbound_policy;
+
 struct tus_opts {
 	const char *endpoint;           /* creation URL (http or https) */
 	const char *const *headers;     /* extra "Name: value" lines (Authorization, ...) */
@@ -112,6 +114,9 @@ struct tus_opts {
 	struct tus_retry retry;
 	unsigned stall_seconds;         /* abort a request this long under 1 byte/s; 0: 60 */
 	const char *resume_url;         /* an upload to continue, or NULL */
+	/* When set, every URL (the endpoint and each Location answered) is resolved once, checked
+	 * and pinned (lib/core/outbound.h); NULL for a person's own command line. */
+	const struct outbound_policy *outbound;
 	tus_created_fn on_created;
 	void *created_arg;
 	tus_progress_fn on_progress;

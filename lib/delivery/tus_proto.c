@@ -87,10 +87,14 @@ tus_status_line(struct tus_resp *r, const char *line, size_t len)
 	long status = 0;
 
 	memset(r, 0, sizeof *r);
-	for (size_t i = sp ? (size_t)(sp - line) + 1 : len; i < len && isdigit((unsigned char)line[i]);
-	    i++)
-		status = status * 10 + (line[i] - '0');
-	r->status = status;
+	size_t i = sp ? (size_t)(sp - line) + 1 : len, digits = 0;
+
+	/* A status code is three digits (RFC 9110); a longer run would overflow a long, so it
+	 * counts as no status at all. */
+	for (; i < len && isdigit((unsigned char)line[i]); i++, digits++)
+		if (digits < 3)
+			status = status * 10 + (line[i] - '0');
+	r->status = digits == 3 ? status : 0;
 }
 
 void

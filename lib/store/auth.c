@@ -1,10 +1,13 @@
 /* auth: roles, API tokens, users, sessions and the login slowdown (see auth.h). */
 #include "lib/store/auth.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *const auth_role_names[] = { "admin", "editor", "post" };
 
@@ -55,19 +58,21 @@ auth_secret_hash(const char *secret, char out[2 + 64 + 1])
 /* A read on every request; last_used_at is written at most once a minute, so concurrent
  * requests do not queue behind one row's updates. */
 static const struct db_stmt stmt_token_check = { "auth_token_check",
-	"WITH t AS (SELECT id, role, name, coalesce(user_id, 0) AS uid, last_used_at FROM tokens"
+	"WITH t AS (SELECT id, role, name, coalesce(user_id, 0) AS uid, last_used_at,"
+	" coalesce(production_id, 0) AS pid FROM tokens"
 	" WHERE hash = $1 AND revoked_at IS NULL"
 	" AND (user_id IS NULL OR NOT (SELECT disabled FROM users WHERE id = user_id))),"
 	" u AS (UPDATE tokens SET last_used_at = now() FROM t WHERE tokens.id = t.id"
 	" AND (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute'))"
-	" SELECT id, role, name, uid FROM t", 1 };
+	" SELECT id, role, name, uid, pid FROM t", 1 };
 static const struct db_stmt stmt_token_create = { "auth_token_create",
 	"INSERT INTO tokens (name, role, hash, user_id) VALUES ($1, $2, $3, $4) RETURNING id", 4 };
 static const struct db_stmt stmt_token_revoke = { "auth_token_revoke",
 	"UPDATE tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL", 1 };
 static const struct db_stmt stmt_token_list = { "auth_token_list",
 	"SELECT coalesce(json_agg(json_build_object('id', id, 'name', name, 'role', role,"
-	" 'user_id', user_id, 'created_at', created_at, 'last_used_at', last_used_at,"
+	" 'user_id', user_id, 'production_id', production_id, 'created_by', created_by,"
+	" 'created_at', created_at, 'last_used_at', last_used_at,"
 	" 'revoked_at', revoked_at) ORDER BY id), '[]')::text FROM tokens", 0 };
 
 int
@@ -92,6 +97,7 @@ auth_token_check(struct db *db, const char *token, struct auth_identity *id, str
 	id->role = auth_role_from_name(PQgetvalue(r, 0, 1));
 	snprintf(id->name, sizeof(id->name), "token:%s", PQgetvalue(r, 0, 2));
 	id->user_id = db_ll(r, 0, 3);
+	id->production_id = db_ll(r, 0, 4);
 	PQclear(r);
 	return 0;
 }
@@ -254,6 +260,53 @@ auth_slowdown(struct db *db, const char *name, const char *address, int *wait, s
 	return 0;
 }
 
+/* Password checks are argon2id: each takes a core and tens of MiB. However many logins arrive
+ * (24 at once, names rotated), at most AUTH_CHECKS_AT_ONCE run together and at most
+ * AUTH_CHECKS_PER_SECOND start in any second; past the budget the answer is 429, Retry-After 1,
+ * with no password checked (issue 14). */
+#define AUTH_CHECKS_AT_ONCE 2
+#define AUTH_CHECKS_PER_SECOND 10
+
+static pthread_mutex_t auth_gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t auth_gate_free = PTHREAD_COND_INITIALIZER;
+static int auth_gate_running, auth_gate_started;
+static time_t auth_gate_second;
+
+static bool
+auth_gate_enter(void)
+{
+	struct timespec until;
+	bool ok = true;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	pthread_mutex_lock(&auth_gate_lock);
+	if (time(NULL) != auth_gate_second) {
+		auth_gate_second = time(NULL);
+		auth_gate_started = 0;
+	}
+	if (auth_gate_started >= AUTH_CHECKS_PER_SECOND)
+		ok = false;
+	while (ok && auth_gate_running >= AUTH_CHECKS_AT_ONCE)
+		if (pthread_cond_timedwait(&auth_gate_free, &auth_gate_lock, &until) == ETIMEDOUT)
+			ok = false;
+	if (ok) {
+		auth_gate_running++;
+		auth_gate_started++;
+	}
+	pthread_mutex_unlock(&auth_gate_lock);
+	return ok;
+}
+
+static void
+auth_gate_leave(void)
+{
+	pthread_mutex_lock(&auth_gate_lock);
+	auth_gate_running--;
+	pthread_cond_signal(&auth_gate_free);
+	pthread_mutex_unlock(&auth_gate_lock);
+}
+
 static int
 auth_password_ok(struct db *db, const char *name, const char *password,
     struct auth_identity *id, struct err *err)
@@ -265,8 +318,15 @@ auth_password_ok(struct db *db, const char *name, const char *password,
 
 	if ((rc = db_exec(db, &stmt_user_get, p, &r, err)) < 0)
 		return rc;
-	if (rc == 1 && !db_bool(r, 0, 3))
+	if (rc == 1 && !db_bool(r, 0, 3)) {
+		if (!auth_gate_enter()) {
+			PQclear(r);
+			return err_set(err, SP_EUNAVAIL, "too many login attempts on this server: try "
+			    "again in a second");
+		}
 		ok = crypto_pwhash_str_verify(PQgetvalue(r, 0, 2), password, strlen(password)) == 0;
+		auth_gate_leave();
+	}
 	if (ok) {
 		id->user_id = db_ll(r, 0, 0);
 		id->role = auth_role_from_name(PQgetvalue(r, 0, 1));
@@ -293,6 +353,8 @@ auth_login(struct db *db, const char *name, const char *password, const char *ad
 		return err_set(err, SP_ECONFLICT, "too many failed logins: try again in %d s",
 		    *retry_after);
 	if ((rc = auth_password_ok(db, name, password, id, err)) < 0) {
+		if (rc == SP_EUNAVAIL && strncmp(err->msg, "too many login", 14) == 0)
+			*retry_after = 1;
 		if (rc == SP_EAUTH)
 			db_exec(db, &stmt_fail_add, pf, NULL, NULL);
 		return rc;

@@ -39,6 +39,7 @@ struct auth_identity {
 	int role;
 	long long user_id;      /* 0 for tokens without a user */
 	long long token_id;     /* 0 for sessions */
+	long long production_id; /* the one production a token serves; 0: every production */
 	char name[128];         /* user name or token name, for events ("actor") */
 	char csrf[64];          /* sessions only */
 	long long expires_at;   /* sessions only: unix seconds */

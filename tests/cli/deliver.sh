@@ -20,7 +20,9 @@ serve() { # name extra-args...: its own database (NAME_DB) and server; sets url
 recipient=$(sed -n 's/^# public key: //p' "$tmp/post.key")
 serve post --age-identity "$tmp/post.key"
 post=$url
-serve cart
+# The receivers in this test are on loopback, which setpost refuses to send to unless the
+# operator allows it (issue 14, no SSRF): the cart and its worker allow 127.0.0.1 explicitly.
+serve cart --outbound-allow 127.0.0.1/32
 cart=$url
 post_token=$(SETPOST_DATABASE_URL=$POST_DB "$bin" token create --role post --name cart | tail -n 1)
 export SETPOST_TOKEN=$(SETPOST_DATABASE_URL=$CART_DB "$bin" token create --role admin --name dit | tail -n 1)
@@ -46,7 +48,7 @@ delivery=$(api /api/v1/deliveries -d "{\"target_id\":$target,\"file_id\":$file_i
 [[ $delivery =~ ^[0-9]+$ ]] || fail "delivery: $delivery"
 
 w=""
-work() { SETPOST_DATABASE_URL=$CART_DB "$bin" worker --slots 1 --lease 2 --data "$tmp/cart" \
+work() { SETPOST_DATABASE_URL=$CART_DB "$bin" worker --slots 1 --lease 2 --data "$tmp/cart" --outbound-allow 127.0.0.1/32 \
 	>>"$tmp/worker.out" 2>>"$tmp/worker.log" & w=$!; cli_track "$w"; }
 work
 # Progress as a person reads it from the API: bytes, rate (under the target's cap), time left.

@@ -263,13 +263,18 @@ start(void)
 	cr_assert_not_null(conninfo);
 	snprintf(dbinfo, sizeof(dbinfo), "%s", conninfo);
 	snprintf(data_dir, sizeof(data_dir), "%s", harness_tmpdir("webhooks-data"));
-	cr_assert_eq(harness_serve(&srv, dbinfo, data_dir), 0, "log %s", srv.log);
+	/* The receiver is on loopback, which the outbound policy refuses unless allowed: these
+	 * tests allow it explicitly, in the server (URLs given: all of 127/8) and the worker
+	 * (connections: 127.0.0.1 only, so the worker's own check can be seen to refuse). */
+	cr_assert_eq(harness_serve_args(&srv, dbinfo, data_dir, (const char *[]){ "--outbound-allow",
+	    "127.0.0.0/8", NULL }), 0, "log %s", srv.log);
 	snprintf(admin, sizeof(admin), "%s", harness_token(dbinfo, "admin"));
 	snprintf(post, sizeof(post), "%s", harness_token(dbinfo, "post"));
 	snprintf(editor, sizeof(editor), "%s", harness_token(dbinfo, "editor"));
 	cr_assert_eq(db_open(&db, dbinfo, 8, &err), 0, "%s", err.msg);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.data_dir = data_dir;
+	cfg.outbound_allow = (char *)"127.0.0.1/32";
 	recv_start();
 	memset(&wk, 0, sizeof(wk));
 	wk.kinds[0] = (struct job_kind){ &job_webhook_spec, job_webhook_run };
@@ -465,7 +470,9 @@ Test(webhooks, retry_after_500)
 	sql_wait("SELECT count(*) = 2 FROM webhook_deliveries", 5);
 	cr_expect_str_eq(sql("SELECT string_agg(attempt || ':' || coalesce(http_status, 0) || ':' ||"
 	    " coalesce(error, '-'), ' ' ORDER BY id) FROM webhook_deliveries"),
-	    "1:500:HTTP 500: answer! 2:200:-");
+	    "1:500:HTTP 500 from the receiver 2:200:-");
+	cr_expect_str_eq(sql("SELECT count(*) FROM webhook_deliveries WHERE error LIKE '%%answer!%%'"),
+	    "0", "the receiver's body is never kept (issue 14)");
 	sql_wait("SELECT state = 'done' FROM jobs WHERE kind = 'webhook'", 5);
 	cr_expect_str_eq(sql("SELECT consecutive_failures || ' ' || enabled FROM webhooks"), "0 true");
 }
@@ -752,4 +759,29 @@ Test(webhooks, event_names)
 	cr_expect_str_eq(json_string_value(json_object_get(json_object_get(j, "subject"), "type")),
 	    "delivery");
 	json_decref(j);
+}
+
+/* Issue 14: the worker checks the address it connects to, whatever the server accepted: a hook
+ * to 127.0.0.2 (allowed by the server here, not by the worker) is refused with setpost's own
+ * reason, and nothing is sent. */
+Test(webhooks, worker_refuses_an_address_its_policy_does_not_allow)
+{
+	char body[256], path[128], *out;
+	json_t *j;
+	long long id;
+
+	snprintf(body, sizeof(body), "{\"url\":\"http://127.0.0.2:%d/hook\",\"events\":"
+	    "[\"day.wrapped\"],\"failure_limit\":1}", rx.port);
+	cr_assert_eq(api(post, "POST", "/api/v1/webhooks", body, &out), 201, "%s", out);
+	j = json_loads(out, 0, NULL);
+	free(out);
+	id = json_integer_value(json_object_get(j, "id"));
+	json_decref(j);
+	snprintf(path, sizeof(path), "/api/v1/webhooks/%lld/test", id);
+	cr_assert_eq(api(post, "POST", path, NULL, NULL), 202);
+	sql_wait("SELECT count(*) = 1 FROM webhook_deliveries", 10);
+	cr_expect_str_eq(sql("SELECT coalesce(http_status, 0) || ' ' || error FROM webhook_deliveries"),
+	    "0 127.0.0.2 is a loopback, private, link-local, multicast or reserved address; setpost "
+	    "does not send there unless the operator allows it (--outbound-allow)");
+	cr_expect_eq(recv_count(), 0);
 }

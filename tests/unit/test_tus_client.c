@@ -160,3 +160,16 @@ Test(tus_client, backoff_doubles_up_to_its_cap)
 		cr_expect_eq(tus_backoff_ms(&r, k), want[k - 1], "k=%u", k);
 	cr_expect_eq(tus_backoff_ms(&r, 1000), 60000);
 }
+
+/* Issue 14: a status line with a run of digits overflowed a long (UBSan); it is no status. */
+Test(tus_client, status_line_of_many_digits_is_no_status)
+{
+	struct tus_resp r;
+
+	feed(&r, "HTTP/1 8888888888888888888888881202 Gone\r\n");
+	cr_expect_eq(r.status, 0);
+	feed(&r, "HTTP/1.1 204 No Content\r\n");
+	cr_expect_eq(r.status, 204);
+	feed(&r, "HTTP/2 20\r\n");
+	cr_expect_eq(r.status, 0);
+}
