@@ -47,3 +47,73 @@ bench_serve() {
 	bench_url=$(sed -n 's/.*listening on //p' "$work/$tag.out" | tail -n 1)
 	[ -n "$bench_url" ] || { echo "bench: setpost serve did not start" >&2; tail -n 5 "$work/$tag.log" >&2; exit 1; }
 }
+
+# --- measuring on a shared machine -------------------------------------------------------------
+# Every benchmark says the machine's load when it starts and ends (bench_begin, bench_end),
+# repeats each side SETPOST_BENCH_ROUNDS times taking turns (bench_interleave: A B, B A, A B...,
+# so load that drifts during the run hits both sides alike), keeps every sample (bench_record)
+# and reports medians and spreads (bench_row) and each ratio against its target (bench_ratio):
+# the median of the per-round ratios, their range, and "noisy" when that range is wider than the
+# median's margin to the target (the verdict could flip on another run).
+# SETPOST_BENCH_SMOKE=1 (make bench-smoke, the bench stage of make test) asks every benchmark
+# for its smallest size: seconds, to show it runs and prints its ratio lines, not to measure.
+#   bench_size FULL SMOKE      echoes FULL, or SMOKE under SETPOST_BENCH_SMOKE=1
+#   bench_begin NAME           prints the load; sets $bench_rounds (default 5, smoke 3)
+#   bench_end                  prints the load again
+#   bench_interleave FN...     runs the functions once per round, in reverse order every other
+#                              round; $bench_round is the round (1..)
+#   bench_record NAME VALUE    appends a sample (call it in the main shell, not a subshell)
+#   bench_median NAME, bench_min NAME, bench_max NAME
+#   bench_row LABEL NAME UNIT  "LABEL  median UNIT  (min-max, N rounds)"
+#   bench_ratio LABEL NUM DEN OP TARGET
+#                              per round NUM/DEN (e.g. curl's seconds over setpost's: a rate
+#                              ratio); prints "ratio LABEL: M (min-max over N rounds) target
+#                              OP TARGET: PASS|MISS[, noisy]"
+bench_smoke=${SETPOST_BENCH_SMOKE:-0}
+declare -A bench_samples=()
+bench_size() { if [ "$bench_smoke" = 1 ]; then echo "$2"; else echo "$1"; fi; }
+bench_load() { echo "== load at $1: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) on $(nproc) cores, $(date -u +%FT%TZ)"; }
+bench_begin() {
+	bench_name=$1
+	bench_rounds=${SETPOST_BENCH_ROUNDS:-$(bench_size 5 3)}
+	bench_load "start of $1"
+	[ "$bench_smoke" != 1 ] || echo "== smoke run (SETPOST_BENCH_SMOKE=1): smallest sizes, figures not meaningful"
+}
+bench_end() { bench_load "end of $bench_name"; }
+bench_interleave() {
+	local fns=("$@") i
+	for bench_round in $(seq 1 "$bench_rounds"); do
+		if [ $((bench_round % 2)) -eq 1 ]; then
+			for ((i = 0; i < ${#fns[@]}; i++)); do "${fns[$i]}"; done
+		else
+			for ((i = ${#fns[@]} - 1; i >= 0; i--)); do "${fns[$i]}"; done
+		fi
+	done
+}
+bench_record() { bench_samples[$1]="${bench_samples[$1]:-} $2"; }
+_bench_stat() { # _bench_stat median|min|max|n VALUES...
+	local what=$1
+	shift
+	printf '%s\n' "$@" | sort -g | awk -v w="$what" '{ v[NR] = $1 } END {
+		if (w == "n") print NR; else if (w == "min") print v[1]; else if (w == "max") print v[NR];
+		else print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+bench_median() { _bench_stat median ${bench_samples[$1]}; }
+bench_min() { _bench_stat min ${bench_samples[$1]}; }
+bench_max() { _bench_stat max ${bench_samples[$1]}; }
+bench_row() { # bench_row LABEL NAME UNIT [FORMAT]
+	local f=${4:-%.3f}
+	printf "   %-58s $f %s  ($f-$f, %d rounds)\n" "$1" "$(bench_median "$2")" "$3" \
+		"$(bench_min "$2")" "$(bench_max "$2")" "$(_bench_stat n ${bench_samples[$2]})"
+}
+bench_ratio() { # bench_ratio LABEL NUM DEN OP TARGET
+	local label=$1 num=(${bench_samples[$2]}) den=(${bench_samples[$3]}) op=$4 target=$5 r=() i
+	for i in "${!num[@]}"; do r+=("$(awk "BEGIN { printf \"%.4f\", ${num[$i]} / ${den[$i]} }")"); done
+	local med min max
+	med=$(_bench_stat median "${r[@]}") min=$(_bench_stat min "${r[@]}") max=$(_bench_stat max "${r[@]}")
+	awk -v l="$label" -v m="$med" -v lo="$min" -v hi="$max" -v n="${#r[@]}" -v op="$op" -v t="$target" 'BEGIN {
+		pass = (op == ">=") ? m >= t : m <= t
+		margin = m - t; if (margin < 0) margin = -margin
+		printf "ratio %s: %.2f (median of %d rounds, %.2f-%.2f, spread %.2f) target %s %s: %s%s\n",
+			l, m, n, lo, hi, hi - lo, op, t, pass ? "PASS" : "MISS", (hi - lo > margin) ? ", noisy" : "" }'
+}
