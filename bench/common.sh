@@ -58,7 +58,7 @@ bench_serve() {
 # SETPOST_BENCH_SMOKE=1 (make bench-smoke, the bench stage of make test) asks every benchmark
 # for its smallest size: seconds, to show it runs and prints its ratio lines, not to measure.
 #   bench_size FULL SMOKE      echoes FULL, or SMOKE under SETPOST_BENCH_SMOKE=1
-#   bench_begin NAME           prints the load; sets $bench_rounds (default 5, smoke 3)
+#   bench_begin NAME           prints the load; sets $bench_rounds (default 5, smoke 2)
 #   bench_end                  prints the load again
 #   bench_interleave FN...     runs the functions once per round, in reverse order every other
 #                              round; $bench_round is the round (1..)
@@ -69,13 +69,16 @@ bench_serve() {
 #                              per round NUM/DEN (e.g. curl's seconds over setpost's: a rate
 #                              ratio); prints "ratio LABEL: M (min-max over N rounds) target
 #                              OP TARGET: PASS|MISS[, noisy]"
+#   bench_target LABEL NAME OP TARGET
+#                              the same for the samples themselves ("target LABEL: ..."), e.g.
+#                              a p99 in ms against its limit
 bench_smoke=${SETPOST_BENCH_SMOKE:-0}
 declare -A bench_samples=()
 bench_size() { if [ "$bench_smoke" = 1 ]; then echo "$2"; else echo "$1"; fi; }
 bench_load() { echo "== load at $1: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) on $(nproc) cores, $(date -u +%FT%TZ)"; }
 bench_begin() {
 	bench_name=$1
-	bench_rounds=${SETPOST_BENCH_ROUNDS:-$(bench_size 5 3)}
+	bench_rounds=${SETPOST_BENCH_ROUNDS:-$(bench_size 5 2)}
 	bench_load "start of $1"
 	[ "$bench_smoke" != 1 ] || echo "== smoke run (SETPOST_BENCH_SMOKE=1): smallest sizes, figures not meaningful"
 }
@@ -107,13 +110,20 @@ bench_row() { # bench_row LABEL NAME UNIT [FORMAT]
 		"$(bench_min "$2")" "$(bench_max "$2")" "$(_bench_stat n ${bench_samples[$2]})"
 }
 bench_ratio() { # bench_ratio LABEL NUM DEN OP TARGET
-	local label=$1 num=(${bench_samples[$2]}) den=(${bench_samples[$3]}) op=$4 target=$5 r=() i
+	local num=(${bench_samples[$2]}) den=(${bench_samples[$3]}) r=() i
 	for i in "${!num[@]}"; do r+=("$(awk "BEGIN { printf \"%.4f\", ${num[$i]} / ${den[$i]} }")"); done
-	local med min max
-	med=$(_bench_stat median "${r[@]}") min=$(_bench_stat min "${r[@]}") max=$(_bench_stat max "${r[@]}")
-	awk -v l="$label" -v m="$med" -v lo="$min" -v hi="$max" -v n="${#r[@]}" -v op="$op" -v t="$target" 'BEGIN {
-		pass = (op == ">=") ? m >= t : m <= t
+	_bench_verdict ratio "$1" "$4" "$5" "${r[@]}"
+}
+bench_target() { # bench_target LABEL NAME OP TARGET: the samples themselves against the target
+	_bench_verdict target "$1" "$3" "$4" ${bench_samples[$2]}
+}
+_bench_verdict() { # _bench_verdict WORD LABEL OP TARGET VALUES...
+	local word=$1 label=$2 op=$3 target=$4 med min max
+	shift 4
+	med=$(_bench_stat median "$@") min=$(_bench_stat min "$@") max=$(_bench_stat max "$@")
+	awk -v w="$word" -v l="$label" -v m="$med" -v lo="$min" -v hi="$max" -v n="$#" -v op="$op" -v t="$target" 'BEGIN {
+		pass = (op == ">=") ? m >= t : (op == "<") ? m < t : m <= t
 		margin = m - t; if (margin < 0) margin = -margin
-		printf "ratio %s: %.2f (median of %d rounds, %.2f-%.2f, spread %.2f) target %s %s: %s%s\n",
-			l, m, n, lo, hi, hi - lo, op, t, pass ? "PASS" : "MISS", (hi - lo > margin) ? ", noisy" : "" }'
+		printf "%s %s: %.2f (median of %d rounds, %.2f-%.2f, spread %.2f) target %s %s: %s%s\n",
+			w, l, m, n, lo, hi, hi - lo, op, t, pass ? "PASS" : "MISS", (hi - lo > margin) ? ", noisy" : "" }'
 }

@@ -13,7 +13,7 @@
 # writes them with -o; pull also hashes every byte (xxh64), flushes each file to disk
 # (fdatasync) before renaming it into place, and fetches the feed, the ALE and the CCC.
 # Target: pull at curl's rate or better (1.0). A few minutes on 2 cores. SETPOST_BENCH_SMOKE=1:
-# 2 files of 4 MiB, 3 rounds.
+# 2 files of 4 MiB, 2 rounds.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
