@@ -6,7 +6,8 @@
 #   bench_pg_stop         stops the cluster and removes $work (call it from the cleanup trap)
 #   bench_serve TAG DATA [ARGS...]
 #                         starts "$sp" serve --listen 127.0.0.1:0 --data DATA ARGS, its output
-#                         in $work/TAG.out and TAG.log; waits for it to listen (60 s at most);
+#                         in $work/TAG.out and TAG.log; waits for it to listen (120 s at most:
+#                         a loaded machine, and its own PostgreSQL to create without --database-url);
 #                         sets $bench_pid and $bench_url (the caller keeps the pid to stop it)
 # The caller sets $dir first and chooses its own cleanup, which calls bench_pg_stop last.
 bench_pg_started=0
@@ -39,7 +40,7 @@ bench_serve() {
 	shift 2
 	"$sp" serve --listen 127.0.0.1:0 --data "$data" "$@" >"$work/$tag.out" 2>"$work/$tag.log" &
 	bench_pid=$!
-	for _ in $(seq 1 600); do
+	for _ in $(seq 1 1200); do
 		grep -qs "listening on" "$work/$tag.out" && break
 		kill -0 "$bench_pid" 2>/dev/null || { tail -n 5 "$work/$tag.log" >&2; exit 1; }
 		sleep 0.1
@@ -83,13 +84,13 @@ bench_begin() {
 	[ "$bench_smoke" != 1 ] || echo "== smoke run (SETPOST_BENCH_SMOKE=1): smallest sizes, figures not meaningful"
 }
 bench_end() { bench_load "end of $bench_name"; }
-bench_interleave() {
-	local fns=("$@") i
+bench_interleave() { # (its index has a name of its own: the functions it calls may set $i)
+	local _bench_fns=("$@") _bench_k
 	for bench_round in $(seq 1 "$bench_rounds"); do
 		if [ $((bench_round % 2)) -eq 1 ]; then
-			for ((i = 0; i < ${#fns[@]}; i++)); do "${fns[$i]}"; done
+			for ((_bench_k = 0; _bench_k < ${#_bench_fns[@]}; _bench_k++)); do "${_bench_fns[$_bench_k]}"; done
 		else
-			for ((i = ${#fns[@]} - 1; i >= 0; i--)); do "${fns[$i]}"; done
+			for ((_bench_k = ${#_bench_fns[@]} - 1; _bench_k >= 0; _bench_k--)); do "${_bench_fns[$_bench_k]}"; done
 		fi
 	done
 }
@@ -126,4 +127,38 @@ _bench_verdict() { # _bench_verdict WORD LABEL OP TARGET VALUES...
 		margin = m - t; if (margin < 0) margin = -margin
 		printf "%s %s: %.2f (median of %d rounds, %.2f-%.2f, spread %.2f) target %s %s: %s%s\n",
 			w, l, m, n, lo, hi, hi - lo, op, t, pass ? "PASS" : "MISS", (hi - lo > margin) ? ", noisy" : "" }'
+}
+
+# --- where the time goes: perf, on request ---------------------------------------------------
+# SETPOST_BENCH_PERF=DIR: after its rounds, a benchmark that supports it (upload, pull) runs one
+# more round of its setpost side under `perf record` (client and server), not timed, and prints
+# the top functions of each (DIR/NAME.data and DIR/NAME.txt are kept).
+#   bench_perf_attach NAME PID   records PID until bench_perf_report
+#   bench_perf_run NAME CMD...   runs CMD under perf record
+#   bench_perf_report            stops the attached recorders, prints each profile's top lines
+bench_perf_names=() bench_perf_pids=()
+bench_perf_attach() {
+	mkdir -p "$SETPOST_BENCH_PERF"
+	perf record -q -g -p "$2" -o "$SETPOST_BENCH_PERF/$1.data" >/dev/null 2>&1 &
+	bench_perf_pids+=($!)
+	bench_perf_names+=("$1")
+	sleep 0.5 # perf attaches
+}
+bench_perf_run() {
+	local name=$1
+	shift
+	mkdir -p "$SETPOST_BENCH_PERF"
+	perf record -q -g -o "$SETPOST_BENCH_PERF/$name.data" -- "$@"
+	bench_perf_names+=("$name")
+}
+bench_perf_report() {
+	local p n
+	for p in "${bench_perf_pids[@]}"; do kill -INT "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+	for n in "${bench_perf_names[@]}"; do
+		perf report -i "$SETPOST_BENCH_PERF/$n.data" --no-children --stdio --sort dso,symbol \
+			-g none --percent-limit 1.5 2>/dev/null | grep -v '^#' | grep -v '^$' >"$SETPOST_BENCH_PERF/$n.txt" || true
+		echo "== perf: $n, top functions (self time, of its samples)"
+		head -n 15 "$SETPOST_BENCH_PERF/$n.txt" | sed "s/^/   /; s/[ -]*$//"
+	done
+	bench_perf_names=() bench_perf_pids=()
 }

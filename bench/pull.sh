@@ -12,6 +12,7 @@
 # ...), into an emptied folder; the median of the per-round ratios is compared with the target. curl gets one invocation for all files (one connection, like pull) and
 # writes them with -o; pull also hashes every byte (xxh64), flushes each file to disk
 # (fdatasync) before renaming it into place, and fetches the feed, the ALE and the CCC.
+# SETPOST_BENCH_PERF=DIR: one more pull under perf, client and server (see bench/common.sh).
 # Target: pull at curl's rate or better (1.0). A few minutes on 2 cores. SETPOST_BENCH_SMOKE=1:
 # 2 files of 4 MiB, 2 rounds.
 set -euo pipefail
@@ -113,5 +114,12 @@ bench_row "  CPU: the server" curl_server s
 bench_row "setpost pull (hashing, fdatasync, feed)" pull s
 bench_row "  CPU: setpost pull" pull_cpu s
 bench_row "  CPU: the server" pull_server s
+if [ -n "${SETPOST_BENCH_PERF:-}" ]; then
+	rm -rf "$work/pull" && sync
+	bench_perf_attach pull-server "$serve"
+	SETPOST_TOKEN=$token bench_perf_run pull-client "$sp" pull "$url" "$work/pull" --cacert "$work/cert.pem" --no-progress \
+		>"$work/run.out" 2>&1
+	bench_perf_report
+fi
 bench_ratio "pull, setpost pull rate / curl rate" curl pull ">=" 1.0
 bench_end

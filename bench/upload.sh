@@ -7,7 +7,8 @@
 # The plaintext's xxh64 goes to the receiver in the upload's metadata. A delivery knows it
 # already (recorded when the rendition was made or the card offloaded) and checks the file
 # against it while sending; the timed row does the same with `send --xxh64`, the hash computed
-# by xxhsum BEFORE the timed rounds. The second setpost row is `send` without it, which hashes
+# by xxhsum BEFORE the timed rounds. SETPOST_BENCH_PERF=DIR: one more send under perf (see
+# bench/common.sh). The second setpost row is `send` without it, which hashes
 # the whole file before its first byte goes out (what a one-off send of an unknown file costs).
 #   bench/upload.sh [build/setpost]
 set -euo pipefail
@@ -35,11 +36,10 @@ known=$(xxhsum -H1 "$file" 2>/dev/null | cut -d' ' -f1)   # not timed: a deliver
 
 "$bin" keygen -o "$tmp/post.key" 2>/dev/null
 recipient=$(sed -n 's/^# public key: //p' "$tmp/post.key")
-"$bin" serve --listen 127.0.0.1:0 --data "$tmp/post" --age-identity "$tmp/post.key" \
-	--log-level warn >"$tmp/serve.out" 2>"$tmp/serve.log" &
-pids+=($!)
-for _ in $(seq 300); do grep -q "listening on" "$tmp/serve.out" && break; sleep 0.1; done
-url=$(sed -n 's/.*listening on //p' "$tmp/serve.out")
+work=$tmp sp=$bin
+bench_serve serve "$tmp/post" --age-identity "$tmp/post.key" --log-level warn
+pids+=("$bench_pid")
+url=$bench_url
 token=$("$bin" token create --role post --name bench --data "$tmp/post" 2>/dev/null | tail -n 1)
 
 mkdir -p "$tmp/nginx/logs" "$tmp/nginx/up" "$tmp/nginx/body"
@@ -122,6 +122,15 @@ bench_row "curl -T plain to nginx (PUT)" curl s
 bench_row "  then the copy flushed to disk (context)" curl_synced s
 bench_row "setpost send --xxh64 (as a delivery)" send s
 bench_row "setpost send, hashing first" first s
+if [ -n "${SETPOST_BENCH_PERF:-}" ]; then
+	bench_perf_attach upload-receiver "${pids[0]}"
+	cat "$file" >/dev/null
+	rm -rf "$tmp/cart"
+	bench_perf_run upload-send "$bin" send "$file" --to "$url/api/v1/uploads/" --recipient "$recipient" \
+		--header "Authorization: Bearer $token" --data "$tmp/cart" --xxh64 "$known" >"$tmp/send.out" 2>"$tmp/send.err"
+	verdict "$(sed -n 's|^complete .*/||p' "$tmp/send.out")" >/dev/null
+	bench_perf_report
+fi
 bench_ratio "upload, setpost send --xxh64 rate / curl -T rate" curl send ">=" 1.0
 bench_ratio "upload, setpost send hashing first rate / curl -T rate" curl first ">=" 1.0
 bench_end
