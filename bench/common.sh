@@ -87,6 +87,7 @@ bench_end() { bench_load "end of $bench_name"; }
 bench_interleave() { # (its index has a name of its own: the functions it calls may set $i)
 	local _bench_fns=("$@") _bench_k
 	for bench_round in $(seq 1 "$bench_rounds"); do
+		echo "   round $bench_round of $bench_rounds ($(cut -d' ' -f1 /proc/loadavg) load)"
 		if [ $((bench_round % 2)) -eq 1 ]; then
 			for ((_bench_k = 0; _bench_k < ${#_bench_fns[@]}; _bench_k++)); do "${_bench_fns[$_bench_k]}"; done
 		else

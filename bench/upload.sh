@@ -82,17 +82,28 @@ verdict() {
 
 # send ARGS...: one timed `setpost send` to the receiver, waiting for its verified receipt
 # (not timed); sets $secs.
+# CPU seconds (user + system) of the sending side and of the receiving server: what a busy
+# machine does not distort as it does wall time. The receiver's count runs to its verdict
+# (decrypting and hashing the upload are its work); nginx's to curl's end.
+hz=$(getconf CLK_TCK)
+ticks() { local t=0 p f; for p in "$@"; do f=$(cut -d' ' -f14,15 "/proc/$p/stat" 2>/dev/null) || continue; t=$((t + ${f% *} + ${f#* })); done; echo $t; }
+# cpu_of FILE CMD...: runs CMD (GNU time writes its CPU seconds, user + system, to FILE).
+cpu_of() { local f=$1; shift; /usr/bin/time -f '%U %S' -o "$f" "$@"; }
+cpu_read() { awk '{ printf "%.2f", $1 + $2 }' "$1"; }
 send() {
 	rm -rf "$tmp/cart"
-	local t2 t3 state
+	local t2 t3 state s0
+	s0=$(ticks "${pids[0]}")
 	t2=$(date +%s.%N)
-	"$bin" send "$file" --to "$url/api/v1/uploads/" --recipient "$recipient" \
+	cpu_of "$tmp/send.cpu" "$bin" send "$file" --to "$url/api/v1/uploads/" --recipient "$recipient" \
 		--header "Authorization: Bearer $token" --data "$tmp/cart" "$@" >"$tmp/send.out" 2>"$tmp/send.err" ||
 		{ cat "$tmp/send.err" >&2; exit 1; }
+	send_cpu=$(cpu_read "$tmp/send.cpu")
 	t3=$(date +%s.%N)
 	secs=$(echo "$t3 - $t2" | bc -l)
 	state=$(verdict "$(sed -n 's|^complete .*/||p' "$tmp/send.out")")
 	[ "$state" = verified ] || { echo "round $bench_round: the receiver says $state, not verified" >&2; exit 1; }
+	server_cpu=$(awk -v t="$(($(ticks "${pids[0]}") - s0))" -v hz="$hz" 'BEGIN { printf "%.2f", t / hz }')
 	rm -rf "$tmp/post/uploads"/* && sync
 }
 # curl -T of the plain file to nginx. nginx answers before its copy is on disk; setpost's
@@ -102,9 +113,13 @@ side_curl() {
 	local t0 t1 t1s
 	cat "$file" >/dev/null   # both read from the page cache
 	rm -f "$tmp/nginx/up/plain.bin"
+	local n0
+	n0=$(ticks $(pgrep -P "${pids[1]}"))
 	t0=$(date +%s.%N)
-	curl -sS -f -T "$file" "http://127.0.0.1:$port/up/plain.bin" -o /dev/null
+	cpu_of "$tmp/curl.cpu" curl -sS -f -T "$file" "http://127.0.0.1:$port/up/plain.bin" -o /dev/null
 	t1=$(date +%s.%N)
+	bench_record curl_cpu "$(cpu_read "$tmp/curl.cpu")"
+	bench_record nginx_cpu "$(awk -v t="$(($(ticks $(pgrep -P "${pids[1]}")) - n0))" -v hz="$hz" 'BEGIN { printf "%.2f", t / hz }')"
 	sync "$tmp/nginx/up/plain.bin"
 	t1s=$(date +%s.%N)
 	cmp -s "$file" "$tmp/nginx/up/plain.bin" || { echo "nginx copy differs" >&2; exit 1; }
@@ -112,7 +127,11 @@ side_curl() {
 	bench_record curl "$(echo "$t1 - $t0" | bc -l)"
 	bench_record curl_synced "$(echo "$t1s - $t0" | bc -l)"
 }
-side_send() { cat "$file" >/dev/null; send --xxh64 "$known"; bench_record send "$secs"; }
+side_send() {
+	cat "$file" >/dev/null
+	send --xxh64 "$known"
+	bench_record send "$secs"; bench_record send_cpu "$send_cpu"; bench_record receiver_cpu "$server_cpu"
+}
 side_first() { cat "$file" >/dev/null; send; bench_record first "$secs"; }
 
 echo "== $bench_rounds rounds of curl -T, setpost send --xxh64, setpost send (order reversed every other round)"
@@ -120,7 +139,11 @@ bench_interleave side_curl side_send side_first
 echo "== $mib MiB, encrypted tus upload to setpost's receiver against curl -T plain to nginx, loopback"
 bench_row "curl -T plain to nginx (PUT)" curl s
 bench_row "  then the copy flushed to disk (context)" curl_synced s
+bench_row "  CPU: curl" curl_cpu s
+bench_row "  CPU: nginx" nginx_cpu s
 bench_row "setpost send --xxh64 (as a delivery)" send s
+bench_row "  CPU: setpost send (read, xxh64, encrypt, xxh3, send)" send_cpu s
+bench_row "  CPU: the receiver (receive, xxh3, write; decrypt, xxh64)" receiver_cpu s
 bench_row "setpost send, hashing first" first s
 if [ -n "${SETPOST_BENCH_PERF:-}" ]; then
 	bench_perf_attach upload-receiver "${pids[0]}"
