@@ -143,13 +143,14 @@ disk_hand() {
 	bench_record disk_hand "$s"
 	rm -rf "$work/m1" "$work/m2"
 }
-# The disk's own rates this round: dd writing a file the size of one clip (flushed) and reading
+# The disk's own rates this round, with direct I/O as the engine reads and writes: dd writing a
+# file the size of one clip (flushed) and reading
 # every clip of the card from the disk (cache dropped): what the engine's reads and writes cost.
 disk_dd() {
 	local t0 t1 t2 f
 	drop
 	t0=$(now)
-	dd if=/dev/zero of="$work/dd.bin" bs=8M count=$((fsize / 8388608 > 0 ? fsize / 8388608 : 1)) \
+	dd if=/dev/zero of="$work/dd.bin" bs=8M count=$((fsize / 8388608 > 0 ? fsize / 8388608 : 1)) oflag=direct \
 		conv=fdatasync status=none
 	t1=$(now)
 	local wbytes
@@ -158,7 +159,7 @@ disk_dd() {
 	drop
 	t1=$(calc %.6f "$t1 - $t0")
 	t0=$(now)
-	for f in "$card"/Clips/*; do dd if="$f" of=/dev/null bs=8M status=none; done
+	for f in "$card"/Clips/*; do dd if="$f" of=/dev/null bs=8M iflag=direct status=none; done
 	t2=$(now)
 	local wrate rrate
 	wrate=$(calc %.1f "$wbytes / $t1")
