@@ -113,7 +113,7 @@ bench_row() { # bench_row LABEL NAME UNIT [FORMAT]
 }
 bench_ratio() { # bench_ratio LABEL NUM DEN OP TARGET
 	local num=(${bench_samples[$2]}) den=(${bench_samples[$3]}) r=() i
-	for i in "${!num[@]}"; do r+=("$(awk "BEGIN { printf \"%.4f\", ${num[$i]} / ${den[$i]} }")"); done
+	for i in "${!num[@]}"; do r+=("$(awk "BEGIN { d = ${den[$i]}; printf \"%.4f\", d ? ${num[$i]} / d : 0 }")"); done
 	_bench_verdict ratio "$1" "$4" "$5" "${r[@]}"
 }
 bench_target() { # bench_target LABEL NAME OP TARGET: the samples themselves against the target

@@ -87,32 +87,37 @@ else
 fi
 drop() { [ $can_drop -eq 0 ] || { sync; echo 3 >/proc/sys/vm/drop_caches; }; }
 
-# sp_offload CARD A B: one timed `setpost offload` to A and B; echoes its seconds.
+# sp_offload CARD A B: one timed `setpost offload` to A and B; echoes its seconds and its CPU
+# seconds (user + system, which other load on the machine does not stretch as it does wall time).
 sp_offload() {
 	local t0 t1
 	rm -rf "$2" "$3" && mkdir -p "$2" "$3"
 	t0=$(now)
-	"$sp" offload "$1" --to "$2" --to "$3" --no-progress >"$work/sp.out" 2>"$work/sp.err" ||
+	/usr/bin/time -f '%U %S' -o "$work/cpu" \
+		"$sp" offload "$1" --to "$2" --to "$3" --no-progress >"$work/sp.out" 2>"$work/sp.err" ||
 		{ cat "$work/sp.err" >&2; exit 1; }
 	t1=$(now)
 	grep -q "$nfiles verified" "$work/sp.out" || { cat "$work/sp.out" "$work/sp.err" >&2; exit 1; }
-	calc %.4f "$t1 - $t0"
+	echo "$(calc %.4f "$t1 - $t0") $(awk '{ printf "%.2f", $1 + $2 }' "$work/cpu")"
 }
 # by_hand CARD A B DROP: cp to A, cp to B, [sync, drop], xxhsum of all three, compared.
 by_hand() {
 	local t0 t1 c=$1 a=$2 b=$3
 	rm -rf "$a" "$b" && mkdir -p "$a" "$b"
 	t0=$(now)
-	cp -a "$c" "$a/"
+	( cp -a "$c" "$a/"
 	cp -a "$c" "$b/"
 	if [ "$4" = 1 ]; then sync; drop; fi
 	(cd "$c" && xxhsum -H1 Clips/* >"$work/src.xxh" 2>/dev/null)
 	(cd "$a/A001R1AB" && xxhsum -H1 Clips/* >"$work/a.xxh" 2>/dev/null)
 	(cd "$b/A001R1AB" && xxhsum -H1 Clips/* >"$work/b.xxh" 2>/dev/null)
+	times >"$work/times" ) # (not in a pipe: there it would count a new subshell's children)
+	tail -n 1 "$work/times" | tr -d s |
+		awk '{ split($1, u, "m"); split($2, y, "m"); printf "%.2f", u[1] * 60 + u[2] + y[1] * 60 + y[2] }' >"$work/cpu"
 	cmp -s "$work/src.xxh" "$work/a.xxh" && cmp -s "$work/src.xxh" "$work/b.xxh" ||
 		{ echo "offload bench: the manual copies differ" >&2; exit 1; }
 	t1=$(now)
-	calc %.4f "$t1 - $t0"
+	echo "$(calc %.4f "$t1 - $t0") $(cat "$work/cpu")"
 }
 
 # (A failure inside $(...) must stop the run: the seconds go through a variable, never straight
@@ -120,27 +125,29 @@ by_hand() {
 mem_sp() {
 	local s
 	s=$(sp_offload "$mcard" "$mem/A/s" "$mem/B/s")
-	bench_record mem_sp "$s"
+	bench_record mem_sp "${s% *}"
+	bench_record mem_sp_cpu "${s#* }"
 	rm -rf "$mem/A/s" "$mem/B/s"
 }
 mem_hand() {
 	local s
 	s=$(by_hand "$mcard" "$mem/A/m" "$mem/B/m" 0)
-	bench_record mem_hand "$s"
+	bench_record mem_hand "${s% *}"
+	bench_record mem_hand_cpu "${s#* }"
 	rm -rf "$mem/A/m" "$mem/B/m"
 }
 disk_sp() {
 	local s
 	drop
 	s=$(sp_offload "$card" "$work/s1" "$work/s2")
-	bench_record disk_sp "$s"
+	bench_record disk_sp "${s% *}"
 	rm -rf "$work/s1" "$work/s2"
 }
 disk_hand() {
 	local s
 	drop
 	s=$(by_hand "$card" "$work/m1" "$work/m2" 1)
-	bench_record disk_hand "$s"
+	bench_record disk_hand "${s% *}"
 	rm -rf "$work/m1" "$work/m2"
 }
 # The disk's own rates this round, with direct I/O as the engine reads and writes: dd writing a
@@ -176,7 +183,9 @@ bench_interleave mem_sp mem_hand disk_dd disk_sp disk_hand
 echo "== two verified copies of $((bytes / 1048576)) MiB in $nfiles files"
 echo "   (a) in memory (tmpfs)"
 bench_row "setpost offload --to A --to B" mem_sp s
+bench_row "  its CPU" mem_sp_cpu s
 bench_row "cp, cp, xxhsum x3" mem_hand s
+bench_row "  its CPU" mem_hand_cpu s
 echo "   (b) on disk ($(df --output=source "$dir" | tail -n 1))"
 bench_row "setpost offload --to A --to B" disk_sp s
 bench_row "the disk's own time (dd rates, 1 read + 2 writes + 2 reads)" disk_own s
@@ -185,6 +194,7 @@ bench_row "  dd read rate (the card, cache dropped)" dd_read MB/s %.0f
 echo "   (c) on disk, by hand"
 bench_row "cp, cp, sync, drop cache, xxhsum x3" disk_hand s
 bench_ratio "offload in memory, by hand / setpost (speed-up)" mem_hand mem_sp ">=" 2.5
+bench_ratio "offload in memory, CPU by hand / setpost's (no target: the work each does)" mem_hand_cpu mem_sp_cpu ">=" 1.0
 bench_ratio "offload on disk, setpost / the disk's own time" disk_sp disk_own "<=" 1.15
 bench_ratio "offload on disk, by hand / setpost (speed-up)" disk_hand disk_sp ">=" 1.0
 
