@@ -59,7 +59,7 @@ bench_serve() {
 # SETPOST_BENCH_SMOKE=1 (make bench-smoke, the bench stage of make test) asks every benchmark
 # for its smallest size: seconds, to show it runs and prints its ratio lines, not to measure.
 #   bench_size FULL SMOKE      echoes FULL, or SMOKE under SETPOST_BENCH_SMOKE=1
-#   bench_begin NAME           prints the load; sets $bench_rounds (default 5, smoke 2)
+#   bench_begin NAME           prints the load; sets $bench_rounds (default 5, smoke 1)
 #   bench_end                  prints the load again
 #   bench_interleave FN...     runs the functions once per round, in reverse order every other
 #                              round; $bench_round is the round (1..)
@@ -79,7 +79,7 @@ bench_size() { if [ "$bench_smoke" = 1 ]; then echo "$2"; else echo "$1"; fi; }
 bench_load() { echo "== load at $1: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) on $(nproc) cores, $(date -u +%FT%TZ)"; }
 bench_begin() {
 	bench_name=$1
-	bench_rounds=${SETPOST_BENCH_ROUNDS:-$(bench_size 5 2)}
+	bench_rounds=${SETPOST_BENCH_ROUNDS:-$(bench_size 5 1)}
 	bench_load "start of $1"
 	[ "$bench_smoke" != 1 ] || echo "== smoke run (SETPOST_BENCH_SMOKE=1): smallest sizes, figures not meaningful"
 }

@@ -10,7 +10,7 @@
 # SETPOST_BENCH_ROUNDS runs (default 5) of each, cold and warm taking turns. Targets: the clips
 # table's first page under 1 s; Today (20 cards, 5,000 clips) under 300 ms cold, the request
 # behind it (GET /api/v1/days/2/cards) under 30 ms. SETPOST_BENCH_SMOKE=1: 2 cards of 50 clips a
-# day, 2 rounds.
+# day.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)

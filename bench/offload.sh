@@ -16,7 +16,7 @@
 #   bench/offload.sh [PATH_TO_SETPOST]        (default build/setpost)
 # SETPOST_BENCH_FILES (default 8) x SETPOST_BENCH_MIB (default 256) MiB of random data, made once
 # in $SETPOST_BENCH_DIR (default /var/tmp/setpost-bench) and reused; SETPOST_BENCH_ROUNDS rounds
-# (default 5). Under SETPOST_BENCH_SMOKE=1: 4 x 4 MiB, 2 rounds.
+# (default 5). Under SETPOST_BENCH_SMOKE=1: 4 x 4 MiB.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)

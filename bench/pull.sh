@@ -14,7 +14,7 @@
 # (fdatasync) before renaming it into place, and fetches the feed, the ALE and the CCC.
 # SETPOST_BENCH_PERF=DIR: one more pull under perf, client and server (see bench/common.sh).
 # Target: pull at curl's rate or better (1.0). A few minutes on 2 cores. SETPOST_BENCH_SMOKE=1:
-# 2 files of 4 MiB, 2 rounds.
+# 2 files of 4 MiB.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)

@@ -9,7 +9,7 @@
 # The clip (SETPOST_BENCH_SECONDS, default 20 s, of 1920x1080 ProRes 422 at 25 fps with two
 # channels of 24-bit sound, ~130 MB) is made once in $SETPOST_BENCH_DIR (default
 # /var/tmp/setpost-bench) and reused; it takes about a minute to encode on two cores.
-# SETPOST_BENCH_ROUNDS (default 5) sets the rounds; SETPOST_BENCH_SMOKE=1: a 1 s clip, 2 rounds.
+# SETPOST_BENCH_ROUNDS (default 5) sets the rounds; SETPOST_BENCH_SMOKE=1: a 1 s clip.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)

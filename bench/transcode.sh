@@ -17,7 +17,7 @@
 # The source (SETPOST_BENCH_SECONDS, default 10 s, of 1920x1080 ProRes 422 HQ at 25 fps, two
 # channels of 24-bit sound, TC 01:00:00:00) is made once in $SETPOST_BENCH_DIR (default
 # /var/tmp/setpost-bench) and reused. SETPOST_BENCH_ROUNDS (default 5) and SETPOST_BENCH_CARD
-# (default 10 clips) set the sizes; SETPOST_BENCH_SMOKE=1: a 1 s source, 2 rounds, a card of 2.
+# (default 10 clips) set the sizes; SETPOST_BENCH_SMOKE=1: a 1 s source, a card of 2.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
