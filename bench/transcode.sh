@@ -17,7 +17,7 @@
 # The source (SETPOST_BENCH_SECONDS, default 10 s, of 1920x1080 ProRes 422 HQ at 25 fps, two
 # channels of 24-bit sound, TC 01:00:00:00) is made once in $SETPOST_BENCH_DIR (default
 # /var/tmp/setpost-bench) and reused. SETPOST_BENCH_ROUNDS (default 5) and SETPOST_BENCH_CARD
-# (default 10 clips) set the sizes; SETPOST_BENCH_SMOKE=1: a 1 s source, a card of 2.
+# (default 10 clips) set the sizes; SETPOST_BENCH_SMOKE=1: a 1 s source, a card of 1.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,7 +25,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 sp=$(realpath "${1:-$top/build/setpost}")
 dir=${SETPOST_BENCH_DIR:-/var/tmp/setpost-bench}
 secs=${SETPOST_BENCH_SECONDS:-$(bench_size 10 1)}
-ncard=${SETPOST_BENCH_CARD:-$(bench_size 10 2)}
+ncard=${SETPOST_BENCH_CARD:-$(bench_size 10 1)}
 [ -x "$sp" ] || { echo "transcode bench: $sp not found (make build)" >&2; exit 1; }
 for t in ffmpeg curl jq python3; do
 	command -v $t >/dev/null || { echo "transcode bench: $t is required (apt-get install $t)" >&2; exit 1; }
