@@ -8,7 +8,9 @@
 # and its own nginx (a foreground master with its own conf and prefix, access log off), loads
 # 2 days x 20 cards x 250 clips, each with a media file, its xxh64 and two verified copies on
 # two volumes, and stops and removes everything when it ends. Each wrk run is
-# `wrk -t2 -c32 -d10s --latency` after a 2 s warm-up; about 90 s in all.
+# `wrk -t2 -c32 -d5s --latency` (SETPOST_BENCH_SECS), every row once a round, SETPOST_BENCH_ROUNDS
+# rounds (default 5) in turns (the order reversed every other round), after one 1 s warm-up of
+# each; about four minutes in all. SETPOST_BENCH_SMOKE=1: 200 clips, 1 s runs.
 # Two more rows show what the server's page cache (server/cache.c) does not hide: the list while a
 # clip is PATCHed 20 times a second (each write empties the cache), and a second server with
 # SETPOST_PAGE_CACHE=off (every page built by PostgreSQL).
@@ -20,7 +22,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/bench/common.sh"
 sp=$(realpath "${1:-$top/build/setpost}")
 dir=${SETPOST_BENCH_DIR:-/var/tmp/setpost-bench}
-secs=10
+secs=${SETPOST_BENCH_SECS:-$(bench_size 5 1)}
 [ -x "$sp" ] || { echo "api bench: $sp not found (make build)" >&2; exit 1; }
 for t in wrk nginx curl jq psql python3; do
 	command -v $t >/dev/null || { echo "api bench: $t is required (make deps)" >&2; exit 1; }
@@ -55,6 +57,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # --- PostgreSQL: a throwaway cluster, default settings but for the socket (fsync on) ----------
+bench_begin api
 bench_pg_start api
 sql() { psql "$db" -X -q -v ON_ERROR_STOP=1 "$@"; }
 
@@ -70,9 +73,10 @@ auth="Authorization: Bearer $token"
 # xxh64 and two verified copies (RAID and shuttle), a registration event each ---------------
 echo "== $("$sp" --version), PostgreSQL $("$PGBIN/postgres" --version | awk '{ print $3 }') (fsync on)," \
 	"$(nginx -v 2>&1 | sed 's/.*nginx\///'), wrk $(wrk --version 2>&1 | awk 'NR == 1 { print $2 }')"
-echo "== loading 10,000 clips (2 days x 20 cards x 250), 10,000 files, 20,000 verified copies"
+ncards=$(bench_size 20 2) nclips=$(bench_size 250 50)
+echo "== loading $((2 * ncards * nclips)) clips (2 days x $ncards cards x $nclips), as many files, twice as many verified copies"
 t0=$(date +%s.%N)
-sql <<'EOF'
+sql -v ncards="$ncards" -v nclips="$nclips" <<'EOF'
 BEGIN;
 INSERT INTO productions (name) VALUES ('Bench Feature');
 INSERT INTO days (production_id, shoot_date, label)
@@ -85,9 +89,9 @@ INSERT INTO volume_mounts (volume_id, host, mount_path) VALUES
 -- card n of a day: odd n camera A, even n camera B; reels number on across the days
 INSERT INTO cards (day_id, label, camera, vendor, reel)
 	SELECT d.id, cam || lpad(reel::text, 3, '0'), cam, 'ARRI', cam || lpad(reel::text, 3, '0')
-	FROM days d, generate_series(1, 20) n,
+	FROM days d, generate_series(1, :ncards) n,
 	LATERAL (SELECT CASE WHEN n % 2 = 1 THEN 'A' ELSE 'B' END cam,
-	                (d.id - 1) * 10 + (n + 1) / 2 reel) x
+	                (d.id - 1) * :ncards / 2 + (n + 1) / 2 reel) x
 	ORDER BY d.id, n;
 INSERT INTO clips (card_id, name, state, scene, take, circled, notes, camera, reel, start_tc,
                    fps_num, fps_den, duration_frames, width, height, codec, metadata,
@@ -106,8 +110,8 @@ INSERT INTO clips (card_id, name, state, scene, take, circled, notes, camera, re
 	           'look', 'ARRI 709'),
 	       dy.shoot_date + time '08:00' + g * interval '2 min',
 	       dy.shoot_date + time '08:00' + g * interval '2 min'
-	FROM cards k JOIN days dy ON dy.id = k.day_id, generate_series(1, 250) g,
-	LATERAL (SELECT ((dy.id - 1) * 40 + (k.id - 1) % 20 * 2 + (g - 1) / 6 % 2 + 1)::text
+	FROM cards k JOIN days dy ON dy.id = k.day_id, generate_series(1, :nclips) g,
+	LATERAL (SELECT ((dy.id - 1) * 2 * :ncards + (k.id - 1) % :ncards * 2 + (g - 1) / 6 % 2 + 1)::text
 	                || CASE WHEN g % 3 = 0 THEN 'A' ELSE '' END scene) s
 	ORDER BY k.id, g;
 INSERT INTO files (card_id, clip_id, rel_path, size, mtime, role)
@@ -201,12 +205,12 @@ to_ms() {
 	*) echo "?" ;;
 	esac
 }
-declare -A RPS P50 P99 CPU BYTES
-# bench NAME URL SERVER(setpost|nginx) [HEADER]
+declare -A CPU BYTES URL HDR WHO
+# bench NAME URL SERVER(setpost|nginx) [HEADER]: one wrk run; its rate and latencies as samples
+# rps_NAME, p50_NAME, p99_NAME; the CPU of the server (and of PostgreSQL) of the last run.
 bench() {
 	local name=$1 u=$2 who=$3 out=$work/wrk.$1 c0 c1 p0 p1 pids hdr=()
 	if [ -n "${4:-}" ]; then hdr=(-H "$4"); fi
-	wrk -t2 -c32 -d2s "${hdr[@]}" "$u" >/dev/null # warm-up: prepared statements, caches
 	if [ "$who" = setpost ]; then pids="$serve"; else pids=$(ngx_pids); fi
 	c0=$(ticks $pids)
 	p0=$(ticks $(pg_pids))
@@ -218,59 +222,67 @@ bench() {
 		grep "Non-2xx\|Socket errors" "$out" >&2
 		exit 1
 	fi
-	RPS[$name]=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$out")
-	P50[$name]=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")
-	P99[$name]=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")
+	bench_record "rps_$name" "$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$out")"
+	bench_record "p50_$name" "$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")"
+	bench_record "p99_$name" "$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")"
 	CPU[$name]=$(calc "%3.0f%% + %3.0f%%" "100 * ($c1 - $c0) / $hz / $secs, 100 * ($p1 - $p0) / $hz / $secs")
-	BYTES[$name]=$(curl -sf "${hdr[@]}" -o /dev/null -w '%{size_download}' "$u")
+	[ -n "${BYTES[$name]:-}" ] || BYTES[$name]=$(curl -sf "${hdr[@]}" -o /dev/null -w '%{size_download}' "$u")
 }
 
-echo "== wrk -t2 -c32 -d${secs}s --latency on loopback (2 s warm-up each); $(nproc) cores shared by all"
-bench list "$url/api/v1/clips?limit=50" setpost "$auth"
-bench page3 "$url/api/v1/clips?limit=50&cursor=$cur3" setpost "$auth"
-bench detail "$url/api/v1/clips/$id" setpost "$auth"
-bench health "$url/api/v1/health" setpost
-# The same list while clips change: a PATCH every 50 ms, each invalidating every cached page.
-( while :; do
-	curl -sf -o /dev/null -X PATCH -H "$auth" -H 'Content-Type: application/json' \
-		-d "{\"notes\":\"bench $RANDOM\"}" "$url/api/v1/clips/$id" || true
-	sleep 0.05
-done ) &
-writer=$!
-bench churn "$url/api/v1/clips?limit=50" setpost "$auth"
-kill "$writer" 2>/dev/null; wait "$writer" 2>/dev/null || true
 # And with the page cache off (a second server, same database): what every miss costs.
 SETPOST_PAGE_CACHE=off bench_serve serve2 "$work/data2" --database-url "$db"
 serve2=$bench_pid url2=$bench_url
-serve_saved=$serve; serve=$serve2
-bench nocache "$url2/api/v1/clips?limit=50" setpost "$auth"
-serve=$serve_saved
-kill -TERM "$serve2"; wait "$serve2" 2>/dev/null || true
-bench nginx_list "$nurl/clips.json" nginx
-bench nginx_detail "$nurl/clip.json" nginx
+row_list() { bench list "$url/api/v1/clips?limit=50" setpost "$auth"; }
+row_page3() { bench page3 "$url/api/v1/clips?limit=50&cursor=$cur3" setpost "$auth"; }
+row_detail() { bench detail "$url/api/v1/clips/$id" setpost "$auth"; }
+row_health() { bench health "$url/api/v1/health" setpost; }
+# The same list while clips change: a PATCH every 50 ms, each invalidating every cached page.
+row_churn() {
+	( while :; do
+		curl -sf -o /dev/null -X PATCH -H "$auth" -H 'Content-Type: application/json' \
+			-d "{\"notes\":\"bench $RANDOM\"}" "$url/api/v1/clips/$id" || true
+		sleep 0.05
+	done ) &
+	writer=$!
+	bench churn "$url/api/v1/clips?limit=50" setpost "$auth"
+	kill "$writer" 2>/dev/null; wait "$writer" 2>/dev/null || true
+	writer=""
+}
+row_nocache() {
+	local saved=$serve
+	serve=$serve2
+	bench nocache "$url2/api/v1/clips?limit=50" setpost "$auth"
+	serve=$saved
+}
+row_nginx_list() { bench nginx_list "$nurl/clips.json" nginx; }
+row_nginx_detail() { bench nginx_detail "$nurl/clip.json" nginx; }
+rows=(row_list row_nginx_list row_page3 row_detail row_nginx_detail row_health row_churn row_nocache)
 
-row() { printf "   %-36s %9s %9s %9s %8s  %s\n" "$@"; }
-row "" "req/s" "p50 ms" "p99 ms" "bytes" "CPU: server + PostgreSQL (of one core)"
+echo "== wrk -t2 -c32 -d${secs}s --latency on loopback, $bench_rounds rounds (order reversed every other round); $(nproc) cores shared by all"
+if [ "$bench_smoke" != 1 ]; then
+	for u in "$url/api/v1/clips?limit=50" "$url/api/v1/clips?limit=50&cursor=$cur3" "$url/api/v1/clips/$id" \
+		"$url2/api/v1/clips?limit=50"; do
+		wrk -t2 -c32 -d1s -H "$auth" "$u" >/dev/null # warm-up: prepared statements, caches
+	done
+	wrk -t2 -c32 -d1s "$nurl/clips.json" >/dev/null
+fi
+bench_interleave "${rows[@]}"
+kill -TERM "$serve2"; wait "$serve2" 2>/dev/null || true
+serve2=""
+
+row() { printf "   %-38s %18s %18s %18s %8s  %s\n" "$@"; }
+mmr() { printf "%s (%s-%s)" "$(bench_median "$1")" "$(bench_min "$1")" "$(bench_max "$1")"; }
+echo "== medians (min-max) of $bench_rounds rounds"
+row "" "req/s" "p50 ms" "p99 ms" "bytes" "CPU: server + PostgreSQL (of one core, last round)"
 for r in "list:setpost clip list (limit=50)" "page3:setpost clip list, page 3 (cursor)" \
 	"detail:setpost clip detail" "health:setpost health (no auth)" \
 	"churn:setpost clip list, 20 writes/s" "nocache:setpost clip list, page cache off" \
 	"nginx_list:nginx, the list as a file" "nginx_detail:nginx, the detail as a file"; do
 	k=${r%%:*}
-	row "${r#*:}" "${RPS[$k]}" "${P50[$k]}" "${P99[$k]}" "${BYTES[$k]}" "${CPU[$k]}"
+	row "${r#*:}" "$(mmr "rps_$k")" "$(mmr "p50_$k")" "$(mmr "p99_$k")" "${BYTES[$k]}" "${CPU[$k]}"
 done
-
-verdict() { awk "BEGIN { exit !($1) }" && echo PASS || echo MISS; }
-lr=$(calc %.3f "${RPS[list]} / ${RPS[nginx_list]}")
-pr=$(calc %.3f "${RPS[page3]} / ${RPS[nginx_list]}")
-dr=$(calc %.3f "${RPS[detail]} / ${RPS[nginx_detail]}")
-echo "== setpost / nginx"
-echo "   clip list          $(calc %.3f "$lr") ($(calc %.1f "100 * $lr")% of nginx)  target >= 0.333: $(verdict "$lr >= 1/3")"
-echo "   clip list, page 3  $(calc %.3f "$pr") ($(calc %.1f "100 * $pr")% of nginx)  target >= 0.333: $(verdict "$pr >= 1/3")"
-echo "   clip detail        $(calc %.3f "$dr") ($(calc %.1f "100 * $dr")% of nginx)  (no target)"
-cr=$(calc %.3f "${RPS[churn]} / ${RPS[nginx_list]}")
-nr=$(calc %.3f "${RPS[nocache]} / ${RPS[nginx_list]}")
-echo "   list, 20 writes/s  $(calc %.3f "$cr") ($(calc %.1f "100 * $cr")% of nginx)  (no target: the cache emptied 20 times a second)"
-echo "   list, cache off    $(calc %.3f "$nr") ($(calc %.1f "100 * $nr")% of nginx)  (no target: every page from PostgreSQL)"
-echo "== p99 latency of the clip list"
-echo "   page 1  ${P99[list]} ms  target < 50 ms: $(verdict "${P99[list]} < 50")"
-echo "   page 3  ${P99[page3]} ms  target < 50 ms: $(verdict "${P99[page3]} < 50")"
+bench_ratio "api, clip list rate / nginx's" rps_list rps_nginx_list ">=" 0.333
+bench_ratio "api, clip list page 3 rate / nginx's" rps_page3 rps_nginx_list ">=" 0.333
+bench_target "api, clip list p99 ms" p99_list "<" 50
+bench_target "api, clip list page 3 p99 ms" p99_page3 "<" 50
+bench_end

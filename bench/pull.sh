@@ -8,19 +8,21 @@
 #   SETPOST_BENCH_FILES=8 SETPOST_BENCH_MIB=288 to change the size.
 # Each run also reports the CPU seconds of the client and of the server (from /proc), which
 # a busy machine does not distort as it does wall time.
-# Each tool runs twice, alternating (curl, pull, curl, pull), into an emptied folder; the best
-# run of each is kept. curl gets one invocation for all files (one connection, like pull) and
+# Each tool runs SETPOST_BENCH_ROUNDS times (default 5), taking turns (curl, pull; pull, curl;
+# ...), into an emptied folder; the median of the per-round ratios is compared with the target. curl gets one invocation for all files (one connection, like pull) and
 # writes them with -o; pull also hashes every byte (xxh64), flushes each file to disk
 # (fdatasync) before renaming it into place, and fetches the feed, the ALE and the CCC.
-# Target: pull at 0.9 of curl's rate or better. About a minute on 2 cores.
+# SETPOST_BENCH_PERF=DIR: one more pull under perf, client and server (see bench/common.sh).
+# Target: pull at curl's rate or better (1.0). A few minutes on 2 cores. SETPOST_BENCH_SMOKE=1:
+# 2 files of 4 MiB.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/bench/common.sh"
 sp=$(realpath "${1:-$top/build/setpost}")
 dir=${SETPOST_BENCH_DIR:-/var/tmp/setpost-bench}
-nfiles=${SETPOST_BENCH_FILES:-8}
-mib=${SETPOST_BENCH_MIB:-288}
+nfiles=${SETPOST_BENCH_FILES:-$(bench_size 8 2)}
+mib=${SETPOST_BENCH_MIB:-$(bench_size 288 4)}
 [ -x "$sp" ] || { echo "pull bench: $sp not found (make build)" >&2; exit 1; }
 for t in curl openssl xxhsum psql; do
 	command -v $t >/dev/null || { echo "pull bench: $t is required (make deps)" >&2; exit 1; }
@@ -35,6 +37,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+bench_begin pull
 bench_pg_start pull
 sql() { psql "$db" -X -q -tA -v ON_ERROR_STOP=1 -c "$1"; }
 
@@ -88,17 +91,35 @@ run_pull() {
 	rm -rf "$work/pull" && sync
 	SETPOST_TOKEN=$token measure "$sp" pull "$url" "$work/pull" --cacert "$work/cert.pem" --no-progress
 }
-best_c=999999 best_p=999999
-for round in 1 2; do
+side_curl() {
+	local c cc cs
 	read -r c cc cs < <(run_curl)
+	[ -n "$c" ] || { echo "pull bench: curl failed" >&2; exit 1; }
+	bench_record curl "$c"; bench_record curl_cpu "$cc"; bench_record curl_server "$cs"
+}
+side_pull() {
+	local p pc ps
 	read -r p pc ps < <(run_pull)
-	grep -q "pulled $nfiles files" "$work/run.out" || { echo "pull bench: pull failed" >&2; cat "$work/run.out" >&2; exit 1; }
-	echo "round $round: curl $(calc %.0f "$bytes / $c / 1e6") MB/s ($c s; CPU: curl $cc s, server $cs s)," \
-		"setpost pull $(calc %.0f "$bytes / $p / 1e6") MB/s ($p s; CPU: pull $pc s, server $ps s)"
-	best_c=$(calc %.3f "$c < $best_c ? $c : $best_c")
-	best_p=$(calc %.3f "$p < $best_p ? $p : $best_p")
-done
+	[ -n "$p" ] && grep -q "pulled $nfiles files" "$work/run.out" ||
+		{ echo "pull bench: pull failed" >&2; cat "$work/run.out" >&2; exit 1; }
+	bench_record pull "$p"; bench_record pull_cpu "$pc"; bench_record pull_server "$ps"
+}
+echo "== $bench_rounds rounds of curl and setpost pull (order reversed every other round)"
+bench_interleave side_curl side_pull
 cmp "$R/A001C001.mp4" "$work/pull/2026-11-25/A001/A001C001.mp4"
-echo "== $(calc %.2f "$bytes / 1073741824") GiB over HTTPS on loopback, best of 2:" \
-	"curl $(calc %.0f "$bytes / $best_c / 1e6") MB/s, setpost pull $(calc %.0f "$bytes / $best_p / 1e6") MB/s;" \
-	"ratio $(calc %.2f "$best_c / $best_p") (target >= 0.9)"
+echo "== $(calc %.2f "$bytes / 1073741824") GiB over HTTPS on loopback ($nfiles files)"
+bench_row "curl, one connection, -o each file" curl s
+bench_row "  CPU: curl" curl_cpu s
+bench_row "  CPU: the server" curl_server s
+bench_row "setpost pull (hashing, fdatasync, feed)" pull s
+bench_row "  CPU: setpost pull" pull_cpu s
+bench_row "  CPU: the server" pull_server s
+if [ -n "${SETPOST_BENCH_PERF:-}" ]; then
+	rm -rf "$work/pull" && sync
+	bench_perf_attach pull-server "$serve"
+	SETPOST_TOKEN=$token bench_perf_run pull-client "$sp" pull "$url" "$work/pull" --cacert "$work/cert.pem" --no-progress \
+		>"$work/run.out" 2>&1
+	bench_perf_report
+fi
+bench_ratio "pull, setpost pull rate / curl rate" curl pull ">=" 1.0
+bench_end

@@ -2,21 +2,21 @@
 # QC benchmark: setpost's qc job (a real `setpost serve` + `setpost worker`, the clip registered
 # over the API, the job timed from claim to done as the jobs table records it) against running
 # the very same ffmpeg command by hand on the same clip, in the same run, taken from the job's
-# own record (result.command) and run with its pipes sent to files. Rounds alternate which
-# goes first. The best round of each is compared (other processes on the machine only ever make
-# a run slower, so the fastest is the truest); medians are shown too. Target: the job costs at
-# most 10% more than the hand run.
+# own record (result.command) and run with its pipes sent to files. Rounds take turns (hand,
+# job; job, hand; ...) and the median of the per-round ratios is compared with the target: the
+# job costs at most 10% more than the hand run (job / hand <= 1.10).
 #   bench/qc.sh [PATH_TO_SETPOST]        (default build/setpost)
-# The clip (20 s of 1920x1080 ProRes 422 at 25 fps with two channels of 24-bit sound, ~130 MB)
-# is made once in $SETPOST_BENCH_DIR (default /var/tmp/setpost-bench) and reused; it takes
-# about a minute to encode on two cores. SETPOST_BENCH_ROUNDS (default 5) sets the rounds.
+# The clip (SETPOST_BENCH_SECONDS, default 20 s, of 1920x1080 ProRes 422 at 25 fps with two
+# channels of 24-bit sound, ~130 MB) is made once in $SETPOST_BENCH_DIR (default
+# /var/tmp/setpost-bench) and reused; it takes about a minute to encode on two cores.
+# SETPOST_BENCH_ROUNDS (default 5) sets the rounds; SETPOST_BENCH_SMOKE=1: a 1 s clip.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/bench/common.sh"
 sp=$(realpath "${1:-$top/build/setpost}")
 dir=${SETPOST_BENCH_DIR:-/var/tmp/setpost-bench}
-rounds=${SETPOST_BENCH_ROUNDS:-5}
+secs=${SETPOST_BENCH_SECONDS:-$(bench_size 20 1)}
 [ -x "$sp" ] || { echo "qc bench: $sp not found (make build)" >&2; exit 1; }
 for t in ffmpeg curl jq; do
 	command -v $t >/dev/null || { echo "qc bench: $t is required (apt-get install $t)" >&2; exit 1; }
@@ -25,16 +25,15 @@ done
 now() { date +%s.%N; }
 calc() { awk "BEGIN { printf \"$1\", $2 }"; } # calc FORMAT EXPRESSION
 pgtime() { date -d "$1" +%s.%N; }             # PostgreSQL's text timestamp to seconds
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-best() { sort -g | head -n 1; }
 
-clip=$dir/qc/bench_1080p25_prores422.mov
+bench_begin qc
+clip=$dir/qc/bench_1080p25_prores422_${secs}s.mov
 mkdir -p "$dir/qc"
 if [ ! -s "$clip" ]; then
-	echo "== making the clip once: 20 s 1920x1080 ProRes 422, 25 fps, 2 ch ($clip)"
-	ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi -i "testsrc2=s=1920x1080:r=25:d=20" \
-		-f lavfi -i "aevalsrc='0.25*sin(2*PI*440*t)|0.25*sin(2*PI*660*t)':s=48000:d=20" \
-		-c:v prores_ks -profile:v 2 -c:a pcm_s24le -timecode 01:00:00:00 "$clip.part"
+	echo "== making the clip once: $secs s 1920x1080 ProRes 422, 25 fps, 2 ch ($clip)"
+	ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi -i "testsrc2=s=1920x1080:r=25:d=$secs" \
+		-f lavfi -i "aevalsrc='0.25*sin(2*PI*440*t)|0.25*sin(2*PI*660*t)':s=48000:d=$secs" \
+		-c:v prores_ks -profile:v 2 -c:a pcm_s24le -timecode 01:00:00:00 -f mov "$clip.part"
 	mv "$clip.part" "$clip"
 fi
 
@@ -95,11 +94,15 @@ wait_qc() {
 	exit 1
 }
 
-job_round() { # job_round N: registers clip N, waits for its QC; appends its times
-	register "$1"
-	wait_qc $(($1 + 1))
-	echo "$(calc %.3f "$(pgtime "$(jq -r .finished_at "$work/job.json")") - $(pgtime "$(jq -r .started_at "$work/job.json")")")" >>"$work/job.times"
-	jq -r '.result.ffmpeg_seconds' "$work/job.json" >>"$work/ffmpeg.times"
+njobs=0
+job_round() { # registers the next clip, waits for its QC; records its times
+	local t
+	register "$njobs"
+	njobs=$((njobs + 1))
+	wait_qc "$njobs"
+	t=$(calc %.3f "$(pgtime "$(jq -r .finished_at "$work/job.json")") - $(pgtime "$(jq -r .started_at "$work/job.json")")")
+	bench_record job "$t"
+	bench_record job_ffmpeg "$(jq -r '.result.ffmpeg_seconds' "$work/job.json")"
 }
 
 hand_round() { # the job's own command, by hand: progress to nowhere, metadata and frames to files
@@ -108,34 +111,21 @@ hand_round() { # the job's own command, by hand: progress to nowhere, metadata a
 	"${cmd[@]}" 3>/dev/null 4>"$work/video-metadata.txt" 5>"$work/audio-metadata.txt" \
 		>"$work/focus-frames.gray" 2>"$work/hand.err" || { cat "$work/hand.err" >&2; exit 1; }
 	t1=$(now)
-	calc %.3f "$t1 - $t0" >>"$work/hand.times"
-	echo >>"$work/hand.times"
+	bench_record hand "$(calc %.3f "$t1 - $t0")"
 }
 
 # A first job, not counted: warms the caches and tells us the command.
-job_round 0
-: >"$work/job.times"
-: >"$work/ffmpeg.times"
+job_round
+bench_samples=()
 mapfile -t cmd < <(jq -r '.result.command[]' "$work/job.json")
 [ "${#cmd[@]}" -gt 10 ] || { echo "qc bench: no command in the job's result" >&2; exit 1; }
-for i in $(seq 1 "$rounds"); do
-	if [ $((i % 2)) -eq 1 ]; then hand_round; job_round "$i"; else job_round "$i"; hand_round; fi
-done
+bench_interleave hand_round job_round
 
 frames=$(jq -r '.result.frames' "$work/job.json")
-job=$(best <"$work/job.times")
-ff=$(best <"$work/ffmpeg.times")
-hand=$(best <"$work/hand.times")
-over=$(calc %.1f "100 * ($job / $hand - 1)")
-echo "== QC of one clip: 20 s, 1920x1080 ProRes 422, 25 fps ($frames frames), 2 ch; $rounds rounds"
+echo "== QC of one clip: $secs s, 1920x1080 ProRes 422, 25 fps ($frames frames), 2 ch; $bench_rounds rounds"
 echo "   the chain: $(printf '%s ' "${cmd[@]}" | sed 's/ -filter_complex / -filter_complex\n              /')"
-echo "   rounds, setpost job:   $(tr '\n' ' ' <"$work/job.times")s"
-echo "   rounds, by hand:       $(tr '\n' ' ' <"$work/hand.times")s"
-echo "   load average now: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
-echo "                                      best        median"
-echo "   setpost qc job (claim to done)   $job s    $(median <"$work/job.times") s  ($(calc %.1f "$frames / $job") frames/s at best)"
-echo "     of which its ffmpeg run        $(calc %.3f "$ff") s    $(calc %.3f "$(median <"$work/ffmpeg.times")") s"
-echo "   the same ffmpeg chain by hand    $hand s    $(median <"$work/hand.times") s  ($(calc %.1f "$frames / $hand") frames/s at best)"
-echo "   overhead (best against best): ${over}% (target <= 10%);" \
-	"median against median: $(calc %.1f "100 * ($(median <"$work/job.times") / $(median <"$work/hand.times") - 1)")%"
-awk "BEGIN { exit !($over <= 10) }" || { echo "qc bench: over the 10% target" >&2; exit 1; }
+bench_row "setpost qc job (claim to done)" job s
+bench_row "  of which its ffmpeg run" job_ffmpeg s
+bench_row "the same ffmpeg chain by hand" hand s
+bench_ratio "qc job / the same ffmpeg by hand (time)" job hand "<=" 1.10
+bench_end

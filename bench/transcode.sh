@@ -11,22 +11,21 @@
 #  (c) a card of N clips registered at once (worker with 2 slots, so probe, thumbnails and QC
 #      run too, as on a cart): time from the registration to the last proxy's finished_at,
 #      against the sum of the bare ffmpeg times of the same commands (N x the hand time of (a)).
-# Rounds alternate which goes first; the best round of each is compared (other processes only
-# ever make a run slower); medians are shown too.
+# Rounds take turns (the order reversed every other round); each ratio is the median of the
+# per-round ratios, with their range.
 #   bench/transcode.sh [PATH_TO_SETPOST]        (default build/setpost)
 # The source (SETPOST_BENCH_SECONDS, default 10 s, of 1920x1080 ProRes 422 HQ at 25 fps, two
 # channels of 24-bit sound, TC 01:00:00:00) is made once in $SETPOST_BENCH_DIR (default
-# /var/tmp/setpost-bench) and reused. SETPOST_BENCH_ROUNDS (default 3) and SETPOST_BENCH_CARD
-# (default 10 clips) set the sizes.
+# /var/tmp/setpost-bench) and reused. SETPOST_BENCH_ROUNDS (default 5) and SETPOST_BENCH_CARD
+# (default 10 clips) set the sizes; SETPOST_BENCH_SMOKE=1: a 1 s source, a card of 1.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/bench/common.sh"
 sp=$(realpath "${1:-$top/build/setpost}")
 dir=${SETPOST_BENCH_DIR:-/var/tmp/setpost-bench}
-rounds=${SETPOST_BENCH_ROUNDS:-3}
-secs=${SETPOST_BENCH_SECONDS:-10}
-ncard=${SETPOST_BENCH_CARD:-10}
+secs=${SETPOST_BENCH_SECONDS:-$(bench_size 10 1)}
+ncard=${SETPOST_BENCH_CARD:-$(bench_size 10 1)}
 [ -x "$sp" ] || { echo "transcode bench: $sp not found (make build)" >&2; exit 1; }
 for t in ffmpeg curl jq python3; do
 	command -v $t >/dev/null || { echo "transcode bench: $t is required (apt-get install $t)" >&2; exit 1; }
@@ -35,9 +34,8 @@ done
 now() { date +%s.%N; }
 calc() { awk "BEGIN { printf \"$1\", $2 }"; } # calc FORMAT EXPRESSION
 pgtime() { date -d "$1" +%s.%N; }             # PostgreSQL's text timestamp to seconds
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-best() { sort -g | head -n 1; }
 
+bench_begin transcode
 clip=$dir/transcode/bench_1080p25_prores422hq_${secs}s.mov
 mkdir -p "$dir/transcode"
 if [ ! -s "$clip" ]; then
@@ -127,36 +125,37 @@ wait_transcodes() {
 }
 
 ndone=0
-job_round() { # job_round N: registers clip N alone, waits for its proxy; appends its time
+job_round() { # registers the next clip alone, waits for its proxy; records its time
+	local t
 	stop_worker
-	register "R$1" "$1" "$1"
+	register "R$((ndone + 1))" "$((ndone + 1))" "$((ndone + 1))"
 	start_worker 1
 	ndone=$((ndone + 1))
 	wait_transcodes $ndone
 	jq -e '.result.look.cdl != null' "$work/job.json" >/dev/null ||
 		{ echo "transcode bench: the job ran without the look" >&2; exit 1; }
-	calc %.3f "$(pgtime "$(jq -r .finished_at "$work/job.json")") - $(pgtime "$(jq -r .started_at "$work/job.json")")" >>"$work/job.times"
-	echo >>"$work/job.times"
-	jq -r '.result.ffmpeg_seconds' "$work/job.json" >>"$work/jobff.times"
+	t=$(calc %.3f "$(pgtime "$(jq -r .finished_at "$work/job.json")") - $(pgtime "$(jq -r .started_at "$work/job.json")")")
+	bench_record job "$t"
+	bench_record jobff "$(jq -r '.result.ffmpeg_seconds' "$work/job.json")"
 }
 
-# hand NAME ARGV...: one run; its wall time to NAME.times, its CPU time (user + system, which
-# other processes on the machine disturb far less) to NAME.cpu.
+# hand NAME ARGV...: one run; its wall time to sample NAME, its CPU time (user + system, which
+# other processes on the machine disturb far less) to NAME_cpu.
 hand() {
-	local name=$1
+	local name=$1 wall cpu
 	shift
-	python3 -c '
+	read -r wall cpu < <(python3 -c '
 import os, resource, subprocess, sys, time
 t0 = time.monotonic()
 os.dup2(os.open(os.devnull, os.O_WRONLY), 3)  # where -progress pipe:3 goes
 with open(sys.argv[1], "w") as err:
-    rc = subprocess.call(sys.argv[4:], stderr=err, stdin=subprocess.DEVNULL, close_fds=False)
+    rc = subprocess.call(sys.argv[2:], stderr=err, stdin=subprocess.DEVNULL, close_fds=False)
 wall = time.monotonic() - t0
 ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-open(sys.argv[2], "a").write("%.3f\n" % wall)
-open(sys.argv[3], "a").write("%.3f\n" % (ru.ru_utime + ru.ru_stime))
-sys.exit(rc)' "$work/hand.err" "$work/$name.times" "$work/$name.cpu" "$@" ||
-		{ cat "$work/hand.err" >&2; exit 1; }
+print("%.3f %.3f" % (wall, ru.ru_utime + ru.ru_stime) if rc == 0 else "")' "$work/hand.err" "$@")
+	[ -n "${cpu:-}" ] || { cat "$work/hand.err" >&2; exit 1; }
+	bench_record "$name" "$wall"
+	bench_record "${name}_cpu" "$cpu"
 }
 
 # The production makes one profile, the 720p review copy (burn-ins on).
@@ -169,8 +168,6 @@ api -X PATCH -H "Content-Type: application/json" --data '{"settings": {"proxy_ac
 start_worker 1
 ndone=1
 wait_transcodes 1
-: >"$work/job.times"
-: >"$work/jobff.times"
 mapfile -t cmd < <(jq -r '.result.commands.h264_720[]' "$work/job.json")
 [ "${#cmd[@]}" -gt 10 ] || { echo "transcode bench: no command in the job's result" >&2; exit 1; }
 # The same command with our output, and with the naive chain in place of ours.
@@ -191,16 +188,12 @@ src=${cmd[$((gi - 2))]}
 chain_cmd=(ffmpeg -nostdin -v error -threads 2 -i "$src" -filter_complex "$graph" -map "[v]" -f null -)
 naivechain_cmd=(ffmpeg -nostdin -v error -threads 2 -i "$src" -filter_complex "$naive" -map "[v]" -f null -)
 
-echo "== rounds: (a) job vs hand, (b) naive chain; $rounds rounds"
-for i in $(seq 1 "$rounds"); do
-	if [ $((i % 2)) -eq 1 ]; then
-		hand hand "${hand_cmd[@]}"; hand naive "${naive_cmd[@]}"; job_round "$i"
-		hand chain "${chain_cmd[@]}"; hand naivechain "${naivechain_cmd[@]}"
-	else
-		job_round "$i"; hand naive "${naive_cmd[@]}"; hand hand "${hand_cmd[@]}"
-		hand naivechain "${naivechain_cmd[@]}"; hand chain "${chain_cmd[@]}"
-	fi
-done
+side_hand() { hand hand "${hand_cmd[@]}"; }
+side_naive() { hand naive "${naive_cmd[@]}"; }
+side_chain() { hand chain "${chain_cmd[@]}"; }
+side_naivechain() { hand naivechain "${naivechain_cmd[@]}"; }
+echo "== rounds: (a) job vs hand, (b) naive chain; $bench_rounds rounds (order reversed every other round)"
+bench_interleave side_hand side_naive job_round side_chain side_naivechain
 
 # (b) the pictures: a chart (SMPTE HD bars, 1080p ProRes 422 HQ like the source) through both
 # chains without the burn-ins, to 8-bit RGB the same way, compared code value by code value:
@@ -251,32 +244,27 @@ last=$(api "$url/api/v1/jobs?kind=transcode&state=done&limit=$ncard" | jq -r '[.
 card_secs=$(calc %.3f "$(pgtime "$last") - $t0")
 stop_worker
 
-job=$(best <"$work/job.times")
-jobff=$(best <"$work/jobff.times")
-hand_best=$(best <"$work/hand.times")
-naive_best=$(best <"$work/naive.times")
-over=$(calc %.1f "100 * ($job / $hand_best - 1)")
-own=$(calc %.1f "100 * ($(median <"$work/job.times") / $(median <"$work/jobff.times") - 1)")
 frames=$((secs * 25))
-cpu() { calc %.2f "$(best <"$work/$1.cpu")"; }
 echo "== transcode of one clip: $secs s 1920x1080 ProRes 422 HQ, 25 fps ($frames frames) -> h264_720 with a 33-point look and burn-ins"
 echo "   the command: $(printf '%s ' "${cmd[@]}")"
-echo "   rounds, setpost job:   $(tr '\n' ' ' <"$work/job.times")s (its ffmpeg: $(awk '{ printf "%.3f ", $1 }' "$work/jobff.times")s)"
-echo "   rounds, by hand:       $(tr '\n' ' ' <"$work/hand.times")s"
-echo "   rounds, naive chain:   $(tr '\n' ' ' <"$work/naive.times")s"
-echo "   load average now: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
-echo "                                          best wall   median wall   best CPU"
-echo "   (a) setpost job (claim to done)      $job s    $(median <"$work/job.times") s  ($(calc %.1f "$frames / $job") frames/s)"
-echo "         of which its ffmpeg run        $(calc %.3f "$jobff") s    $(calc %.3f "$(median <"$work/jobff.times")") s"
-echo "       the same ffmpeg command by hand  $hand_best s    $(median <"$work/hand.times") s    $(cpu hand) s"
-echo "       overhead, best against best: ${over}% (target <= 5%); setpost's own time around its ffmpeg (median): ${own}%"
-echo "   (b) whole command, naive chain       $naive_best s    $(median <"$work/naive.times") s    $(cpu naive) s"
-echo "       decode + setpost's chain only    $(best <"$work/chain.times") s    $(median <"$work/chain.times") s    $(cpu chain) s"
-echo "       decode + naive chain only        $(best <"$work/naivechain.times") s    $(median <"$work/naivechain.times") s    $(cpu naivechain) s"
-echo "       setpost / naive, whole command: wall $(calc %.2f "$hand_best / $naive_best"), CPU $(calc %.2f "$(best <"$work/hand.cpu") / $(best <"$work/naive.cpu")");" \
-	"chain only: wall $(calc %.2f "$(best <"$work/chain.times") / $(best <"$work/naivechain.times")"), CPU $(calc %.2f "$(best <"$work/chain.cpu") / $(best <"$work/naivechain.cpu")") (target <= 0.7)"
-echo "       chart rendered by both: at most $flatdiff code values apart on its flat patches (target <= 2);" \
+echo "   (a)"
+bench_row "setpost job (claim to done)" job s
+bench_row "  of which its ffmpeg run" jobff s
+bench_row "the same ffmpeg command by hand" hand s
+bench_row "  its CPU" hand_cpu s
+echo "   (b)"
+bench_row "whole command, naive chain" naive s
+bench_row "  its CPU" naive_cpu s
+bench_row "decode + setpost's chain only" chain s
+bench_row "  its CPU" chain_cpu s
+bench_row "decode + naive chain only" naivechain s
+bench_row "  its CPU" naivechain_cpu s
+echo "   chart rendered by both: at most $flatdiff code values apart on its flat patches (target <= 2);" \
 	"$maxdiff at most at patch edges (the look is not linear: scaling before or after it differs there)"
 echo "   (c) card of $ncard clips x $secs s: registration to last proxy $card_secs s;" \
-	"sum of bare ffmpeg times $(calc %.1f "$ncard * $hand_best") s ($ncard x best hand run);" \
-	"ratio $(calc %.2f "$card_secs / ($ncard * $hand_best)") (probe, thumbnails and QC of the $ncard clips ran alongside on the same 2 cores)"
+	"sum of bare ffmpeg times $(calc %.1f "$ncard * $(bench_median hand)") s ($ncard x median hand run);" \
+	"ratio $(calc %.2f "$card_secs / ($ncard * $(bench_median hand))") (probe, thumbnails and QC ran alongside on the same 2 cores)"
+bench_ratio "transcode job / the same ffmpeg by hand (time)" job hand "<=" 1.05
+bench_ratio "transcode chain / naive chain (CPU, chain only)" chain_cpu naivechain_cpu "<=" 0.7
+bench_ratio "transcode chain / naive chain (wall, chain only)" chain naivechain "<=" 0.7
+bench_end

@@ -1,17 +1,20 @@
 #!/bin/sh
 # make test: unit tests, then end-to-end tests against a throwaway PostgreSQL cluster and the
 # sanitizer build of setpost, then the command-line and browser tests.
-#   scripts/test.sh [unit] [e2e] [cli] [journey] [fuzz]   (the stages to run; make test runs all)
+#   scripts/test.sh [unit] [e2e] [cli] [journey] [fuzz] [bench]   (the stages to run; make test runs all)
 # Every test program runs even after one fails, so the closing line counts them all:
 #   tests: N passed, N failed, N skipped
 # (Criterion's own counts for unit/e2e, the ok/skip/fail lines of tests/cli/lib.sh for cli.)
 # SETPOST_ONLY, SETPOST_ONLY_E2E, SETPOST_ONLY_CLI narrow a stage to the files given.
 # fuzz: each libFuzzer harness for SETPOST_FUZZ_SECONDS (10), its saved crashes replayed first
 # (scripts/fuzz.sh; one check per harness).
+# bench: every bench/*.sh at its smallest size (SETPOST_BENCH_SMOKE=1), one check each: it
+# completes and prints its ratio (or target) lines; SETPOST_ONLY_BENCH narrows it,
+# SETPOST_BENCH_BIN picks the binary (default the sanitizer build).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-stages=${*:-unit e2e cli journey fuzz}
+stages=${*:-unit e2e cli journey fuzz bench}
 
 T=$(mktemp -d /tmp/setpost-test.XXXXXX)
 chmod 755 "$T"
@@ -98,10 +101,27 @@ for stage in $stages; do
 				[ "$after" -gt "$before" ] || echo "fail $(basename "$t")" >>"$SETPOST_TEST_COUNTS"
 			fi
 		done ;;
+	bench)
+		for t in ${SETPOST_ONLY_BENCH:-bench/*.sh}; do
+			[ "$(basename "$t")" = common.sh ] && continue
+			echo "== $t (smoke)"
+			rc=0
+			SETPOST_BENCH_SMOKE=1 SETPOST_BENCH_DIR="$T/bench" bash "$t" "${SETPOST_BENCH_BIN:-$SETPOST_BIN}" \
+				>"$T/bench.out" 2>&1 || rc=$?
+			grep "^== load\|^ratio \|^target " "$T/bench.out" || true
+			if [ "$rc" -eq 0 ] && grep -q "^ratio \|^target " "$T/bench.out"; then
+				echo "pass $(basename "$t")" >>"$SETPOST_TEST_COUNTS"
+			else
+				tail -n 20 "$T/bench.out"
+				echo "$t: did not complete with its ratio lines (exit $rc)" >&2
+				echo "fail $(basename "$t")" >>"$SETPOST_TEST_COUNTS"
+				failed_programs="$failed_programs $t"
+			fi
+		done ;;
 	fuzz)
 		echo "== fuzz: each harness for ${SETPOST_FUZZ_SECONDS:-10} s (scripts/fuzz.sh)"
 		scripts/fuzz.sh "${SETPOST_FUZZ_SECONDS:-10}" || failed_programs="$failed_programs scripts/fuzz.sh" ;;
-	*) echo "scripts/test.sh: unknown stage '$stage' (unit, e2e, cli, journey, fuzz)" >&2; exit 2 ;;
+	*) echo "scripts/test.sh: unknown stage '$stage' (unit, e2e, cli, journey, fuzz, bench)" >&2; exit 2 ;;
 	esac
 done
 
