@@ -7,12 +7,17 @@
 #include <cairo-pdf.h>
 #include <cairo.h>
 #include <pango/pangocairo.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #define MARGIN 40.0
 #define PAD 3.0
 #define FOOTER_H 18.0
+#define IMAGE_H 34.0            /* a thumbnail's height in a table, in points */
+#define IMAGE_MAX (8u << 20)    /* a thumbnail larger than this is not a thumbnail */
 
 struct pdf {
 	cairo_surface_t *surface;
@@ -67,6 +72,72 @@ pdf_draw(struct pdf *p, double x, double y)
 {
 	cairo_move_to(p->cr, x, y);
 	pango_cairo_show_layout(p->cr, p->layout);
+}
+
+/* The whole file, or NULL (a thumbnail that went missing is left out of the report). */
+static unsigned char *
+pdf_slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *data = NULL;
+	long n;
+
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && (unsigned long)n <= IMAGE_MAX &&
+	    fseek(f, 0, SEEK_SET) == 0 && (data = malloc((size_t)n)) != NULL &&
+	    fread(data, 1, (size_t)n, f) != (size_t)n) {
+		free(data);
+		data = NULL;
+	}
+	*len = data ? (size_t)n : 0;
+	fclose(f);
+	return data;
+}
+
+/* The images of a picture cell side by side, IMAGE_H high, narrowed together to fit width;
+ * their JPEG bytes go into the PDF as they are (Cairo passes mime data through), so nothing
+ * is decoded or re-encoded. Returns the height used. */
+static double
+pdf_images(struct pdf *p, const json_t *images, double x, double y, double width, int draw)
+{
+	double total = 0, scale, cx = x;
+	const json_t *im;
+	size_t i;
+
+	json_array_foreach(images, i, im) {
+		double w = (double)json_integer_value(json_object_get(im, "w"));
+		double h = (double)json_integer_value(json_object_get(im, "h"));
+		if (w > 0 && h > 0)
+			total += IMAGE_H * w / h + 2;
+	}
+	if (total <= 0)
+		return 0;
+	scale = total > width ? width / total : 1.0;
+	json_array_foreach(images, i, im) {
+		int pw = (int)json_integer_value(json_object_get(im, "w"));
+		int ph = (int)json_integer_value(json_object_get(im, "h"));
+		double dw = IMAGE_H * pw / (ph > 0 ? ph : 1) * scale, dh = IMAGE_H * scale;
+		unsigned char *data;
+		size_t len;
+		if (pw <= 0 || ph <= 0 || pw > 8192 || ph > 8192)
+			continue;
+		if (draw && (data = pdf_slurp(json_string_value(json_object_get(im, "path")), &len))) {
+			cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, pw, ph);
+			if (cairo_surface_set_mime_data(img, CAIRO_MIME_TYPE_JPEG, data, len, free,
+			    data) != CAIRO_STATUS_SUCCESS)
+				free(data);
+			cairo_save(p->cr);
+			cairo_translate(p->cr, cx, y);
+			cairo_scale(p->cr, dw / pw, dh / ph);
+			cairo_set_source_surface(p->cr, img, 0, 0);
+			cairo_paint(p->cr);
+			cairo_restore(p->cr);
+			cairo_surface_destroy(img);
+		}
+		cx += dw + 2 * scale;
+	}
+	return IMAGE_H * scale;
 }
 
 static void
@@ -184,7 +255,9 @@ pdf_row_height(struct pdf *p, const struct pdf_table *t, const json_t *cells, in
 	for (size_t i = 0; i < t->ncols; i++) {
 		const json_t *c = head ? json_array_get(json_array_get(cells, i), 0) :
 		    json_array_get(cells, i);
-		double ch = pdf_set(p, font, pdf_cell(c), t->w[i] - 2 * PAD);
+		double ch = json_is_object(c) ?
+		    pdf_images(p, json_object_get(c, "images"), 0, 0, t->w[i] - 2 * PAD, 0) :
+		    pdf_set(p, font, pdf_cell(c), t->w[i] - 2 * PAD);
 		if (ch > h)
 			h = ch;
 	}
@@ -207,6 +280,11 @@ pdf_row(struct pdf *p, const struct pdf_table *t, const json_t *cells, int head,
 	for (size_t i = 0; i < t->ncols; i++) {
 		const json_t *c = head ? json_array_get(json_array_get(cells, i), 0) :
 		    json_array_get(cells, i);
+		if (json_is_object(c)) {
+			pdf_images(p, json_object_get(c, "images"), t->x[i] + PAD, p->y + PAD,
+			    t->w[i] - 2 * PAD, p->out != NULL);
+			continue;
+		}
 		pdf_set(p, font, pdf_cell(c), t->w[i] - 2 * PAD);
 		pdf_draw(p, t->x[i] + PAD, p->y + PAD);
 	}
