@@ -11,6 +11,7 @@
 
 struct reports_day_arg {
 	long long id;
+	const char *data_dir;
 	json_t *doc;
 };
 
@@ -19,7 +20,7 @@ reports_day_tx(struct db_conn *c, void *arg, struct err *err)
 {
 	struct reports_day_arg *a = arg;
 
-	return report_day_load(c, a->id, &a->doc, err);
+	return report_day_load(c, a->id, a->data_dir, &a->doc, err);
 }
 
 enum MHD_Result
@@ -27,7 +28,7 @@ reports_day_get(struct request *req)
 {
 	const char *format = request_query(req, "format"), *type, *ext;
 	int paper = report_paper_parse(request_query(req, "paper"));
-	struct reports_day_arg a = { 0, NULL };
+	struct reports_day_arg a = { 0, req->srv->cfg->data_dir, NULL };
 	char disposition[128];
 	struct MHD_Response *resp;
 	struct buf out;

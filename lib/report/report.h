@@ -10,11 +10,14 @@
  *     "verdicts": ["Safe to format: 2 of 3 cards", ...],    the lines that matter most
  *     "sections": [ { "heading": "Cards",
  *                     "columns": [["Card", 1.0], ["Kind", 0.6], ...],   name and width share
- *                     "rows": [["A001", "camera", ...], ...],           strings
+ *                     "rows": [["A001", "camera", ...], ...],   strings, or a cell of
+ *                                                    pictures {"images": [{"path", "w", "h"}]}
+ *                                                    (JPEG files, drawn side by side)
  *                     "empty": "No cards." } ],
  *     "csv": { "columns": ["card", "file", ...], "rows": [[...], ...] },  the detailed table
  *     "footer": "setpost 0.1.0 on cart-1, 2026-12-07T14:30:00Z" }
  *
+ * A picture that cannot be read is left out (the report still says everything else).
  * Every text is UTF-8 from the database; the renderers escape for their format (HTML entities,
  * CSV quoting, Pango markup is never used: text is set as plain text). A missing member is an
  * empty one; a row shorter than the columns leaves the rest blank.

@@ -42,6 +42,9 @@ static const struct db_stmt stmt_day = { "report_day",
 	"        AND s.scene = c.scene) THEN 'scene ' || c.scene ELSE '' END,"
 	"     'proxies', (SELECT coalesce(string_agg(r.profile, ', ' ORDER BY r.profile), '')"
 	"        FROM renditions r WHERE r.clip_id = c.id AND r.state = 'done'),"
+	"     'thumbs', (SELECT coalesce(json_agg(json_build_object('path', t.rel_path, 'w', t.width,"
+	"        'h', t.height) ORDER BY array_position(ARRAY[1, 0, 8], t.n)), '[]')"
+	"        FROM clip_thumbnails t WHERE t.clip_id = c.id AND t.n IN (0, 1, 8)),"
 	"     'delivered', (SELECT max(dl.updated_at) FROM deliveries dl JOIN renditions r"
 	"        ON r.id = dl.rendition_id WHERE r.clip_id = c.id AND dl.state = 'delivered'))"
 	"     ORDER BY c.card_kind, coalesce(c.camera, ''), c.scene, c.take, c.name), '[]') FROM c),"
@@ -195,12 +198,30 @@ day_cards(struct db_conn *c, const json_t *cards, struct day_totals *t, json_t *
 	    "No cards were offloaded on this day.");
 }
 
+/* The clip's thumbnails (first, middle, last frame) as the renderers' image cell:
+ * {"images": [{"path": absolute, "w": px, "h": px}, ...]}. */
 static json_t *
-day_clips(const json_t *clips, struct day_totals *t, json_t *missing)
+day_thumbs(const json_t *clip, const char *data_dir)
 {
-	static const char *const names[] = { "Clip", "Card", "Camera", "Scene / take", "TC in",
-		"Duration", "Format", "Look", "State", "Proxies", "At the post house" };
-	static const double shares[] = { 1.6, 0.7, 0.6, 0.8, 0.9, 0.7, 1.5, 0.7, 1.3, 0.9, 1.1 };
+	json_t *images = json_array(), *t;
+	size_t i;
+
+	json_array_foreach(json_object_get(clip, "thumbs"), i, t) {
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/%s", data_dir, day_str(t, "path"));
+		json_array_append_new(images, json_pack("{s:s,s:O,s:O}", "path", path, "w",
+		    json_object_get(t, "w"), "h", json_object_get(t, "h")));
+	}
+	return json_pack("{s:o}", "images", images);
+}
+
+static json_t *
+day_clips(const json_t *clips, const char *data_dir, struct day_totals *t, json_t *missing)
+{
+	static const char *const names[] = { "Clip", "Pictures", "Card", "Camera", "Scene / take",
+		"TC in", "Duration", "Format", "Look", "State", "Proxies", "At the post house" };
+	static const double shares[] = { 1.4, 2.4, 0.6, 0.5, 0.8, 0.9, 0.7, 1.3, 0.6, 1.2, 0.8,
+		1.0 };
 	json_t *rows = json_array(), *clip;
 	size_t i;
 
@@ -223,11 +244,12 @@ day_clips(const json_t *clips, struct day_totals *t, json_t *missing)
 			    day_str(clip, "name"), day_str(clip, "state")));
 		if (*delivered)
 			t->delivered++;
-		json_array_append_new(rows, json_pack("[s,s,s,s,s,s,s,s,s,s,s]", day_str(clip, "name"),
-		    day_str(clip, "card"), day_str(clip, "camera"), st, day_str(clip, "tc"), dur, fmt,
-		    day_str(clip, "look"), state, day_str(clip, "proxies"), delivered));
+		json_array_append_new(rows, json_pack("[s,o,s,s,s,s,s,s,s,s,s,s]", day_str(clip, "name"),
+		    day_thumbs(clip, data_dir), day_str(clip, "card"), day_str(clip, "camera"), st,
+		    day_str(clip, "tc"), dur, fmt, day_str(clip, "look"), state, day_str(clip, "proxies"),
+		    delivered));
 	}
-	return day_section("Clips by camera and scene", day_columns(names, shares, 11), rows,
+	return day_section("Clips by camera and scene", day_columns(names, shares, 12), rows,
 	    "No clips.");
 }
 
@@ -281,7 +303,7 @@ day_csv(const json_t *files)
 }
 
 static json_t *
-day_document(struct db_conn *c, json_t *data, struct err *err)
+day_document(struct db_conn *c, json_t *data, const char *data_dir, struct err *err)
 {
 	const json_t *day = json_object_get(data, "day");
 	struct day_totals t;
@@ -295,8 +317,8 @@ day_document(struct db_conn *c, json_t *data, struct err *err)
 		json_decref(missing);
 		return NULL;
 	}
-	sections = json_pack("[o,o,o,o]", cards, day_clips(json_object_get(data, "clips"), &t,
-	    missing), day_qc(json_object_get(data, "qc")),
+	sections = json_pack("[o,o,o,o]", cards, day_clips(json_object_get(data, "clips"), data_dir,
+	    &t, missing), day_qc(json_object_get(data, "qc")),
 	    day_deliveries(json_object_get(data, "deliveries")));
 	gethostname(host, sizeof(host) - 1);
 	gmtime_r(&tnow, &tm);
@@ -348,7 +370,8 @@ day_document(struct db_conn *c, json_t *data, struct err *err)
 }
 
 int
-report_day_load(struct db_conn *c, long long day_id, json_t **doc, struct err *err)
+report_day_load(struct db_conn *c, long long day_id, const char *data_dir, json_t **doc,
+    struct err *err)
 {
 	char id[24];
 	const char *p[1] = { id };
@@ -369,7 +392,7 @@ report_day_load(struct db_conn *c, long long day_id, json_t **doc, struct err *e
 	PQclear(r);
 	if (data == NULL)
 		return err_set(err, SP_EINTERNAL, "report: day %lld: %s", day_id, je.text);
-	*doc = day_document(c, data, err);
+	*doc = day_document(c, data, data_dir, err);
 	json_decref(data);
 	return *doc ? 0 : err->code;
 }

@@ -8,7 +8,9 @@
 #include "lib/report/report.h"
 #include "lib/store/db.h"
 
-/* *doc gets a new document (the caller owns it); SP_ENOTFOUND when there is no such day. */
-int report_day_load(struct db_conn *c, long long day_id, json_t **doc, struct err *err);
+/* *doc gets a new document (the caller owns it); SP_ENOTFOUND when there is no such day.
+ * data_dir: the server's data folder, which thumbnails' paths are relative to. */
+int report_day_load(struct db_conn *c, long long day_id, const char *data_dir, json_t **doc,
+    struct err *err);
 
 #endif

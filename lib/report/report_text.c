@@ -1,7 +1,12 @@
 /* report_text: the two text renderings of a report document, HTML and CSV. */
 #include "lib/report/report.h"
 
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#define IMAGE_MAX (8u << 20)
 
 static const char *
 text_cell(const json_t *v)
@@ -36,6 +41,43 @@ html_tag(struct buf *out, const char *open, const char *text, const char *close)
 	return buf_appends(out, close);
 }
 
+/* A picture cell: each JPEG inlined as a data: address, so the page needs nothing else. A
+ * file that cannot be read is left out. */
+static int
+html_images(struct buf *out, const json_t *images)
+{
+	const json_t *im;
+	size_t i;
+	int rc = 0;
+
+	json_array_foreach(images, i, im) {
+		const char *path = json_string_value(json_object_get(im, "path"));
+		FILE *f = path ? fopen(path, "rb") : NULL;
+		unsigned char *data = NULL;
+		char *b64 = NULL;
+		long n = 0;
+		if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && (unsigned long)n <= IMAGE_MAX &&
+		    fseek(f, 0, SEEK_SET) == 0 && (data = malloc((size_t)n)) != NULL &&
+		    fread(data, 1, (size_t)n, f) == (size_t)n) {
+			size_t blen = sodium_base64_ENCODED_LEN((size_t)n, sodium_base64_VARIANT_ORIGINAL);
+			if ((b64 = malloc(blen)) != NULL) {
+				sodium_bin2base64(b64, blen, data, (size_t)n, sodium_base64_VARIANT_ORIGINAL);
+				json_int_t w = json_integer_value(json_object_get(im, "w"));
+				json_int_t h = json_integer_value(json_object_get(im, "h"));
+				rc |= buf_appendf(out, "<img alt=\"\" height=\"48\" width=\"%lld\" "
+				    "src=\"data:image/jpeg;base64,", h > 0 ? (long long)(w * 48 / h) : 85LL);
+				rc |= buf_appends(out, b64);
+				rc |= buf_appends(out, "\">");
+			}
+		}
+		free(b64);
+		free(data);
+		if (f)
+			fclose(f);
+	}
+	return rc;
+}
+
 static const char html_style[] =
 	"<style>\n"
 	"body{font-family:'DejaVu Sans',Arial,sans-serif;font-size:12px;margin:24px;color:#111}\n"
@@ -45,6 +87,7 @@ static const char html_style[] =
 	"dt{font-weight:bold}dd{margin:0}\n"
 	"table{border-collapse:collapse;width:100%}th,td{border:1px solid #bbb;padding:3px 5px;"
 	"text-align:left;vertical-align:top}th{background:#ddd}tr:nth-child(even) td{background:#f3f3f3}\n"
+	"td.pics{white-space:nowrap}td.pics img{margin-right:2px;vertical-align:top}\n"
 	"thead{display:table-header-group}.empty{font-style:italic}footer{color:#555;margin-top:20px;"
 	"font-size:10px}\n"
 	"@media print{body{margin:0}h2{break-after:avoid}tr{break-inside:avoid}}\n"
@@ -75,7 +118,12 @@ html_section(struct buf *out, const json_t *s)
 			return -1;
 		for (j = 0; j < json_array_size(cols); j++) {
 			cell = json_array_get(row, j);
-			if (html_tag(out, "<td>", text_cell(cell), "</td>") < 0)
+			if (json_is_object(cell)) {
+				if (buf_appends(out, "<td class=\"pics\">") < 0 ||
+				    html_images(out, json_object_get(cell, "images")) < 0 ||
+				    buf_appends(out, "</td>") < 0)
+					return -1;
+			} else if (html_tag(out, "<td>", text_cell(cell), "</td>") < 0)
 				return -1;
 		}
 		if (buf_appends(out, "</tr>\n") < 0)

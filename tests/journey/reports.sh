@@ -11,7 +11,9 @@ tmp=$(mktemp -d /tmp/sp-reports.XXXXXX)
 chmod 755 "$tmp"
 db="journey_reports_$$"
 pid=""
+wpid=""
 cleanup() {
+	[ -n "$wpid" ] && kill "$wpid" 2>/dev/null && wait "$wpid" 2>/dev/null
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	umount "$tmp/raid" "$tmp/shuttle" 2>/dev/null || true
 	rm -rf "$tmp"
@@ -20,7 +22,7 @@ cleanup() {
 trap cleanup EXIT
 on_fail() { tail -n 5 "$tmp/serve.log" >&2 2>/dev/null || true; }
 
-for tool in pdfinfo pdftotext chromium; do
+for tool in pdfinfo pdftotext pdfimages chromium; do
 	command -v "$tool" >/dev/null || fail "$tool is needed (make deps installs it)"
 done
 psql -q "$SETPOST_TEST_PG" -c "CREATE DATABASE $db" >/dev/null
@@ -50,6 +52,19 @@ grep -q "safe to format: YES" "$tmp/off1.out" || fail "two volumes must be safe:
 "$bin" offload "$tmp/cards/sound/SR001" --to "$tmp/single" --register "$url" \
 	--production "Night Feature" --day 2026-11-25 --no-progress >"$tmp/off2.out" 2>&1 ||
 	fail "offload sound: $(cat "$tmp/off2.out")"
+# A worker probes the clips and makes their thumbnails (first, middle and last frames), which
+# the report shows beside each clip.
+"$bin" worker --slots 2 --data "$tmp/data" >"$tmp/worker.out" 2>"$tmp/worker.log" &
+wpid=$!
+arri=$(curl -s -H "Authorization: Bearer $admin" "$url/api/v1/clips?limit=200" | jq -r '.items[] | select(.name | startswith("A001C")) | .id')
+for c in $arri; do
+	for _ in $(seq 600); do
+		code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $admin" "$url/api/v1/clips/$c/thumbnails/8.jpg")
+		[ "$code" = 200 ] && break
+		sleep 0.2
+	done
+	[ "$code" = 200 ] || fail "clip $c has no thumbnails after 120 s: $(tail -n 5 "$tmp/worker.log")"
+done
 day=$(curl -s -H "Authorization: Bearer $admin" "$url/api/v1/days" | jq -r '.items[0].id')
 [[ $day =~ ^[0-9]+$ ]] || fail "no day: $day"
 clips=$(curl -s -H "Authorization: Bearer $admin" "$url/api/v1/clips?limit=200" | jq -r '.items[].name' | sort)
@@ -73,7 +88,9 @@ while read -r c; do
 	grep -qF "$c" "$tmp/day.flat" || fail "the PDF lacks clip $c"
 done <<<"$clips"
 grep -q "A001" "$tmp/day.txt" && grep -q "YES" "$tmp/day.txt" || fail "the safe card's verdict"
-ok "PDF (A4): header, verdict 'Safe to format: 1 of 2', every clip of the API, why SR001 is not safe"
+n=$(pdfimages -list "$tmp/day.pdf" | awk 'NR > 2 && $9 == "jpeg"' | wc -l)
+[ "$n" -eq $((3 * $(wc -w <<<"$arri"))) ] || fail "3 JPEG thumbnails per ARRI clip, embedded as JPEG: $n $(pdfimages -list "$tmp/day.pdf" | head -5)"
+ok "PDF (A4): header, verdict 'Safe to format: 1 of 2', every clip of the API, why SR001 is not safe, 3 thumbnails per picture clip"
 
 r=$(get "$editor" "/api/v1/days/$day/report?format=pdf&paper=letter" "$tmp/letter.pdf")
 [[ $r == "200 application/pdf" ]] || fail "letter: $r"
@@ -83,7 +100,10 @@ ok "an editor gets the report on US Letter"
 # --- HTML: self-contained, renders in Chromium ----------------------------------------------------
 r=$(get "$admin" "/api/v1/days/$day/report?format=html" "$tmp/day.html")
 [[ $r == "200 text/html; charset=utf-8" ]] || fail "html: $r"
-! grep -Eiq '(src|href)=|url\(|@import|<script' "$tmp/day.html" || fail "the page loads something: $(grep -Eio '(src|href)=[^ >]*|url\([^)]*\)' "$tmp/day.html" | head -3)"
+outside=$(grep -Eio '(src|href)="[^"]{0,22}|url\(|@import|<script' "$tmp/day.html" | grep -v '^src="data:image/jpeg;base64' || true)
+[ -z "$outside" ] || fail "the page loads something: $(head -3 <<<"$outside")"
+[ "$(grep -o 'src="data:image/jpeg;base64' "$tmp/day.html" | wc -l)" -eq $((3 * $(wc -w <<<"$arri"))) ] ||
+	fail "thumbnails inlined in the page"
 while read -r c; do grep -qF "$c" "$tmp/day.html" || fail "the page lacks clip $c"; done <<<"$clips"
 grep -q "Safe to format: 1 of 2 cards and rolls" "$tmp/day.html" || fail "html verdict"
 mkdir -p "$top/tests/journey/artifacts"
@@ -92,7 +112,7 @@ timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-background-n
 	--screenshot="$top/tests/journey/artifacts/day-report.png" "file://$tmp/day.html" >"$tmp/chrome.log" 2>&1 ||
 	fail "chromium: $(tail -3 "$tmp/chrome.log")"
 [ -s "$top/tests/journey/artifacts/day-report.png" ] || fail "no screenshot"
-ok "HTML: nothing loaded from elsewhere, every clip, the verdict; Chromium renders it (tests/journey/artifacts/day-report.png)"
+ok "HTML: thumbnails inlined, nothing loaded from elsewhere, every clip, the verdict; Chromium renders it (tests/journey/artifacts/day-report.png)"
 
 # --- CSV: one row per file and copy, as the API counts them --------------------------------------
 r=$(get "$admin" "/api/v1/days/$day/report?format=csv" "$tmp/day.csv")
