@@ -28,6 +28,7 @@ int cmd_offload(int argc, char **argv);
 int cmd_send(int argc, char **argv);
 int cmd_register(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
+int cmd_qc(int argc, char **argv);
 
 /* Prints "setpost CMD: message" on stderr and returns 1 (the exit status). */
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -7,6 +7,7 @@
 #include "lib/media/profile.h"
 #include "lib/core/json.h"
 #include "lib/delivery/sealed.h"
+#include "lib/pipeline/qchold.h"
 
 #include <limits.h>
 #include <sodium.h>
@@ -418,6 +419,30 @@ static const struct db_stmt stmt_delivery_add = { "library_delivery_add",
 	" coalesce((SELECT clip_id FROM renditions WHERE id = $2), (SELECT clip_id FROM files"
 	" WHERE id = $3))), false) FROM d", 3 };
 
+static const struct db_stmt stmt_delivery_clip = { "library_delivery_clip",
+	"SELECT coalesce((SELECT clip_id FROM renditions WHERE id = $2::bigint),"
+	" (SELECT clip_id FROM files WHERE id = $3::bigint))", 3 };
+
+/* A clip on QC hold is not delivered while its production's hold blocks delivery. */
+static int
+deliveries_hold_check(struct db_conn *c, const char *const *p, struct err *err)
+{
+	char why[1400];
+	PGresult *r;
+	long long clip;
+	bool blocked = false;
+	int rc;
+
+	if ((rc = db_query(c, &stmt_delivery_clip, p, &r, err)) < 0)
+		return rc;
+	clip = db_ll(r, 0, 0);
+	PQclear(r);
+	if (clip > 0 && (rc = qchold_blocks(c, clip, QC_BLOCKS_DELIVERY, &blocked, why, sizeof(why),
+	    err)) < 0)
+		return rc;
+	return blocked ? err_set(err, SP_ECONFLICT, "%s", why) : 0;
+}
+
 struct deliveries_arg {
 	const char *p[3];
 	const char *actor;
@@ -434,7 +459,8 @@ deliveries_create_tx(struct db_conn *c, void *arg, struct err *err)
 	long long job;
 	int rc, prio;
 
-	if ((rc = db_query(c, &stmt_delivery_add, a->p, &r, err)) < 0)
+	if ((rc = deliveries_hold_check(c, a->p, err)) < 0 ||
+	    (rc = db_query(c, &stmt_delivery_add, a->p, &r, err)) < 0)
 		return rc;
 	a->id = db_ll(r, 0, 0);
 	prio = a->p[1] ? (db_bool(r, 0, 1) ? 30 : 20) : 10;

@@ -3,6 +3,7 @@
  * recorded on the clip (clip_media.status = 'failed') with the reason; camera raw is described
  * from its name and sidecars and marked as needing the maker's software. */
 #include "lib/editorial/ale_probe.h"
+#include "lib/pipeline/clipstate.h"
 #include "lib/store/event.h"
 #include "lib/custody/locate.h"
 #include "lib/core/log.h"
@@ -153,6 +154,10 @@ job_probe_save_tx(struct db_conn *c, void *arg, struct err *err)
 		rc = event_record(c, s->job->worker, "clip.probe_failed", "clip", s->lc->clip_id, data,
 		    NULL, err);
 		json_decref(data);
+		/* The clip itself says it: red, with the reason, wherever the clip is shown. */
+		if (rc == 0 && (rc = clipstate_media_error(c, s->lc->clip_id, s->failure,
+		    s->job->worker, err)) > 0)
+			rc = 0;
 		return rc;
 	}
 	if ((rc = probe_store(c, s->lc->clip_id, s->lc->file_id, p, err)) < 0)
