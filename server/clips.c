@@ -126,9 +126,9 @@ clips_query_read(struct request *req, struct clips_query *q)
 	q->p[4] = request_query(req, "take");
 	if (state) {
 		size_t i = 0;
-		while (i < 8 && strcmp(states[i], state) != 0)
+		while (i < sizeof(states) / sizeof(states[0]) && strcmp(states[i], state) != 0)
 			i++;
-		if (i == 8)
+		if (i == sizeof(states) / sizeof(states[0]))
 			return reply_error(req, 400, "invalid", "state: not a clip state"), false;
 		q->p[5] = state;
 	}

@@ -209,6 +209,13 @@ productions_profiles_ok(struct request *req, json_t *patch)
 	}
 	json_object_update(merged, patch);
 	n = profile_settings_check(merged, &err);
+	if (n >= 0) {
+		/* The QC settings too (hold severity, what a hold blocks): the QC job, delivery and
+		 * the dailies feed read them. */
+		struct qc_settings qs;
+		qc_settings_default(&qs);
+		n = qc_settings_parse(&qs, json_object_get(merged, "qc"), &err);
+	}
 	json_decref(merged);
 	if (n < 0)
 		return reply_error(req, 400, "invalid", "%s", err.msg), false;
@@ -420,8 +427,8 @@ static const struct db_stmt stmt_delivery_add = { "library_delivery_add",
 	" WHERE id = $3))), false) FROM d", 3 };
 
 static const struct db_stmt stmt_delivery_clip = { "library_delivery_clip",
-	"SELECT coalesce((SELECT clip_id FROM renditions WHERE id = $2::bigint),"
-	" (SELECT clip_id FROM files WHERE id = $3::bigint))", 3 };
+	"SELECT coalesce((SELECT clip_id FROM renditions WHERE id = $1::bigint),"
+	" (SELECT clip_id FROM files WHERE id = $2::bigint))", 2 };
 
 /* A clip on QC hold is not delivered while its production's hold blocks delivery. */
 static int
@@ -433,7 +440,7 @@ deliveries_hold_check(struct db_conn *c, const char *const *p, struct err *err)
 	bool blocked = false;
 	int rc;
 
-	if ((rc = db_query(c, &stmt_delivery_clip, p, &r, err)) < 0)
+	if ((rc = db_query(c, &stmt_delivery_clip, p + 1, &r, err)) < 0)
 		return rc;
 	clip = db_ll(r, 0, 0);
 	PQclear(r);
