@@ -18,6 +18,7 @@ const VIEWS = {
 const KINDS = ['clip.updated', 'clip.secured', 'clip.copy_failed', 'clip.probed', 'clip.probe_failed',
   'clip.thumbnails', 'clip.qc', 'clip.qc_hold', 'clip.qc_released', 'clip.proxied', 'clip.delivered',
   'clip.registered', 'clip.transcode_failed', 'clip.upload_failed',
+  'clip.media_error', 'clip.qc_finding_acknowledged', 'clip.qc_finding_overridden',
   'offload.started', 'offload.registered', 'offload.failed', 'job.retried', 'job.cancel_requested',
   'delivery.queued', 'delivery.uploading', 'delivery.uploaded', 'delivery.verified', 'delivery.delivered',
   'delivery.failed', 'rendition.done', 'rendition.failed', 'rendition.created', 'target.created',
