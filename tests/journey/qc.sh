@@ -102,6 +102,20 @@ raw=$(clip A001C011_250101_R1AB)
 jq -r .vendor_tool <<<"$raw" | grep -q "needs ARRI's software" || fail "raw: $raw"
 ok "ARRIRAW is not an error: secured, its media says it needs the maker's software"
 
+# --- a frame sequence with a frame missing ---------------------------------------------------
+bash "$top/tests/fixtures/make-sequence-cards.sh" "$tmp/seq" >/dev/null
+out=$("$bin" offload "$tmp/seq/A002R2CD" --to "$tmp/raid" --to "$tmp/shuttle" --register "$url" \
+	--production "Feature" --day 2026-12-07 --no-progress 2>&1)
+grep -q "safe to format: YES" <<<"$out" || fail "offload the ARRIRAW card: $out"
+idle
+gap=$(clip A002C004_250102_R2CD)
+[[ $(jq -r .state <<<"$gap") == media_error ]] || fail "a gap: $gap"
+jq -r .state_reason <<<"$gap" | grep -qF "frames missing from the sequence: 402 (1)" || fail "reason: $gap"
+api "/api/v1/clips/$(jq -r .id <<<"$gap")" | jq -e '[.events[] | select(.kind == "clip.media_error")][0].data.reason | test("402")' >/dev/null || fail "event"
+whole=$(clip A002C005_250102_R2CD)
+[[ $(jq -r .state <<<"$whole") == secured ]] || fail "a whole sequence: $whole"
+ok "an ARRIRAW clip with frame 402 missing is media_error naming the frame; a whole one is not"
+
 # --- a hold: coded findings; proxied, not delivered nor pulled -------------------------------
 frozen=$(cid A001C008_250101_R1AB)
 j=$(api "/api/v1/clips/$frozen")
