@@ -35,7 +35,7 @@ job_offload_register(struct job *job, const struct offload_result *res, struct e
 {
 	struct offload_doc_opts o = { json_string_value(json_object_get(job->payload, "production")),
 		json_string_value(json_object_get(job->payload, "day")), NULL };
-	char host[256] = "localhost";
+	char host[256] = "localhost", hint[sizeof(((struct card_info *)0)->hint)];
 	struct card_info card;
 	json_t *doc, *verdict;
 	int rc;
@@ -46,12 +46,15 @@ job_offload_register(struct job *job, const struct offload_result *res, struct e
 	if ((rc = offload_doc_card(res, json_string_value(json_object_get(job->payload, "camera")),
 	    &card, err)) < 0)
 		return rc;
+	snprintf(hint, sizeof(hint), "%s", card.hint);
 	rc = offload_doc_build(res, &card, &o, &doc, err);
 	card_info_release(&card);
 	if (rc < 0)
 		return rc;
 	rc = register_offload(job->db, doc, job->worker, &verdict, err);
 	json_decref(doc);
+	if (rc == 0 && hint[0])
+		json_object_set_new(verdict, "hint", json_string(hint));
 	if (rc == 0)
 		job->result = verdict;
 	return rc;

@@ -116,6 +116,17 @@ whole=$(clip A002C005_250102_R2CD)
 [[ $(jq -r .state <<<"$whole") == secured ]] || fail "a whole sequence: $whole"
 ok "an ARRIRAW clip with frame 402 missing is media_error naming the frame; a whole one is not"
 
+# --- a Sony card offloaded from inside its XDROOT/ folder ------------------------------------
+bash "$top/tests/fixtures/make-cards.sh" "$tmp/cards2" >/dev/null 2>&1
+"$bin" offload "$tmp/cards2/sony/XDROOT" --card S004 --to "$tmp/raid" --to "$tmp/shuttle" --register "$url" \
+	--production "Feature" --day 2026-12-07 --no-progress >"$tmp/sony.out" 2>"$tmp/sony.err" || fail "offload XDROOT: $(cat "$tmp/sony.err")"
+grep -qF "warning: this looks like part of a Sony card (the contents of its XDROOT/ folder): offload from $tmp/cards2/sony" "$tmp/sony.err" \
+	|| fail "hint: $(cat "$tmp/sony.err")"
+sony=$(api /api/v1/cards | jq '[.items[] | select(.label == "S004")][0]')
+[[ $(jq -r .vendor <<<"$sony") == sony && $(jq -r .clips <<<"$sony") == 2 ]] || fail "recognised as Sony, 2 clips: $sony"
+[[ $(api "/api/v1/clips?card_id=$(jq -r .id <<<"$sony")" | jq '[.items[] | select(.name | test("S03$"))] | length') == 0 ]] || fail "the Sub/ proxy is not a clip"
+ok "a Sony card offloaded from XDROOT/ is still Sony (its Sub/ proxy no clip of its own) and the offload says to offload from the card's root"
+
 # --- a hold: coded findings; proxied, not delivered nor pulled -------------------------------
 frozen=$(cid A001C008_250101_R1AB)
 j=$(api "/api/v1/clips/$frozen")
