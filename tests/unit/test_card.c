@@ -286,6 +286,22 @@ Test(card, sony_from_inside_xdroot)
 	card_info_release(&ci);
 }
 
+Test(card, canon_from_inside_contents)
+{
+	char dir[4200], up[4000];
+	struct card_info ci;
+	struct err err = { 0 };
+
+	snprintf(up, sizeof(up), "%.3990s", card_dir("canon"));
+	snprintf(dir, sizeof(dir), "%s/CONTENTS", up);
+	cr_assert_eq(card_scan_dir(dir, NULL, &ci, &err), 0, "%s", err.msg);
+	cr_expect_str_eq(ci.vendor, "canon", "%s", ci.why);
+	cr_expect_eq(ci.nclips, 3);
+	cr_expect(strstr(ci.hint, "part of a Canon card (the contents of its CONTENTS/ folder): "
+	    "offload from ") != NULL && strstr(ci.hint, up) != NULL, "%s", ci.hint);
+	card_info_release(&ci);
+}
+
 Test(card, sony_m4root_label_from_root_folder)
 {
 	struct card_info ci;
