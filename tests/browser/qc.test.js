@@ -67,6 +67,23 @@ test('QC card offloaded: the empty file is unreadable, the frozen take is held',
   empty = await until(async () => { const c = await clipNamed('A001C020_250101_R1AB'); return c?.state === 'media_error' && c; }, 'media_error');
   frozen = await until(async () => { const c = await clipNamed('A001C008_250101_R1AB'); return c?.state === 'qc_hold' && c.proxy === 'done' && c; }, 'qc_hold, proxied');
   assert.match(empty.state_reason, /empty \(0 bytes\)/);
+  const done = await until(async () => { const j = await api(`/api/v1/jobs/${job.job_id}`); return j.state === 'done' && j; }, 'the offload job');
+  assert.equal(done.progress_text, '2 of 2 files done', 'a finished offload counts the files it did');
+});
+
+test('Offload lists every registered offload, whatever started it', async () => {
+  // Registered by another tool through the API (no job): still an offload of the day.
+  const file = { path: 'B001/B001C001.mov', size: 5, clip: 'B001C001', hashes: { xxh64: '0ea03b369a463d9d' } };
+  const copy = (key, name) => ({ volume: { key, name }, path: 'Day01', files: [{ path: file.path, state: 'verified', hashes: file.hashes }] });
+  await api('/api/v1/offloads', { method: 'POST', body: {
+    production: 'Feature', day: new Date().toISOString().slice(0, 10), card: { label: 'B001REG', camera: 'B' },
+    clips: [{ name: 'B001C001' }], files: [file], copies: [copy('uuid:raid-b', 'RAID-B'), copy('uuid:shuttle-b', 'SHUTTLE-B')] } });
+  await page.goto(`${base}/#/offload`);
+  const row = page.locator('#registered-offloads tr[data-card="B001REG"]');
+  await row.waitFor();
+  assert.match(await row.textContent(), /1 files, 2 copies.*by token:browser-tests/);
+  if (twoVolumes) await page.locator('#registered-offloads tr[data-card="A003QC"]').waitFor();
+  await shot(page, 'qc-06-offloads');
 });
 
 test('Today: the card is safe to format and says 1 clip unreadable, with why, in red', { skip: !twoVolumes && 'needs two volumes' }, async () => {
