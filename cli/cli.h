@@ -29,6 +29,7 @@ int cmd_send(int argc, char **argv);
 int cmd_register(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
 int cmd_routes(int argc, char **argv);
+int cmd_qc(int argc, char **argv);
 
 struct option;
 

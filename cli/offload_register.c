@@ -40,6 +40,8 @@ offload_register(const struct offload_result *res, const struct offload_register
 	memset(&card, 0, sizeof(card));
 	if ((rc = offload_doc_card(res, o->camera, &card, err)) < 0)
 		return rc;
+	if (card.hint[0])
+		fprintf(stderr, "setpost offload: warning: %s\n", card.hint);
 	rc = offload_doc_build(res, &card, &dopts, &doc, err);
 	card_info_release(&card);
 	if (rc < 0)

@@ -20,6 +20,8 @@ static const struct db_stmt stmt_card = { "cards_get",
 	" 'required_copies', p.required_copies, 'production', p.name,"
 	" 'files', (SELECT count(*) FROM files f WHERE f.card_id = k.id),"
 	" 'bytes', (SELECT coalesce(sum(size), 0) FROM files f WHERE f.card_id = k.id),"
+	" 'unreadable', (SELECT count(*) FROM clips c WHERE c.card_id = k.id"
+	"  AND c.state = 'media_error'),"
 	" 'clips', (SELECT coalesce(json_agg(json_build_object('id', c.id, 'name', c.name,"
 	"   'state', c.state, 'state_reason', c.state_reason) ORDER BY c.name), '[]')"
 	"   FROM clips c WHERE c.card_id = k.id))::text"

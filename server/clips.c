@@ -28,6 +28,10 @@
 	" 'poster', (SELECT '/api/v1/clips/' || c.id || '/thumbnails/0.jpg' FROM clip_thumbnails t" \
 	"   WHERE t.clip_id = c.id AND t.n = 0)," \
 	" 'qc_flags', (SELECT count(*) FROM qc_flags q WHERE q.clip_id = c.id)," \
+	" 'qc_open', (SELECT count(*) FROM qc_flags q WHERE q.clip_id = c.id" \
+	"   AND q.disposition = 'open')," \
+	" 'media_status', (SELECT m.status FROM clip_media m WHERE m.clip_id = c.id)," \
+	" 'vendor_tool', (SELECT m.vendor_tool FROM clip_media m WHERE m.clip_id = c.id)," \
 	" 'qc_worst', (SELECT q.severity FROM qc_flags q WHERE q.clip_id = c.id ORDER BY" \
 	"   CASE q.severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END LIMIT 1)," \
 	" 'proxy', (SELECT r.state FROM renditions r WHERE r.clip_id = c.id" \
@@ -103,7 +107,7 @@ static bool
 clips_query_read(struct request *req, struct clips_query *q)
 {
 	static const char *const states[] = { "registered", "secured", "proxied", "delivered",
-		"copy_failed", "qc_hold", "transcode_failed", "upload_failed" };
+		"copy_failed", "qc_hold", "transcode_failed", "upload_failed", "media_error" };
 	const char *state = request_query(req, "state"), *circ = request_query(req, "circled");
 	const char *text = request_query(req, "q"), *lim = request_query(req, "limit");
 	const char *sort = request_query(req, "sort"), *cursor = request_query(req, "cursor");
@@ -122,9 +126,9 @@ clips_query_read(struct request *req, struct clips_query *q)
 	q->p[4] = request_query(req, "take");
 	if (state) {
 		size_t i = 0;
-		while (i < 8 && strcmp(states[i], state) != 0)
+		while (i < sizeof(states) / sizeof(states[0]) && strcmp(states[i], state) != 0)
 			i++;
-		if (i == 8)
+		if (i == sizeof(states) / sizeof(states[0]))
 			return reply_error(req, 400, "invalid", "state: not a clip state"), false;
 		q->p[5] = state;
 	}
@@ -231,9 +235,12 @@ static const struct db_stmt stmt_detail = { "clips_detail",
 	" 'sound', (SELECT jsonb_build_object('clip_id', s.sound_clip_id, 'name', sc.name,"
 	"   'offset_frames', s.offset_frames, 'method', s.method) FROM clip_sound s"
 	"   LEFT JOIN clips sc ON sc.id = s.sound_clip_id WHERE s.clip_id = c.id),"
-	" 'qc', (SELECT coalesce(jsonb_agg(jsonb_build_object('kind', q.kind, 'severity', q.severity,"
+	" 'qc', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', q.id, 'kind', q.kind, 'code',"
+	"   q.code, 'severity', q.severity,"
 	"   'start_frame', q.start_frame, 'end_frame', q.end_frame, 'start_tc', q.start_tc, 'end_tc',"
-	"   q.end_tc, 'channel', q.channel, 'message', q.message) ORDER BY q.start_frame), '[]')"
+	"   q.end_tc, 'channel', q.channel, 'message', q.message, 'disposition', q.disposition,"
+	"   'note', q.note, 'disposed_by', q.disposed_by, 'disposed_at', q.disposed_at)"
+	"   ORDER BY q.start_frame), '[]')"
 	"   FROM qc_flags q WHERE q.clip_id = c.id),"
 	" 'files', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', f.id, 'path', f.rel_path,"
 	"   'size', f.size, 'mtime', f.mtime, 'role', f.role,"

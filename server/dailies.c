@@ -11,6 +11,7 @@
 #include "editorial.h"
 #include "http.h"
 #include "lib/core/buf.h"
+#include "lib/pipeline/qchold.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +35,7 @@ static const struct db_stmt stmt_dailies = { "dailies_list",
 	" coalesce(r.finished_at, r.created_at)::text, r.id::text"
 	" FROM renditions r JOIN clips c ON c.id = r.clip_id JOIN cards k ON k.id = c.card_id"
 	" JOIN days d ON d.id = k.day_id"
-	" WHERE r.state = 'done' AND r.size IS NOT NULL"
+	" WHERE r.state = 'done' AND r.size IS NOT NULL AND " QCHOLD_OFFERED_SQL("c", "d", "pull")
 	" AND ($1::bigint IS NULL OR d.id = $1) AND ($2::date IS NULL OR d.shoot_date = $2)"
 	" AND ($3::text IS NULL OR r.profile = $3)"
 	" AND ($4::timestamptz IS NULL OR (coalesce(r.finished_at, r.created_at), r.id) >"

@@ -16,7 +16,7 @@
  * with a receipt (delivered). Set-based over the day's clips: a day of 5,000 clips takes about
  * 25 ms here against 90 ms with one lookup per clip. */
 static const struct db_stmt stmt_day_cards = { "dashboard_day_cards",
-	"WITH cl AS (SELECT c.id, c.card_id, c.state FROM clips c JOIN cards k ON k.id = c.card_id"
+	"WITH cl AS (SELECT c.id, c.card_id, c.state, c.name, c.state_reason FROM clips c JOIN cards k ON k.id = c.card_id"
 	"  WHERE k.day_id = $1),"
 	/* fewest distinct volumes with a verified copy, over the clip's files */
 	" fv AS (SELECT f.clip_id, count(DISTINCT cp.volume_id) AS n FROM files f"
@@ -41,7 +41,12 @@ static const struct db_stmt stmt_day_cards = { "dashboard_day_cards",
 	"  count(*) FILTER (WHERE dv.best = 2) AS delivered,"
 	"  count(*) FILTER (WHERE cl.state IN ('copy_failed', 'transcode_failed', 'upload_failed'))"
 	"   AS failed,"
-	"  count(*) FILTER (WHERE cl.state = 'qc_hold') AS qc_hold"
+	"  count(*) FILTER (WHERE cl.state = 'qc_hold') AS qc_hold,"
+	/* media_error: what a person needs to see next to "safe to format" (the copies can be
+	 * faithful copies of files no one can read) */
+	"  count(*) FILTER (WHERE cl.state = 'media_error') AS unreadable,"
+	"  (array_agg(cl.name || ': ' || cl.state_reason ORDER BY cl.name)"
+	"   FILTER (WHERE cl.state = 'media_error'))[1:3] AS unreadable_reasons"
 	"  FROM cl LEFT JOIN lv ON lv.clip_id = cl.id LEFT JOIN px ON px.clip_id = cl.id"
 	"  LEFT JOIN dv ON dv.clip_id = cl.id GROUP BY cl.card_id),"
 	" fs AS (SELECT f.card_id, count(*) AS files, sum(f.size) AS bytes FROM files f"
@@ -56,7 +61,9 @@ static const struct db_stmt stmt_day_cards = { "dashboard_day_cards",
 	"  json_build_object('copied', coalesce(s.copied, 0), 'verified', coalesce(s.verified, 0),"
 	"   'proxied', coalesce(s.proxied, 0), 'uploaded', coalesce(s.uploaded, 0),"
 	"   'delivered', coalesce(s.delivered, 0)) AS stages,"
-	"  coalesce(s.failed, 0) AS failed, coalesce(s.qc_hold, 0) AS qc_hold"
+	"  coalesce(s.failed, 0) AS failed, coalesce(s.qc_hold, 0) AS qc_hold,"
+	"  coalesce(s.unreadable, 0) AS unreadable,"
+	"  coalesce(to_json(s.unreadable_reasons), '[]') AS unreadable_reasons"
 	"  FROM cards k LEFT JOIN s ON s.card_id = k.id LEFT JOIN fs ON fs.card_id = k.id"
 	"  WHERE k.day_id = $1) x))::text", 1 };
 

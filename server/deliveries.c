@@ -3,6 +3,7 @@
 #include "http.h"
 #include "lib/store/event.h"
 #include "lib/pipeline/pipeline.h"
+#include "lib/pipeline/qchold.h"
 #include "lib/core/json.h"
 
 #include <stdint.h>
@@ -34,6 +35,30 @@ static const struct db_stmt stmt_delivery_add = { "library_delivery_add",
 	" WHERE id = $3))), false), coalesce((SELECT k.kind = 'sound' FROM files f JOIN cards k"
 	" ON k.id = f.card_id WHERE f.id = $3), false) FROM d", 3 };
 
+static const struct db_stmt stmt_delivery_clip = { "library_delivery_clip",
+	"SELECT coalesce((SELECT clip_id FROM renditions WHERE id = $1::bigint),"
+	" (SELECT clip_id FROM files WHERE id = $2::bigint))", 2 };
+
+/* A clip on QC hold is not delivered while its production's hold blocks delivery. */
+static int
+deliveries_hold_check(struct db_conn *c, const char *const *p, struct err *err)
+{
+	char why[1400];
+	PGresult *r;
+	long long clip;
+	bool blocked = false;
+	int rc;
+
+	if ((rc = db_query(c, &stmt_delivery_clip, p + 1, &r, err)) < 0)
+		return rc;
+	clip = db_ll(r, 0, 0);
+	PQclear(r);
+	if (clip > 0 && (rc = qchold_blocks(c, clip, QC_BLOCKS_DELIVERY, &blocked, why, sizeof(why),
+	    err)) < 0)
+		return rc;
+	return blocked ? err_set(err, SP_ECONFLICT, "%s", why) : 0;
+}
+
 struct deliveries_arg {
 	const char *p[3];
 	const char *actor;
@@ -50,7 +75,8 @@ deliveries_create_tx(struct db_conn *c, void *arg, struct err *err)
 	long long job;
 	int rc;
 
-	if ((rc = db_query(c, &stmt_delivery_add, a->p, &r, err)) < 0)
+	if ((rc = deliveries_hold_check(c, a->p, err)) < 0 ||
+	    (rc = db_query(c, &stmt_delivery_add, a->p, &r, err)) < 0)
 		return rc;
 	a->id = db_ll(r, 0, 0);
 	if (a->p[1])

@@ -163,6 +163,8 @@ enum MHD_Result offload_jobs_create(struct request *req);
 enum MHD_Result cards_list(struct request *req);
 enum MHD_Result clips_list(struct request *req);
 enum MHD_Result clips_get(struct request *req);
+enum MHD_Result qc_finding_answer(struct request *req);
+enum MHD_Result qc_release(struct request *req);
 enum MHD_Result clips_patch(struct request *req);
 enum MHD_Result cards_get(struct request *req);
 enum MHD_Result events_stream(struct request *req);

@@ -4,6 +4,7 @@
 #include "lib/store/event.h"
 #include "lib/media/profile.h"
 #include "lib/core/json.h"
+#include "lib/pipeline/qchold.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -55,6 +56,13 @@ productions_profiles_ok(struct request *req, json_t *patch)
 	}
 	json_object_update(merged, patch);
 	n = profile_settings_check(merged, &err);
+	if (n >= 0) {
+		/* The QC settings too (hold severity, what a hold blocks): the QC job, delivery and
+		 * the dailies feed read them. */
+		struct qc_settings qs;
+		qc_settings_default(&qs);
+		n = qc_settings_parse(&qs, json_object_get(merged, "qc"), &err);
+	}
 	json_decref(merged);
 	if (n < 0)
 		return reply_error(req, 400, "invalid", "%s", err.msg), false;

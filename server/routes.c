@@ -28,6 +28,8 @@ const struct route server_routes[] = {
 	{ "GET", "/api/v1/clips/{id}/thumbnails/{n}", media_thumbnail_get, ANY, NULL },
 	{ "PATCH", "/api/v1/clips/{id}", clips_patch, ADMIN, NULL },
 	{ "POST", "/api/v1/clips/{id}/transcode", clips_transcode, ADMIN, NULL },
+	{ "POST", "/api/v1/clips/{id}/qc/findings/{finding}", qc_finding_answer, ADMIN, NULL },
+	{ "POST", "/api/v1/clips/{id}/qc/release", qc_release, ADMIN, NULL },
 	{ "GET", "/api/v1/productions", productions_list, ANY, NULL },
 	{ "PATCH", "/api/v1/productions/{id}", productions_patch, ADMIN, NULL },
 	{ "GET", "/api/v1/days", days_list, ANY, NULL },

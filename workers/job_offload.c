@@ -35,7 +35,7 @@ job_offload_register(struct job *job, const struct offload_result *res, struct e
 {
 	struct offload_doc_opts o = { json_string_value(json_object_get(job->payload, "production")),
 		json_string_value(json_object_get(job->payload, "day")), NULL };
-	char host[256] = "localhost";
+	char host[256] = "localhost", hint[sizeof(((struct card_info *)0)->hint)];
 	struct card_info card;
 	json_t *doc, *verdict;
 	int rc;
@@ -46,15 +46,37 @@ job_offload_register(struct job *job, const struct offload_result *res, struct e
 	if ((rc = offload_doc_card(res, json_string_value(json_object_get(job->payload, "camera")),
 	    &card, err)) < 0)
 		return rc;
+	snprintf(hint, sizeof(hint), "%s", card.hint);
 	rc = offload_doc_build(res, &card, &o, &doc, err);
 	card_info_release(&card);
 	if (rc < 0)
 		return rc;
 	rc = register_offload(job->db, doc, job->worker, &verdict, err);
 	json_decref(doc);
+	if (rc == 0 && hint[0])
+		json_object_set_new(verdict, "hint", json_string(hint));
 	if (rc == 0)
 		job->result = verdict;
 	return rc;
+}
+
+/* The last word on progress, from the result: the files whose every copy is verified. The
+ * reports during the run are throttled, so the last of them may predate the last files. */
+static void
+job_offload_final(struct job *job, const struct offload_result *res)
+{
+	size_t done = 0;
+
+	for (size_t k = 0; k < res->nfiles; k++) {
+		bool all = res->ndst > 0;
+		for (size_t d = 0; d < res->ndst; d++)
+			all = all && (res->files[k].copies[d].state == OFFLOAD_VERIFIED ||
+			    res->files[k].copies[d].state == OFFLOAD_SKIPPED);
+		done += all;
+	}
+	job->last_progress_at = 0;     /* this one is always written */
+	job_progress(job, res->nfiles ? (double)done / (double)res->nfiles : 0,
+	    "%zu of %zu files done", done, res->nfiles);
 }
 
 int
@@ -86,6 +108,7 @@ job_offload_run(struct job *job, struct err *err)
 	o.on_progress = job_offload_progress;
 	o.arg = &x;
 	rc = offload_run(&o, &res, err);
+	job_offload_final(job, &res);
 	/* Whatever verified is registered, so the card shows why it is not safe. */
 	if (res.nfiles > 0) {
 		struct err rerr;

@@ -3,11 +3,13 @@
  * recorded on the clip (clip_media.status = 'failed') with the reason; camera raw is described
  * from its name and sidecars and marked as needing the maker's software. */
 #include "lib/editorial/ale_probe.h"
+#include "lib/pipeline/clipstate.h"
 #include "lib/store/event.h"
 #include "lib/custody/locate.h"
 #include "lib/core/log.h"
 #include "lib/media/probe.h"
 #include "lib/pipeline/pipeline.h"
+#include "lib/media/sequence.h"
 #include "lib/store/worker.h"
 
 #include <errno.h>
@@ -135,7 +137,38 @@ struct job_probe_save {
 	const struct locate_clip *lc;
 	const struct probe *p;
 	const char *failure;
+	char sequence[600];        /* what is wrong with its numbered files, or "" */
 };
+
+static const struct db_stmt stmt_essence = { "probe_essence",
+	"SELECT rel_path, role FROM files WHERE clip_id = $1 AND role IN ('media', 'segment')", 1 };
+
+/* A clip of numbered frame or segment files with a number missing or twice cannot be played as
+ * shot: the reason goes in s->sequence. */
+static int
+job_probe_sequence(struct db_conn *c, const struct locate_clip *lc, struct job_probe_save *s,
+    struct err *err)
+{
+	char sid[24], why[sizeof(s->sequence) - 64];
+	const char *p[1] = { sid }, **names;
+	PGresult *r;
+	int n, found;
+
+	snprintf(sid, sizeof(sid), "%lld", lc->clip_id);
+	if ((n = db_query(c, &stmt_essence, p, &r, err)) < 0)
+		return n;
+	names = calloc((size_t)(n ? n : 1), sizeof(*names));
+	for (int i = 0; names && i < n; i++)
+		names[i] = PQgetvalue(r, i, 0);
+	/* One picture file per frame (ARRIRAW, DPX, EXR, DNG) or per segment (RED R3D). */
+	found = n > 1 && names ? sequence_check(names, (size_t)n, probe_vendor_tool(lc->rel_path) &&
+	    strcasestr(lc->rel_path, ".r3d") ? "segments" : "frames", why, sizeof(why)) : 0;
+	if (found > 0)
+		snprintf(s->sequence, sizeof(s->sequence), "%.60s: %.500s", lc->name, why);
+	free(names);
+	PQclear(r);
+	return names == NULL ? err_set(err, SP_ENOMEM, "out of memory") : 0;
+}
 
 static int
 job_probe_save_tx(struct db_conn *c, void *arg, struct err *err)
@@ -152,6 +185,10 @@ job_probe_save_tx(struct db_conn *c, void *arg, struct err *err)
 		rc = event_record(c, s->job->worker, "clip.probe_failed", "clip", s->lc->clip_id, data,
 		    NULL, err);
 		json_decref(data);
+		/* The clip itself says it: red, with the reason, wherever the clip is shown. */
+		if (rc == 0 && (rc = clipstate_media_error(c, s->lc->clip_id, s->failure,
+		    s->job->worker, err)) > 0)
+			rc = 0;
 		return rc;
 	}
 	if ((rc = probe_store(c, s->lc->clip_id, s->lc->file_id, p, err)) < 0)
@@ -160,6 +197,10 @@ job_probe_save_tx(struct db_conn *c, void *arg, struct err *err)
 	    p->codec);
 	rc = event_record(c, s->job->worker, "clip.probed", "clip", s->lc->clip_id, data, NULL, err);
 	json_decref(data);
+	/* Readable files, but frames missing or twice: the clip cannot be played as shot. */
+	if (rc == 0 && s->sequence[0] &&
+	    (rc = clipstate_media_error(c, s->lc->clip_id, s->sequence, s->job->worker, err)) > 0)
+		rc = 0;
 	if (rc < 0 || !p->decodable)
 		return rc;
 	rc = pipeline_probed(c, s->lc->clip_id, s->lc->circled, p, err);
@@ -181,7 +222,7 @@ job_probe_result(const struct locate_clip *lc, const struct probe *p)
 int
 job_probe_run(struct job *job, struct err *err)
 {
-	struct job_probe_save save = { job, NULL, NULL, NULL };
+	struct job_probe_save save = { .job = job };
 	struct locate_clip *lc = calloc(1, sizeof(*lc));
 	struct db_conn *c = NULL;
 	struct probe p;
@@ -202,6 +243,9 @@ job_probe_run(struct job *job, struct err *err)
 		goto out;
 	}
 	job_progress(job, 0.1, "probing %s", lc->rel_path);
+	save.sequence[0] = '\0';
+	if (lc->nmedia > 1 && (rc = job_probe_sequence(c, lc, &save, err)) < 0)
+		goto out;
 	if (probe_vendor_tool(lc->rel_path))
 		rc = job_probe_raw(c, lc, &p, err);
 	else

@@ -141,12 +141,58 @@ static const struct db_stmt stmt_qc = { "qc_store",
 	" EXCLUDED.audio, EXCLUDED.focus, EXCLUDED.focus_median, EXCLUDED.decode_errors,"
 	" EXCLUDED.settings, EXCLUDED.ffmpeg_seconds, EXCLUDED.seconds, now())", 15 };
 
-static const struct db_stmt stmt_clear = { "qc_clear",
-	"DELETE FROM qc_flags WHERE clip_id = $1", 1 };
+/* A pass replaces a clip's findings but keeps the DIT's answers (qchold.h) to those it finds
+ * again (same kind, first frame and channel): the newest finding at or below $2 is the old
+ * one. $1: the clips (a text array), $3: only this kind (NULL: all but soft_focus, which
+ * the setup's comparison replaces). */
+static const struct db_stmt stmt_flags_max = { "qc_flags_max",
+	"SELECT coalesce(max(id), 0) FROM qc_flags WHERE clip_id = ANY($1::bigint[])"
+	" AND ($2::text IS NULL OR kind = $2)", 2 };
+
+static const struct db_stmt stmt_flags_carry = { "qc_flags_carry",
+	"UPDATE qc_flags n SET disposition = o.disposition, note = o.note,"
+	" disposed_by = o.disposed_by, disposed_at = o.disposed_at FROM qc_flags o"
+	" WHERE n.clip_id = ANY($1::bigint[]) AND o.clip_id = n.clip_id AND n.id > $2::bigint"
+	" AND o.id <= $2::bigint AND o.disposition <> 'open' AND o.kind = n.kind"
+	" AND o.start_frame = n.start_frame AND o.channel IS NOT DISTINCT FROM n.channel"
+	" AND coalesce(n.kind = $3, n.kind <> 'soft_focus')", 3 };
+
+static const struct db_stmt stmt_flags_drop = { "qc_flags_drop",
+	"DELETE FROM qc_flags WHERE clip_id = ANY($1::bigint[]) AND id <= $2::bigint"
+	" AND coalesce(kind = $3, kind <> 'soft_focus')", 3 };
 
 static const struct db_stmt stmt_flag = { "qc_flag",
 	"INSERT INTO qc_flags (clip_id, kind, severity, start_frame, end_frame, start_tc, end_tc,"
-	" channel, value, message) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", 10 };
+	" channel, value, message, code) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)", 11 };
+
+/* The old findings' last id, before new ones are written (qcjob_flags_replaced after). */
+static int
+qcjob_flags_max(struct db_conn *c, const char *clips, const char *kind, char *max, size_t len,
+    struct err *err)
+{
+	const char *v[2] = { clips, kind };
+	PGresult *r;
+	int rc;
+
+	if ((rc = db_query(c, &stmt_flags_max, v, &r, err)) < 0)
+		return rc;
+	snprintf(max, len, "%lld", db_ll(r, 0, 0));
+	PQclear(r);
+	return 0;
+}
+
+/* The new findings take the answers of the old ones they repeat; the old ones go. */
+static int
+qcjob_flags_replaced(struct db_conn *c, const char *clips, const char *kind, const char *max,
+    struct err *err)
+{
+	const char *v[3] = { clips, max, kind };
+	int rc;
+
+	if ((rc = db_query(c, &stmt_flags_carry, v, NULL, err)) < 0)
+		return rc;
+	return db_query(c, &stmt_flags_drop, v, NULL, err);
+}
 
 /* One flag row; the timecodes from the clip's start timecode and rate. */
 static int
@@ -154,8 +200,9 @@ qcjob_flag(struct db_conn *c, long long clip_id, const struct probe *p,
     const struct qc_flag *f, struct err *err)
 {
 	char cid[24], sf[24], ef[24], ch[16], val[40], stc[TIMECODE_BUFSZ], etc[TIMECODE_BUFSZ];
-	const char *v[10] = { cid, qc_kind_name(f->kind), qc_severity_name(f->severity), sf, ef,
-		stc, etc, f->channel > 0 ? ch : NULL, isfinite(f->value) ? val : NULL, f->message };
+	const char *v[11] = { cid, qc_kind_name(f->kind), qc_severity_name(f->severity), sf, ef,
+		stc, etc, f->channel > 0 ? ch : NULL, isfinite(f->value) ? val : NULL, f->message,
+		qc_kind_code(f->kind) };
 
 	snprintf(cid, sizeof(cid), "%lld", clip_id);
 	snprintf(sf, sizeof(sf), "%lld", f->start);
@@ -219,8 +266,6 @@ static const struct db_stmt stmt_setup = { "qc_setup",
 	"  AND coalesce(c.camera, k.camera, '') = $3 AND q.focus_median IS NOT NULL"
 	" ORDER BY c.id", 3 };
 
-static const struct db_stmt stmt_setup_clear = { "qc_setup_clear",
-	"DELETE FROM qc_flags WHERE kind = 'soft_focus' AND clip_id = ANY($1::bigint[])", 1 };
 
 struct qcjob_take {
 	long long id;
@@ -307,7 +352,7 @@ qcjob_soft_take(struct db_conn *c, const struct qcjob *q, struct qcjob_take *t, 
 static int
 qcjob_setup(struct db_conn *c, struct qcjob *q, struct err *err)
 {
-	char pid[24], ids[4096];
+	char pid[24], ids[4096], max[24];
 	const char *v[3] = { pid, q->scene, q->camera };
 	struct qcjob_take *t;
 	PGresult *r;
@@ -330,10 +375,12 @@ qcjob_setup(struct db_conn *c, struct qcjob *q, struct err *err)
 	}
 	PQclear(r);
 	snprintf(ids + used, sizeof(ids) - used, "}");
-	const char *pc[1] = { ids };
-	rc = t ? db_query(c, &stmt_setup_clear, pc, NULL, err) : err_set(err, SP_ENOMEM, "oom");
+	rc = t ? qcjob_flags_max(c, ids, "soft_focus", max, sizeof(max), err) :
+	    err_set(err, SP_ENOMEM, "oom");
 	for (int i = 0; rc >= 0 && n > 1 && i < n; i++)
 		rc = qcjob_soft_take(c, q, t, n, i, err);
+	if (rc >= 0)
+		rc = qcjob_flags_replaced(c, ids, "soft_focus", max, err);
 	for (int i = 0; t && i < n; i++) {
 		free(t[i].s);
 		probe_release(&t[i].p);
@@ -344,7 +391,7 @@ qcjob_setup(struct db_conn *c, struct qcjob *q, struct err *err)
 
 static const struct db_stmt stmt_worst = { "qc_worst",
 	"SELECT severity, kind, coalesce(start_tc, start_frame::text), message FROM qc_flags"
-	" WHERE clip_id = $1 ORDER BY CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1"
+	" WHERE clip_id = $1 AND disposition = 'open' ORDER BY CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1"
 	" ELSE 2 END, start_frame LIMIT 1", 1 };
 
 /* Asks the clip state module to hold (or release) the clip. */
@@ -375,18 +422,22 @@ static int
 qcjob_save_tx(struct db_conn *c, void *arg, struct err *err)
 {
 	struct qcjob *q = arg;
-	char cid[24];
-	const char *v[1] = { cid };
+	char ids[32], max[24];
 	json_t *data;
 	int rc;
 
-	snprintf(cid, sizeof(cid), "%lld", q->lc.clip_id);
+	snprintf(ids, sizeof(ids), "{%lld}", q->lc.clip_id);
 	if ((rc = qcjob_store_measures(c, q, err)) < 0 ||
-	    (rc = db_query(c, &stmt_clear, v, NULL, err)) < 0)
+	    (rc = qcjob_flags_max(c, ids, NULL, max, sizeof(max), err)) < 0)
 		return rc;
 	for (int i = 0; i < q->res.nflags; i++)
 		if ((rc = qcjob_flag(c, q->lc.clip_id, &q->p, &q->res.flags[i], err)) < 0)
 			return rc;
+	/* Every kind but soft_focus, which the setup below recomputes (and carries) itself; a
+	 * clip with no scene has no setup, so no soft take. */
+	if ((rc = qcjob_flags_replaced(c, ids, NULL, max, err)) < 0 ||
+	    (!q->has_scene && (rc = qcjob_flags_replaced(c, ids, "soft_focus", max, err)) < 0))
+		return rc;
 	if ((rc = qcjob_setup(c, q, err)) < 0 || (rc = qcjob_verdict(c, q, err)) < 0)
 		return rc;
 	data = json_pack("{s:s,s:i}", "clip", q->lc.name, "flags", q->res.nflags);

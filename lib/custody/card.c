@@ -370,6 +370,34 @@ card_overrides(struct card_info *info, const struct card_opts *opts, struct err 
 
 /* ---- the entry points ----------------------------------------------------------- */
 
+/* Recognised from inside its structure: say so, and which folder holds the whole card (the
+ * one above the folder given), so the next card is offloaded whole. */
+static void
+card_hint(struct card_build *b)
+{
+	static const char *const inside[][2] = { { "XDROOT/", "Sony" }, { "CONTENTS/", "Canon" } };
+	const char *root = b->root ? b->root : "", *slash;
+	char up[4096];
+	size_t len = strlen(root);
+
+	b->info->hint[0] = '\0';
+	if (strncmp(b->info->why, CARD_WHY_INSIDE, strlen(CARD_WHY_INSIDE)) != 0)
+		return;
+	while (len > 1 && root[len - 1] == '/')
+		len--;
+	snprintf(up, sizeof(up), "%.*s", (int)len, root);
+	slash = strrchr(up, '/');
+	if (slash && slash != up)
+		up[slash - up] = '\0';
+	else
+		snprintf(up, sizeof(up), "%s", slash ? "/" : "..");
+	for (size_t k = 0; k < sizeof(inside) / sizeof(inside[0]); k++)
+		if (strstr(b->info->why, inside[k][0]))
+			snprintf(b->info->hint, sizeof(b->info->hint), "this looks like part of a %s card "
+			    "(the contents of its %s folder): offload from %.400s, the card's root",
+			    inside[k][1], inside[k][0], up);
+}
+
 static void
 card_pick(struct card_build *b, const struct card_opts *opts)
 {
@@ -390,6 +418,7 @@ card_pick(struct card_build *b, const struct card_opts *opts)
 		snprintf(b->info->why, sizeof(b->info->why), "chosen by the caller");
 	b->info->kind = b->vendor->kind;
 	snprintf(b->info->vendor, sizeof(b->info->vendor), "%s", card_kind_name(b->vendor->kind));
+	card_hint(b);
 }
 
 static void

@@ -131,6 +131,9 @@ struct card_info {
 	enum card_kind kind;
 	char vendor[16];                /* card_kind_name(kind) */
 	char why[160];                  /* the marker that decided the kind */
+	char hint[600];                 /* "this looks like part of a Sony card: offload from */
+	                                /* /media/CARD" when the folder given is inside a */
+	                                /* card's structure (XDROOT/, CONTENTS/); else "" */
 	char label[64];                 /* camera letter + roll, "A001"; "" when unknown */
 	char camera[8];                 /* "A"; "" when unknown (and on sound cards) */
 	char reel[64];                  /* tape/reel name the card spells ("A001R1AB", the */

@@ -152,4 +152,8 @@ int card_sound_prepare(struct card_build *b, struct err *err);
 /* Frees what a struct card_sound owns, and it. */
 void card_sound_free(struct card_sound *s);
 
+/* A detector's `why` that starts so says the folder given is inside a card's structure
+ * (its XDROOT/ or CONTENTS/ folder): card.c then writes the card's hint. */
+#define CARD_WHY_INSIDE "inside a card: "
+
 #endif

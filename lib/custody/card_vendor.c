@@ -249,6 +249,17 @@ sony_detect(const struct card_build *b, char *why, size_t size)
 			return true;
 		}
 	}
+	/* Offloaded from inside XDROOT/: its index and its Clip/ folder at the top. */
+	for (size_t i = 0; i < b->info->nfiles; i++) {
+		const char *path = card_path(b, i);
+
+		if (!card_skipped(b, i) && (strcasecmp(path, "MEDIAPRO.XML") == 0 ||
+		    (strncasecmp(path, "Clip/", 5) == 0 && card_ext_is(path, "mxf")))) {
+			snprintf(why, size, CARD_WHY_INSIDE "Clip/ and MEDIAPRO.XML at the top: the "
+			    "contents of a Sony card's XDROOT/ folder");
+			return true;
+		}
+	}
 	return false;
 }
 
@@ -446,6 +457,18 @@ const struct card_vendor card_vendor_blackmagic = {
 static bool
 canon_detect(const struct card_build *b, char *why, size_t size)
 {
+	/* Offloaded from inside CONTENTS/: its CLIPS001/ folder at the top (said first:
+	 * the .CRM files below would name the vendor without saying where the card starts). */
+	for (size_t i = 0; i < b->info->nfiles; i++) {
+		const char *path = card_path(b, i);
+
+		if (!card_skipped(b, i) && strncasecmp(path, "CLIPS0", 6) == 0 &&
+		    strchr(path, '/') != NULL && card_ext_is(path, "mxf")) {
+			snprintf(why, size, CARD_WHY_INSIDE "CLIPS0…/ at the top: the contents of a "
+			    "Canon card's CONTENTS/ folder");
+			return true;
+		}
+	}
 	for (size_t i = 0; i < b->info->nfiles; i++) {
 		const char *path = card_path(b, i);
 

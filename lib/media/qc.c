@@ -13,11 +13,30 @@
 static const char *const qc_kinds[QC_NKINDS] = { "clipped_highlights", "crushed_blacks",
 	"black", "frozen", "audio_clipping", "silent_channel", "soft_focus", "decode_errors" };
 static const char *const qc_severities[] = { "info", "warning", "error", "never" };
+/* setpost's own codes: the Netflix Production QC Glossary's codes could not be checked against
+ * its published list for these automatic findings, so none is claimed (docs/dit.md). */
+static const char *const qc_codes[QC_NKINDS] = { "SP-IMG-CLIP", "SP-IMG-CRUSH", "SP-IMG-BLACK",
+	"SP-IMG-FREEZE", "SP-AUD-CLIP", "SP-AUD-MUTE", "SP-IMG-FOCUS", "SP-FILE-DECODE" };
 
 const char *
 qc_kind_name(enum qc_kind k)
 {
 	return k >= 0 && k < QC_NKINDS ? qc_kinds[k] : "?";
+}
+
+const char *
+qc_kind_code(enum qc_kind k)
+{
+	return k >= 0 && k < QC_NKINDS ? qc_codes[k] : "?";
+}
+
+const char *
+qc_kind_code_of(const char *name)
+{
+	for (int k = 0; k < QC_NKINDS; k++)
+		if (strcmp(qc_kinds[k], name) == 0)
+			return qc_codes[k];
+	return NULL;
 }
 
 const char *
@@ -76,6 +95,7 @@ qc_settings_default(struct qc_settings *s)
 		.focus_soft_ratio = 0.5,
 		.focus_min_samples = 2,
 		.hold_severity = QC_ERROR,
+		.hold_blocks = QC_BLOCKS_DELIVERY | QC_BLOCKS_PULL,
 	};
 	memcpy(s->severity, severity, sizeof(severity));
 }
@@ -116,6 +136,32 @@ qc_settings_severity(struct qc_settings *s, json_t *obj, struct err *err)
 	return 0;
 }
 
+/* hold_blocks: a list of what a hold stops, each at most once. */
+static int
+qc_settings_blocks(struct qc_settings *s, json_t *v, struct err *err)
+{
+	static const char *const names[] = { "delivery", "pull" };
+	static const unsigned bits[] = { QC_BLOCKS_DELIVERY, QC_BLOCKS_PULL };
+	unsigned blocks = 0;
+	json_t *e;
+	size_t i;
+
+	if (!json_is_array(v))
+		return err_set(err, SP_EINVAL, "settings.qc.hold_blocks: expected a list of "
+		    "\"delivery\" and \"pull\"");
+	json_array_foreach(v, i, e) {
+		size_t k = 0;
+		while (k < 2 && !(json_is_string(e) && strcmp(json_string_value(e), names[k]) == 0))
+			k++;
+		if (k == 2 || (blocks & bits[k]))
+			return err_set(err, SP_EINVAL, "settings.qc.hold_blocks[%zu]: expected \"delivery\""
+			    " or \"pull\", each at most once", i);
+		blocks |= bits[k];
+	}
+	s->hold_blocks = blocks;
+	return 0;
+}
+
 /* One key of the qc object. */
 static int
 qc_settings_key(struct qc_settings *s, const char *key, json_t *v, struct err *err)
@@ -124,6 +170,8 @@ qc_settings_key(struct qc_settings *s, const char *key, json_t *v, struct err *e
 		return qc_settings_severity(s, v, err);
 	if (strcmp(key, "hold") == 0)
 		return qc_severity_parse(v, "hold", true, &s->hold_severity, err);
+	if (strcmp(key, "hold_blocks") == 0)
+		return qc_settings_blocks(s, v, err);
 	if (strcmp(key, "focus_width") == 0 || strcmp(key, "focus_min_samples") == 0) {
 		bool w = strcmp(key, "focus_width") == 0;
 		json_int_t n = json_integer_value(v);
@@ -177,6 +225,11 @@ qc_settings_json(const struct qc_settings *s)
 		json_object_set_new(sev, qc_kinds[k], json_string(qc_severity_name(s->severity[k])));
 	json_object_set_new(j, "severity", sev);
 	json_object_set_new(j, "hold", json_string(qc_severity_name(s->hold_severity)));
+	json_object_set_new(j, "hold_blocks", json_array());
+	if (s->hold_blocks & QC_BLOCKS_DELIVERY)
+		json_array_append_new(json_object_get(j, "hold_blocks"), json_string("delivery"));
+	if (s->hold_blocks & QC_BLOCKS_PULL)
+		json_array_append_new(json_object_get(j, "hold_blocks"), json_string("pull"));
 	return j;
 }
 

@@ -40,6 +40,11 @@ enum qc_kind {
 enum qc_severity { QC_INFO, QC_WARNING, QC_ERROR, QC_NEVER };
 
 const char *qc_kind_name(enum qc_kind k);
+/* The finding's code in setpost's QC vocabulary ("SP-IMG-FREEZE"...; docs/dit.md lists them),
+ * stable across versions so reports and the post house can count findings by code. */
+const char *qc_kind_code(enum qc_kind k);
+/* The code for a kind given by its name (a stored flag's), NULL when unknown. */
+const char *qc_kind_code_of(const char *name);
 const char *qc_severity_name(int severity);
 
 struct qc_settings {
@@ -62,7 +67,13 @@ struct qc_settings {
 	int focus_min_samples;         /* consecutive soft samples to make a finding */
 	int severity[QC_NKINDS];
 	int hold_severity;             /* findings at or above it hold the clip; QC_NEVER: none */
+	unsigned hold_blocks;          /* QC_BLOCKS_*: what a held clip may not do until released */
 };
+
+/* What a hold blocks ("hold_blocks": ["delivery", "pull"], the default). A held clip is always
+ * proxied: editorial may need to see it to decide. */
+#define QC_BLOCKS_DELIVERY 1u     /* no delivery to a post house is created for it */
+#define QC_BLOCKS_PULL     2u     /* its proxies are not in the dailies feed `pull` reads */
 
 void qc_settings_default(struct qc_settings *s);
 /* Applies a production's "qc" object (may be NULL) over the defaults in s. Unknown keys and

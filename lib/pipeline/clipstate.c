@@ -30,7 +30,7 @@ static const struct db_stmt stmt_derive = { "clipstate_derive",
 	"    < " CLIPSTATE_REQUIRED " ORDER BY f2.rel_path LIMIT 1) AS failure"
 	" FROM clips c JOIN files f ON f.clip_id = c.id"
 	" WHERE c.card_id = $1 AND c.state IN ('registered', 'secured', 'copy_failed', 'proxied',"
-	"  'transcode_failed', 'delivered', 'upload_failed')"
+	"  'transcode_failed', 'delivered', 'upload_failed', 'media_error')"
 	" GROUP BY c.id, c.state),"
 	" judged AS (SELECT *, state IN ('registered', 'secured', 'copy_failed') AS early FROM facts)"
 	" UPDATE clips c SET state = n.state, state_reason = n.reason, updated_at = now()"
@@ -170,8 +170,9 @@ clipstate_qc_verdict(struct db_conn *c, long long clip_id, bool hold, const char
 		PQclear(r);
 		return 0;
 	}
+	/* Released: reason is the DIT's note, when a person released it. */
 	data = json_pack("{s:s,s:s,s:s}", "clip", PQgetvalue(r, 0, 0), "to",
-	    hold ? "qc_hold" : "secured", "reason", hold ? p[1] : "");
+	    hold ? "qc_hold" : "secured", "reason", hold ? p[1] : reason ? reason : "");
 	rc = event_record(c, actor, hold ? "clip.qc_hold" : "clip.qc_released", "clip", clip_id,
 	    data, NULL, err);
 	json_decref(data);
@@ -180,6 +181,36 @@ clipstate_qc_verdict(struct db_conn *c, long long clip_id, bool hold, const char
 	if (rc == 0 && !hold && (rc = clipstate_refresh_card(c, db_ll(r, 0, 1), actor, err)) >= 0)
 		rc = clipstate_refresh_active(c, clip_id, actor, err);
 	PQclear(r);
+	return rc < 0 ? rc : 1;
+}
+
+static const struct db_stmt stmt_media_error = { "clipstate_media_error",
+	"UPDATE clips SET state = 'media_error', state_reason = $2, updated_at = now()"
+	" WHERE id = $1 AND (state IN ('secured', 'proxied', 'transcode_failed', 'qc_hold') OR"
+	" (state = 'media_error' AND state_reason IS DISTINCT FROM $2)) RETURNING name, state", 2 };
+
+int
+clipstate_media_error(struct db_conn *c, long long clip_id, const char *reason,
+    const char *actor, struct err *err)
+{
+	char sid[24];
+	const char *p[2] = { sid, reason && *reason ? reason : "the media cannot be read" };
+	PGresult *r;
+	json_t *data;
+	int n, rc;
+
+	snprintf(sid, sizeof(sid), "%lld", clip_id);
+	if ((n = db_query(c, &stmt_media_error, p, &r, err)) < 0)
+		return n;
+	if (n == 0) {
+		PQclear(r);
+		return 0;
+	}
+	data = json_pack("{s:s,s:s,s:s}", "clip", PQgetvalue(r, 0, 0), "to", "media_error",
+	    "reason", p[1]);
+	PQclear(r);
+	rc = event_record(c, actor, "clip.media_error", "clip", clip_id, data, NULL, err);
+	json_decref(data);
 	return rc < 0 ? rc : 1;
 }
 

@@ -2,7 +2,7 @@
  * clipstate: the one module that writes a clip's state. DESIGN.md's life of a clip:
  * registered (its files are known) -> secured (every file has the production's required
  * number of verified copies on distinct volumes) -> proxied -> delivered; failures are states
- * too (copy_failed, qc_hold, transcode_failed, upload_failed), each with a reason a person can
+ * too (copy_failed, qc_hold, media_error, transcode_failed, upload_failed), each with a reason a person can
  * act on. Everything else asks this module to re-derive a clip's state from the facts
  * (copies, renditions, deliveries) inside the caller's transaction; each change becomes an
  * event ("clip.secured", "clip.copy_failed"...).
@@ -32,9 +32,16 @@ int clipstate_card_safe(struct db_conn *c, long long card_id, bool *safe, json_t
 /* QC's verdict on a clip, inside the QC job's transaction: hold moves a secured (or already
  * proxied, or transcode_failed) clip to qc_hold with the reason (a finding at or above the
  * production's hold severity); release (hold false) moves a held clip back to what its copies
- * and then its proxies say. Records clip.qc_hold or
- * clip.qc_released. Returns 1 when the state changed, 0 when not. */
+ * and then its proxies say; on release, reason (may be NULL) is the person's note. Records
+ * clip.qc_hold or clip.qc_released. Returns 1 when the state changed, 0 when not. */
 int clipstate_qc_verdict(struct db_conn *c, long long clip_id, bool hold, const char *reason,
+    const char *actor, struct err *err);
+
+/* The probe's verdict that a secured clip's media cannot be read (empty, not media, cut short,
+ * a container its name lies about, frames missing from its sequence): media_error with the
+ * reason, recorded as clip.media_error. Its copies may still be faithful: a card of such clips
+ * stays safe to format when they are verified. Returns 1 when the state changed, 0 when not. */
+int clipstate_media_error(struct db_conn *c, long long clip_id, const char *reason,
     const char *actor, struct err *err);
 
 /* After a transcode: a clip whose renditions of every profile in profiles (the production's

@@ -17,6 +17,10 @@ command -v node >/dev/null || fail "node is needed for the browser tests"
 cli_db cli_dashboard
 export SETPOST_DATABASE_URL=$CLI_DB
 bash "$top/tests/fixtures/make-cards.sh" "$tmp/cards" >/dev/null 2>&1
+# The QC card (tests/browser/qc.test.js): a frozen take and an empty file.
+bash "$top/tests/fixtures/make-qc-clips.sh" "$tmp/qcsrc" >/dev/null 2>&1
+mkdir -p "$tmp/cards/qc/A003QC"
+cp "$tmp/qcsrc/A001R1AB/A001C008_250101_R1AB.mov" "$tmp/qcsrc/A001R1AB/A001C020_250101_R1AB.mov" "$tmp/cards/qc/A003QC/"
 mkdir -p "$tmp/raid" "$tmp/shuttle"
 two_volumes=0
 cli_mount "$tmp/raid" && cli_mount "$tmp/shuttle" && two_volumes=1
@@ -29,8 +33,9 @@ cli_track $!
 
 mkdir -p "$top/tests/browser/artifacts"
 SETPOST_URL=$url SETPOST_TOKEN=$token SETPOST_CHROMIUM=$chromium SETPOST_CARDS=$tmp/cards \
-SETPOST_DESTS="$tmp/raid:$tmp/shuttle" SETPOST_TWO_VOLUMES=$two_volumes \
-	node --test --test-reporter=spec "$top/tests/browser/cdl.test.js" "$top/tests/browser/dashboard.test.js" 2>&1 |
+SETPOST_DESTS="$tmp/raid:$tmp/shuttle" SETPOST_TWO_VOLUMES=$two_volumes SETPOST_QC_CARD=$tmp/cards/qc/A003QC \
+	node --test --test-reporter=spec "$top/tests/browser/cdl.test.js" "$top/tests/browser/dashboard.test.js" \
+	"$top/tests/browser/qc.test.js" 2>&1 |
 	tee "$tmp/node.log" | grep -E "^\s*(✔|✖|ℹ (tests|pass|fail))|not ok|Error|expected|actual" || true
 # node's own counts join make test's closing line.
 for k in pass fail skipped; do

@@ -28,9 +28,11 @@ post_token=$(SETPOST_DATABASE_URL=$POST_DB "$bin" token create --role post --nam
 export SETPOST_TOKEN=$(SETPOST_DATABASE_URL=$CART_DB "$bin" token create --role admin --name dit | tail -n 1)
 api() { curl -s -H "Authorization: Bearer $SETPOST_TOKEN" -H "Content-Type: application/json" "$cart$@"; }
 
-# A card with one 6 MB original, offloaded and registered on the cart.
+# A card with one 6 MB camera original (random bytes under a Blackmagic RAW name: camera raw
+# setpost does not decode, so no proxy or QC job competes with the upload), offloaded and
+# registered on the cart.
 mkdir -p "$tmp/card/A001R1AB" "$tmp/copies"
-head -c 6000000 /dev/urandom >"$tmp/card/A001R1AB/A001C001_250101_R1AB.mov"
+head -c 6000000 /dev/urandom >"$tmp/card/A001R1AB/A001C001_250101_R1AB.braw"
 # One verified copy secures a clip in this production, so delivery can move it on.
 psql -q "$CART_DB" -c "INSERT INTO productions (name, required_copies) VALUES ('Deliver', 1)" >/dev/null
 "$bin" offload "$tmp/card/A001R1AB" --to "$tmp/copies" --register "$cart" --production Deliver \
@@ -76,9 +78,9 @@ for _ in $(seq 300); do
 	sleep 0.2
 done
 [[ $state == delivered ]] || fail "delivery state $state: $(tail -n 5 "$tmp/worker.log")"
-cmp "$tmp/card/A001R1AB/A001C001_250101_R1AB.mov" "$tmp/post/uploads/"*/A001C001_250101_R1AB.mov ||
+cmp "$tmp/card/A001R1AB/A001C001_250101_R1AB.braw" "$tmp/post/uploads/"*/A001C001_250101_R1AB.braw ||
 	fail "the receiver's decrypted file differs"
-age -d -i "$tmp/post.key" "$tmp/post/uploads/"*.part | cmp - "$tmp/card/A001R1AB/A001C001_250101_R1AB.mov" ||
+age -d -i "$tmp/post.key" "$tmp/post/uploads/"*.part | cmp - "$tmp/card/A001R1AB/A001C001_250101_R1AB.braw" ||
 	fail "the stored upload does not decrypt with age"
 [[ $(psql -qtA "$CART_DB" -c "SELECT receipt->>'state' FROM deliveries") == verified ]] || fail "receipt kept"
 [[ $(psql -qtA "$CART_DB" -c "SELECT attempts FROM jobs WHERE kind = 'upload'") -ge 2 ]] || fail "resumed by a new attempt"
@@ -127,7 +129,7 @@ ok "a delivery the receiver cannot verify: failed; clip upload_failed ($creason)
 # once with the registered xxh64, finds the mismatch in the stream before the last byte, deletes
 # the upload; the delivery fails at once (no retries), is never delivered, and no receipt says
 # verified.
-copy=$(find "$tmp/copies" -type f -name A001C001_250101_R1AB.mov | head -n 1)
+copy=$(find "$tmp/copies" -type f -name A001C001_250101_R1AB.braw | head -n 1)
 registered=$(psql -qtA "$CART_DB" -c "SELECT value FROM hashes WHERE file_id = $file_id AND algorithm = 'xxh64'")
 printf 'X' | dd of="$copy" bs=1 seek=5000000 conv=notrunc status=none
 d4=$(api /api/v1/deliveries -d "{\"target_id\":$target,\"file_id\":$file_id}" | jq -r .id)

@@ -67,7 +67,10 @@ Test(library, required_copies_change_the_verdict)
 	json_decref(get_json("PATCH", "/api/v1/productions/1", "{\"hash_algorithm\":\"crc32\"}", 400));
 	json_decref(get_json("PATCH", "/api/v1/productions/1", "{\"settings\":[1]}", 400));
 	json_decref(get_json("PATCH", "/api/v1/productions/9", "{\"required_copies\":2}", 404));
-	j = get_json("PATCH", "/api/v1/productions/1", "{\"settings\":{\"qc\":{\"clip_pct\":2}},"
+	/* QC settings are checked when set: the QC job would refuse an unknown one. */
+	json_decref(get_json("PATCH", "/api/v1/productions/1", "{\"settings\":{\"qc\":{\"clip_pct\":2}},"
+	    "\"hash_algorithm\":\"xxh128\"}", 400));
+	j = get_json("PATCH", "/api/v1/productions/1", "{\"settings\":{\"qc\":{\"hold\":\"warning\"}},"
 	    "\"hash_algorithm\":\"xxh128\"}", 200);
 	cr_expect_str_eq(json_string_value(json_object_get(j, "hash_algorithm")), "xxh128");
 	json_decref(j);

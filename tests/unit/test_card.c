@@ -261,6 +261,47 @@ Test(card, sony_xdroot)
 	card_info_release(&ci);
 }
 
+/* Offloaded from inside XDROOT/: still Sony, the Sub/ proxy still its clip's, and a hint that
+ * names the folder to offload from instead. */
+Test(card, sony_from_inside_xdroot)
+{
+	char dir[4200], up[4000];
+	struct card_info ci;
+	struct err err = { 0 };
+	const struct card_clip *c;
+
+	snprintf(up, sizeof(up), "%.3990s", card_dir("sony"));
+	snprintf(dir, sizeof(dir), "%s/XDROOT", up);
+	cr_assert_eq(card_scan_dir(dir, NULL, &ci, &err), 0, "%s", err.msg);
+	cr_expect_str_eq(ci.vendor, "sony", "%s", ci.why);
+	c = &ci.clips[clip_of(&ci, "A004C002_250103J4")];
+	cr_expect_eq(ci.nclips, 2);
+	expect_file(&ci, "Sub/A004C002_250103J4S03.MP4", CARD_ROLE_SIDECAR, "A004C002_250103J4");
+	cr_expect_eq(c->proxy, card_file_find(&ci, "Sub/A004C002_250103J4S03.MP4"));
+	cr_expect(strstr(ci.hint, "this looks like part of a Sony card") != NULL, "%s", ci.hint);
+	cr_expect(strstr(ci.hint, up) != NULL, "names %s: %s", up, ci.hint);
+	card_info_release(&ci);
+	scan("sony", NULL, &ci);
+	cr_expect_str_empty(ci.hint, "from its root: no hint");
+	card_info_release(&ci);
+}
+
+Test(card, canon_from_inside_contents)
+{
+	char dir[4200], up[4000];
+	struct card_info ci;
+	struct err err = { 0 };
+
+	snprintf(up, sizeof(up), "%.3990s", card_dir("canon"));
+	snprintf(dir, sizeof(dir), "%s/CONTENTS", up);
+	cr_assert_eq(card_scan_dir(dir, NULL, &ci, &err), 0, "%s", err.msg);
+	cr_expect_str_eq(ci.vendor, "canon", "%s", ci.why);
+	cr_expect_eq(ci.nclips, 3);
+	cr_expect(strstr(ci.hint, "part of a Canon card (the contents of its CONTENTS/ folder): "
+	    "offload from ") != NULL && strstr(ci.hint, up) != NULL, "%s", ci.hint);
+	card_info_release(&ci);
+}
+
 Test(card, sony_m4root_label_from_root_folder)
 {
 	struct card_info ci;

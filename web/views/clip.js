@@ -118,7 +118,11 @@ export function mount(root, ctx) {
   }
 
   function renditions() {
-    if (!clip.renditions.length) return h('p', { class: 'dim' }, 'No renditions yet.');
+    if (!clip.renditions.length) {
+      if (clip.state === 'media_error') return h('p', { class: 'bad' }, `No renditions: the media cannot be read (${clip.state_reason}).`);
+      if (clip.media_status === 'vendor_tool') return h('p', { class: 'warn' }, `No renditions: camera raw that needs the maker's SDK (${clip.vendor_tool ?? ''}).`);
+      return h('p', { class: 'dim' }, 'No renditions yet.');
+    }
     return h('div', { class: 'renditions' }, clip.renditions.map((r) => {
       const url = r.url ?? r.download_url ?? null;
       return h('div', { class: 'rendition' },
@@ -135,12 +139,44 @@ export function mount(root, ctx) {
       h('td', { class: 'bad' }, d.error ?? '')))));
   }
 
+  // The DIT's answer to a hold (POST /api/v1/clips/{id}/qc/...): every answer needs a note.
+  const holdState = h('output', { class: 'dim', id: 'hold-state', 'aria-live': 'polite' });
+  async function answer(path, body) {
+    const note = document.getElementById('hold-note')?.value.trim() ?? '';
+    if (!note) { holdState.textContent = 'Write a note first: it is kept with the answer.'; return; }
+    try {
+      await api(`/api/v1/clips/${id}/qc/${path}`, { method: 'POST', body: { ...body, note } });
+      holdState.textContent = '';
+      await refresh();
+    } catch (e) { holdState.textContent = e.message; }
+  }
+
   function qc() {
     if (!clip.qc.length) return h('p', { class: 'dim' }, 'No QC findings.');
-    return h('table', { class: 'qc' }, h('tbody', {}, clip.qc.map((q) => h('tr', {},
+    const held = clip.state === 'qc_hold';
+    const table = h('table', { class: 'qc', 'aria-label': 'QC findings' }, h('tbody', {}, clip.qc.map((q) => h('tr', { dataset: { finding: q.id, disposition: q.disposition ?? 'open' } },
       h('td', { class: 'num' }, q.start_tc ?? `frame ${q.start_frame}`, q.end_tc ? `–${q.end_tc}` : ''),
       h('td', {}, badge(q.severity, q.severity === 'error' ? 'bad' : q.severity === 'warning' ? 'warn' : '')),
-      h('td', {}, q.kind.replace('_', ' '), q.channel ? ` (ch ${q.channel})` : ''), h('td', {}, q.message)))));
+      h('td', { class: 'mono' }, q.code ?? ''),
+      h('td', {}, q.kind.replace('_', ' '), q.channel ? ` (ch ${q.channel})` : ''), h('td', {}, q.message),
+      h('td', {}, q.disposition && q.disposition !== 'open'
+        ? h('span', { class: 'dim' }, `${q.disposition} by ${q.disposed_by}: ${q.note}`)
+        : ctx.isAdmin ? [
+          h('button', { type: 'button', onclick: () => answer(`findings/${q.id}`, { action: 'acknowledge' }) }, 'Acknowledge'), ' ',
+          h('button', { type: 'button', onclick: () => answer(`findings/${q.id}`, { action: 'override' }) }, 'Override')]
+          : h('span', { class: 'warn' }, 'open'))))));
+    if (!ctx.isAdmin) return table;
+    return [table, h('p', { class: 'hold' },
+      h('label', {}, 'Note ', h('input', { id: 'hold-note', size: 48, placeholder: 'why (kept with the answer)' })), ' ',
+      held ? h('button', { type: 'button', id: 'hold-release', onclick: () => answer('release', {}) }, 'Release clip') : null, ' ', holdState),
+    held ? h('p', { class: 'dim small' }, 'On hold: proxied, but not delivered nor offered to pull until every finding that holds is answered or the clip is released (settings.qc.hold_blocks).') : null];
+  }
+
+  // What the clip's media says when it has no timecode or pictures to show.
+  function mediaWord(c) {
+    if (c.state === 'media_error') return h('span', { class: 'bad' }, 'unreadable');
+    if (c.media_status === 'vendor_tool') return h('span', { class: 'warn', title: c.vendor_tool ?? '' }, "needs the maker's SDK");
+    return null;
   }
 
   function events() {
@@ -164,11 +200,11 @@ export function mount(root, ctx) {
     root.replaceChildren(
       h('div', { class: 'viewhead' }, h('a', { href: back(), class: 'back', 'aria-keyshortcuts': 'Escape' }, '← Clips'),
         h('h2', {}, c.name), h('span', { class: `state ${c.state}` }, c.state.replace('_', ' ')),
-        c.state_reason ? h('span', { class: 'bad' }, c.state_reason) : null),
+        c.state_reason ? h('span', { class: c.state === 'qc_hold' ? 'warn' : 'bad', id: 'state-reason' }, c.state_reason) : null),
       h('div', { class: 'cols' },
         sect('Clip', [kv([['Card', h('a', { href: `#/clips?card_id=${c.card_id}` }, c.card)], ['Day', c.shoot_date], ['Camera', c.camera], ['Reel', c.reel],
           ['Start TC', c.start_tc], ['Duration', duration(c.duration_frames, c.fps)], ['Frame rate', c.fps], ['Size', c.width ? `${c.width}×${c.height}` : null],
-          ['Codec', c.codec], ['Verified copies', String(c.copies)], ['Sound', soundText(c.sound)]]), editable()]),
+          ['Codec', c.codec], ['Media', mediaWord(c)], ['Verified copies', String(c.copies)], ['Sound', soundText(c.sound)]]), editable()]),
         sect('Notes', notes())),
       lookPanel(),
       sect('QC findings', qc()),

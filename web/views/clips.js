@@ -3,7 +3,7 @@
 import { api } from '../api.js';
 import { h, bar, badge, duration, bytes, throttle } from '../util.js';
 
-const STATES = ['registered', 'secured', 'proxied', 'delivered', 'copy_failed', 'qc_hold', 'transcode_failed', 'upload_failed'];
+const STATES = ['registered', 'secured', 'proxied', 'delivered', 'copy_failed', 'qc_hold', 'transcode_failed', 'upload_failed', 'media_error'];
 const SORTS = [['name', 'name'], ['-name', 'name, Z–A'], ['scene', 'scene / take'], ['-created', 'newest'], ['created', 'oldest']];
 const FILTERS = ['q', 'camera', 'scene', 'take', 'state', 'circled', 'sort', 'card_id', 'day_id'];
 

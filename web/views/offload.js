@@ -73,9 +73,22 @@ export function mount(root, ctx) {
     } catch (e) { watch.replaceChildren(h('p', { class: 'bad' }, e.message)); }
   }
 
+  // Every offload the server registered, whatever started it: `setpost offload --register` on
+  // the cart, POST /api/v1/offloads, `setpost register` from another tool's ASC MHL, or a job
+  // started here (each is an offload.registered event on its card).
+  async function registeredTable() {
+    const evs = (await api('/api/v1/events?kind=offload.registered&limit=20')).items ?? [];
+    return h('section', { id: 'registered-offloads' }, h('h3', {}, 'Registered offloads (any source)'),
+      evs.length ? h('table', { 'aria-label': 'Registered offloads' }, h('tbody', {}, evs.map((e) => h('tr', { dataset: { card: e.data?.card ?? '' } },
+        h('td', {}, h('a', { href: `#/clips?card_id=${e.subject_id}` }, e.data?.card ?? `card ${e.subject_id}`)),
+        h('td', {}, `${e.data?.files ?? '?'} files, ${e.data?.copies ?? '?'} copies`),
+        h('td', { class: 'dim' }, `by ${e.actor}`),
+        h('td', { class: 'dim' }, when(e.at)))))) : h('p', { class: 'dim' }, 'None yet.'));
+  }
+
   async function loadRecent() {
-    const jobs = (await api('/api/v1/jobs?kind=offload&limit=10')).items;
-    recent.replaceChildren(h('h3', {}, 'Recent offloads'), jobs.length ? h('table', {}, h('tbody', {}, jobs.map((j) => h('tr', {},
+    const [jobs, registered] = await Promise.all([api('/api/v1/jobs?kind=offload&limit=10').then((r) => r.items), registeredTable()]);
+    recent.replaceChildren(registered, h('h3', {}, 'Offload jobs started here'), jobs.length ? h('table', {}, h('tbody', {}, jobs.map((j) => h('tr', {},
       h('td', {}, h('a', { href: `#/offload?job=${j.id}`, onclick: (e) => { e.preventDefault(); watching = j.id; history.replaceState(null, '', `#/offload?job=${j.id}`); poll(); } }, j.payload?.card ?? j.payload?.source ?? j.id)),
       h('td', {}, h('span', { class: `state ${j.state}` }, j.state)),
       h('td', {}, j.state === 'done' ? (j.result?.safe_to_format ? h('span', { class: 'ok' }, 'safe to format') : h('span', { class: 'bad' }, 'not safe')) : (j.last_error ?? '')),

@@ -27,7 +27,9 @@ export function mount(root, ctx) {
         why.length > 3 ? h('li', { class: 'dim' }, `… ${why.length - 3} more`) : null) : null,
       h('p', { class: 'facts' }, `${bytes(k.bytes)} · ${k.clips} clips · ${k.files} files`,
         k.failed ? badge(`${k.failed} failed`, 'bad') : null,
-        k.qc_hold ? badge(`${k.qc_hold} QC hold`, 'warn') : null),
+        k.qc_hold ? badge(`${k.qc_hold} QC hold`, 'warn') : null,
+        k.unreadable ? badge(`${k.unreadable} clip${k.unreadable === 1 ? '' : 's'} unreadable`, 'bad') : null),
+      k.unreadable ? h('ul', { class: 'why unreadable' }, (k.unreadable_reasons ?? []).map((w) => h('li', { class: 'bad' }, w))) : null,
       h('dl', { class: 'stages' }, STAGES.flatMap((s) => [
         h('dt', {}, s),
         h('dd', { dataset: { stage: s } }, bar(k.clips ? k.stages[s] / k.clips : 0, `${s}: ${k.stages[s]} of ${k.clips}`,
