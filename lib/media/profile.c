@@ -4,6 +4,8 @@
 #include "lib/core/json.h"
 
 #include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -262,14 +264,61 @@ profile_load(json_t *settings, struct profile_set *all, struct profile_set *acti
 }
 
 int
+profile_editorial(json_t *settings, struct profile *out, struct err *err)
+{
+	json_t *ep = settings ? json_object_get(settings, "editorial_profile") : NULL;
+	struct profile_set all, active;
+	int rc, k;
+
+	if ((rc = profile_load(settings, &all, &active, err)) < 0)
+		return rc;
+	if (ep == NULL || json_is_null(ep)) {
+		*out = active.v[0];
+	} else if (!json_is_string(ep) || (k = profile_find(&all, json_string_value(ep))) < 0) {
+		rc = err_set(err, SP_EINVAL, "settings.editorial_profile: no profile named %.60s",
+		    json_is_string(ep) ? json_string_value(ep) : "(not a name)");
+	} else {
+		*out = all.v[k];
+	}
+	out->burnin = NULL;   /* it belongs to the settings, released below */
+	profile_set_release(&all);
+	profile_set_release(&active);
+	return rc;
+}
+
+int
 profile_settings_check(json_t *settings, struct err *err)
 {
-	struct profile_set a;
-	int rc = profile_load(settings, NULL, &a, err);
+	struct profile p;
 
-	if (rc == 0)
-		profile_set_release(&a);
-	return rc;
+	return profile_editorial(settings, &p, err);
+}
+
+void
+profile_output_size(const struct profile *p, int src_w, int src_h, int *w, int *h)
+{
+	*w = p->width;
+	*h = p->height;
+	if (src_w <= 0 || src_h <= 0 || p->exact)
+		return;
+	if (src_w <= *w && src_h <= *h) {
+		*w = src_w;
+		*h = src_h;
+	} else if ((double)src_w / src_h > (double)*w / *h) {
+		*h = (int)lround((double)*w * src_h / src_w);
+	} else {
+		*w = (int)lround((double)*h * src_w / src_h);
+	}
+	*w &= ~1;
+	*h &= ~1;
+}
+
+unsigned
+profile_audio_rate(const struct profile *p)
+{
+	const char *a = strstr(p->audio, "-ar ");
+
+	return a ? (unsigned)strtoul(a + 4, NULL, 10) : 0;
 }
 
 /* Appends s made safe for one path component. */

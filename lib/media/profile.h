@@ -11,7 +11,9 @@
  *                       "review":   { "base": "h264_720", "burnin": { ... } } },
  *   "proxy_active":   ["h264_1080", "review"]
  *
- * Without proxy_active only h264_1080 is made (the lightest useful default on a cart). The
+ * Without proxy_active only h264_1080 is made (the lightest useful default on a cart).
+ * "editorial_profile": "dnxhd_36" names the profile editorial's exports (ALE Source File, OTIO)
+ * point at; without it, the first of proxy_active. The
  * fields, all optional when a base (or the built-in of the same name) gives them:
  *   ext (mp4|mov|mxf), width, height (the box the picture is fitted into, even numbers),
  *   video (encoder arguments, space-separated), video_bitrate ("8M"; "" for none), pix_fmt,
@@ -82,5 +84,19 @@ int profile_name(const struct profile *p, const struct profile_vars *v, char *ou
     struct err *err);
 
 json_t *profile_to_json(const struct profile *p);
+
+/* The frame size p makes from a source picture of src_w x src_h square pixels (the display
+ * width of an anamorphic one): fitted into the box keeping the shape, even sizes, never
+ * scaled up, unless p->exact (then exactly the box, fitted and padded). Unknown source size
+ * (0): the box. */
+void profile_output_size(const struct profile *p, int src_w, int src_h, int *w, int *h);
+
+/* The audio sample rate p's arguments ask for ("-ar 48000"), or 0 when they keep the
+ * source's. */
+unsigned profile_audio_rate(const struct profile *p);
+
+/* The profile editorial's exports name by default: settings.editorial_profile, else the first
+ * active one. Copies it into *out; SP_EINVAL when the settings are wrong (as profile_load). */
+int profile_editorial(json_t *settings, struct profile *out, struct err *err);
 
 #endif
