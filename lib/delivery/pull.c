@@ -422,8 +422,17 @@ pull_fetch(struct pull *p, struct pull_xfer *x, const char *url, const char *eta
 	curl_easy_setopt(p->curl, CURLOPT_HEADERFUNCTION, pull_on_header);
 	curl_easy_setopt(p->curl, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(p->curl, CURLOPT_BUFFERSIZE, (long)CURL_MAX_READ_SIZE);
-	if (p->o.max_speed)
+	if (p->o.max_speed) {
+		/* libcurl (7.88) paces between bursts, and over plain HTTP a burst is up to 100
+		 * reads of the buffer while the socket has data: with a 10 MB buffer a whole proxy
+		 * arrives before the first pause, and each file is a new transfer with its own pace
+		 * (HTTPS stops a burst when no TLS record is pending, which is why it held there). A
+		 * buffer of a thousandth of a second's worth makes a burst a tenth of one. */
+		uint64_t b = p->o.max_speed / 1000;
+		curl_easy_setopt(p->curl, CURLOPT_BUFFERSIZE, (long)(b < 1024 ? 1024 : b >
+		    CURL_MAX_READ_SIZE ? CURL_MAX_READ_SIZE : b));
 		curl_easy_setopt(p->curl, CURLOPT_MAX_RECV_SPEED_LARGE, (curl_off_t)p->o.max_speed);
+	}
 	x->offset = x->written;
 	rc = curl_easy_perform(p->curl);
 	curl_easy_getinfo(p->curl, CURLINFO_RESPONSE_CODE, &status);
