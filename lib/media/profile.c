@@ -37,17 +37,17 @@ profile_review_burnin(void)
 
 static const struct profile profile_table[] = {
 	{ "h264_1080", "mp4", 1920, 1080, PROFILE_H264, "10M", "yuv420p", PROFILE_AAC, false,
-	  false, PROFILE_NAMING, NULL },
+	  false, PROFILE_NAMING, NULL, "production" },
 	{ "h264_720", "mp4", 1280, 720, PROFILE_H264, "5M", "yuv420p", PROFILE_AAC, false,
-	  false, PROFILE_NAMING, NULL },
+	  false, PROFILE_NAMING, NULL, "production" },
 	{ "dnxhr_lb", "mxf", 1920, 1080, "-c:v dnxhd -profile:v dnxhr_lb", "", "yuv422p",
-	  PROFILE_PCM, true, true, PROFILE_NAMING, NULL },
+	  PROFILE_PCM, true, true, PROFILE_NAMING, NULL, "production" },
 	{ "dnxhd_36", "mxf", 1920, 1080, "-c:v dnxhd", "36M", "yuv422p", PROFILE_PCM, true, true,
-	  PROFILE_NAMING, NULL },
+	  PROFILE_NAMING, NULL, "production" },
 	{ "prores_proxy", "mov", 1920, 1080, "-c:v prores_ks -profile:v 0 -vendor apl0", "",
-	  "yuv422p10le", PROFILE_PCM, true, false, PROFILE_NAMING, NULL },
+	  "yuv422p10le", PROFILE_PCM, true, false, PROFILE_NAMING, NULL, "production" },
 	{ "prores_lt", "mov", 1920, 1080, "-c:v prores_ks -profile:v 1 -vendor apl0", "",
-	  "yuv422p10le", PROFILE_PCM, true, false, PROFILE_NAMING, NULL },
+	  "yuv422p10le", PROFILE_PCM, true, false, PROFILE_NAMING, NULL, "production" },
 };
 #define PROFILE_NBUILTIN ((int)(sizeof(profile_table) / sizeof(profile_table[0])))
 
@@ -115,7 +115,8 @@ static int
 profile_apply(struct profile *p, const char *name, json_t *o, struct err *err)
 {
 	static const char *const fields[] = { "base", "ext", "width", "height", "video",
-		"video_bitrate", "pix_fmt", "audio", "scratch_track", "exact", "naming", "burnin", NULL };
+		"video_bitrate", "pix_fmt", "audio", "scratch_track", "exact", "naming", "burnin",
+		"audio_layout", NULL };
 	long long v;
 	int rc;
 
@@ -128,8 +129,14 @@ profile_apply(struct profile *p, const char *name, json_t *o, struct err *err)
 	    err)) < 0 ||
 	    (rc = profile_str(o, "pix_fmt", p->pix_fmt, sizeof(p->pix_fmt), name, err)) < 0 ||
 	    (rc = profile_str(o, "audio", p->audio, sizeof(p->audio), name, err)) < 0 ||
-	    (rc = profile_str(o, "naming", p->naming, sizeof(p->naming), name, err)) < 0)
+	    (rc = profile_str(o, "naming", p->naming, sizeof(p->naming), name, err)) < 0 ||
+	    (rc = profile_str(o, "audio_layout", p->audio_layout, sizeof(p->audio_layout), name,
+	    err)) < 0)
 		return rc;
+	if (p->audio_layout[0] && strcmp(p->audio_layout, "production") &&
+	    strcmp(p->audio_layout, "camera") && strcmp(p->audio_layout, "camera+production"))
+		return err_set(err, SP_EINVAL, "settings.proxy_profiles.%s.audio_layout: expected"
+		    " production, camera or camera+production", name);
 	if ((rc = json_get_int(o, "width", false, 64, 8192, &v, err)) < 0)
 		return err_prefix(err, "settings.proxy_profiles.%s.", name);
 	if (rc == 0)
@@ -373,9 +380,9 @@ profile_name(const struct profile *p, const struct profile_vars *v, char *out, s
 json_t *
 profile_to_json(const struct profile *p)
 {
-	return json_pack("{s:s,s:s,s:i,s:i,s:s,s:s,s:s,s:s,s:b,s:b,s:s,s:O?}", "name", p->name,
+	return json_pack("{s:s,s:s,s:i,s:i,s:s,s:s,s:s,s:s,s:b,s:b,s:s,s:O?,s:s}", "name", p->name,
 	    "ext", p->ext, "width", p->width, "height", p->height, "video", p->video,
 	    "video_bitrate", p->video_bitrate, "pix_fmt", p->pix_fmt, "audio", p->audio,
 	    "scratch_track", p->scratch_track, "exact", p->exact, "naming", p->naming, "burnin",
-	    p->burnin);
+	    p->burnin, "audio_layout", p->audio_layout[0] ? p->audio_layout : "production");
 }

@@ -20,7 +20,8 @@
  *   audio (encoder arguments), scratch_track (camera audio as an extra track when production
  *   sound is synced), exact (the picture is fitted into the box, up or down, and padded to
  *   exactly its size; else it is fitted and never scaled up), naming (a template, see
- *   profile_name), burnin (see burnin.h).
+ *   profile_name; "{day}/{card}/{clip}.{ext}" names a proxy as its camera file, which
+ *   Premiere's Attach Proxies pairs by), burnin (see burnin.h), audio_layout (below).
  *
  * Ownership: struct profile is a plain value; struct profile_set owns its array.
  */
@@ -49,6 +50,12 @@ struct profile {
 	bool exact;                /* exactly width x height (fitted, padded): Avid's fixed sizes */
 	char naming[256];
 	json_t *burnin;            /* borrowed from the built-in table or the settings; may be NULL */
+	/* With production sound synced: "production" ("" too: it replaces the camera's tracks,
+	 * which follow as a scratch track when scratch_track), "camera" (exactly the camera
+	 * file's tracks, so a proxy pairs with its original where the NLE compares layouts:
+	 * Premiere's Attach Proxies), "camera+production" (the camera's tracks, then the
+	 * production sound as extra ones). */
+	char audio_layout[24];
 };
 
 struct profile_set {
