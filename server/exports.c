@@ -616,6 +616,13 @@ otio_time(double value, double rate)
 	    value);
 }
 
+static json_t *
+otio_range(double start, double dur, double rate)
+{
+	return json_pack("{s:s,s:o,s:o}", "OTIO_SCHEMA", "TimeRange.1", "duration",
+	    otio_time(dur, rate), "start_time", otio_time(start, rate));
+}
+
 /* The absolute address of path on this server, from the request's Host. */
 static void
 otio_url(struct request *req, const char *path, char *out, size_t len)
@@ -628,69 +635,176 @@ otio_url(struct request *req, const char *path, char *out, size_t len)
 		snprintf(out, len, "%s", path);
 }
 
-static json_t *
-otio_clip(struct request *req, const PGresult *r, int i)
+/* Appends s, made one path component as `setpost pull` makes it ('/', '\' and control
+ * characters become '_'), percent-encoded as a relative URL's segment (RFC 3986). */
+static void
+otio_segment(const char *s, char *out, size_t len)
 {
-	char path[64], url[600];
-	struct timecode_rate rate;
-	int64_t start, dur;
-	struct cdl look;
-	json_t *ref, *clip, *meta;
+	size_t o = strlen(out);
 
-	snprintf(path, sizeof(path), "/api/v1/renditions/%s/file", PQgetvalue(r, i, X_RID));
-	otio_url(req, path, url, sizeof(url));
-	ref = json_pack("{s:s,s:{},s:s,s:n,s:s}", "OTIO_SCHEMA", "ExternalReference.1", "metadata",
-	    "name", PQgetvalue(r, i, X_RFILE), "available_image_bounds", "target_url", url);
-	if (exp_range(r, i, &rate, &start, &dur)) {
-		double fps = (double)rate.num / rate.den;
-		json_object_set_new(ref, "available_range", json_pack("{s:s,s:o,s:o}", "OTIO_SCHEMA",
-		    "TimeRange.1", "duration", otio_time((double)dur, fps), "start_time",
-		    otio_time((double)start, fps)));
-	} else {
-		json_object_set_new(ref, "available_range", json_null());
+	for (; *s && o + 4 < len; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '/' || c == '\\' || c < 0x20)
+			c = '_';
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    strchr("-._~!$&'()*+,;=:@", c))
+			out[o++] = (char)c;
+		else
+			o += (size_t)snprintf(out + o, len - o, "%%%02X", c);
 	}
+	out[o] = '\0';
+}
+
+/* The clip's metadata: setpost's own, and the keys OTIO's ALE adapter uses (otio-ale-adapter:
+ * the row's columns under "ALE", the look under "cdl" as asc_sop and asc_sat). */
+static json_t *
+otio_metadata(const PGresult *r, int i)
+{
+	struct cdl look;
+	json_t *meta, *ale;
+	const char *tape = db_val(r, i, X_REEL) ? db_val(r, i, X_REEL) :
+	    db_val(r, i, X_CARD_REEL) ? db_val(r, i, X_CARD_REEL) : PQgetvalue(r, i, X_CARD);
+	bool circled = strcmp(PQgetvalue(r, i, X_CIRCLED), "true") == 0;
+
+	ale = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "Scene", db_val(r, i, X_SCENE) ?
+	    db_val(r, i, X_SCENE) : "", "Take", db_val(r, i, X_TAKE) ? db_val(r, i, X_TAKE) : "",
+	    "Circled", circled ? "Yes" : "", "Tape", tape, "Camroll", PQgetvalue(r, i, X_CARD),
+	    "Soundroll", db_val(r, i, X_SOUNDROLL) ? db_val(r, i, X_SOUNDROLL) : "");
 	meta = json_pack("{s:I,s:s?,s:s?,s:b,s:s?,s:s?,s:s,s:s?,s:I,s:s}", "clip_id",
 	    (json_int_t)strtoll(PQgetvalue(r, i, X_CLIP_ID), NULL, 10), "scene",
-	    db_val(r, i, X_SCENE), "take", db_val(r, i, X_TAKE), "circled",
-	    strcmp(PQgetvalue(r, i, X_CIRCLED), "true") == 0, "camera", db_val(r, i, X_CAMERA),
-	    "reel", db_val(r, i, X_REEL), "card", PQgetvalue(r, i, X_CARD), "start_tc",
+	    db_val(r, i, X_SCENE), "take", db_val(r, i, X_TAKE), "circled", circled, "camera",
+	    db_val(r, i, X_CAMERA), "reel", tape, "card", PQgetvalue(r, i, X_CARD), "start_tc",
 	    db_val(r, i, X_TC), "size", (json_int_t)strtoll(PQgetvalue(r, i, X_RSIZE), NULL, 10),
 	    "xxh64", PQgetvalue(r, i, X_RHASH));
-	clip = json_pack("{s:s,s:{s:o},s:s,s:n,s:[],s:[],s:b,s:{s:o},s:s}", "OTIO_SCHEMA", "Clip.2",
-	    "metadata", "setpost", meta, "name", PQgetvalue(r, i, X_NAME), "source_range", "effects",
-	    "markers", "enabled", 1, "media_references", "DEFAULT_MEDIA", ref,
-	    "active_media_reference_key", "DEFAULT_MEDIA");
-	/* The same keys OTIO's ALE adapter uses, so Resolve and friends find the look. */
+	meta = json_pack("{s:o,s:o}", "setpost", meta, "ALE", ale);
 	if (exp_look(db_val(r, i, X_LOOK), "", &look))
-		json_object_set_new(json_object_get(clip, "metadata"), "cdl", json_pack(
-		    "{s:{s:[fff],s:[fff],s:[fff]},s:f}", "asc_sop", "slope", look.slope[0],
-		    look.slope[1], look.slope[2], "offset", look.offset[0], look.offset[1],
-		    look.offset[2], "power", look.power[0], look.power[1], look.power[2], "asc_sat",
-		    look.sat));
+		json_object_set_new(meta, "cdl", json_pack("{s:{s:[fff],s:[fff],s:[fff]},s:f}",
+		    "asc_sop", "slope", look.slope[0], look.slope[1], look.slope[2], "offset",
+		    look.offset[0], look.offset[1], look.offset[2], "power", look.power[0],
+		    look.power[1], look.power[2], "asc_sat", look.sat));
+	return meta;
+}
+
+/* A Clip of row i. relative: target_url is <card>/<file>, as `setpost pull` lays the files out
+ * beside the .otio; else the download address. whole: the clip's source_range is all of it
+ * (a timeline's clip), else none (a bin's). */
+static json_t *
+otio_clip(struct request *req, const PGresult *r, int i, bool relative, bool whole)
+{
+	char path[64], url[1200] = "";
+	struct timecode_rate rate;
+	int64_t start, dur;
+	json_t *ref, *clip, *range = json_null();
+
+	if (relative) {
+		otio_segment(PQgetvalue(r, i, X_CARD), url, sizeof(url));
+		snprintf(url + strlen(url), sizeof(url) - strlen(url), "/");
+		otio_segment(PQgetvalue(r, i, X_RFILE), url, sizeof(url));
+	} else {
+		snprintf(path, sizeof(path), "/api/v1/renditions/%s/file", PQgetvalue(r, i, X_RID));
+		otio_url(req, path, url, sizeof(url));
+	}
+	ref = json_pack("{s:s,s:{},s:s,s:n,s:s}", "OTIO_SCHEMA", "ExternalReference.1", "metadata",
+	    "name", PQgetvalue(r, i, X_RFILE), "available_image_bounds", "target_url", url);
+	if (exp_range(r, i, &rate, &start, &dur))
+		range = otio_range((double)start, (double)dur, (double)rate.num / rate.den);
+	json_object_set(ref, "available_range", range);
+	clip = json_pack("{s:s,s:o,s:s,s:o,s:[],s:[],s:b,s:{s:o},s:s}", "OTIO_SCHEMA", "Clip.2",
+	    "metadata", otio_metadata(r, i), "name", PQgetvalue(r, i, X_NAME), "source_range",
+	    whole ? json_incref(range) : json_null(), "effects", "markers", "enabled", 1,
+	    "media_references", "DEFAULT_MEDIA", ref, "active_media_reference_key", "DEFAULT_MEDIA");
+	json_decref(range);
 	return clip;
 }
 
+static json_t *
+otio_track(const char *name, const char *kind, json_t *children)
+{
+	return json_pack("{s:s,s:{},s:s,s:n,s:[],s:[],s:b,s:o,s:s}", "OTIO_SCHEMA", "Track.1",
+	    "metadata", "name", name, "source_range", "effects", "markers", "enabled", 1,
+	    "children", children, "kind", kind);
+}
+
+/* The day as a Timeline: Stack > one video track of every clip with a proxy and a known
+ * range, in card then clip order (a camera names its clips in shooting order), and an audio
+ * track with the same clips where production sound is synced into the proxy and gaps of the
+ * same length elsewhere, so each sound stays under its picture. Clips left off (no proxy of
+ * the profile yet, or no timecode or rate) are named in the timeline's metadata. */
+static json_t *
+otio_timeline(struct request *req, const PGresult *r, int n, const struct exp_set *s)
+{
+	json_t *video = json_array(), *audio = json_array(), *left = json_array(), *tracks;
+	bool any_sound = false;
+
+	for (int i = 0; i < n; i++) {
+		struct timecode_rate rate;
+		int64_t start, dur;
+		if (PQgetisnull(r, i, X_RID) || !exp_range(r, i, &rate, &start, &dur)) {
+			json_array_append_new(left, json_string(PQgetvalue(r, i, X_NAME)));
+			continue;
+		}
+		json_array_append_new(video, otio_clip(req, r, i, true, true));
+		if (db_val(r, i, X_SOUNDROLL)) {
+			json_array_append_new(audio, otio_clip(req, r, i, true, true));
+			any_sound = true;
+		} else {
+			json_array_append_new(audio, json_pack("{s:s,s:{},s:s,s:o,s:[],s:[],s:b}",
+			    "OTIO_SCHEMA", "Gap.1", "metadata", "name", "", "source_range",
+			    otio_range(0, (double)dur, (double)rate.num / rate.den), "effects", "markers",
+			    "enabled", 1));
+		}
+	}
+	tracks = json_pack("[o]", otio_track("V1", "Video", video));
+	if (any_sound)
+		json_array_append_new(tracks, otio_track("A1", "Audio", audio));
+	else
+		json_decref(audio);
+	return json_pack("{s:s,s:{s:{s:s,s:s,s:o}},s:s,s:n,s:{s:s,s:{},s:s,s:n,s:[],s:[],s:b,s:o}}",
+	    "OTIO_SCHEMA", "Timeline.1", "metadata", "setpost", "day", s->base, "profile",
+	    s->prof.name, "left_off", left, "name", s->base, "global_start_time", "tracks",
+	    "OTIO_SCHEMA", "Stack.1", "metadata", "name", "tracks", "source_range", "effects",
+	    "markers", "enabled", 1, "children", tracks);
+}
+
+/* GET /days/{id}/otio[?profile=&card_id=&as=bin]: the day (or one of its cards) as a Timeline
+ * whose media are addressed relative to the folder `setpost pull` writes (where it puts the
+ * .otio); as=bin: the older bin, a SerializableCollection of clips addressed by URL. */
 enum MHD_Result
 days_otio_get(struct request *req)
 {
-	const char *p[4] = { req->params[0], NULL, request_query(req, "profile"), NULL };
+	const char *p[4] = { req->params[0], request_query(req, "card_id"),
+		request_query(req, "profile"), NULL };
+	const char *as = request_query(req, "as");
 	struct exp_set s;
-	json_t *bin, *children;
-	char name[320], *text;
+	json_t *doc;
+	char name[340], *text;
 	enum MHD_Result res;
-	long long id;
+	long long id, card;
 
-	if (!request_param_id(req, 0, &id) || !exp_load(req, &stmt_day, "day", p, 0, &s))
+	if (!request_param_id(req, 0, &id))
 		return MHD_YES;
-	children = json_array();
-	for (int i = 0; i < s.n; i++)
-		if (!PQgetisnull(s.r, i, X_RID))
-			json_array_append_new(children, otio_clip(req, s.r, i));
+	if (as != NULL && strcmp(as, "bin") != 0 && strcmp(as, "timeline") != 0)
+		return reply_error(req, 400, "invalid", "as: expected timeline or bin");
+	if (p[1] != NULL && sscanf(p[1], "%lld", &card) != 1)
+		return reply_error(req, 400, "invalid", "card_id: expected a number");
+	if (!exp_load(req, &stmt_day, "day", p, 0, &s))
+		return MHD_YES;
+	if (as != NULL && strcmp(as, "bin") == 0) {
+		json_t *children = json_array();
+		for (int i = 0; i < s.n; i++)
+			if (!PQgetisnull(s.r, i, X_RID))
+				json_array_append_new(children, otio_clip(req, s.r, i, false, false));
+		doc = json_pack("{s:s,s:{},s:s,s:o}", "OTIO_SCHEMA", "SerializableCollection.1",
+		    "metadata", "name", s.base, "children", children);
+	} else {
+		doc = otio_timeline(req, s.r, s.n, &s);
+	}
+	if (p[1] != NULL && s.n > 0)
+		snprintf(s.base + strlen(s.base), sizeof(s.base) - strlen(s.base), "_%s",
+		    PQgetvalue(s.r, 0, X_CARD));
 	PQclear(s.r);
-	bin = json_pack("{s:s,s:{},s:s,s:o}", "OTIO_SCHEMA", "SerializableCollection.1", "metadata",
-	    "name", s.base, "children", children);
-	text = json_dumps(bin, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
-	json_decref(bin);
+	text = json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+	json_decref(doc);
 	if (text == NULL)
 		return MHD_NO;
 	snprintf(name, sizeof(name), "%s.otio", s.base);

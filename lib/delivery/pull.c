@@ -602,7 +602,8 @@ pull_ale_prune(struct pull *p, const char *day, json_t *files)
 }
 
 /* Beside a day's folders: its ALEs (one per frame rate, as the server's index lists them,
- * naming the chosen profile's proxies), its looks (<day>.ccc) and its timeline (<day>.otio). */
+ * naming the chosen profile's proxies), its timeline (<day>.otio, media relative to it) and
+ * its looks (<day>.ccc). */
 static int
 pull_day_docs(struct pull *p, long long day_id, const char *day, struct err *err)
 {
@@ -631,6 +632,12 @@ pull_day_docs(struct pull *p, long long day_id, const char *day, struct err *err
 	if (rc == 0)
 		pull_ale_prune(p, day, files);
 	json_decref(idx);
+	if (rc == 0) {   /* the timeline, its media addressed relative to this folder */
+		snprintf(q, sizeof(q), "/api/v1/days/%lld/otio%s%s", day_id, prof ? "?profile=" : "",
+		    prof ? prof : "");
+		snprintf(name, sizeof(name), "%s.otio", day);
+		rc = pull_doc(p, q, day, name, err);
+	}
 	if (rc == 0) {
 		snprintf(q, sizeof(q), "/api/v1/days/%lld/looks.ccc", day_id);
 		snprintf(name, sizeof(name), "%s.ccc", day);

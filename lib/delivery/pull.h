@@ -13,8 +13,9 @@
  *     renamed into place; else it is kept aside as <file>.bad and the pass reports it;
  *   - each day touched gets its ALEs and looks beside its folders, replaced atomically: one
  *     ALE per frame rate as GET /api/v1/days/{id}/ales lists them (DEST/<day>/<day>.ale, or
- *     <day>_<rate>.ale on a mixed day; ones the list no longer names are removed) and
- *     DEST/<day>/<day>.ccc when the day has looks.
+ *     <day>_<rate>.ale on a mixed day; ones the list no longer names are removed), the day's
+ *     OpenTimelineIO timeline DEST/<day>/<day>.otio (its target_urls relative to that
+ *     folder: <card>/<file>) and DEST/<day>/<day>.ccc when the day has looks.
  * Killed at any point, the next pass ends with the same tree and fetches no byte twice (but
  * the ones in flight when it was killed).
  *

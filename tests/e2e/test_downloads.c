@@ -608,6 +608,154 @@ Test(downloads, ale_mixed_rates)
 	harness_resp_release(&r);
 }
 
+/* An OpenTimelineIO document checked against the published schemas (OTIO's
+ * docs/tutorials/otio-serialized-schema.md, OTIO 0.15-0.18): each object's OTIO_SCHEMA is one
+ * this checker knows, it has exactly that schema's fields (plus the optional "color" of items),
+ * each of the right type, children of the right kinds; a Timeline's items have a source_range
+ * (their length on the track) and a Track's kind is Video or Audio. parent: the schema of the
+ * enclosing object, NULL at the top. */
+static bool otio_valid(json_t *o, const char *parent);
+
+static bool
+otio_fields(json_t *o, const char *const *want, size_t n)
+{
+	const char *k;
+	json_t *v;
+	size_t seen = 0;
+
+	json_object_foreach(o, k, v) {
+		bool known = strcmp(k, "OTIO_SCHEMA") == 0 || strcmp(k, "color") == 0;
+		for (size_t i = 0; i < n && !known; i++)
+			known = strcmp(k, want[i]) == 0;
+		if (!known) {
+			cr_log_error("unknown field %s in %s", k,
+			    json_string_value(json_object_get(o, "OTIO_SCHEMA")));
+			return false;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		seen += json_object_get(o, want[i]) != NULL;
+	if (seen != n)
+		cr_log_error("missing fields in %s", json_string_value(json_object_get(o, "OTIO_SCHEMA")));
+	return seen == n;
+}
+
+static bool
+otio_time_ok(json_t *t)
+{
+	const char *const f[] = { "rate", "value" };
+
+	return json_is_object(t) && strcmp(json_string_value(json_object_get(t, "OTIO_SCHEMA")) ?
+	    json_string_value(json_object_get(t, "OTIO_SCHEMA")) : "", "RationalTime.1") == 0 &&
+	    otio_fields(t, f, 2) && json_is_number(json_object_get(t, "rate")) &&
+	    json_number_value(json_object_get(t, "rate")) > 0 &&
+	    json_is_number(json_object_get(t, "value"));
+}
+
+static bool
+otio_range_ok(json_t *r, bool nullable)
+{
+	const char *const f[] = { "start_time", "duration" };
+
+	if (json_is_null(r))
+		return nullable;
+	return json_is_object(r) && strcmp(json_string_value(json_object_get(r, "OTIO_SCHEMA")) ?
+	    json_string_value(json_object_get(r, "OTIO_SCHEMA")) : "", "TimeRange.1") == 0 &&
+	    otio_fields(r, f, 2) && otio_time_ok(json_object_get(r, "start_time")) &&
+	    otio_time_ok(json_object_get(r, "duration")) &&
+	    json_number_value(json_object_get(json_object_get(r, "duration"), "value")) >= 0;
+}
+
+/* The fields every Item has (Clip, Gap, Track, Stack), checked. */
+static bool
+otio_item_ok(json_t *o, bool in_track)
+{
+	return json_is_string(json_object_get(o, "name")) &&
+	    json_is_object(json_object_get(o, "metadata")) &&
+	    otio_range_ok(json_object_get(o, "source_range"), !in_track) &&
+	    json_is_array(json_object_get(o, "effects")) &&
+	    json_is_array(json_object_get(o, "markers")) &&
+	    json_is_boolean(json_object_get(o, "enabled"));
+}
+
+static bool
+otio_children_ok(json_t *o, const char *self)
+{
+	json_t *c = json_object_get(o, "children"), *v;
+	size_t i;
+
+	if (!json_is_array(c))
+		return false;
+	json_array_foreach(c, i, v)
+		if (!otio_valid(v, self))
+			return false;
+	return true;
+}
+
+static bool
+otio_valid(json_t *o, const char *parent)
+{
+	static const char *const timeline[] = { "name", "metadata", "global_start_time", "tracks" };
+	static const char *const stack[] = { "name", "metadata", "source_range", "effects",
+		"markers", "enabled", "children" };
+	static const char *const track[] = { "name", "metadata", "source_range", "effects",
+		"markers", "enabled", "children", "kind" };
+	static const char *const clip[] = { "name", "metadata", "source_range", "effects",
+		"markers", "enabled", "media_references", "active_media_reference_key" };
+	static const char *const gap[] = { "name", "metadata", "source_range", "effects", "markers",
+		"enabled" };
+	static const char *const ext[] = { "name", "metadata", "available_range",
+		"available_image_bounds", "target_url" };
+	static const char *const coll[] = { "name", "metadata", "children" };
+	const char *schema = json_string_value(json_object_get(o, "OTIO_SCHEMA"));
+	bool in_track = parent && strcmp(parent, "Track.1") == 0;
+
+	if (!json_is_object(o) || schema == NULL)
+		return false;
+	if (strcmp(schema, "Timeline.1") == 0)
+		return parent == NULL && otio_fields(o, timeline, 4) &&
+		    json_is_string(json_object_get(o, "name")) &&
+		    json_is_object(json_object_get(o, "metadata")) &&
+		    (json_is_null(json_object_get(o, "global_start_time")) ||
+		    otio_time_ok(json_object_get(o, "global_start_time"))) &&
+		    otio_valid(json_object_get(o, "tracks"), schema);
+	if (strcmp(schema, "Stack.1") == 0)
+		return otio_fields(o, stack, 7) && otio_item_ok(o, false) &&
+		    otio_children_ok(o, schema);
+	if (strcmp(schema, "Track.1") == 0) {
+		const char *kind = json_string_value(json_object_get(o, "kind"));
+		return parent && strcmp(parent, "Stack.1") == 0 && otio_fields(o, track, 8) &&
+		    otio_item_ok(o, false) && kind && (strcmp(kind, "Video") == 0 ||
+		    strcmp(kind, "Audio") == 0) && otio_children_ok(o, schema);
+	}
+	if (strcmp(schema, "Clip.2") == 0) {
+		json_t *refs = json_object_get(o, "media_references"), *v;
+		const char *key = json_string_value(json_object_get(o, "active_media_reference_key"));
+		const char *k;
+		if (!otio_fields(o, clip, 8) || !otio_item_ok(o, in_track) || !json_is_object(refs) ||
+		    key == NULL || json_object_get(refs, key) == NULL)
+			return false;
+		json_object_foreach(refs, k, v)
+			if (!otio_valid(v, schema))
+				return false;
+		return true;
+	}
+	if (strcmp(schema, "Gap.1") == 0)
+		return in_track && otio_fields(o, gap, 6) && otio_item_ok(o, true);
+	if (strcmp(schema, "ExternalReference.1") == 0)
+		return parent && strcmp(parent, "Clip.2") == 0 && otio_fields(o, ext, 5) &&
+		    json_is_string(json_object_get(o, "name")) &&
+		    json_is_object(json_object_get(o, "metadata")) &&
+		    otio_range_ok(json_object_get(o, "available_range"), true) &&
+		    json_is_null(json_object_get(o, "available_image_bounds")) &&
+		    json_is_string(json_object_get(o, "target_url"));
+	if (strcmp(schema, "SerializableCollection.1") == 0)
+		return otio_fields(o, coll, 3) && json_is_string(json_object_get(o, "name")) &&
+		    json_is_object(json_object_get(o, "metadata")) && otio_children_ok(o, schema);
+	cr_log_error("unknown schema %s", schema);
+	return false;
+}
+
 Test(downloads, otio_and_cdl)
 {
 	struct harness_resp r;
@@ -616,10 +764,11 @@ Test(downloads, otio_and_cdl)
 	json_t *j, *clip, *ref, *range;
 	char want[128];
 
-	req("GET", "/api/v1/days/1/otio", NULL, NULL, &r);
+	req("GET", "/api/v1/days/1/otio?as=bin", NULL, NULL, &r);
 	cr_assert_eq(r.status, 200, "%s", r.body);
 	j = json_loads(r.body, 0, NULL);
 	cr_assert_not_null(j);
+	cr_expect(otio_valid(j, NULL), "the bin passes the schema check");
 	cr_expect_str_eq(json_string_value(json_object_get(j, "OTIO_SCHEMA")),
 	    "SerializableCollection.1");
 	cr_expect_eq(json_array_size(json_object_get(j, "children")), 3, "clips with a rendition");
@@ -639,6 +788,56 @@ Test(downloads, otio_and_cdl)
 	    23.97 && json_real_value(json_object_get(json_object_get(range, "duration"), "rate")) <
 	    23.98);
 	json_decref(j);
+	harness_resp_release(&r);
+
+	/* The day as a timeline: Timeline > Stack > Track V1 (and A1: A001C001 has sound). */
+	req("GET", "/api/v1/days/1/otio", NULL, NULL, &r);
+	cr_assert_eq(r.status, 200, "%s", r.body);
+	j = json_loads(r.body, 0, NULL);
+	cr_assert_not_null(j);
+	cr_expect(otio_valid(j, NULL), "the timeline passes the schema check: %.400s", r.body);
+	{
+		json_t *tracks = json_object_get(json_object_get(j, "tracks"), "children");
+		json_t *v1 = json_array_get(tracks, 0), *a1 = json_array_get(tracks, 1), *c0, *meta;
+		cr_expect_str_eq(json_string_value(json_object_get(j, "OTIO_SCHEMA")), "Timeline.1");
+		cr_assert_eq(json_array_size(tracks), 2);
+		cr_expect_str_eq(json_string_value(json_object_get(v1, "kind")), "Video");
+		cr_expect_str_eq(json_string_value(json_object_get(a1, "kind")), "Audio");
+		cr_expect_eq(json_array_size(json_object_get(v1, "children")), 2,
+		    "A001C003 has no timecode: left off, and said so");
+		cr_expect_str_eq(json_string_value(json_array_get(json_object_get(json_object_get(
+		    json_object_get(j, "metadata"), "setpost"), "left_off"), 0)), "A001C003");
+		c0 = json_array_get(json_object_get(v1, "children"), 0);
+		cr_expect_str_eq(json_string_value(json_object_get(json_object_get(json_object_get(c0,
+		    "media_references"), "DEFAULT_MEDIA"), "target_url")), "A001/A001C001.mp4",
+		    "relative to the folder setpost pull writes");
+		cr_expect_str_eq(json_string_value(json_object_get(json_object_get(json_object_get(
+		    json_array_get(json_object_get(v1, "children"), 1), "media_references"),
+		    "DEFAULT_MEDIA"), "target_url")), "A001/Szene_%C3%BC.mp4", "percent-encoded");
+		meta = json_object_get(c0, "metadata");
+		cr_expect_str_eq(json_string_value(json_object_get(json_object_get(meta, "ALE"),
+		    "Scene")), "12A");
+		cr_expect_str_eq(json_string_value(json_object_get(json_object_get(meta, "ALE"),
+		    "Circled")), "Yes");
+		cr_expect_str_eq(json_string_value(json_object_get(json_object_get(meta, "ALE"),
+		    "Tape")), "A001R1AB");
+		cr_expect_eq(json_real_value(json_array_get(json_object_get(json_object_get(
+		    json_object_get(meta, "cdl"), "asc_sop"), "slope"), 0)), 1.1);
+		cr_expect_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(a1,
+		    "children"), 0), "OTIO_SCHEMA")), "Clip.2", "A001C001's synced sound");
+		cr_expect_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(a1,
+		    "children"), 1), "OTIO_SCHEMA")), "Gap.1", "A001C002 has none: a gap as long");
+		/* Broken on purpose, the checker says so (it can fail). */
+		json_object_set_new(c0, "source_range", json_null());
+		cr_expect(!otio_valid(j, NULL), "a clip on a track without a source_range");
+		json_object_del(c0, "source_range");
+		json_object_set_new(c0, "source_range", json_string("x"));
+		cr_expect(!otio_valid(j, NULL));
+	}
+	json_decref(j);
+	harness_resp_release(&r);
+	req("GET", "/api/v1/days/1/otio?as=reel", NULL, NULL, &r);
+	cr_expect_eq(r.status, 400, "%s", r.body);
 	harness_resp_release(&r);
 
 	req("GET", "/api/v1/days/1/looks.ccc", NULL, NULL, &r);

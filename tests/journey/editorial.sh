@@ -134,7 +134,17 @@ check_ale "$dest/2026-12-07/2026-12-07_29.97DF.ale" 29.97DF 29.97 1
 # 90 frames from 12:00:59;28: ;28 ;29, then from ;02 of the next minute (;00 ;01 are dropped).
 grep -qx 'C001C001 12:00:59;28 12:01:03;00 00:00:03;00 C001' "$tmp/rows.txt" || fail "29.97DF row: $(cat "$tmp/rows.txt")"
 [[ ! -e $dest/2026-12-07/2026-12-07.ccc ]] || fail "a day without looks got a .ccc"
-ok "pull wrote one ALE per rate: FPS, AUDIO_FORMAT, VIDEO_FORMAT of the proxy, columns, timecodes of its rate, Source File beside it; no empty .ccc"
+# The timeline beside the files: every target_url opens from the .otio's folder.
+otio=$dest/2026-12-07/2026-12-07.otio
+[[ $(jq -r '.OTIO_SCHEMA + " " + .tracks.OTIO_SCHEMA + " " + ([.tracks.children[].kind] | join(","))' "$otio") == \
+	"Timeline.1 Stack.1 Video,Audio" ]] || fail "timeline: $(head -c 400 "$otio")"
+[[ $(jq '.tracks.children[0].children | length' "$otio") == 4 ]] || fail "four clips on V1"
+while read -r u; do
+	[[ -f $dest/2026-12-07/$u ]] || fail "target_url $u does not open from the .otio's folder"
+done < <(jq -r '.tracks.children[0].children[].media_references.DEFAULT_MEDIA.target_url' "$otio")
+[[ $(jq -r '[.tracks.children[1].children[].OTIO_SCHEMA] | join(",")' "$otio") == "Gap.1,Clip.2,Gap.1,Gap.1" ]] ||
+	fail "A1: the synced clip's sound, gaps elsewhere: $(jq -c '[.tracks.children[1].children[].OTIO_SCHEMA]' "$otio")"
+ok "pull wrote one ALE per rate (FPS, AUDIO_FORMAT, VIDEO_FORMAT of the proxy, columns, timecodes of its rate, Source File beside it), the day's timeline with relative target_urls that open; no empty .ccc"
 
 # Every proxy profile of the synced clip, read with ffprobe and mediainfo: the reel where each
 # container keeps one for NLEs (QuickTime: the tmcd track's name; MXF: the tape source
