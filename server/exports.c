@@ -316,12 +316,14 @@ ale_proxy_size(const PGresult *r, int i, const struct profile *prof, unsigned *w
 
 	if (PQgetisnull(r, i, X_W) || PQgetisnull(r, i, X_H))
 		return false;
-	sw = atoi(PQgetvalue(r, i, X_W));
-	sh = atoi(PQgetvalue(r, i, X_H));
-	if (!PQgetisnull(r, i, X_SARN) && !PQgetisnull(r, i, X_SARD) && atoi(PQgetvalue(r, i,
-	    X_SARD)) > 0)
-		sw = (int)((double)sw * atoi(PQgetvalue(r, i, X_SARN)) / atoi(PQgetvalue(r, i, X_SARD))
-		    + 0.5);
+	sw = (int)strtol(PQgetvalue(r, i, X_W), NULL, 10);
+	sh = (int)strtol(PQgetvalue(r, i, X_H), NULL, 10);
+	if (!PQgetisnull(r, i, X_SARN) && !PQgetisnull(r, i, X_SARD)) {
+		long sn = strtol(PQgetvalue(r, i, X_SARN), NULL, 10);
+		long sd = strtol(PQgetvalue(r, i, X_SARD), NULL, 10);
+		if (sn > 0 && sd > 0)
+			sw = (int)((double)sw * sn / sd + 0.5);
+	}
 	profile_output_size(prof, sw, sh, &pw, &ph);
 	*w = (unsigned)pw;
 	*h = (unsigned)ph;
