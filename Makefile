@@ -220,3 +220,7 @@ install: build
 	cp -R web $(DESTDIR)$(PREFIX)/share/setpost/
 
 endif
+
+# The editorial tests read proxies with mediainfo and check LUTs with ociochecklut and
+# ociobakelut (opencolorio-tools); deps installs them with the rest.
+DEB_PKGS += mediainfo opencolorio-tools

@@ -91,6 +91,7 @@ const struct route server_routes[] = {
 	{ "GET", "/api/v1/days/{id}/otio", days_otio_get, ANY, NULL },
 	{ "GET", "/api/v1/days/{id}/looks.ccc", days_ccc_get, ANY, NULL },
 	{ "GET", "/api/v1/cards/{id}/ale", cards_ale_get, ANY, NULL },
+	{ "GET", "/api/v1/days/{id}/ales", days_ales_get, ANY, NULL },
 	{ "GET", "/api/v1/clips/{id}/look.cc", clips_cc_get, ANY, NULL },
 };
 

@@ -384,7 +384,16 @@ tc_command(struct tc *t, const struct profile *pr, const char *tmp, struct tc_cm
 	tc_arg(m, m->graph);
 	tc_arg(m, "-map");
 	tc_arg(m, "[v]");
-	if (synced) {
+	if (synced && strncmp(pr->audio_layout, "camera", 6) == 0) {
+		/* The camera file's tracks first and as they are (what Premiere compares when it
+		 * attaches a proxy); the production sound after them only when asked. */
+		tc_arg(m, "-map");
+		tc_arg(m, "0:a?");
+		if (strcmp(pr->audio_layout, "camera+production") == 0) {
+			tc_arg(m, "-map");
+			tc_arg(m, t->offset_frames < 0 ? "[a]" : "1:a:0");
+		}
+	} else if (synced) {
 		tc_arg(m, "-map");
 		tc_arg(m, t->offset_frames < 0 ? "[a]" : "1:a:0");
 		if (pr->scratch_track) {

@@ -147,9 +147,11 @@ webhook_body(struct webhook_attempt *a, char **body, struct err *err)
 	data = json_loads(PQgetvalue(r, 0, 4), 0, NULL);
 	subject = db_val(r, 0, 2) ? json_pack("{s:s,s:I}", "type", PQgetvalue(r, 0, 2), "id",
 	    (json_int_t)db_ll(r, 0, 3)) : json_null();
-	j = json_pack("{s:I,s:s,s:s,s:o,s:s,s:o}", "id", (json_int_t)a->event, "type", a->type,
-	    "created_at", PQgetvalue(r, 0, 0), "subject", subject, "actor", PQgetvalue(r, 0, 1),
-	    "data", data ? data : json_object());
+	/* "kind", as the API's events call it; "type" is the same, kept for hooks written before
+	 * (deprecated, to be dropped in a later release). */
+	j = json_pack("{s:I,s:s,s:s,s:s,s:o,s:s,s:o}", "id", (json_int_t)a->event, "kind", a->type,
+	    "type", a->type, "created_at", PQgetvalue(r, 0, 0), "subject", subject, "actor",
+	    PQgetvalue(r, 0, 1), "data", data ? data : json_object());
 	PQclear(r);
 	if (j)
 		*body = json_dumps(j, JSON_COMPACT);

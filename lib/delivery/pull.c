@@ -5,6 +5,7 @@
 #include "lib/core/hash.h"
 
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -413,8 +414,17 @@ pull_fetch(struct pull *p, struct pull_xfer *x, const char *url, const char *eta
 	curl_easy_setopt(p->curl, CURLOPT_HEADERFUNCTION, pull_on_header);
 	curl_easy_setopt(p->curl, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(p->curl, CURLOPT_BUFFERSIZE, (long)CURL_MAX_READ_SIZE);
-	if (p->o.max_speed)
+	if (p->o.max_speed) {
+		/* libcurl (7.88) paces between bursts, and over plain HTTP a burst is up to 100
+		 * reads of the buffer while the socket has data: with a 10 MB buffer a whole proxy
+		 * arrives before the first pause, and each file is a new transfer with its own pace
+		 * (HTTPS stops a burst when no TLS record is pending, which is why it held there). A
+		 * buffer of a thousandth of a second's worth makes a burst a tenth of one. */
+		uint64_t b = p->o.max_speed / 1000;
+		curl_easy_setopt(p->curl, CURLOPT_BUFFERSIZE, (long)(b < 1024 ? 1024 : b >
+		    CURL_MAX_READ_SIZE ? CURL_MAX_READ_SIZE : b));
 		curl_easy_setopt(p->curl, CURLOPT_MAX_RECV_SPEED_LARGE, (curl_off_t)p->o.max_speed);
+	}
 	x->offset = x->written;
 	rc = curl_easy_perform(p->curl);
 	curl_easy_getinfo(p->curl, CURLINFO_RESPONSE_CODE, &status);
@@ -528,30 +538,108 @@ pull_present(struct pull *p, const char *rel, const char *path, json_t *it)
 	return pull_state_save(p, NULL) == 0;
 }
 
-/* DEST/<day>/<day>.ale and .ccc, replaced atomically. */
+/* GET path into DEST/<day>/<name>, replaced atomically. */
+static int
+pull_doc(struct pull *p, const char *path, const char *day, const char *name, struct err *err)
+{
+	struct buf b = BUF_INIT(PULL_JSON_MAX);
+	char file[PATH_MAX], tmp[PATH_MAX + 8], safe[256];
+	FILE *f;
+	int rc;
+
+	pull_component(name, safe, sizeof(safe));
+	snprintf(file, sizeof(file), "%s/%s/%s", p->o.dest, day, safe);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", file);
+	if ((rc = pull_get(p, path, &b, err)) == 0) {
+		bool ok = (f = fopen(tmp, "wb")) != NULL && fwrite(b.data, 1, b.len, f) == b.len;
+		if (f && fclose(f) != 0)
+			ok = false;
+		if (!ok || rename(tmp, file) < 0)
+			rc = err_set(err, SP_EIO, "%s: %s", file, strerror(errno));
+	}
+	buf_release(&b);
+	return rc;
+}
+
+/* Removes the ALEs of an earlier pass the index no longer lists (the day was at one rate,
+ * now at several: <day>.ale gives way to <day>_<rate>.ale), so an assistant never imports a
+ * stale one. Only names pull writes: <day>.ale and <day>_*.ale. */
+static void
+pull_ale_prune(struct pull *p, const char *day, json_t *files)
+{
+	char dir[PATH_MAX], path[PATH_MAX * 2];
+	size_t dlen = strlen(day), i;
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/%s", p->o.dest, day);
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+		bool listed = false;
+		json_t *f;
+		if (n < 4 || strcmp(e->d_name + n - 4, ".ale") != 0 || strncmp(e->d_name, day, dlen) != 0
+		    || (e->d_name[dlen] != '.' && e->d_name[dlen] != '_'))
+			continue;
+		json_array_foreach(files, i, f)
+			listed |= json_is_string(json_object_get(f, "name")) &&
+			    strcmp(json_string_value(json_object_get(f, "name")), e->d_name) == 0;
+		if (!listed) {
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			unlink(path);
+		}
+	}
+	closedir(d);
+}
+
+/* Beside a day's folders: its ALEs (one per frame rate, as the server's index lists them,
+ * naming the chosen profile's proxies), its timeline (<day>.otio, media relative to it) and
+ * its looks (<day>.ccc). */
 static int
 pull_day_docs(struct pull *p, long long day_id, const char *day, struct err *err)
 {
-	static const char *const kinds[][2] = { { "ale", "ale" }, { "looks.ccc", "ccc" } };
-	char q[256], path[PATH_MAX], tmp[PATH_MAX + 8];
+	char q[256], name[300];
 	char *prof = p->o.profile ? curl_easy_escape(p->curl, p->o.profile, 0) : NULL;
-	int rc = 0;
+	json_t *idx = NULL, *files, *f;
+	size_t i;
+	int rc;
 
-	for (size_t k = 0; rc == 0 && k < 2; k++) {
-		struct buf b = BUF_INIT(PULL_JSON_MAX);
-		FILE *f;
-		snprintf(q, sizeof(q), "/api/v1/days/%lld/%s%s%s", day_id, kinds[k][0],
-		    prof && k == 0 ? "?profile=" : "", prof && k == 0 ? prof : "");
-		snprintf(path, sizeof(path), "%s/%s/%s.%s", p->o.dest, day, day, kinds[k][1]);
-		snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-		if ((rc = pull_get(p, q, &b, err)) == 0) {
-			bool ok = (f = fopen(tmp, "wb")) != NULL && fwrite(b.data, 1, b.len, f) == b.len;
-			if (f && fclose(f) != 0)
-				ok = false;
-			if (!ok || rename(tmp, path) < 0)
-				rc = err_set(err, SP_EIO, "%s: %s", path, strerror(errno));
+	snprintf(q, sizeof(q), "/api/v1/days/%lld/ales%s%s", day_id, prof ? "?profile=" : "",
+	    prof ? prof : "");
+	rc = pull_get_json(p, q, &idx, err);
+	files = json_object_get(idx, "files");
+	if (rc == 0 && !json_is_array(files))
+		rc = err_set(err, SP_EUNAVAIL, "GET %s: no files in the answer", q);
+	for (i = 0; rc == 0 && i < json_array_size(files); i++) {
+		f = json_array_get(files, i);
+		if (!json_is_string(json_object_get(f, "url")) ||
+		    !json_is_string(json_object_get(f, "name"))) {
+			rc = err_set(err, SP_EUNAVAIL, "GET %s: a file without url or name", q);
+			break;
 		}
-		buf_release(&b);
+		rc = pull_doc(p, json_string_value(json_object_get(f, "url")), day,
+		    json_string_value(json_object_get(f, "name")), err);
+	}
+	if (rc == 0)
+		pull_ale_prune(p, day, files);
+	json_decref(idx);
+	if (rc == 0) {   /* the timeline, its media addressed relative to this folder */
+		snprintf(q, sizeof(q), "/api/v1/days/%lld/otio%s%s", day_id, prof ? "?profile=" : "",
+		    prof ? prof : "");
+		snprintf(name, sizeof(name), "%s.otio", day);
+		rc = pull_doc(p, q, day, name, err);
+	}
+	if (rc == 0) {
+		snprintf(q, sizeof(q), "/api/v1/days/%lld/looks.ccc", day_id);
+		snprintf(name, sizeof(name), "%s.ccc", day);
+		rc = pull_doc(p, q, day, name, err);
+		if (rc == SP_ENOTFOUND) {   /* a day without looks has no .ccc, not an empty one */
+			char path[PATH_MAX];
+			snprintf(path, sizeof(path), "%s/%s/%s", p->o.dest, day, name);
+			unlink(path);
+			rc = 0;
+		}
 	}
 	curl_free(prof);
 	return rc;

@@ -11,8 +11,11 @@
  *     one whose file changed on the server meanwhile (If-Range: 200 instead of 206);
  *   - the finished file must have the feed's size and xxh64: then it is flushed to disk and
  *     renamed into place; else it is kept aside as <file>.bad and the pass reports it;
- *   - each day touched gets its ALE and looks beside its folders (DEST/<day>/<day>.ale, .ccc),
- *     replaced atomically.
+ *   - each day touched gets its ALEs and looks beside its folders, replaced atomically: one
+ *     ALE per frame rate as GET /api/v1/days/{id}/ales lists them (DEST/<day>/<day>.ale, or
+ *     <day>_<rate>.ale on a mixed day; ones the list no longer names are removed), the day's
+ *     OpenTimelineIO timeline DEST/<day>/<day>.otio (its target_urls relative to that
+ *     folder: <card>/<file>) and DEST/<day>/<day>.ccc when the day has looks.
  * Killed at any point, the next pass ends with the same tree and fetches no byte twice (but
  * the ones in flight when it was killed).
  *

@@ -137,45 +137,84 @@ burnin_put(char *out, size_t len, size_t *o, const char *s, bool raw)
 	return true;
 }
 
-/* The slot's text with variables put in, at drawtext level; *tc tells whether {tc} ended it. */
+/* The value of variable k (n bytes, without braces): *raw for drawtext's own expansion, NULL
+ * for {tc} (drawtext adds it), "" for an unknown or empty one. */
+static const char *
+burnin_value(const char *k, size_t n, const struct burnin_vars *v, bool *raw)
+{
+	const char *val = "";
+
+	*raw = false;
+#define BURNIN_IS(name) (n == strlen(name) && strncmp(k, name, n) == 0)
+	if (BURNIN_IS("tc")) {
+		return NULL;
+	} else if (BURNIN_IS("frame")) {
+		*raw = true;
+		val = "%{frame_num}";
+	} else if (BURNIN_IS("clip")) val = v->clip;
+	else if (BURNIN_IS("scene")) val = v->scene;
+	else if (BURNIN_IS("take")) val = v->take;
+	else if (BURNIN_IS("reel")) val = v->reel;
+	else if (BURNIN_IS("camera")) val = v->camera;
+	else if (BURNIN_IS("day")) val = v->day;
+	else if (BURNIN_IS("production")) val = v->production;
+	else if (BURNIN_IS("card")) val = v->card;
+#undef BURNIN_IS
+	return val ? val : "";
+}
+
+#define BURNIN_PIECES 64
+
+/* The slot's text with variables put in, at drawtext level; *tc tells whether {tc} ended it.
+ * Text next to a variable that is empty goes with it, so "{scene}/{take}" without a take
+ * draws "12A", not "12A/", and without both draws nothing, not a lone "/". */
 static int
 burnin_expand(const char *s, const struct burnin_vars *v, char *out, size_t len, bool *tc)
 {
+	struct { const char *p; size_t n; bool var, empty; } pc[BURNIN_PIECES];
+	int np = 0;
 	size_t o = 0;
 
 	*tc = false;
 	out[0] = '\0';
-	while (*s) {
-		const char *end;
-		char one[2] = { *s, '\0' };
-		if (*s != '{' || (end = strchr(s, '}')) == NULL) {
-			if (!burnin_put(out, len, &o, one, false))
-				return SP_ETOOBIG;
-			s++;
-			continue;
-		}
-		size_t n = (size_t)(end - s - 1);
-		const char *k = s + 1, *val = "";
-		bool raw = false;
-#define BURNIN_IS(name) (n == strlen(name) && strncmp(k, name, n) == 0)
-		if (BURNIN_IS("tc")) {
-			*tc = true;
-			break;
-		} else if (BURNIN_IS("frame")) {
-			val = "%{frame_num}";
-			raw = true;
-		} else if (BURNIN_IS("clip")) val = v->clip;
-		else if (BURNIN_IS("scene")) val = v->scene;
-		else if (BURNIN_IS("take")) val = v->take;
-		else if (BURNIN_IS("reel")) val = v->reel;
-		else if (BURNIN_IS("camera")) val = v->camera;
-		else if (BURNIN_IS("day")) val = v->day;
-		else if (BURNIN_IS("production")) val = v->production;
-		else if (BURNIN_IS("card")) val = v->card;
-#undef BURNIN_IS
-		if (!burnin_put(out, len, &o, val ? val : "", raw))
+	while (*s && !*tc) {
+		const char *end = *s == '{' ? strchr(s, '}') : NULL;
+		bool raw;
+		if (np == BURNIN_PIECES)
 			return SP_ETOOBIG;
-		s = end + 1;
+		if (end != NULL) {
+			const char *val = burnin_value(s + 1, (size_t)(end - s - 1), v, &raw);
+			if (val == NULL) {
+				*tc = true;
+				break;
+			}
+			pc[np].p = s + 1;
+			pc[np].n = (size_t)(end - s - 1);
+			pc[np].var = true;
+			pc[np++].empty = val[0] == '\0';
+			s = end + 1;
+		} else {
+			const char *next = strchr(s + 1, '{');
+			pc[np].p = s;
+			pc[np].n = next ? (size_t)(next - s) : strlen(s);
+			pc[np].var = pc[np].empty = false;
+			s += pc[np++].n;
+		}
+	}
+	for (int i = 0; i < np; i++) {
+		bool raw = false;
+		const char *val;
+		char lit[1024];
+		if (!pc[i].var) {
+			if ((i > 0 && pc[i - 1].empty) || (i + 1 < np && pc[i + 1].empty))
+				continue;
+			snprintf(lit, sizeof(lit), "%.*s", (int)pc[i].n, pc[i].p);
+			val = lit;
+		} else {
+			val = burnin_value(pc[i].p, pc[i].n, v, &raw);
+		}
+		if (!burnin_put(out, len, &o, val, raw))
+			return SP_ETOOBIG;
 	}
 	return 0;
 }

@@ -4,6 +4,8 @@
 #include "lib/core/json.h"
 
 #include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,17 +37,17 @@ profile_review_burnin(void)
 
 static const struct profile profile_table[] = {
 	{ "h264_1080", "mp4", 1920, 1080, PROFILE_H264, "10M", "yuv420p", PROFILE_AAC, false,
-	  false, PROFILE_NAMING, NULL },
+	  false, PROFILE_NAMING, NULL, "production" },
 	{ "h264_720", "mp4", 1280, 720, PROFILE_H264, "5M", "yuv420p", PROFILE_AAC, false,
-	  false, PROFILE_NAMING, NULL },
+	  false, PROFILE_NAMING, NULL, "production" },
 	{ "dnxhr_lb", "mxf", 1920, 1080, "-c:v dnxhd -profile:v dnxhr_lb", "", "yuv422p",
-	  PROFILE_PCM, true, true, PROFILE_NAMING, NULL },
+	  PROFILE_PCM, true, true, PROFILE_NAMING, NULL, "production" },
 	{ "dnxhd_36", "mxf", 1920, 1080, "-c:v dnxhd", "36M", "yuv422p", PROFILE_PCM, true, true,
-	  PROFILE_NAMING, NULL },
+	  PROFILE_NAMING, NULL, "production" },
 	{ "prores_proxy", "mov", 1920, 1080, "-c:v prores_ks -profile:v 0 -vendor apl0", "",
-	  "yuv422p10le", PROFILE_PCM, true, false, PROFILE_NAMING, NULL },
+	  "yuv422p10le", PROFILE_PCM, true, false, PROFILE_NAMING, NULL, "production" },
 	{ "prores_lt", "mov", 1920, 1080, "-c:v prores_ks -profile:v 1 -vendor apl0", "",
-	  "yuv422p10le", PROFILE_PCM, true, false, PROFILE_NAMING, NULL },
+	  "yuv422p10le", PROFILE_PCM, true, false, PROFILE_NAMING, NULL, "production" },
 };
 #define PROFILE_NBUILTIN ((int)(sizeof(profile_table) / sizeof(profile_table[0])))
 
@@ -124,7 +126,8 @@ static int
 profile_apply(struct profile *p, const char *name, json_t *o, struct err *err)
 {
 	static const char *const fields[] = { "base", "ext", "width", "height", "video",
-		"video_bitrate", "pix_fmt", "audio", "scratch_track", "exact", "naming", "burnin", NULL };
+		"video_bitrate", "pix_fmt", "audio", "scratch_track", "exact", "naming", "burnin",
+		"audio_layout", NULL };
 	long long v;
 	int rc;
 
@@ -137,8 +140,14 @@ profile_apply(struct profile *p, const char *name, json_t *o, struct err *err)
 	    err)) < 0 ||
 	    (rc = profile_str(o, "pix_fmt", p->pix_fmt, sizeof(p->pix_fmt), name, err)) < 0 ||
 	    (rc = profile_str(o, "audio", p->audio, sizeof(p->audio), name, err)) < 0 ||
-	    (rc = profile_str(o, "naming", p->naming, sizeof(p->naming), name, err)) < 0)
+	    (rc = profile_str(o, "naming", p->naming, sizeof(p->naming), name, err)) < 0 ||
+	    (rc = profile_str(o, "audio_layout", p->audio_layout, sizeof(p->audio_layout), name,
+	    err)) < 0)
 		return rc;
+	if (p->audio_layout[0] && strcmp(p->audio_layout, "production") &&
+	    strcmp(p->audio_layout, "camera") && strcmp(p->audio_layout, "camera+production"))
+		return err_set(err, SP_EINVAL, "settings.proxy_profiles.%s.audio_layout: expected"
+		    " production, camera or camera+production", name);
 	if ((rc = json_get_int(o, "width", false, 64, 8192, &v, err)) < 0)
 		return err_prefix(err, "settings.proxy_profiles.%s.", name);
 	if (rc == 0)
@@ -274,14 +283,61 @@ profile_load(json_t *settings, struct profile_set *all, struct profile_set *acti
 }
 
 int
+profile_editorial(json_t *settings, struct profile *out, struct err *err)
+{
+	json_t *ep = settings ? json_object_get(settings, "editorial_profile") : NULL;
+	struct profile_set all, active;
+	int rc, k;
+
+	if ((rc = profile_load(settings, &all, &active, err)) < 0)
+		return rc;
+	if (ep == NULL || json_is_null(ep)) {
+		*out = active.v[0];
+	} else if (!json_is_string(ep) || (k = profile_find(&all, json_string_value(ep))) < 0) {
+		rc = err_set(err, SP_EINVAL, "settings.editorial_profile: no profile named %.60s",
+		    json_is_string(ep) ? json_string_value(ep) : "(not a name)");
+	} else {
+		*out = all.v[k];
+	}
+	out->burnin = NULL;   /* it belongs to the settings, released below */
+	profile_set_release(&all);
+	profile_set_release(&active);
+	return rc;
+}
+
+int
 profile_settings_check(json_t *settings, struct err *err)
 {
-	struct profile_set a;
-	int rc = profile_load(settings, NULL, &a, err);
+	struct profile p;
 
-	if (rc == 0)
-		profile_set_release(&a);
-	return rc;
+	return profile_editorial(settings, &p, err);
+}
+
+void
+profile_output_size(const struct profile *p, int src_w, int src_h, int *w, int *h)
+{
+	*w = p->width;
+	*h = p->height;
+	if (src_w <= 0 || src_h <= 0 || p->exact)
+		return;
+	if (src_w <= *w && src_h <= *h) {
+		*w = src_w;
+		*h = src_h;
+	} else if ((double)src_w / src_h > (double)*w / *h) {
+		*h = (int)lround((double)*w * src_h / src_w);
+	} else {
+		*w = (int)lround((double)*h * src_w / src_h);
+	}
+	*w &= ~1;
+	*h &= ~1;
+}
+
+unsigned
+profile_audio_rate(const struct profile *p)
+{
+	const char *a = strstr(p->audio, "-ar ");
+
+	return a ? (unsigned)strtoul(a + 4, NULL, 10) : 0;
 }
 
 /* Appends s made safe for one path component. */
@@ -346,9 +402,9 @@ profile_name(const struct profile *p, const struct profile_vars *v, char *out, s
 json_t *
 profile_to_json(const struct profile *p)
 {
-	return json_pack("{s:s,s:s,s:i,s:i,s:s,s:s,s:s,s:s,s:b,s:b,s:s,s:O?}", "name", p->name,
+	return json_pack("{s:s,s:s,s:i,s:i,s:s,s:s,s:s,s:s,s:b,s:b,s:s,s:O?,s:s}", "name", p->name,
 	    "ext", p->ext, "width", p->width, "height", p->height, "video", p->video,
 	    "video_bitrate", p->video_bitrate, "pix_fmt", p->pix_fmt, "audio", p->audio,
 	    "scratch_track", p->scratch_track, "exact", p->exact, "naming", p->naming, "burnin",
-	    p->burnin);
+	    p->burnin, "audio_layout", p->audio_layout[0] ? p->audio_layout : "production");
 }

@@ -11,14 +11,17 @@
  *                       "review":   { "base": "h264_720", "burnin": { ... } } },
  *   "proxy_active":   ["h264_1080", "review"]
  *
- * Without proxy_active only h264_1080 is made (the lightest useful default on a cart). The
+ * Without proxy_active only h264_1080 is made (the lightest useful default on a cart).
+ * "editorial_profile": "dnxhd_36" names the profile editorial's exports (ALE Source File, OTIO)
+ * point at; without it, the first of proxy_active. The
  * fields, all optional when a base (or the built-in of the same name) gives them:
  *   ext (mp4|mov|mxf), width, height (the box the picture is fitted into, even numbers),
  *   video (encoder arguments, space-separated), video_bitrate ("8M"; "" for none), pix_fmt,
  *   audio (encoder arguments), scratch_track (camera audio as an extra track when production
  *   sound is synced), exact (the picture is fitted into the box, up or down, and padded to
  *   exactly its size; else it is fitted and never scaled up), naming (a template, see
- *   profile_name), burnin (see burnin.h).
+ *   profile_name; "{day}/{card}/{clip}.{ext}" names a proxy as its camera file, which
+ *   Premiere's Attach Proxies pairs by), burnin (see burnin.h), audio_layout (below).
  *
  * Ownership: struct profile is a plain value; struct profile_set owns its array.
  */
@@ -47,6 +50,12 @@ struct profile {
 	bool exact;                /* exactly width x height (fitted, padded): Avid's fixed sizes */
 	char naming[256];
 	json_t *burnin;            /* borrowed from the built-in table or the settings; may be NULL */
+	/* With production sound synced: "production" ("" too: it replaces the camera's tracks,
+	 * which follow as a scratch track when scratch_track), "camera" (exactly the camera
+	 * file's tracks, so a proxy pairs with its original where the NLE compares layouts:
+	 * Premiere's Attach Proxies), "camera+production" (the camera's tracks, then the
+	 * production sound as extra ones). */
+	char audio_layout[24];
 };
 
 struct profile_set {
@@ -82,5 +91,19 @@ int profile_name(const struct profile *p, const struct profile_vars *v, char *ou
     struct err *err);
 
 json_t *profile_to_json(const struct profile *p);
+
+/* The frame size p makes from a source picture of src_w x src_h square pixels (the display
+ * width of an anamorphic one): fitted into the box keeping the shape, even sizes, never
+ * scaled up, unless p->exact (then exactly the box, fitted and padded). Unknown source size
+ * (0): the box. */
+void profile_output_size(const struct profile *p, int src_w, int src_h, int *w, int *h);
+
+/* The audio sample rate p's arguments ask for ("-ar 48000"), or 0 when they keep the
+ * source's. */
+unsigned profile_audio_rate(const struct profile *p);
+
+/* The profile editorial's exports name by default: settings.editorial_profile, else the first
+ * active one. Copies it into *out; SP_EINVAL when the settings are wrong (as profile_load). */
+int profile_editorial(json_t *settings, struct profile *out, struct err *err);
 
 #endif

@@ -23,7 +23,8 @@ sql() { psql -qtA "$DB" -c "$1"; }
 
 R=$tmp/srv/renditions
 mkdir -p "$R/2026-11-25"
-sql "INSERT INTO productions (name) VALUES ('P');
+sql "INSERT INTO productions (name, settings) VALUES ('P', '{\"proxy_profiles\": {\"avid\":
+	  {\"base\": \"h264_1080\"}, \"web\": {\"base\": \"h264_720\"}}, \"proxy_active\": [\"avid\", \"web\"]}');
 	INSERT INTO days (production_id, shoot_date) VALUES (1, '2026-11-25');
 	INSERT INTO cards (day_id, label, camera) VALUES (1, 'A001', 'A'), (1, 'B001', 'B');
 	INSERT INTO clips (card_id, name, scene, take, circled, start_tc, fps_num, fps_den, duration_frames,

@@ -7,6 +7,7 @@
 #include "lib/editorial/ale.h"
 #include "lib/media/cdl.h"
 #include "lib/core/hash.h"
+#include "lib/media/timecode.h"
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -71,7 +72,11 @@ load(void)
 	snprintf(path, sizeof(path), "%s/A001R1AB/escape.mov", vol);
 	cr_assert_eq(symlink("../../outside.mp4", path), 0);
 
-	sql("INSERT INTO productions (name) VALUES ('P');"
+	/* Two profiles of the production's own (Avid's DNxHD, a 720p review copy), avid first:
+	 * the one editorial's exports name unless asked. */
+	sql("INSERT INTO productions (name, settings) VALUES ('P', '{\"proxy_profiles\":"
+	    " {\"avid\": {\"base\": \"dnxhd_36\"}, \"web\": {\"base\": \"h264_720\"}},"
+	    " \"proxy_active\": [\"avid\", \"web\"]}');"
 	    "INSERT INTO days (production_id, shoot_date) VALUES (1, '2026-11-25'), (1, '2026-11-26');"
 	    "INSERT INTO cards (day_id, label, camera, reel) VALUES (1, 'A001', 'A', NULL),"
 	    " (2, 'B001', 'B', NULL);"
@@ -434,13 +439,321 @@ Test(downloads, ale)
 	cr_assert_eq(ale_parse(r.body, r.len, &ale, &err), 0, "%s", err.msg);
 	cr_expect_eq(ale.nrows, 1);
 	cr_expect_str_eq(ale_heading_get(&ale, "FPS"), "25");
-	cr_expect_str_eq(ale_heading_get(&ale, "VIDEO_FORMAT"), "720");
+	cr_expect_str_eq(ale_heading_get(&ale, "VIDEO_FORMAT"), "1080",
+	    "the DNxHD proxy Source File names is 1920x1080, whatever the camera's size");
+	cr_expect_str_eq(ale_heading_get(&ale, "AUDIO_FORMAT"), "48khz", "the proxy's -ar 48000");
 	cr_expect_str_eq(ale_get(&ale, 0, "End"), "02:00:02:00");
 	ale_release(&ale);
+	harness_resp_release(&r);
+	req("GET", "/api/v1/cards/2/ale?profile=web", NULL, NULL, &r);
+	cr_assert_eq(r.status, 200, "%s", r.body);
+	cr_assert_eq(ale_parse(r.body, r.len, &ale, &err), 0, "%s", err.msg);
+	cr_expect_str_eq(ale_heading_get(&ale, "VIDEO_FORMAT"), "720", "the 720p review proxy");
+	cr_expect_str_eq(ale_get(&ale, 0, "Source File"), "outside.mp4");
+	ale_release(&ale);
+	harness_resp_release(&r);
+	req("GET", "/api/v1/days/1/ale?profile=prores_9000", NULL, NULL, &r);
+	cr_expect_eq(r.status, 400, "%s", r.body);
+	cr_expect(strstr(r.body, "\"code\":\"invalid\"") != NULL, "%s", r.body);
 	harness_resp_release(&r);
 	req("GET", "/api/v1/days/9/ale", NULL, NULL, &r);
 	cr_expect_eq(r.status, 404);
 	harness_resp_release(&r);
+}
+
+/* The strict check of one ALE file: exactly setpost's columns, the FPS of the rate the index
+ * names, every timecode a label of that rate (drop-frame ';' exactly when it is 29.97DF), End
+ * minus Start equal to Duration; returns the rows. */
+static size_t
+ale_strict(const char *body, size_t len, const char *rate_key, struct ale *ale)
+{
+	static const char *const cols[] = { "Name", "Tracks", "Start", "End", "Duration", "Tape",
+		"Source File", "Scene", "Take", "Camroll", "Soundroll", "ASC_SOP", "ASC_SAT",
+		"Circled" };
+	struct timecode_rate rate;
+	struct err err;
+	bool drop;
+
+	cr_assert_eq(ale_parse(body, len, ale, &err), 0, "%s", err.msg);
+	cr_assert_eq(ale->ncolumns, sizeof(cols) / sizeof(cols[0]));
+	for (size_t c = 0; c < ale->ncolumns; c++)
+		cr_expect_str_eq(ale->columns[c], cols[c]);
+	cr_assert_eq(timecode_rate_parse(rate_key, &rate, &err), 0, "%s", err.msg);
+	drop = rate.drop;
+	cr_expect_eq(timecode_rate_parse(ale_heading_get(ale, "FPS"), &rate, &err), 0, "%s",
+	    err.msg);
+	rate.drop = drop;
+	cr_expect_str_eq(ale_heading_get(ale, "FPS"), drop ? "29.97" : rate_key);
+	cr_expect_not_null(ale_heading_get(ale, "VIDEO_FORMAT"));
+	cr_expect_not_null(ale_heading_get(ale, "AUDIO_FORMAT"));
+	cr_expect_eq(strchr(body, ';') != NULL, drop, "';' only under a drop-frame rate");
+	for (size_t row = 0; row < ale->nrows; row++) {
+		int64_t a, b, d;
+		if (ale_get(ale, row, "Start")[0] == '\0')
+			continue;
+		cr_assert_eq(timecode_parse(ale_get(ale, row, "Start"), &rate, &a, &err), 0, "%s",
+		    err.msg);
+		cr_assert_eq(timecode_parse(ale_get(ale, row, "End"), &rate, &b, &err), 0, "%s",
+		    err.msg);
+		cr_assert_eq(timecode_parse(ale_get(ale, row, "Duration"), &rate, &d, &err), 0, "%s",
+		    err.msg);
+		cr_expect_eq(b - a, d, "%s: End - Start is Duration at %s", ale_get(ale, row, "Name"),
+		    rate_key);
+	}
+	return ale->nrows;
+}
+
+/* A day shot at 23.976, 25 and 29.97 drop-frame: one ALE per rate, each strict, each clip in
+ * the file of its own rate with its own frame count (60 frames read as 60, not 48). */
+Test(downloads, ale_mixed_rates)
+{
+	static const struct { const char *key, *name; size_t rows; int missing; } want[] = {
+		{ "23.976", "2026-11-27_23.976.ale", 3, 2 }, { "25", "2026-11-27_25.ale", 1, 1 },
+		{ "29.97DF", "2026-11-27_29.97DF.ale", 1, 0 },
+	};
+	struct harness_resp r;
+	struct ale ale = ALE_INIT;
+	json_t *j, *files;
+	char path[300];
+
+	sql("INSERT INTO days (production_id, shoot_date) VALUES (1, '2026-11-27');"
+	    "INSERT INTO cards (day_id, label, camera) VALUES (3, 'C001', 'C');"
+	    "INSERT INTO clips (id, card_id, name, start_tc, fps_num, fps_den, duration_frames,"
+	    " width, height) VALUES"
+	    " (11, 4, 'C001C001', '10:00:00:00', 24000, 1001, 60, 3840, 2160),"
+	    " (12, 4, 'C001C002', '11:00:00:00', 25, 1, 60, 1920, 1080),"
+	    " (13, 4, 'C001C003', '12:00:59;28', 30000, 1001, 60, 1920, 1080),"
+	    " (14, 4, 'C001C004', '13:00:00:00', 24000, 1001, 60, 1920, 1080),"
+	    " (15, 4, 'C001C005', NULL, NULL, NULL, NULL, NULL, NULL);"
+	    "INSERT INTO clip_media (clip_id, status, drop_frame) VALUES (13, 'probed', true);"
+	    "INSERT INTO renditions (clip_id, profile, state, rel_path, size, xxh64) VALUES"
+	    " (11, 'avid', 'done', 'd3/C001C001.mxf', 1, '0123456789abcdef'),"
+	    " (11, 'web', 'done', 'd3/C001C001.mp4', 1, '0123456789abcdef'),"
+	    " (12, 'web', 'done', 'd3/C001C002.mp4', 1, '0123456789abcdef'),"
+	    " (13, 'avid', 'done', 'd3/C001C003.mxf', 1, '0123456789abcdef'),"
+	    " (14, 'avid', 'failed', NULL, NULL, NULL)");
+	req("GET", "/api/v1/days/3/ale", NULL, NULL, &r);
+	cr_expect_eq(r.status, 409, "a mixed day asked without a rate: %s", r.body);
+	cr_expect(strstr(r.body, "23.976, 25, 29.97DF") != NULL, "%s", r.body);
+	harness_resp_release(&r);
+
+	req("GET", "/api/v1/days/3/ales", NULL, NULL, &r);
+	cr_assert_eq(r.status, 200, "%s", r.body);
+	j = json_loads(r.body, 0, NULL);
+	cr_assert_not_null(j);
+	cr_expect_str_eq(json_string_value(json_object_get(j, "profile")), "avid",
+	    "the first active profile, not the first done one by name");
+	files = json_object_get(j, "files");
+	cr_assert_eq(json_array_size(files), 3, "%s", r.body);
+	for (size_t i = 0; i < 3; i++) {
+		json_t *f = json_array_get(files, i);
+		struct harness_resp a;
+		char missing[8];
+		cr_expect_str_eq(json_string_value(json_object_get(f, "rate")), want[i].key);
+		cr_expect_str_eq(json_string_value(json_object_get(f, "name")), want[i].name);
+		cr_expect_eq(json_array_size(json_object_get(f, "missing")), (size_t)want[i].missing);
+		req("GET", json_string_value(json_object_get(f, "url")), NULL, NULL, &a);
+		cr_assert_eq(a.status, 200, "%s", a.body);
+		snprintf(path, sizeof(path), "attachment; filename=\"%s\"", want[i].name);
+		cr_expect_str_eq(hdr(&a, "Content-Disposition"), path);
+		snprintf(missing, sizeof(missing), "%d", want[i].missing);
+		cr_expect_str_eq(hdr(&a, "X-Setpost-Proxies-Missing"), missing);
+		cr_expect_eq(ale_strict(a.body, a.len, want[i].key, &ale), want[i].rows, "%s",
+		    want[i].key);
+		if (i == 0) {
+			cr_expect_str_eq(ale_get(&ale, 0, "Source File"), "C001C001.mxf");
+			cr_expect_str_eq(ale_get(&ale, 0, "Duration"), "00:00:02:12", "60 frames at 24");
+			cr_expect_str_eq(ale_get(&ale, 1, "Name"), "C001C004");
+			cr_expect_str_eq(ale_get(&ale, 1, "Source File"), "", "its proxy failed");
+			cr_expect_str_eq(ale_get(&ale, 2, "Name"), "C001C005", "no rate: the common one");
+			cr_expect_str_eq(ale_heading_get(&ale, "VIDEO_FORMAT"), "1080",
+			    "the 1920x1080 proxy of a UHD camera file");
+		} else if (i == 1) {
+			cr_expect_str_eq(ale_get(&ale, 0, "Duration"), "00:00:02:10", "60 frames at 25");
+			cr_expect_str_eq(ale_get(&ale, 0, "Source File"), "", "only its web proxy is done");
+		} else {
+			cr_expect_str_eq(ale_get(&ale, 0, "Start"), "12:00:59;28");
+			cr_expect_str_eq(ale_get(&ale, 0, "End"), "12:01:02;00", "labels ;00 ;01 dropped");
+			cr_expect_str_eq(ale_get(&ale, 0, "Duration"), "00:00:02;00");
+		}
+		ale_release(&ale);
+		harness_resp_release(&a);
+	}
+	json_decref(j);
+	harness_resp_release(&r);
+
+	req("GET", "/api/v1/days/3/ales?by=card&profile=web", NULL, NULL, &r);
+	cr_assert_eq(r.status, 200, "%s", r.body);
+	j = json_loads(r.body, 0, NULL);
+	files = json_object_get(j, "files");
+	cr_expect_eq(json_array_size(files), 3);
+	cr_expect_str_eq(json_string_value(json_object_get(json_array_get(files, 0), "name")),
+	    "2026-11-27_C001_23.976.ale");
+	cr_expect_str_eq(json_string_value(json_object_get(json_array_get(files, 0), "url")),
+	    "/api/v1/cards/4/ale?profile=web&rate=23.976");
+	json_decref(j);
+	harness_resp_release(&r);
+	req("GET", "/api/v1/cards/4/ale?rate=29.97DF&profile=web", NULL, NULL, &r);
+	cr_expect_eq(r.status, 200, "%s", r.body);
+	cr_expect_str_eq(hdr(&r, "X-Setpost-Proxies-Missing"), "1");
+	harness_resp_release(&r);
+	req("GET", "/api/v1/days/3/ale?rate=29.97", NULL, NULL, &r);
+	cr_expect_eq(r.status, 404, "29.97 non-drop is another rate: %s", r.body);
+	harness_resp_release(&r);
+	req("GET", "/api/v1/days/3/ale?rate=fast", NULL, NULL, &r);
+	cr_expect_eq(r.status, 400, "%s", r.body);
+	harness_resp_release(&r);
+	req("GET", "/api/v1/days/3/ales?by=lens", NULL, NULL, &r);
+	cr_expect_eq(r.status, 400, "%s", r.body);
+	harness_resp_release(&r);
+}
+
+/* An OpenTimelineIO document checked against the published schemas (OTIO's
+ * docs/tutorials/otio-serialized-schema.md, OTIO 0.15-0.18): each object's OTIO_SCHEMA is one
+ * this checker knows, it has exactly that schema's fields (plus the optional "color" of items),
+ * each of the right type, children of the right kinds; a Timeline's items have a source_range
+ * (their length on the track) and a Track's kind is Video or Audio. parent: the schema of the
+ * enclosing object, NULL at the top. */
+static bool otio_valid(json_t *o, const char *parent);
+
+static bool
+otio_fields(json_t *o, const char *const *want, size_t n)
+{
+	const char *k;
+	json_t *v;
+	size_t seen = 0;
+
+	json_object_foreach(o, k, v) {
+		bool known = strcmp(k, "OTIO_SCHEMA") == 0 || strcmp(k, "color") == 0;
+		for (size_t i = 0; i < n && !known; i++)
+			known = strcmp(k, want[i]) == 0;
+		if (!known) {
+			cr_log_error("unknown field %s in %s", k,
+			    json_string_value(json_object_get(o, "OTIO_SCHEMA")));
+			return false;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		seen += json_object_get(o, want[i]) != NULL;
+	if (seen != n)
+		cr_log_error("missing fields in %s", json_string_value(json_object_get(o, "OTIO_SCHEMA")));
+	return seen == n;
+}
+
+static bool
+otio_time_ok(json_t *t)
+{
+	const char *const f[] = { "rate", "value" };
+
+	return json_is_object(t) && strcmp(json_string_value(json_object_get(t, "OTIO_SCHEMA")) ?
+	    json_string_value(json_object_get(t, "OTIO_SCHEMA")) : "", "RationalTime.1") == 0 &&
+	    otio_fields(t, f, 2) && json_is_number(json_object_get(t, "rate")) &&
+	    json_number_value(json_object_get(t, "rate")) > 0 &&
+	    json_is_number(json_object_get(t, "value"));
+}
+
+static bool
+otio_range_ok(json_t *r, bool nullable)
+{
+	const char *const f[] = { "start_time", "duration" };
+
+	if (json_is_null(r))
+		return nullable;
+	return json_is_object(r) && strcmp(json_string_value(json_object_get(r, "OTIO_SCHEMA")) ?
+	    json_string_value(json_object_get(r, "OTIO_SCHEMA")) : "", "TimeRange.1") == 0 &&
+	    otio_fields(r, f, 2) && otio_time_ok(json_object_get(r, "start_time")) &&
+	    otio_time_ok(json_object_get(r, "duration")) &&
+	    json_number_value(json_object_get(json_object_get(r, "duration"), "value")) >= 0;
+}
+
+/* The fields every Item has (Clip, Gap, Track, Stack), checked. */
+static bool
+otio_item_ok(json_t *o, bool in_track)
+{
+	return json_is_string(json_object_get(o, "name")) &&
+	    json_is_object(json_object_get(o, "metadata")) &&
+	    otio_range_ok(json_object_get(o, "source_range"), !in_track) &&
+	    json_is_array(json_object_get(o, "effects")) &&
+	    json_is_array(json_object_get(o, "markers")) &&
+	    json_is_boolean(json_object_get(o, "enabled"));
+}
+
+static bool
+otio_children_ok(json_t *o, const char *self)
+{
+	json_t *c = json_object_get(o, "children"), *v;
+	size_t i;
+
+	if (!json_is_array(c))
+		return false;
+	json_array_foreach(c, i, v)
+		if (!otio_valid(v, self))
+			return false;
+	return true;
+}
+
+static bool
+otio_valid(json_t *o, const char *parent)
+{
+	static const char *const timeline[] = { "name", "metadata", "global_start_time", "tracks" };
+	static const char *const stack[] = { "name", "metadata", "source_range", "effects",
+		"markers", "enabled", "children" };
+	static const char *const track[] = { "name", "metadata", "source_range", "effects",
+		"markers", "enabled", "children", "kind" };
+	static const char *const clip[] = { "name", "metadata", "source_range", "effects",
+		"markers", "enabled", "media_references", "active_media_reference_key" };
+	static const char *const gap[] = { "name", "metadata", "source_range", "effects", "markers",
+		"enabled" };
+	static const char *const ext[] = { "name", "metadata", "available_range",
+		"available_image_bounds", "target_url" };
+	static const char *const coll[] = { "name", "metadata", "children" };
+	const char *schema = json_string_value(json_object_get(o, "OTIO_SCHEMA"));
+	bool in_track = parent && strcmp(parent, "Track.1") == 0;
+
+	if (!json_is_object(o) || schema == NULL)
+		return false;
+	if (strcmp(schema, "Timeline.1") == 0)
+		return parent == NULL && otio_fields(o, timeline, 4) &&
+		    json_is_string(json_object_get(o, "name")) &&
+		    json_is_object(json_object_get(o, "metadata")) &&
+		    (json_is_null(json_object_get(o, "global_start_time")) ||
+		    otio_time_ok(json_object_get(o, "global_start_time"))) &&
+		    otio_valid(json_object_get(o, "tracks"), schema);
+	if (strcmp(schema, "Stack.1") == 0)
+		return otio_fields(o, stack, 7) && otio_item_ok(o, false) &&
+		    otio_children_ok(o, schema);
+	if (strcmp(schema, "Track.1") == 0) {
+		const char *kind = json_string_value(json_object_get(o, "kind"));
+		return parent && strcmp(parent, "Stack.1") == 0 && otio_fields(o, track, 8) &&
+		    otio_item_ok(o, false) && kind && (strcmp(kind, "Video") == 0 ||
+		    strcmp(kind, "Audio") == 0) && otio_children_ok(o, schema);
+	}
+	if (strcmp(schema, "Clip.2") == 0) {
+		json_t *refs = json_object_get(o, "media_references"), *v;
+		const char *key = json_string_value(json_object_get(o, "active_media_reference_key"));
+		const char *k;
+		if (!otio_fields(o, clip, 8) || !otio_item_ok(o, in_track) || !json_is_object(refs) ||
+		    key == NULL || json_object_get(refs, key) == NULL)
+			return false;
+		json_object_foreach(refs, k, v)
+			if (!otio_valid(v, schema))
+				return false;
+		return true;
+	}
+	if (strcmp(schema, "Gap.1") == 0)
+		return in_track && otio_fields(o, gap, 6) && otio_item_ok(o, true);
+	if (strcmp(schema, "ExternalReference.1") == 0)
+		return parent && strcmp(parent, "Clip.2") == 0 && otio_fields(o, ext, 5) &&
+		    json_is_string(json_object_get(o, "name")) &&
+		    json_is_object(json_object_get(o, "metadata")) &&
+		    otio_range_ok(json_object_get(o, "available_range"), true) &&
+		    json_is_null(json_object_get(o, "available_image_bounds")) &&
+		    json_is_string(json_object_get(o, "target_url"));
+	if (strcmp(schema, "SerializableCollection.1") == 0)
+		return otio_fields(o, coll, 3) && json_is_string(json_object_get(o, "name")) &&
+		    json_is_object(json_object_get(o, "metadata")) && otio_children_ok(o, schema);
+	cr_log_error("unknown schema %s", schema);
+	return false;
 }
 
 Test(downloads, otio_and_cdl)
@@ -451,10 +764,11 @@ Test(downloads, otio_and_cdl)
 	json_t *j, *clip, *ref, *range;
 	char want[128];
 
-	req("GET", "/api/v1/days/1/otio", NULL, NULL, &r);
+	req("GET", "/api/v1/days/1/otio?as=bin", NULL, NULL, &r);
 	cr_assert_eq(r.status, 200, "%s", r.body);
 	j = json_loads(r.body, 0, NULL);
 	cr_assert_not_null(j);
+	cr_expect(otio_valid(j, NULL), "the bin passes the schema check");
 	cr_expect_str_eq(json_string_value(json_object_get(j, "OTIO_SCHEMA")),
 	    "SerializableCollection.1");
 	cr_expect_eq(json_array_size(json_object_get(j, "children")), 3, "clips with a rendition");
@@ -474,6 +788,56 @@ Test(downloads, otio_and_cdl)
 	    23.97 && json_real_value(json_object_get(json_object_get(range, "duration"), "rate")) <
 	    23.98);
 	json_decref(j);
+	harness_resp_release(&r);
+
+	/* The day as a timeline: Timeline > Stack > Track V1 (and A1: A001C001 has sound). */
+	req("GET", "/api/v1/days/1/otio", NULL, NULL, &r);
+	cr_assert_eq(r.status, 200, "%s", r.body);
+	j = json_loads(r.body, 0, NULL);
+	cr_assert_not_null(j);
+	cr_expect(otio_valid(j, NULL), "the timeline passes the schema check: %.400s", r.body);
+	{
+		json_t *tracks = json_object_get(json_object_get(j, "tracks"), "children");
+		json_t *v1 = json_array_get(tracks, 0), *a1 = json_array_get(tracks, 1), *c0, *meta;
+		cr_expect_str_eq(json_string_value(json_object_get(j, "OTIO_SCHEMA")), "Timeline.1");
+		cr_assert_eq(json_array_size(tracks), 2);
+		cr_expect_str_eq(json_string_value(json_object_get(v1, "kind")), "Video");
+		cr_expect_str_eq(json_string_value(json_object_get(a1, "kind")), "Audio");
+		cr_expect_eq(json_array_size(json_object_get(v1, "children")), 2,
+		    "A001C003 has no timecode: left off, and said so");
+		cr_expect_str_eq(json_string_value(json_array_get(json_object_get(json_object_get(
+		    json_object_get(j, "metadata"), "setpost"), "left_off"), 0)), "A001C003");
+		c0 = json_array_get(json_object_get(v1, "children"), 0);
+		cr_expect_str_eq(json_string_value(json_object_get(json_object_get(json_object_get(c0,
+		    "media_references"), "DEFAULT_MEDIA"), "target_url")), "A001/A001C001.mp4",
+		    "relative to the folder setpost pull writes");
+		cr_expect_str_eq(json_string_value(json_object_get(json_object_get(json_object_get(
+		    json_array_get(json_object_get(v1, "children"), 1), "media_references"),
+		    "DEFAULT_MEDIA"), "target_url")), "A001/Szene_%C3%BC.mp4", "percent-encoded");
+		meta = json_object_get(c0, "metadata");
+		cr_expect_str_eq(json_string_value(json_object_get(json_object_get(meta, "ALE"),
+		    "Scene")), "12A");
+		cr_expect_str_eq(json_string_value(json_object_get(json_object_get(meta, "ALE"),
+		    "Circled")), "Yes");
+		cr_expect_str_eq(json_string_value(json_object_get(json_object_get(meta, "ALE"),
+		    "Tape")), "A001R1AB");
+		cr_expect_eq(json_real_value(json_array_get(json_object_get(json_object_get(
+		    json_object_get(meta, "cdl"), "asc_sop"), "slope"), 0)), 1.1);
+		cr_expect_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(a1,
+		    "children"), 0), "OTIO_SCHEMA")), "Clip.2", "A001C001's synced sound");
+		cr_expect_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(a1,
+		    "children"), 1), "OTIO_SCHEMA")), "Gap.1", "A001C002 has none: a gap as long");
+		/* Broken on purpose, the checker says so (it can fail). */
+		json_object_set_new(c0, "source_range", json_null());
+		cr_expect(!otio_valid(j, NULL), "a clip on a track without a source_range");
+		json_object_del(c0, "source_range");
+		json_object_set_new(c0, "source_range", json_string("x"));
+		cr_expect(!otio_valid(j, NULL));
+	}
+	json_decref(j);
+	harness_resp_release(&r);
+	req("GET", "/api/v1/days/1/otio?as=reel", NULL, NULL, &r);
+	cr_expect_eq(r.status, 400, "%s", r.body);
 	harness_resp_release(&r);
 
 	req("GET", "/api/v1/days/1/looks.ccc", NULL, NULL, &r);

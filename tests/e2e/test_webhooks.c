@@ -397,6 +397,8 @@ Test(webhooks, signed_payloads_and_secret_once)
 	    sql("SELECT id FROM jobs WHERE kind = 'webhook' ORDER BY id LIMIT 1"));
 	j = recv_json(0);
 	cr_expect_str_eq(json_string_value(json_object_get(j, "type")), "clip.secured");
+	cr_expect_str_eq(json_string_value(json_object_get(j, "kind")), "clip.secured",
+	    "the API's name for it, beside the deprecated type");
 	cr_expect_eq(json_integer_value(json_object_get(j, "id")),
 	    strtoll(sql("SELECT id FROM events WHERE kind = 'clip.secured'"), NULL, 10));
 	cr_expect(json_is_string(json_object_get(j, "created_at")));

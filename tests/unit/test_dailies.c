@@ -226,6 +226,30 @@ Test(burnin, escaped_text_reaches_the_picture, .init = mktmp, .fini = rmtmp, .ti
 	json_decref(t);
 }
 
+/* Empty fields take the text beside them along: no lone "/" when scene and take are unknown. */
+Test(burnin, empty_fields_skipped_cleanly)
+{
+	json_t *t = J("{\"top_right\": \"{scene}/{take}\", \"top_left\": \"{clip} - {scene}\","
+	    " \"bottom_left\": \"TC {tc}\"}");
+	struct burnin_vars none = { "A001C001", "", NULL, "", "", "", "", "", "01:00:00:00", 25, 1 };
+	struct burnin_vars take = { "A001C001", "12A", "", "", "", "", "", "", "01:00:00:00", 25, 1 };
+	struct burnin_vars both = { "A001C001", "12A", "3", "", "", "", "", "", "01:00:00:00", 25, 1 };
+	char chain[8192];
+	struct err err;
+
+	cr_assert_eq(burnin_filter(t, &none, 720, chain, sizeof(chain), &err), 0, "%s", err.msg);
+	cr_expect_null(strstr(chain, "text=/"), "a lone /: %s", chain);
+	cr_expect_null(strstr(chain, " - "), "%s", chain);
+	cr_expect(strstr(chain, "text=A001C001:") || strstr(chain, "text=A001C001,"), "%s", chain);
+	cr_expect(strstr(chain, "timecode="), "TC stays: %s", chain);
+	cr_assert_eq(burnin_filter(t, &take, 720, chain, sizeof(chain), &err), 0, "%s", err.msg);
+	cr_expect(strstr(chain, "text=12A,") || strstr(chain, "text=12A:") ||
+	    (strstr(chain, "text=12A") && !strstr(chain, "12A/")), "%s", chain);
+	cr_assert_eq(burnin_filter(t, &both, 720, chain, sizeof(chain), &err), 0, "%s", err.msg);
+	cr_expect(strstr(chain, "12A/3") != NULL, "%s", chain);
+	json_decref(t);
+}
+
 /* --- the look --------------------------------------------------------------------------- */
 
 Test(look, cdl_from_json)
