@@ -20,6 +20,7 @@
 
 /* Declared here until cli/cli.h lists it. */
 #include "cli.h"
+#include "verify_register.h"
 
 static const char verify_usage[] =
     "Usage: setpost verify [options] DIR\n"
@@ -40,6 +41,11 @@ static const char verify_usage[] =
     "  --no-write     only check: write no generation\n"
     "  --json         the report as JSON on standard output\n"
     "  -v, --verbose  one line per file (verified ones too)\n"
+    "  --register URL report what was found to a setpost server, which records every check\n"
+    "                 and counts a copy only while its latest check succeeded (a changed or\n"
+    "                 missing file makes its card not safe to format at once). The token\n"
+    "                 (admin) comes from --token or SETPOST_TOKEN; --cacert FILE (or\n"
+    "                 SETPOST_CACERT) for an https server with its own CA\n"
     "  -h, --help     show this help\n"
     "\n"
     "Output: one line per problem (changed PATH, missing PATH) and per new file, then a\n"
@@ -50,13 +56,16 @@ static const char verify_usage[] =
     "on an error (one line on stderr: a tampered manifest, an unreadable file, no history);\n"
     "2 for a bad command line; 130 when interrupted (nothing is written).\n";
 
-enum { OPT_HASH = 256, OPT_INIT, OPT_NO_WRITE, OPT_JSON };
+enum { OPT_HASH = 256, OPT_INIT, OPT_NO_WRITE, OPT_JSON, OPT_REGISTER, OPT_TOKEN, OPT_CACERT };
 
 static const struct option verify_longopts[] = {
 	{ "hash", required_argument, NULL, OPT_HASH },
 	{ "init", no_argument, NULL, OPT_INIT },
 	{ "no-write", no_argument, NULL, OPT_NO_WRITE },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "register", required_argument, NULL, OPT_REGISTER },
+	{ "token", required_argument, NULL, OPT_TOKEN },
+	{ "cacert", required_argument, NULL, OPT_CACERT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -72,6 +81,7 @@ struct verify_cli {
 	unsigned algos;         /* --hash, 0 when not given */
 	int dir_algo;           /* first of --hash, -1 when not given */
 	int init, no_write, json, verbose, help;
+	struct offload_register_opts reg;   /* reg.url NULL: report to no server */
 };
 
 /* What one run found and did, for the text and JSON reports. */
@@ -82,6 +92,7 @@ struct verify_run {
 	unsigned algos;         /* computed for every file */
 	size_t ngens;           /* generations in the history, nested ones included */
 	int written;            /* a generation was written: w holds it */
+	time_t now;             /* when the check ran */
 	struct mhl_written w;
 };
 
@@ -108,6 +119,9 @@ verify_option(struct verify_cli *c, int ch, const char *val, struct err *err)
 	case OPT_INIT: c->init = 1; return 0;
 	case OPT_NO_WRITE: c->no_write = 1; return 0;
 	case OPT_JSON: c->json = 1; return 0;
+	case OPT_REGISTER: c->reg.url = val; return 0;
+	case OPT_TOKEN: c->reg.token = val; return 0;
+	case OPT_CACERT: c->reg.cacert = val; return 0;
 	case 'v': c->verbose = 1; return 0;
 	case 'h': c->help = 1; return 0;
 	case ':': return err_set(err, SP_EINVAL, "option %s needs an argument", val);
@@ -135,6 +149,12 @@ verify_parse(struct verify_cli *c, int argc, char **argv, struct err *err)
 		return err_set(err, SP_EINVAL, "--init writes a generation: it cannot go with "
 			       "--no-write");
 	c->dir = argv[optind];
+	if (c->reg.token == NULL)
+		c->reg.token = getenv("SETPOST_TOKEN");
+	if (c->reg.url && c->reg.token == NULL)
+		return err_set(err, SP_EINVAL, "--register needs a token: --token or SETPOST_TOKEN");
+	if (c->reg.url && c->init)
+		return err_set(err, SP_EINVAL, "--init checks nothing: it cannot go with --register");
 	return 0;
 }
 
@@ -452,7 +472,7 @@ static int
 verify_run(struct verify_run *r, struct err *err)
 {
 	struct mhl_verify_opts opts = { 0 };
-	time_t now = time(NULL);
+	time_t now = r->now = time(NULL);
 	int rc = verify_check_dir(r->c, err);
 
 	if (rc == 0)
@@ -493,6 +513,18 @@ cmd_verify(int argc, char **argv)
 		rc = SP_EIO;
 	else if ((rc == 0 || r.rep.status != NULL) && !c.json)
 		verify_print_text(&r);
+	/* The server learns of every check that ran, failed ones first of all, even when
+	 * writing the generation failed. */
+	if ((rc == 0 || r.rep.status != NULL) && rc != SP_ECANCELED && c.reg.url) {
+		struct err re;
+		if (verify_register(c.dir, &r.h, &r.rep, r.written ? r.w.generation : 0, r.now,
+		    &c.reg, c.json ? stderr : stdout, &re) < 0) {
+			if (rc == 0)
+				e = re, rc = re.code;
+			else
+				fprintf(stderr, "setpost verify: %s\n", re.msg);
+		}
+	}
 	status = rc == SP_ECANCELED ? 130 : rc < 0 ? 1 : verify_ok(&r.rep) ? 0 : 1;
 	if (rc < 0)
 		fprintf(stderr, "setpost verify: %s\n", rc == SP_ECANCELED ? "interrupted: nothing "

@@ -1,6 +1,7 @@
 /* register: an offload into the database, checked whole, written in one transaction
  * (see register.h). */
 #include "lib/custody/register.h"
+#include "lib/custody/verification.h"
 #include "lib/pipeline/clipstate.h"
 #include "lib/store/event.h"
 #include "lib/core/json.h"
@@ -136,7 +137,7 @@ register_check_copy(json_t *cp, size_t i, struct err *err)
 	static const char *const ffields[] = { "path", "state", "verified_at", "hashes", "error",
 		NULL };
 	json_t *vol = json_object_get(cp, "volume"), *files = json_object_get(cp, "files"), *f;
-	const char *s;
+	const char *s, *t;
 	size_t k;
 
 	if (!json_is_object(cp) || json_only_fields(cp, fields, err) < 0)
@@ -158,6 +159,12 @@ register_check_copy(json_t *cp, size_t i, struct err *err)
 		    json_get_string(f, "path", true, 4096, &s, err) < 0 ||
 		    json_get_string(f, "state", true, 16, &s, err) < 0)
 			return err_prefix(err, "copies[%zu].files[%zu].", i, k);
+		if (json_get_string(f, "verified_at", false, 40, &t, err) < 0)
+			return err_prefix(err, "copies[%zu].files[%zu].", i, k);
+		if (json_get_string(f, "verified_at", false, 40, &t, err) == 0 &&
+		    !verification_time_ok(t))
+			return err_set(err, SP_EINVAL, "copies[%zu].files[%zu].verified_at: expected a "
+			    "UTC time as YYYY-MM-DDThh:mm:ssZ", i, k);
 		if (strcmp(s, "verified") && strcmp(s, "failed"))
 			return err_set(err, SP_EINVAL, "copies[%zu].files[%zu].state: expected verified "
 			    "or failed", i, k);
@@ -278,19 +285,18 @@ static const struct db_stmt stmt_volume = { "register_volume",
 static const struct db_stmt stmt_mount = { "register_mount",
 	"INSERT INTO volume_mounts (volume_id, host, mount_path) VALUES ($1, $2, $3)"
 	" ON CONFLICT (volume_id, host) DO UPDATE SET mount_path = EXCLUDED.mount_path", 3 };
-/* A verified copy stays verified if a later report about the same copy says so again. */
+/* The copy itself; its state is what its checks say (lib/custody/verification). */
 static const struct db_stmt stmt_copy = { "register_copy",
-	"INSERT INTO copies (file_id, volume_id, rel_path, state, verified_at, error)"
-	" VALUES ($1, $2, $3, $4, CASE WHEN $4 = 'verified' THEN coalesce($5::timestamptz, now()) END, $6)"
-	" ON CONFLICT (file_id, volume_id, rel_path) DO UPDATE SET state = EXCLUDED.state,"
-	" verified_at = CASE WHEN EXCLUDED.state = 'verified' THEN greatest(copies.verified_at,"
-	" EXCLUDED.verified_at) END, error = EXCLUDED.error", 6 };
+	"INSERT INTO copies (file_id, volume_id, rel_path) VALUES ($1, $2, $3)"
+	" ON CONFLICT (file_id, volume_id, rel_path) DO UPDATE SET rel_path = EXCLUDED.rel_path"
+	" RETURNING id", 3 };
 
 struct register_ctx {
 	json_t *doc;
 	const char *actor;
 	long long day_id, card_id;
 	int nfiles, nclips, ncopies, changed;
+	bool was_safe;
 };
 
 static const char *
@@ -477,7 +483,7 @@ register_copy_file(struct db_conn *c, struct register_ctx *x, long long vol_id, 
 {
 	char cid[24], vid[24], fid[24], rel[8300];
 	const char *base = jstr(cp, "path"), *vname = jstr(json_object_get(cp, "volume"), "name");
-	long long file_id;
+	long long file_id, copy_id;
 	int rc;
 
 	snprintf(cid, sizeof(cid), "%lld", x->card_id);
@@ -494,10 +500,15 @@ register_copy_file(struct db_conn *c, struct register_ctx *x, long long vol_id, 
 	snprintf(fid, sizeof(fid), "%lld", file_id);
 	snprintf(rel, sizeof(rel), "%s%s%s", base ? base : "", base && *base ? "/" : "",
 	    jstr(cf, "path"));
-	const char *p[6] = { fid, vid, rel, jstr(cf, "state"), jstr(cf, "verified_at"),
-		jstr(cf, "error") };
+	const char *p[3] = { fid, vid, rel };
 	x->ncopies++;
-	return (rc = db_query(c, &stmt_copy, p, NULL, err)) < 0 ? rc : 0;
+	if ((rc = register_id(c, &stmt_copy, p, &copy_id, err)) < 0)
+		return rc;
+	/* A registration is a check made at verified_at (now when not said): a later failure
+	 * the server already knows of still wins. */
+	struct verification v = { .copy_id = copy_id, .checked_at = jstr(cf, "verified_at"),
+		.source = "register", .result = jstr(cf, "state"), .error = jstr(cf, "error") };
+	return (rc = verification_record(c, &v, x->actor, err)) < 0 ? rc : 0;
 }
 
 static int
@@ -534,7 +545,8 @@ register_tx(struct db_conn *c, void *arg, struct err *err)
 	int rc;
 
 	x->nfiles = x->nclips = x->ncopies = 0;
-	if ((rc = register_card(c, x, err)) < 0)
+	if ((rc = register_card(c, x, err)) < 0 ||
+	    (rc = custody_card_before(c, x->card_id, &x->was_safe, err)) < 0)
 		return rc;
 	json_array_foreach(json_object_get(x->doc, "files"), i, v)
 		if ((rc = register_file(c, x, v, err)) < 0)
@@ -542,7 +554,8 @@ register_tx(struct db_conn *c, void *arg, struct err *err)
 	json_array_foreach(json_object_get(x->doc, "copies"), i, v)
 		if ((rc = register_copy(c, x, v, err)) < 0)
 			return rc;
-	if ((x->changed = clipstate_refresh_card(c, x->card_id, x->actor, err)) < 0)
+	if ((x->changed = custody_card_after(c, x->card_id, x->was_safe, x->actor, NULL, NULL,
+	    err)) < 0)
 		return x->changed;
 	/* New sound or new pictures with timecode: match the day again (workers/job_soundsync). */
 	if ((rc = soundsync_enqueue(c, x->day_id, 0, err)) < 0)
