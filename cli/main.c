@@ -20,6 +20,7 @@ static const struct command commands[] = {
 	{ "user", cmd_user, "add, list and disable dashboard users" },
 	{ "offload", cmd_offload, "copy a card to verified copies (ASC MHL)" },
 	{ "register", cmd_register, "register copies another tool made, from their ASC MHL" },
+	{ "volume", cmd_volume, "declare the folders (volumes) setpost may touch" },
 	{ "send", cmd_send, "upload a file, encrypted and resumable, to a tus server" },
 	{ "pull", cmd_pull, "mirror the ready dailies into a cutting room's folder" },
 	{ "verify", cmd_verify, "check a folder against its ASC MHL history" },

@@ -140,6 +140,8 @@ enum MHD_Result users_update(struct request *req);
 enum MHD_Result offloads_register(struct request *req);
 enum MHD_Result offload_jobs_create(struct request *req);
 enum MHD_Result verifications_report(struct request *req);
+enum MHD_Result volume_roots_list(struct request *req);
+enum MHD_Result volume_roots_add(struct request *req);
 enum MHD_Result cards_list(struct request *req);
 enum MHD_Result clips_list(struct request *req);
 enum MHD_Result clips_get(struct request *req);

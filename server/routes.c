@@ -20,6 +20,8 @@ const struct route server_routes[] = {
 	{ "POST", "/api/v1/offloads", offloads_register, ADMIN, NULL },
 	{ "POST", "/api/v1/offload-jobs", offload_jobs_create, ADMIN, NULL },
 	{ "POST", "/api/v1/verifications", verifications_report, ADMIN, NULL },
+	{ "GET", "/api/v1/volume-roots", volume_roots_list, ADMIN, NULL },
+	{ "POST", "/api/v1/volume-roots", volume_roots_add, ADMIN, NULL },
 	{ "GET", "/api/v1/cards", cards_list, ANY, NULL },
 	{ "GET", "/api/v1/cards/{id}", cards_get, ANY, NULL },
 	{ "GET", "/api/v1/cards/{id}/contact-sheet.jpg", media_contact_sheet_get, ANY, NULL },

@@ -2,6 +2,7 @@
  * (see register.h). */
 #include "lib/custody/register.h"
 #include "lib/custody/verification.h"
+#include "lib/custody/confine.h"
 #include "lib/pipeline/clipstate.h"
 #include "lib/store/event.h"
 #include "lib/core/json.h"
@@ -152,6 +153,9 @@ register_check_copy(json_t *cp, size_t i, struct err *err)
 		    err_set(err, SP_EINVAL, "copies[%zu].volume: expected an object", i);
 	if (json_get_string(cp, "path", false, 4096, &s, err) < 0)
 		return err_prefix(err, "copies[%zu].", i);
+	if (json_get_string(cp, "path", false, 4096, &s, err) == 0 && *s && !register_path_ok(s))
+		return err_set(err, SP_EINVAL, "copies[%zu].path: expected a relative path without "
+		    "'.' or '..' parts", i);
 	if (!json_is_array(files))
 		return err_set(err, SP_EINVAL, "copies[%zu].files: expected an array", i);
 	json_array_foreach(files, k, f) {
@@ -297,6 +301,7 @@ struct register_ctx {
 	long long day_id, card_id;
 	int nfiles, nclips, ncopies, changed;
 	bool was_safe;
+	size_t ncopy_docs;
 };
 
 static const char *
@@ -522,6 +527,19 @@ register_copy(struct db_conn *c, struct register_ctx *x, json_t *cp, struct err 
 
 	const char *pv[4] = { jstr(vol, "name"), jstr(vol, "kind"), jstr(vol, "key"),
 		jstr(vol, "device_id") };
+	char where[8300], what[48];
+
+	/* A copy the server may later read must lie under a declared volume; judged on the text
+	 * alone, so a refusal says nothing about the host's files. */
+	if (jstr(vol, "mount_path")) {
+		const char *base = jstr(cp, "path");
+		snprintf(where, sizeof(where), "%s%s%s", jstr(vol, "mount_path"),
+		    base && *base && strcmp(jstr(vol, "mount_path"), "/") ? "/" : "", base ? base : "");
+		snprintf(what, sizeof(what), "copies[%zu]", x->ncopy_docs);
+		if ((rc = confine_check(c, what, where, err)) < 0)
+			return rc;
+	}
+	x->ncopy_docs++;
 	if ((rc = register_id(c, &stmt_volume, pv, &vol_id, err)) < 0)
 		return rc;
 	snprintf(vid, sizeof(vid), "%lld", vol_id);
@@ -545,6 +563,7 @@ register_tx(struct db_conn *c, void *arg, struct err *err)
 	int rc;
 
 	x->nfiles = x->nclips = x->ncopies = 0;
+	x->ncopy_docs = 0;
 	if ((rc = register_card(c, x, err)) < 0 ||
 	    (rc = custody_card_before(c, x->card_id, &x->was_safe, err)) < 0)
 		return rc;

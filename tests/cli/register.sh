@@ -68,7 +68,9 @@ if [ "$two_volumes" -eq 1 ]; then
 	grep -q "MEDIAPRO.XML: 1 of 2" <<<"$out" || fail "names the file: $out"
 	ok "copies registered from their ASC MHL histories; a missing file is caught"
 
-	# An offload started from the server, run by a worker, registered when it ends.
+	# An offload started from the server, run by a worker, registered when it ends: the card
+	# reader's folder is declared as a volume (the destinations were, by the offloads above).
+	"$bin" volume add cards "$tmp/cards" >/dev/null
 	"$bin" worker --slots 1 --data "$tmp/data" >"$tmp/worker.out" 2>"$tmp/worker.log" &
 	wpid=$!
 	job=$(curl -s -H "Authorization: Bearer $SETPOST_TOKEN" -H "Content-Type: application/json" \
