@@ -29,6 +29,7 @@ int cmd_send(int argc, char **argv);
 int cmd_register(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
 int cmd_volume(int argc, char **argv);
+int cmd_production(int argc, char **argv);
 
 /* Prints "setpost CMD: message" on stderr and returns 1 (the exit status). */
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -111,7 +111,7 @@ cli_has_cluster(const char *data)
 static int
 cli_data_folder(const struct config *cfg, int flags, char *out, size_t len, struct err *err)
 {
-	char state[PATH_MAX], real[PATH_MAX];
+	char state[PATH_MAX], real[PATH_MAX], shown[PATH_MAX * 2 + 2];
 	FILE *f;
 
 	snprintf(out, len, "%s", cfg->data_dir);
@@ -131,11 +131,20 @@ cli_data_folder(const struct config *cfg, int flags, char *out, size_t len, stru
 			fclose(f);
 		}
 	}
-	if (realpath(cfg->data_dir, real) == NULL)
-		snprintf(real, sizeof(real), "%s", cfg->data_dir);
+	if (realpath(cfg->data_dir, real) != NULL) {
+		snprintf(shown, sizeof(shown), "%s", real);
+	} else {
+		char cwd[PATH_MAX] = "";
+		const char *d = cfg->data_dir;
+		if (d[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL)
+			while (strncmp(d, "./", 2) == 0)
+				d += 2;
+		snprintf(shown, sizeof(shown), "%s%s%s", d[0] == '/' ? "" : cwd, d[0] == '/' ? "" : "/",
+		    d);
+	}
 	return err_set(err, SP_ENOTFOUND, "no setpost database in %s (looked for %s/pgdata): give "
 	    "the data folder 'setpost serve' uses (--data or SETPOST_DATA) or the database "
-	    "(--database-url); only 'setpost serve' creates one", real, real);
+	    "(--database-url); only 'setpost serve' creates one", shown, shown);
 }
 
 static void

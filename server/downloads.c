@@ -415,16 +415,17 @@ downloads_originals_allowed(const struct request *req)
 	return false;
 }
 
-/* 0 when the copy's volume folder, symlinks resolved, lies under a declared volume and outside
+/* 0 when the copy, symlinks resolved, lies under a declared volume and outside
  * the data folder; SP_ENOTFOUND when it is not there; SP_EFORBIDDEN otherwise. */
 static int
-downloads_confined(struct request *req, const char *root, struct err *err)
+downloads_confined(struct request *req, const char *root, const char *rel, struct err *err)
 {
-	char real[PATH_MAX];
+	char path[PATH_MAX * 2], real[PATH_MAX];
 	bool ok;
 	int rc;
 
-	if (realpath(root, real) == NULL)
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	if (realpath(path, real) == NULL)
 		return err_set(err, SP_ENOTFOUND, "not there");
 	if ((rc = confine_real_ok(req->srv->db, real, req->srv->cfg->data_dir, &ok, err)) < 0)
 		return rc;
@@ -466,7 +467,7 @@ files_content_get(struct request *req)
 		struct stat st;
 		tried++;
 		/* Only under a declared volume, never in the data folder (lib/custody/confine). */
-		if ((fd = downloads_confined(req, f.root, &err)) == 0 &&
+		if ((fd = downloads_confined(req, f.root, f.rel, &err)) == 0 &&
 		    (fd = dl_open_beneath(&f, &st, &err)) >= 0) {
 			res = dl_reply(req, &f, fd, &st);
 			break;

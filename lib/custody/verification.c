@@ -385,3 +385,67 @@ verification_report(struct db *db, json_t *doc, const char *actor, json_t **resu
 	*result = x.result;
 	return 0;
 }
+
+/* --- the production's rule changes ------------------------------------------------------- */
+
+static const struct db_stmt stmt_prod_cards = { "verification_production_cards",
+	"SELECT k.id, (setpost_card_verdict(k.id)).safe FROM cards k JOIN days d ON d.id = k.day_id"
+	" WHERE d.production_id = $1 ORDER BY k.id", 1 };
+static const struct db_stmt stmt_prod_set = { "verification_production_set",
+	"UPDATE productions SET required_copies = $2::int WHERE id = $1", 2 };
+static const struct db_stmt stmt_prod_safe = { "verification_production_safe",
+	"SELECT count(*) FILTER (WHERE (setpost_card_verdict(k.id)).safe) FROM cards k"
+	" JOIN days d ON d.id = k.day_id WHERE d.production_id = $1", 1 };
+
+struct required_ctx {
+	long long production;
+	int n;
+	const char *actor;
+	int cards, safe;
+};
+
+static int
+required_tx(struct db_conn *c, void *arg, struct err *err)
+{
+	struct required_ctx *x = arg;
+	char sid[24], num[16];
+	const char *p[2] = { sid, num };
+	PGresult *r, *s;
+	int n, rc = 0;
+
+	snprintf(sid, sizeof(sid), "%lld", x->production);
+	snprintf(num, sizeof(num), "%d", x->n);
+	if ((n = db_query(c, &stmt_prod_cards, p, &r, err)) < 0)
+		return n;
+	if ((rc = db_query(c, &stmt_prod_set, p, NULL, err)) == 0)
+		rc = err_set(err, SP_ENOTFOUND, "production %lld not found", x->production);
+	for (int i = 0; i < n && rc >= 0; i++)
+		rc = custody_card_after(c, db_ll(r, i, 0), db_bool(r, i, 1), x->actor, NULL, NULL, err);
+	PQclear(r);
+	if (rc < 0)
+		return rc;
+	x->cards = n;
+	if ((rc = db_query(c, &stmt_prod_safe, p, &s, err)) < 0)
+		return rc;
+	x->safe = (int)db_ll(s, 0, 0);
+	PQclear(s);
+	return 0;
+}
+
+int
+custody_required_copies_set(struct db *db, long long production_id, int n, const char *actor,
+    int *cards, int *safe, struct err *err)
+{
+	struct required_ctx x = { production_id, n, actor, 0, 0 };
+	int rc;
+
+	if (n < 1 || n > 10)
+		return err_set(err, SP_EINVAL, "required_copies: expected 1 to 10");
+	if ((rc = db_tx(db, required_tx, &x, err)) < 0)
+		return rc;
+	if (cards)
+		*cards = x.cards;
+	if (safe)
+		*safe = x.safe;
+	return 0;
+}

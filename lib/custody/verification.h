@@ -48,6 +48,13 @@ int custody_card_before(struct db_conn *c, long long card_id, bool *was_safe,
 int custody_card_after(struct db_conn *c, long long card_id, bool was_safe, const char *actor,
     bool *safe, json_t **why_not, struct err *err);
 
+/* Sets how many verified copies on distinct volumes the production requires (1 to 10) and
+ * re-derives every card of it in one transaction (clip states; card.unsafe for each card that
+ * was safe and is no more). *cards: cards re-checked, *safe: how many are safe now (both may be
+ * NULL). SP_ENOTFOUND for an unknown production. */
+int custody_required_copies_set(struct db *db, long long production_id, int n, const char *actor,
+    int *cards, int *safe, struct err *err);
+
 /* POST /api/v1/verifications: what `setpost verify` found in a copy's folder, checked whole
  * then recorded in one transaction. doc is borrowed: {volume: {key, name, host, mount_path},
  * path (the folder, relative to the volume), checked_at, generation, tool, files: [{path,

@@ -69,9 +69,9 @@ attempt() {
 	[[ $before == "$after" ]] || fail "attempt $n changed the cards: $before -> $after"
 }
 reg() { # a registration of FILE (size SIZE) in copy PATH on a volume mounted at MOUNT
-	jq -nc --arg m "$1" --arg p "$2" --arg f "$3" --argjson s "$4" '{card:{label:"EVIL"}, day:"2026-11-25",
+	jq -nc --arg m "$1" --arg p "$2" --arg f "$3" --argjson s "$4" --arg h "$(hostname)" '{card:{label:"EVIL"}, day:"2026-11-25",
 		files:[{path:$f, size:$s, hashes:{xxh64:"0123456789abcdef"}}],
-		copies:[{volume:{key:"uuid:evil", name:"evil", host:"h", mount_path:$m}, path:$p,
+		copies:[{volume:{key:"uuid:evil", name:"evil", host:$h, mount_path:$m}, path:$p,
 		files:[{path:$f, state:"verified", hashes:{xxh64:"0123456789abcdef"}}]}]}'
 }
 

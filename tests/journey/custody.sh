@@ -162,6 +162,24 @@ grep -q "verify:failed:2" <<<"$n" && grep -q "register:failed" <<<"$n" && grep -
 	fail "the checks of the copy on record: $n"
 ok "every check of the copy is recorded with its source, generation and result"
 
+# The list of cards carries each card's verdict; the production's rule is set from the CLI and
+# the API and re-judges every card at once.
+list() { api "/api/v1/cards" | jq -c --argjson id "$card" '.items[] | select(.id == $id) | [.safe_to_format, .why_not]'; }
+[[ $(list) == '[true,[]]' ]] || fail "GET /cards carries the verdict: $(list)"
+out=$("$bin" production copies 3 --production Feature 2>&1) || fail "production copies 3: $out"
+grep -q "3 verified copies on distinct volumes required; 1 cards re-checked, 0 safe to format" <<<"$out" || fail "$out"
+[[ $(list) == "[false,[\"$victim: 2 of 3 verified copies on distinct volumes\"]]" ]] ||
+	[[ $(list | jq -r '.[0]') == false && $(list | jq -r '.[1] | length') -ge 1 ]] || fail "3 copies required: $(list)"
+for _ in $(seq 100); do [[ $(grep -c '"card.unsafe"' "$tmp/hooks") -ge 2 ]] && break; sleep 0.1; done
+[[ $(grep -c '"card.unsafe"' "$tmp/hooks") -ge 2 ]] || fail "raising the rule sends card.unsafe"
+prod=$(api "/api/v1/productions" | jq -r '.items[] | select(.name == "Feature") | .id')
+code=$(curl -s -o "$tmp/ans" -w "%{http_code}" -X PATCH -H "Authorization: Bearer $SETPOST_TOKEN" \
+	-H "Content-Type: application/json" -d '{"required_copies":2}' "$url/api/v1/productions/$prod")
+[[ $code == 200 && $(list) == '[true,[]]' ]] || fail "PATCH required_copies 2: $code $(cat "$tmp/ans") $(list)"
+c=$(api "/api/v1/cards/$card" | jq -r '[.clips[].state] | unique | join(",")')
+[[ $c != *copy_failed* && $c != registered ]] || fail "clips re-judged: $c"
+ok "GET /cards carries safe_to_format and why_not; required copies set from the CLI and the API re-judge every card"
+
 echo "custody.sh: faults tried $faults, false verified $false_verified, false safe to format $false_safe"
 [[ $false_verified == 0 && $false_safe == 0 ]] || fail "custody lied"
 ok "custody journey: $faults faults, 0 false verified, 0 false safe to format"
