@@ -20,6 +20,8 @@ offload_register_verdict(json_t *v, FILE *out)
 	    (long long)json_integer_value(json_object_get(v, "files")),
 	    (long long)json_integer_value(json_object_get(v, "copies")),
 	    json_is_true(json_object_get(v, "safe_to_format")) ? "YES" : "no");
+	if (json_is_true(json_object_get(v, "already_registered")))
+		fprintf(out, "  the card was already registered: these copies were added to it\n");
 	json_array_foreach(why, i, w)
 		if (i < 10)
 			fprintf(out, "  not safe: %s\n", json_string_value(w));

@@ -295,6 +295,20 @@ static const struct db_stmt stmt_copy = { "register_copy",
 	" ON CONFLICT (file_id, volume_id, rel_path) DO UPDATE SET rel_path = EXCLUDED.rel_path"
 	" RETURNING id", 3 };
 
+/* The card already registered with every hashed file of the document (same path, size and a
+ * hash in common): the same card offloaded again. */
+static const struct db_stmt stmt_same_card = { "register_same_card",
+	"WITH doc AS (SELECT x->>'path' AS path, (x->>'size')::bigint AS size, h.key AS algo,"
+	"  h.value #>> '{}' AS value FROM jsonb_array_elements($1::jsonb) x,"
+	"  jsonb_each(x->'hashes') h),"
+	" want AS (SELECT count(DISTINCT path) AS n FROM doc),"
+	" m AS (SELECT f.card_id, count(DISTINCT doc.path) AS n FROM doc JOIN files f"
+	"  ON f.rel_path = doc.path AND f.size = doc.size JOIN hashes hs ON hs.file_id = f.id"
+	"  AND hs.algorithm = doc.algo AND hs.value = doc.value GROUP BY f.card_id)"
+	" SELECT k.id, k.label, d.shoot_date::text, p.name FROM m JOIN cards k ON k.id = m.card_id"
+	" JOIN days d ON d.id = k.day_id JOIN productions p ON p.id = d.production_id, want"
+	" WHERE want.n > 0 AND m.n = want.n ORDER BY k.id LIMIT 1", 1 };
+
 struct register_ctx {
 	json_t *doc;
 	const char *actor;
@@ -302,6 +316,7 @@ struct register_ctx {
 	int nfiles, nclips, ncopies, changed;
 	bool was_safe;
 	size_t ncopy_docs;
+	long long existing;     /* the card was already registered: its id */
 };
 
 static const char *
@@ -554,6 +569,35 @@ register_copy(struct db_conn *c, struct register_ctx *x, json_t *cp, struct err 
 	return 0;
 }
 
+/* The same files under another label (or on another day) are the same card offloaded twice:
+ * refused, naming the card. Under its own label they add copies to it. */
+static int
+register_duplicate(struct db_conn *c, struct register_ctx *x, struct err *err)
+{
+	char *files = json_dumps(json_object_get(x->doc, "files"), JSON_COMPACT);
+	const char *p[1] = { files }, *label = jstr(json_object_get(x->doc, "card"), "label");
+	const char *day = jstr(x->doc, "day");
+	PGresult *r;
+	int n, rc = 0;
+
+	x->existing = 0;
+	if (files == NULL)
+		return err_set(err, SP_ENOMEM, "out of memory");
+	n = db_query(c, &stmt_same_card, p, &r, err);
+	free(files);
+	if (n <= 0)
+		return n;
+	if (strcmp(PQgetvalue(r, 0, 1), label) != 0 || (day && strcmp(PQgetvalue(r, 0, 2), day)))
+		rc = err_set(err, SP_ECONFLICT, "these files (names, sizes, hashes) are already "
+		    "registered as card %s (id %s, %s, %s): register the copies under that label and "
+		    "day to add them to it", PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 0),
+		    PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 3));
+	else
+		x->existing = db_ll(r, 0, 0);
+	PQclear(r);
+	return rc;
+}
+
 static int
 register_tx(struct db_conn *c, void *arg, struct err *err)
 {
@@ -564,7 +608,8 @@ register_tx(struct db_conn *c, void *arg, struct err *err)
 
 	x->nfiles = x->nclips = x->ncopies = 0;
 	x->ncopy_docs = 0;
-	if ((rc = register_card(c, x, err)) < 0 ||
+	if ((rc = register_duplicate(c, x, err)) < 0 ||
+	    (rc = register_card(c, x, err)) < 0 ||
 	    (rc = custody_card_before(c, x->card_id, &x->was_safe, err)) < 0)
 		return rc;
 	json_array_foreach(json_object_get(x->doc, "files"), i, v)
@@ -597,9 +642,10 @@ register_verdict_tx(struct db_conn *c, void *arg, struct err *err)
 
 	if ((rc = clipstate_card_safe(c, x->card_id, &safe, &why, err)) < 0)
 		return rc;
-	*(json_t **)a[1] = json_pack("{s:I,s:I,s:i,s:i,s:i,s:b,s:o}", "card_id",
+	*(json_t **)a[1] = json_pack("{s:I,s:I,s:i,s:i,s:i,s:b,s:o,s:b}", "card_id",
 	    (json_int_t)x->card_id, "day_id", (json_int_t)x->day_id, "files", x->nfiles, "copies",
-	    x->ncopies, "changed_clips", x->changed, "safe_to_format", safe, "why_not", why);
+	    x->ncopies, "changed_clips", x->changed, "safe_to_format", safe, "why_not", why,
+	    "already_registered", x->existing == x->card_id && x->existing != 0);
 	return 0;
 }
 

@@ -162,6 +162,18 @@ grep -q "verify:failed:2" <<<"$n" && grep -q "register:failed" <<<"$n" && grep -
 	fail "the checks of the copy on record: $n"
 ok "every check of the copy is recorded with its source, generation and result"
 
+# The same card offloaded again: under its label it gets the copies (and says so); under another
+# label it is refused, naming the card.
+grep -q "already registered: these copies were added" <<<"$out" || fail "says the copies were added: $out"
+mkdir -p "$tmp/raid/again"
+if "$bin" offload "$tmp/cards/sound/SR001" --card SR009 --to "$tmp/raid/again" --register "$url" \
+	--production Feature --day 2026-11-25 --no-progress >"$tmp/dup.out" 2>"$tmp/dup.err"; then
+	fail "the same files under another label were registered: $(cat "$tmp/dup.out")"
+fi
+grep -q "409.*already registered as card SR001 (id $card" "$tmp/dup.err" || fail "names the card: $(cat "$tmp/dup.err")"
+[[ $(api "/api/v1/cards" | jq '[.items[] | select(.label == "SR009")] | length') == 0 ]] || fail "SR009 was created"
+ok "the same card under another label: 409 naming SR001; under its own label: copies added, said so"
+
 # The list of cards carries each card's verdict; the production's rule is set from the CLI and
 # the API and re-judges every card at once.
 list() { api "/api/v1/cards" | jq -c --argjson id "$card" '.items[] | select(.id == $id) | [.safe_to_format, .why_not]'; }
