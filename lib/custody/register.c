@@ -585,8 +585,11 @@ register_duplicate(struct db_conn *c, struct register_ctx *x, struct err *err)
 		return err_set(err, SP_ENOMEM, "out of memory");
 	n = db_query(c, &stmt_same_card, p, &r, err);
 	free(files);
-	if (n <= 0)
+	if (n <= 0) {
+		if (n == 0)
+			PQclear(r);
 		return n;
+	}
 	if (strcmp(PQgetvalue(r, 0, 1), label) != 0 || (day && strcmp(PQgetvalue(r, 0, 2), day)))
 		rc = err_set(err, SP_ECONFLICT, "these files (names, sizes, hashes) are already "
 		    "registered as card %s (id %s, %s, %s): register the copies under that label and "
