@@ -90,8 +90,8 @@ verify_register_verdict(json_t *v, FILE *out)
 
 int
 verify_register(const char *dir, const struct mhl_history *h, const struct mhl_report *rep,
-    int generation, time_t checked, const struct offload_register_opts *o, FILE *out,
-    struct err *err)
+    int (*generation_of)(const void *arg, const char *path), const void *arg, time_t checked,
+    const struct offload_register_opts *o, FILE *out, struct err *err)
 {
 	char rel[PATH_MAX], url[2048], when[32], what[600];
 	struct httpc_resp resp;
@@ -104,9 +104,13 @@ verify_register(const char *dir, const struct mhl_history *h, const struct mhl_r
 		return err_prefix(err, "register: ");
 	}
 	for (size_t i = 0; i < rep->nentries; i++)
-		if (rep->status[i] == MHL_STATUS_VERIFIED || rep->status[i] == MHL_STATUS_FAILED)
-			json_array_append_new(files, verify_register_file(h, &rep->entries[i],
-			    rep->status[i]));
+		if (rep->status[i] == MHL_STATUS_VERIFIED || rep->status[i] == MHL_STATUS_FAILED) {
+			json_t *f = verify_register_file(h, &rep->entries[i], rep->status[i]);
+			int g = generation_of(arg, rep->entries[i].path);
+			if (g > 0)
+				json_object_set_new(f, "generation", json_integer(g));
+			json_array_append_new(files, f);
+		}
 	for (size_t i = 0; i < rep->nmissing; i++)
 		json_array_append_new(files, json_pack("{s:s,s:s,s:s}", "path", rep->missing[i],
 		    "result", "missing", "error", "missing from the copy"));
@@ -114,8 +118,6 @@ verify_register(const char *dir, const struct mhl_history *h, const struct mhl_r
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	doc = json_pack("{s:o,s:s,s:s,s:s,s:o}", "volume", vol, "path", rel, "checked_at", when,
 	    "tool", "setpost verify " SETPOST_VERSION, "files", files);
-	if (generation > 0)
-		json_object_set_new(doc, "generation", json_integer(generation));
 	snprintf(url, sizeof(url), "%.*s/api/v1/verifications",
 	    (int)(strlen(o->url) - (o->url[strlen(o->url) - 1] == '/')), o->url);
 	httpc_set_cacert(o->cacert ? o->cacert : getenv("SETPOST_CACERT"));

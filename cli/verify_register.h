@@ -10,10 +10,11 @@
 #include <stdio.h>
 #include <time.h>
 
-/* dir: the folder checked; h and rep: its history and the check; generation: the one written
- * (0: none); checked: when. Prints the server's verdict per card on out. */
+/* dir: the folder checked; h and rep: its history and the check; generation_of: the generation
+ * a file's check was written in (its own history's, nested ones included; 0: none); checked:
+ * when. Prints the server's verdict per card on out. */
 int verify_register(const char *dir, const struct mhl_history *h, const struct mhl_report *rep,
-    int generation, time_t checked, const struct offload_register_opts *o, FILE *out,
-    struct err *err);
+    int (*generation_of)(const void *arg, const char *path), const void *arg, time_t checked,
+    const struct offload_register_opts *o, FILE *out, struct err *err);
 
 #endif
