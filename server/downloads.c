@@ -447,9 +447,6 @@ files_content_get(struct request *req)
 
 	if (!request_param_id(req, 0, &id))
 		return MHD_YES;
-	if (!downloads_originals_allowed(req))
-		return reply_error(req, 403, "forbidden", "originals are served only to the roles "
-		    "in SETPOST_ORIGINALS_ROLES (%s)", req->srv->cfg->originals_roles);
 	locate_host(host, sizeof(host));
 	if ((n = db_exec(req->srv->db, &stmt_original, p, &r, &err)) < 0)
 		return reply_err(req, &err);
@@ -457,6 +454,13 @@ files_content_get(struct request *req)
 	if (n == 0) {
 		PQclear(r);
 		return reply_error(req, 404, "not_found", "%s not found", what);
+	}
+	/* The route admits admin and post; which of them get originals is the site's choice (a
+	 * file's metadata is no secret: GET /files/{id} says as much as this 404). */
+	if (!downloads_originals_allowed(req)) {
+		PQclear(r);
+		return reply_error(req, 403, "forbidden", "originals are served only to the roles "
+		    "in SETPOST_ORIGINALS_ROLES (%s)", req->srv->cfg->originals_roles);
 	}
 	slash = strrchr(PQgetvalue(r, 0, 4), '/');
 	snprintf(name, sizeof(name), "%s", slash ? slash + 1 : PQgetvalue(r, 0, 4));
