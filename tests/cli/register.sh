@@ -11,8 +11,9 @@ db="cli_register_$$"
 pid=""
 wpid=""
 cleanup() {
-	[ -n "$wpid" ] && kill "$wpid" 2>/dev/null && wait "$wpid" 2>/dev/null
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	# `|| true`: a process that exits non-zero must not stop the cleanup (set -e) halfway.
+	[ -n "$wpid" ] && { kill "$wpid" 2>/dev/null; wait "$wpid" 2>/dev/null; } || true
+	[ -n "$pid" ] && { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; } || true
 	umount "$tmp/raid" "$tmp/shuttle" 2>/dev/null || true
 	rm -rf "$tmp"
 	psql -q "$SETPOST_TEST_PG" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
