@@ -58,6 +58,8 @@ token=$("$sp" token create --role admin --name bench --data "$work/data" 2>/dev/
 "$sp" worker --data "$work/data" --slots 1 >"$work/worker.out" 2>"$work/worker.log" &
 worker=$!
 api() { curl -sf -H "Authorization: Bearer $token" "$@"; }
+# The media folder is a declared volume: the server touches nothing else (lib/custody/confine.h).
+"$sp" volume add media "$work/media" --data "$work/data" >/dev/null
 
 # Registers clip number $1 (a hard link to the bench clip: same file, same page cache) on two
 # volumes mounted here, which secures it and queues probe, thumbnails and QC.

@@ -72,6 +72,8 @@ bench_serve serve "$work/data"
 serve=$bench_pid url=$bench_url
 token=$("$sp" token create --role admin --name bench --data "$work/data" 2>/dev/null | tail -n 1)
 api() { curl -sf -H "Authorization: Bearer $token" "$@"; }
+# The media folder is a declared volume: the server touches nothing else (lib/custody/confine.h).
+"$sp" volume add media "$work/media" --data "$work/data" >/dev/null
 start_worker() { # start_worker SLOTS
 	"$sp" worker --data "$work/data" --slots "$1" >>"$work/worker.out" 2>>"$work/worker.log" &
 	worker=$!

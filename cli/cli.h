@@ -30,6 +30,8 @@ int cmd_register(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
 int cmd_routes(int argc, char **argv);
 int cmd_qc(int argc, char **argv);
+int cmd_volume(int argc, char **argv);
+int cmd_production(int argc, char **argv);
 
 struct option;
 
@@ -51,9 +53,12 @@ int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf
 int cli_config(struct config *cfg, unsigned scope, int argc, char **argv, const char *synopsis);
 
 /* Opens the database the settings name: SETPOST_DATABASE_URL, or the embedded cluster in the
- * data folder (started if needed, into *pg). Applies migrations when `migrate` is set, and
- * always refuses a schema newer than this program. */
-int cli_db_open(const struct config *cfg, struct pgembed *pg, struct db **db, int migrate,
+ * data folder (started if needed, into *pg). Applies migrations with CLI_DB_MIGRATE, and
+ * always refuses a schema newer than this program. Only CLI_DB_CREATE (serve) creates an
+ * embedded database; without it a data folder with none is an error naming the folder (the
+ * default ./var falls back to the folder the last serve recorded). */
+enum { CLI_DB_MIGRATE = 1, CLI_DB_CREATE = 2 };
+int cli_db_open(const struct config *cfg, struct pgembed *pg, struct db **db, int flags,
     struct err *err);
 void cli_db_close(struct pgembed *pg, struct db *db);
 

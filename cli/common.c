@@ -7,6 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 volatile sig_atomic_t cli_stop;
 
@@ -80,19 +84,106 @@ cli_signals_oneshot(void)
 	cli_signals_flags(SA_RESETHAND);
 }
 
+/* Where `setpost serve` last ran its embedded database, for commands run elsewhere. */
+static void
+cli_state_file(char *out, size_t len)
+{
+	const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+
+	if (state && *state)
+		snprintf(out, len, "%s/setpost/data-folder", state);
+	else
+		snprintf(out, len, "%s/.local/state/setpost/data-folder", home && *home ? home : "/tmp");
+}
+
+static bool
+cli_has_cluster(const char *data)
+{
+	char ver[PATH_MAX + 32];
+
+	snprintf(ver, sizeof(ver), "%s/pgdata/PG_VERSION", data);
+	return access(ver, F_OK) == 0;
+}
+
+/* The data folder of the embedded database: the one given (--data, SETPOST_DATA), else, when
+ * the default ./var holds none, the one the last `setpost serve` recorded. Only serve creates
+ * a database: any other command refuses to, in one line naming the folder it looked in. */
+static int
+cli_data_folder(const struct config *cfg, int flags, char *out, size_t len, struct err *err)
+{
+	char state[PATH_MAX], real[PATH_MAX], shown[PATH_MAX * 2 + 2];
+	FILE *f;
+
+	snprintf(out, len, "%s", cfg->data_dir);
+	if (cli_has_cluster(out) || (flags & CLI_DB_CREATE))
+		return 0;
+	if (getenv("SETPOST_DATA") == NULL && strcmp(cfg->data_dir, "./var") == 0) {
+		cli_state_file(state, sizeof(state));
+		if ((f = fopen(state, "r")) != NULL) {
+			if (fgets(real, sizeof(real), f) != NULL) {
+				real[strcspn(real, "\n")] = '\0';
+				if (cli_has_cluster(real)) {
+					snprintf(out, len, "%s", real);
+					fclose(f);
+					return 0;
+				}
+			}
+			fclose(f);
+		}
+	}
+	if (realpath(cfg->data_dir, real) != NULL) {
+		snprintf(shown, sizeof(shown), "%s", real);
+	} else {
+		char cwd[PATH_MAX] = "";
+		const char *d = cfg->data_dir;
+		if (d[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL)
+			while (strncmp(d, "./", 2) == 0)
+				d += 2;
+		snprintf(shown, sizeof(shown), "%s%s%s", d[0] == '/' ? "" : cwd, d[0] == '/' ? "" : "/",
+		    d);
+	}
+	return err_set(err, SP_ENOTFOUND, "no setpost database in %s (looked for %s/pgdata): give "
+	    "the data folder 'setpost serve' uses (--data or SETPOST_DATA) or the database "
+	    "(--database-url); only 'setpost serve' creates one", shown, shown);
+}
+
+static void
+cli_state_record(const char *data)
+{
+	char state[PATH_MAX], real[PATH_MAX], *slash;
+	FILE *f;
+
+	if (realpath(data, real) == NULL)
+		return;
+	cli_state_file(state, sizeof(state));
+	for (slash = strchr(state + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		mkdir(state, 0700);
+		*slash = '/';
+	}
+	if ((f = fopen(state, "w")) != NULL) {
+		fprintf(f, "%s\n", real);
+		fclose(f);
+	}
+}
+
 int
-cli_db_open(const struct config *cfg, struct pgembed *pg, struct db **db, int migrate,
+cli_db_open(const struct config *cfg, struct pgembed *pg, struct db **db, int flags,
     struct err *err)
 {
 	const char *conninfo = cfg->database_url;
-	int rc, version;
+	char data[PATH_MAX];
+	int migrate = flags & CLI_DB_MIGRATE, rc, version;
 
 	memset(pg, 0, sizeof(*pg));
 	if (conninfo == NULL || *conninfo == '\0') {
-		if ((rc = pgembed_start(pg, cfg->data_dir, cfg->pg_bindir, err)) < 0)
+		if ((rc = cli_data_folder(cfg, flags, data, sizeof(data), err)) < 0 ||
+		    (rc = pgembed_start(pg, data, cfg->pg_bindir, err)) < 0)
 			return rc;
 		if (pg->note[0])
 			log_info("%s", pg->note);
+		if (flags & CLI_DB_CREATE)
+			cli_state_record(data);
 		conninfo = pg->conninfo;
 	}
 	if ((rc = db_open(db, conninfo, (int)cfg->pool_size, err)) < 0)

@@ -20,6 +20,8 @@ static const struct command commands[] = {
 	{ "user", cmd_user, "add, list and disable dashboard users" },
 	{ "offload", cmd_offload, "copy a card to verified copies (ASC MHL)" },
 	{ "register", cmd_register, "register copies another tool made, from their ASC MHL" },
+	{ "volume", cmd_volume, "declare the folders (volumes) setpost may touch" },
+	{ "production", cmd_production, "set the copies a card needs before it is safe to format" },
 	{ "send", cmd_send, "upload a file, encrypted and resumable, to a tus server" },
 	{ "pull", cmd_pull, "mirror the ready dailies into a cutting room's folder" },
 	{ "qc", cmd_qc, "answer a clip's QC hold: acknowledge, override, release" },

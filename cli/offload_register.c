@@ -4,6 +4,7 @@
 #include "lib/core/httpc.h"
 #include "lib/custody/offload_doc.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,9 +20,44 @@ offload_register_verdict(json_t *v, FILE *out)
 	    (long long)json_integer_value(json_object_get(v, "files")),
 	    (long long)json_integer_value(json_object_get(v, "copies")),
 	    json_is_true(json_object_get(v, "safe_to_format")) ? "YES" : "no");
+	if (json_is_true(json_object_get(v, "already_registered")))
+		fprintf(out, "  the card was already registered: these copies were added to it\n");
 	json_array_foreach(why, i, w)
 		if (i < 10)
 			fprintf(out, "  not safe: %s\n", json_string_value(w));
+}
+
+/* The server touches only declared volumes: each destination is declared first, as
+ * `setpost volume add` would (the same path again changes nothing). */
+static int
+offload_register_declare(const struct offload_result *res, const struct offload_register_opts *o,
+    struct err *err)
+{
+	char url[2048], real[PATH_MAX], what[600];
+	struct httpc_resp resp;
+	int rc = 0;
+
+	snprintf(url, sizeof(url), "%.*s/api/v1/volume-roots",
+	    (int)(strlen(o->url) - (o->url[strlen(o->url) - 1] == '/')), o->url);
+	for (size_t d = 0; d < res->ndst && rc == 0; d++) {
+		const char *base;
+		json_t *doc;
+		if (realpath(res->dests[d].path, real) == NULL)
+			continue; /* a destination that failed: nothing of it is registered */
+		base = strrchr(real, '/');
+		doc = json_pack("{s:s,s:s}", "name", base && base[1] ? base + 1 : real, "path", real);
+		rc = httpc_json("POST", url, o->token, doc, 60, &resp, err);
+		json_decref(doc);
+		if (rc < 0)
+			return err_prefix(err, "register: ");
+		if (resp.status != 200 && resp.status != 201) {
+			httpc_describe(&resp, what, sizeof(what));
+			rc = err_set(err, resp.status == 401 || resp.status == 403 ? SP_EAUTH : SP_EINVAL,
+			    "register: the server refused: %s (declaring the volume %s)", what, real);
+		}
+		httpc_resp_release(&resp);
+	}
+	return rc;
 }
 
 int
@@ -49,6 +85,10 @@ offload_register(const struct offload_result *res, const struct offload_register
 	snprintf(url, sizeof(url), "%.*s/api/v1/offloads",
 	    (int)(strlen(o->url) - (o->url[strlen(o->url) - 1] == '/')), o->url);
 	httpc_set_cacert(o->cacert ? o->cacert : getenv("SETPOST_CACERT"));
+	if ((rc = offload_register_declare(res, o, err)) < 0) {
+		json_decref(doc);
+		return rc;
+	}
 	rc = httpc_json("POST", url, o->token, doc, 120, &resp, err);
 	json_decref(doc);
 	if (rc < 0)

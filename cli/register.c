@@ -74,24 +74,31 @@ register_copy_state(const struct mhl_history *h, const char *root, struct offloa
     struct offload_copy *cp)
 {
 	const struct mhl_entry *e = mhl_history_find(h, f->path);
-	char path[PATH_MAX * 2];
+	char path[PATH_MAX * 2], why[160];
 	struct stat st;
-	bool failed = false;
 
-	for (int a = 0; e && a < HASH_NALGOS; a++)
-		failed |= (e->algos & HASH_BIT(a)) && e->h[a].action == MHL_ACTION_FAILED;
 	snprintf(path, sizeof(path), "%s/%s", root, f->path);
 	cp->state = OFFLOAD_FAILED;
+	if (e != NULL)
+		cp->checked = e->checked;
 	if (e == NULL)
 		cp->reason = strdup("not in this copy's ASC MHL history");
-	else if (failed)
-		cp->reason = strdup("its ASC MHL history records a failed check");
-	else if (stat(path, &st) < 0)
+	else if (e->last_failed) {
+		/* Only the latest check counts: a failed one is never outweighed by older ones. */
+		snprintf(why, sizeof(why), "its ASC MHL history's latest check (generation %d) "
+		    "failed", e->checked_generation);
+		cp->reason = strdup(why);
+	} else if (stat(path, &st) < 0) {
 		cp->reason = strdup("missing from the copy");
-	else if (st.st_size != f->size)
-		cp->reason = strdup("size differs from its ASC MHL history");
-	else
-		cp->state = OFFLOAD_VERIFIED;
+	} else {
+		/* The history may leave the size out (the reference tool does for an empty file). */
+		if (f->size < 0)
+			f->size = st.st_size;
+		if (st.st_size != f->size)
+			cp->reason = strdup("size differs from its ASC MHL history");
+		else
+			cp->state = OFFLOAD_VERIFIED;
+	}
 }
 
 static int

@@ -81,7 +81,7 @@ serve_run(struct config *cfg)
 		metrics_free(srv.metrics);
 		return cli_fail("serve", "%s", err.msg);
 	}
-	if (cli_db_open(cfg, &pg, &srv.db, 1, &err) < 0) {
+	if (cli_db_open(cfg, &pg, &srv.db, CLI_DB_MIGRATE | CLI_DB_CREATE, &err) < 0) {
 		metrics_free(srv.metrics);
 		return cli_fail("serve", "%s", err.msg);
 	}

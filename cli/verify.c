@@ -20,6 +20,7 @@
 
 /* Declared here until cli/cli.h lists it. */
 #include "cli.h"
+#include "verify_register.h"
 
 static const char verify_usage[] =
     "Usage: setpost verify [options] DIR\n"
@@ -30,7 +31,9 @@ static const char verify_usage[] =
     "for it. The chain of manifests is checked first (c4 of every manifest): a manifest\n"
     "that was altered or replaced is an error. Then a new generation (process \"in-place\")\n"
     "records what was found: `verified`, `failed` for a changed file, `original` for a new\n"
-    "one. OS junk (.DS_Store, ._*, ...) and the history's ignore patterns are skipped.\n"
+    "one; each nested history gets its own new generation with its files, referenced from\n"
+    "the parent's, as the reference tool does. OS junk (.DS_Store, ._*, ...) and the\n"
+    "history's ignore patterns are skipped.\n"
     "\n"
     "  --hash LIST    algorithms to compute: xxh64, xxh3, xxh128, md5, sha1, c4,\n"
     "                 comma-separated (the first is used for directory hashes). Default:\n"
@@ -40,6 +43,11 @@ static const char verify_usage[] =
     "  --no-write     only check: write no generation\n"
     "  --json         the report as JSON on standard output\n"
     "  -v, --verbose  one line per file (verified ones too)\n"
+    "  --register URL report what was found to a setpost server, which records every check\n"
+    "                 and counts a copy only while its latest check succeeded (a changed or\n"
+    "                 missing file makes its card not safe to format at once). The token\n"
+    "                 (admin) comes from --token or SETPOST_TOKEN; --cacert FILE (or\n"
+    "                 SETPOST_CACERT) for an https server with its own CA\n"
     "  -h, --help     show this help\n"
     "\n"
     "Output: one line per problem (changed PATH, missing PATH) and per new file, then a\n"
@@ -50,13 +58,16 @@ static const char verify_usage[] =
     "on an error (one line on stderr: a tampered manifest, an unreadable file, no history);\n"
     "2 for a bad command line; 130 when interrupted (nothing is written).\n";
 
-enum { OPT_HASH = 256, OPT_INIT, OPT_NO_WRITE, OPT_JSON };
+enum { OPT_HASH = 256, OPT_INIT, OPT_NO_WRITE, OPT_JSON, OPT_REGISTER, OPT_TOKEN, OPT_CACERT };
 
 static const struct option verify_longopts[] = {
 	{ "hash", required_argument, NULL, OPT_HASH },
 	{ "init", no_argument, NULL, OPT_INIT },
 	{ "no-write", no_argument, NULL, OPT_NO_WRITE },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "register", required_argument, NULL, OPT_REGISTER },
+	{ "token", required_argument, NULL, OPT_TOKEN },
+	{ "cacert", required_argument, NULL, OPT_CACERT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -72,6 +83,7 @@ struct verify_cli {
 	unsigned algos;         /* --hash, 0 when not given */
 	int dir_algo;           /* first of --hash, -1 when not given */
 	int init, no_write, json, verbose, help;
+	struct offload_register_opts reg;   /* reg.url NULL: report to no server */
 };
 
 /* What one run found and did, for the text and JSON reports. */
@@ -81,7 +93,10 @@ struct verify_run {
 	struct mhl_report rep;
 	unsigned algos;         /* computed for every file */
 	size_t ngens;           /* generations in the history, nested ones included */
-	int written;            /* a generation was written: w holds it */
+	int written;            /* a generation was written: w holds the root's */
+	struct mhl_written *ws; /* per history of h (nested ones too), when wrote[i] */
+	int *wrote;
+	time_t now;             /* when the check ran */
 	struct mhl_written w;
 };
 
@@ -110,6 +125,9 @@ verify_option(void *arg, int ch, const char *val, struct err *err)
 	case OPT_INIT: c->init = 1; return 0;
 	case OPT_NO_WRITE: c->no_write = 1; return 0;
 	case OPT_JSON: c->json = 1; return 0;
+	case OPT_REGISTER: c->reg.url = val; return 0;
+	case OPT_TOKEN: c->reg.token = val; return 0;
+	case OPT_CACERT: c->reg.cacert = val; return 0;
 	case 'v': c->verbose = 1; return 0;
 	case 'h': c->help = 1; return 0;
 	default: return 0;   /* cli_getopt answered ':' and '?' */
@@ -133,6 +151,12 @@ verify_parse(struct verify_cli *c, int argc, char **argv, struct err *err)
 		return err_set(err, SP_EINVAL, "--init writes a generation: it cannot go with "
 			       "--no-write");
 	c->dir = argv[optind];
+	if (c->reg.token == NULL)
+		c->reg.token = getenv("SETPOST_TOKEN");
+	if (c->reg.url && c->reg.token == NULL)
+		return err_set(err, SP_EINVAL, "--register needs a token: --token or SETPOST_TOKEN");
+	if (c->reg.url && c->init)
+		return err_set(err, SP_EINVAL, "--init checks nothing: it cannot go with --register");
 	return 0;
 }
 
@@ -230,68 +254,136 @@ verify_progress(void *arg, const char *path, uint64_t done, uint64_t total)
 
 /* --- the new generation -------------------------------------------------- */
 
-/* A <hashlistreference> to the newest manifest of each nested history, so the
- * new generation also vouches for them. *refs and its paths are the caller's. */
-static int
-verify_refs(const struct mhl_history *h, struct mhl_ref **refs, size_t *n, struct err *err)
+/* The history a path belongs to: the deepest nested one whose folder holds it, else the
+ * root's (0). A nested history's own folder belongs to the one above it. */
+static size_t
+verify_owner(const struct mhl_history *h, const char *path)
 {
-	*refs = calloc(h->nhists + 1, sizeof(**refs));
-	*n = 0;
-	if (*refs == NULL)
-		return err_set(err, SP_ENOMEM, "out of memory");
-	for (size_t i = 0; i < h->nhists; i++) {
-		const struct mhl_subhistory *s = &h->hists[i];
-		char *path;
+	size_t best = 0, bestlen = 0;
 
-		if (*s->prefix == '\0' || s->ngens == 0)
-			continue;
-		if (asprintf(&path, "%s/%s/%s", s->prefix, MHL_DIR, s->gens[s->ngens - 1].file) < 0)
-			return err_set(err, SP_ENOMEM, "out of memory");
-		(*refs)[*n].path = path;
-		(*refs)[(*n)++].c4 = s->gens[s->ngens - 1].c4;
+	for (size_t i = 1; i < h->nhists; i++) {
+		size_t n = strlen(h->hists[i].prefix);
+		if (h->hists[i].ngens > 0 && n > bestlen && strncmp(path, h->hists[i].prefix, n) == 0 && path[n] == '/') {
+			best = i;
+			bestlen = n;
+		}
 	}
-	return 0;
+	return best;
 }
 
-static void
-verify_refs_free(struct mhl_ref *refs, size_t n)
+/* Deepest histories first, so a parent references its children's new generations. */
+static size_t
+verify_order(const struct mhl_history *h, size_t *order)
 {
-	for (size_t i = 0; refs != NULL && i < n; i++)
-		free((char *)(uintptr_t)refs[i].path);
+	size_t n = 0;
+
+	for (size_t i = 0; i < h->nhists; i++)
+		order[n++] = i;
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && strlen(h->hists[order[j]].prefix) >
+		    strlen(h->hists[order[j - 1]].prefix); j--) {
+			size_t t = order[j];
+			order[j] = order[j - 1];
+			order[j - 1] = t;
+		}
+	return n;
+}
+
+/* Writes the generation of history k: the entries it owns (paths made relative to its folder)
+ * and a <hashlistreference> to the new (or, when none was written, newest) manifest of each
+ * history directly below it. As the reference tool does, each nested history gets its own
+ * generation, so a later copy of that folder alone shows the check. */
+static int
+verify_write_one(struct verify_run *r, size_t k, struct mhl_generation g, struct err *err)
+{
+	const struct mhl_subhistory *s = &r->h.hists[k];
+	size_t plen = strlen(s->prefix), ne = 0, nrefs = 0;
+	struct mhl_entry *ents = calloc(r->rep.nentries + 1, sizeof(*ents));
+	struct mhl_ref *refs = calloc(r->h.nhists + 1, sizeof(*refs));
+	char (*paths)[PATH_MAX] = calloc(r->h.nhists + 1, sizeof(*paths));
+	char root[PATH_MAX * 2];
+	int rc = 0;
+
+	if (ents == NULL || refs == NULL || paths == NULL)
+		rc = err_set(err, SP_ENOMEM, "out of memory");
+	for (size_t i = 0; rc == 0 && i < r->rep.nentries; i++)
+		if (verify_owner(&r->h, r->rep.entries[i].path) == k) {
+			ents[ne] = r->rep.entries[i];
+			ents[ne++].path = r->rep.entries[i].path + (plen ? plen + 1 : 0);
+		}
+	for (size_t i = 1; rc == 0 && i < r->h.nhists; i++) {
+		const struct mhl_subhistory *c = &r->h.hists[i];
+		if (verify_owner(&r->h, c->prefix) != k || i == k || (c->ngens == 0 && !r->wrote[i]))
+			continue;
+		snprintf(paths[nrefs], sizeof(paths[nrefs]), "%s/%s/%s", c->prefix + (plen ? plen + 1 :
+		    0), MHL_DIR, r->wrote[i] ? r->ws[i].manifest : c->gens[c->ngens - 1].file);
+		refs[nrefs].path = paths[nrefs];
+		refs[nrefs].c4 = r->wrote[i] ? r->ws[i].c4 : c->gens[c->ngens - 1].c4;
+		nrefs++;
+	}
+	g.entries = ents;
+	g.nentries = ne;
+	g.refs = refs;
+	g.nrefs = nrefs;
+	if (k != 0) {
+		g.ignore = NULL;
+		g.nignore = 0;
+	}
+	snprintf(root, sizeof(root), "%s%s%s", r->c->dir, plen ? "/" : "", s->prefix);
+	if (rc == 0 && (rc = mhl_write_generation(root, &g, &r->ws[k], err)) == 0)
+		r->wrote[k] = 1;
+	else if (rc < 0 && plen)
+		err_prefix(err, "%s: ", s->prefix);
+	free(ents);
 	free(refs);
+	free(paths);
+	return rc;
 }
 
 static int
 verify_write(struct verify_run *r, time_t now, struct err *err)
 {
 	struct mhl_generation g = { 0 };
-	struct mhl_ref *refs = NULL;
 	char host[256] = "";
-	size_t nrefs = 0;
-	int rc;
+	size_t *order;
+	int rc = 0;
 
 	if (gethostname(host, sizeof(host) - 1) < 0 || host[0] == '\0')
 		snprintf(host, sizeof(host), "localhost");
-	rc = verify_refs(&r->h, &refs, &nrefs, err);
 	g.created = now;
 	g.hostname = host;
 	g.tool_version = SETPOST_VERSION;
 	g.process = MHL_PROCESS_IN_PLACE;
 	g.ignore = r->h.nignore > 0 ? (const char *const *)r->h.ignore : NULL;
 	g.nignore = r->h.nignore;
-	g.entries = r->rep.entries;
-	g.nentries = r->rep.nentries;
 	g.dir_algo = verify_dir_algo(r->c, r->algos);
-	g.refs = refs;
-	g.nrefs = nrefs;
-	if (rc == 0)
-		rc = mhl_write_generation(r->c->dir, &g, &r->w, err);
-	if (rc == 0)
+	r->ws = calloc(r->h.nhists + 1, sizeof(*r->ws));
+	r->wrote = calloc(r->h.nhists + 1, sizeof(*r->wrote));
+	order = calloc(r->h.nhists + 1, sizeof(*order));
+	if (r->ws == NULL || r->wrote == NULL || order == NULL)
+		rc = err_set(err, SP_ENOMEM, "out of memory");
+	/* A nested history with no generation yet stays as it is: its files go to the parent. */
+	for (size_t i = 0, n = rc == 0 ? verify_order(&r->h, order) : 0; rc == 0 && i < n; i++)
+		if (order[i] == 0 || r->h.hists[order[i]].ngens > 0)
+			rc = verify_write_one(r, order[i], g, err);
+	free(order);
+	if (rc == 0) {
 		r->written = 1;
-	else
+		r->w = r->ws[0];
+	} else {
 		err_prefix(err, "could not write a new generation (--no-write only checks): ");
-	verify_refs_free(refs, nrefs);
+	}
 	return rc;
+}
+
+/* The generation a file's check was recorded in (its history's), 0 for none. */
+static int
+verify_generation_of(const void *arg, const char *path)
+{
+	const struct verify_run *r = arg;
+	size_t k = verify_owner(&r->h, path);
+
+	return r->wrote && r->wrote[k] ? r->ws[k].generation : 0;
 }
 
 /* --- the report ---------------------------------------------------------- */
@@ -351,6 +443,11 @@ verify_print_text(const struct verify_run *r)
 	}
 	for (size_t i = 0; i < rep->nmissing; i++)
 		printf("%-8s %s\n", "missing", rep->missing[i]);
+	/* Each nested history checked got its own generation (the summary stays last). */
+	for (size_t i = 1; r->written && i < r->h.nhists; i++)
+		if (r->wrote[i])
+			printf("wrote generation %d in %s (%s/%s/%s)\n", r->ws[i].generation,
+			    r->h.hists[i].prefix, r->h.hists[i].prefix, MHL_DIR, r->ws[i].manifest);
 	printf("%s: %zu verified, %zu new, %zu changed, %zu missing", r->c->dir, rep->nverified,
 	       rep->nnew, rep->nfailed, rep->nmissing);
 	if (r->written)
@@ -450,7 +547,7 @@ static int
 verify_run(struct verify_run *r, struct err *err)
 {
 	struct mhl_verify_opts opts = { 0 };
-	time_t now = time(NULL);
+	time_t now = r->now = time(NULL);
 	int rc = verify_check_dir(r->c, err);
 
 	if (rc == 0)
@@ -491,6 +588,18 @@ cmd_verify(int argc, char **argv)
 		rc = SP_EIO;
 	else if ((rc == 0 || r.rep.status != NULL) && !c.json)
 		verify_print_text(&r);
+	/* The server learns of every check that ran, failed ones first of all, even when
+	 * writing the generation failed. */
+	if ((rc == 0 || r.rep.status != NULL) && rc != SP_ECANCELED && c.reg.url) {
+		struct err re;
+		if (verify_register(c.dir, &r.h, &r.rep, verify_generation_of, &r, r.now,
+		    &c.reg, c.json ? stderr : stdout, &re) < 0) {
+			if (rc == 0)
+				e = re, rc = re.code;
+			else
+				fprintf(stderr, "setpost verify: %s\n", re.msg);
+		}
+	}
 	status = rc == SP_ECANCELED ? 130 : rc < 0 ? 1 : verify_ok(&r.rep) ? 0 : 1;
 	if (rc < 0)
 		fprintf(stderr, "setpost verify: %s\n", rc == SP_ECANCELED ? "interrupted: nothing "
@@ -498,5 +607,7 @@ cmd_verify(int argc, char **argv)
 	fflush(stdout);
 	mhl_report_release(&r.rep);
 	mhl_history_release(&r.h);
+	free(r.ws);
+	free(r.wrote);
 	return status;
 }

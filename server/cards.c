@@ -10,8 +10,9 @@ static const struct db_stmt stmt_cards = { "cards_list",
 	" SELECT k.id, k.label, k.camera, k.kind, k.vendor, k.reel, d.shoot_date, d.id AS day_id,"
 	"  (SELECT count(*) FROM clips c WHERE c.card_id = k.id) AS clips,"
 	"  (SELECT count(*) FROM files f WHERE f.card_id = k.id) AS files,"
-	"  (SELECT coalesce(sum(size), 0) FROM files f WHERE f.card_id = k.id) AS bytes"
-	" FROM cards k JOIN days d ON d.id = k.day_id"
+	"  (SELECT coalesce(sum(size), 0) FROM files f WHERE f.card_id = k.id) AS bytes,"
+	"  v.safe AS safe_to_format, v.why_not"
+	" FROM cards k JOIN days d ON d.id = k.day_id, setpost_card_verdict(k.id) v"
 	" WHERE ($1::bigint IS NULL OR k.day_id = $1)) x", 1 };
 
 static const struct db_stmt stmt_card = { "cards_get",

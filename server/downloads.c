@@ -15,6 +15,8 @@
 #include "editorial.h"
 #include "http.h"
 #include "lib/custody/locate.h"
+#include "lib/custody/confine.h"
+#include "lib/store/auth.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -395,6 +397,42 @@ renditions_file_get(struct request *req)
 	return res;
 }
 
+/* Whether the caller's role is one SETPOST_ORIGINALS_ROLES names (admin by default): an
+ * original is the production's master, not a proxy. */
+static bool
+downloads_originals_allowed(const struct request *req)
+{
+	const char *s = req->srv->cfg->originals_roles;
+	char name[16];
+
+	while (s && *s) {
+		size_t n = strcspn(s, ", ");
+		snprintf(name, sizeof(name), "%.*s", (int)(n < 15 ? n : 15), s);
+		if (n > 0 && auth_role_from_name(name) == req->who.role)
+			return true;
+		s += n + (s[n] != '\0');
+	}
+	return false;
+}
+
+/* 0 when the copy, symlinks resolved, lies under a declared volume and outside
+ * the data folder; SP_ENOTFOUND when it is not there; SP_EFORBIDDEN otherwise. */
+static int
+downloads_confined(struct request *req, const char *root, const char *rel, struct err *err)
+{
+	char path[PATH_MAX * 2], real[PATH_MAX];
+	bool ok;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	if (realpath(path, real) == NULL)
+		return err_set(err, SP_ENOTFOUND, "not there");
+	if ((rc = confine_real_ok(req->srv->db, real, req->srv->cfg->data_dir, &ok, err)) < 0)
+		return rc;
+	return ok ? 0 : err_set(err, SP_EFORBIDDEN, "its copy is not under a declared volume; not "
+	    "served (%s)", CONFINE_HINT);
+}
+
 /* Originals: the first verified copy on this host that opens. */
 enum MHD_Result
 files_content_get(struct request *req)
@@ -417,6 +455,13 @@ files_content_get(struct request *req)
 		PQclear(r);
 		return reply_error(req, 404, "not_found", "%s not found", what);
 	}
+	/* The route admits admin and post; which of them get originals is the site's choice (a
+	 * file's metadata is no secret: GET /files/{id} says as much as this 404). */
+	if (!downloads_originals_allowed(req)) {
+		PQclear(r);
+		return reply_error(req, 403, "forbidden", "originals are served only to the roles "
+		    "in SETPOST_ORIGINALS_ROLES (%s)", req->srv->cfg->originals_roles);
+	}
 	slash = strrchr(PQgetvalue(r, 0, 4), '/');
 	snprintf(name, sizeof(name), "%s", slash ? slash + 1 : PQgetvalue(r, 0, 4));
 	for (int i = 0; i < n && !PQgetisnull(r, i, 0); i++) {
@@ -425,8 +470,9 @@ files_content_get(struct request *req)
 			PQgetvalue(r, i, 3), name };
 		struct stat st;
 		tried++;
-		/* A refused or changed copy is an answer; a missing one lets the next copy try. */
-		if ((fd = dl_open_beneath(&f, &st, &err)) >= 0) {
+		/* Only under a declared volume, never in the data folder (lib/custody/confine). */
+		if ((fd = downloads_confined(req, f.root, f.rel, &err)) == 0 &&
+		    (fd = dl_open_beneath(&f, &st, &err)) >= 0) {
 			res = dl_reply(req, &f, fd, &st);
 			break;
 		}

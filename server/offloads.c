@@ -6,6 +6,9 @@
 #include "lib/store/jobq.h"
 #include "lib/core/json.h"
 #include "lib/custody/register.h"
+#include "lib/custody/confine.h"
+
+#include <limits.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +28,32 @@ offloads_register(struct request *req)
 	r = reply_json(req, 201, result);
 	json_decref(result);
 	return r;
+}
+
+static int
+offload_jobs_confined(struct request *req, struct db_conn *c, struct err *err)
+{
+	json_t *d;
+	size_t i;
+	char data[PATH_MAX], what[48];
+	bool have_data = realpath(req->srv->cfg->data_dir, data) != NULL;
+	const char *src = json_string_value(json_object_get(req->json, "source"));
+	int rc;
+
+	if ((rc = confine_check(c, "source", src, err)) < 0)
+		return rc;
+	if (have_data && (confine_inside(src, data) || confine_inside(data, src)))
+		return err_set(err, SP_EINVAL, "source: setpost's data folder is never a source");
+	json_array_foreach(json_object_get(req->json, "destinations"), i, d) {
+		snprintf(what, sizeof(what), "destinations[%zu]", i);
+		if ((rc = confine_check(c, what, json_string_value(d), err)) < 0)
+			return rc;
+		if (have_data && (confine_inside(json_string_value(d), data) ||
+		    confine_inside(data, json_string_value(d))))
+			return err_set(err, SP_EINVAL, "%s: setpost's data folder is never a "
+			    "destination", what);
+	}
+	return 0;
 }
 
 /* POST /api/v1/offload-jobs: the DIT starts an offload from the dashboard; a worker on the host
@@ -61,8 +90,12 @@ offload_jobs_create(struct request *req)
 	json_object_del(req->json, "priority");
 	if ((rc = db_acquire(req->srv->db, &c, &err)) < 0)
 		return reply_err(req, &err);
-	rc = jobq_enqueue(c, job_offload_spec.name, req->json, (int)prio, job_offload_spec.max_attempts,
-	    &id, &err);
+	/* Source and destinations: under declared volumes, never the data folder (judged on the
+	 * text: the answer reveals nothing of the host's files); the worker checks again. */
+	rc = offload_jobs_confined(req, c, &err);
+	if (rc == 0)
+		rc = jobq_enqueue(c, job_offload_spec.name, req->json, (int)prio,
+		    job_offload_spec.max_attempts, &id, &err);
 	if (rc == 0)
 		rc = event_record(c, req->who.name, "offload.started", "job", id, req->json, NULL, &err);
 	db_release(req->srv->db, c);

@@ -1,6 +1,7 @@
 /* productions: the list, and a production's settings (copies required, hash, proxy profiles,
  * QC, show LUT), each checked before it is stored. */
 #include "http.h"
+#include "lib/custody/verification.h"
 #include "lib/store/event.h"
 #include "lib/media/profile.h"
 #include "lib/core/json.h"
@@ -136,6 +137,12 @@ productions_patch(struct request *req)
 	if (json_object_get(req->json, "settings"))
 		settings = json_dumps(json_object_get(req->json, "settings"), JSON_COMPACT);
 	snprintf(copies, sizeof(copies), "%lld", n);
+	/* A new rule re-judges every card of the production at once (lib/custody/verification). */
+	if (rc == 0 && custody_required_copies_set(req->srv->db, id, (int)n, req->who.name, NULL,
+	    NULL, &err) < 0) {
+		free(settings);
+		return reply_err(req, &err);
+	}
 	p[0] = req->params[0];
 	p[1] = name;
 	p[2] = rc == 0 ? copies : NULL;

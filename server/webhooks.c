@@ -21,7 +21,7 @@
 #define WEBHOOK_SECRET_BYTES 32
 
 static const char *const webhook_event_names[] = { "clip.secured", "rendition.ready",
-	"delivery.verified", "day.wrapped", "job.failed", NULL };
+	"delivery.verified", "day.wrapped", "job.failed", "copy.failed", "card.unsafe", NULL };
 
 #define HOOK_JSON \
 	"json_build_object('id', w.id, 'production_id', w.production_id, 'url', w.url," \
@@ -132,7 +132,8 @@ webhooks_events(json_t *events, struct buf *out, struct err *err)
 			k++;
 		if (name == NULL || *k == NULL)
 			return err_set(err, SP_EINVAL, "events[%zu]: unknown event%s%.60s%s; expected "
-			    "clip.secured, rendition.ready, delivery.verified, day.wrapped or job.failed", i,
+			    "clip.secured, rendition.ready, delivery.verified, day.wrapped, job.failed, "
+			    "copy.failed or card.unsafe", i,
 			    name ? " '" : "", name ? name : "", name ? "'" : "");
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(json_string_value(json_array_get(events, j)), name) == 0)

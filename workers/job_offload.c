@@ -8,7 +8,9 @@
 #include "lib/custody/offload.h"
 #include "lib/custody/offload_doc.h"
 #include "lib/custody/register.h"
+#include "lib/custody/confine.h"
 
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +104,17 @@ job_offload_run(struct job *job, struct err *err)
 		return err_set(err, SP_EINVAL, "offload job: source and destinations are required");
 	if (hashes && hash_algos_parse(hashes, &o.algos, err) < 0)
 		return SP_EINVAL;
+	/* Checked when the job was created, on the text; here again with symlinks resolved. */
+	for (i = 0; i <= o.ndst; i++) {
+		const char *p = i == 0 ? o.src : list[i - 1];
+		char real[PATH_MAX];
+		bool ok = false;
+		if (realpath(p, real) != NULL && (rc = confine_real_ok(job->db, real, NULL, &ok, err)) < 0)
+			return rc;
+		if (!ok)
+			return err_set(err, SP_EINVAL, "offload job: %s is not under a declared volume (%s)",
+			    i == 0 ? "the source" : "a destination", CONFINE_HINT);
+	}
 	o.dsts = list;
 	o.dir_algo = -1;
 	o.stop = &x.stop;

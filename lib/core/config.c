@@ -48,6 +48,8 @@ static const struct config_opt config_opts[] = {
 	  "folder of the proxies setpost makes; renditions' paths are relative to it (default: DATA/renditions)" },
 	{ "age-identity", "SETPOST_AGE_IDENTITY", NULL, CONFIG_SERVE, STR(age_identity),
 	  "age identity file: the receiver decrypts finished uploads and checks size and xxh64" },
+	{ "originals-roles", "SETPOST_ORIGINALS_ROLES", "admin", CONFIG_SERVE, STR(originals_roles),
+	  "roles that may download original camera files (GET /files/{id}/content): admin, or e.g. admin,post" },
 	{ "upload-max", "SETPOST_UPLOAD_MAX", "1099511627776", CONFIG_SERVE,
 	  NUM(upload_max, 0, 1L << 50), "largest upload the receiver accepts, in bytes" },
 	{ "upload-expiry", "SETPOST_UPLOAD_EXPIRY", "86400", CONFIG_SERVE,

@@ -34,6 +34,7 @@ struct config {
 	char *uploads_dir;     /* tus receiver storage; default <data>/uploads */
 	char *renditions_dir;  /* proxies setpost makes; default <data>/renditions */
 	char *age_identity;    /* receiver: identity file to decrypt and verify uploads */
+	char *originals_roles; /* roles that may download originals: "admin", "admin,post"... */
 	long upload_max;       /* largest upload accepted, bytes */
 	long upload_expiry;    /* seconds an unfinished upload is kept */
 	long threads;          /* HTTP thread pool size */

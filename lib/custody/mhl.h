@@ -74,6 +74,12 @@ struct mhl_entry {
 	struct mhl_hashval h[HASH_NALGOS];
 	int generation;             /* history: newest generation listing it */
 	time_t listed;              /* history: creation date of that generation */
+	/* history: the latest check of the file, whatever it found: the creation date and
+	 * number of the newest generation listing it at all, and whether that listing
+	 * recorded a `failed` action. A copy counts only while its latest check succeeded. */
+	time_t checked;
+	int checked_generation;
+	int last_failed;
 };
 
 /* --- directory hashes ------------------------------------------------- */

@@ -567,8 +567,15 @@ mhl_entry_cmp(const void *a, const void *b)
 static void
 mhl_known_update(struct mhl_entry *k, const struct mhl_entry *e, time_t when, int seq)
 {
-	int newer = when >= k->listed, took = 0;
+	int newer = when >= k->listed, took = 0, failed = 0;
 
+	for (int a = 0; a < HASH_NALGOS; a++)
+		failed |= (e->algos & HASH_BIT(a)) && e->h[a].action == MHL_ACTION_FAILED;
+	if (when > k->checked || (when == k->checked && seq >= k->checked_generation)) {
+		k->checked = when;
+		k->checked_generation = seq;
+		k->last_failed = failed;
+	}
 	for (int a = 0; a < HASH_NALGOS; a++) {
 		if (!(e->algos & HASH_BIT(a)) || e->h[a].action == MHL_ACTION_FAILED)
 			continue;

@@ -100,6 +100,8 @@ struct offload_copy {
 	enum offload_method method;
 	int code;                   /* SP_E* when failed or canceled */
 	char *reason;               /* failed/canceled: lowercase, names the cause */
+	time_t checked;             /* when this copy was checked, if not now (0): a
+				     * registration from another tool's history */
 };
 
 struct offload_file {

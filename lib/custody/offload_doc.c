@@ -170,12 +170,18 @@ doc_copy(const struct offload_result *res, size_t d, const struct offload_doc_op
 		const struct offload_copy *cp = &f->copies[d];
 		if (f->kind == OFFLOAD_JUNK)
 			continue;
+		json_t *cf = NULL;
 		if (cp->state == OFFLOAD_VERIFIED || cp->state == OFFLOAD_SKIPPED)
-			json_array_append_new(files, json_pack("{s:s,s:s,s:o}", "path", f->path, "state",
-			    "verified", "hashes", doc_hashes(res, f)));
+			cf = json_pack("{s:s,s:s,s:o}", "path", f->path, "state", "verified", "hashes",
+			    doc_hashes(res, f));
 		else if (cp->state == OFFLOAD_FAILED)
-			json_array_append_new(files, json_pack("{s:s,s:s,s:s}", "path", f->path, "state",
-			    "failed", "error", cp->reason ? cp->reason : "failed"));
+			cf = json_pack("{s:s,s:s,s:s}", "path", f->path, "state", "failed", "error",
+			    cp->reason ? cp->reason : "failed");
+		/* When the check was made: a later failure the server knows of still wins. */
+		if (cf && cp->checked)
+			json_object_set_new(cf, "verified_at", doc_time(&(struct timespec){ cp->checked, 0 }));
+		if (cf)
+			json_array_append_new(files, cf);
 	}
 	return json_pack("{s:o,s:s,s:o}", "volume", vol, "path", rel, "files", files);
 }

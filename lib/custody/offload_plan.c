@@ -126,8 +126,21 @@ plan_verified_before(struct ofl_run *r, size_t d, const struct offload_file *f,
 		return 0;
 	e = plan_known(&r->dr[d].hist, f);
 	(void)st;
-	return e != NULL && (e->algos & r->user_algos) != 0 && e->size == f->size &&
-	       e->mtime == f->mtime.tv_sec;
+	return e != NULL && !e->last_failed && (e->algos & r->user_algos) != 0 &&
+	       e->size == f->size && e->mtime == f->mtime.tv_sec;
+}
+
+/* A copy whose latest check (by any tool) failed: its bytes are not the card's, whatever
+ * its size and mtime say, so it is copied again, never skipped nor merely read back. */
+static int
+plan_failed_before(struct ofl_run *r, size_t d, const struct offload_file *f)
+{
+	const struct mhl_entry *e;
+
+	if (!r->dr[d].has_chain || !r->dr[d].hist_loaded)
+		return 0;
+	e = plan_known(&r->dr[d].hist, f);
+	return e != NULL && e->last_failed;
 }
 
 /* Takes the hashes a history holds for a file no copy of which is read. */
@@ -172,7 +185,8 @@ plan_one(struct ofl_run *r, size_t d, size_t k)
 				 "destination and is not a file", f->path);
 		return OFL_NONE;
 	}
-	if (st.st_size != f->size || st.st_mtim.tv_sec != f->mtime.tv_sec)
+	if (st.st_size != f->size || st.st_mtim.tv_sec != f->mtime.tv_sec ||
+	    plan_failed_before(r, d, f))
 		return OFL_WRITE;
 	if (plan_verified_before(r, d, f, &st) && !(r->o->flags & OFFLOAD_REHASH)) {
 		ofl_final_locked(r, k, d, OFFLOAD_SKIPPED, 0, NULL);

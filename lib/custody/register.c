@@ -1,6 +1,8 @@
 /* register: an offload into the database, checked whole, written in one transaction
  * (see register.h). */
 #include "lib/custody/register.h"
+#include "lib/custody/verification.h"
+#include "lib/custody/confine.h"
 #include "lib/pipeline/clipstate.h"
 #include "lib/store/event.h"
 #include "lib/core/json.h"
@@ -136,7 +138,7 @@ register_check_copy(json_t *cp, size_t i, struct err *err)
 	static const char *const ffields[] = { "path", "state", "verified_at", "hashes", "error",
 		NULL };
 	json_t *vol = json_object_get(cp, "volume"), *files = json_object_get(cp, "files"), *f;
-	const char *s;
+	const char *s, *t;
 	size_t k;
 
 	if (!json_is_object(cp) || json_only_fields(cp, fields, err) < 0)
@@ -151,6 +153,9 @@ register_check_copy(json_t *cp, size_t i, struct err *err)
 		    err_set(err, SP_EINVAL, "copies[%zu].volume: expected an object", i);
 	if (json_get_string(cp, "path", false, 4096, &s, err) < 0)
 		return err_prefix(err, "copies[%zu].", i);
+	if (json_get_string(cp, "path", false, 4096, &s, err) == 0 && *s && !register_path_ok(s))
+		return err_set(err, SP_EINVAL, "copies[%zu].path: expected a relative path without "
+		    "'.' or '..' parts", i);
 	if (!json_is_array(files))
 		return err_set(err, SP_EINVAL, "copies[%zu].files: expected an array", i);
 	json_array_foreach(files, k, f) {
@@ -158,6 +163,12 @@ register_check_copy(json_t *cp, size_t i, struct err *err)
 		    json_get_string(f, "path", true, 4096, &s, err) < 0 ||
 		    json_get_string(f, "state", true, 16, &s, err) < 0)
 			return err_prefix(err, "copies[%zu].files[%zu].", i, k);
+		if (json_get_string(f, "verified_at", false, 40, &t, err) < 0)
+			return err_prefix(err, "copies[%zu].files[%zu].", i, k);
+		if (json_get_string(f, "verified_at", false, 40, &t, err) == 0 &&
+		    !verification_time_ok(t))
+			return err_set(err, SP_EINVAL, "copies[%zu].files[%zu].verified_at: expected a "
+			    "UTC time as YYYY-MM-DDThh:mm:ssZ", i, k);
 		if (strcmp(s, "verified") && strcmp(s, "failed"))
 			return err_set(err, SP_EINVAL, "copies[%zu].files[%zu].state: expected verified "
 			    "or failed", i, k);
@@ -278,19 +289,34 @@ static const struct db_stmt stmt_volume = { "register_volume",
 static const struct db_stmt stmt_mount = { "register_mount",
 	"INSERT INTO volume_mounts (volume_id, host, mount_path) VALUES ($1, $2, $3)"
 	" ON CONFLICT (volume_id, host) DO UPDATE SET mount_path = EXCLUDED.mount_path", 3 };
-/* A verified copy stays verified if a later report about the same copy says so again. */
+/* The copy itself; its state is what its checks say (lib/custody/verification). */
 static const struct db_stmt stmt_copy = { "register_copy",
-	"INSERT INTO copies (file_id, volume_id, rel_path, state, verified_at, error)"
-	" VALUES ($1, $2, $3, $4, CASE WHEN $4 = 'verified' THEN coalesce($5::timestamptz, now()) END, $6)"
-	" ON CONFLICT (file_id, volume_id, rel_path) DO UPDATE SET state = EXCLUDED.state,"
-	" verified_at = CASE WHEN EXCLUDED.state = 'verified' THEN greatest(copies.verified_at,"
-	" EXCLUDED.verified_at) END, error = EXCLUDED.error", 6 };
+	"INSERT INTO copies (file_id, volume_id, rel_path) VALUES ($1, $2, $3)"
+	" ON CONFLICT (file_id, volume_id, rel_path) DO UPDATE SET rel_path = EXCLUDED.rel_path"
+	" RETURNING id", 3 };
+
+/* The card already registered with every hashed file of the document (same path, size and a
+ * hash in common): the same card offloaded again. */
+static const struct db_stmt stmt_same_card = { "register_same_card",
+	"WITH doc AS (SELECT x->>'path' AS path, (x->>'size')::bigint AS size, h.key AS algo,"
+	"  h.value #>> '{}' AS value FROM jsonb_array_elements($1::jsonb) x,"
+	"  jsonb_each(x->'hashes') h),"
+	" want AS (SELECT count(DISTINCT path) AS n FROM doc),"
+	" m AS (SELECT f.card_id, count(DISTINCT doc.path) AS n FROM doc JOIN files f"
+	"  ON f.rel_path = doc.path AND f.size = doc.size JOIN hashes hs ON hs.file_id = f.id"
+	"  AND hs.algorithm = doc.algo AND hs.value = doc.value GROUP BY f.card_id)"
+	" SELECT k.id, k.label, d.shoot_date::text, p.name FROM m JOIN cards k ON k.id = m.card_id"
+	" JOIN days d ON d.id = k.day_id JOIN productions p ON p.id = d.production_id, want"
+	" WHERE want.n > 0 AND m.n = want.n ORDER BY k.id LIMIT 1", 1 };
 
 struct register_ctx {
 	json_t *doc;
 	const char *actor;
 	long long day_id, card_id;
 	int nfiles, nclips, ncopies, changed;
+	bool was_safe;
+	size_t ncopy_docs;
+	long long existing;     /* the card was already registered: its id */
 };
 
 static const char *
@@ -477,7 +503,7 @@ register_copy_file(struct db_conn *c, struct register_ctx *x, long long vol_id, 
 {
 	char cid[24], vid[24], fid[24], rel[8300];
 	const char *base = jstr(cp, "path"), *vname = jstr(json_object_get(cp, "volume"), "name");
-	long long file_id;
+	long long file_id, copy_id;
 	int rc;
 
 	snprintf(cid, sizeof(cid), "%lld", x->card_id);
@@ -494,10 +520,15 @@ register_copy_file(struct db_conn *c, struct register_ctx *x, long long vol_id, 
 	snprintf(fid, sizeof(fid), "%lld", file_id);
 	snprintf(rel, sizeof(rel), "%s%s%s", base ? base : "", base && *base ? "/" : "",
 	    jstr(cf, "path"));
-	const char *p[6] = { fid, vid, rel, jstr(cf, "state"), jstr(cf, "verified_at"),
-		jstr(cf, "error") };
+	const char *p[3] = { fid, vid, rel };
 	x->ncopies++;
-	return (rc = db_query(c, &stmt_copy, p, NULL, err)) < 0 ? rc : 0;
+	if ((rc = register_id(c, &stmt_copy, p, &copy_id, err)) < 0)
+		return rc;
+	/* A registration is a check made at verified_at (now when not said): a later failure
+	 * the server already knows of still wins. */
+	struct verification v = { .copy_id = copy_id, .checked_at = jstr(cf, "verified_at"),
+		.source = "register", .result = jstr(cf, "state"), .error = jstr(cf, "error") };
+	return (rc = verification_record(c, &v, x->actor, err)) < 0 ? rc : 0;
 }
 
 static int
@@ -511,6 +542,19 @@ register_copy(struct db_conn *c, struct register_ctx *x, json_t *cp, struct err 
 
 	const char *pv[4] = { jstr(vol, "name"), jstr(vol, "kind"), jstr(vol, "key"),
 		jstr(vol, "device_id") };
+	char where[8300], what[48];
+
+	/* A copy the server may later read must lie under a declared volume; judged on the text
+	 * alone, so a refusal says nothing about the host's files. */
+	if (jstr(vol, "mount_path")) {
+		const char *base = jstr(cp, "path");
+		snprintf(where, sizeof(where), "%s%s%s", jstr(vol, "mount_path"),
+		    base && *base && strcmp(jstr(vol, "mount_path"), "/") ? "/" : "", base ? base : "");
+		snprintf(what, sizeof(what), "copies[%zu]", x->ncopy_docs);
+		if ((rc = confine_check(c, what, where, err)) < 0)
+			return rc;
+	}
+	x->ncopy_docs++;
 	if ((rc = register_id(c, &stmt_volume, pv, &vol_id, err)) < 0)
 		return rc;
 	snprintf(vid, sizeof(vid), "%lld", vol_id);
@@ -525,6 +569,38 @@ register_copy(struct db_conn *c, struct register_ctx *x, json_t *cp, struct err 
 	return 0;
 }
 
+/* The same files under another label (or on another day) are the same card offloaded twice:
+ * refused, naming the card. Under its own label they add copies to it. */
+static int
+register_duplicate(struct db_conn *c, struct register_ctx *x, struct err *err)
+{
+	char *files = json_dumps(json_object_get(x->doc, "files"), JSON_COMPACT);
+	const char *p[1] = { files }, *label = jstr(json_object_get(x->doc, "card"), "label");
+	const char *day = jstr(x->doc, "day");
+	PGresult *r;
+	int n, rc = 0;
+
+	x->existing = 0;
+	if (files == NULL)
+		return err_set(err, SP_ENOMEM, "out of memory");
+	n = db_query(c, &stmt_same_card, p, &r, err);
+	free(files);
+	if (n <= 0) {
+		if (n == 0)
+			PQclear(r);
+		return n;
+	}
+	if (strcmp(PQgetvalue(r, 0, 1), label) != 0 || (day && strcmp(PQgetvalue(r, 0, 2), day)))
+		rc = err_set(err, SP_ECONFLICT, "these files (names, sizes, hashes) are already "
+		    "registered as card %s (id %s, %s, %s): register the copies under that label and "
+		    "day to add them to it", PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 0),
+		    PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 3));
+	else
+		x->existing = db_ll(r, 0, 0);
+	PQclear(r);
+	return rc;
+}
+
 static int
 register_tx(struct db_conn *c, void *arg, struct err *err)
 {
@@ -534,7 +610,10 @@ register_tx(struct db_conn *c, void *arg, struct err *err)
 	int rc;
 
 	x->nfiles = x->nclips = x->ncopies = 0;
-	if ((rc = register_card(c, x, err)) < 0)
+	x->ncopy_docs = 0;
+	if ((rc = register_duplicate(c, x, err)) < 0 ||
+	    (rc = register_card(c, x, err)) < 0 ||
+	    (rc = custody_card_before(c, x->card_id, &x->was_safe, err)) < 0)
 		return rc;
 	json_array_foreach(json_object_get(x->doc, "files"), i, v)
 		if ((rc = register_file(c, x, v, err)) < 0)
@@ -542,7 +621,8 @@ register_tx(struct db_conn *c, void *arg, struct err *err)
 	json_array_foreach(json_object_get(x->doc, "copies"), i, v)
 		if ((rc = register_copy(c, x, v, err)) < 0)
 			return rc;
-	if ((x->changed = clipstate_refresh_card(c, x->card_id, x->actor, err)) < 0)
+	if ((x->changed = custody_card_after(c, x->card_id, x->was_safe, x->actor, NULL, NULL,
+	    err)) < 0)
 		return x->changed;
 	/* New sound or new pictures with timecode: match the day again (workers/job_soundsync). */
 	if ((rc = pipeline_sound(c, x->day_id, 0, err)) < 0)
@@ -565,9 +645,10 @@ register_verdict_tx(struct db_conn *c, void *arg, struct err *err)
 
 	if ((rc = clipstate_card_safe(c, x->card_id, &safe, &why, err)) < 0)
 		return rc;
-	*(json_t **)a[1] = json_pack("{s:I,s:I,s:i,s:i,s:i,s:b,s:o}", "card_id",
+	*(json_t **)a[1] = json_pack("{s:I,s:I,s:i,s:i,s:i,s:b,s:o,s:b}", "card_id",
 	    (json_int_t)x->card_id, "day_id", (json_int_t)x->day_id, "files", x->nfiles, "copies",
-	    x->ncopies, "changed_clips", x->changed, "safe_to_format", safe, "why_not", why);
+	    x->ncopies, "changed_clips", x->changed, "safe_to_format", safe, "why_not", why,
+	    "already_registered", x->existing == x->card_id && x->existing != 0);
 	return 0;
 }
 

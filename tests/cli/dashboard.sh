@@ -28,6 +28,11 @@ cli_serve "$tmp/serve" --data "$tmp/data" --web "$top/web"
 printf 'dit password 1\n' | "$bin" user add dit --role admin >/dev/null
 printf 'editor password 1\n' | "$bin" user add cutter --role editor >/dev/null
 token=$("$bin" token create --role admin --name browser-tests | tail -n 1)
+# Offload jobs run only between declared volumes (lib/custody/confine.h): the card reader, the
+# two destinations, and /nonexistent for the job that fails in the worker.
+for v in "$tmp/cards" "$tmp/raid" "$tmp/shuttle"; do "$bin" volume add "$(basename "$v")" "$v" >/dev/null; done
+curl -s -o /dev/null -H "Authorization: Bearer $token" -H "Content-Type: application/json" \
+	-d '{"name":"gone","path":"/nonexistent"}' "$url/api/v1/volume-roots"
 "$bin" worker --slots 2 --data "$tmp/data" >"$tmp/worker.out" 2>"$tmp/worker.log" &
 cli_track $!
 

@@ -44,12 +44,14 @@ if [ "$two_volumes" -eq 1 ]; then
 	n=$(api "/api/v1/cards" | jq '[.items[] | select(.label == "C001")][0].files')
 	[[ $n -gt 3 ]] || fail "files registered from the MHL: $n"
 	rm -f "$tmp/shuttle/C001/XDROOT/MEDIAPRO.XML"
-	out=$("$bin" register "$tmp/raid/C001" "$tmp/shuttle/C001" --register "$url" --card C001b --day 2026-11-25 2>&1)
+	out=$("$bin" register "$tmp/raid/C001" "$tmp/shuttle/C001" --register "$url" --day 2026-11-25 2>&1)
 	grep -q "safe to format: no" <<<"$out" || fail "a missing file on one copy: $out"
 	grep -q "MEDIAPRO.XML: 1 of 2" <<<"$out" || fail "names the file: $out"
 	ok "copies registered from their ASC MHL histories; a missing file is caught"
 
-	# An offload started from the server, run by a worker, registered when it ends.
+	# An offload started from the server, run by a worker, registered when it ends: the card
+	# reader's folder is declared as a volume (the destinations were, by the offloads above).
+	"$bin" volume add cards "$tmp/cards" >/dev/null
 	"$bin" worker --slots 1 --data "$tmp/data" >"$tmp/worker.out" 2>"$tmp/worker.log" &
 	cli_track $!
 	job=$(curl -s -H "Authorization: Bearer $SETPOST_TOKEN" -H "Content-Type: application/json" \

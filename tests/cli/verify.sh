@@ -329,16 +329,23 @@ gen=$(newest other)
 case $(basename "$gen") in 0002_other_*Z.mhl) ;; *) fail "new generation is $gen" ;; esac
 grep -q '<xxh128 action="verified"' "$gen" && grep -q '<md5 action="verified"' "$gen" ||
 	fail "the other tool's algorithms were not used by default"
-grep -qF "<path>B002/ascmhl/$(basename "$child")</path>" "$gen" ||
-	fail "no hashlistreference to the nested history"
-[ "$(nmanifests other/B002)" -eq 1 ] || fail "the nested history was written to"
+# As the reference tool does: the nested history gets its own new generation, with its files,
+# and the parent's new generation references that one (not the older manifest).
+[ "$(nmanifests other/B002)" -eq 2 ] || fail "no new generation in the nested history"
+cgen=$(newest other/B002)
+grep -qF "<path>B002/ascmhl/$(basename "$cgen")</path>" "$gen" ||
+	fail "no hashlistreference to the nested history's new generation"
+grep -q "<path[^>]*>Sub/B002C002 é.mov</path>" "$cgen" || fail "the child's files in its own generation"
+! grep -q "B002/Sub/B002C002" "$gen" || fail "the child's files listed in the parent's generation"
+has_line "wrote generation 2 in B002 (B002/ascmhl/$(basename "$cgen"))"
 check_history other
+check_history other/B002
 expect 0 --json --no-write other
 python3 - out.txt <<'EOF' || fail "--json for other: $(cat out.txt)"
 import json, sys
 r = json.load(open(sys.argv[1]))
 assert r['algorithms'] == ['md5', 'xxh128'], r['algorithms']
-assert r['nested'] == [{'folder': 'B002', 'generations': 1}], r['nested']
+assert r['nested'] == [{'folder': 'B002', 'generations': 2}], r['nested']
 assert r['counts']['verified'] == 4
 EOF
 ok "another tool's history (xxh128 + md5, nested B002/ascmhl) is read and verified"
@@ -346,7 +353,7 @@ ok "another tool's history (xxh128 + md5, nested B002/ascmhl) is read and verifi
 flip "other/B002/Sub/B002C002 é.mov" 0
 expect 1 other
 grep -q '^changed  B002/Sub/B002C002 é\.mov: md5 ' out.txt || fail "nested change: $(cat out.txt)"
-[ "$(actions "$(newest other)" "B002/Sub/B002C002 é.mov")" = failed ] || fail "nested change not failed"
+[ "$(actions "$(newest other/B002)" "Sub/B002C002 é.mov")" = failed ] || fail "nested change not failed in the nested history"
 flip "other/B002/Sub/B002C002 é.mov" 0
 ok "a changed file in the nested folder is reported"
 

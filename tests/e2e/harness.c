@@ -285,6 +285,21 @@ harness_http(const struct harness_proc *p, const char *method, const char *path,
 	return harness_http_body(p, method, path, body, body ? strlen(body) : 0, headers, r);
 }
 
+long
+harness_declare_volume(const struct harness_proc *p, const char *path)
+{
+	struct harness_resp r;
+	char body[4200];
+	long status;
+
+	snprintf(body, sizeof(body), "{\"name\":\"test\",\"path\":\"%s\"}", path);
+	harness_http(p, "POST", "/api/v1/volume-roots", body,
+	    (const char *[]){ "Content-Type: application/json", NULL }, &r);
+	status = r.status;
+	harness_resp_release(&r);
+	return status;
+}
+
 int
 harness_http_body(const struct harness_proc *p, const char *method, const char *path,
     const void *body, size_t len, const char *const *headers, struct harness_resp *r)

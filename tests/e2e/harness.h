@@ -62,6 +62,9 @@ int harness_http(const struct harness_proc *p, const char *method, const char *p
 int harness_http_body(const struct harness_proc *p, const char *method, const char *path,
     const void *body, size_t len, const char *const *headers, struct harness_resp *r);
 void harness_resp_release(struct harness_resp *r);
+/* Declares path as a volume (POST /api/v1/volume-roots, with harness_bearer): registrations of
+ * copies under it are then accepted. Returns the HTTP status. */
+long harness_declare_volume(const struct harness_proc *p, const char *path);
 /* Value of a response header (case-insensitive name), copied into out; false if absent. */
 bool harness_header(const struct harness_resp *r, const char *name, char *out, size_t len);
 

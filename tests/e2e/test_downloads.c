@@ -47,7 +47,7 @@ load(void)
 {
 	struct hash_result h;
 	struct err err;
-	char q[4096], path[800];
+	char q[4096], path[800], target[800];
 
 	for (size_t i = 0; i < SIZE; i++)
 		bytes[i] = (unsigned char)(i * 7 + i / 251);
@@ -70,7 +70,8 @@ load(void)
 	snprintf(path, sizeof(path), "%s/A001R1AB/A001C001.mov", vol);
 	put(path, bytes, 4000);
 	snprintf(path, sizeof(path), "%s/A001R1AB/escape.mov", vol);
-	cr_assert_eq(symlink("../../outside.mp4", path), 0);
+	snprintf(target, sizeof(target), "%s/outside.mp4", data);
+	cr_assert_eq(symlink(target, path), 0);
 
 	/* Two profiles of the production's own (Avid's DNxHD, a 720p review copy), avid first:
 	 * the one editorial's exports name unless asked. */
@@ -125,14 +126,18 @@ start(void)
 	snprintf(dbinfo, sizeof(dbinfo), "%s", c);
 	snprintf(data, sizeof(data), "%s", harness_tmpdir("dl-data"));
 	snprintf(rend, sizeof(rend), "%s/renditions", data);
-	snprintf(vol, sizeof(vol), "%s/raid", data);
+	/* The volume is a declared one, outside the data folder (which is never served). */
+	snprintf(vol, sizeof(vol), "%s", harness_tmpdir("dl-raid"));
 	mkdir(rend, 0755);
-	mkdir(vol, 0755);
 	setenv("SETPOST_HOST", HOST, 1);
+	setenv("SETPOST_ORIGINALS_ROLES", "admin,post", 1);
 	cr_assert_eq(harness_serve(&srv, dbinfo, data), 0, "log %s", srv.log);
+	unsetenv("SETPOST_ORIGINALS_ROLES");
 	snprintf(admin, sizeof(admin), "%s", harness_token(dbinfo, "admin"));
 	snprintf(editor, sizeof(editor), "%s", harness_token(dbinfo, "editor"));
 	snprintf(post, sizeof(post), "%s", harness_token(dbinfo, "post"));
+	harness_bearer = admin;
+	cr_assert_eq(harness_declare_volume(&srv, vol), 201);
 	harness_bearer = editor;
 	load();
 }

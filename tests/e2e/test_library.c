@@ -24,6 +24,7 @@ start(void)
 	cr_assert_not_null(conninfo);
 	cr_assert_eq(harness_serve(&srv, conninfo, NULL), 0, "log %s", srv.log);
 	harness_bearer = harness_token(conninfo, "admin");
+	cr_assert_eq(harness_declare_volume(&srv, "/mnt/raid"), 201);
 	harness_http(&srv, "POST", "/api/v1/offloads", OFFLOAD,
 	    (const char *[]){ "Content-Type: application/json", NULL }, &r);
 	cr_assert_eq(r.status, 201, "%s", r.body);

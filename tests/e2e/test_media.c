@@ -199,6 +199,8 @@ register_card(const char *label, const struct fx *files, size_t n, json_t *clips
 	    copy_json("uuid:shuttle-gone", "SHUTTLE", "/nonexistent/shuttle", files, n),
 	    copy_json("uuid:raid", "RAID", fixtures, files, n));
 	body = json_dumps(doc, JSON_COMPACT);
+	harness_declare_volume(&srv, "/nonexistent/shuttle");
+	harness_declare_volume(&srv, fixtures);
 	harness_http(&srv, "POST", "/api/v1/offloads", body,
 	    (const char *[]){ "Content-Type: application/json", NULL }, &r);
 	cr_assert_eq(r.status, 201, "%s", r.body);

@@ -189,6 +189,8 @@ register_card(const char *label, const char *kind, const char *rel, const char *
 	    "files", "path", rel, "size", (json_int_t)st.st_size, "clip", clip, "role", "media",
 	    "hashes", "xxh64", "0123456789abcdef", "copies", copies);
 	body = json_dumps(doc, JSON_COMPACT);
+	harness_declare_volume(&srv, "/nonexistent");
+	harness_declare_volume(&srv, media);
 	harness_http(&srv, "POST", "/api/v1/offloads", body,
 	    (const char *[]){ "Content-Type: application/json", NULL }, &r);
 	cr_assert_eq(r.status, 201, "%s", r.body);

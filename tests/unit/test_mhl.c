@@ -880,3 +880,75 @@ Test(mhl, concurrent_writers_get_distinct_generations, .init = tmp_setup, .fini 
 	mhl_history_release(&h);
 	assert_valid(XSD_CHAIN, at("A002R2EC/ascmhl/ascmhl_chain.xml"));
 }
+
+/* Only the latest check of a file counts (issue 21): a generation that found it changed makes
+ * it `last_failed` whatever came before, and a later successful check clears it. The reference
+ * value stays the last good hash, so a corrupt copy never becomes the reference. */
+Test(mhl, latest_check_of_a_file_decides, .init = tmp_setup, .fini = tmp_teardown)
+{
+	struct mhl_history h;
+	struct mhl_written w;
+	const struct mhl_entry *k;
+
+	scenario_tree("A002R2EC");
+	seal(at("A002R2EC"), T0, &w);
+	load(at("A002R2EC"), &h);
+	k = mhl_history_find(&h, "Sidecar.txt");
+	cr_assert(k != NULL && !k->last_failed && k->checked_generation == 1);
+	mhl_history_release(&h);
+
+	puts0("A002R2EC/Sidecar.txt", "Lorem ipsum changed by one byte, same length or not....\n");
+	seal(at("A002R2EC"), T0 + 60, &w);
+	load(at("A002R2EC"), &h);
+	k = mhl_history_find(&h, "Sidecar.txt");
+	cr_assert(k->last_failed, "generation 2 found it changed: its latest check failed");
+	cr_assert_eq(k->checked_generation, 2);
+	cr_assert_eq(k->checked, T0 + 60);
+	cr_assert_eq(k->generation, 1, "the reference stays generation 1's good hash");
+	cr_assert(!mhl_history_find(&h, "Clips/A002C006_141024_R2EC.mov")->last_failed);
+	mhl_history_release(&h);
+
+	puts0("A002R2EC/Sidecar.txt", blorem);
+	seal(at("A002R2EC"), T0 + 120, &w);
+	load(at("A002R2EC"), &h);
+	k = mhl_history_find(&h, "Sidecar.txt");
+	cr_assert(!k->last_failed && k->checked_generation == 3, "restored and checked again");
+	mhl_history_release(&h);
+}
+
+/* What the reference tool writes for an empty file (no size attribute), without hash dates
+ * or creator details: every optional part absent still reads. */
+Test(mhl, optional_attributes_absent, .init = tmp_setup, .fini = tmp_teardown)
+{
+	static const char xml[] =
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<hashlist xmlns=\"urn:ASC:MHL:v2.0\" version=\"2.0\">\n"
+		"<creatorinfo><creationdate>2024-03-01T10:00:00Z</creationdate></creatorinfo>\n"
+		"<processinfo><process>in-place</process></processinfo>\n"
+		"<hashes>\n"
+		" <hash><path>empty.txt</path><xxh64 action=\"original\">ef46db3751d8e999</xxh64></hash>\n"
+		" <hash><path size=\"4\">b.txt</path><sha1>%s</sha1><c4>%s</c4></hash>\n"
+		"</hashes>\n</hashlist>\n";
+	struct hash_result b, c4;
+	struct mhl_history h;
+	struct mhl_report rep;
+	char doc[2048];
+
+	puts0("E/empty.txt", "");
+	puts0("E/b.txt", "def\n");
+	cr_assert_eq(hash_buf("def\n", 4, HASH_BIT(HASH_SHA1) | HASH_BIT(HASH_C4), &b, NULL), 0);
+	snprintf(doc, sizeof(doc), xml, b.v[HASH_SHA1].str, b.v[HASH_C4].str);
+	puts0("E/ascmhl/0001_E_2024-03-01_100000Z.mhl", doc);
+	cr_assert_eq(hash_buf(doc, strlen(doc), HASH_BIT(HASH_C4), &c4, NULL), 0);
+	put_chain1("E", 1, "0001_E_2024-03-01_100000Z.mhl", c4.v[HASH_C4].str);
+	load(at("E"), &h);
+	cr_assert_eq(h.nfiles, 2);
+	cr_assert_eq(mhl_history_find(&h, "empty.txt")->size, -1, "size left out: unknown");
+	cr_assert_eq(mhl_history_find(&h, "b.txt")->algos, HASH_BIT(HASH_SHA1) | HASH_BIT(HASH_C4));
+	cr_assert_null(h.hists[0].gens[0].tool);
+	verify(at("E"), &h, HASH_BIT(HASH_XXH64), &rep);
+	cr_assert_eq(rep.nverified, 2, "an empty file without a size verifies; sha1/c4 compared");
+	cr_assert_eq(rep.nfailed, 0);
+	mhl_report_release(&rep);
+	mhl_history_release(&h);
+}

@@ -1,0 +1,67 @@
+/* production: `setpost production copies N [--production NAME]` sets how many verified copies
+ * on distinct volumes a card needs before it is safe to format, and re-judges every card. */
+#include "cli.h"
+#include "lib/custody/verification.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char production_synopsis[] =
+	"usage: setpost production copies N [--production NAME] [options]\n\n"
+	"Sets the verified copies on distinct volumes (1 to 10) every file of a card needs before\n"
+	"the card is safe to format, and re-judges every card of the production at once. Without\n"
+	"--production, the only production there is.";
+
+static const struct db_stmt stmt_find = { "production_cli_find",
+	"SELECT id, name FROM productions WHERE $1::text IS NULL OR name = $1 ORDER BY id LIMIT 2", 1 };
+
+int
+cmd_production(int argc, char **argv)
+{
+	int missing = 0, rc, cards = 0, safe = 0;
+	const char *name = cli_take_flag(&argc, argv, "--production", &missing);
+	struct config cfg;
+	struct pgembed pg;
+	struct db *db;
+	struct err err;
+	PGresult *r;
+	long long n = 0;
+	char *end;
+
+	if ((rc = cli_config(&cfg, CONFIG_DB, argc, argv, production_synopsis)) >= 0)
+		return rc;
+	if (missing || cfg.nargs != 2 || strcmp(cfg.args[0], "copies") != 0 ||
+	    (n = strtoll(cfg.args[1], &end, 10)) < 1 || n > 10 || *end) {
+		rc = cli_fail("production", "expected 'copies N' with N from 1 to 10 (see --help)");
+		goto out;
+	}
+	if (cli_db_open(&cfg, &pg, &db, CLI_DB_MIGRATE, &err) < 0) {
+		rc = cli_fail("production", "%s", err.msg);
+		goto out;
+	}
+	const char *p[1] = { name };
+	if ((rc = db_exec(db, &stmt_find, p, &r, &err)) < 0)
+		rc = cli_fail("production", "%s", err.msg);
+	else if (rc != 1) {
+		rc = cli_fail("production", rc == 0 ? "no production%s%s" : "several productions: "
+		    "name one with --production%s%s", name ? " " : "", name ? name : "");
+		PQclear(r);
+	} else {
+		long long id = db_ll(r, 0, 0);
+		char pname[256];
+		snprintf(pname, sizeof(pname), "%s", PQgetvalue(r, 0, 1));
+		PQclear(r);
+		if (custody_required_copies_set(db, id, (int)n, "cli", &cards, &safe, &err) < 0)
+			rc = cli_fail("production", "%s", err.msg);
+		else {
+			printf("production %s: %lld verified copies on distinct volumes required; %d "
+			    "cards re-checked, %d safe to format\n", pname, n, cards, safe);
+			rc = 0;
+		}
+	}
+	cli_db_close(&pg, db);
+out:
+	config_release(&cfg);
+	return rc;
+}
