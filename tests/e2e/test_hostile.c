@@ -32,6 +32,8 @@ start(void)
 	snprintf(admin, sizeof(admin), "%s", harness_token(conninfo, "admin"));
 	cr_assert(strncmp(admin, "spt_", 4) == 0, "admin token: %s", admin);
 	harness_bearer = admin;
+	/* Registrations name copies under declared volumes only (issue 21's confinement). */
+	cr_assert_eq(harness_declare_volume(&srv, "/mnt/raid"), 201);
 	harness_http(&srv, "POST", "/api/v1/offloads", OFFLOAD, json_ct, &r);
 	cr_assert_eq(r.status, 201, "%s", r.body);
 	harness_resp_release(&r);
