@@ -35,14 +35,16 @@ mkdir -p "$tmp/raid" "$tmp/shuttle"
 mount -t tmpfs -o size=64m tmpfs "$tmp/raid"
 mount -t tmpfs -o size=64m tmpfs "$tmp/shuttle"
 
-"$bin" serve --listen 127.0.0.1:0 --data "$tmp/data" >"$tmp/serve.out" 2>"$tmp/serve.log" &
+# The webhook receiver is on loopback, which setpost refuses to send to unless the operator
+# allows it (issue 14): this cart allows 127.0.0.1 explicitly.
+"$bin" serve --listen 127.0.0.1:0 --data "$tmp/data" --outbound-allow 127.0.0.1/32 >"$tmp/serve.out" 2>"$tmp/serve.log" &
 pid=$!
 for _ in $(seq 100); do grep -q "listening on" "$tmp/serve.out" && break; sleep 0.1; done
 url=$(sed -n 's/.*listening on //p' "$tmp/serve.out")
 [ -n "$url" ] || fail "server did not start: $(cat "$tmp/serve.log")"
 export SETPOST_TOKEN=$("$bin" token create --role admin --name cart | tail -n 1)
 api() { curl -s -H "Authorization: Bearer $SETPOST_TOKEN" "$url$1"; }
-"$bin" worker --slots 1 --data "$tmp/data" >"$tmp/worker.out" 2>"$tmp/worker.log" &
+"$bin" worker --slots 1 --data "$tmp/data" --outbound-allow 127.0.0.1/32 >"$tmp/worker.out" 2>"$tmp/worker.log" &
 wpid=$!
 
 # A webhook receiver on loopback: every POST body is appended, one per line.
