@@ -31,10 +31,13 @@ post=$("$bin" token create --role post --name lab | tail -n 1)
 editor=$("$bin" token create --role editor --name bay | tail -n 1)
 printf '{"admin":"%s","post":"%s","editor":"%s"}\n' "$admin" "$post" "$editor" >"$tmp/tokens.json"
 
-# Something to point at: a production, a day, a card, a clip, a file (ids 1).
+# Something to point at: a production, a day, a card, a clip, a file (ids 1), its copy under a
+# declared volume (issue 21's confinement).
+mkdir -p "$tmp/raid"
+"$bin" volume add RAID "$tmp/raid" >/dev/null || fail "volume add"
 curl -sf -H "Authorization: Bearer $admin" -H "Content-Type: application/json" -d '{"production":"Feature",
  "card":{"label":"A001"},"files":[{"path":"a.mov","size":5,"clip":"A001C001","hashes":{"xxh64":"0ea03b369a463d9d"}}],
- "copies":[{"volume":{"key":"uuid:r","name":"RAID","host":"cart","mount_path":"/mnt/raid"},"files":[{"path":"a.mov",
+ "copies":[{"volume":{"key":"uuid:r","name":"RAID","host":"cart","mount_path":"'"$tmp/raid"'"},"files":[{"path":"a.mov",
  "state":"verified","hashes":{"xxh64":"0ea03b369a463d9d"}}]}]}' "$url/api/v1/offloads" >/dev/null ||
 	fail "offload registered"
 
