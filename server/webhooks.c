@@ -19,7 +19,7 @@
 #define WEBHOOK_SECRET_BYTES 32
 
 static const char *const webhook_event_names[] = { "clip.secured", "rendition.ready",
-	"delivery.verified", "day.wrapped", "job.failed", NULL };
+	"delivery.verified", "day.wrapped", "job.failed", "arrival.verified", NULL };
 
 #define HOOK_JSON \
 	"json_build_object('id', w.id, 'production_id', w.production_id, 'url', w.url," \

@@ -33,10 +33,14 @@ static const struct db_stmt stmt_load = { "upload_load",
 	" t.url, t.recipient, encode(t.headers_sealed, 'hex'), t.bandwidth_limit, t.enabled,"
 	" coalesce(f.rel_path, r.rel_path),"
 	" coalesce((SELECT value FROM hashes h WHERE h.file_id = f.id AND h.algorithm = 'xxh64'), r.xxh64),"
-	" coalesce(c.name, '')"
+	" coalesce(c.name, ''), coalesce(p.name, ''), coalesce(dy.shoot_date::text, ''),"
+	" coalesce(k.label, '')"
 	" FROM deliveries d JOIN targets t ON t.id = d.target_id"
 	" LEFT JOIN files f ON f.id = d.file_id LEFT JOIN renditions r ON r.id = d.rendition_id"
-	" LEFT JOIN clips c ON c.id = coalesce(f.clip_id, r.clip_id) WHERE d.id = $1", 1 };
+	" LEFT JOIN clips c ON c.id = coalesce(f.clip_id, r.clip_id)"
+	" LEFT JOIN cards k ON k.id = coalesce(f.card_id, c.card_id)"
+	" LEFT JOIN days dy ON dy.id = k.day_id LEFT JOIN productions p ON p.id = dy.production_id"
+	" WHERE d.id = $1", 1 };
 static const struct db_stmt stmt_key = { "upload_key",
 	"UPDATE deliveries SET key_sealed = decode($2, 'hex'), updated_at = now()"
 	" WHERE id = $1 AND key_sealed IS NULL", 2 };
@@ -366,8 +370,11 @@ upload_send(struct job *job, const char *did, PGresult *r, const char *path, con
 		goto out;
 	}
 	snprintf(size, sizeof(size), "%lld", (long long)st.st_size);
-	struct tus_meta meta[4] = { { "filename", base ? base + 1 : path }, { "clip", PQgetvalue(r, 0, 12) },
-		{ "size", size }, { "xxh64", xxh } };
+	/* production/day/card/clip: where the post house files it (<uploads>/<production>/<day>/
+	 * <card>/<filename>, see server/tus.c). */
+	struct tus_meta meta[7] = { { "filename", base ? base + 1 : path }, { "clip", PQgetvalue(r, 0, 12) },
+		{ "size", size }, { "xxh64", xxh }, { "production", PQgetvalue(r, 0, 13) },
+		{ "day", PQgetvalue(r, 0, 14) }, { "card", PQgetvalue(r, 0, 15) } };
 	if ((rc = age_source_init(&src, fd, (uint64_t)st.st_size, &p, err)) < 0)
 		goto out;
 	/* The plaintext is hashed as it is read for encryption; a copy that changed since it was
@@ -379,7 +386,7 @@ upload_send(struct job *job, const char *did, PGresult *r, const char *path, con
 	age_source_tus(&src, &ts);
 	u.length = ts.length;
 	struct tus_opts o = { .endpoint = PQgetvalue(r, 0, 5), .headers = (const char *const *)headers,
-		.n_headers = nh, .meta = meta, .n_meta = 4, .max_send_rate = (uint64_t)db_ll(r, 0, 8),
+		.n_headers = nh, .meta = meta, .n_meta = 7, .max_send_rate = (uint64_t)db_ll(r, 0, 8),
 		.resume_url = db_val(r, 0, 1), .on_created = upload_on_created, .created_arg = &u,
 		.on_progress = upload_on_progress, .progress_arg = &u };
 	rc = tus_upload(&o, &ts, &res, err);
