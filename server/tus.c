@@ -106,7 +106,7 @@ static const struct db_stmt stmt_verdict = { "tus_verdict",
 	"UPDATE uploads SET state = $2, reason = $3, plain_size = $4::bigint, plain_xxh64 = $5,"
 	" stored_path = $6, updated_at = now(),"
 	" verified_at = CASE WHEN $2 = 'verified' THEN now() END"
-	" WHERE id = $1 RETURNING meta::text, verified_at", 6 };
+	" WHERE id = $1 RETURNING meta::text, to_json(verified_at) #>> '{}'", 6 };
 
 /* --- replies: every answer but OPTIONS carries Tus-Resumable ------------------------------ */
 

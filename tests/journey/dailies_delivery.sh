@@ -133,7 +133,7 @@ jq -e --arg path "$landed" --arg xxh "$proxy_xxh" --argjson size "$(stat -c %s "
 	and .received_at != null and .verified_at != null)' <<<"$arr" >/dev/null || fail "GET /api/v1/arrivals: $arr"
 ok "GET /api/v1/arrivals (post role): the clip with its path, size, xxh64, production/day/card/clip and times"
 for _ in $(seq 25); do grep -q "^event: arrival.verified" "$tmp/post-stream.txt" && break; sleep 0.2; done
-grep -A1 "^event: arrival.verified" "$tmp/post-stream.txt" | grep -q "\"xxh64\":\"$proxy_xxh\"" ||
+grep -A1 "^event: arrival.verified" "$tmp/post-stream.txt" | grep -Eq "\"xxh64\": ?\"$proxy_xxh\"" ||
 	fail "no arrival.verified with xxh64 $proxy_xxh on the post house's stream: $(tail -n 20 "$tmp/post-stream.txt")"
 ok "arrival.verified on the post house's event stream, with the proxy's xxh64"
 # Refused: a role the post house does not give arrivals to, a bad limit, a cursor of another list.
