@@ -541,6 +541,13 @@ tus_load(struct request *req, struct tus_stream *s, long long offset, bool patch
 		PQclear(r);
 		return tus_error(req, 410, "gone", "upload %s expired or was terminated", s->id), false;
 	}
+	if (patch && strcmp(PQgetvalue(r, 0, 2), "receiving") != 0) {
+		/* Complete: once verified its .part is gone, so there is no file to write to. */
+		tus_error(req, 410, "gone", "upload %s is complete (%s): nothing more to send", s->id,
+		    PQgetvalue(r, 0, 2));
+		PQclear(r);
+		return false;
+	}
 	PQclear(r);
 	if (patch && offset != s->offset)
 		return tus_error(req, 409, "conflict", "Upload-Offset %lld, but the upload is at %lld",
