@@ -542,9 +542,15 @@ tus_load(struct request *req, struct tus_stream *s, long long offset, bool patch
 		return tus_error(req, 410, "gone", "upload %s expired or was terminated", s->id), false;
 	}
 	if (patch && strcmp(PQgetvalue(r, 0, 2), "receiving") != 0) {
-		/* Complete: once verified its .part is gone, so there is no file to write to. */
-		tus_error(req, 410, "gone", "upload %s is complete (%s): nothing more to send", s->id,
-		    PQgetvalue(r, 0, 2));
+		/* Complete: once verified its .part is gone, so there is no file to write to. A body
+		 * goes past Upload-Length (413, as for any upload); an empty PATCH changes nothing. */
+		const char *cl = request_header(req, "Content-Length");
+		if (cl && strtoll(cl, NULL, 10) > 0)
+			tus_error(req, 413, "too_large", "the body goes past Upload-Length (%lld): upload "
+			    "%s is complete", s->length, s->id);
+		else
+			tus_error(req, 410, "gone", "upload %s is complete (%s): nothing more to send",
+			    s->id, PQgetvalue(r, 0, 2));
 		PQclear(r);
 		return false;
 	}
