@@ -99,6 +99,9 @@ curl -sN -H "Authorization: Bearer $post_token" "$post/api/v1/events/stream" >"$
 pids+=($!)
 papi() { curl -s -H "Authorization: Bearer $post_token" "$post$@"; }
 
+# The post house's own systems want arrival.verified: a hook for it (any production).
+hook=$(papi /api/v1/webhooks -H "Content-Type: application/json" -d '{"url":"http://127.0.0.1:9/hook","events":["arrival.verified"]}' | jq -r .id)
+[[ $hook =~ ^[0-9]+$ ]] || fail "a webhook for arrival.verified at the post house: $hook"
 # The post house as a target; the proxy delivered there.
 target=$(api /api/v1/targets -d "{\"production_id\":1,\"name\":\"Post\",\"url\":\"$post/api/v1/uploads/\",
 	\"recipient\":\"$recipient\",\"headers\":{\"Authorization\":\"Bearer $post_token\"}}" | jq -r .id)
@@ -135,7 +138,9 @@ ok "GET /api/v1/arrivals (post role): the clip with its path, size, xxh64, produ
 for _ in $(seq 25); do grep -q "^event: arrival.verified" "$tmp/post-stream.txt" && break; sleep 0.2; done
 grep -A1 "^event: arrival.verified" "$tmp/post-stream.txt" | grep -Eq "\"xxh64\": ?\"$proxy_xxh\"" ||
 	fail "no arrival.verified with xxh64 $proxy_xxh on the post house's stream: $(tail -n 20 "$tmp/post-stream.txt")"
-ok "arrival.verified on the post house's event stream, with the proxy's xxh64"
+[[ $(psql -qtA "$POST_DB" -c "SELECT count(*) FROM jobs WHERE kind = 'webhook' AND payload->>'type' = 'arrival.verified'
+	AND (payload->>'webhook_id')::bigint = $hook") -ge 1 ]] || fail "no webhook delivery queued for arrival.verified"
+ok "arrival.verified on the post house's event stream, with the proxy's xxh64, and queued for its webhook $hook"
 # Refused: a role the post house does not give arrivals to, a bad limit, a cursor of another list.
 editor=$(SETPOST_DATABASE_URL=$POST_DB "$bin" token create --role editor --name ed | tail -n 1)
 code=$(curl -s -H "Authorization: Bearer $editor" "$post/api/v1/arrivals" -o "$tmp/bad.json" -w "%{http_code}")
