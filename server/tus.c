@@ -3,11 +3,16 @@
  * uploads root as they arrive (never held in memory); the database holds each upload's offset,
  * which is the truth after a crash. When an upload is complete, a thread decrypts it with the
  * receiver's age identity (if it has one), checks the plaintext size and xxh64 against the
- * upload's metadata and records the receipt the sender asks for (GET …/receipt).
+ * upload's metadata and records the receipt the sender asks for (GET …/receipt). The plaintext
+ * is filed as <uploads>/<production>/<day>/<card>/<filename> from the metadata (each component
+ * made safe by arrival_name), and the encrypted .part is removed once it is verified: a
+ * verified upload is an arrival (GET /api/v1/arrivals, server/arrivals.c).
  * Past Upload-Length a PATCH gets 413. Two PATCHes at once on one upload: the newer one takes it
  * over, the older one gets 409 and writes nothing more (see tus_busy_take). */
 #include "tus.h"
 #include "tus_slot.h"
+#include "arrival_name.h"
+#include "lib/core/file.h"
 #include "lib/delivery/age.h"
 #include "lib/store/event.h"
 #include "lib/core/hash.h"
@@ -99,7 +104,9 @@ static const struct db_stmt stmt_receipt = { "tus_receipt",
 	" 'completed_at', completed_at, 'updated_at', updated_at)::text FROM uploads WHERE id = $1", 1 };
 static const struct db_stmt stmt_verdict = { "tus_verdict",
 	"UPDATE uploads SET state = $2, reason = $3, plain_size = $4::bigint, plain_xxh64 = $5,"
-	" stored_path = $6, updated_at = now() WHERE id = $1 RETURNING meta::text", 6 };
+	" stored_path = $6, updated_at = now(),"
+	" verified_at = CASE WHEN $2 = 'verified' THEN now() END"
+	" WHERE id = $1 RETURNING meta::text, to_json(verified_at) #>> '{}'", 6 };
 
 /* --- replies: every answer but OPTIONS carries Tus-Resumable ------------------------------ */
 
@@ -534,6 +541,19 @@ tus_load(struct request *req, struct tus_stream *s, long long offset, bool patch
 		PQclear(r);
 		return tus_error(req, 410, "gone", "upload %s expired or was terminated", s->id), false;
 	}
+	if (patch && strcmp(PQgetvalue(r, 0, 2), "receiving") != 0) {
+		/* Complete: once verified its .part is gone, so there is no file to write to. A body
+		 * goes past Upload-Length (413, as for any upload); an empty PATCH changes nothing. */
+		const char *cl = request_header(req, "Content-Length");
+		if (cl && strtoll(cl, NULL, 10) > 0)
+			tus_error(req, 413, "too_large", "the body goes past Upload-Length (%lld): upload "
+			    "%s is complete", s->length, s->id);
+		else
+			tus_error(req, 410, "gone", "upload %s is complete (%s): nothing more to send",
+			    s->id, PQgetvalue(r, 0, 2));
+		PQclear(r);
+		return false;
+	}
 	PQclear(r);
 	if (patch && offset != s->offset)
 		return tus_error(req, 409, "conflict", "Upload-Offset %lld, but the upload is at %lld",
@@ -861,22 +881,38 @@ tus_verify_sink(void *arg, const uint8_t *buf, size_t len, struct err *err)
 	return 0;
 }
 
-/* Decrypts the upload into <uploads>/<id>/<filename>, hashing the plaintext as it comes. */
+/* <uploads>/<production>/<day>/<card>, from the sender's metadata, each part made safe. */
 static int
-tus_decrypt(struct tus_verify *v, const char *filename, char *stored, size_t slen,
-    struct hash_result *res, struct err *err)
+tus_arrival_dir(struct tus_verify *v, json_t *meta, char *dir, size_t len, struct err *err)
 {
-	char part[PATH_MAX + 64], dir[PATH_MAX + 64], tmp[PATH_MAX + 300];
+	char prod[ARRIVAL_NAME_MAX + 1], day[ARRIVAL_NAME_MAX + 1], card[ARRIVAL_NAME_MAX + 1];
+
+	arrival_name(json_string_value(json_object_get(meta, "production")), "unfiled", prod,
+	    sizeof(prod));
+	arrival_name(json_string_value(json_object_get(meta, "day")), "unfiled", day, sizeof(day));
+	arrival_name(json_string_value(json_object_get(meta, "card")), "unfiled", card, sizeof(card));
+	if (snprintf(dir, len, "%s/%s/%s/%s", v->srv->uploads_root, prod, day, card) >= (int)len)
+		return err_set(err, SP_EINVAL, "upload %s: its folder's path is too long", v->id);
+	return file_mkdirs(dir, 0750, err);
+}
+
+/* Decrypts the upload into tmp (dir/.filename.ID.partial), hashing the plaintext as it comes;
+ * the caller renames it to its name only once it is verified, so a failed arrival never
+ * replaces a good one of the same name. */
+static int
+tus_decrypt(struct tus_verify *v, const char *dir, const char *filename, char *tmp,
+    size_t tlen, struct hash_result *res, struct err *err)
+{
+	char part[PATH_MAX + 64];
 	uint8_t buf[1 << 16];
 	struct age_dec dec;
 	ssize_t n;
 	int in, rc = 0;
 
 	tus_path(v->srv, v->id, ".part", part, sizeof(part));
-	tus_path(v->srv, v->id, "", dir, sizeof(dir));
-	mkdir(dir, 0750);
-	snprintf(stored, slen, "%s/%s", dir, filename);
-	snprintf(tmp, sizeof(tmp), "%s/.%s.partial", dir, filename);
+	/* The upload's id keeps two arrivals of one name from writing one partial file. */
+	if (snprintf(tmp, tlen, "%s/.%s.%s.partial", dir, filename, v->id) >= (int)tlen)
+		return err_set(err, SP_EINVAL, "upload %s: its path is too long", v->id);
 	if ((in = open(part, O_RDONLY | O_CLOEXEC)) < 0)
 		return err_errno(err, SP_EIO, errno, "open %s", part);
 	if ((v->out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) < 0) {
@@ -898,29 +934,30 @@ tus_decrypt(struct tus_verify *v, const char *filename, char *stored, size_t sle
 	if (hash_final(&v->hash, res, err) < 0 && rc == 0)
 		rc = SP_EINTERNAL;
 	hash_release(&v->hash);
-	if (rc == 0 && rename(tmp, stored) < 0)
-		rc = err_errno(err, SP_EIO, errno, "rename");
 	if (rc < 0)
 		unlink(tmp);
 	return rc;
 }
 
-/* A file name from the sender, reduced to a safe base name. */
-static void
-tus_safe_name(const char *in, char *out, size_t len)
-{
-	const char *base = in ? strrchr(in, '/') : NULL;
-	size_t o = 0;
-
-	base = base ? base + 1 : in ? in : "";
-	for (; *base && o + 1 < len; base++)
-		out[o++] = (*base == '\\' || (unsigned char)*base < 32) ? '_' : *base;
-	out[o] = '\0';
-	if (o == 0 || strcmp(out, ".") == 0 || strcmp(out, "..") == 0)
-		snprintf(out, len, "upload.bin");
-}
-
 static const struct db_stmt stmt_meta = { "tus_meta", "SELECT meta::text FROM uploads WHERE id = $1", 1 };
+
+/* arrival.verified: what arrived and where, for the post house's own systems. */
+static void
+tus_arrival_event(struct server *srv, const char *id, PGresult *r, const char *size,
+    const char *xxh, const char *stored)
+{
+	json_t *meta = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+	json_t *data = json_pack("{s:s,s:s,s:I,s:s,s:s}", "upload", id, "path", stored, "size",
+	    (json_int_t)strtoll(size, NULL, 10), "xxh64", xxh, "verified_at", PQgetvalue(r, 0, 1));
+	static const char *const keys[] = { "production", "day", "card", "clip", "filename", NULL };
+
+	for (int i = 0; data && keys[i]; i++)
+		json_object_set(data, keys[i], json_object_get(meta, keys[i]) ?
+		    json_object_get(meta, keys[i]) : json_null());
+	event_record_db(srv->db, "receiver", "arrival.verified", "upload", 0, data, NULL);
+	json_decref(data);
+	json_decref(meta);
+}
 
 static void
 tus_verdict(struct server *srv, const char *id, const char *state, const char *reason,
@@ -942,6 +979,14 @@ tus_verdict(struct server *srv, const char *id, const char *state, const char *r
 	event_record_db(srv->db, "receiver", strcmp(state, "verified") == 0 ? "upload.verified" :
 	    strcmp(state, "failed") == 0 ? "upload.failed" : "upload.received", "upload", 0, data, NULL);
 	json_decref(data);
+	if (strcmp(state, "verified") == 0) {
+		char part[PATH_MAX + 64];
+		/* Verified: the plaintext is the arrival; the encrypted copy has done its work. */
+		tus_path(srv, id, ".part", part, sizeof(part));
+		if (unlink(part) < 0 && errno != ENOENT)
+			log_warn("upload=%s: cannot remove %s: %s", id, part, strerror(errno));
+		tus_arrival_event(srv, id, r, size, xxh, stored);
+	}
 	PQclear(r);
 	log_info("upload=%s %s%s%s", id, state, reason ? ": " : "", reason ? reason : "");
 }
@@ -951,7 +996,8 @@ tus_verify_main(void *arg)
 {
 	struct tus_verify *v = arg;
 	const char *p[1] = { v->id };
-	char name[256], stored[PATH_MAX + 300], size[24], reason[700];
+	char name[ARRIVAL_NAME_MAX + 1], dir[PATH_MAX], stored[PATH_MAX + 300], tmp[PATH_MAX + 300];
+	char size[24], reason[700];
 	struct hash_result res;
 	struct err err;
 	PGresult *r;
@@ -964,11 +1010,13 @@ tus_verify_main(void *arg)
 	}
 	want_size = json_string_value(json_object_get(meta, "size"));
 	want_xxh = json_string_value(json_object_get(meta, "xxh64"));
-	tus_safe_name(json_string_value(json_object_get(meta, "filename")), name, sizeof(name));
+	arrival_name(json_string_value(json_object_get(meta, "filename")), "upload.bin", name,
+	    sizeof(name));
 	if (v->srv->nage_ids == 0) {
 		tus_verdict(v->srv, v->id, "received", "this receiver holds no age identity: stored "
 		    "encrypted, not verified", NULL, NULL, NULL);
-	} else if (tus_decrypt(v, name, stored, sizeof(stored), &res, &err) < 0) {
+	} else if (tus_arrival_dir(v, meta, dir, sizeof(dir), &err) < 0 ||
+	    tus_decrypt(v, dir, name, tmp, sizeof(tmp), &res, &err) < 0) {
 		tus_verdict(v->srv, v->id, "failed", err.msg, NULL, NULL, NULL);
 	} else {
 		snprintf(size, sizeof(size), "%lld", v->size);
@@ -981,10 +1029,13 @@ tus_verify_main(void *arg)
 			    res.v[HASH_XXH64].str, want_xxh);
 		else if (!want_size || !want_xxh)
 			snprintf(reason, sizeof(reason), "the sender gave no size and xxh64 to check");
-		tus_verdict(v->srv, v->id, reason[0] ? "failed" : "verified", reason[0] ? reason : NULL,
-		    size, res.v[HASH_XXH64].str, stored);
+		snprintf(stored, sizeof(stored), "%s/%s", dir, name);
+		if (!reason[0] && rename(tmp, stored) < 0)
+			snprintf(reason, sizeof(reason), "rename to %.500s: %s", stored, strerror(errno));
 		if (reason[0])
-			unlink(stored);
+			unlink(tmp);
+		tus_verdict(v->srv, v->id, reason[0] ? "failed" : "verified", reason[0] ? reason : NULL,
+		    size, res.v[HASH_XXH64].str, reason[0] ? NULL : stored);
 	}
 	json_decref(meta);
 	free(v);

@@ -21,7 +21,8 @@
 #define WEBHOOK_SECRET_BYTES 32
 
 static const char *const webhook_event_names[] = { "clip.secured", "rendition.ready",
-	"delivery.verified", "day.wrapped", "job.failed", "copy.failed", "card.unsafe", NULL };
+	"delivery.verified", "day.wrapped", "job.failed", "copy.failed", "card.unsafe",
+	"arrival.verified", NULL };
 
 #define HOOK_JSON \
 	"json_build_object('id', w.id, 'production_id', w.production_id, 'url', w.url," \

@@ -36,10 +36,14 @@ static const struct db_stmt stmt_load = { "upload_load",
 	"SELECT d.state, d.upload_url, encode(d.key_sealed, 'hex'), d.file_id, d.rendition_id,"
 	" t.url, t.recipient, encode(t.headers_sealed, 'hex'), t.bandwidth_limit, t.enabled,"
 	" coalesce((SELECT value FROM hashes h WHERE h.file_id = f.id AND h.algorithm = 'xxh64'), r.xxh64),"
-	" coalesce(c.name, '')"
+	" coalesce(c.name, ''), coalesce(p.name, ''), coalesce(dy.shoot_date::text, ''),"
+	" coalesce(k.label, '')"
 	" FROM deliveries d JOIN targets t ON t.id = d.target_id"
 	" LEFT JOIN files f ON f.id = d.file_id LEFT JOIN renditions r ON r.id = d.rendition_id"
-	" LEFT JOIN clips c ON c.id = coalesce(f.clip_id, r.clip_id) WHERE d.id = $1", 1 };
+	" LEFT JOIN clips c ON c.id = coalesce(f.clip_id, r.clip_id)"
+	" LEFT JOIN cards k ON k.id = coalesce(f.card_id, c.card_id)"
+	" LEFT JOIN days dy ON dy.id = k.day_id LEFT JOIN productions p ON p.id = dy.production_id"
+	" WHERE d.id = $1", 1 };
 static const struct db_stmt stmt_key = { "upload_key",
 	"UPDATE deliveries SET key_sealed = decode($2, 'hex'), updated_at = now()"
 	" WHERE id = $1 AND key_sealed IS NULL", 2 };
@@ -67,6 +71,7 @@ struct delivery {
 	bool enabled;               /* the target's */
 	const char *xxh64;          /* registered when made or offloaded; NULL when none was */
 	const char *clip;           /* the clip's name, or "" */
+	const char *production, *day, *card; /* where the post house files it, or "" */
 	PGresult *res;
 };
 
@@ -91,6 +96,7 @@ delivery_load(struct job *job, long long id, struct delivery *d, struct err *err
 		.target_url = PQgetvalue(r, 0, 5), .recipient = PQgetvalue(r, 0, 6),
 		.headers_sealed = db_val(r, 0, 7), .bandwidth_limit = db_ll(r, 0, 8),
 		.enabled = db_bool(r, 0, 9), .xxh64 = db_val(r, 0, 10), .clip = PQgetvalue(r, 0, 11),
+		.production = PQgetvalue(r, 0, 12), .day = PQgetvalue(r, 0, 13), .card = PQgetvalue(r, 0, 14),
 		.res = r };
 	snprintf(d->id, sizeof(d->id), "%lld", id);
 	return 0;
@@ -426,8 +432,11 @@ upload_send(struct job *job, const struct delivery *d, const char *path, const c
 		goto out;
 	}
 	snprintf(size, sizeof(size), "%lld", (long long)st.st_size);
-	struct tus_meta meta[4] = { { "filename", base ? base + 1 : path }, { "clip", d->clip },
-		{ "size", size }, { "xxh64", xxh } };
+	/* production/day/card/clip: where the post house files it (<uploads>/<production>/<day>/
+	 * <card>/<filename>, see server/tus.c). */
+	struct tus_meta meta[7] = { { "filename", base ? base + 1 : path }, { "clip", d->clip },
+		{ "size", size }, { "xxh64", xxh }, { "production", d->production },
+		{ "day", d->day }, { "card", d->card } };
 	if ((rc = age_source_init(&src, fd, (uint64_t)st.st_size, &p, err)) < 0)
 		goto out;
 	/* The plaintext is hashed as it is read for encryption; a copy that changed since it was
@@ -439,7 +448,7 @@ upload_send(struct job *job, const struct delivery *d, const char *path, const c
 	age_source_tus(&src, &ts);
 	u.length = ts.length;
 	struct tus_opts o = { .endpoint = d->target_url, .headers = (const char *const *)headers,
-		.n_headers = nh, .meta = meta, .n_meta = 4, .max_send_rate = (uint64_t)d->bandwidth_limit,
+		.n_headers = nh, .meta = meta, .n_meta = 7, .max_send_rate = (uint64_t)d->bandwidth_limit,
 		.resume_url = d->upload_url, .on_created = upload_on_created, .created_arg = &u,
 		.on_progress = upload_on_progress, .progress_arg = &u };
 	/* The target's URL and every Location its receiver answers: resolved, checked, pinned. */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -220,6 +221,7 @@ encrypt(const uint8_t *plain, size_t n, size_t *ct_len)
 }
 
 static const char *receipt_loc;
+static char sent_loc[256];    /* the last upload of send_and_check */
 static char receipt_body[4096];
 
 static bool
@@ -262,6 +264,7 @@ send_and_check(size_t n, bool lie, const char *want)
 		sent += piece;
 	}
 	receipt_loc = loc;
+	snprintf(sent_loc, sizeof(sent_loc), "%s", loc);
 	harness_wait_until(receipt_done, NULL, 20);
 	cr_expect(strstr(receipt_body, want), "want %s: %s", want, receipt_body);
 	free(plain);
@@ -271,6 +274,18 @@ send_and_check(size_t n, bool lie, const char *want)
 Test(tus, receipt_after_decrypting_and_checking)
 {
 	send_and_check(300000, false, "\"state\" : \"verified\"");
+	{
+		/* Verified: filed by name (no production/day/card given), its .part removed; a PATCH
+		 * more is refused as past its length (or, empty, as complete), not a missing file. */
+		char part[900], filed[900];
+		struct stat st;
+		snprintf(part, sizeof(part), "%s/%s.part", uploads, strrchr(sent_loc, '/') + 1);
+		snprintf(filed, sizeof(filed), "%s/unfiled/unfiled/unfiled/clip A001C003.mov", uploads);
+		cr_expect_neq(stat(part, &st), 0, "%s is kept", part);
+		cr_expect(stat(filed, &st) == 0 && st.st_size == 300000, "%s", filed);
+		cr_expect_eq(patch(sent_loc, 0, "x", 1, NULL, NULL), 413);
+		cr_expect_eq(patch(sent_loc, 0, "", 0, NULL, NULL), 410);
+	}
 	send_and_check(65536, false, "\"state\" : \"verified\"");
 	send_and_check(0, false, "\"state\" : \"verified\"");
 	send_and_check(1000, true, "\"state\" : \"failed\"");

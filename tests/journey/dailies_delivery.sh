@@ -93,10 +93,16 @@ api "/api/v1/renditions/$rid/file" -o "$tmp/proxy.mp4"
 [[ $(xxhsum -H1 "$tmp/proxy.mp4" | cut -d' ' -f1) == "$proxy_xxh" ]] || fail "proxy download: $(head -c 200 "$tmp/proxy.mp4")"
 ok "a card offloaded to two volumes is probed and proxied (rendition $rid, xxh64 $proxy_xxh)"
 
-# Watch the event stream from here on.
+# Watch the event streams from here on: the cart's, and the post house's (with its own token).
 curl -sN -H "Authorization: Bearer $SETPOST_TOKEN" "$cart/api/v1/events/stream" >"$tmp/stream.txt" 2>/dev/null &
 pids+=($!)
+curl -sN -H "Authorization: Bearer $post_token" "$post/api/v1/events/stream" >"$tmp/post-stream.txt" 2>/dev/null &
+pids+=($!)
+papi() { curl -s -H "Authorization: Bearer $post_token" "$post$@"; }
 
+# The post house's own systems want arrival.verified: a hook for it (any production).
+hook=$(papi /api/v1/webhooks -H "Content-Type: application/json" -d '{"url":"http://127.0.0.1:9/hook","events":["arrival.verified"]}' | jq -r .id)
+[[ $hook =~ ^[0-9]+$ ]] || fail "a webhook for arrival.verified at the post house: $hook"
 # The post house as a target; the proxy delivered there.
 target=$(api /api/v1/targets -d "{\"production_id\":1,\"name\":\"Post\",\"url\":\"$post/api/v1/uploads/\",
 	\"recipient\":\"$recipient\",\"headers\":{\"Authorization\":\"Bearer $post_token\"}}" | jq -r .id)
@@ -112,19 +118,39 @@ jq -e '.state == "delivered" and .receipt.state == "verified" and .error == null
 jq -e ".receipt.plain_xxh64 == \"$proxy_xxh\"" <<<"$row" >/dev/null || fail "the receipt names another xxh64: $row"
 ok "POST /api/v1/deliveries {target_id, rendition_id}: delivered on the receiver's verified receipt"
 
-# At the post house: the decrypted file is the proxy, byte for byte, and the encrypted upload
-# decrypts with Debian's age to the same bytes.
+# At the post house: the decrypted file is the proxy, byte for byte, filed as
+# <uploads>/<production>/<day>/<card>/<the cart's file name>; the encrypted .part is gone.
 name=$(basename "$(api "/api/v1/renditions" | jq -r ".items[] | select(.id == $rid) | .rel_path")")
-landed=$(find "$tmp/post/uploads" -type f -name "$name" | head -n 1)
-[ -n "$landed" ] || fail "no $name at the post house: $(find "$tmp/post" -type f | head)"
+landed="$tmp/post/uploads/Feature/2026-12-07/A001R1AB/$name"
+[ -f "$landed" ] || fail "no $landed at the post house: $(find "$tmp/post/uploads" | head)"
 cmp "$landed" "$tmp/proxy.mp4" || fail "the post house's $name differs from the proxy"
 [[ $(xxhsum -H1 "$landed" | cut -d' ' -f1) == "$proxy_xxh" ]] || fail "xxh64 at the post house"
 upload=$(jq -r '.receipt.id // empty' <<<"$row")
-part=$(find "$tmp/post/uploads" -maxdepth 1 -name "*.part" | head -n 1)
-if [ -n "$part" ]; then
-	age -d -i "$tmp/post.key" "$part" | cmp - "$tmp/proxy.mp4" || fail "the stored upload does not decrypt to the proxy"
-fi
-ok "the post house decrypted $name to the proxy's bytes (xxh64 $proxy_xxh)${upload:+, upload $upload}"
+[ -z "$(find "$tmp/post/uploads" -name "*.part*")" ] || fail "a .part remains after a verified arrival: $(find "$tmp/post/uploads" -name "*.part*")"
+ok "the post house filed $name as Feature/2026-12-07/A001R1AB/$name, the proxy's bytes (xxh64 $proxy_xxh), no .part left${upload:+, upload $upload}"
+
+# GET /api/v1/arrivals at the post house: the clip, its hash, where it is, when it came.
+arr=$(papi /api/v1/arrivals)
+jq -e --arg path "$landed" --arg xxh "$proxy_xxh" --argjson size "$(stat -c %s "$tmp/proxy.mp4")" --arg up "$upload" \
+	'.items | length == 1 and (.[0] | .path == $path and .xxh64 == $xxh and .size == $size and .upload == $up
+	and .production == "Feature" and .day == "2026-12-07" and .card == "A001R1AB" and .clip == "A001C001_250101_R1AB"
+	and .received_at != null and .verified_at != null)' <<<"$arr" >/dev/null || fail "GET /api/v1/arrivals: $arr"
+ok "GET /api/v1/arrivals (post role): the clip with its path, size, xxh64, production/day/card/clip and times"
+for _ in $(seq 25); do grep -q "^event: arrival.verified" "$tmp/post-stream.txt" && break; sleep 0.2; done
+grep -A1 "^event: arrival.verified" "$tmp/post-stream.txt" | grep -Eq "\"xxh64\": ?\"$proxy_xxh\"" ||
+	fail "no arrival.verified with xxh64 $proxy_xxh on the post house's stream: $(tail -n 20 "$tmp/post-stream.txt")"
+[[ $(psql -qtA "$POST_DB" -c "SELECT count(*) FROM jobs WHERE kind = 'webhook' AND payload->>'type' = 'arrival.verified'
+	AND (payload->>'webhook_id')::bigint = $hook") -ge 1 ]] || fail "no webhook delivery queued for arrival.verified"
+ok "arrival.verified on the post house's event stream, with the proxy's xxh64, and queued for its webhook $hook"
+# Refused: a role the post house does not give arrivals to, a bad limit, a cursor of another list.
+editor=$(SETPOST_DATABASE_URL=$POST_DB "$bin" token create --role editor --name ed | tail -n 1)
+code=$(curl -s -H "Authorization: Bearer $editor" "$post/api/v1/arrivals" -o "$tmp/bad.json" -w "%{http_code}")
+[[ $code == 403 ]] && jq -e '.error.code and .error.message' "$tmp/bad.json" >/dev/null || fail "arrivals as an editor: $code $(cat "$tmp/bad.json")"
+code=$(papi "/api/v1/arrivals?limit=0" -o "$tmp/bad.json" -w "%{http_code}")
+[[ $code == 400 ]] && jq -e '.error.code == "invalid"' "$tmp/bad.json" >/dev/null || fail "limit=0: $code $(cat "$tmp/bad.json")"
+code=$(papi "/api/v1/arrivals?cursor=$(printf '["dailies","x","y"]' | base64 -w0 | tr '+/' '-_' | tr -d =)" -o "$tmp/bad.json" -w "%{http_code}")
+[[ $code == 400 ]] && jq -e '.error.code == "invalid"' "$tmp/bad.json" >/dev/null || fail "another list's cursor: $code $(cat "$tmp/bad.json")"
+ok "GET /api/v1/arrivals refuses an editor (403), limit=0 and another list's cursor (400), each with one JSON error"
 
 for _ in $(seq 25); do grep -q "^event: delivery.verified" "$tmp/stream.txt" && break; sleep 0.2; done
 grep -q "^event: delivery.verified" "$tmp/stream.txt" || fail "no delivery.verified on the event stream: $(tail -n 20 "$tmp/stream.txt")"
@@ -204,6 +230,25 @@ prio=$(api "/api/v1/jobs?kind=upload&limit=100" | jq -r ".items[] | select(.payl
 cmp -s "$(find "$tmp/post/uploads" -type f -name A002C001_250101_R1AB.mov | head -n 1)" "$tmp/cards2/A002R1AB/A002C001_250101_R1AB.mov" ||
 	fail "the original at the post house differs"
 ok "an originals rule with a selection (clip $clip3): the camera file delivered, priority 10 (after proxies at 20)"
+
+# Every verified arrival is listed once, newest first, page by page; the camera original came last.
+all=$(papi "/api/v1/arrivals?limit=500")
+total=$(jq '.items | length' <<<"$all")
+verified=$(api /api/v1/deliveries | jq '[.items[] | select(.target_id == '"$target"' and .state == "delivered")] | length')
+[[ $total == "$verified" && $total -ge 5 ]] || fail "arrivals: $total, deliveries verified: $verified"
+jq -e '.items[0] | .filename == "A002C001_250101_R1AB.mov" and .card == "A002R1AB"
+	and (.path | endswith("/uploads/Feature/2026-12-07/A002R1AB/A002C001_250101_R1AB.mov"))' <<<"$all" >/dev/null ||
+	fail "the newest arrival is not the original: $(jq -c '.items[0]' <<<"$all")"
+jq -e '[.items[].verified_at] == ([.items[].verified_at] | sort | reverse)' <<<"$all" >/dev/null || fail "not newest first: $all"
+paged="[]" cur=""
+for _ in $(seq 10); do
+	page=$(papi "/api/v1/arrivals?limit=2${cur:+&cursor=$cur}")
+	paged=$(jq -c --argjson p "$page" '. + [$p.items[].upload]' <<<"$paged")
+	cur=$(jq -r '.next_cursor // empty' <<<"$page")
+	[ -n "$cur" ] || break
+done
+[[ $paged == "$(jq -c '[.items[].upload]' <<<"$all")" ]] || fail "pages of 2: $paged vs $(jq -c '[.items[].upload]' <<<"$all")"
+ok "GET /api/v1/arrivals: all $total verified arrivals, newest first (the original), the same in pages of 2"
 
 # Bad input changes nothing.
 n=$(api /api/v1/deliveries | jq '.items | length')
