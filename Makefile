@@ -19,13 +19,14 @@ PUBLIC   := all build asan run test test-unit test-e2e test-cli test-journey lin
 # What building, running and testing need (scripts/deps.sh installs the missing ones). clang and
 # its runtime (libFuzzer, the sanitizers) are for `make fuzz` and the fuzz stage of `make test`;
 # Cairo and Pango draw the PDF reports, poppler-utils reads them back in the tests; the
-# editorial tests read proxies with mediainfo and check LUTs with opencolorio-tools.
+# editorial tests read proxies with mediainfo and check LUTs with opencolorio-tools; the
+# benchmarks time each side with GNU time (/usr/bin/time, package time).
 DEB_PKGS := build-essential pkg-config libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev \
             libsodium-dev libpq-dev postgresql libxxhash-dev xxhash libssl-dev libxml2-dev \
             libxml2-utils ffmpeg libcriterion-dev age curl nginx-light wrk util-linux jq \
             e2fsprogs python3 xxd procps psmisc iproute2 libcairo2-dev libpango1.0-dev \
             poppler-utils chromium fonts-dejavu-core \
-            clang libclang-rt-14-dev mediainfo opencolorio-tools
+            clang libclang-rt-14-dev mediainfo opencolorio-tools time
 
 deps:
 	@./scripts/deps.sh $(DEB_PKGS)

@@ -28,7 +28,7 @@ mib=${SETPOST_BENCH_MIB:-$(bench_size 256 4)}
 fsize=$((mib << 20))
 bytes=$((nfiles * fsize))
 [ -x "$sp" ] || { echo "offload bench: $sp not found (make build)" >&2; exit 1; }
-for t in xxhsum cc pkg-config dd; do
+for t in xxhsum cc pkg-config dd /usr/bin/time; do
 	command -v $t >/dev/null || { echo "offload bench: $t is required" >&2; exit 1; }
 done
 

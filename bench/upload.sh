@@ -14,6 +14,7 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/bench/common.sh"
+[ -x /usr/bin/time ] || { echo "upload bench: /usr/bin/time is required (make deps: package time)" >&2; exit 1; }
 bin=$(realpath "${1:-$top/build/setpost}")
 cache=${SETPOST_BENCH_DIR:-/var/tmp/setpost-bench}
 mib=${SETPOST_BENCH_MIB:-$(bench_size 1024 8)}
