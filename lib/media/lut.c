@@ -565,8 +565,9 @@ lut_put(FILE *f, const struct lut *l)
 		fprintf(f, "TITLE \"%s\"\n", l->title);
 	fprintf(f, "LUT_3D_SIZE %d\n", l->size);
 	if (memcmp(l->dmin, zero, sizeof(zero)) != 0 || memcmp(l->dmax, one, sizeof(one)) != 0) {
-		lut_put_triple(f, "DOMAIN_MIN", l->dmin);
-		lut_put_triple(f, "DOMAIN_MAX", l->dmax);
+		/* Exactly, not to six places: a domain of 0 to 1e-8 must not come back as 0 to 0. */
+		fprintf(f, "DOMAIN_MIN %.17g %.17g %.17g\n", l->dmin[0], l->dmin[1], l->dmin[2]);
+		fprintf(f, "DOMAIN_MAX %.17g %.17g %.17g\n", l->dmax[0], l->dmax[1], l->dmax[2]);
 	}
 	for (size_t i = 0; i < n; i += 3) {
 		const double v[3] = { l->data[i], l->data[i + 1], l->data[i + 2] };

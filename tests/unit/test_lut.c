@@ -639,3 +639,23 @@ Test(lut, ffmpeg_lut3d_matches_cdl_math, .timeout = 60)
 	unlink(log);
 	rmdir(dir);
 }
+
+/* Found by fuzz_cube: a domain narrower than six decimal places (0 to 1e-8) was written as
+ * "0.000000" to "0.000000", which setpost's own reader then refused (min not below max). */
+Test(lut, a_narrow_domain_survives_writing)
+{
+	static const char text[] = "LUT_3D_SIZE 2\nDOMAIN_MIN 0 0 0\nDOMAIN_MAX 1e-8 1 1\n"
+	    "0 0 0\n1 0 0\n0 1 0\n1 1 0\n0 0 1\n1 0 1\n0 1 1\n1 1 1\n";
+	struct lut a = LUT_INIT, b = LUT_INIT;
+	struct err err;
+	char *out = NULL;
+	size_t len;
+
+	cr_assert_eq(lut_read_cube_mem(&a, text, strlen(text), "t.cube", &err), 0, "%s", err.msg);
+	cr_assert_eq(lut_write_cube(&a, &out, &len, &err), 0, "%s", err.msg);
+	cr_assert_eq(lut_read_cube_mem(&b, out, len, "again.cube", &err), 0, "%s: %s", err.msg, out);
+	cr_expect_float_eq(b.dmax[0], 1e-8, 0.0);
+	free(out);
+	lut_release(&a);
+	lut_release(&b);
+}
