@@ -82,8 +82,9 @@ for want in "Shooting day report" "Night Feature" "2026-11-25" "Safe to format: 
 	"Deliveries to the post house" "Still missing" "page 1 of"; do
 	grep -qF "$want" "$tmp/day.txt" || fail "the PDF lacks '$want': $(head -40 "$tmp/day.txt")"
 done
-# Clip names may wrap inside a narrow column: compare with the spaces and line ends taken out.
-tr -d ' \n' <"$tmp/day.txt" >"$tmp/day.flat"
+# A name that wraps inside its column: -raw keeps a cell's lines together (the layout mode
+# interleaves them with the next columns'), then spaces and line ends are taken out.
+pdftotext -raw "$tmp/day.pdf" - | tr -d ' \n' >"$tmp/day.flat"
 while read -r c; do
 	grep -qF "$c" "$tmp/day.flat" || fail "the PDF lacks clip $c"
 done <<<"$clips"
