@@ -1,7 +1,9 @@
 #!/bin/sh
 # Runs the libFuzzer harnesses of tests/fuzz/ (built by make into build/fuzz/fuzz_<name>).
 #   scripts/fuzz.sh SECONDS [NAME...]     each harness (or those named) for SECONDS
-# make fuzz runs it with FUZZ_SECONDS (60); make test's fuzz stage with 10 (SETPOST_FUZZ_SECONDS).
+# make fuzz runs it with FUZZ_SECONDS (60); make test's fuzz stage with 10 (SETPOST_FUZZ_SECONDS)
+# and a fixed seed (SETPOST_FUZZ_SEED, default 1 there): the same inputs in the same order on
+# every run, so a pass or a failure of make test is repeatable; make fuzz explores at random.
 # Two run at once (FUZZ_JOBS). Each starts from build/fuzz/corpus/<name> (the seeds make writes),
 # its own growing corpus build/fuzz/work/<name>, and tests/fuzz/regress/<name> (inputs that once
 # crashed it: all replayed first). A crash or a broken promise leaves its input in
@@ -23,7 +25,8 @@ if [ "$secs" = --one ]; then
 	rc=0
 	ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1" \
 	UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
-	"build/fuzz/fuzz_$name" -max_total_time="$secs" -timeout=20 -rss_limit_mb=2048 \
+	"build/fuzz/fuzz_$name" -max_total_time="$secs" ${SETPOST_FUZZ_SEED:+-seed=$SETPOST_FUZZ_SEED} \
+		-timeout=20 -rss_limit_mb=2048 \
 		-print_final_stats=1 -artifact_prefix="build/fuzz/crashes/$name/" \
 		"build/fuzz/work/$name" "build/fuzz/corpus/$name" $regress \
 		>"build/fuzz/log/$name.log" 2>&1 || rc=$?

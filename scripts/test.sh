@@ -121,7 +121,8 @@ for stage in $stages; do
 		done ;;
 	fuzz)
 		echo "== fuzz: each harness for ${SETPOST_FUZZ_SECONDS:-10} s (scripts/fuzz.sh)"
-		scripts/fuzz.sh "${SETPOST_FUZZ_SECONDS:-10}" || failed_programs="$failed_programs scripts/fuzz.sh" ;;
+		SETPOST_FUZZ_SEED=${SETPOST_FUZZ_SEED:-1} scripts/fuzz.sh "${SETPOST_FUZZ_SECONDS:-10}" ||
+			failed_programs="$failed_programs scripts/fuzz.sh" ;;
 	*) echo "scripts/test.sh: unknown stage '$stage' (unit, e2e, cli, journey, fuzz, bench)" >&2; exit 2 ;;
 	esac
 done
