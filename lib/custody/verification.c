@@ -16,11 +16,14 @@ static const struct db_stmt stmt_insert = { "verification_insert",
 	" VALUES ($1, least(coalesce($2::timestamptz, now()), now()), $3, $4, $5, $6::integer, $7, $8, $9, $10,"
 	" $11) RETURNING id", 11 };
 
-/* The copy takes its latest check's result. Returns the state before and after, whether the
+/* The copy takes its latest check's result. Checks are ordered by the second they were made in
+ * (a history's times have whole seconds; a registration's have microseconds), then by the order
+ * they were recorded: a failed verify reported in the same second as the registration it
+ * contradicts must not lose to it for being stamped 0.7 s "earlier". Returns the state before and after, whether the
  * new check is the latest, and what a copy.failed event names. */
 static const struct db_stmt stmt_apply = { "verification_apply",
 	"WITH l AS (SELECT id, result, checked_at, error FROM verifications WHERE copy_id = $1"
-	"  ORDER BY checked_at DESC, id DESC LIMIT 1),"
+	"  ORDER BY date_trunc('second', checked_at) DESC, id DESC LIMIT 1),"
 	" old AS (SELECT state FROM copies WHERE id = $1 FOR UPDATE)"
 	" UPDATE copies cp SET state = l.result,"
 	"  verified_at = CASE WHEN l.result = 'verified' THEN l.checked_at END,"
@@ -113,7 +116,7 @@ static const struct db_stmt stmt_bad = { "verification_bad_copies",
 	"  ORDER BY f.rel_path, v.name), '[]')::text"
 	" FROM files f JOIN copies cp ON cp.file_id = f.id JOIN volumes v ON v.id = cp.volume_id"
 	" LEFT JOIN LATERAL (SELECT x.algorithm, x.expected, x.found, x.generation, x.checked_at"
-	"  FROM verifications x WHERE x.copy_id = cp.id ORDER BY x.checked_at DESC, x.id DESC"
+	"  FROM verifications x WHERE x.copy_id = cp.id ORDER BY date_trunc('second', x.checked_at) DESC, x.id DESC"
 	"  LIMIT 1) l ON true"
 	" WHERE f.card_id = $1 AND cp.state IN ('failed', 'missing')", 1 };
 

@@ -111,7 +111,8 @@ ok "one flipped byte: setpost verify --register makes the card not safe at once,
 
 for _ in $(seq 10); do grep -q "^event: card.unsafe" "$tmp/sse" && break; sleep 0.1; done
 grep -q "^event: card.unsafe" "$tmp/sse" || fail "card.unsafe on the event stream within 1 s: $(cat "$tmp/sse")"
-grep -q "^event: copy.failed" "$tmp/sse" || fail "copy.failed on the event stream"
+for _ in $(seq 10); do grep -q "^event: copy.failed" "$tmp/sse" && break; sleep 0.1; done
+grep -q "^event: copy.failed" "$tmp/sse" || fail "copy.failed on the event stream: $(cat "$tmp/sse")"
 ok "card.unsafe and copy.failed reach the event stream within one second"
 
 for _ in $(seq 100); do grep -q '"card.unsafe"' "$tmp/hooks" && break; sleep 0.1; done
