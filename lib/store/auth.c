@@ -290,6 +290,14 @@ auth_gate_enter(void)
 	while (ok && auth_gate_running >= AUTH_CHECKS_AT_ONCE)
 		if (pthread_cond_timedwait(&auth_gate_free, &auth_gate_lock, &until) == ETIMEDOUT)
 			ok = false;
+	/* A check that waited for a slot may start in a later second: it counts in that second's
+	 * budget, which it may find spent. */
+	if (ok && time(NULL) != auth_gate_second) {
+		auth_gate_second = time(NULL);
+		auth_gate_started = 0;
+	}
+	if (ok && auth_gate_started >= AUTH_CHECKS_PER_SECOND)
+		ok = false;
 	if (ok) {
 		auth_gate_running++;
 		auth_gate_started++;
