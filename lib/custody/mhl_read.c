@@ -735,7 +735,9 @@ mhl_load_gen(struct mhl_loadctx *lc, struct mhl_genrec *g, char *label, struct e
 	if (rc == 0 && mhl_prefix_paths(m.files, m.nfiles, lc->prefix) < 0)
 		rc = err_set(err, SP_ENOMEM, "%s: out of memory", label);
 	if (rc == 0) {
-		qsort(m.files, m.nfiles, sizeof(*m.files), mhl_entry_cmp);
+		/* qsort's array must not be NULL even for zero entries (C11 7.22.5) */
+		if (m.nfiles > 0)
+			qsort(m.files, m.nfiles, sizeof(*m.files), mhl_entry_cmp);
 		if (mhl_known_merge(lc->h, m.files, m.nfiles, m.created, g->seq) < 0)
 			rc = err_set(err, SP_ENOMEM, "%s: out of memory", label);
 	}
