@@ -223,6 +223,7 @@ ok "receiver killed at $at bytes and started again: the upload resumed, verified
 # the receiver holds some of it; sets $sender_id.
 good=$(xxhsum -H1 clip.mov | cut -d' ' -f1)
 started_then_killed() {
+	: >"$2"   # exists before the sender opens it: under set -e a sed on a missing file ends the script
 	"$bin" send "$1" --to "$url/api/v1/uploads/" --recipient "$recipient" --data cart \
 		--header "Authorization: Bearer $token" --chunk-size 1M --limit-rate 2M --xxh64 "$good" >"$2" 2>&1 &
 	sender=$!
