@@ -2,11 +2,14 @@
  * Last-Event-ID resumes without loss, heartbeats flow, a client that stops reading stalls no
  * one, and shutdown ends open streams at once. */
 #include "harness.h"
+#include "lib/store/db.h"
+#include "lib/store/event.h"
 
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,5 +186,53 @@ Test(events, unnamed_stream_carries_every_kind_as_a_message)
 	fd = stream_open_at("/api/v1/events/stream?named=maybe", NULL);
 	cr_expect(stream_until(fd, acc, sizeof(acc), "400 Bad Request", 5), "%s", acc);
 	cr_expect(strstr(acc, "named: expected true or false"), "%s", acc);
+	close(fd);
+}
+
+/* The first event's transaction, held open for a while after its insert. */
+static int
+slow_event_tx(struct db_conn *c, void *arg, struct err *err)
+{
+	int rc = event_record(c, "test", "first.event", NULL, 0, NULL, NULL, err);
+
+	(void)arg;
+	usleep(1500 * 1000);
+	return rc;
+}
+
+static void *
+slow_event(void *arg)
+{
+	struct err err;
+
+	cr_expect_eq(db_tx(arg, slow_event_tx, NULL, &err), 0, "%s", err.msg);
+	return NULL;
+}
+
+/* An event whose transaction commits after a later one's must still reach the stream: readers
+ * follow ids, so ids must be given in commit order (a custody event was lost this way: a
+ * verification's copy.failed committed after the worker's clip.qc had been sent). */
+Test(events, an_event_committed_late_is_not_skipped)
+{
+	char acc[65536] = "";
+	int fd = stream_open(NULL);
+	struct db *db;
+	struct err err;
+	pthread_t t;
+
+	cr_assert(stream_until(fd, acc, sizeof(acc), "retry: 2000", 5), "%s", acc);
+	cr_assert_eq(db_open(&db, conninfo, 2, &err), 0, "%s", err.msg);
+	cr_assert_eq(pthread_create(&t, NULL, slow_event, db), 0);
+	usleep(300 * 1000);
+	cr_assert_eq(event_record_db(db, "test", "second.event", NULL, 0, NULL, &err), 0, "%s",
+	    err.msg);
+	pthread_join(t, NULL);
+	cr_expect(stream_until(fd, acc, sizeof(acc), "second.event", 5), "%s", acc);
+	cr_expect(stream_until(fd, acc, sizeof(acc), "first.event", 3), "the event committed "
+	    "late was skipped: %s", acc);
+	cr_expect_lt(strstr(acc, "first.event") ? strstr(acc, "first.event") - acc : 0,
+	    strstr(acc, "second.event") ? strstr(acc, "second.event") - acc : 0,
+	    "sent in commit order: %s", acc);
+	db_close(db);
 	close(fd);
 }
