@@ -9,6 +9,7 @@
 #include "lib/core/config.h"
 #include "lib/store/event.h"
 #include "lib/media/ffmpeg.h"
+#include "lib/media/frameseq.h"
 #include "lib/core/file.h"
 #include "lib/custody/locate.h"
 #include "lib/core/log.h"
@@ -49,6 +50,7 @@ struct thumbs {
 	int src[THUMBS_STRIP + 1];            /* n -> index in sel */
 	int nsel, n;
 	int width, height;
+	struct media_input input;     /* ffmpeg's input words for the clip */
 };
 
 /* A path from a format; SP_ETOOBIG rather than a cut path. */
@@ -226,15 +228,27 @@ thumbs_pattern(const char *dir, char *out, size_t len)
 static int
 thumbs_extract(struct thumbs *t, struct err *err)
 {
-	char graph[2048], input[PATH_MAX + 8], pattern[PATH_MAX * 2];
-	size_t used;
-	struct ffmpeg_run run;
-	const char *argv[] = { "ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "error",
-		"-progress", "pipe:3", "-i", input, "-filter_complex", graph, "-map", "[t]",
+	char graph[2048], pattern[PATH_MAX * 2];
+	static const char *const head[] = { "ffmpeg", "-nostdin", "-hide_banner", "-nostats",
+		"-v", "error", "-progress", "pipe:3" };
+	const char *const tail[] = { "-filter_complex", graph, "-map", "[t]",
 		"-fps_mode", "passthrough", "-c:v", "mjpeg", "-q:v", "3", "-f", "image2",
 		"-start_number", "0", pattern, "-map", "[p]", "-f", "null", "-", NULL };
+	const char *argv[sizeof(head) / sizeof(head[0]) + 12 + sizeof(tail) / sizeof(tail[0])];
+	struct media_input *in = &t->input;
+	size_t used, n = 0;
+	struct ffmpeg_run run;
+	int rc;
 
-	snprintf(input, sizeof(input), "file:%s", t->lc.path);
+	/* the clip: a file, or a DPX/OpenEXR frame sequence */
+	if ((rc = media_input_of(t->lc.path, in, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < sizeof(head) / sizeof(head[0]); i++)
+		argv[n++] = head[i];
+	for (int i = 0; i < in->argc; i++)
+		argv[n++] = in->argv[i];
+	for (size_t i = 0; i < sizeof(tail) / sizeof(tail[0]); i++)
+		argv[n++] = tail[i];
 	thumbs_pattern(t->tmp, pattern, sizeof(pattern));
 	used = (size_t)snprintf(graph, sizeof(graph), "[0:v:0]split=2[a][b];[a]select='");
 	for (int i = 0; i < t->nsel; i++)

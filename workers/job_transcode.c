@@ -30,6 +30,7 @@
 #include "lib/core/config.h"
 #include "lib/store/event.h"
 #include "lib/media/ffmpeg.h"
+#include "lib/media/frameseq.h"
 #include "lib/core/file.h"
 #include "lib/core/hash.h"
 #include "lib/custody/locate.h"
@@ -257,7 +258,8 @@ struct tc_cmd {
 	const char *argv[TC_ARGV_MAX];
 	int argc;
 	char words[2 * PROFILE_ARGS_MAX + 64];   /* the profile's arguments, split in place */
-	char input[PATH_MAX + 8], sound[PATH_MAX + 8], ss[32], graph[8192], tcode[TIMECODE_BUFSZ],
+	struct media_input in;     /* the clip: a file, or a DPX/OpenEXR frame sequence */
+	char sound[PATH_MAX + 8], ss[32], graph[8192], tcode[TIMECODE_BUFSZ],
 	    reel_str[200], dur[32], out[3 * PATH_MAX];
 };
 
@@ -355,9 +357,10 @@ tc_command(struct tc *t, const struct profile *pr, const char *tmp, struct tc_cm
 	tc_arg(m, "-progress");
 	tc_arg(m, "pipe:3");
 	tc_arg(m, "-y");
-	snprintf(m->input, sizeof(m->input), "file:%s", t->lc.path);
-	tc_arg(m, "-i");
-	tc_arg(m, m->input);
+	if ((rc = media_input_of(t->lc.path, &m->in, err)) < 0)
+		return rc;
+	for (int i = 0; i < m->in.argc; i++)
+		tc_arg(m, m->in.argv[i]);
 	if (synced) {
 		/* Where the picture's first frame falls in the sound file, in seconds. */
 		double off = (double)t->offset_frames * t->p.fps_den / t->p.fps_num;

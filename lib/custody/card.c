@@ -103,7 +103,8 @@ card_copy(struct card_build *b, const struct card_entry *entries, size_t n, stru
 
 		if (i > 0 && strcmp(f->path, info->files[i - 1].path) == 0)
 			return err_set(err, SP_EINVAL, "card: file \"%.200s\" listed twice", f->path);
-		f->decodable = ext == CARD_EXT_VIDEO || ext == CARD_EXT_AUDIO;
+		f->decodable = ext == CARD_EXT_VIDEO || ext == CARD_EXT_AUDIO ||
+		    (ext == CARD_EXT_FRAME && !card_ext_is(f->path, "dng"));
 		info->bytes += f->size;
 		if (card_path_is_skipped(f->path)) {
 			f->role = CARD_ROLE_SKIP;

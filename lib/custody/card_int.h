@@ -31,7 +31,7 @@ struct card_piece {
 	char name[CARD_NAME_MAX];       /* clip name as shown */
 	char key[CARD_KEY_MAX];         /* lookup key (see above) */
 	unsigned seg;                   /* order among the clip's pieces, 0 when single */
-	bool frame;                     /* an ARRIRAW frame file: always a SEGMENT */
+	bool frame;                     /* a frame file (ARRIRAW, DPX...): always a SEGMENT */
 };
 
 struct card_build {
@@ -104,6 +104,7 @@ enum card_ext {
 	CARD_EXT_VIDEO,                 /* decodable video container */
 	CARD_EXT_AUDIO,                 /* decodable audio file */
 	CARD_EXT_RAW,                   /* camera raw: needs the maker's software */
+	CARD_EXT_FRAME,                 /* one image per frame: DPX, OpenEXR, CinemaDNG */
 };
 
 enum card_re {

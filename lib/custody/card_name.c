@@ -143,6 +143,7 @@ static const struct {
 	{ "aiff", CARD_EXT_AUDIO },
 	{ "ari", CARD_EXT_RAW }, { "r3d", CARD_EXT_RAW }, { "braw", CARD_EXT_RAW },
 	{ "braw2", CARD_EXT_RAW }, { "crm", CARD_EXT_RAW },
+	{ "dpx", CARD_EXT_FRAME }, { "exr", CARD_EXT_FRAME }, { "dng", CARD_EXT_FRAME },
 };
 
 enum card_ext

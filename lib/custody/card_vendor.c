@@ -561,11 +561,45 @@ generic_detect(const struct card_build *b, char *why, size_t size)
 	return true;
 }
 
+/* A DPX, OpenEXR or CinemaDNG frame "<clip>[._]<number>.<ext>" is a piece of the clip named
+ * before its number (the folder's name when the file's name is only the number). False when
+ * the number is too short to be a frame's (DJI_0001.DNG is a still, its own clip): at least 4
+ * digits, 5 for CinemaDNG, whose stills cameras count with 4. */
+static bool
+generic_frame(const char *path, struct card_piece *p)
+{
+	const char *base = card_base(path);
+	size_t stem = card_stem_len(base), d = stem, dir = card_dir_len(path);
+	unsigned long long frame;
+	char parent[CARD_NAME_MAX];
+
+	while (d > 0 && base[d - 1] >= '0' && base[d - 1] <= '9')
+		d--;
+	if (stem - d < (card_ext_is(base, "dng") ? 5u : 4u) || stem - d > 10)
+		return false;
+	if ((frame = strtoull(base + d, NULL, 10)) > 0xffffffffULL)
+		return false;
+	if (d > 0 && (base[d - 1] == '.' || base[d - 1] == '_'))
+		d--;
+	if (d == 0) {
+		card_parent(path, parent, sizeof(parent));
+		if (!card_piece_named(p, parent, strlen(parent), (unsigned)frame))
+			return false;
+	} else if (!card_piece_named(p, base, d, (unsigned)frame)) {
+		return false;
+	}
+	snprintf(p->key, sizeof(p->key), "%.*s/%s", (int)dir, path, p->name);
+	p->frame = true;
+	return true;
+}
+
 static bool
 generic_essence(const struct card_build *b, size_t i, bool late, struct card_piece *p)
 {
 	if (!late && (card_in_aux_dir(card_path(b, i)) || card_ext_is(card_path(b, i), "lrv")))
 		return false; /* proxies first get a chance to join their clip */
+	if (card_ext_class(card_path(b, i)) == CARD_EXT_FRAME && generic_frame(card_path(b, i), p))
+		return true;
 	return card_essence_generic(b, i, late, p);
 }
 

@@ -3,6 +3,7 @@
 #include "lib/media/probe.h"
 #include "lib/media/probe_int.h"
 #include "lib/media/ffmpeg.h"
+#include "lib/media/frameseq.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -433,6 +434,8 @@ static const struct {
 	    "Blackmagic RAW SDK) to decode" },
 	{ "crm", "cinema_raw_light", "Canon Cinema RAW Light: needs Canon's software (Cinema RAW "
 	    "Development) to decode" },
+	{ "dng", "cinemadng", "CinemaDNG: needs a raw developer (DaVinci Resolve, or the camera "
+	    "maker's software) to decode" },
 };
 
 const char *
@@ -516,11 +519,13 @@ probe_from_name(const char *name, int nfiles, struct probe *p)
 		if (strcasecmp(probe_ext(name), probe_raw[i].ext) == 0)
 			probe_copy(p->codec, sizeof(p->codec), probe_raw[i].codec);
 	probe_name_rules(base, p);
-	/* ARRIRAW: one file per frame, numbered from the start timecode: <clip>.0049275.ari */
-	if (strcasecmp(probe_ext(name), "ari") == 0 || strcasecmp(probe_ext(name), "arx") == 0) {
+	/* ARRIRAW, CinemaDNG: one file per frame, numbered (ARRI: from the start timecode):
+	 * <clip>.0049275.ari, <clip>_000000.dng */
+	if (strcasecmp(probe_ext(name), "ari") == 0 || strcasecmp(probe_ext(name), "arx") == 0 ||
+	    strcasecmp(probe_ext(name), "dng") == 0) {
 		p->duration_frames = nfiles;
 		dot = strrchr(base, '.');
-		while (dot && dot > base && dot[-1] != '.')
+		while (dot && dot > base && isdigit((unsigned char)dot[-1]))
 			dot--;
 		if (dot && dot > base && isdigit((unsigned char)*dot))
 			p->first_frame_number = strtoll(dot, NULL, 10);
@@ -671,29 +676,63 @@ probe_failed(const char *path, const char *name, const char *tail, struct err *e
 	    "%s", name, kind, why);
 }
 
+/* What a sequence's first frame said that ffprobe cannot: its start timecode, and whether
+ * the rate was the files' or assumed. */
+static void
+probe_sequence(struct probe *p, const struct media_input *in)
+{
+	const char *name = strrchr(in->seq.pattern, '/');
+
+	if (in->seq.timecode[0])
+		probe_set_tc(p, in->seq.timecode);
+	/* the files' name pattern, not where this host keeps them */
+	json_object_set_new(p->vendor, "frame_sequence", json_string(name ? name + 1 :
+	    in->seq.pattern));
+	json_object_set_new(p->vendor, "first_frame", json_integer((json_int_t)in->seq.start));
+	json_object_set_new(p->vendor, "frame_rate_source", json_string(in->rate_assumed ?
+	    "assumed: the files' headers do not say" : "the files' headers"));
+	p->first_frame_number = (long long)in->seq.start;
+}
+
 int
 probe_file(const char *path, const char *name, struct probe *p,
     bool (*canceled)(void *), void *cancel_arg, struct err *err)
 {
-	char input[4200], tail[FFMPEG_TAIL];
-	const char *argv[] = { "ffprobe", "-v", "error", "-print_format", "json", "-show_format",
-		"-show_streams", input, NULL };
+	static const char *const head[] = { "ffprobe", "-v", "error", "-print_format", "json",
+		"-show_format", "-show_streams" };
+	const char *argv[sizeof(head) / sizeof(head[0]) + 13];
+	char tail[FFMPEG_TAIL];
+	struct media_input *in;
 	struct stat st;
 	struct buf out;
+	size_t n = 0;
 	int rc;
 
 	if (stat(path, &st) < 0)
 		return err_errno(err, SP_EIO, errno, "%s", name);
 	if (st.st_size == 0)
 		return err_set(err, SP_EUNSUPPORTED, "%s: the file is empty (0 bytes)", name);
-	/* "file:" keeps a name with a colon from being taken for a protocol. */
-	snprintf(input, sizeof(input), "file:%s", path);
+	if ((in = malloc(sizeof(*in))) == NULL)
+		return err_set(err, SP_ENOMEM, "out of memory");
+	/* A frame of a DPX or OpenEXR sequence: the whole sequence, not one still */
+	if ((rc = media_input_of(path, in, err)) < 0) {
+		free(in);
+		return rc;
+	}
+	for (size_t i = 0; i < sizeof(head) / sizeof(head[0]); i++)
+		argv[n++] = head[i];
+	for (int i = 0; i < in->argc; i++)
+		argv[n++] = in->argv[i];
+	argv[n] = NULL;
 	rc = ffmpeg_capture(argv, &out, PROBE_JSON_MAX, canceled, cancel_arg, tail, sizeof(tail), err);
 	if (rc == SP_EIO)
 		rc = probe_failed(path, name, tail, err);
 	if (rc == 0)
 		rc = probe_parse(out.data ? out.data : "", out.len, name, p, err);
+	if (rc == 0 && in->sequence)
+		probe_sequence(p, in);
 	buf_release(&out);
+	free(in);
 	return rc;
 }
 

@@ -59,7 +59,7 @@ struct probe {
 	int audio_sample_rate;
 	char audio_codec[32];
 	char make[64], model[64], serial[64], lens[128];
-	long long first_frame_number; /* ARRIRAW: number in the first frame's name, else -1 */
+	long long first_frame_number; /* frame files: the first one's number, else -1 */
 	json_t *tags;               /* camera/lens/reel/timecode tags found, as they are */
 	json_t *vendor;             /* what the name and sidecars said (raw formats) */
 };

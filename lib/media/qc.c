@@ -1,6 +1,7 @@
 /* qc: one ffmpeg pass of picture, sound and focus checks, its output read back and turned into
  * measures and findings (see qc.h). */
 #include "lib/media/qc.h"
+#include "lib/media/frameseq.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -648,7 +649,7 @@ qc_focus_size(const struct qc_input *in, const struct qc_settings *s, int *w, in
 
 struct qc_argv {
 	char graph[8192];
-	char input[4200];
+	struct media_input in;     /* the clip: a file, or a DPX/OpenEXR frame sequence */
 	const char *argv[48];
 	int argc;
 };
@@ -697,19 +698,22 @@ qc_graph_audio(struct qc_argv *a, const struct qc_input *in, const struct qc_set
 }
 
 /* Builds the ffmpeg command for in (argv borrowed from a). */
-static void
+static int
 qc_command(struct qc_argv *a, const struct qc_input *in, const struct qc_settings *s,
-    const struct qc_result *r, int window_samples)
+    const struct qc_result *r, int window_samples, struct err *err)
 {
 	static const char *const head[] = { "ffmpeg", "-nostdin", "-hide_banner", "-nostats",
-		"-v", "error", "-progress", "pipe:3", "-i" };
+		"-v", "error", "-progress", "pipe:3" };
+	int rc;
 
 	a->argc = 0;
 	a->graph[0] = '\0';
 	for (size_t i = 0; i < sizeof(head) / sizeof(head[0]); i++)
 		qc_arg(a, head[i]);
-	snprintf(a->input, sizeof(a->input), "file:%s", in->path);
-	qc_arg(a, a->input);
+	if ((rc = media_input_of(in->path, &a->in, err)) < 0)
+		return rc;
+	for (int i = 0; i < a->in.argc; i++)
+		qc_arg(a, a->in.argv[i]);
 	if (in->video)
 		qc_graph_video(a, s, r);
 	if (in->audio_streams > 0)
@@ -727,6 +731,7 @@ qc_command(struct qc_argv *a, const struct qc_input *in, const struct qc_setting
 		for (size_t i = 0; i < sizeof(au) / sizeof(au[0]); i++)
 			qc_arg(a, au[i]);
 	}
+	return 0;
 }
 
 /* --- findings --------------------------------------------------------------------------- */
@@ -937,7 +942,8 @@ qc_run(const struct qc_input *in, const struct qc_settings *s, const struct qc_h
 		rc = err_set(err, SP_ENOMEM, "out of memory");
 		goto out;
 	}
-	qc_command(a, in, s, res, rate / 10);
+	if ((rc = qc_command(a, in, s, res, rate / 10, err)) < 0)
+		goto out;
 	qc_command_json(res, a);
 	run.argv = a->argv;
 	run.progress_fd = 3;

@@ -468,6 +468,40 @@ seeds_mhl(bool chain)
 	rmdir(root);
 }
 
+/* Frame headers (fuzz_frameseq): DPX both byte orders with rate and timecode, an OpenEXR
+ * header with framesPerSecond and timeCode (the committed seeds add ffmpeg's own). */
+static void
+seeds_frameseq(void)
+{
+	static unsigned char b[2048];
+	const float fps[2] = { 23.976f, 25.0f };
+	size_t o;
+
+	for (int big = 0; big < 2; big++) {
+		uint32_t v[3], at[3] = { 4, 1724, 1920 };
+
+		memset(b, 0, sizeof(b));
+		memcpy(b, big ? "SDPX" : "XPDS", 4);
+		memcpy(&v[1], &fps[big], 4);
+		v[0] = 2048;
+		v[2] = 0x10203004u;
+		for (int k = 0; k < 3; k++)
+			for (int i = 0; i < 4; i++)
+				b[at[k] + (size_t)i] = (unsigned char)(big ? v[k] >> (24 - 8 * i) :
+				    v[k] >> (8 * i));
+		seeds_put(b, sizeof(b));
+	}
+	memset(b, 0, sizeof(b));
+	memcpy(b, "\x76\x2f\x31\x01\x02\x00\x00\x00", 8);
+	o = 8;
+	memcpy(b + o, "framesPerSecond\0rational\0\x08\0\0\0\xc0\x5d\0\0\xe9\x03\0\0", 37);
+	o += 37;
+	memcpy(b + o, "timeCode\0timecode\0\x08\0\0\0\x44\x23\x01\x01\0\0\0\0", 31);
+	o += 31;
+	b[o++] = 0;
+	seeds_put(b, o);
+}
+
 static void seeds_mhl_chain(void) { seeds_mhl(true); }
 static void seeds_mhl_manifest(void) { seeds_mhl(false); }
 
@@ -480,6 +514,7 @@ static const struct {
 	{ "ixml", seeds_ixml }, { "mhl_chain", seeds_mhl_chain },
 	{ "mhl_manifest", seeds_mhl_manifest }, { "path", seeds_path },
 	{ "settings", seeds_settings }, { "timecode", seeds_timecode }, { "tus", seeds_tus },
+	{ "frameseq", seeds_frameseq },
 };
 
 int

@@ -737,6 +737,45 @@ Test(card, list_generic_proxy_folder_and_lrv)
 	card_info_release(&ci);
 }
 
+Test(card, list_dpx_exr_and_cinemadng_sequences)
+{
+	static const char *const paths[] = {
+		"SCANS/A001C003/A001C003.0086400.dpx", "SCANS/A001C003/A001C003.0086401.dpx",
+		"SCANS/A001C003/A001C003.0086403.dpx",
+		"SCANS/plate/plate_0001.exr", "SCANS/plate/plate_0002.exr",
+		"SCANS/R001/0000001.dpx", "SCANS/R001/0000002.dpx",
+		"BMC01_1_2012-08-08_1631_C0002/BMC01_1_2012-08-08_1631_C0002_000000.dng",
+		"BMC01_1_2012-08-08_1631_C0002/BMC01_1_2012-08-08_1631_C0002_000001.dng",
+		"STILLS/DJI_0001.DNG", "STILLS/DJI_0002.DNG",
+		NULL,
+	};
+	struct card_info ci;
+	const struct card_clip *dpx;
+
+	identify_ok(paths, &ci);
+	expect_card(&ci, "generic", "", "", "", 6);
+	expect_file(&ci, paths[0], CARD_ROLE_SEGMENT, "A001C003");
+	expect_file(&ci, paths[2], CARD_ROLE_SEGMENT, "A001C003");
+	dpx = &ci.clips[clip_of(&ci, "A001C003")];
+	cr_expect_eq(dpx->nessence, 3);
+	cr_expect(dpx->decodable, "ffmpeg reads DPX");
+	cr_expect_not_null(dpx->warning, "frame 86402 is missing");
+	if (dpx->warning)
+		cr_expect_str_eq(dpx->warning, "frames jump from 86401 to 86403");
+	cr_expect_eq(file_of(&ci, paths[1])->segment, 86401);
+	expect_file(&ci, paths[3], CARD_ROLE_SEGMENT, "plate");
+	cr_expect_eq(ci.clips[clip_of(&ci, "plate")].nessence, 2);
+	cr_expect_null(ci.clips[clip_of(&ci, "plate")].warning);
+	expect_file(&ci, paths[5], CARD_ROLE_SEGMENT, "R001");   /* only numbers: the folder */
+	expect_file(&ci, paths[7], CARD_ROLE_SEGMENT, "BMC01_1_2012-08-08_1631_C0002");
+	cr_expect_not(ci.clips[clip_of(&ci, "BMC01_1_2012-08-08_1631_C0002")].decodable,
+	    "CinemaDNG needs a raw developer");
+	/* four digits of a stills camera's counter: each still its own clip */
+	expect_file(&ci, paths[9], CARD_ROLE_MEDIA, "DJI_0001");
+	expect_file(&ci, paths[10], CARD_ROLE_MEDIA, "DJI_0002");
+	card_info_release(&ci);
+}
+
 Test(card, list_bad_input)
 {
 	static const char *const abs_path[] = { "/etc/passwd", NULL };
