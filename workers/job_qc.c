@@ -1,6 +1,7 @@
 /* job_qc: the automatic QC pass of a clip (lib/qc), its findings stored as flags with their
- * frames and timecodes, and the focus of every take of its setup (same production, scene and
- * camera) compared again, so a soft take stands out. Payload {"clip_id": N}.
+ * frames and timecodes, and the focus of every take of its setup (same production, scene,
+ * camera and lens; a lens the camera did not record counts as a lens of its own) compared
+ * again, so a soft take stands out. Payload {"clip_id": N}.
  *
  * Everything a pass finds is written in one transaction (the old findings replaced), so a
  * canceled or failed pass leaves the previous results whole. */
@@ -31,6 +32,7 @@ struct qcjob {
 	struct qc_result res;
 	long long production_id;
 	char scene[128], camera[64];
+	char lens[128];            /* "" when the camera did not say */
 	bool has_scene;
 	double started;
 };
@@ -51,9 +53,9 @@ qcjob_progress(void *arg, double fraction, double seconds)
 
 static const struct db_stmt stmt_context = { "qc_context",
 	"SELECT p.settings->'qc', d.production_id, c.scene, coalesce(c.camera, k.camera, ''),"
-	" c.fps_num, c.fps_den FROM clips c JOIN cards k ON k.id = c.card_id"
+	" c.fps_num, c.fps_den, coalesce(m.lens, '') FROM clips c JOIN cards k ON k.id = c.card_id"
 	" JOIN days d ON d.id = k.day_id JOIN productions p ON p.id = d.production_id"
-	" WHERE c.id = $1", 1 };
+	" LEFT JOIN clip_media m ON m.clip_id = c.id WHERE c.id = $1", 1 };
 
 static int
 qcjob_context(struct qcjob *q, struct db_conn *c, struct err *err)
@@ -72,6 +74,7 @@ qcjob_context(struct qcjob *q, struct db_conn *c, struct err *err)
 	q->has_scene = db_val(r, 0, 2) && *db_val(r, 0, 2);
 	snprintf(q->scene, sizeof(q->scene), "%s", q->has_scene ? db_val(r, 0, 2) : "");
 	snprintf(q->camera, sizeof(q->camera), "%s", db_val(r, 0, 3));
+	snprintf(q->lens, sizeof(q->lens), "%s", db_val(r, 0, 6));
 	/* Sound files carry no frame rate: number their frames at the clip's, else 25. */
 	if (q->p.fps_num == 0) {
 		q->p.fps_num = db_val(r, 0, 4) ? (unsigned)db_ll(r, 0, 4) : 25;
@@ -255,7 +258,7 @@ qcjob_store_measures(struct db_conn *c, struct qcjob *q, struct err *err)
 
 static const struct db_stmt stmt_setup_lock = { "qc_setup_lock",
 	"SELECT pg_advisory_xact_lock(hashtext('setpost.focus'), hashtext($1 || '/' || $2 || '/'"
-	" || $3))", 3 };
+	" || $3 || '/' || $4))", 4 };
 
 static const struct db_stmt stmt_setup = { "qc_setup",
 	"SELECT c.id, c.take, q.focus::text, q.focus_median, m.fps_num, m.fps_den, m.start_tc,"
@@ -263,8 +266,8 @@ static const struct db_stmt stmt_setup = { "qc_setup",
 	" FROM clips c JOIN cards k ON k.id = c.card_id JOIN days d ON d.id = k.day_id"
 	" JOIN clip_qc q ON q.clip_id = c.id JOIN clip_media m ON m.clip_id = c.id"
 	" WHERE d.production_id = $1::bigint AND c.scene = $2"
-	"  AND coalesce(c.camera, k.camera, '') = $3 AND q.focus_median IS NOT NULL"
-	" ORDER BY c.id", 3 };
+	"  AND coalesce(c.camera, k.camera, '') = $3 AND coalesce(m.lens, '') = $4"
+	"  AND q.focus_median IS NOT NULL ORDER BY c.id", 4 };
 
 
 struct qcjob_take {
@@ -353,7 +356,7 @@ static int
 qcjob_setup(struct db_conn *c, struct qcjob *q, struct err *err)
 {
 	char pid[24], ids[4096], max[24];
-	const char *v[3] = { pid, q->scene, q->camera };
+	const char *v[4] = { pid, q->scene, q->camera, q->lens };
 	struct qcjob_take *t;
 	PGresult *r;
 	size_t used = 0;

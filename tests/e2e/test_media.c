@@ -600,6 +600,22 @@ Test(media, a_card_of_defects_each_flagged_where_it_is_and_nowhere_else)
 		cr_expect_eq(sql_long("SELECT count(*) FROM qc_flags f JOIN clips c ON c.id = f.clip_id"
 		    " WHERE c.name = 'A001C008_250101_R1AB'"), 1);
 	}
+	/* Another lens is another setup: the soft take, shot on a lens of its own, is compared
+	 * with no other take, so nothing calls it soft. */
+	{
+		struct db_conn *c;
+		struct err err;
+		long long soft = clip_id("A001C004_250101_R1AB");
+		sql("UPDATE clip_media SET lens = 'Cooke S4 50mm' WHERE clip_id = %lld", soft);
+		cr_assert_eq(db_acquire(db, &c, &err), 0);
+		cr_assert_eq(pipeline_qc(c, soft, &err), 1);
+		db_release(db, c);
+		worker_start(&w);
+		cr_expect(wait_sql("SELECT count(*) FROM jobs WHERE state IN ('done', 'dead')", 39, 60));
+		worker_stop(&w);
+		cr_expect_eq(strtol(sql("SELECT count(*) FROM qc_flags WHERE kind = 'soft_focus'"
+		    " AND clip_id = %lld", soft), NULL, 10), 0, "compared across lenses");
+	}
 }
 
 /* --- cancellation and failures ----------------------------------------------------------- */
