@@ -48,7 +48,7 @@ static const struct db_stmt stmt_clips = { "exports_clips",
 	" FROM clips c JOIN cards k ON k.id = c.card_id JOIN days d ON d.id = k.day_id"
 	" LEFT JOIN scene_looks sl ON sl.production_id = d.production_id AND sl.scene = c.scene"
 	" LEFT JOIN clip_media m ON m.clip_id = c.id"
-	" LEFT JOIN clip_sound cs ON cs.clip_id = c.id"
+	" LEFT JOIN clip_sound cs ON cs.clip_id = c.id AND cs.method <> 'ambiguous'"
 	" LEFT JOIN clips sc ON sc.id = cs.sound_clip_id LEFT JOIN cards sk ON sk.id = sc.card_id"
 	" LEFT JOIN LATERAL (SELECT r.id, r.rel_path, r.size, r.xxh64 FROM renditions r"
 	"  WHERE r.clip_id = c.id AND r.state = 'done' AND ($3::text IS NULL OR r.profile = $3)"

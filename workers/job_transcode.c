@@ -92,6 +92,7 @@ static const struct db_stmt stmt_clip = { "transcode_clip",
 	" JOIN productions p ON p.id = d.production_id"
 	" LEFT JOIN clip_media m ON m.clip_id = c.id"
 	" LEFT JOIN clip_sound cs ON cs.clip_id = c.id AND cs.sound_clip_id IS NOT NULL"
+	" AND cs.method <> 'ambiguous'"
 	" WHERE c.id = $1", 1 };
 
 static int

@@ -29,11 +29,14 @@ static const struct db_stmt stmt_sound_one = { "soundsync_sound_one",
 	" FROM clips c LEFT JOIN clip_media m ON m.clip_id = c.id WHERE c.id = $1", 1 };
 static const struct db_stmt stmt_picture_one = { "soundsync_picture_one",
 	"SELECT c.id, c.fps_num, c.fps_den, c.start_tc FROM clips c WHERE c.id = $1", 1 };
+/* The day's pictures, each with its camera (the letter, else its card: two cards of unknown
+ * cameras may be two cameras) and length; every picture is read even when one is asked for,
+ * because whether a match is sure depends on the others. */
 static const struct db_stmt stmt_pictures = { "soundsync_pictures",
-	"SELECT c.id, c.fps_num, c.fps_den, c.start_tc, s.method"
+	"SELECT c.id, c.fps_num, c.fps_den, c.start_tc, s.method,"
+	" coalesce(nullif(c.camera, ''), nullif(k.camera, ''), 'card ' || k.id), c.duration_frames"
 	" FROM clips c JOIN cards k ON k.id = c.card_id LEFT JOIN clip_sound s ON s.clip_id = c.id"
-	" WHERE k.day_id = $1 AND k.kind <> 'sound' AND ($2::bigint IS NULL OR c.id = $2)"
-	" ORDER BY c.id FOR UPDATE OF c", 2 };
+	" WHERE k.day_id = $1 AND k.kind <> 'sound' ORDER BY c.id FOR UPDATE OF c", 1 };
 /* Automatic results never replace the DIT's, and an unchanged result is not written again
  * (no event either): a rerun over a day is quiet. */
 static const struct db_stmt stmt_auto = { "soundsync_auto",
@@ -64,6 +67,17 @@ static const struct db_stmt stmt_slate = { "soundsync_slate",
 	" 'scene', CASE WHEN coalesce(o.ps, '') = '' AND coalesce(o.ss, '') <> '' THEN o.ss END,"
 	" 'take', CASE WHEN coalesce(o.pt, '') = '' AND coalesce(o.st, '') <> '' THEN o.st END,"
 	" 'circled', CASE WHEN o.sc AND NOT o.pc THEN true END))::text", 2 };
+/* A match that turned out unsure takes back the slate it gave: the fields the last
+ * clip.slate_from_sound from that sound filled, where they still hold what it wrote. */
+static const struct db_stmt stmt_unslate = { "soundsync_unslate",
+	"WITH f AS (SELECT data->'filled' AS f FROM events WHERE kind = 'clip.slate_from_sound'"
+	"  AND subject_type = 'clip' AND subject_id = $1 AND (data->>'sound_clip_id')::bigint = $2"
+	"  ORDER BY id DESC LIMIT 1)"
+	" UPDATE clips SET"
+	" scene = CASE WHEN f.f ? 'scene' AND scene = f.f->>'scene' THEN NULL ELSE scene END,"
+	" take = CASE WHEN f.f ? 'take' AND take = f.f->>'take' THEN NULL ELSE take END,"
+	" circled = CASE WHEN f.f ? 'circled' THEN false ELSE circled END, updated_at = now()"
+	" FROM f WHERE clips.id = $1 RETURNING f.f::text", 2 };
 static const struct db_stmt stmt_clip_where = { "soundsync_clip_where",
 	"SELECT k.kind, d.production_id, k.day_id, c.name FROM clips c JOIN cards k ON k.id = c.card_id"
 	" JOIN days d ON d.id = k.day_id WHERE c.id = $1", 1 };
@@ -144,6 +158,29 @@ soundsync_slate(struct db_conn *c, const char *pic, const char *snd, long long p
 	return rc;
 }
 
+/* Takes back the slate a sound gave a picture whose match is no longer sure; one event. */
+static int
+soundsync_unslate(struct db_conn *c, const char *pic, const char *snd, long long pic_id,
+    const char *actor, struct err *err)
+{
+	const char *p[2] = { pic, snd };
+	PGresult *r;
+	json_t *data;
+	int rc;
+
+	if ((rc = db_query(c, &stmt_unslate, p, &r, err)) <= 0) {
+		if (rc == 0)
+			PQclear(r);
+		return rc < 0 ? rc : 1;
+	}
+	data = json_pack("{s:o,s:I}", "withdrawn", json_loads(PQgetvalue(r, 0, 0), 0, NULL),
+	    "sound_clip_id", (json_int_t)strtoll(snd, NULL, 10));
+	PQclear(r);
+	rc = event_record(c, actor, "clip.slate_withdrawn", "clip", pic_id, data, NULL, err);
+	json_decref(data);
+	return rc < 0 ? rc : 1;
+}
+
 /* Writes one result; on a change records "clip.sound", lets the slate flow and has proxies
  * made before the change made again. */
 static int
@@ -166,6 +203,8 @@ soundsync_write(struct db_conn *c, const struct db_stmt *st, long long pic_id,
 	    "offset_frames", snd_id ? json_integer(offset) : json_null());
 	rc = event_record(c, actor, "clip.sound", "clip", pic_id, data, NULL, err);
 	json_decref(data);
+	if (strcmp(method, "ambiguous") == 0)
+		return rc < 0 ? rc : soundsync_unslate(c, pid, sid, pic_id, actor, err);
 	if (rc == 0 && snd_id)
 		rc = soundsync_slate(c, pid, sid, pic_id, actor, err);
 	if (rc == 0 && snd_id)
@@ -173,68 +212,108 @@ soundsync_write(struct db_conn *c, const struct db_stmt *st, long long pic_id,
 	return rc < 0 ? rc : 1;
 }
 
-/* One picture clip against the day's sound. Returns 1 matched, 0 not covered, 2 skipped. */
-static int
-soundsync_one(struct db_conn *c, const PGresult *r, int row, const struct soundsync_sound *snd,
-    size_t nsnd, struct soundsync_span *spans, const char *actor, struct err *err)
-{
-	const char *tc = db_val(r, row, 3);
-	long long id = db_ll(r, row, 0);
+/* One picture of the day and the sound its timecode points to. */
+struct soundsync_pic {
+	long long id;
+	bool skip;                 /* a manual match, or no timecode yet */
+	const char *camera;        /* borrowed from the result */
 	struct timecode_rate rate;
+	int64_t start, len;        /* frames since midnight, at rate; len >= 1 */
+	long long sound;           /* 0: nothing covers it */
+	int64_t offset;
+	bool ambiguous;
+};
+
+/* The sound picture row's timecode points to (p->sound 0: none; p->skip: not matched now). */
+static void
+soundsync_point(const PGresult *r, int row, const struct soundsync_sound *snd, size_t nsnd,
+    struct soundsync_span *spans, struct soundsync_pic *p)
+{
+	const char *tc = db_val(r, row, 3), *method = db_val(r, row, 4);
 	struct err e2;
-	int64_t start, offset = 0;
 	size_t n = 0;
 	long k;
-	int rc;
 
-	if (tc == NULL || soundsync_clip_rate((unsigned)db_ll(r, row, 1), (unsigned)db_ll(r, row, 2),
-	    tc, &rate, &e2) < 0 || timecode_parse(tc, &rate, &start, &e2) < 0)
-		return 2;   /* no timecode yet: the probe will ask again */
+	p->id = db_ll(r, row, 0);
+	p->camera = PQgetvalue(r, row, 5);
+	p->len = db_val(r, row, 6) && db_ll(r, row, 6) > 0 ? db_ll(r, row, 6) : 1;
+	p->skip = (method && strcmp(method, "manual") == 0) || tc == NULL ||
+	    soundsync_clip_rate((unsigned)db_ll(r, row, 1), (unsigned)db_ll(r, row, 2), tc, &p->rate,
+	    &e2) < 0 || timecode_parse(tc, &p->rate, &p->start, &e2) < 0;
+	if (p->skip)
+		return;   /* the DIT's, or no timecode yet: the probe will ask again */
 	for (size_t i = 0; i < nsnd; i++)
-		if (soundsync_span(&snd[i], &rate, &spans[n], &e2) == 0)
+		if (soundsync_span(&snd[i], &p->rate, &spans[n], &e2) == 0)
 			n++;
-	k = soundsync_pick(spans, n, start, timecode_frames_per_day(&rate), &offset);
-	rc = soundsync_write(c, &stmt_auto, id, k >= 0 ? spans[k].id : 0, offset,
-	    k >= 0 ? "timecode" : "none", actor, err);
-	return rc < 0 ? rc : k >= 0;
+	k = soundsync_pick(spans, n, p->start, timecode_frames_per_day(&p->rate), &p->offset);
+	p->sound = k >= 0 ? spans[k].id : 0;
+}
+
+/* One camera cannot record two stretches of time at once: two of its pictures whose timecode
+ * spans overlap do not carry the time of day (record run, a reset), so a sound take their
+ * timecode points to proves nothing for either; both are ambiguous. Pictures of other cameras
+ * on the same take are a multi-camera take: matched. */
+static void
+soundsync_mark_ambiguous(struct soundsync_pic *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		for (int j = i + 1; j < n; j++) {
+			struct soundsync_pic *a = &v[i], *b = &v[j];
+
+			if (a->skip || b->skip || a->sound == 0 || a->sound != b->sound ||
+			    strcmp(a->camera, b->camera) != 0 || a->rate.num != b->rate.num ||
+			    a->rate.den != b->rate.den || a->start >= b->start + b->len ||
+			    b->start >= a->start + a->len)
+				continue;
+			a->ambiguous = b->ambiguous = true;
+		}
 }
 
 int
 soundsync_match_day(struct db_conn *c, long long day_id, long long clip_id,
     const char *actor, int *matched, int *unmatched, struct err *err)
 {
-	char day[24], cid[24];
-	const char *p[2] = { day, clip_id > 0 ? cid : NULL };
+	char day[24];
+	const char *p[1] = { day };
 	struct soundsync_sound *snd = NULL;
 	struct soundsync_span *spans = NULL;
+	struct soundsync_pic *pics = NULL;
 	size_t nsnd = 0;
 	PGresult *r = NULL;
-	int rows, rc, nm = 0, nu = 0;
+	int rows = 0, rc, nm = 0, nu = 0;
 
+	(void)clip_id;   /* whether one picture's match is sure depends on the others: all judged */
 	snprintf(day, sizeof(day), "%lld", day_id);
-	snprintf(cid, sizeof(cid), "%lld", clip_id);
 	if ((rc = db_query(c, &stmt_lock, p, NULL, err)) < 0 ||
 	    (rc = soundsync_load_sounds(c, &stmt_sounds, day, &snd, &nsnd, err)) < 0)
 		return rc;
-	if (nsnd > 0 && (spans = calloc(nsnd, sizeof(*spans))) == NULL) {
+	if ((rows = rc = db_query(c, &stmt_pictures, p, &r, err)) < 0)
+		goto out;
+	if ((nsnd > 0 && (spans = calloc(nsnd, sizeof(*spans))) == NULL) ||
+	    (pics = calloc((size_t)(rows ? rows : 1), sizeof(*pics))) == NULL) {
 		rc = err_set(err, SP_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rows = rc = db_query(c, &stmt_pictures, p, &r, err)) < 0)
-		goto out;
+	for (int i = 0; i < rows; i++)
+		soundsync_point(r, i, snd, nsnd, spans, &pics[i]);
+	soundsync_mark_ambiguous(pics, rows);
 	rc = 0;
 	for (int i = 0; i < rows && rc >= 0; i++) {
-		const char *method = db_val(r, i, 4);
-		if (method && strcmp(method, "manual") == 0)
+		const struct soundsync_pic *q = &pics[i];
+
+		if (q->skip)
 			continue;
-		if ((rc = soundsync_one(c, r, i, snd, nsnd, spans, actor, err)) == 1)
+		rc = soundsync_write(c, &stmt_auto, q->id, q->sound, q->offset, q->ambiguous ?
+		    "ambiguous" : q->sound ? "timecode" : "none", actor, err);
+		if (rc >= 0 && q->sound && !q->ambiguous)
 			nm++;
-		else if (rc == 0)
+		else if (rc >= 0)
 			nu++;
 	}
 	rc = rc < 0 ? rc : 0;
 out:
 	PQclear(r);
+	free(pics);
 	free(spans);
 	free(snd);
 	if (matched)

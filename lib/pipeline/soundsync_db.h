@@ -10,8 +10,13 @@
 #include "lib/store/db.h"
 #include "lib/core/err.h"
 
-/* Matches the picture clips of day_id (only clip_id when > 0) against the day's sound.
- * Counts what was matched, found uncovered and kept manual when the pointers are given.
+/* Matches the picture clips of day_id against the day's sound (clip_id is ignored: whether one
+ * clip's match is sure depends on the day's others). Two pictures of one camera whose
+ * timecode spans overlap cannot both carry the time of day: when their timecode points to
+ * the same sound take, both are 'ambiguous' (the sound is named, not used; a slate it gave is
+ * taken back, event clip.slate_withdrawn) until the DIT picks (soundsync_set_manual).
+ * Counts what was matched and what was not (uncovered or ambiguous) when the pointers are
+ * given.
  * Takes a per-day advisory lock so two matchers of the same day run one after the other. */
 int soundsync_match_day(struct db_conn *c, long long day_id, long long clip_id,
     const char *actor, int *matched, int *unmatched, struct err *err);

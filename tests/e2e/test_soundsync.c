@@ -347,3 +347,70 @@ Test(soundsync, manual_match_is_kept)
 	cr_expect_str_eq(sql("SELECT string_agg(data->>'method', ',' ORDER BY id) FROM events WHERE "
 	    "kind = 'clip.sound' AND subject_id = %lld", c3), "none,manual,manual,manual,none");
 }
+
+/* One camera cannot record two stretches of time at once: two of its clips whose timecode
+ * spans overlap (record run, a reset) prove nothing about the sound take their timecode points
+ * to. Both are ambiguous (the sound named, not used, its slate taken back); another camera on
+ * the same take is a multi-camera take and matches; the DIT's pick settles one. */
+Test(soundsync, one_camera_twice_on_one_take_is_ambiguous)
+{
+	char s1[400], path[64], body[128];
+	json_t *j, *a;
+
+	take(s1, sizeof(s1), "T010", "01:00:00:00", 25, 1, false, 60,
+	    ",\"scene\":\"7A\",\"take\":\"3\",\"circled\":true");
+	register_card("Feature", "S010", "sound", s1, "T010");
+	register_card("Feature", "C001", "camera",
+	    "{\"name\":\"C001C001\",\"camera\":\"C\",\"start_tc\":\"01:00:00:00\",\"fps_num\":25,"
+	    "\"fps_den\":1,\"duration_frames\":250},"
+	    "{\"name\":\"C001C002\",\"camera\":\"C\",\"start_tc\":\"01:00:20:00\",\"fps_num\":25,"
+	    "\"fps_den\":1,\"duration_frames\":250}", "C001C001 C001C002");
+	register_card("Feature", "D001", "camera",
+	    "{\"name\":\"D001C001\",\"camera\":\"D\",\"start_tc\":\"01:00:00:10\",\"fps_num\":25,"
+	    "\"fps_den\":1,\"duration_frames\":250}", "D001C001");
+	settle();
+	/* Two clips of C one after the other within the take (the sound kept rolling): sure. */
+	cr_expect_str_eq(detail_sound("C001C001"), "T010 0 timecode");
+	cr_expect_str_eq(detail_sound("C001C002"), "T010 500 timecode");
+	cr_expect_str_eq(sql("SELECT scene || '/' || take || '/' || circled FROM clips WHERE name = "
+	    "'C001C001'"), "7A/3/true", "the slate flowed");
+
+	/* C's next card starts again at 01:00:00:00: its clip overlaps C001C001. */
+	register_card("Feature", "C002", "camera",
+	    "{\"name\":\"C002C001\",\"camera\":\"C\",\"start_tc\":\"01:00:05:00\",\"fps_num\":25,"
+	    "\"fps_den\":1,\"duration_frames\":250}", "C002C001");
+	settle();
+	cr_expect_str_eq(detail_sound("C001C001"), "T010 0 ambiguous");
+	cr_expect_str_eq(detail_sound("C002C001"), "T010 125 ambiguous");
+	cr_expect_str_eq(detail_sound("C001C002"), "T010 500 timecode", "overlaps neither");
+	cr_expect_str_eq(detail_sound("D001C001"), "T010 10 timecode", "another camera: multicam");
+	cr_expect_str_eq(sql("SELECT coalesce(scene, '-') || '/' || coalesce(take, '-') || '/' ||"
+	    " circled FROM clips WHERE name = 'C001C001'"), "-/-/false", "the slate taken back");
+	cr_expect_str_eq(sql("SELECT coalesce(scene, '-') FROM clips WHERE name = 'C002C001'"), "-",
+	    "no slate for an ambiguous clip");
+	cr_expect_str_eq(sql("SELECT data->'withdrawn'->>'scene' FROM events WHERE kind ="
+	    " 'clip.slate_withdrawn' AND subject_id = %lld", clip_id("C001C001")), "7A");
+
+	cr_assert_eq(req("GET", "/api/v1/days/1/sound", NULL, &j), 200);
+	a = json_object_get(j, "ambiguous");
+	cr_assert_eq(json_array_size(a), 2, "%s", json_dumps(j, 0));
+	cr_expect_str_eq(json_string_value(json_object_get(json_array_get(a, 0), "sound")), "T010");
+	cr_expect(strstr(json_string_value(json_object_get(json_array_get(a, 0), "reason")),
+	    "same camera"));
+	cr_expect_eq(json_array_size(json_object_get(j, "matches")), 2, "C001C002 and D001C001");
+	json_decref(j);
+
+	/* The DIT picks: C002C001 is the take; C001C001 was a rehearsal without sound. */
+	snprintf(path, sizeof(path), "/api/v1/clips/%lld/sound", clip_id("C002C001"));
+	snprintf(body, sizeof(body), "{\"sound_clip_id\":%lld}", clip_id("T010"));
+	cr_assert_eq(req("PUT", path, body, NULL), 200);
+	snprintf(path, sizeof(path), "/api/v1/clips/%lld/sound", clip_id("C001C001"));
+	cr_assert_eq(req("PUT", path, "{\"sound_clip_id\":null}", NULL), 200);
+	register_card("Feature", "S010", "sound", "", "T010");   /* the day matched again */
+	settle();
+	cr_expect_str_eq(detail_sound("C002C001"), "T010 125 manual");
+	cr_expect_str_eq(detail_sound("C001C001"), "- -1 manual");
+	cr_assert_eq(req("GET", "/api/v1/days/1/sound", NULL, &j), 200);
+	cr_expect_eq(json_array_size(json_object_get(j, "ambiguous")), 0, "%s", json_dumps(j, 0));
+	json_decref(j);
+}

@@ -190,7 +190,25 @@ export function mount(root, ctx) {
     if (!snd) return null;
     if (snd.method === 'none' || !snd.clip_id) return snd.method === 'manual' ? 'none (MOS, set by hand)' : 'no sound roll covers it';
     const off = snd.offset_frames >= 0 ? `+${snd.offset_frames}` : String(snd.offset_frames);
+    if (snd.method === 'ambiguous') return soundPick(snd, off);
     return `${snd.name} (${off} frames, ${snd.method === 'manual' ? 'set by hand' : 'by timecode'})`;
+  }
+
+  // An ambiguous match (another clip of this camera has overlapping timecode): named, not
+  // used until the DIT picks (PUT /api/v1/clips/{id}/sound).
+  const soundState = h('output', { class: 'dim', id: 'sound-state', 'aria-live': 'polite' });
+  async function pickSound(soundId) {
+    try {
+      await api(`/api/v1/clips/${id}/sound`, { method: 'PUT', body: { sound_clip_id: soundId } });
+      await refresh();
+    } catch (e) { soundState.textContent = e.message; }
+  }
+  function soundPick(snd, off) {
+    const what = h('span', { class: 'warn', id: 'sound-ambiguous' }, `${snd.name}? (${off} frames: ambiguous, another clip of this camera has the same timecode)`);
+    if (!ctx.isAdmin) return what;
+    return [what, ' ',
+      h('button', { type: 'button', id: 'sound-use', onclick: () => pickSound(snd.clip_id) }, `Use ${snd.name}`), ' ',
+      h('button', { type: 'button', id: 'sound-mos', onclick: () => pickSound(null) }, 'No sound (MOS)'), ' ', soundState];
   }
 
   let poster = null;
