@@ -244,6 +244,7 @@ function sigv4(ctx) {
     crypto.createHash('sha256').update(canonical).digest('hex')].join('\n');
   const key = hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), 'aws4_request');
   if (hmac(key, toSign).toString('hex') !== signature) {
+    process.stderr.write(`SignatureDoesNotMatch; the canonical request here:\n${canonical}\n`);
     throw new S3Error('SignatureDoesNotMatch', 'The request signature we calculated does not ' +
       'match the signature you provided. Check your key and signing method.',
     { AWSAccessKeyId: id, CanonicalRequest: canonical });
