@@ -14,8 +14,8 @@
 #include <string.h>
 
 static const struct db_stmt stmt_targets = { "library_targets",
-	LIST("SELECT id, production_id, name, url, recipient, bandwidth_limit, enabled, created_by,"
-	" created_at FROM targets WHERE $1::bigint = 0 OR production_id = $1 ORDER BY name"), 1 };
+	LIST("SELECT id, production_id, name, kind, url, recipient, s3, bandwidth_limit, enabled,"
+	" created_by, created_at FROM targets WHERE $1::bigint = 0 OR production_id = $1 ORDER BY name"), 1 };
 
 enum MHD_Result
 targets_list(struct request *req)
@@ -30,12 +30,15 @@ targets_list(struct request *req)
 
 static const struct db_stmt stmt_target_add = { "library_target_add",
 	"INSERT INTO targets (production_id, name, url, recipient, bandwidth_limit, headers_sealed,"
-	" created_by, created_by_user_id, created_by_token_id)"
-	" VALUES ($1, $2, $3, $4, $5::bigint, decode($6, 'hex'), $7, $8::bigint, $9::bigint)"
+	" created_by, created_by_user_id, created_by_token_id, kind, s3)"
+	" VALUES ($1, $2, $3, $4, $5::bigint, decode($6, 'hex'), $7, $8::bigint, $9::bigint, $10,"
+	" $11::jsonb)"
 	" RETURNING json_build_object('id', id,"
-	" 'production_id', production_id, 'name', name, 'url', url, 'recipient', recipient,"
-	" 'bandwidth_limit', bandwidth_limit, 'enabled', enabled, 'headers', headers_sealed IS NOT NULL,"
-	" 'created_by', created_by, 'created_at', created_at)::text", 9 };
+	" 'production_id', production_id, 'name', name, 'kind', kind, 'url', url, 'recipient', recipient,"
+	" 's3', s3, 'bandwidth_limit', bandwidth_limit, 'enabled', enabled,"
+	" 'headers', kind = 'tus' AND headers_sealed IS NOT NULL,"
+	" 'credentials', kind = 's3' AND headers_sealed IS NOT NULL,"
+	" 'created_by', created_by, 'created_at', created_at)::text", 11 };
 
 /* The target's headers (a post house's token) are sealed with the key in DATA/keys: the
  * database never holds them in the clear. Workers that deliver need the same key file. */
@@ -74,6 +77,46 @@ targets_seal_headers(struct request *req, json_t *headers, char **hex, struct er
 	free(blob);
 	return 0;
 }
+/* An s3 target's {region, bucket, prefix, path_style}, checked, as JSON text (*out, freed by
+ * the caller); its credentials must be there, both, as strings. */
+static int
+targets_s3_fields(json_t *body, char **out, struct err *err)
+{
+	json_t *s3 = json_object_get(body, "s3"), *cred = json_object_get(body, "credentials");
+	json_t *ps = json_object_get(s3, "path_style");
+	const char *region, *bucket, *prefix = "", *ak, *sk;
+	const char *k;
+	json_t *v;
+
+	*out = NULL;
+	if (!json_is_object(s3))
+		return err_set(err, SP_EINVAL, "s3: expected {\"region\", \"bucket\", \"prefix\", \"path_style\"}");
+	json_object_foreach(s3, k, v)
+		if (strcmp(k, "region") && strcmp(k, "bucket") && strcmp(k, "prefix") && strcmp(k, "path_style"))
+			return err_set(err, SP_EINVAL, "s3.%.40s: unknown field", k);
+	if (json_get_string(s3, "region", true, 64, &region, err) < 0 ||
+	    json_get_string(s3, "bucket", true, 63, &bucket, err) < 0 ||
+	    json_get_string(s3, "prefix", false, 512, &prefix, err) < 0)
+		return err_prefix(err, "s3.");
+	if (*region == '\0' || strspn(region, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(region))
+		return err_set(err, SP_EINVAL, "s3.region: expected a region name (us-east-1)");
+	if (strlen(bucket) < 3 || strspn(bucket, "abcdefghijklmnopqrstuvwxyz0123456789-.") != strlen(bucket))
+		return err_set(err, SP_EINVAL, "s3.bucket: expected a bucket name (3 to 63 of a-z 0-9 . -)");
+	if (prefix && (strstr(prefix, "..") || *prefix == '/' || strpbrk(prefix, "\r\n\\")))
+		return err_set(err, SP_EINVAL, "s3.prefix: expected a key prefix (\"dailies/\"), no leading / or ..");
+	if (ps && !json_is_boolean(ps))
+		return err_set(err, SP_EINVAL, "s3.path_style: expected true or false");
+	if (!json_is_object(cred) || json_object_size(cred) != 2 ||
+	    json_get_string(cred, "access_key_id", true, 256, &ak, err) < 0 ||
+	    json_get_string(cred, "secret_access_key", true, 256, &sk, err) < 0 || !*ak || !*sk)
+		return err_set(err, SP_EINVAL, "credentials: expected {\"access_key_id\", \"secret_access_key\"}");
+	json_t *clean = json_pack("{s:s,s:s,s:s,s:b}", "region", region, "bucket", bucket, "prefix",
+	    prefix ? prefix : "", "path_style", ps ? json_is_true(ps) : 1);
+	*out = json_dumps(clean, JSON_COMPACT);
+	json_decref(clean);
+	return 0;
+}
+
 static const struct db_stmt stmt_target_del = { "library_target_del",
 	"DELETE FROM targets WHERE id = $1", 1 };
 
@@ -81,8 +124,10 @@ enum MHD_Result
 targets_create(struct request *req)
 {
 	static const char *const fields[] = { "production_id", "name", "url", "recipient",
-		"bandwidth_limit", "headers", NULL };
-	const char *name, *url, *recipient, *p[9];
+		"bandwidth_limit", "headers", "kind", "s3", "credentials", NULL };
+	const char *name, *url, *recipient = NULL, *kind = "tus", *p[11];
+	char *s3 = NULL;
+	json_t *secrets;
 	char uid[24], tid[24];
 	struct outbound_policy policy;
 	char *sealed = NULL;
@@ -97,7 +142,12 @@ targets_create(struct request *req)
 	    !request_field_ok(req, json_get_int(req->json, "production_id", true, 1, INT64_MAX, &prod, &err), &err) ||
 	    !request_field_ok(req, json_get_string(req->json, "name", true, 200, &name, &err), &err) ||
 	    !request_field_ok(req, json_get_string(req->json, "url", true, 2000, &url, &err), &err) ||
-	    !request_field_ok(req, json_get_string(req->json, "recipient", true, 200, &recipient, &err), &err) ||
+	    !request_field_ok(req, json_get_string(req->json, "kind", false, 8, &kind, &err), &err))
+		return MHD_YES;
+	if (strcmp(kind, "tus") && strcmp(kind, "s3"))
+		return reply_error(req, 400, "invalid", "kind: expected \"tus\" or \"s3\"");
+	bool is_s3 = strcmp(kind, "s3") == 0;
+	if (!request_field_ok(req, json_get_string(req->json, "recipient", !is_s3, 200, &recipient, &err), &err) ||
 	    !request_field_ok(req, rc = json_get_int(req->json, "bandwidth_limit", false, 1, INT64_MAX, &limit, &err), &err))
 		return MHD_YES;
 	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
@@ -106,9 +156,17 @@ targets_create(struct request *req)
 	if (outbound_policy_parse(&policy, req->srv->cfg->outbound_allow, &err) < 0 ||
 	    outbound_check_url(&policy, url, &err) < 0)
 		return reply_err(req, &err);
-	if (strncmp(recipient, "age1", 4) || strspn(recipient + 4, "023456789acdefghjklmnpqrstuvwxyz") !=
-	    strlen(recipient + 4))
+	if (recipient && (strncmp(recipient, "age1", 4) || strspn(recipient + 4,
+	    "023456789acdefghjklmnpqrstuvwxyz") != strlen(recipient + 4)))
 		return reply_error(req, 400, "invalid", "recipient: expected an age public key (age1…)");
+	/* An s3 target: its bucket, and its keys sealed where a tus target keeps its headers. */
+	if (is_s3 && json_object_get(req->json, "headers"))
+		return reply_error(req, 400, "invalid", "headers: an s3 target takes credentials instead");
+	if (!is_s3 && (json_object_get(req->json, "s3") || json_object_get(req->json, "credentials")))
+		return reply_error(req, 400, "invalid", "s3, credentials: only for a target of kind \"s3\"");
+	if (is_s3 && targets_s3_fields(req->json, &s3, &err) < 0)
+		return reply_err(req, &err);
+	secrets = is_s3 ? json_object_get(req->json, "credentials") : json_object_get(req->json, "headers");
 	snprintf(pid, sizeof(pid), "%lld", prod);
 	snprintf(bw, sizeof(bw), "%lld", limit);
 	p[0] = pid;
@@ -116,9 +174,13 @@ targets_create(struct request *req)
 	p[2] = url;
 	p[3] = recipient;
 	p[4] = rc == 0 ? bw : NULL;
-	if (targets_seal_headers(req, json_object_get(req->json, "headers"), &sealed, &err) < 0)
+	if (targets_seal_headers(req, secrets, &sealed, &err) < 0) {
+		free(s3);
 		return reply_err(req, &err);
+	}
 	p[5] = sealed;
+	p[9] = kind;
+	p[10] = s3;
 	snprintf(uid, sizeof(uid), "%lld", req->who.user_id);
 	snprintf(tid, sizeof(tid), "%lld", req->who.token_id);
 	p[6] = req->who.name;
@@ -126,9 +188,11 @@ targets_create(struct request *req)
 	p[8] = req->who.token_id ? tid : NULL;
 	rc = db_exec(req->srv->db, &stmt_target_add, p, &r, &err);
 	free(sealed);
+	free(s3);
 	if (rc < 0)
 		return reply_err(req, &err);
 	json_object_del(req->json, "headers");   /* never into the event log */
+	json_object_del(req->json, "credentials");
 	event_record_db(req->srv->db, req->who.name, "target.created", "target",
 	    strtoll(strstr(PQgetvalue(r, 0, 0), ":") + 1, NULL, 10), req->json, NULL);
 	res = reply_text(req, 201, "application/json", PQgetvalue(r, 0, 0), strlen(PQgetvalue(r, 0, 0)));

@@ -6,6 +6,7 @@
  * (another attempt, another worker with the same key) continues the same encrypted stream.
  * Payload: {"delivery_id": N}. */
 #include "kinds.h"
+#include "job_upload_int.h"
 #include "lib/core/clock.h"
 #include "lib/delivery/age.h"
 #include "lib/delivery/age_source.h"
@@ -37,7 +38,7 @@ static const struct db_stmt stmt_load = { "upload_load",
 	" t.url, t.recipient, encode(t.headers_sealed, 'hex'), t.bandwidth_limit, t.enabled,"
 	" coalesce((SELECT value FROM hashes h WHERE h.file_id = f.id AND h.algorithm = 'xxh64'), r.xxh64),"
 	" coalesce(c.name, ''), coalesce(p.name, ''), coalesce(dy.shoot_date::text, ''),"
-	" coalesce(k.label, '')"
+	" coalesce(k.label, ''), t.kind, t.s3::text, d.s3_upload_id"
 	" FROM deliveries d JOIN targets t ON t.id = d.target_id"
 	" LEFT JOIN files f ON f.id = d.file_id LEFT JOIN renditions r ON r.id = d.rendition_id"
 	" LEFT JOIN clips c ON c.id = coalesce(f.clip_id, r.clip_id)"
@@ -56,27 +57,8 @@ static const struct db_stmt stmt_sent = { "upload_sent",
 static const struct db_stmt stmt_state = { "upload_state",
 	"UPDATE deliveries SET state = $2, error = $3, receipt = coalesce($4::jsonb, receipt),"
 	" rate = NULL, eta_seconds = NULL, updated_at = now() WHERE id = $1", 4 };
-/* One delivery as stmt_load reads it, once per attempt: the strings point into res. */
-struct delivery {
-	char id[24];                /* as text, for statements and messages */
-	const char *state;
-	const char *upload_url;     /* NULL until the receiver created the upload */
-	const char *key_sealed;     /* hex; NULL until the age parameters were made */
-	long long file_id;          /* a camera original, or 0 */
-	const char *rendition_id;   /* a proxy, or NULL */
-	const char *target_url;
-	const char *recipient;      /* age1... */
-	const char *headers_sealed; /* hex; NULL when the target has none */
-	long long bandwidth_limit;  /* bytes/s, 0 for none */
-	bool enabled;               /* the target's */
-	const char *xxh64;          /* registered when made or offloaded; NULL when none was */
-	const char *clip;           /* the clip's name, or "" */
-	const char *production, *day, *card; /* where the post house files it, or "" */
-	PGresult *res;
-};
-
 /* Loads delivery `id` into d; SP_ENOTFOUND when there is none. delivery_release frees it. */
-static int
+int
 delivery_load(struct job *job, long long id, struct delivery *d, struct err *err)
 {
 	const char *p[1] = { d->id };
@@ -97,25 +79,18 @@ delivery_load(struct job *job, long long id, struct delivery *d, struct err *err
 		.headers_sealed = db_val(r, 0, 7), .bandwidth_limit = db_ll(r, 0, 8),
 		.enabled = db_bool(r, 0, 9), .xxh64 = db_val(r, 0, 10), .clip = PQgetvalue(r, 0, 11),
 		.production = PQgetvalue(r, 0, 12), .day = PQgetvalue(r, 0, 13), .card = PQgetvalue(r, 0, 14),
+		.kind = PQgetvalue(r, 0, 15), .s3 = db_val(r, 0, 16), .s3_upload_id = db_val(r, 0, 17),
 		.res = r };
 	snprintf(d->id, sizeof(d->id), "%lld", id);
 	return 0;
 }
 
-static void
+void
 delivery_release(struct delivery *d)
 {
 	PQclear(d->res);
 	d->res = NULL;
 }
-
-struct upload {
-	struct job *job;
-	const char *did;
-	double last_db;
-	uint64_t length;
-	unsigned failures;     /* failures in a row last said in the database */
-};
 
 static const struct db_stmt stmt_going = { "upload_going",
 	"UPDATE deliveries SET state = 'uploading', error = NULL, updated_at = now()"
@@ -150,7 +125,7 @@ upload_state_tx(struct db_conn *c, void *arg, struct err *err)
 	return rc < 0 ? rc : 0;
 }
 
-static int
+int
 upload_set_state(struct job *job, const char *did, const char *state, const char *error,
     json_t *receipt, struct err *err)
 {
@@ -176,7 +151,7 @@ upload_on_created(void *arg, const char *url, const char *why, struct err *err)
 	return db_exec(u->job->db, &stmt_created, q.v, NULL, err) < 0 ? SP_EDB : 0;
 }
 
-static int
+int
 upload_on_progress(void *arg, const struct tus_progress *pr)
 {
 	struct upload *u = arg;
@@ -217,7 +192,7 @@ upload_on_progress(void *arg, const struct tus_progress *pr)
 
 /* The age parameters of this delivery: made once and sealed in the database, so every attempt
  * produces the same ciphertext. */
-static int
+int
 upload_params(struct job *job, const struct delivery *d, struct age_enc_params *p,
     struct err *err)
 {
@@ -272,7 +247,7 @@ out:
 }
 
 /* The target's extra headers ("Authorization: …"), kept sealed. */
-static int
+int
 upload_headers(struct job *job, const struct delivery *d, char ***out, size_t *n,
     struct err *err)
 {
@@ -311,7 +286,7 @@ upload_headers(struct job *job, const struct delivery *d, char ***out, size_t *n
 	return 0;
 }
 
-static void
+void
 upload_headers_free(char **h, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -497,7 +472,8 @@ job_upload_run(struct job *job, struct err *err)
 		goto out;
 	}
 	if ((rc = upload_source(job, &d, path, sizeof(path), xxh, err)) == 0)
-		rc = upload_send(job, &d, path, xxh, &recorded, err);
+		rc = strcmp(d.kind, "s3") == 0 ? upload_s3(job, &d, path, xxh, err) :
+		    upload_send(job, &d, path, xxh, &recorded, err);
 	/* Each failed attempt is said at once, with its reason: retrying while attempts are left. */
 	if (rc < 0 && rc != SP_ECANCELED && !recorded && !job_canceled(job))
 		upload_set_state(job, d.id, job->permanent || job->attempt >= job->max_attempts ?

@@ -1,0 +1,1024 @@
+/* s3_client: multipart uploads into an S3-compatible bucket over libcurl (see s3_client.h). */
+#include "lib/delivery/s3_client.h"
+#include "lib/core/buf.h"
+#include "lib/core/clock.h"
+#include "lib/core/outbound.h"
+#include "lib/core/version.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <openssl/evp.h>
+#include <sodium.h>
+
+#define S3_BODY_MAX (1024 * 1024)       /* an answer's body kept (ListParts of 1000 parts) */
+#define S3_REPORT_EVERY 0.25
+#define S3_CONNECT_TIMEOUT 30L
+#define S3_PART_SECONDS 0.5
+#define S3_EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+/* A part read and hashed, ready to send. */
+struct s3_chunk {
+	uint8_t *buf;
+	uint64_t off;
+	size_t len;
+	char hex[65], b64[48];
+};
+
+/* The next part, prepared by a thread while the current one is on the wire. */
+struct s3_prep {
+	pthread_t thread;
+	int running;
+	const struct tus_source *src;
+	struct s3_chunk ch;
+	int rc;
+	struct err err;
+};
+
+struct s3_ctx {
+	const struct s3_opts *o;
+	const struct s3_link *l;
+	const struct tus_source *src;
+	struct s3_result *res;
+	struct tus_retry retry;
+	CURL *curl;
+	char errbuf[CURL_ERROR_SIZE];
+	char sigv4[200], userpwd_user[256];
+	long status;
+	struct buf body;
+	int body_over;
+	char etag[80];
+	uint64_t clen;
+	int has_clen;
+	const char *want_meta;          /* x-amz-meta-<this> is kept in meta_val */
+	char meta_val[200];
+	char note[400];
+	unsigned failures;
+	int canceled, uploading;
+	double t0, last_report, rate_t, rate, part_t0;
+	uint64_t rate_sent, offset, inflight;
+	struct s3_chunk cur;
+	size_t part_cap, buf_cap;
+	int adaptive;
+	struct s3_prep prep;
+	struct s3_part *parts;          /* the parts of this upload the bucket holds, in order */
+	size_t n_parts, cap_parts;
+};
+
+static pthread_once_t s3_once = PTHREAD_ONCE_INIT;
+static CURLcode s3_global_rc;
+
+static void
+s3_global_init(void)
+{
+	s3_global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	xmlInitParser();
+}
+
+/* ---- pure helpers ---- */
+
+size_t
+s3_part_floor(uint64_t length, size_t want)
+{
+	uint64_t min = (length + S3_MAX_PARTS - 1) / S3_MAX_PARTS;
+
+	if (want < S3_MIN_PART)
+		want = S3_MIN_PART;
+	if (want < min)
+		want = (size_t)min;
+	return (want + (1u << 20) - 1) & ~(size_t)((1u << 20) - 1);
+}
+
+void
+s3_error_code(const char *body, size_t len, char *code, size_t size)
+{
+	const char *p = NULL, *end = body + len;
+	size_t n = 0;
+
+	code[0] = '\0';
+	for (const char *s = body; s && s + 6 <= end; s++)
+		if (memcmp(s, "<Code>", 6) == 0) {
+			p = s + 6;
+			break;
+		}
+	while (p && p < end && n + 1 < size && n < 64 && isalnum((unsigned char)*p))
+		code[n++] = *p++;
+	code[n] = '\0';
+}
+
+/* Percent-encodes key for a URL path: everything but unreserved characters and '/'. */
+static int
+s3_encode_key(const char *key, struct buf *b)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	int rc = 0;
+
+	for (const unsigned char *p = (const unsigned char *)key; *p && rc == 0; p++) {
+		if (isalnum(*p) || strchr("-._~/", *p)) {
+			char c[2] = { (char)*p, 0 };
+			rc = buf_appends(b, c);
+		} else {
+			char e[4] = { '%', hex[*p >> 4], hex[*p & 15], 0 };
+			rc = buf_appends(b, e);
+		}
+	}
+	return rc;
+}
+
+int
+s3_url(const struct s3_link *l, const char *key, const char *query, char **out,
+    struct err *err)
+{
+	struct buf b = BUF_INIT(16 * 1024);
+	const char *ep = l->endpoint, *host;
+	size_t scheme;
+	int rc = 0;
+
+	*out = NULL;
+	if (ep == NULL || (strncmp(ep, "http://", 7) && strncmp(ep, "https://", 8)))
+		return err_set(err, SP_EINVAL, "S3 endpoint: expected http:// or https://");
+	if (l->bucket == NULL || *l->bucket == '\0' || strpbrk(l->bucket, "/?#% "))
+		return err_set(err, SP_EINVAL, "S3 bucket: expected a bucket name");
+	scheme = ep[4] == 's' ? 8 : 7;
+	host = ep + scheme;
+	if (l->path_style) {
+		rc = buf_append(&b, ep, strlen(ep));
+		while (rc == 0 && b.len > scheme && b.data[b.len - 1] == '/')
+			b.data[--b.len] = '\0';
+		if (rc == 0)
+			rc = buf_appends(&b, "/");
+		if (rc == 0)
+			rc = buf_appends(&b, l->bucket);
+	} else {
+		size_t hl = strcspn(host, "/");
+		rc = buf_append(&b, ep, scheme);
+		if (rc == 0)
+			rc = buf_appends(&b, l->bucket);
+		if (rc == 0)
+			rc = buf_appends(&b, ".");
+		if (rc == 0)
+			rc = buf_append(&b, host, hl);
+	}
+	if (rc == 0)
+		rc = buf_appends(&b, "/");
+	if (rc == 0)
+		rc = s3_encode_key(key, &b);
+	if (rc == 0 && query) {
+		rc = buf_appends(&b, "?");
+		if (rc == 0)
+			rc = buf_appends(&b, query);
+	}
+	if (rc != 0) {
+		buf_release(&b);
+		return err_set(err, SP_ENOMEM, "S3 URL: out of memory");
+	}
+	*out = b.data;
+	return 0;
+}
+
+static void
+s3_sha256(const uint8_t *data, size_t len, char hex[65], char b64[48])
+{
+	uint8_t d[32];
+	unsigned dl = 0;
+
+	EVP_Digest(data, len, d, &dl, EVP_sha256(), NULL);
+	sodium_bin2hex(hex, 65, d, sizeof d);
+	sodium_bin2base64(b64, 48, d, sizeof d, sodium_base64_VARIANT_ORIGINAL);
+}
+
+/* ---- requests ---- */
+
+static size_t
+s3_on_header(char *data, size_t size, size_t n, void *arg)
+{
+	struct s3_ctx *c = arg;
+	size_t len = size * n, nl;
+	const char *colon = memchr(data, ':', len);
+	char name[128];
+
+	if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+		c->etag[0] = '\0';
+		c->meta_val[0] = '\0';
+		c->has_clen = 0;
+		return len;
+	}
+	if (colon == NULL || (size_t)(colon - data) >= sizeof name)
+		return len;
+	nl = (size_t)(colon - data);
+	memcpy(name, data, nl);
+	name[nl] = '\0';
+	const char *v = colon + 1, *end = data + len;
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+		end--;
+	size_t vl = (size_t)(end - v);
+	if (strcasecmp(name, "ETag") == 0) {
+		if (vl >= 2 && v[0] == '"' && v[vl - 1] == '"') {
+			v++;
+			vl -= 2;
+		}
+		if (vl < sizeof c->etag) {
+			memcpy(c->etag, v, vl);
+			c->etag[vl] = '\0';
+		}
+	} else if (strcasecmp(name, "Content-Length") == 0) {
+		c->has_clen = tus_parse_u64(v, vl, &c->clen) == 0;
+	} else if (c->want_meta && strncasecmp(name, "x-amz-meta-", 11) == 0 &&
+	    strcasecmp(name + 11, c->want_meta) == 0 && vl < sizeof c->meta_val) {
+		memcpy(c->meta_val, v, vl);
+		c->meta_val[vl] = '\0';
+	}
+	return len;
+}
+
+static size_t
+s3_on_body(char *data, size_t size, size_t n, void *arg)
+{
+	struct s3_ctx *c = arg;
+	size_t len = size * n;
+
+	if (c->body.len + len > S3_BODY_MAX) {
+		c->body_over = 1;
+		return len;
+	}
+	if (buf_append(&c->body, data, len) != 0)
+		return 0;
+	return len;
+}
+
+static void s3_report(struct s3_ctx *c, unsigned wait_ms, int force);
+
+static int
+s3_on_xfer(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+    curl_off_t ulnow)
+{
+	struct s3_ctx *c = arg;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	if (c->uploading)
+		c->inflight = (uint64_t)ulnow;
+	s3_report(c, 0, 0);
+	return c->canceled;
+}
+
+static long
+s3_upload_buffer(uint64_t rate)
+{
+	uint64_t b = rate == 0 ? 1024 * 1024 : rate / 8;
+
+	if (b < 16 * 1024)
+		b = 16 * 1024;
+	return (long)(b > 1024 * 1024 ? 1024 * 1024 : b);
+}
+
+/*
+ * One signed request. Returns 0 when an answer came (c->status, c->body), SP_EUNAVAIL for a
+ * transport failure (c->note says which), SP_ECANCELED, SP_ENOMEM, or a refusal of the
+ * outbound policy.
+ */
+static int
+s3_perform(struct s3_ctx *c, const char *method, const char *url, const char *const *extra,
+    size_t n_extra, const uint8_t *body, size_t len, const char *sha_hex, struct err *err)
+{
+	struct curl_slist *hdrs = NULL, *pin = NULL, *t;
+	char sha_h[100];
+	curl_off_t up = 0;
+	CURL *h = c->curl;
+	CURLcode cc;
+
+	snprintf(sha_h, sizeof sha_h, "x-amz-content-sha256: %s", sha_hex ? sha_hex : S3_EMPTY_SHA256);
+	if ((hdrs = curl_slist_append(NULL, sha_h)) == NULL)
+		return err_set(err, SP_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n_extra; i++) {
+		if ((t = curl_slist_append(hdrs, extra[i])) == NULL) {
+			curl_slist_free_all(hdrs);
+			return err_set(err, SP_ENOMEM, "out of memory");
+		}
+		hdrs = t;
+	}
+	curl_easy_reset(h);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	if (c->l->outbound && outbound_curl(h, c->l->outbound, url, &pin, err) < 0) {
+		curl_slist_free_all(hdrs);
+		if (err->code != SP_EUNAVAIL)
+			return err->code;
+		snprintf(c->note, sizeof c->note, "%s %.150s: %.150s", method, url, err->msg);
+		return SP_EUNAVAIL;
+	}
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(h, CURLOPT_AWS_SIGV4, c->sigv4);
+	curl_easy_setopt(h, CURLOPT_USERNAME, c->l->access_key);
+	curl_easy_setopt(h, CURLOPT_PASSWORD, c->l->secret_key);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, s3_on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, s3_on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, S3_CONNECT_TIMEOUT);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
+	    (long)(c->o && c->o->stall_seconds ? c->o->stall_seconds : 60));
+	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "setpost/" SETPOST_VERSION);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, s3_on_xfer);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, s3_upload_buffer(c->l->max_send_rate));
+	if (strcmp(method, "HEAD") == 0) {
+		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+	} else if (strcmp(method, "PUT") == 0 || strcmp(method, "POST") == 0) {
+		curl_easy_setopt(h, CURLOPT_POST, 1L);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body ? (const char *)body : "");
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+		if (strcmp(method, "PUT") == 0)
+			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
+		if (c->l->max_send_rate > 0)
+			curl_easy_setopt(h, CURLOPT_MAX_SEND_SPEED_LARGE, (curl_off_t)c->l->max_send_rate);
+	} else if (strcmp(method, "GET") != 0) {
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	}
+	buf_reset(&c->body);
+	c->body_over = 0;
+	c->errbuf[0] = '\0';
+	c->status = 0;
+	c->uploading = strcmp(method, "PUT") == 0;
+	c->inflight = 0;
+	cc = curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &c->status);
+	if (c->uploading && curl_easy_getinfo(h, CURLINFO_SIZE_UPLOAD_T, &up) == CURLE_OK &&
+	    c->res)
+		c->res->sent += (uint64_t)up;
+	c->uploading = 0;
+	c->inflight = 0;
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(h, CURLOPT_RESOLVE, NULL);
+	curl_slist_free_all(hdrs);
+	curl_slist_free_all(pin);
+	if (cc == CURLE_ABORTED_BY_CALLBACK && c->canceled)
+		return err_set(err, SP_ECANCELED, "upload to %s: stopped", url);
+	if (cc != CURLE_OK) {
+		snprintf(c->note, sizeof c->note, "%s %.200s: %.150s", method, url,
+		    c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
+		return SP_EUNAVAIL;
+	}
+	return 0;
+}
+
+static int
+s3_transient(long status)
+{
+	return status == 408 || status == 429 || status >= 500;
+}
+
+/* A refusal, told by status and S3 code: never the body (another machine's words). */
+static int
+s3_status_error(struct s3_ctx *c, const char *what, struct err *err)
+{
+	char code[72];
+	int rc;
+
+	s3_error_code(c->body.data ? c->body.data : "", c->body.len, code, sizeof code);
+	switch (c->status) {
+	case 401: case 403: rc = SP_EAUTH; break;
+	case 404: rc = SP_ENOTFOUND; break;
+	default: rc = SP_EINVAL; break;
+	}
+	return err_set(err, rc, "%s: HTTP %ld%s%s from the bucket%s", what, c->status,
+	    code[0] ? " " : "", code, strcmp(code, "SignatureDoesNotMatch") == 0 ||
+	    strcmp(code, "InvalidAccessKeyId") == 0 ? " (check the target's credentials)" :
+	    strcmp(code, "NoSuchBucket") == 0 ? " (check the target's bucket)" : "");
+}
+
+/* ---- progress, waiting ---- */
+
+static void
+s3_report(struct s3_ctx *c, unsigned wait_ms, int force)
+{
+	struct tus_progress p;
+	double now = clock_now();
+	uint64_t sent = (c->res ? c->res->sent : 0) + c->inflight;
+
+	if (c->o == NULL || c->src == NULL)
+		return;
+	if (now - c->rate_t >= 1.0) {
+		double inst = (double)(sent - c->rate_sent) / (now - c->rate_t);
+		c->rate = c->rate == 0 ? inst : 0.6 * c->rate + 0.4 * inst;
+		c->rate_t = now;
+		c->rate_sent = sent;
+	}
+	if (c->o->on_progress == NULL || (!force && now - c->last_report < S3_REPORT_EVERY))
+		return;
+	c->last_report = now;
+	memset(&p, 0, sizeof p);
+	p.offset = c->offset + c->inflight;
+	if (p.offset > c->src->length)
+		p.offset = c->src->length;
+	p.length = c->src->length;
+	p.sent = sent;
+	p.rate = c->rate;
+	p.eta = c->rate > 0 ? (double)(p.length - p.offset) / c->rate : -1;
+	p.failures = c->failures;
+	p.wait_ms = wait_ms;
+	p.note = c->note[0] ? c->note : NULL;
+	if (c->o->on_progress(c->o->arg, &p) != 0)
+		c->canceled = 1;
+}
+
+static int
+s3_sleep(struct s3_ctx *c, unsigned ms, struct err *err)
+{
+	double end = clock_now() + ms / 1000.0, left;
+
+	while (!c->canceled && (left = end - clock_now()) > 0) {
+		struct timespec ts = { 0, (long)((left < 0.1 ? left : 0.1) * 1e9) };
+		s3_report(c, (unsigned)(left * 1000), 0);
+		nanosleep(&ts, NULL);
+	}
+	if (c->canceled)
+		return err_set(err, SP_ECANCELED, "upload to %s: stopped", c->l->endpoint);
+	return 0;
+}
+
+static int
+s3_fail(struct s3_ctx *c, struct err *err)
+{
+	unsigned d, wait;
+
+	c->failures++;
+	if (c->failures >= c->retry.max_attempts)
+		return err_set(err, SP_EUNAVAIL, "%s (gave up after %u %s)", c->note, c->failures,
+		    c->failures == 1 ? "try" : "tries");
+	if (c->res)
+		c->res->retries++;
+	d = tus_backoff_ms(&c->retry, c->failures);
+	wait = d - d / 2 + randombytes_uniform(d / 2 + 1);
+	return s3_sleep(c, wait, err);
+}
+
+/* A request tried again while the failure is transient; 0 with an answer in c. */
+static int
+s3_request(struct s3_ctx *c, const char *what, const char *method, const char *url,
+    const char *const *extra, size_t n_extra, const uint8_t *body, size_t len,
+    const char *sha_hex, struct err *err)
+{
+	int rc;
+
+	for (;;) {
+		rc = s3_perform(c, method, url, extra, n_extra, body, len, sha_hex, err);
+		if (rc == 0 && s3_transient(c->status)) {
+			char code[72];
+			s3_error_code(c->body.data ? c->body.data : "", c->body.len, code, sizeof code);
+			snprintf(c->note, sizeof c->note, "%s: HTTP %ld %s", what, c->status, code);
+		} else if (rc != SP_EUNAVAIL) {
+			return rc;
+		}
+		if ((rc = s3_fail(c, err)) != 0)
+			return rc;
+	}
+}
+
+/* ---- XML answers ---- */
+
+static xmlNode *
+s3_child(xmlNode *n, const char *name)
+{
+	for (xmlNode *k = n ? n->children : NULL; k; k = k->next)
+		if (k->type == XML_ELEMENT_NODE && strcmp((const char *)k->name, name) == 0)
+			return k;
+	return NULL;
+}
+
+/* The text of n's child name into out; 0, or -1 when absent or too long. */
+static int
+s3_child_text(xmlNode *n, const char *name, char *out, size_t size)
+{
+	xmlNode *k = s3_child(n, name);
+	xmlChar *t;
+	int rc = -1;
+
+	if (k == NULL || (t = xmlNodeGetContent(k)) == NULL)
+		return -1;
+	if (strlen((const char *)t) < size) {
+		snprintf(out, size, "%s", (const char *)t);
+		rc = 0;
+	}
+	xmlFree(t);
+	return rc;
+}
+
+static xmlDoc *
+s3_xml(struct s3_ctx *c)
+{
+	if (c->body.len == 0 || c->body_over)
+		return NULL;
+	return xmlReadMemory(c->body.data, (int)c->body.len, NULL, NULL,
+	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+}
+
+/* ---- protocol steps ---- */
+
+static int
+s3_create(struct s3_ctx *c, struct err *err)
+{
+	const char **h = calloc(c->o->n_meta + 2, sizeof *h);
+	char **lines = calloc(c->o->n_meta + 1, sizeof *lines), id[1024], *url = NULL;
+	xmlDoc *doc = NULL;
+	int rc;
+
+	if (h == NULL || lines == NULL) {
+		rc = err_set(err, SP_ENOMEM, "out of memory");
+		goto out;
+	}
+	h[0] = "x-amz-checksum-algorithm: SHA256";
+	for (size_t i = 0; i < c->o->n_meta; i++) {
+		const char *v = c->o->meta[i].value ? c->o->meta[i].value : "";
+		size_t n = strlen(c->o->meta[i].key) + strlen(v) + 16;
+		if ((lines[i] = malloc(n)) == NULL) {
+			rc = err_set(err, SP_ENOMEM, "out of memory");
+			goto out;
+		}
+		snprintf(lines[i], n, "x-amz-meta-%s: %s", c->o->meta[i].key, v);
+		h[i + 1] = lines[i];
+	}
+	/* "uploads=", not "uploads": libcurl 7.88 signs a query as written, and S3 canonicalises
+	 * an empty value with its '=' (so does tests/s3). */
+	if ((rc = s3_url(c->l, c->o->key, "uploads=", &url, err)) < 0 ||
+	    (rc = s3_request(c, "CreateMultipartUpload", "POST", url, h, c->o->n_meta + 1, NULL, 0,
+	    NULL, err)) < 0)
+		goto out;
+	if (c->status != 200) {
+		rc = s3_status_error(c, "CreateMultipartUpload", err);
+		goto out;
+	}
+	doc = s3_xml(c);
+	if (doc == NULL || s3_child_text(xmlDocGetRootElement(doc), "UploadId", id, sizeof id) < 0 ||
+	    id[0] == '\0') {
+		rc = err_set(err, SP_EINVAL, "CreateMultipartUpload: no UploadId in the bucket's answer");
+		goto out;
+	}
+	free(c->res->upload_id);
+	if ((c->res->upload_id = strdup(id)) == NULL) {
+		rc = err_set(err, SP_ENOMEM, "out of memory");
+		goto out;
+	}
+	c->res->created++;
+	c->n_parts = 0;
+	c->offset = 0;
+	c->failures = 0;
+	rc = c->o->on_created ? c->o->on_created(c->o->arg, id, err) : 0;
+out:
+	xmlFreeDoc(doc);
+	for (size_t i = 0; lines && i < c->o->n_meta; i++)
+		free(lines[i]);
+	free(lines);
+	free(h);
+	free(url);
+	return rc;
+}
+
+static int
+s3_keep_part(struct s3_ctx *c, const struct s3_part *p, struct err *err)
+{
+	if (c->n_parts == c->cap_parts) {
+		size_t cap = c->cap_parts ? c->cap_parts * 2 : 64;
+		struct s3_part *n = realloc(c->parts, cap * sizeof *n);
+		if (n == NULL)
+			return err_set(err, SP_ENOMEM, "out of memory");
+		c->parts = n;
+		c->cap_parts = cap;
+	}
+	c->parts[c->n_parts++] = *p;
+	return 0;
+}
+
+/* ListParts: keeps the recorded parts the bucket holds, from part 1 on. 1 when the upload is
+ * gone (NoSuchUpload). */
+static int
+s3_resume(struct s3_ctx *c, struct err *err)
+{
+	char q[1200], *url = NULL, marker[24] = "0";
+	size_t next = 0;            /* index into o->done of the next part to match */
+	int rc, truncated;
+
+	do {
+		xmlDoc *doc;
+		xmlNode *root;
+		char t[16] = "";
+		/* Parameters in sorted order: libcurl 7.88 signs the query as written. */
+		snprintf(q, sizeof q, "part-number-marker=%s&uploadId=%s", marker, c->res->upload_id);
+		free(url);
+		url = NULL;
+		if ((rc = s3_url(c->l, c->o->key, q, &url, err)) < 0 ||
+		    (rc = s3_request(c, "ListParts", "GET", url, NULL, 0, NULL, 0, NULL, err)) < 0)
+			break;
+		if (c->status == 404) {
+			char code[72];
+			s3_error_code(c->body.data ? c->body.data : "", c->body.len, code, sizeof code);
+			if (strcmp(code, "NoSuchUpload") == 0) {
+				rc = 1;
+				break;
+			}
+		}
+		if (c->status != 200) {
+			rc = s3_status_error(c, "ListParts", err);
+			break;
+		}
+		if ((doc = s3_xml(c)) == NULL) {
+			rc = err_set(err, SP_EINVAL, "ListParts: the bucket's answer is not XML");
+			break;
+		}
+		root = xmlDocGetRootElement(doc);
+		for (xmlNode *k = root ? root->children : NULL; k; k = k->next) {
+			char num[16], size[24], etag[80];
+			uint64_t n, sz;
+			if (k->type != XML_ELEMENT_NODE || strcmp((const char *)k->name, "Part") != 0)
+				continue;
+			if (s3_child_text(k, "PartNumber", num, sizeof num) < 0 ||
+			    s3_child_text(k, "Size", size, sizeof size) < 0 ||
+			    s3_child_text(k, "ETag", etag, sizeof etag) < 0 ||
+			    tus_parse_u64(num, strlen(num), &n) != 0 || tus_parse_u64(size, strlen(size), &sz) != 0)
+				continue;
+			char *e = etag;
+			size_t el = strlen(e);
+			if (el >= 2 && e[0] == '"' && e[el - 1] == '"') {
+				e[el - 1] = '\0';
+				e++;
+			}
+			/* The contiguous run of recorded parts the bucket holds as recorded. */
+			if (next < c->o->n_done && c->o->done[next].number == n &&
+			    n == c->n_parts + 1 && c->o->done[next].size == sz &&
+			    strcmp(c->o->done[next].etag, e) == 0 &&
+			    c->o->done[next].offset == c->offset) {
+				if ((rc = s3_keep_part(c, &c->o->done[next], err)) < 0)
+					break;
+				c->offset += sz;
+				next++;
+			}
+		}
+		truncated = s3_child_text(root, "IsTruncated", t, sizeof t) == 0 && strcmp(t, "true") == 0;
+		if (truncated && s3_child_text(root, "NextPartNumberMarker", marker, sizeof marker) < 0)
+			truncated = 0;
+		xmlFreeDoc(doc);
+		rc = 0;
+	} while (truncated);
+	free(url);
+	if (rc == 0) {
+		c->res->resumed_at = c->offset;
+		c->failures = 0;
+	}
+	return rc;
+}
+
+static int
+s3_fill(const struct tus_source *src, struct s3_chunk *ch, struct err *err)
+{
+	size_t got = 0;
+	int rc;
+
+	if ((rc = src->read_at(src->arg, ch->off, ch->buf, ch->len, &got, err)) != 0)
+		return rc;
+	if (got != ch->len)
+		return err_set(err, SP_EIO, "source: short read at %" PRIu64, ch->off);
+	s3_sha256(ch->buf, ch->len, ch->hex, ch->b64);
+	return 0;
+}
+
+static void *
+s3_prep_main(void *arg)
+{
+	struct s3_prep *p = arg;
+
+	p->rc = s3_fill(p->src, &p->ch, &p->err);
+	return NULL;
+}
+
+static void
+s3_prep_next(struct s3_ctx *c)
+{
+	struct s3_prep *p = &c->prep;
+	uint64_t off = c->cur.off + c->cur.len, left = c->src->length - off;
+
+	if (p->ch.buf == NULL || off >= c->src->length)
+		return;
+	p->src = c->src;
+	p->ch.off = off;
+	p->ch.len = left < c->part_cap ? (size_t)left : c->part_cap;
+	p->running = pthread_create(&p->thread, NULL, s3_prep_main, p) == 0;
+}
+
+/* The part at c->offset into c->cur (the one prepared meanwhile when it is that one). */
+static int
+s3_load(struct s3_ctx *c, int again, struct err *err)
+{
+	struct s3_prep *p = &c->prep;
+	uint64_t left = c->src->length - c->offset;
+	int rc;
+
+	if (!again && c->cur.len && c->cur.off == c->offset)
+		return 0;
+	if (p->running) {
+		pthread_join(p->thread, NULL);
+		p->running = 0;
+		if (!again && p->ch.off == c->offset) {
+			uint8_t *t = c->cur.buf;
+			if (p->rc != 0) {
+				*err = p->err;
+				return p->rc;
+			}
+			c->cur = p->ch;
+			p->ch.buf = t;
+			s3_prep_next(c);
+			return 0;
+		}
+	}
+	c->cur.off = c->offset;
+	c->cur.len = left < c->part_cap ? (size_t)left : c->part_cap;
+	if ((rc = s3_fill(c->src, &c->cur, err)) != 0)
+		return rc;
+	s3_prep_next(c);
+	return 0;
+}
+
+static void
+s3_adapt(struct s3_ctx *c)
+{
+	double secs = clock_now() - c->part_t0, want;
+
+	if (!c->adaptive || secs <= 0)
+		return;
+	want = (double)c->cur.len / secs * S3_PART_SECONDS;
+	if (want > (double)c->buf_cap)
+		want = (double)c->buf_cap;
+	c->part_cap = s3_part_floor(c->src->length, (size_t)want);
+	if (c->part_cap > c->buf_cap)
+		c->part_cap = c->buf_cap;
+}
+
+/* UploadPart of c->cur as part number n. */
+static int
+s3_put_part(struct s3_ctx *c, struct err *err)
+{
+	unsigned n = (unsigned)c->n_parts + 1, digest = 0;
+	char q[1200], sum_h[100], what[64], *url = NULL;
+	const char *h[3] = { "Content-Type: application/octet-stream", "Expect:", sum_h };
+	struct s3_part part;
+	int rc;
+
+	snprintf(what, sizeof what, "UploadPart %u", n);
+	snprintf(q, sizeof q, "partNumber=%u&uploadId=%s", n, c->res->upload_id);
+	if ((rc = s3_url(c->l, c->o->key, q, &url, err)) < 0)
+		return rc;
+	for (;;) {
+		if ((rc = s3_load(c, digest > 0, err)) != 0)
+			break;
+		snprintf(sum_h, sizeof sum_h, "x-amz-checksum-sha256: %s", c->cur.b64);
+		c->part_t0 = clock_now();
+		rc = s3_request(c, what, "PUT", url, h, 3, c->cur.buf, c->cur.len, c->cur.hex, err);
+		if (rc != 0)
+			break;
+		if (c->status == 200)
+			break;
+		char code[72];
+		s3_error_code(c->body.data ? c->body.data : "", c->body.len, code, sizeof code);
+		if (c->status == 400 && (strcmp(code, "BadDigest") == 0 ||
+		    strcmp(code, "XAmzContentSHA256Mismatch") == 0 || strcmp(code, "InvalidDigest") == 0)) {
+			/* Damaged on the way (or on our side): read it again and send it again. */
+			if (++digest >= S3_DIGEST_TRIES) {
+				rc = err_set(err, SP_EMISMATCH, "%s: the bucket refused its checksum %u times "
+				    "(HTTP 400 %s): the part's bytes arrive damaged", what, digest, code);
+				break;
+			}
+			if (c->res)
+				c->res->retries++;
+			continue;
+		}
+		rc = s3_status_error(c, what, err);
+		break;
+	}
+	free(url);
+	if (rc != 0)
+		return rc;
+	if (c->etag[0] == '\0')
+		return err_set(err, SP_EINVAL, "%s: no ETag in the bucket's answer", what);
+	memset(&part, 0, sizeof part);
+	part.number = n;
+	part.offset = c->cur.off;
+	part.size = c->cur.len;
+	snprintf(part.etag, sizeof part.etag, "%s", c->etag);
+	snprintf(part.sha256, sizeof part.sha256, "%s", c->cur.b64);
+	if ((rc = s3_keep_part(c, &part, err)) < 0)
+		return rc;
+	c->offset += part.size;
+	c->res->parts++;
+	c->failures = 0;
+	c->note[0] = '\0';
+	s3_adapt(c);
+	return c->o->on_part ? c->o->on_part(c->o->arg, &part, err) : 0;
+}
+
+static int
+s3_complete(struct s3_ctx *c, struct err *err)
+{
+	struct buf x = BUF_INIT(4 * 1024 * 1024);
+	char line[400], hex[65], b64[48], q[1100], *url = NULL, code[72];
+	const char *h[1] = { "Content-Type: application/xml" };
+	int rc = buf_appends(&x, "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
+
+	for (size_t i = 0; rc == 0 && i < c->n_parts; i++) {
+		snprintf(line, sizeof line, "<Part><PartNumber>%u</PartNumber><ETag>\"%s\"</ETag>"
+		    "<ChecksumSHA256>%s</ChecksumSHA256></Part>", c->parts[i].number, c->parts[i].etag,
+		    c->parts[i].sha256);
+		rc = buf_appends(&x, line);
+	}
+	if (rc == 0)
+		rc = buf_appends(&x, "</CompleteMultipartUpload>");
+	if (rc != 0) {
+		buf_release(&x);
+		return err_set(err, SP_ENOMEM, "out of memory");
+	}
+	s3_sha256((const uint8_t *)x.data, x.len, hex, b64);
+	snprintf(q, sizeof q, "uploadId=%s", c->res->upload_id);
+	if ((rc = s3_url(c->l, c->o->key, q, &url, err)) == 0)
+		rc = s3_request(c, "CompleteMultipartUpload", "POST", url, h, 1, (const uint8_t *)x.data,
+		    x.len, hex, err);
+	buf_release(&x);
+	free(url);
+	if (rc != 0)
+		return rc;
+	s3_error_code(c->body.data ? c->body.data : "", c->body.len, code, sizeof code);
+	if (c->status != 200 || code[0])
+		return s3_status_error(c, "CompleteMultipartUpload", err);
+	return 0;
+}
+
+static int
+s3_ctx_init(struct s3_ctx *c, const struct s3_opts *o, const struct s3_link *l,
+    const struct tus_source *src, struct s3_result *res, struct err *err)
+{
+	memset(c, 0, sizeof *c);
+	c->o = o;
+	c->l = l;
+	c->src = src;
+	c->res = res;
+	c->body = (struct buf)BUF_INIT(S3_BODY_MAX + 1);
+	c->retry.max_attempts = o && o->retry.max_attempts ? o->retry.max_attempts : 10;
+	c->retry.base_ms = o && o->retry.base_ms ? o->retry.base_ms : 1000;
+	c->retry.max_ms = o && o->retry.max_ms ? o->retry.max_ms : 60000;
+	if (c->retry.max_ms < c->retry.base_ms)
+		c->retry.max_ms = c->retry.base_ms;
+	c->t0 = c->rate_t = clock_now();
+	pthread_once(&s3_once, s3_global_init);
+	if (s3_global_rc != CURLE_OK)
+		return err_set(err, SP_EINTERNAL, "libcurl failed to initialise");
+	if (l->region == NULL || *l->region == '\0' || strpbrk(l->region, ":/ ") ||
+	    strlen(l->region) > 64)
+		return err_set(err, SP_EINVAL, "S3 region: expected a region name (us-east-1)");
+	if (l->access_key == NULL || l->secret_key == NULL || !*l->access_key || !*l->secret_key)
+		return err_set(err, SP_EINVAL, "S3: no credentials");
+	snprintf(c->sigv4, sizeof c->sigv4, "aws:amz:%s:s3", l->region);
+	if ((c->curl = curl_easy_init()) == NULL)
+		return err_set(err, SP_ENOMEM, "out of memory");
+	return 0;
+}
+
+static void
+s3_ctx_release(struct s3_ctx *c)
+{
+	if (c->prep.running)
+		pthread_join(c->prep.thread, NULL);
+	if (c->curl)
+		curl_easy_cleanup(c->curl);
+	free(c->cur.buf);
+	free(c->prep.ch.buf);
+	free(c->parts);
+	buf_release(&c->body);
+}
+
+int
+s3_upload(const struct s3_opts *o, const struct tus_source *src, struct s3_result *res,
+    struct err *err)
+{
+	struct s3_ctx c;
+	int rc;
+
+	memset(res, 0, sizeof *res);
+	res->length = src->length;
+	if (o->key == NULL || *o->key == '\0' || strlen(o->key) > 1024)
+		return err_set(err, SP_EINVAL, "S3: an object key of 1 to 1024 bytes is needed");
+	if (src->length == 0)
+		return err_set(err, SP_EINVAL, "S3: an empty object is not uploaded in parts");
+	for (size_t i = 0; i < o->n_meta; i++)
+		for (const char *p = o->meta[i].value ? o->meta[i].value : ""; *p; p++)
+			if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+				return err_set(err, SP_EINVAL, "S3 metadata %s: printable ASCII only",
+				    o->meta[i].key);
+	if ((rc = s3_ctx_init(&c, o, o->link, src, res, err)) != 0)
+		goto out;
+	c.adaptive = o->part_size == 0;
+	c.part_cap = s3_part_floor(src->length, o->part_size ? o->part_size : S3_MIN_PART);
+	c.buf_cap = c.adaptive ? s3_part_floor(src->length, S3_MAX_AUTO_PART) : c.part_cap;
+	if (c.buf_cap > src->length)
+		c.buf_cap = (size_t)src->length;
+	if (c.part_cap > c.buf_cap)
+		c.part_cap = c.buf_cap;
+	if ((c.cur.buf = malloc(c.buf_cap)) == NULL) {
+		rc = err_set(err, SP_ENOMEM, "upload: out of memory");
+		goto out;
+	}
+	if (src->length > c.part_cap)
+		c.prep.ch.buf = malloc(c.buf_cap);
+	rc = 1;
+	if (o->upload_id && *o->upload_id) {
+		if ((res->upload_id = strdup(o->upload_id)) == NULL) {
+			rc = err_set(err, SP_ENOMEM, "out of memory");
+			goto out;
+		}
+		rc = s3_resume(&c, err);
+	}
+	if (rc == 1)
+		rc = s3_create(&c, err);
+	while (rc == 0 && c.offset < src->length)
+		rc = s3_put_part(&c, err);
+	if (rc == 0)
+		rc = s3_complete(&c, err);
+	if (rc == 0)
+		s3_report(&c, 0, 1);
+out:
+	res->seconds = clock_now() - c.t0;
+	s3_ctx_release(&c);
+	return rc;
+}
+
+void
+s3_result_release(struct s3_result *res)
+{
+	free(res->upload_id);
+	memset(res, 0, sizeof *res);
+}
+
+int
+s3_head(const struct s3_link *l, const char *key, const char *meta, uint64_t *size, char *out,
+    size_t outlen, struct err *err)
+{
+	struct s3_opts o = { .link = l, .key = key };
+	struct s3_ctx c;
+	char *url = NULL;
+	int rc;
+
+	*size = 0;
+	if (outlen)
+		out[0] = '\0';
+	if ((rc = s3_ctx_init(&c, &o, l, NULL, NULL, err)) == 0 &&
+	    (rc = s3_url(l, key, NULL, &url, err)) == 0) {
+		c.want_meta = meta;
+		rc = s3_request(&c, "HEAD", "HEAD", url, NULL, 0, NULL, 0, NULL, err);
+	}
+	if (rc == 0 && c.status == 404)
+		rc = err_set(err, SP_ENOTFOUND, "HEAD %s: no such object in the bucket", key);
+	else if (rc == 0 && c.status != 200)
+		rc = s3_status_error(&c, "HEAD", err);
+	else if (rc == 0 && !c.has_clen)
+		rc = err_set(err, SP_EINVAL, "HEAD %s: no Content-Length", key);
+	if (rc == 0) {
+		*size = c.clen;
+		if (outlen)
+			snprintf(out, outlen, "%s", c.meta_val);
+	}
+	free(url);
+	s3_ctx_release(&c);
+	return rc;
+}
+
+int
+s3_abort(const struct s3_link *l, const char *key, const char *upload_id, struct err *err)
+{
+	struct s3_opts o = { .link = l, .key = key, .retry = { .max_attempts = 2, .base_ms = 200 } };
+	struct s3_ctx c;
+	char q[1100], *url = NULL;
+	int rc;
+
+	snprintf(q, sizeof q, "uploadId=%s", upload_id);
+	if ((rc = s3_ctx_init(&c, &o, l, NULL, NULL, err)) == 0 &&
+	    (rc = s3_url(l, key, q, &url, err)) == 0)
+		rc = s3_request(&c, "AbortMultipartUpload", "DELETE", url, NULL, 0, NULL, 0, NULL, err);
+	if (rc == 0 && c.status != 204 && c.status != 200 && c.status != 404)
+		rc = s3_status_error(&c, "AbortMultipartUpload", err);
+	free(url);
+	s3_ctx_release(&c);
+	return rc;
+}
