@@ -5,13 +5,13 @@
  * receiver's age identity (if it has one), checks the plaintext size and xxh64 against the
  * upload's metadata and records the receipt the sender asks for (GET …/receipt). The plaintext
  * is filed as <uploads>/<production>/<day>/<card>/<filename> from the metadata (each component
- * made safe by arrival_name), and the encrypted .part is removed once it is verified: a
+ * made safe by safe_name, lib/core/safe_name.h), and the encrypted .part is removed once it is verified: a
  * verified upload is an arrival (GET /api/v1/arrivals, server/arrivals.c).
  * Past Upload-Length a PATCH gets 413. Two PATCHes at once on one upload: the newer one takes it
  * over, the older one gets 409 and writes nothing more (see tus_busy_take). */
 #include "tus.h"
 #include "tus_slot.h"
-#include "arrival_name.h"
+#include "lib/core/safe_name.h"
 #include "lib/core/file.h"
 #include "lib/delivery/age.h"
 #include "lib/store/event.h"
@@ -885,12 +885,12 @@ tus_verify_sink(void *arg, const uint8_t *buf, size_t len, struct err *err)
 static int
 tus_arrival_dir(struct tus_verify *v, json_t *meta, char *dir, size_t len, struct err *err)
 {
-	char prod[ARRIVAL_NAME_MAX + 1], day[ARRIVAL_NAME_MAX + 1], card[ARRIVAL_NAME_MAX + 1];
+	char prod[SAFE_NAME_MAX + 1], day[SAFE_NAME_MAX + 1], card[SAFE_NAME_MAX + 1];
 
-	arrival_name(json_string_value(json_object_get(meta, "production")), "unfiled", prod,
+	safe_name(json_string_value(json_object_get(meta, "production")), "unfiled", prod,
 	    sizeof(prod));
-	arrival_name(json_string_value(json_object_get(meta, "day")), "unfiled", day, sizeof(day));
-	arrival_name(json_string_value(json_object_get(meta, "card")), "unfiled", card, sizeof(card));
+	safe_name(json_string_value(json_object_get(meta, "day")), "unfiled", day, sizeof(day));
+	safe_name(json_string_value(json_object_get(meta, "card")), "unfiled", card, sizeof(card));
 	if (snprintf(dir, len, "%s/%s/%s/%s", v->srv->uploads_root, prod, day, card) >= (int)len)
 		return err_set(err, SP_EINVAL, "upload %s: its folder's path is too long", v->id);
 	return file_mkdirs(dir, 0750, err);
@@ -996,7 +996,7 @@ tus_verify_main(void *arg)
 {
 	struct tus_verify *v = arg;
 	const char *p[1] = { v->id };
-	char name[ARRIVAL_NAME_MAX + 1], dir[PATH_MAX], stored[PATH_MAX + 300], tmp[PATH_MAX + 300];
+	char name[SAFE_NAME_MAX + 1], dir[PATH_MAX], stored[PATH_MAX + 300], tmp[PATH_MAX + 300];
 	char size[24], reason[700];
 	struct hash_result res;
 	struct err err;
@@ -1010,7 +1010,7 @@ tus_verify_main(void *arg)
 	}
 	want_size = json_string_value(json_object_get(meta, "size"));
 	want_xxh = json_string_value(json_object_get(meta, "xxh64"));
-	arrival_name(json_string_value(json_object_get(meta, "filename")), "upload.bin", name,
+	safe_name(json_string_value(json_object_get(meta, "filename")), "upload.bin", name,
 	    sizeof(name));
 	if (v->srv->nage_ids == 0) {
 		tus_verdict(v->srv, v->id, "received", "this receiver holds no age identity: stored "
