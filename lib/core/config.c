@@ -52,6 +52,12 @@ static const struct config_opt config_opts[] = {
 	  "roles that may download original camera files (GET /files/{id}/content): admin, or e.g. admin,post" },
 	{ "upload-max", "SETPOST_UPLOAD_MAX", "1099511627776", CONFIG_SERVE,
 	  NUM(upload_max, 0, 1L << 50), "largest upload the receiver accepts, in bytes" },
+	{ "upload-quota-token", "SETPOST_UPLOAD_QUOTA_TOKEN", "2199023255552", CONFIG_SERVE,
+	  NUM(upload_quota_token, 0, 1L << 50), "bytes one token's unfinished uploads may hold "
+	  "together (Upload-Length of each); past it a new upload gets 507" },
+	{ "upload-quota-total", "SETPOST_UPLOAD_QUOTA_TOTAL", "8796093022208", CONFIG_SERVE,
+	  NUM(upload_quota_total, 0, 1L << 50), "bytes all unfinished uploads may hold together; "
+	  "past it a new upload gets 507" },
 	{ "upload-expiry", "SETPOST_UPLOAD_EXPIRY", "86400", CONFIG_SERVE,
 	  NUM(upload_expiry, 1, 30L * 86400), "seconds an unfinished upload is kept after its last byte" },
 	{ "threads", "SETPOST_THREADS", "8", CONFIG_SERVE, NUM(threads, 1, 256),

@@ -37,6 +37,8 @@ struct config {
 	char *originals_roles; /* roles that may download originals: "admin", "admin,post"... */
 	long upload_max;       /* largest upload accepted, bytes */
 	long upload_expiry;    /* seconds an unfinished upload is kept */
+	long upload_quota_token; /* bytes one token's unfinished uploads may reserve */
+	long upload_quota_total; /* bytes all unfinished uploads may reserve */
 	long threads;          /* HTTP thread pool size */
 	long max_body;         /* bytes */
 	long request_timeout;  /* seconds a connection may stay idle */
