@@ -28,6 +28,7 @@ struct config {
 	char *database_url;    /* libpq connection string, or NULL for the embedded cluster */
 	char *pg_bindir;       /* where initdb/pg_ctl live, or NULL to search */
 	char *log_level;
+	char *log_format;      /* "text" or "json" */
 	char *worker_name;     /* identity in the jobs table; default host:pid */
 	char *tls_cert;        /* PEM certificate chain: serve HTTPS */
 	char *tls_key;         /* PEM private key */

@@ -46,8 +46,8 @@ static const struct db_stmt stmt_session_new = { "login_session_new",
 
 /* The server's gate around argon2id: each check takes a core and tens of MiB. At most
  * LOGIN_CHECKS_AT_ONCE run together and at most LOGIN_CHECKS_PER_SECOND start in a second;
- * past the budget the answer is "busy" with no password checked. A known device waits for a
- * slot ahead of everyone else and outside the budget. */
+ * past either the answer is "busy" with no password checked. A known device waits (up to 5 s)
+ * for a slot, ahead of everyone else and outside the per-second budget. */
 static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t gate_free = PTHREAD_COND_INITIALIZER;
 static int gate_running, gate_started, gate_first_waiting;
@@ -75,7 +75,11 @@ gate_enter(bool first)
 	if (!first && gate_started >= LOGIN_CHECKS_PER_SECOND)
 		ok = false;
 	gate_first_waiting += first;
-	while (ok && (gate_running >= LOGIN_CHECKS_AT_ONCE || (!first && gate_first_waiting > 0)))
+	/* Only a known device waits for a slot: anyone else finding both taken is told to retry at
+	 * once, so logins never hold the server's HTTP threads waiting. */
+	if (!first && (gate_running >= LOGIN_CHECKS_AT_ONCE || gate_first_waiting > 0))
+		ok = false;
+	while (ok && first && gate_running >= LOGIN_CHECKS_AT_ONCE)
 		if (pthread_cond_timedwait(&gate_free, &gate_lock, &until) == ETIMEDOUT)
 			ok = false;
 	gate_first_waiting -= first;

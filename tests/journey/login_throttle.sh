@@ -21,7 +21,7 @@ trap cleanup EXIT
 
 psql -q "$SETPOST_TEST_PG" -c "CREATE DATABASE $db" >/dev/null
 export SETPOST_DATABASE_URL="${SETPOST_TEST_PG/dbname=postgres/dbname=$db}"
-"$bin" serve --listen 127.0.0.1:0 --data "$tmp/data" --trust-proxy 127.0.0.1 >"$tmp/serve.out" \
+"$bin" serve --listen 127.0.0.1:0 --data "$tmp/data" --trust-proxy 127.0.0.1 --log-format json >"$tmp/serve.out" \
 	2>"$tmp/serve.log" &
 pid=$!
 for _ in $(seq 100); do grep -q "listening on" "$tmp/serve.out" && break; sleep 0.1; done
@@ -42,6 +42,20 @@ read -r s _ < <(login 192.0.2.10 "correct horse battery" -c "$tmp/dit.jar")
 [ "$s" = 200 ] || fail "the DIT's first login: $s"
 grep -q "sp_device" "$tmp/dit.jar" || fail "a login hands the browser its device cookie: $(cat "$tmp/dit.jar")"
 ok "a login hands the browser a device cookie (sp_device, only the login route reads it)"
+
+# --log-format json: one JSON object a line, whatever a client sends (a name with a newline,
+# a URL with an escape character).
+curl -s -o /dev/null -H "Content-Type: application/json" -H "X-Forwarded-For: 192.0.2.66" \
+	-d '{"name":"x\n2026-01-01T00:00:00Z info forged: \"","password":"p"}' "$url/api/v1/login"
+curl -s -o /dev/null "$url/api/v1/clips/1%1b%5b31m%0a"
+lines=$(wc -l <"$tmp/serve.log")
+objects=$(jq -c 'select(type == "object" and has("time") and has("level") and has("where"))' "$tmp/serve.log" | wc -l)
+[ "$lines" -gt 3 ] && [ "$lines" = "$objects" ] || fail "$lines log lines, $objects JSON objects: $(head -c 2000 "$tmp/serve.log")"
+jq -se 'any(.[]; .where == "access" and .url == "/api/v1/login" and .status == 401 and .addr == "192.0.2.66")' \
+	"$tmp/serve.log" >/dev/null || fail "an access line with its fields: $(grep access "$tmp/serve.log" | head -3)"
+jq -se 'any(.[]; .level == "warn" and (.msg | startswith("failed login name=x\n2026-01-01T00:00:00Z info forged: \"")))' \
+	"$tmp/serve.log" >/dev/null || fail "the failed login line keeps the name inside its JSON string: $(grep failed "$tmp/serve.log")"
+ok "--log-format json: $lines lines, each one JSON object; a forged newline stays inside its string"
 
 # The attack: 20 addresses, each sending wrong passwords for the DIT's name as fast as answered.
 
