@@ -32,7 +32,7 @@ printf 'correct horse battery\n' | "$bin" user add dit --role admin >/dev/null |
 # login FROM-ADDRESS PASSWORD [curl args...]: prints "status retry-after"
 login() {
 	local from=$1 pw=$2 h="$tmp/h.$BASHPID"; shift 2
-	curl -s -m 20 -D "$h" -o /dev/null -w '%{http_code}' "$@" \
+	curl -s -m 60 -D "$h" -o "$h.body" -w '%{http_code}' "$@" \
 		-H "Content-Type: application/json" -H "X-Forwarded-For: $from" \
 		-d '{"name":"dit","password":"'"$pw"'"}' "$url/api/v1/login"
 	printf ' %s\n' "$(sed -n 's/^retry-after: *\([0-9]*\).*/\1/Ip' "$h")"
@@ -78,7 +78,7 @@ for from in 192.0.2.10 192.0.2.99 198.51.100.1; do
 	a=$(date +%s.%N)
 	read -r s _ < <(login "$from" "correct horse battery" -b "$tmp/dit.jar" -c "$tmp/dit.jar")
 	b=$(date +%s.%N)
-	[ "$s" = 200 ] || fail "under attack, the DIT's browser from $from got $s"
+	[ "$s" = 200 ] || fail "under attack, the DIT's browser from $from got $s: $(cat "$tmp"/h.*.body 2>/dev/null | tail -c 300)"
 	echo "$a $b" | awk '{ printf "%.2f\n", $2 - $1 }' >>"$tmp/dit.secs"
 done
 touch "$tmp/stop"
