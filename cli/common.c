@@ -48,6 +48,8 @@ cli_config(struct config *cfg, unsigned scope, int argc, char **argv, const char
 	}
 	if (cfg->log_level)
 		log_set_level_name(cfg->log_level);
+	if (cfg->log_format)
+		log_set_format_name(cfg->log_format);
 	return -1;
 }
 

@@ -5,6 +5,7 @@
 #include "http.h"
 #include "lib/core/json.h"
 #include "lib/core/log.h"
+#include "lib/store/login.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +13,8 @@
 
 #define SESSION_COOKIE "sp_session"
 #define SESSION_SECONDS (12 * 3600)   /* a shooting day */
+#define DEVICE_COOKIE "sp_device"
+#define DEVICE_SECONDS (365 * 24 * 3600)
 
 static enum MHD_Result
 auth_401(struct request *req, const char *msg)
@@ -123,28 +126,30 @@ enum MHD_Result
 session_login(struct request *req)
 {
 	static const char *const fields[] = { "name", "password", NULL };
-	char secret[AUTH_SECRET_LEN + 8], addr[64], cookie[256];
+	char addr[64], cookie[256], device[256];
 	const char *name = NULL, *password = NULL;
-	struct auth_identity who;
+	const char *known = MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, DEVICE_COOKIE);
+	struct login_result res;
 	struct err err;
-	int retry = 0, rc;
+	struct MHD_Response *resp;
+	int rc;
 	json_t *body;
-	enum MHD_Result r;
+	char *text;
 
 	if (!request_json(req, fields) ||
 	    !request_field_ok(req, json_get_string(req->json, "name", true, 100, &name, &err), &err) ||
 	    !request_field_ok(req, json_get_string(req->json, "password", true, 1024, &password, &err), &err))
 		return MHD_YES;
 	request_address(req, addr, sizeof(addr));
-	rc = auth_login(req->srv->db, name, password, addr, SESSION_SECONDS, secret, &who, &retry, &err);
-	if (rc < 0 && retry > 0) {
+	rc = login_check(req->srv->db, name, password, addr, known, SESSION_SECONDS, &res, &err);
+	if (rc < 0 && res.retry_after > 0) {
 		char ra[16];
-		struct MHD_Response *resp;
 		json_t *e = json_pack("{s:{s:s,s:s}}", "error", "code", "too_many_requests", "message", err.msg);
-		char *text = json_dumps(e, JSON_COMPACT);
+
+		text = json_dumps(e, JSON_COMPACT);
 		json_decref(e);
 		resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-		snprintf(ra, sizeof(ra), "%d", retry);
+		snprintf(ra, sizeof(ra), "%d", res.retry_after);
 		MHD_add_response_header(resp, "Retry-After", ra);
 		MHD_add_response_header(resp, "Content-Type", "application/json");
 		return reply_response(req, 429, resp);
@@ -156,11 +161,20 @@ session_login(struct request *req)
 	if (rc < 0)
 		return reply_err(req, &err);
 	snprintf(cookie, sizeof(cookie), SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; "
-	    "Max-Age=%d%s", secret, SESSION_SECONDS, request_https(req) ? "; Secure" : "");
-	body = auth_who_json(&who);
-	r = auth_reply_cookie(req, 200, body, cookie);
+	    "Max-Age=%d%s", res.session, SESSION_SECONDS, request_https(req) ? "; Secure" : "");
+	/* Only the login route reads it: a year, renewed at each login (lib/store/login.h). */
+	snprintf(device, sizeof(device), DEVICE_COOKIE "=%s; Path=/api/v1/login; HttpOnly; "
+	    "SameSite=Strict; Max-Age=%d%s", res.device, DEVICE_SECONDS,
+	    request_https(req) ? "; Secure" : "");
+	body = auth_who_json(&res.who);
+	text = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
-	return r;
+	resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(resp, "Content-Type", "application/json");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "Set-Cookie", cookie);
+	MHD_add_response_header(resp, "Set-Cookie", device);
+	return reply_response(req, 200, resp);
 }
 
 enum MHD_Result

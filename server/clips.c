@@ -247,7 +247,8 @@ static const struct db_stmt stmt_detail = { "clips_detail",
 	"   'hashes', (SELECT coalesce(jsonb_object_agg(h.algorithm, h.value), '{}') FROM hashes h"
 	"    WHERE h.file_id = f.id),"
 	"   'copies', (SELECT coalesce(jsonb_agg(jsonb_build_object('volume', v.name, 'volume_id', v.id,"
-	"    'path', cp.rel_path, 'state', cp.state, 'verified_at', cp.verified_at, 'error', cp.error)"
+	"    'state', cp.state, 'verified_at', cp.verified_at) || CASE WHEN $2::bool THEN"
+	"    jsonb_build_object('path', cp.rel_path, 'error', cp.error) ELSE '{}'::jsonb END"
 	"    ORDER BY v.name), '[]') FROM copies cp JOIN volumes v ON v.id = cp.volume_id"
 	"    WHERE cp.file_id = f.id)) ORDER BY f.rel_path), '[]') FROM files f WHERE f.clip_id = c.id),"
 	" 'renditions', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', r.id, 'profile', r.profile,"
@@ -264,7 +265,7 @@ static const struct db_stmt stmt_detail = { "clips_detail",
 	"   events e WHERE e.subject_type = 'clip' AND e.subject_id = c.id ORDER BY e.id DESC"
 	"   LIMIT 50) e)))::text"
 	" FROM clips c JOIN cards k ON k.id = c.card_id JOIN days d ON d.id = k.day_id"
-	" WHERE c.id = $1", 1 };
+	" WHERE c.id = $1", 2 };
 
 /* A clip's detail, from the cache when it holds a current copy. After a write (PATCH) the
  * cache is not asked, as it is emptied only when the handler returns; what is read then is
@@ -274,14 +275,15 @@ clips_reply_one(struct request *req, long long id, bool after_write)
 {
 	struct cache *cache = req->srv->cache;
 	unsigned long gen = 0;
-	char sid[24], key[40];
-	const char *p[1] = { sid };
+	char sid[24], key[48];
+	const char *p[2] = { sid, req->who.role == ROLE_ADMIN ? "true" : "false" };
 	struct err err;
 	PGresult *r;
 	enum MHD_Result res;
 	int n;
 
-	snprintf(key, sizeof(key), "clip\x1f%lld", id);
+	/* Only admins see where copies lie on their volumes (see server/files.c): two pages. */
+	snprintf(key, sizeof(key), "clip\x1f%lld\x1f%c", id, req->who.role == ROLE_ADMIN ? 'a' : 'o');
 	if (after_write)
 		gen = cache_page_gen(cache);
 	else if (cache_page_reply(cache, req, key, &gen, &res))

@@ -5,6 +5,8 @@
 #include "lib/store/event.h"
 #include "lib/store/jobq.h"
 #include "lib/core/json.h"
+#include "lib/core/hash.h"
+#include "lib/core/safe_name.h"
 #include "lib/custody/register.h"
 #include "lib/custody/confine.h"
 
@@ -68,6 +70,7 @@ offload_jobs_create(struct request *req)
 	struct err err;
 	const char *s;
 	long long id, prio = 10;
+	unsigned algos;
 	size_t i;
 	int rc;
 
@@ -87,6 +90,15 @@ offload_jobs_create(struct request *req)
 	for (int k = 0; opt[k]; k++)
 		if (!request_field_ok(req, json_get_string(req->json, opt[k], false, 200, &s, &err), &err))
 			return MHD_YES;
+	/* The card label names the copy's folder on every destination (lib/core/safe_name.h):
+	 * refused here, before a job exists, rather than by the worker later. */
+	s = json_string_value(json_object_get(req->json, "card"));
+	if (s && !safe_name_ok(s))
+		return reply_error(req, 400, "invalid", "card: a plain folder name (no '/', no leading "
+		    "'.', no control characters, at most %d bytes), e.g. A001R1AB", SAFE_NAME_MAX);
+	s = json_string_value(json_object_get(req->json, "hash"));
+	if (s && hash_algos_parse(s, &algos, &err) < 0)
+		return reply_error(req, 400, "invalid", "hash: %s", err.msg);
 	json_object_del(req->json, "priority");
 	if ((rc = db_acquire(req->srv->db, &c, &err)) < 0)
 		return reply_err(req, &err);

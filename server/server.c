@@ -393,8 +393,8 @@ server_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	metrics_observe(srv->metrics, req->method,
 	    req->route ? req->route->pattern : server_is_api(req->url) ? "none" : "static",
 	    req->status, secs);
-	log_info("%s %s %s %u %.1fms%s", addr, req->method, req->url, req->status, secs * 1e3,
-	    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended early)");
+	log_access(addr, req->method, req->url, req->status, secs * 1e3,
+	    toe != MHD_REQUEST_TERMINATED_COMPLETED_OK);
 	if (req->stream_done)
 		req->stream_done(req, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
 	if (req->deferred)

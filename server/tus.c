@@ -5,13 +5,13 @@
  * receiver's age identity (if it has one), checks the plaintext size and xxh64 against the
  * upload's metadata and records the receipt the sender asks for (GET …/receipt). The plaintext
  * is filed as <uploads>/<production>/<day>/<card>/<filename> from the metadata (each component
- * made safe by arrival_name), and the encrypted .part is removed once it is verified: a
+ * made safe by safe_name, lib/core/safe_name.h), and the encrypted .part is removed once it is verified: a
  * verified upload is an arrival (GET /api/v1/arrivals, server/arrivals.c).
  * Past Upload-Length a PATCH gets 413. Two PATCHes at once on one upload: the newer one takes it
  * over, the older one gets 409 and writes nothing more (see tus_busy_take). */
 #include "tus.h"
 #include "tus_slot.h"
-#include "arrival_name.h"
+#include "lib/core/safe_name.h"
 #include "lib/core/file.h"
 #include "lib/delivery/age.h"
 #include "lib/store/event.h"
@@ -28,6 +28,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -95,6 +96,15 @@ static const struct db_stmt stmt_offset = { "tus_offset",
 static const struct db_stmt stmt_terminate = { "tus_terminate",
 	"UPDATE uploads SET state = 'terminated', reason = 'terminated by the sender',"
 	" updated_at = now() WHERE id = $1 AND state IN ('receiving', 'verified', 'received', 'failed')", 1 };
+/* Quotas (issue 14): an unfinished upload holds its whole Upload-Length, from its creation
+ * until it is verified, fails, is terminated or expires. Creations take this lock in turn, so
+ * two at once cannot both fit under a limit that has room for one. */
+static const struct db_stmt stmt_quota_lock = { "tus_quota_lock",
+	"SELECT pg_advisory_xact_lock(1414)", 0 };
+static const struct db_stmt stmt_quota_held = { "tus_quota_held",
+	"SELECT COALESCE(sum(length) FILTER (WHERE token_id IS NOT DISTINCT FROM $1::bigint), 0),"
+	" COALESCE(sum(length), 0) FROM uploads WHERE state IN ('receiving', 'verifying')"
+	" AND NOT (state = 'receiving' AND expires_at < now())", 1 };
 static const struct db_stmt stmt_expire = { "tus_expire",
 	"UPDATE uploads SET state = 'terminated', reason = 'expired' WHERE state = 'receiving'"
 	" AND expires_at < now() RETURNING id", 0 };
@@ -649,6 +659,46 @@ tus_patch_end(struct request *req)
 
 /* --- POST (creation, creation-with-upload) ------------------------------------------------ */
 
+struct tus_create_tx {
+	const struct config *cfg;
+	long long length;
+	const char *p[6];      /* stmt_create's: id, length, metadata, meta, token, expiry */
+	long long held_token, held_total;
+	char *expires;
+	size_t elen;
+};
+
+/* Inside one transaction: the quota lock, what unfinished uploads hold, the new row. Over a
+ * quota: SP_ETOOBIG, nothing created. */
+static int
+tus_create_tx(struct db_conn *c, void *arg, struct err *err)
+{
+	struct tus_create_tx *t = arg;
+	const char *pq[1] = { t->p[4] };
+	PGresult *r;
+	int rc;
+
+	if ((rc = db_query(c, &stmt_quota_lock, NULL, NULL, err)) < 0 ||
+	    (rc = db_query(c, &stmt_quota_held, pq, &r, err)) < 0)
+		return rc;
+	t->held_token = db_ll(r, 0, 0);
+	t->held_total = db_ll(r, 0, 1);
+	PQclear(r);
+	if (t->held_token + t->length > t->cfg->upload_quota_token)
+		return err_set(err, SP_ETOOBIG, "Upload-Length %lld: this token's unfinished uploads "
+		    "already hold %lld bytes, and its quota is %ld (--upload-quota-token)", t->length,
+		    t->held_token, t->cfg->upload_quota_token);
+	if (t->held_total + t->length > t->cfg->upload_quota_total)
+		return err_set(err, SP_ETOOBIG, "Upload-Length %lld: unfinished uploads already hold "
+		    "%lld bytes, and the receiver's quota is %ld (--upload-quota-total)", t->length,
+		    t->held_total, t->cfg->upload_quota_total);
+	if ((rc = db_query(c, &stmt_create, t->p, &r, err)) < 0)
+		return rc;
+	snprintf(t->expires, t->elen, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return 0;
+}
+
 static int
 tus_create_row(struct request *req, struct tus_stream *s, char *expires, size_t elen)
 {
@@ -657,8 +707,8 @@ tus_create_row(struct request *req, struct tus_stream *s, char *expires, size_t 
 	char slen[24], tok[24], exp[16], *metatext;
 	json_t *meta = NULL;
 	struct err err;
-	PGresult *r;
 	unsigned char raw[16];
+	struct statvfs fs;
 	int rc;
 
 	if (request_header(req, "Upload-Defer-Length"))
@@ -671,6 +721,12 @@ tus_create_row(struct request *req, struct tus_stream *s, char *expires, size_t 
 		    req->srv->cfg->upload_max), -1;
 	if (tus_metadata_parse(md ? md : "", &meta, &err) < 0)
 		return tus_error(req, 400, "invalid", "%s", err.msg), -1;
+	if (statvfs(req->srv->uploads_root, &fs) == 0 &&
+	    (unsigned long long)s->length > (unsigned long long)fs.f_bavail * fs.f_frsize) {
+		json_decref(meta);
+		return tus_error(req, 507, "no_space", "Upload-Length %lld: the receiver has %llu bytes "
+		    "free", s->length, (unsigned long long)fs.f_bavail * fs.f_frsize), -1;
+	}
 	randombytes_buf(raw, sizeof(raw));
 	sodium_bin2hex(s->id, sizeof(s->id), raw, sizeof(raw));
 	metatext = json_dumps(meta, JSON_COMPACT);
@@ -678,13 +734,14 @@ tus_create_row(struct request *req, struct tus_stream *s, char *expires, size_t 
 	snprintf(slen, sizeof(slen), "%lld", s->length);
 	snprintf(tok, sizeof(tok), "%lld", req->who.token_id);
 	snprintf(exp, sizeof(exp), "%ld", req->srv->cfg->upload_expiry);
-	const char *p[6] = { s->id, slen, md ? md : "", metatext, req->who.token_id ? tok : NULL, exp };
-	rc = db_exec(req->srv->db, &stmt_create, p, &r, &err);
+	struct tus_create_tx tx = { req->srv->cfg, s->length, { s->id, slen, md ? md : "", metatext,
+		req->who.token_id ? tok : NULL, exp }, 0, 0, expires, elen };
+	rc = db_tx(req->srv->db, tus_create_tx, &tx, &err);
 	free(metatext);
+	if (rc == SP_ETOOBIG)
+		return tus_error(req, 507, "quota_exceeded", "%s", err.msg), -1;
 	if (rc < 0)
 		return reply_err(req, &err), -1;
-	snprintf(expires, elen, "%s", PQgetvalue(r, 0, 0));
-	PQclear(r);
 	tus_event(req->srv, req->who.name, "upload.created", s->id, s->length);
 	return 0;
 }
@@ -885,12 +942,12 @@ tus_verify_sink(void *arg, const uint8_t *buf, size_t len, struct err *err)
 static int
 tus_arrival_dir(struct tus_verify *v, json_t *meta, char *dir, size_t len, struct err *err)
 {
-	char prod[ARRIVAL_NAME_MAX + 1], day[ARRIVAL_NAME_MAX + 1], card[ARRIVAL_NAME_MAX + 1];
+	char prod[SAFE_NAME_MAX + 1], day[SAFE_NAME_MAX + 1], card[SAFE_NAME_MAX + 1];
 
-	arrival_name(json_string_value(json_object_get(meta, "production")), "unfiled", prod,
+	safe_name(json_string_value(json_object_get(meta, "production")), "unfiled", prod,
 	    sizeof(prod));
-	arrival_name(json_string_value(json_object_get(meta, "day")), "unfiled", day, sizeof(day));
-	arrival_name(json_string_value(json_object_get(meta, "card")), "unfiled", card, sizeof(card));
+	safe_name(json_string_value(json_object_get(meta, "day")), "unfiled", day, sizeof(day));
+	safe_name(json_string_value(json_object_get(meta, "card")), "unfiled", card, sizeof(card));
 	if (snprintf(dir, len, "%s/%s/%s/%s", v->srv->uploads_root, prod, day, card) >= (int)len)
 		return err_set(err, SP_EINVAL, "upload %s: its folder's path is too long", v->id);
 	return file_mkdirs(dir, 0750, err);
@@ -996,7 +1053,7 @@ tus_verify_main(void *arg)
 {
 	struct tus_verify *v = arg;
 	const char *p[1] = { v->id };
-	char name[ARRIVAL_NAME_MAX + 1], dir[PATH_MAX], stored[PATH_MAX + 300], tmp[PATH_MAX + 300];
+	char name[SAFE_NAME_MAX + 1], dir[PATH_MAX], stored[PATH_MAX + 300], tmp[PATH_MAX + 300];
 	char size[24], reason[700];
 	struct hash_result res;
 	struct err err;
@@ -1010,7 +1067,7 @@ tus_verify_main(void *arg)
 	}
 	want_size = json_string_value(json_object_get(meta, "size"));
 	want_xxh = json_string_value(json_object_get(meta, "xxh64"));
-	arrival_name(json_string_value(json_object_get(meta, "filename")), "upload.bin", name,
+	safe_name(json_string_value(json_object_get(meta, "filename")), "upload.bin", name,
 	    sizeof(name));
 	if (v->srv->nage_ids == 0) {
 		tus_verdict(v->srv, v->id, "received", "this receiver holds no age identity: stored "

@@ -38,6 +38,8 @@ static const struct config_opt config_opts[] = {
 	  "folder holding initdb and pg_ctl for the embedded cluster (default: newest /usr/lib/postgresql/*/bin)" },
 	{ "log-level", "SETPOST_LOG_LEVEL", "info", ALL, STR(log_level),
 	  "debug, info, warn or error" },
+	{ "log-format", "SETPOST_LOG_FORMAT", "text", ALL, STR(log_format),
+	  "text (one line: time level where: message) or json (one JSON object a line)" },
 	{ "tls-cert", "SETPOST_TLS_CERT", NULL, CONFIG_SERVE, STR(tls_cert),
 	  "PEM certificate (chain) file: serve HTTPS instead of HTTP (with --tls-key)" },
 	{ "tls-key", "SETPOST_TLS_KEY", NULL, CONFIG_SERVE, STR(tls_key),
@@ -52,6 +54,12 @@ static const struct config_opt config_opts[] = {
 	  "roles that may download original camera files (GET /files/{id}/content): admin, or e.g. admin,post" },
 	{ "upload-max", "SETPOST_UPLOAD_MAX", "1099511627776", CONFIG_SERVE,
 	  NUM(upload_max, 0, 1L << 50), "largest upload the receiver accepts, in bytes" },
+	{ "upload-quota-token", "SETPOST_UPLOAD_QUOTA_TOKEN", "2199023255552", CONFIG_SERVE,
+	  NUM(upload_quota_token, 0, 1L << 50), "bytes one token's unfinished uploads may hold "
+	  "together (Upload-Length of each); past it a new upload gets 507" },
+	{ "upload-quota-total", "SETPOST_UPLOAD_QUOTA_TOTAL", "8796093022208", CONFIG_SERVE,
+	  NUM(upload_quota_total, 0, 1L << 50), "bytes all unfinished uploads may hold together; "
+	  "past it a new upload gets 507" },
 	{ "upload-expiry", "SETPOST_UPLOAD_EXPIRY", "86400", CONFIG_SERVE,
 	  NUM(upload_expiry, 1, 30L * 86400), "seconds an unfinished upload is kept after its last byte" },
 	{ "threads", "SETPOST_THREADS", "8", CONFIG_SERVE, NUM(threads, 1, 256),
@@ -190,6 +198,8 @@ config_load(struct config *cfg, unsigned scope, int argc, char **argv,
 	    strcmp(cfg->log_level, "warn") && strcmp(cfg->log_level, "error"))
 		return err_set(err, SP_EINVAL, "log level '%s': expected debug, info, warn or error",
 		    cfg->log_level);
+	if (cfg->log_format && strcmp(cfg->log_format, "text") && strcmp(cfg->log_format, "json"))
+		return err_set(err, SP_EINVAL, "log format '%s': expected text or json", cfg->log_format);
 	if ((scope & CONFIG_SERVE) && (cfg->tls_cert == NULL) != (cfg->tls_key == NULL))
 		return err_set(err, SP_EINVAL, "--tls-cert and --tls-key go together");
 	if ((scope & CONFIG_SERVE) && cfg->listen) {

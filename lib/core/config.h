@@ -28,6 +28,7 @@ struct config {
 	char *database_url;    /* libpq connection string, or NULL for the embedded cluster */
 	char *pg_bindir;       /* where initdb/pg_ctl live, or NULL to search */
 	char *log_level;
+	char *log_format;      /* "text" or "json" */
 	char *worker_name;     /* identity in the jobs table; default host:pid */
 	char *tls_cert;        /* PEM certificate chain: serve HTTPS */
 	char *tls_key;         /* PEM private key */
@@ -37,6 +38,8 @@ struct config {
 	char *originals_roles; /* roles that may download originals: "admin", "admin,post"... */
 	long upload_max;       /* largest upload accepted, bytes */
 	long upload_expiry;    /* seconds an unfinished upload is kept */
+	long upload_quota_token; /* bytes one token's unfinished uploads may reserve */
+	long upload_quota_total; /* bytes all unfinished uploads may reserve */
 	long threads;          /* HTTP thread pool size */
 	long max_body;         /* bytes */
 	long request_timeout;  /* seconds a connection may stay idle */

@@ -3,6 +3,7 @@
  * shared pieces in mhl_int.h). */
 #include "lib/custody/mhl_int.h"
 #include "lib/core/grow.h"
+#include "lib/core/xml_quiet.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -140,6 +141,7 @@ mhl_xml_read(const char *data, size_t len, const char *label, const char *root,
 
 	if (len > MHL_MAX_XML)
 		return err_set(err, SP_ETOOBIG, "%s: too large", label);
+	xml_quiet();
 	ctx = xmlNewParserCtxt();
 	if (ctx == NULL)
 		return err_set(err, SP_ENOMEM, "%s: out of memory", label);

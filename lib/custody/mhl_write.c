@@ -2,6 +2,7 @@
  * generation and the chain that lists it (see mhl.h; shared pieces in mhl_int.h). */
 #include "lib/custody/mhl_int.h"
 #include "lib/core/grow.h"
+#include "lib/core/xml_quiet.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -324,6 +325,7 @@ static int
 mhl_xw_open(struct mhl_xw *x, const char *root)
 {
 	memset(x, 0, sizeof(*x));
+	xml_quiet();
 	x->buf = xmlBufferCreate();
 	if (x->buf != NULL)
 		x->w = xmlNewTextWriterMemory(x->buf, 0);

@@ -3,6 +3,7 @@
  * folder times, manifests) and owns the result; the state the steps share while they
  * run is offload_events.c. */
 #include "lib/custody/offload_int.h"
+#include "lib/core/safe_name.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -56,8 +57,7 @@ ofl_label(struct ofl_run *r, struct err *err)
 		slash = strrchr(r->res->src, '/');
 		card = slash && slash[1] ? slash + 1 : r->res->src;
 	}
-	if (*card == '\0' || strchr(card, '/') != NULL || strcmp(card, ".") == 0 ||
-	    strcmp(card, "..") == 0 || strcmp(card, "/") == 0 || strlen(card) > 200)
+	if (!safe_name_ok(card))
 		return err_set(err, SP_EINVAL, "card label \"%s\": must be a plain folder name "
 			       "(use --card A001R1AB)", card);
 	r->res->label = strdup(card);

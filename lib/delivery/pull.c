@@ -3,6 +3,7 @@
 #include "lib/core/clock.h"
 #include "lib/core/buf.h"
 #include "lib/core/hash.h"
+#include "lib/core/safe_name.h"
 
 #include <curl/curl.h>
 #include <dirent.h>
@@ -260,17 +261,12 @@ pull_get_json(struct pull *p, const char *path, json_t **out, struct err *err)
 
 /* --- files ------------------------------------------------------------------------------- */
 
-/* A path component from the server, made safe: no '/', never "." or "..", not empty. */
+/* A path component from the server, made safe by the one sanitiser for names that become
+ * paths (lib/core/safe_name.h). */
 static void
 pull_component(const char *s, char *out, size_t len)
 {
-	size_t o = 0;
-
-	for (; s && *s && o + 1 < len; s++)
-		out[o++] = (*s == '/' || *s == '\\' || (unsigned char)*s < 0x20) ? '_' : *s;
-	out[o] = '\0';
-	if (o == 0 || strcmp(out, ".") == 0 || strcmp(out, "..") == 0)
-		snprintf(out, len, "_%s", o ? out : "");
+	safe_name(s, "_", out, len);
 }
 
 static int

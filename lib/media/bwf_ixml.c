@@ -1,6 +1,7 @@
 /* bwf_ixml: the iXML chunk of a Broadcast WAV file, parsed into struct bwf_ixml (see bwf.h). */
 #include "lib/media/bwf.h"
 #include "lib/media/bwf_int.h"
+#include "lib/core/xml_quiet.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -273,6 +274,7 @@ bwf_ixml_parse(const char *xml, size_t len, struct bwf_ixml *ixml, struct err *e
 		return err_set(err, SP_EINVAL, "iXML: empty");
 	if (len > BWF_IXML_MAX)
 		return err_set(err, SP_ETOOBIG, "iXML: %zu bytes, more than %u", len, BWF_IXML_MAX);
+	xml_quiet();
 	ctxt = xmlNewParserCtxt();
 	if (ctxt == NULL) {
 		rc = err_set(err, SP_ENOMEM, "out of memory");

@@ -1,6 +1,7 @@
 /* cdl: ASC CDL values, math and .cc/.ccc/.cdl files (see cdl.h, SPECS 4). */
 #include "lib/media/cdl.h"
 #include "lib/core/file.h"
+#include "lib/core/xml_quiet.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -387,6 +388,7 @@ cdl_parse_xml(const struct cdl_ctx *x, const char *buf, size_t len, xmlDoc **doc
 	int rc = 0;
 
 	xmlInitParser();
+	xml_quiet();
 	if ((ctx = xmlNewParserCtxt()) == NULL)
 		return err_set(x->err, SP_ENOMEM, "%s: out of memory", x->name);
 	*doc = xmlCtxtReadMemory(ctx, buf, (int)len, NULL, NULL, opts);

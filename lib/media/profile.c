@@ -2,6 +2,7 @@
 #include "lib/media/profile.h"
 #include "lib/media/burnin.h"
 #include "lib/core/json.h"
+#include "lib/core/safe_name.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -340,29 +341,6 @@ profile_audio_rate(const struct profile *p)
 	return a ? (unsigned)strtoul(a + 4, NULL, 10) : 0;
 }
 
-/* Appends s made safe for one path component. */
-static size_t
-profile_put(char *out, size_t len, size_t o, const char *s, bool first)
-{
-	for (; s && *s && o + 1 < len; s++, first = false) {
-		unsigned char ch = (unsigned char)*s;
-		out[o++] = ch < 0x20 || ch == '/' || ch == '\\' || ch == 0x7f || (first && ch == '.') ?
-		    '_' : (char)ch;
-	}
-	out[o] = '\0';
-	return o;
-}
-
-/* Whether the path component written so far (up to out[o]) is empty or only dots: a value
- * put there must not start with '.', or ".{scene}" with the scene "." would make "..". */
-static bool
-profile_component_dots(const char *out, size_t o)
-{
-	while (o > 0 && out[o - 1] == '.')
-		o--;
-	return o == 0 || out[o - 1] == '/';
-}
-
 int
 profile_name(const struct profile *p, const struct profile_vars *v, char *out, size_t len,
     struct err *err)
@@ -389,7 +367,8 @@ profile_name(const struct profile *p, const struct profile_vars *v, char *out, s
 		if (val == NULL && strcmp(key, "day") && strcmp(key, "card") && strcmp(key, "clip") &&
 		    strcmp(key, "scene") && strcmp(key, "take") && strcmp(key, "reel"))
 			return err_set(err, SP_EINVAL, "%s.naming: unknown {%s}", p->name, key);
-		o = profile_put(out, len, o, val && *val ? val : "_", profile_component_dots(out, o));
+		/* The one sanitiser for names that become paths (lib/core/safe_name.h). */
+		o = safe_name_append(out, len, o, val && *val ? val : "_");
 		t = end + 1;
 	}
 	if (*t)

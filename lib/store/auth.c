@@ -1,8 +1,7 @@
-/* auth: roles, API tokens, users, sessions and the login slowdown (see auth.h). */
+/* auth: roles, API tokens, users and sessions (see auth.h). */
 #include "lib/store/auth.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,8 +167,6 @@ static const struct db_stmt stmt_user_list = { "auth_user_list",
 	" 'disabled', disabled, 'created_at', created_at) ORDER BY id), '[]')::text FROM users", 0 };
 static const struct db_stmt stmt_user_disable = { "auth_user_disable",
 	"UPDATE users SET disabled = $2 WHERE id = $1", 2 };
-static const struct db_stmt stmt_user_get = { "auth_user_get",
-	"SELECT id, role, password_hash, disabled FROM users WHERE name = $1", 1 };
 
 int
 auth_user_add(struct db *db, const char *name, int role, const char *password,
@@ -220,163 +217,14 @@ auth_user_set_disabled(struct db *db, long long id, bool disabled, struct err *e
 	return rc == 0 ? err_set(err, SP_ENOTFOUND, "no user %lld", id) : 0;
 }
 
-/* Sessions and login ---------------------------------------------------------------------- */
+/* Sessions (a login makes one: lib/store/login.c) ---------------------------------------------------------------------- */
 
-static const struct db_stmt stmt_fail_get = { "auth_fail_get",
-	"SELECT failures, GREATEST(0, ceil(extract(epoch FROM last_at + make_interval(secs =>"
-	" LEAST(300, power(2, failures - 3))) - now())))::int FROM login_failures"
-	" WHERE name = $1 AND address = $2", 2 };
-static const struct db_stmt stmt_fail_add = { "auth_fail_add",
-	"INSERT INTO login_failures (name, address, failures) VALUES ($1, $2, 1)"
-	" ON CONFLICT (name, address) DO UPDATE SET failures = login_failures.failures + 1,"
-	" last_at = now()", 2 };
-static const struct db_stmt stmt_fail_clear = { "auth_fail_clear",
-	"DELETE FROM login_failures WHERE name = $1 AND address = $2", 2 };
-static const struct db_stmt stmt_session_new = { "auth_session_new",
-	"INSERT INTO sessions (hash, user_id, csrf, expires_at)"
-	" VALUES ($1, $2, $3, now() + make_interval(secs => $4::int))", 4 };
 static const struct db_stmt stmt_session_get = { "auth_session_get",
 	"SELECT u.id, u.role, u.name, s.csrf, extract(epoch FROM s.expires_at)::bigint"
 	" FROM sessions s JOIN users u ON u.id = s.user_id"
 	" WHERE s.hash = $1 AND s.expires_at > now() AND NOT u.disabled", 1 };
 static const struct db_stmt stmt_session_end = { "auth_session_end",
 	"DELETE FROM sessions WHERE hash = $1 OR expires_at < now()", 1 };
-
-/* Seconds to wait before trying (name, address) again: none for the first three failures,
- * then 1, 2, 4 … up to 5 minutes after the last one. */
-static int
-auth_slowdown(struct db *db, const char *name, const char *address, int *wait, struct err *err)
-{
-	const char *p[2] = { name, address };
-	PGresult *r;
-	int rc;
-
-	*wait = 0;
-	if ((rc = db_exec(db, &stmt_fail_get, p, &r, err)) < 0)
-		return rc;
-	if (rc == 1 && db_ll(r, 0, 0) >= 3)
-		*wait = (int)db_ll(r, 0, 1);
-	PQclear(r);
-	return 0;
-}
-
-/* Password checks are argon2id: each takes a core and tens of MiB. However many logins arrive
- * (24 at once, names rotated), at most AUTH_CHECKS_AT_ONCE run together and at most
- * AUTH_CHECKS_PER_SECOND start in any second; past the budget the answer is 429, Retry-After 1,
- * with no password checked (issue 14). */
-#define AUTH_CHECKS_AT_ONCE 2
-#define AUTH_CHECKS_PER_SECOND 10
-
-static pthread_mutex_t auth_gate_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t auth_gate_free = PTHREAD_COND_INITIALIZER;
-static int auth_gate_running, auth_gate_started;
-static time_t auth_gate_second;
-
-static bool
-auth_gate_enter(void)
-{
-	struct timespec until;
-	bool ok = true;
-
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += 5;
-	pthread_mutex_lock(&auth_gate_lock);
-	if (time(NULL) != auth_gate_second) {
-		auth_gate_second = time(NULL);
-		auth_gate_started = 0;
-	}
-	if (auth_gate_started >= AUTH_CHECKS_PER_SECOND)
-		ok = false;
-	while (ok && auth_gate_running >= AUTH_CHECKS_AT_ONCE)
-		if (pthread_cond_timedwait(&auth_gate_free, &auth_gate_lock, &until) == ETIMEDOUT)
-			ok = false;
-	/* A check that waited for a slot may start in a later second: it counts in that second's
-	 * budget, which it may find spent. */
-	if (ok && time(NULL) != auth_gate_second) {
-		auth_gate_second = time(NULL);
-		auth_gate_started = 0;
-	}
-	if (ok && auth_gate_started >= AUTH_CHECKS_PER_SECOND)
-		ok = false;
-	if (ok) {
-		auth_gate_running++;
-		auth_gate_started++;
-	}
-	pthread_mutex_unlock(&auth_gate_lock);
-	return ok;
-}
-
-static void
-auth_gate_leave(void)
-{
-	pthread_mutex_lock(&auth_gate_lock);
-	auth_gate_running--;
-	pthread_cond_signal(&auth_gate_free);
-	pthread_mutex_unlock(&auth_gate_lock);
-}
-
-static int
-auth_password_ok(struct db *db, const char *name, const char *password,
-    struct auth_identity *id, struct err *err)
-{
-	const char *p[1] = { name };
-	PGresult *r;
-	bool ok = false;
-	int rc;
-
-	if ((rc = db_exec(db, &stmt_user_get, p, &r, err)) < 0)
-		return rc;
-	if (rc == 1 && !db_bool(r, 0, 3)) {
-		if (!auth_gate_enter()) {
-			PQclear(r);
-			return err_set(err, SP_EUNAVAIL, "too many login attempts on this server: try "
-			    "again in a second");
-		}
-		ok = crypto_pwhash_str_verify(PQgetvalue(r, 0, 2), password, strlen(password)) == 0;
-		auth_gate_leave();
-	}
-	if (ok) {
-		id->user_id = db_ll(r, 0, 0);
-		id->role = auth_role_from_name(PQgetvalue(r, 0, 1));
-		snprintf(id->name, sizeof(id->name), "%s", name);
-	}
-	PQclear(r);
-	return ok ? 0 : err_set(err, SP_EAUTH, "wrong name or password");
-}
-
-int
-auth_login(struct db *db, const char *name, const char *password, const char *address,
-    int seconds, char cookie_secret[AUTH_SECRET_LEN + 8], struct auth_identity *id,
-    int *retry_after, struct err *err)
-{
-	char hash[67], uid[24], secs[16];
-	const char *pf[2] = { name, address };
-	const char *ps[4] = { hash, uid, id->csrf, secs };
-	int rc;
-
-	memset(id, 0, sizeof(*id));
-	if ((rc = auth_slowdown(db, name, address, retry_after, err)) < 0)
-		return rc;
-	if (*retry_after > 0)
-		return err_set(err, SP_ECONFLICT, "too many failed logins: try again in %d s",
-		    *retry_after);
-	if ((rc = auth_password_ok(db, name, password, id, err)) < 0) {
-		if (rc == SP_EUNAVAIL && strncmp(err->msg, "too many login", 14) == 0)
-			*retry_after = 1;
-		if (rc == SP_EAUTH)
-			db_exec(db, &stmt_fail_add, pf, NULL, NULL);
-		return rc;
-	}
-	db_exec(db, &stmt_fail_clear, pf, NULL, NULL);
-	auth_secret_new("sps_", cookie_secret);
-	auth_secret_hash(cookie_secret, hash);
-	auth_secret_new("", id->csrf);
-	snprintf(uid, sizeof(uid), "%lld", id->user_id);
-	snprintf(secs, sizeof(secs), "%d", seconds);
-	id->session = true;
-	rc = db_exec(db, &stmt_session_new, ps, NULL, err);
-	return rc < 0 ? rc : 0;
-}
 
 int
 auth_session_check(struct db *db, const char *cookie_secret, struct auth_identity *id,

@@ -63,13 +63,7 @@ int auth_user_add(struct db *db, const char *name, int role, const char *passwor
 int auth_user_list(struct db *db, json_t **out, struct err *err);
 int auth_user_set_disabled(struct db *db, long long id, bool disabled, struct err *err);
 
-/* Login: checks name and password, honouring the slowdown for (name, address). On success
- * creates a session valid for `seconds`, and fills cookie_secret and id (with csrf).
- * SP_EAUTH for a wrong name or password (one message for both), SP_ECONFLICT with
- * *retry_after set when too many failures came recently. */
-int auth_login(struct db *db, const char *name, const char *password, const char *address,
-    int seconds, char cookie_secret[AUTH_SECRET_LEN + 8], struct auth_identity *id,
-    int *retry_after, struct err *err);
+/* Sessions: a login (lib/store/login.h) makes one; these check and end it. */
 int auth_session_check(struct db *db, const char *cookie_secret, struct auth_identity *id,
     struct err *err);
 int auth_logout(struct db *db, const char *cookie_secret, struct err *err);

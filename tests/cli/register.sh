@@ -71,6 +71,19 @@ if [ "$two_volumes" -eq 1 ]; then
 	bad=$(curl -s -o /dev/null -w "%{http_code}" -H "Authorization: Bearer $SETPOST_TOKEN" \
 		-H "Content-Type: application/json" -d '{"source":"card","destinations":["/x"]}' "$url/api/v1/offload-jobs")
 	[[ $bad == 400 ]] || fail "relative source: $bad"
+	# A card label names the copy's folder on each destination, a hash list the algorithms:
+	# both refused at once (400, no job queued), not by the worker later (issue 14).
+	jobs_before=$(api "/api/v1/jobs?kind=offload&limit=500" | jq '.items | length')
+	for body in '"card":"../../../../etc/passwd"' '"card":".."' '"card":"A001/B"' '"card":".A001"' \
+		'"card":"A\u0001"' '"hash":"rot13"' '"hash":"xxh64,;rm"'; do
+		bad=$(curl -s -o "$tmp/bad.json" -w "%{http_code}" -H "Authorization: Bearer $SETPOST_TOKEN" \
+			-H "Content-Type: application/json" \
+			-d "{\"source\":\"$tmp/cards/canon\",\"destinations\":[\"$tmp/raid\"],$body}" \
+			"$url/api/v1/offload-jobs")
+		[[ $bad == 400 ]] && jq -e '.error.code == "invalid"' "$tmp/bad.json" >/dev/null ||
+			fail "offload job with $body: $bad $(cat "$tmp/bad.json")"
+	done
+	[[ $(api "/api/v1/jobs?kind=offload&limit=500" | jq '.items | length') == "$jobs_before" ]] || fail "a refused offload job was queued"
 	ok "an offload job run by a worker copies, verifies and registers the card"
 else
 	skip "two-volume checks: offload job, safe to format on distinct volumes" "need root to mount tmpfs"

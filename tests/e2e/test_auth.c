@@ -229,6 +229,35 @@ Test(auth, repeated_failed_logins_slow_down)
 	cr_expect_eq(login("loader", "right password", cookie, sizeof(cookie), csrf, sizeof(csrf), NULL, 0), 200);
 }
 
+/* However long an attack on an account has gone on (5000 failures from clients it does not
+ * know), a new browser waits at most the account cap, then the right password gets in; the
+ * refusal itself counted no failure. (The failures are written by hand: reaching them over
+ * HTTP would take hours of the server's own slowdown; tests/journey/login_throttle.sh does the
+ * attack over HTTP.) */
+Test(auth, the_account_delay_is_capped_and_never_a_lockout)
+{
+	struct db *db;
+	struct err err;
+	char cookie[256], csrf[128], retry[16], out[32];
+	long s;
+
+	cr_assert_eq(db_open(&db, conninfo, 1, &err), 0);
+	cr_assert_eq(auth_user_add(db, "focus", ROLE_EDITOR, "right password", NULL, &err), 0);
+	db_close(db);
+	harness_sqlf(conninfo, "INSERT INTO login_account_failures (name, failures, last_at)"
+	    " VALUES ('focus', 5000, now() - interval '55 seconds')");
+	s = login("focus", "right password", cookie, sizeof(cookie), csrf, sizeof(csrf), retry,
+	    sizeof(retry));
+	cr_expect_eq(s, 429, "the account is being attacked: a new browser waits");
+	cr_expect(atoi(retry) >= 1 && atoi(retry) <= 5, "Retry-After %s: the cap is 60 s", retry);
+	harness_sql(conninfo, "SELECT failures FROM login_account_failures WHERE name = 'focus'",
+	    out, sizeof(out));
+	cr_expect_str_eq(out, "5000", "a refused attempt counts no failure");
+	sleep((unsigned)atoi(retry) + 1);
+	cr_expect_eq(login("focus", "right password", cookie, sizeof(cookie), csrf, sizeof(csrf),
+	    NULL, 0), 200, "after the capped wait the right password gets in");
+}
+
 Test(auth, bad_input_is_refused_and_changes_nothing)
 {
 	static const char *const bodies[] = {

@@ -50,6 +50,28 @@ ok "hostile sweep over every route and role: $figures"
 kill -0 "$pid" 2>/dev/null || fail "the server died: $(tail -n 20 "$tmp/serve.log")"
 ok "the server is still up after the sweep"
 
+# Editors and post houses are refused /volumes: they read a file's path on its card, and each
+# copy's volume name and state, never where the copy lies on the DIT's volume nor a copy's error
+# (which can name host paths). Admins see both.
+for who in editor post; do
+	tok=$(jq -r ".$who" "$tmp/tokens.json")
+	for path in /api/v1/files/1 /api/v1/clips/1; do
+		curl -sf -H "Authorization: Bearer $tok" "$url$path" >"$tmp/seen.json" || fail "$who GET $path"
+		grep -q "$tmp" "$tmp/seen.json" && fail "$who sees a host path in $path: $(cat "$tmp/seen.json")"
+		jq -e '[.. | objects | select(has("volume") and has("state"))] | length > 0 and
+			all(has("path") | not) and all(has("error") | not)' "$tmp/seen.json" >/dev/null ||
+			fail "$who: copies without path or error in $path: $(jq -c '[.. | objects | select(has("volume"))]' "$tmp/seen.json")"
+	done
+	jq -e '.path == "a.mov"' <(curl -s -H "Authorization: Bearer $tok" "$url/api/v1/files/1") >/dev/null ||
+		fail "$who reads the file's path on its card"
+done
+curl -sf -H "Authorization: Bearer $admin" "$url/api/v1/files/1" | jq -e '.copies[0].path == "a.mov"' >/dev/null ||
+	fail "the admin sees where a copy lies"
+curl -sf -H "Authorization: Bearer $admin" "$url/api/v1/clips/1" >/dev/null
+curl -sf -H "Authorization: Bearer $editor" "$url/api/v1/clips/1" | jq -e '.files[0].copies[0] | has("path") | not' >/dev/null ||
+	fail "the editor's clip page is not the admin's cached one"
+ok "editors and post houses see names on the card and copies' volumes and states, not where copies lie on the DIT's volumes"
+
 # Behind a TLS-terminating proxy (--trust-proxy): from the proxy's address, X-Forwarded-Proto:
 # https makes the session cookie Secure and adds HSTS, and X-Forwarded-For names the client in
 # the log; from anyone else those headers change nothing.
