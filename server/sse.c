@@ -97,7 +97,7 @@ sse_hub_start(struct sse_hub **out, struct server *srv, struct err *err)
 		return err_set(err, SP_ENOMEM, "out of memory");
 	hub->srv = srv;
 	/* 15 s suits proxies that close idle connections after 30 or 60 s; tests shorten it. */
-	hub->heartbeat = getenv("SETPOST_SSE_HEARTBEAT") ? atof(getenv("SETPOST_SSE_HEARTBEAT")) : 15;
+	hub->heartbeat = srv->cfg ? (double)srv->cfg->sse_heartbeat : 15;
 	if (!(hub->heartbeat >= 0.2 && hub->heartbeat <= 3600))
 		hub->heartbeat = 15;
 	pthread_mutex_init(&hub->lock, NULL);

@@ -16,13 +16,19 @@ static const struct db_stmt stmt_copies = { "locate_copies",
 static const struct db_stmt stmt_file = { "locate_file_name",
 	"SELECT rel_path FROM files WHERE id = $1", 1 };
 
+static char locate_host_name[256];
+
+void
+locate_set_host(const char *host)
+{
+	snprintf(locate_host_name, sizeof(locate_host_name), "%s", host ? host : "");
+}
+
 void
 locate_host(char *out, size_t len)
 {
-	const char *env = getenv("SETPOST_HOST");
-
-	if (env && *env) {
-		snprintf(out, len, "%s", env);
+	if (locate_host_name[0]) {
+		snprintf(out, len, "%s", locate_host_name);
 		return;
 	}
 	if (gethostname(out, len) < 0 || len == 0)
