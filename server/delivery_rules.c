@@ -39,16 +39,13 @@ delivery_rules_list(struct request *req)
 	const char *pid = request_query(req, "production_id"), *p[1] = { pid };
 	struct err err;
 	PGresult *r;
-	enum MHD_Result res;
 	char *end;
 
 	if (pid && (strtoll(pid, &end, 10) < 1 || *end))
 		return reply_error(req, 400, "invalid", "production_id: expected a positive integer");
 	if (db_exec(req->srv->db, &stmt_list, p, &r, &err) < 0)
 		return reply_err(req, &err);
-	res = reply_text(req, 200, "application/json", PQgetvalue(r, 0, 0), strlen(PQgetvalue(r, 0, 0)));
-	PQclear(r);
-	return res;
+	return reply_first_column(req, 200, r);
 }
 
 /* profiles as a PostgreSQL text[] literal ("{}" when absent); replies 400 itself. */
@@ -92,7 +89,6 @@ delivery_rules_create(struct request *req)
 	const char *what, *p[4] = { tid, NULL, profiles, pid };
 	long long prod, target;
 	struct err err;
-	enum MHD_Result res;
 	PGresult *r;
 	int n;
 
@@ -119,28 +115,13 @@ delivery_rules_create(struct request *req)
 	}
 	event_record_db(req->srv->db, req->who.name, "delivery_rule.created", "delivery_rule",
 	    db_ll(r, 0, 1), req->json, NULL);
-	res = reply_text(req, 201, "application/json", PQgetvalue(r, 0, 0), strlen(PQgetvalue(r, 0, 0)));
-	PQclear(r);
-	return res;
+	return reply_first_column(req, 201, r);
 }
 
 enum MHD_Result
 delivery_rules_delete(struct request *req)
 {
-	const char *p[1] = { req->params[0] };
-	struct err err;
-	long long id;
-	int rc;
-
-	if (!request_param_id(req, 0, &id))
-		return MHD_YES;
-	if ((rc = db_exec(req->srv->db, &stmt_del, p, NULL, &err)) < 0)
-		return reply_err(req, &err);
-	if (rc == 0)
-		return reply_error(req, 404, "not_found", "delivery rule %lld not found", id);
-	event_record_db(req->srv->db, req->who.name, "delivery_rule.deleted", "delivery_rule", id,
-	    NULL, NULL);
-	return reply_text(req, 204, "application/json", "", 0);
+	return reply_deleted(req, &stmt_del, "delivery rule", "delivery_rule");
 }
 
 struct send_arg {

@@ -90,7 +90,6 @@ targets_create(struct request *req)
 	long long prod, limit = 0;
 	struct err err;
 	PGresult *r;
-	enum MHD_Result res;
 	int rc;
 
 	if (!request_json(req, fields) ||
@@ -131,25 +130,11 @@ targets_create(struct request *req)
 	json_object_del(req->json, "headers");   /* never into the event log */
 	event_record_db(req->srv->db, req->who.name, "target.created", "target",
 	    strtoll(strstr(PQgetvalue(r, 0, 0), ":") + 1, NULL, 10), req->json, NULL);
-	res = reply_text(req, 201, "application/json", PQgetvalue(r, 0, 0), strlen(PQgetvalue(r, 0, 0)));
-	PQclear(r);
-	return res;
+	return reply_first_column(req, 201, r);
 }
 
 enum MHD_Result
 targets_delete(struct request *req)
 {
-	const char *p[1] = { req->params[0] };
-	struct err err;
-	long long id;
-	int rc;
-
-	if (!request_param_id(req, 0, &id))
-		return MHD_YES;
-	if ((rc = db_exec(req->srv->db, &stmt_target_del, p, NULL, &err)) < 0)
-		return reply_err(req, &err);
-	if (rc == 0)
-		return reply_error(req, 404, "not_found", "target %lld not found", id);
-	event_record_db(req->srv->db, req->who.name, "target.deleted", "target", id, NULL, NULL);
-	return reply_text(req, 204, "application/json", "", 0);
+	return reply_deleted(req, &stmt_target_del, "target", "target");
 }

@@ -824,7 +824,6 @@ tus_receipt(struct request *req)
 	const char *p[1] = { req->params[0] };
 	struct err err;
 	PGresult *r;
-	enum MHD_Result res;
 	int n;
 
 	if (!tus_id_ok(req->params[0]))
@@ -835,7 +834,5 @@ tus_receipt(struct request *req)
 		PQclear(r);
 		return reply_error(req, 404, "not_found", "no upload %s", req->params[0]);
 	}
-	res = reply_text(req, 200, "application/json", PQgetvalue(r, 0, 0), strlen(PQgetvalue(r, 0, 0)));
-	PQclear(r);
-	return res;
+	return reply_first_column(req, 200, r);
 }

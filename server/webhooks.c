@@ -270,7 +270,6 @@ webhooks_reply_text(struct request *req, const struct db_stmt *st, const char *c
 {
 	struct err err;
 	PGresult *r;
-	enum MHD_Result res;
 	int n;
 
 	if ((n = db_exec(req->srv->db, st, p, &r, &err)) < 0)
@@ -279,9 +278,7 @@ webhooks_reply_text(struct request *req, const struct db_stmt *st, const char *c
 		PQclear(r);
 		return reply_error(req, 404, "not_found", "%s %s not found", what, p ? p[0] : "");
 	}
-	res = reply_text(req, 200, "application/json", PQgetvalue(r, 0, 0), strlen(PQgetvalue(r, 0, 0)));
-	PQclear(r);
-	return res;
+	return reply_first_column(req, 200, r);
 }
 
 static void
