@@ -9,6 +9,7 @@
 #include "lib/store/event.h"
 #include "lib/core/json.h"
 #include "lib/custody/register.h"
+#include "lib/store/params.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -274,8 +275,8 @@ clips_reply_one(struct request *req, long long id, bool after_write)
 {
 	struct cache *cache = req->srv->cache;
 	unsigned long gen = 0;
-	char sid[24], key[40];
-	const char *p[1] = { sid };
+	char key[40];
+	struct db_params q = { 0 };
 	struct err err;
 	PGresult *r;
 	enum MHD_Result res;
@@ -286,8 +287,8 @@ clips_reply_one(struct request *req, long long id, bool after_write)
 		gen = cache_page_gen(cache);
 	else if (cache_page_reply(cache, req, key, &gen, &res))
 		return res;
-	snprintf(sid, sizeof(sid), "%lld", id);
-	if ((n = db_exec(req->srv->db, &stmt_detail, p, &r, &err)) < 0)
+	db_param_ll(&q, id);
+	if ((n = db_exec(req->srv->db, &stmt_detail, q.v, &r, &err)) < 0)
 		return reply_err(req, &err);
 	if (n == 0) {
 		PQclear(r);

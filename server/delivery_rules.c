@@ -5,6 +5,7 @@
 #include "lib/core/json.h"
 #include "lib/pipeline/pipeline.h"
 #include "lib/store/event.h"
+#include "lib/store/params.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -137,12 +138,11 @@ days_send_tx(struct db_conn *c, void *arg, struct err *err)
 {
 	struct send_arg *a = arg;
 	json_t *data;
-	char did[24];
-	const char *p[1] = { did };
+	struct db_params q = { 0 };
 	int rc;
 
-	snprintf(did, sizeof(did), "%lld", a->day);
-	if ((rc = db_query(c, &stmt_day, p, NULL, err)) <= 0)
+	db_param_ll(&q, a->day);
+	if ((rc = db_query(c, &stmt_day, q.v, NULL, err)) <= 0)
 		return rc < 0 ? rc : err_set(err, SP_ENOTFOUND, "day %lld not found", a->day);
 	if ((rc = pipeline_send_day(c, a->day, a->clips, a->n, &a->looked, err)) < 0)
 		return rc;

@@ -3,6 +3,7 @@
 #include "lib/core/clock.h"
 #include "cache.h"
 #include "lib/core/log.h"
+#include "lib/store/params.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -134,14 +135,13 @@ sse_hub_free(struct sse_hub *hub)
 static int
 sse_fetch(struct sse_client *c)
 {
-	char last[24];
-	const char *p[1] = { last };
+	struct db_params q = { 0 };
 	struct err err;
 	PGresult *r;
 	int n;
 
-	snprintf(last, sizeof(last), "%lld", c->last_id);
-	if ((n = db_exec(c->hub->srv->db, &stmt_since, p, &r, &err)) < 0) {
+	db_param_ll(&q, c->last_id);
+	if ((n = db_exec(c->hub->srv->db, &stmt_since, q.v, &r, &err)) < 0) {
 		log_warn("event stream: %s", err.msg);
 		return 0;
 	}

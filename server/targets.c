@@ -5,6 +5,7 @@
 #include "lib/core/json.h"
 #include "lib/delivery/sealed.h"
 #include "lib/core/outbound.h"
+#include "lib/store/params.h"
 
 #include <limits.h>
 #include <sodium.h>
@@ -20,12 +21,11 @@ static const struct db_stmt stmt_targets = { "library_targets",
 enum MHD_Result
 targets_list(struct request *req)
 {
-	char pid[24];
-	const char *p[1] = { pid };
+	struct db_params q = { 0 };
 
 	/* A token for one production sees that production's targets only (issue 14). */
-	snprintf(pid, sizeof(pid), "%lld", req->who.production_id);
-	return reply_items(req, &stmt_targets, p);
+	db_param_ll(&q, req->who.production_id);
+	return reply_items(req, &stmt_targets, q.v);
 }
 
 static const struct db_stmt stmt_target_add = { "library_target_add",

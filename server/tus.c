@@ -13,6 +13,7 @@
 #include "tus.h"
 #include "tus_slot.h"
 #include "lib/store/event.h"
+#include "lib/store/params.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -642,7 +643,7 @@ tus_create_row(struct request *req, struct tus_stream *s, char *expires, size_t 
 {
 	const char *len = request_header(req, "Upload-Length");
 	const char *md = request_header(req, "Upload-Metadata");
-	char slen[24], tok[24], exp[16], *metatext;
+	char exp[16], *metatext;
 	json_t *meta = NULL;
 	struct err err;
 	PGresult *r;
@@ -663,11 +664,15 @@ tus_create_row(struct request *req, struct tus_stream *s, char *expires, size_t 
 	sodium_bin2hex(s->id, sizeof(s->id), raw, sizeof(raw));
 	metatext = json_dumps(meta, JSON_COMPACT);
 	json_decref(meta);
-	snprintf(slen, sizeof(slen), "%lld", s->length);
-	snprintf(tok, sizeof(tok), "%lld", req->who.token_id);
 	snprintf(exp, sizeof(exp), "%ld", req->srv->cfg->upload_expiry);
-	const char *p[6] = { s->id, slen, md ? md : "", metatext, req->who.token_id ? tok : NULL, exp };
-	rc = db_exec(req->srv->db, &stmt_create, p, &r, &err);
+	struct db_params q = { 0 };
+	db_param_str(&q, s->id);
+	db_param_ll(&q, s->length);
+	db_param_str(&q, md ? md : "");
+	db_param_str(&q, metatext);
+	db_param_ll_if(&q, req->who.token_id != 0, req->who.token_id);
+	db_param_str(&q, exp);
+	rc = db_exec(req->srv->db, &stmt_create, q.v, &r, &err);
 	free(metatext);
 	if (rc < 0)
 		return reply_err(req, &err), -1;

@@ -12,6 +12,7 @@
 #include "lib/media/probe.h"
 #include "lib/media/qc.h"
 #include "lib/store/worker.h"
+#include "lib/store/params.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -58,14 +59,13 @@ static const struct db_stmt stmt_context = { "qc_context",
 static int
 qcjob_context(struct qcjob *q, struct db_conn *c, struct err *err)
 {
-	char cid[24];
-	const char *v[1] = { cid };
+	struct db_params prm = { 0 };
 	json_t *settings;
 	PGresult *r;
 	int rc;
 
-	snprintf(cid, sizeof(cid), "%lld", q->lc.clip_id);
-	if ((rc = db_query(c, &stmt_context, v, &r, err)) <= 0)
+	db_param_ll(&prm, q->lc.clip_id);
+	if ((rc = db_query(c, &stmt_context, prm.v, &r, err)) <= 0)
 		return rc < 0 ? rc : err_set(err, SP_ENOTFOUND, "clip %lld not found", q->lc.clip_id);
 	settings = db_val(r, 0, 0) ? json_loads(db_val(r, 0, 0), JSON_DECODE_ANY, NULL) : NULL;
 	q->production_id = db_ll(r, 0, 1);
@@ -352,8 +352,8 @@ qcjob_soft_take(struct db_conn *c, const struct qcjob *q, struct qcjob_take *t, 
 static int
 qcjob_setup(struct db_conn *c, struct qcjob *q, struct err *err)
 {
-	char pid[24], ids[4096], max[24];
-	const char *v[3] = { pid, q->scene, q->camera };
+	char ids[4096], max[24];
+	struct db_params prm = { 0 };
 	struct qcjob_take *t;
 	PGresult *r;
 	size_t used = 0;
@@ -361,9 +361,11 @@ qcjob_setup(struct db_conn *c, struct qcjob *q, struct err *err)
 
 	if (!q->has_scene)
 		return 0;
-	snprintf(pid, sizeof(pid), "%lld", q->production_id);
-	if ((rc = db_query(c, &stmt_setup_lock, v, NULL, err)) < 0 ||
-	    (n = rc = db_query(c, &stmt_setup, v, &r, err)) < 0)
+	db_param_ll(&prm, q->production_id);
+	db_param_str(&prm, q->scene);
+	db_param_str(&prm, q->camera);
+	if ((rc = db_query(c, &stmt_setup_lock, prm.v, NULL, err)) < 0 ||
+	    (n = rc = db_query(c, &stmt_setup, prm.v, &r, err)) < 0)
 		return rc;
 	t = calloc((size_t)(n ? n : 1), sizeof(*t));
 	used = (size_t)snprintf(ids, sizeof(ids), "{");
@@ -398,14 +400,14 @@ static const struct db_stmt stmt_worst = { "qc_worst",
 static int
 qcjob_verdict(struct db_conn *c, struct qcjob *q, struct err *err)
 {
-	char cid[24], reason[400] = "";
-	const char *v[1] = { cid };
+	char reason[400] = "";
+	struct db_params prm = { 0 };
 	PGresult *r;
 	bool hold = false;
 	int rc;
 
-	snprintf(cid, sizeof(cid), "%lld", q->lc.clip_id);
-	if ((rc = db_query(c, &stmt_worst, v, &r, err)) < 0)
+	db_param_ll(&prm, q->lc.clip_id);
+	if ((rc = db_query(c, &stmt_worst, prm.v, &r, err)) < 0)
 		return rc;
 	for (int s = QC_INFO; rc > 0 && s <= QC_ERROR; s++)
 		if (strcmp(PQgetvalue(r, 0, 0), qc_severity_name(s)) == 0)

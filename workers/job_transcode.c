@@ -38,6 +38,7 @@
 #include "lib/media/probe.h"
 #include "lib/media/profile.h"
 #include "lib/store/worker.h"
+#include "lib/store/params.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -96,13 +97,12 @@ static const struct db_stmt stmt_clip = { "transcode_clip",
 static int
 tc_load_clip(struct tc *t, struct db_conn *c, struct err *err)
 {
-	char sid[24];
-	const char *pv[1] = { sid };
+	struct db_params q = { 0 };
 	PGresult *r;
 	int n;
 
-	snprintf(sid, sizeof(sid), "%lld", t->lc.clip_id);
-	if ((n = db_query(c, &stmt_clip, pv, &r, err)) < 0)
+	db_param_ll(&q, t->lc.clip_id);
+	if ((n = db_query(c, &stmt_clip, q.v, &r, err)) < 0)
 		return n;
 	if (n == 0) {
 		PQclear(r);
@@ -185,13 +185,13 @@ static const struct db_stmt stmt_failed = { "transcode_failed",
 static int
 tc_start(struct tc *t, const struct profile *pr, long long *rid, struct err *err)
 {
-	char sid[24];
-	const char *pv[2] = { sid, pr->name };
+	struct db_params q = { 0 };
 	PGresult *r;
 	int n;
 
-	snprintf(sid, sizeof(sid), "%lld", t->lc.clip_id);
-	if ((n = db_exec(t->job->db, &stmt_start, pv, &r, err)) < 0)
+	db_param_ll(&q, t->lc.clip_id);
+	db_param_str(&q, pr->name);
+	if ((n = db_exec(t->job->db, &stmt_start, q.v, &r, err)) < 0)
 		return n;
 	*rid = db_ll(r, 0, 0);
 	PQclear(r);

@@ -5,6 +5,7 @@
 #include "lib/media/soundsync.h"
 #include "lib/media/timecode.h"
 #include "lib/store/event.h"
+#include "lib/store/params.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -249,13 +250,12 @@ static int
 soundsync_where(struct db_conn *c, long long id, char kind[8], long long *production,
     long long *day, struct err *err)
 {
-	char sid[24];
-	const char *p[1] = { sid };
+	struct db_params q = { 0 };
 	PGresult *r;
 	int rc;
 
-	snprintf(sid, sizeof(sid), "%lld", id);
-	if ((rc = db_query(c, &stmt_clip_where, p, &r, err)) < 0)
+	db_param_ll(&q, id);
+	if ((rc = db_query(c, &stmt_clip_where, q.v, &r, err)) < 0)
 		return rc;
 	if (rc == 0) {
 		PQclear(r);
@@ -318,8 +318,7 @@ soundsync_set_manual(struct db_conn *c, long long clip_id, long long sound_clip_
 	long long offset_frames = offset_given ? *offset_given : 0;
 	char kind[8], skind[8];
 	long long prod, day, sprod, sday;
-	char sday_s[24];
-	const char *p[2] = { sday_s, NULL };
+	struct db_params q = { 0 };
 	int rc;
 
 	if ((rc = soundsync_where(c, clip_id, kind, &prod, &day, err)) < 0)
@@ -340,8 +339,9 @@ soundsync_set_manual(struct db_conn *c, long long clip_id, long long sound_clip_
 	if (sound_clip_id > 0 && offset_given == NULL &&
 	    soundsync_offset(c, clip_id, sound_clip_id, &offset_frames, err) < 0)
 		return err_prefix(err, "offset_frames: required, the timecodes cannot give it: ");
-	snprintf(sday_s, sizeof(sday_s), "%lld", day);
-	if ((rc = db_query(c, &stmt_lock, p, NULL, err)) < 0)
+	db_param_ll(&q, day);
+	db_param_str(&q, NULL);
+	if ((rc = db_query(c, &stmt_lock, q.v, NULL, err)) < 0)
 		return rc;
 	rc = soundsync_write(c, &stmt_manual, clip_id, sound_clip_id, offset_frames, "manual",
 	    actor, err);
@@ -351,8 +351,8 @@ soundsync_set_manual(struct db_conn *c, long long clip_id, long long sound_clip_
 int
 soundsync_rematch(struct db_conn *c, long long clip_id, const char *actor, struct err *err)
 {
-	char kind[8], sid[24];
-	const char *p[1] = { sid };
+	char kind[8];
+	struct db_params q = { 0 };
 	long long prod, day;
 	int rc;
 
@@ -360,8 +360,8 @@ soundsync_rematch(struct db_conn *c, long long clip_id, const char *actor, struc
 		return rc;
 	if (strcmp(kind, "sound") == 0)
 		return err_set(err, SP_EINVAL, "clip %lld is a sound clip: give a picture clip", clip_id);
-	snprintf(sid, sizeof(sid), "%lld", clip_id);
-	if ((rc = db_query(c, &stmt_forget, p, NULL, err)) < 0)
+	db_param_ll(&q, clip_id);
+	if ((rc = db_query(c, &stmt_forget, q.v, NULL, err)) < 0)
 		return rc;
 	return soundsync_match_day(c, day, clip_id, actor, NULL, NULL, err);
 }

@@ -1,5 +1,6 @@
 /* auth: roles, API tokens, users, sessions and the login slowdown (see auth.h). */
 #include "lib/store/auth.h"
+#include "lib/store/params.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -106,8 +107,8 @@ int
 auth_token_create(struct db *db, const char *name, int role, long long user_id,
     char secret_out[AUTH_SECRET_LEN + 8], long long *id, struct err *err)
 {
-	char hash[67], uid[24];
-	const char *p[4] = { name, auth_role_name(role), hash, user_id ? uid : NULL };
+	char hash[67];
+	struct db_params q = { 0 };
 	PGresult *r;
 	int rc;
 
@@ -115,10 +116,13 @@ auth_token_create(struct db *db, const char *name, int role, long long user_id,
 		return err_set(err, SP_EINVAL, "role: expected admin, editor or post");
 	if (name == NULL || *name == '\0' || strlen(name) > 200)
 		return err_set(err, SP_EINVAL, "name: expected 1 to 200 characters");
-	snprintf(uid, sizeof(uid), "%lld", user_id);
+	db_param_str(&q, name);
+	db_param_str(&q, auth_role_name(role));
+	db_param_str(&q, hash);
+	db_param_ll_if(&q, user_id != 0, user_id);
 	auth_secret_new("spt_", secret_out);
 	auth_secret_hash(secret_out, hash);
-	if ((rc = db_exec(db, &stmt_token_create, p, &r, err)) < 0)
+	if ((rc = db_exec(db, &stmt_token_create, q.v, &r, err)) < 0)
 		return rc;
 	if (id)
 		*id = db_ll(r, 0, 0);
@@ -129,12 +133,11 @@ auth_token_create(struct db *db, const char *name, int role, long long user_id,
 int
 auth_token_revoke(struct db *db, long long id, struct err *err)
 {
-	char sid[24];
-	const char *p[1] = { sid };
+	struct db_params q = { 0 };
 	int rc;
 
-	snprintf(sid, sizeof(sid), "%lld", id);
-	if ((rc = db_exec(db, &stmt_token_revoke, p, NULL, err)) < 0)
+	db_param_ll(&q, id);
+	if ((rc = db_exec(db, &stmt_token_revoke, q.v, NULL, err)) < 0)
 		return rc;
 	return rc == 0 ? err_set(err, SP_ENOTFOUND, "no active token %lld", id) : 0;
 }
@@ -210,12 +213,12 @@ auth_user_list(struct db *db, json_t **out, struct err *err)
 int
 auth_user_set_disabled(struct db *db, long long id, bool disabled, struct err *err)
 {
-	char sid[24];
-	const char *p[2] = { sid, disabled ? "true" : "false" };
+	struct db_params q = { 0 };
 	int rc;
 
-	snprintf(sid, sizeof(sid), "%lld", id);
-	if ((rc = db_exec(db, &stmt_user_disable, p, NULL, err)) < 0)
+	db_param_ll(&q, id);
+	db_param_str(&q, disabled ? "true" : "false");
+	if ((rc = db_exec(db, &stmt_user_disable, q.v, NULL, err)) < 0)
 		return rc;
 	return rc == 0 ? err_set(err, SP_ENOTFOUND, "no user %lld", id) : 0;
 }
@@ -349,9 +352,9 @@ auth_login(struct db *db, const char *name, const char *password, const char *ad
     int seconds, char cookie_secret[AUTH_SECRET_LEN + 8], struct auth_identity *id,
     int *retry_after, struct err *err)
 {
-	char hash[67], uid[24], secs[16];
+	char hash[67], secs[16];
 	const char *pf[2] = { name, address };
-	const char *ps[4] = { hash, uid, id->csrf, secs };
+	struct db_params q = { 0 };
 	int rc;
 
 	memset(id, 0, sizeof(*id));
@@ -371,10 +374,13 @@ auth_login(struct db *db, const char *name, const char *password, const char *ad
 	auth_secret_new("sps_", cookie_secret);
 	auth_secret_hash(cookie_secret, hash);
 	auth_secret_new("", id->csrf);
-	snprintf(uid, sizeof(uid), "%lld", id->user_id);
+	db_param_str(&q, hash);
+	db_param_ll(&q, id->user_id);
+	db_param_str(&q, id->csrf);
+	db_param_str(&q, secs);
 	snprintf(secs, sizeof(secs), "%d", seconds);
 	id->session = true;
-	rc = db_exec(db, &stmt_session_new, ps, NULL, err);
+	rc = db_exec(db, &stmt_session_new, q.v, NULL, err);
 	return rc < 0 ? rc : 0;
 }
 
