@@ -5,6 +5,7 @@
  * Everything a pass finds is written in one transaction (the old findings replaced), so a
  * canceled or failed pass leaves the previous results whole. */
 #include "lib/pipeline/clipstate.h"
+#include "payload.h"
 #include "lib/core/clock.h"
 #include "lib/store/event.h"
 #include "lib/custody/locate.h"
@@ -466,19 +467,6 @@ qcjob_result(const struct qcjob *q)
 	    "command", q->res.command);
 }
 
-static int
-qcjob_clip_id(struct job *job, long long *id, struct err *err)
-{
-	json_t *v = json_object_get(job->payload, "clip_id");
-
-	if (!json_is_integer(v) || json_integer_value(v) <= 0) {
-		job->permanent = true;
-		return err_set(err, SP_EINVAL, "payload.clip_id: expected a clip id");
-	}
-	*id = (long long)json_integer_value(v);
-	return 0;
-}
-
 int
 job_qc_run(struct job *job, struct err *err)
 {
@@ -493,7 +481,7 @@ job_qc_run(struct job *job, struct err *err)
 	q->job = job;
 	q->started = clock_now();
 	probe_init(&q->p);
-	if ((rc = qcjob_clip_id(job, &clip_id, err)) < 0 ||
+	if ((rc = job_payload_clip_id(job, &clip_id, err)) < 0 ||
 	    (rc = qcjob_load(q, clip_id, &skip, err)) < 0)
 		goto out;
 	if (skip) {

@@ -24,6 +24,7 @@
  * without finishing the card sooner; the worker's other slots stay free for probe,
  * thumbnails and QC. */
 #include "lib/media/burnin.h"
+#include "payload.h"
 #include "lib/core/clock.h"
 #include "lib/pipeline/clipstate.h"
 #include "lib/pipeline/pipeline.h"
@@ -601,7 +602,8 @@ int
 job_transcode_run(struct job *job, struct err *err)
 {
 	struct tc *t = calloc(1, sizeof(*t));
-	json_t *v = json_object_get(job->payload, "clip_id"), *made;
+	json_t *made;
+	long long clip_id;
 	struct db_conn *c = NULL;
 	int rc, failed = 0;
 
@@ -611,14 +613,10 @@ job_transcode_run(struct job *job, struct err *err)
 	t->look = (struct look)LOOK_INIT;
 	t->commands = json_object();
 	probe_init(&t->p);
-	if (!json_is_integer(v) || json_integer_value(v) <= 0) {
-		job->permanent = true;
-		rc = err_set(err, SP_EINVAL, "payload.clip_id: expected a clip id");
+	if ((rc = job_payload_clip_id(job, &clip_id, err)) < 0 ||
+	    (rc = db_acquire(job->db, &c, err)) < 0)
 		goto out;
-	}
-	if ((rc = db_acquire(job->db, &c, err)) < 0)
-		goto out;
-	rc = tc_prepare(t, c, (long long)json_integer_value(v), err);
+	rc = tc_prepare(t, c, clip_id, err);
 	db_release(job->db, c);
 	if (rc < 0 || (rc = tc_filter_profiles(t, err)) < 0 || (rc = tc_dirs(t, err)) < 0)
 		goto out;
