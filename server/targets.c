@@ -82,11 +82,10 @@ targets_create(struct request *req)
 {
 	static const char *const fields[] = { "production_id", "name", "url", "recipient",
 		"bandwidth_limit", "headers", NULL };
-	const char *name, *url, *recipient, *p[9];
-	char uid[24], tid[24];
+	const char *name, *url, *recipient;
+	struct db_params q = { 0 };
 	struct outbound_policy policy;
 	char *sealed = NULL;
-	char pid[24], bw[24];
 	long long prod, limit = 0;
 	struct err err;
 	PGresult *r;
@@ -108,22 +107,18 @@ targets_create(struct request *req)
 	if (strncmp(recipient, "age1", 4) || strspn(recipient + 4, "023456789acdefghjklmnpqrstuvwxyz") !=
 	    strlen(recipient + 4))
 		return reply_error(req, 400, "invalid", "recipient: expected an age public key (age1…)");
-	snprintf(pid, sizeof(pid), "%lld", prod);
-	snprintf(bw, sizeof(bw), "%lld", limit);
-	p[0] = pid;
-	p[1] = name;
-	p[2] = url;
-	p[3] = recipient;
-	p[4] = rc == 0 ? bw : NULL;
+	db_param_ll(&q, prod);
+	db_param_str(&q, name);
+	db_param_str(&q, url);
+	db_param_str(&q, recipient);
+	db_param_ll_if(&q, rc == 0, limit);
 	if (targets_seal_headers(req, json_object_get(req->json, "headers"), &sealed, &err) < 0)
 		return reply_err(req, &err);
-	p[5] = sealed;
-	snprintf(uid, sizeof(uid), "%lld", req->who.user_id);
-	snprintf(tid, sizeof(tid), "%lld", req->who.token_id);
-	p[6] = req->who.name;
-	p[7] = req->who.user_id ? uid : NULL;
-	p[8] = req->who.token_id ? tid : NULL;
-	rc = db_exec(req->srv->db, &stmt_target_add, p, &r, &err);
+	db_param_str(&q, sealed);
+	db_param_str(&q, req->who.name);
+	db_param_ll_if(&q, req->who.user_id != 0, req->who.user_id);
+	db_param_ll_if(&q, req->who.token_id != 0, req->who.token_id);
+	rc = db_exec(req->srv->db, &stmt_target_add, q.v, &r, &err);
 	free(sealed);
 	if (rc < 0)
 		return reply_err(req, &err);

@@ -152,23 +152,23 @@ soundsync_write(struct db_conn *c, const struct db_stmt *st, long long pic_id,
     long long snd_id, long long offset, const char *method, const char *actor,
     struct err *err)
 {
-	char pid[24], sid[24], off[24];
-	const char *p[4] = { pid, snd_id ? sid : NULL, snd_id ? off : NULL, method };
+	struct db_params q = { 0 };
 	json_t *data;
 	int rc;
 
-	snprintf(pid, sizeof(pid), "%lld", pic_id);
-	snprintf(sid, sizeof(sid), "%lld", snd_id);
-	snprintf(off, sizeof(off), "%lld", offset);
-	if ((rc = db_query(c, st, p, NULL, err)) <= 0)
+	db_param_ll(&q, pic_id);
+	db_param_ll_if(&q, snd_id != 0, snd_id);
+	db_param_ll_if(&q, snd_id != 0, offset);
+	db_param_str(&q, method);
+	if ((rc = db_query(c, st, q.v, NULL, err)) <= 0)
 		return rc;
 	data = json_pack("{s:s,s:o,s:o}", "method", method,
 	    "sound_clip_id", snd_id ? json_integer(snd_id) : json_null(),
 	    "offset_frames", snd_id ? json_integer(offset) : json_null());
 	rc = event_record(c, actor, "clip.sound", "clip", pic_id, data, NULL, err);
 	json_decref(data);
-	if (rc == 0 && snd_id)
-		rc = soundsync_slate(c, pid, sid, pic_id, actor, err);
+	if (rc == 0 && snd_id)   /* q.v[0], q.v[1]: the picture's and the sound's ids as text */
+		rc = soundsync_slate(c, q.v[0], q.v[1], pic_id, actor, err);
 	if (rc == 0 && snd_id)
 		rc = pipeline_stale(c, pic_id, err);
 	return rc < 0 ? rc : 1;
