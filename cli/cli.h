@@ -45,6 +45,13 @@ typedef int (*cli_option_fn)(void *opts, int c, const char *val, struct err *err
 int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
     cli_option_fn on_option, void *opts, struct err *err);
 
+/* After cli_getopt, age-style operands: at most one INPUT; none or "-" leaves *in NULL
+ * (standard input). Returns 0 or SP_EINVAL. */
+int cli_one_input(int argc, char **argv, const char **in, struct err *err);
+
+/* age-style -o: "-" is standard output (NULL). */
+const char *cli_output(const char *val);
+
 /* Prints "setpost CMD: message" on stderr and returns 1 (the exit status). */
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

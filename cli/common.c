@@ -2,6 +2,9 @@
 #include "cli.h"
 #include "lib/core/log.h"
 #include "lib/store/migrate.h"
+#include "lib/custody/locate.h"
+#include "lib/media/burnin.h"
+#include "lib/media/ffmpeg.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -50,6 +53,10 @@ cli_config(struct config *cfg, unsigned scope, int argc, char **argv, const char
 		log_set_level_name(cfg->log_level);
 	if (cfg->log_format)
 		log_set_format_name(cfg->log_format);
+	/* Settings of lib/ modules deep below any caller that holds cfg: set once, here. */
+	locate_set_host(cfg->host);
+	ffmpeg_set_programs(cfg->ffmpeg, cfg->ffprobe);
+	burnin_set_font(cfg->burnin_font);
 	return -1;
 }
 
@@ -180,7 +187,7 @@ cli_db_open(const struct config *cfg, struct pgembed *pg, struct db **db, int fl
 	memset(pg, 0, sizeof(*pg));
 	if (conninfo == NULL || *conninfo == '\0') {
 		if ((rc = cli_data_folder(cfg, flags, data, sizeof(data), err)) < 0 ||
-		    (rc = pgembed_start(pg, data, cfg->pg_bindir, err)) < 0)
+		    (rc = pgembed_start(pg, data, cfg->pg_bindir, cfg->pg_user, err)) < 0)
 			return rc;
 		if (pg->note[0])
 			log_info("%s", pg->note);

@@ -70,7 +70,7 @@ decrypt_option(void *arg, int c, const char *val, struct err *err)
 	case 'i':
 		return decrypt_add_file(o, val, err);
 	case 'o':
-		o->out = strcmp(val, "-") == 0 ? NULL : val;
+		o->out = cli_output(val);
 		return 0;
 	case 'd':
 		return 0;
@@ -90,10 +90,8 @@ decrypt_parse(struct decrypt_opts *o, int argc, char **argv, struct err *err)
 	rc = cli_getopt(argc, argv, ":i:o:dh", decrypt_longopts, decrypt_option, o, err);
 	if (rc != 0 || o->help)
 		return rc;
-	if (argc - optind > 1)
-		return err_set(err, SP_EINVAL, "too many arguments: only one INPUT (see --help)");
-	if (argc - optind == 1 && strcmp(argv[optind], "-") != 0)
-		o->in = argv[optind];
+	if ((rc = cli_one_input(argc, argv, &o->in, err)) != 0)
+		return rc;
 	if (o->n == 0)
 		return err_set(err, SP_EINVAL, "no identities: use -i PATH (see --help)");
 	return 0;

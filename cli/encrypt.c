@@ -103,7 +103,7 @@ encrypt_option(void *arg, int c, const char *val, struct err *err)
 	case 'i':
 		return encrypt_add_identities(o, val, err);
 	case 'o':
-		o->out = strcmp(val, "-") == 0 ? NULL : val;
+		o->out = cli_output(val);
 		return 0;
 	case 'e':
 		return 0;
@@ -127,10 +127,8 @@ encrypt_parse(struct encrypt_opts *o, int argc, char **argv, struct err *err)
 	rc = cli_getopt(argc, argv, ":r:R:i:o:eaph", encrypt_longopts, encrypt_option, o, err);
 	if (rc != 0 || o->help)
 		return rc;
-	if (argc - optind > 1)
-		return err_set(err, SP_EINVAL, "too many arguments: only one INPUT (see --help)");
-	if (argc - optind == 1 && strcmp(argv[optind], "-") != 0)
-		o->in = argv[optind];
+	if ((rc = cli_one_input(argc, argv, &o->in, err)) != 0)
+		return rc;
 	if (o->n == 0)
 		return err_set(err, SP_EINVAL, "no recipients: use -r, -R or -i (see --help)");
 	if (o->out == NULL && isatty(STDOUT_FILENO))

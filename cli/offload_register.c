@@ -37,8 +37,7 @@ offload_register_declare(const struct offload_result *res, const struct offload_
 	struct httpc_resp resp;
 	int rc = 0;
 
-	snprintf(url, sizeof(url), "%.*s/api/v1/volume-roots",
-	    (int)(strlen(o->url) - (o->url[strlen(o->url) - 1] == '/')), o->url);
+	offload_register_url(o, "/api/v1/volume-roots", url, sizeof(url));
 	for (size_t d = 0; d < res->ndst && rc == 0; d++) {
 		const char *base;
 		json_t *doc;
@@ -60,14 +59,46 @@ offload_register_declare(const struct offload_result *res, const struct offload_
 	return rc;
 }
 
+void
+offload_register_url(const struct offload_register_opts *o, const char *path, char *url,
+    size_t len)
+{
+	snprintf(url, len, "%.*s%s", (int)(strlen(o->url) - (o->url[strlen(o->url) - 1] == '/')),
+	    o->url, path);
+}
+
+int
+offload_register_post(const struct offload_register_opts *o, const char *path, json_t *doc,
+    json_t **verdict, struct err *err)
+{
+	struct httpc_resp resp;
+	char url[2048], what[600];
+	int rc;
+
+	offload_register_url(o, path, url, sizeof(url));
+	httpc_set_cacert(o->cacert ? o->cacert : getenv("SETPOST_CACERT"));
+	rc = httpc_json("POST", url, o->token, doc, 120, &resp, err);
+	json_decref(doc);
+	if (rc < 0)
+		return err_prefix(err, "register: ");
+	if (resp.status != 201) {
+		httpc_describe(&resp, what, sizeof(what));
+		httpc_resp_release(&resp);
+		return err_set(err, resp.status == 401 || resp.status == 403 ? SP_EAUTH : SP_EINVAL,
+		    "register: the server refused: %s", what);
+	}
+	*verdict = json_loadb(resp.body.data, resp.body.len, 0, NULL);
+	httpc_resp_release(&resp);
+	return 0;
+}
+
 int
 offload_register(const struct offload_result *res, const struct offload_register_opts *o,
     FILE *out, struct err *err)
 {
 	struct offload_doc_opts dopts = { o->production, o->day, NULL };
 	struct card_info card;
-	struct httpc_resp resp;
-	char host[256] = "localhost", url[2048], what[600];
+	char host[256] = "localhost";
 	json_t *doc, *verdict;
 	int rc;
 
@@ -82,25 +113,14 @@ offload_register(const struct offload_result *res, const struct offload_register
 	card_info_release(&card);
 	if (rc < 0)
 		return rc;
-	snprintf(url, sizeof(url), "%.*s/api/v1/offloads",
-	    (int)(strlen(o->url) - (o->url[strlen(o->url) - 1] == '/')), o->url);
+	/* The volumes are declared first, over the same TLS settings as the post itself. */
 	httpc_set_cacert(o->cacert ? o->cacert : getenv("SETPOST_CACERT"));
 	if ((rc = offload_register_declare(res, o, err)) < 0) {
 		json_decref(doc);
 		return rc;
 	}
-	rc = httpc_json("POST", url, o->token, doc, 120, &resp, err);
-	json_decref(doc);
-	if (rc < 0)
-		return err_prefix(err, "register: ");
-	if (resp.status != 201) {
-		httpc_describe(&resp, what, sizeof(what));
-		httpc_resp_release(&resp);
-		return err_set(err, resp.status == 401 || resp.status == 403 ? SP_EAUTH : SP_EINVAL,
-		    "register: the server refused: %s", what);
-	}
-	verdict = json_loadb(resp.body.data, resp.body.len, 0, NULL);
-	httpc_resp_release(&resp);
+	if ((rc = offload_register_post(o, "/api/v1/offloads", doc, &verdict, err)) < 0)
+		return rc;
 	offload_register_verdict(verdict, out);
 	json_decref(verdict);
 	return 0;

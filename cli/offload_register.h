@@ -6,6 +6,7 @@
 #include "lib/core/err.h"
 #include "lib/custody/offload.h"
 
+#include <jansson.h>
 #include <stdio.h>
 
 struct offload_register_opts {
@@ -19,5 +20,15 @@ struct offload_register_opts {
  * message when it refused). */
 int offload_register(const struct offload_result *res, const struct offload_register_opts *o,
     FILE *out, struct err *err);
+
+/* The server's address for path ("/api/v1/offloads") into url, without a doubled '/'. */
+void offload_register_url(const struct offload_register_opts *o, const char *path, char *url,
+    size_t len);
+
+/* POSTs doc (released here) to the server's path; on 201, *verdict is the server's answer
+ * (NULL when it is not JSON; the caller releases it). A refusal is SP_EAUTH or SP_EINVAL with
+ * the server's message. */
+int offload_register_post(const struct offload_register_opts *o, const char *path, json_t *doc,
+    json_t **verdict, struct err *err);
 
 #endif

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <getopt.h>
+#include <string.h>
 
 int
 cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
@@ -19,4 +20,20 @@ cli_getopt(int argc, char **argv, const char *shortopts, const struct option *lo
 		rc = on_option(opts, c, optarg, err);
 	}
 	return rc;
+}
+
+int
+cli_one_input(int argc, char **argv, const char **in, struct err *err)
+{
+	if (argc - optind > 1)
+		return err_set(err, SP_EINVAL, "too many arguments: only one INPUT (see --help)");
+	if (argc - optind == 1 && strcmp(argv[optind], "-") != 0)
+		*in = argv[optind];
+	return 0;
+}
+
+const char *
+cli_output(const char *val)
+{
+	return strcmp(val, "-") == 0 ? NULL : val;
 }

@@ -2,6 +2,7 @@
  * same steps as POST /api/v1/clips/{id}/qc/... and the dashboard's clip page. */
 #include "cli.h"
 #include "lib/pipeline/qchold.h"
+#include "lib/store/params.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,14 +36,13 @@ qc_id(const char *text, const char *what, long long *id)
 static int
 qc_show(struct db *db, long long clip)
 {
-	char sid[24];
-	const char *p[1] = { sid };
+	struct db_params q = { 0 };
 	struct err err;
 	PGresult *r;
 	int n;
 
-	snprintf(sid, sizeof(sid), "%lld", clip);
-	if ((n = db_exec(db, &stmt_show, p, &r, &err)) < 0)
+	db_param_ll(&q, clip);
+	if ((n = db_exec(db, &stmt_show, q.v, &r, &err)) < 0)
 		return cli_fail("qc", "%s", err.msg);
 	if (n == 0) {
 		PQclear(r);

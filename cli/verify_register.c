@@ -1,6 +1,5 @@
 /* verify_register: a verify report to the server (see verify_register.h). */
 #include "verify_register.h"
-#include "lib/core/httpc.h"
 #include "lib/core/version.h"
 #include "lib/custody/offload_doc.h"
 #include "lib/custody/volume.h"
@@ -93,8 +92,7 @@ verify_register(const char *dir, const struct mhl_history *h, const struct mhl_r
     int (*generation_of)(const void *arg, const char *path), const void *arg, time_t checked,
     const struct offload_register_opts *o, FILE *out, struct err *err)
 {
-	char rel[PATH_MAX], url[2048], when[32], what[600];
-	struct httpc_resp resp;
+	char rel[PATH_MAX], when[32];
 	json_t *vol = NULL, *files = json_array(), *doc, *verdict;
 	struct tm tm;
 	int rc;
@@ -118,21 +116,8 @@ verify_register(const char *dir, const struct mhl_history *h, const struct mhl_r
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	doc = json_pack("{s:o,s:s,s:s,s:s,s:o}", "volume", vol, "path", rel, "checked_at", when,
 	    "tool", "setpost verify " SETPOST_VERSION, "files", files);
-	snprintf(url, sizeof(url), "%.*s/api/v1/verifications",
-	    (int)(strlen(o->url) - (o->url[strlen(o->url) - 1] == '/')), o->url);
-	httpc_set_cacert(o->cacert ? o->cacert : getenv("SETPOST_CACERT"));
-	rc = httpc_json("POST", url, o->token, doc, 120, &resp, err);
-	json_decref(doc);
-	if (rc < 0)
-		return err_prefix(err, "register: ");
-	if (resp.status != 201) {
-		httpc_describe(&resp, what, sizeof(what));
-		httpc_resp_release(&resp);
-		return err_set(err, resp.status == 401 || resp.status == 403 ? SP_EAUTH : SP_EINVAL,
-		    "register: the server refused: %s", what);
-	}
-	verdict = json_loadb(resp.body.data, resp.body.len, 0, NULL);
-	httpc_resp_release(&resp);
+	if ((rc = offload_register_post(o, "/api/v1/verifications", doc, &verdict, err)) < 0)
+		return rc;
 	verify_register_verdict(verdict, out);
 	json_decref(verdict);
 	return 0;

@@ -53,7 +53,7 @@ struct cache {
 };
 
 int
-cache_create(struct cache **out, struct err *err)
+cache_create(struct cache **out, bool pages_off, struct err *err)
 {
 	struct cache *c = calloc(1, sizeof(*c));
 
@@ -63,7 +63,7 @@ cache_create(struct cache **out, struct err *err)
 	atomic_init(&c->page_gen, 1);
 	atomic_init(&c->id_gen, 1);
 	atomic_init(&c->live, false);
-	c->pages_off = getenv("SETPOST_PAGE_CACHE") && strcmp(getenv("SETPOST_PAGE_CACHE"), "off") == 0;
+	c->pages_off = pages_off;
 	pthread_mutex_init(&c->page_lock, NULL);
 	pthread_cond_init(&c->filled, NULL);
 	pthread_mutex_init(&c->id_lock, NULL);

@@ -34,7 +34,7 @@
 
 struct cache;
 
-int cache_create(struct cache **out, struct err *err);
+int cache_create(struct cache **out, bool pages_off, struct err *err);
 void cache_free(struct cache *c);
 
 /* The hub's side: the LISTEN connection is up (live) or down; a notification arrived on a

@@ -1,6 +1,7 @@
 /* cards: the list of cards, and one card with whether it is safe to format, and why not. */
 #include "http.h"
 #include "lib/pipeline/clipstate.h"
+#include "lib/store/params.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,15 +62,14 @@ static int
 cards_get_tx(struct db_conn *c, void *arg, struct err *err)
 {
 	struct cards_get_arg *a = arg;
-	char sid[24];
-	const char *p[1] = { sid };
+	struct db_params q = { 0 };
 	json_t *why;
 	PGresult *r;
 	bool safe;
 	int rc;
 
-	snprintf(sid, sizeof(sid), "%lld", a->id);
-	if ((rc = db_query(c, &stmt_card, p, &r, err)) < 0)
+	db_param_ll(&q, a->id);
+	if ((rc = db_query(c, &stmt_card, q.v, &r, err)) < 0)
 		return rc;
 	if (rc == 0) {
 		PQclear(r);

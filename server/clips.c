@@ -9,6 +9,7 @@
 #include "lib/store/event.h"
 #include "lib/core/json.h"
 #include "lib/custody/register.h"
+#include "lib/store/params.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -275,8 +276,8 @@ clips_reply_one(struct request *req, long long id, bool after_write)
 {
 	struct cache *cache = req->srv->cache;
 	unsigned long gen = 0;
-	char sid[24], key[48];
-	const char *p[2] = { sid, req->who.role == ROLE_ADMIN ? "true" : "false" };
+	char key[48];
+	struct db_params q = { 0 };
 	struct err err;
 	PGresult *r;
 	enum MHD_Result res;
@@ -288,8 +289,9 @@ clips_reply_one(struct request *req, long long id, bool after_write)
 		gen = cache_page_gen(cache);
 	else if (cache_page_reply(cache, req, key, &gen, &res))
 		return res;
-	snprintf(sid, sizeof(sid), "%lld", id);
-	if ((n = db_exec(req->srv->db, &stmt_detail, p, &r, &err)) < 0)
+	db_param_ll(&q, id);
+	db_param_str(&q, req->who.role == ROLE_ADMIN ? "true" : "false");
+	if ((n = db_exec(req->srv->db, &stmt_detail, q.v, &r, &err)) < 0)
 		return reply_err(req, &err);
 	if (n == 0) {
 		PQclear(r);

@@ -4,6 +4,7 @@
  * an offload's source and destinations from. */
 #include "http.h"
 #include "lib/pipeline/clipstate.h"
+#include "lib/store/params.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,16 +77,15 @@ static int
 day_cards_tx(struct db_conn *c, void *arg, struct err *err)
 {
 	struct day_cards_arg *a = arg;
-	char sid[24];
-	const char *p[1] = { sid };
+	struct db_params q = { 0 };
 	json_t *cards, *card, *why;
 	PGresult *r;
 	size_t i;
 	bool safe;
 	int rc;
 
-	snprintf(sid, sizeof(sid), "%lld", a->id);
-	if ((rc = db_query(c, &stmt_day_cards, p, &r, err)) < 0)
+	db_param_ll(&q, a->id);
+	if ((rc = db_query(c, &stmt_day_cards, q.v, &r, err)) < 0)
 		return rc;
 	a->out = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
 	PQclear(r);

@@ -5,6 +5,7 @@
 #include "lib/pipeline/pipeline.h"
 #include "lib/pipeline/qchold.h"
 #include "lib/core/json.h"
+#include "lib/store/params.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -20,12 +21,12 @@ static const struct db_stmt stmt_deliveries = { "library_deliveries",
 enum MHD_Result
 deliveries_list(struct request *req)
 {
-	char pid[24];
-	const char *p[2] = { request_query(req, "state"), pid };
+	struct db_params q = { 0 };
 
 	/* A token for one production sees that production's deliveries only (issue 14). */
-	snprintf(pid, sizeof(pid), "%lld", req->who.production_id);
-	return reply_items(req, &stmt_deliveries, p);
+	db_param_str(&q, request_query(req, "state"));
+	db_param_ll(&q, req->who.production_id);
+	return reply_items(req, &stmt_deliveries, q.v);
 }
 
 static const struct db_stmt stmt_delivery_add = { "library_delivery_add",

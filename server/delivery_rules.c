@@ -5,6 +5,7 @@
 #include "lib/core/json.h"
 #include "lib/pipeline/pipeline.h"
 #include "lib/store/event.h"
+#include "lib/store/params.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -39,16 +40,13 @@ delivery_rules_list(struct request *req)
 	const char *pid = request_query(req, "production_id"), *p[1] = { pid };
 	struct err err;
 	PGresult *r;
-	enum MHD_Result res;
 	char *end;
 
 	if (pid && (strtoll(pid, &end, 10) < 1 || *end))
 		return reply_error(req, 400, "invalid", "production_id: expected a positive integer");
 	if (db_exec(req->srv->db, &stmt_list, p, &r, &err) < 0)
 		return reply_err(req, &err);
-	res = reply_text(req, 200, "application/json", PQgetvalue(r, 0, 0), strlen(PQgetvalue(r, 0, 0)));
-	PQclear(r);
-	return res;
+	return reply_first_column(req, 200, r);
 }
 
 /* profiles as a PostgreSQL text[] literal ("{}" when absent); replies 400 itself. */
@@ -92,7 +90,6 @@ delivery_rules_create(struct request *req)
 	const char *what, *p[4] = { tid, NULL, profiles, pid };
 	long long prod, target;
 	struct err err;
-	enum MHD_Result res;
 	PGresult *r;
 	int n;
 
@@ -119,28 +116,13 @@ delivery_rules_create(struct request *req)
 	}
 	event_record_db(req->srv->db, req->who.name, "delivery_rule.created", "delivery_rule",
 	    db_ll(r, 0, 1), req->json, NULL);
-	res = reply_text(req, 201, "application/json", PQgetvalue(r, 0, 0), strlen(PQgetvalue(r, 0, 0)));
-	PQclear(r);
-	return res;
+	return reply_first_column(req, 201, r);
 }
 
 enum MHD_Result
 delivery_rules_delete(struct request *req)
 {
-	const char *p[1] = { req->params[0] };
-	struct err err;
-	long long id;
-	int rc;
-
-	if (!request_param_id(req, 0, &id))
-		return MHD_YES;
-	if ((rc = db_exec(req->srv->db, &stmt_del, p, NULL, &err)) < 0)
-		return reply_err(req, &err);
-	if (rc == 0)
-		return reply_error(req, 404, "not_found", "delivery rule %lld not found", id);
-	event_record_db(req->srv->db, req->who.name, "delivery_rule.deleted", "delivery_rule", id,
-	    NULL, NULL);
-	return reply_text(req, 204, "application/json", "", 0);
+	return reply_deleted(req, &stmt_del, "delivery rule", "delivery_rule");
 }
 
 struct send_arg {
@@ -156,12 +138,11 @@ days_send_tx(struct db_conn *c, void *arg, struct err *err)
 {
 	struct send_arg *a = arg;
 	json_t *data;
-	char did[24];
-	const char *p[1] = { did };
+	struct db_params q = { 0 };
 	int rc;
 
-	snprintf(did, sizeof(did), "%lld", a->day);
-	if ((rc = db_query(c, &stmt_day, p, NULL, err)) <= 0)
+	db_param_ll(&q, a->day);
+	if ((rc = db_query(c, &stmt_day, q.v, NULL, err)) <= 0)
 		return rc < 0 ? rc : err_set(err, SP_ENOTFOUND, "day %lld not found", a->day);
 	if ((rc = pipeline_send_day(c, a->day, a->clips, a->n, &a->looked, err)) < 0)
 		return rc;

@@ -123,6 +123,18 @@ bool request_param_id(struct request *req, int i, long long *id);
 bool request_rows_by_id(struct request *req, const struct db_stmt *stmt, const char *what,
     long long *id, PGresult **r);
 
+/* Replies status with the first column of r's first row as the JSON body; clears r. */
+enum MHD_Result reply_first_column(struct request *req, unsigned status, PGresult *r);
+/* DELETE of the route's id ($1 of st, which answers a row when it deleted one): 400 for a bad
+ * id, 404 "WHAT ID not found", else the event KIND.deleted and 204. */
+enum MHD_Result reply_deleted(struct request *req, const struct db_stmt *st, const char *what,
+    const char *kind);
+/* Takes a posted document (the body, a JSON object, which becomes req->json) and answers
+ * a result, or fails with err; take is register_offload, verification_report... */
+typedef int (*document_fn)(struct db *db, json_t *doc, const char *actor, json_t **result,
+    struct err *err);
+/* POST of a document: 201 with take's result, or the error (400 for a body not an object). */
+enum MHD_Result reply_document(struct request *req, document_fn take);
 /* Replies 200 with the JSON text in the first column of st's one row (a LIST statement). */
 enum MHD_Result reply_items(struct request *req, const struct db_stmt *st, const char *const *p);
 /* Replies status with the JSON text st ($1 = id) gives in its first column; no row, or NULL,

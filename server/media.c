@@ -3,6 +3,7 @@
  * under DATA/media, named by the database (never by the request), sent from their descriptor
  * with an ETag (the XXH64 of the JPEG) and Cache-Control; If-None-Match answers 304. */
 #include "http.h"
+#include "lib/store/params.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -57,8 +58,7 @@ static const struct db_stmt stmt_sheet = { "media_sheet",
 enum MHD_Result
 media_clip_get(struct request *req)
 {
-	char sid[24];
-	const char *p[1] = { sid };
+	struct db_params q = { 0 };
 	struct err err;
 	long long id;
 	json_t *body;
@@ -68,8 +68,8 @@ media_clip_get(struct request *req)
 
 	if (!request_param_id(req, 0, &id))
 		return MHD_YES;
-	snprintf(sid, sizeof(sid), "%lld", id);
-	if ((n = db_exec(req->srv->db, &stmt_media, p, &res, &err)) < 0)
+	db_param_ll(&q, id);
+	if ((n = db_exec(req->srv->db, &stmt_media, q.v, &res, &err)) < 0)
 		return reply_err(req, &err);
 	body = n > 0 ? json_loads(PQgetvalue(res, 0, 0), 0, NULL) : NULL;
 	PQclear(res);
@@ -176,13 +176,13 @@ media_thumbnail_get(struct request *req)
 enum MHD_Result
 media_contact_sheet_get(struct request *req)
 {
-	char sid[24], what[64];
-	const char *p[1] = { sid };
+	char what[64];
+	struct db_params q = { 0 };
 	long long id;
 
 	if (!request_param_id(req, 0, &id))
 		return MHD_YES;
-	snprintf(sid, sizeof(sid), "%lld", id);
+	db_param_ll(&q, id);
 	snprintf(what, sizeof(what), "contact sheet of card %lld", id);
-	return media_lookup_send(req, &stmt_sheet, p, what, MEDIA_CACHE_SHEET);
+	return media_lookup_send(req, &stmt_sheet, q.v, what, MEDIA_CACHE_SHEET);
 }

@@ -18,18 +18,7 @@
 enum MHD_Result
 offloads_register(struct request *req)
 {
-	struct err err;
-	json_t *doc, *result;
-	enum MHD_Result r;
-
-	if (json_parse_object(req->body.data, req->body.len, &doc, &err) < 0)
-		return reply_err(req, &err);
-	req->json = doc;
-	if (register_offload(req->srv->db, doc, req->who.name, &result, &err) < 0)
-		return reply_err(req, &err);
-	r = reply_json(req, 201, result);
-	json_decref(result);
-	return r;
+	return reply_document(req, register_offload);
 }
 
 static int

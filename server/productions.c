@@ -6,6 +6,7 @@
 #include "lib/media/profile.h"
 #include "lib/core/json.h"
 #include "lib/pipeline/qchold.h"
+#include "lib/store/params.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -79,15 +80,14 @@ static const struct db_stmt stmt_production_get = { "library_production_get",
 static bool
 productions_lut_ok(struct request *req, long long prod, long long lut)
 {
-	char sid[24];
-	const char *p[1] = { sid };
+	struct db_params q = { 0 };
 	struct err err;
 	PGresult *r;
 	long long owner;
 	int n;
 
-	snprintf(sid, sizeof(sid), "%lld", lut);
-	if ((n = db_exec(req->srv->db, &stmt_production_lut, p, &r, &err)) < 0)
+	db_param_ll(&q, lut);
+	if ((n = db_exec(req->srv->db, &stmt_production_lut, q.v, &r, &err)) < 0)
 		return reply_err(req, &err), false;
 	owner = n ? db_ll(r, 0, 0) : 0;
 	PQclear(r);

@@ -5,6 +5,7 @@
 #include "http.h"
 #include "lib/core/json.h"
 #include "lib/pipeline/qchold.h"
+#include "lib/store/params.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -38,8 +39,7 @@ qc_route_tx(struct db_conn *c, void *arg, struct err *err)
 static enum MHD_Result
 qc_route_run(struct request *req, struct qc_route *q)
 {
-	char sid[24];
-	const char *p[1] = { sid };
+	struct db_params prm = { 0 };
 	struct err err;
 	PGresult *r;
 	enum MHD_Result res;
@@ -48,8 +48,8 @@ qc_route_run(struct request *req, struct qc_route *q)
 	q->actor = req->who.name;
 	if (db_tx(req->srv->db, qc_route_tx, q, &err) < 0)
 		return reply_err(req, &err);
-	snprintf(sid, sizeof(sid), "%lld", q->clip);
-	if ((n = db_exec(req->srv->db, &stmt_after, p, &r, &err)) < 0)
+	db_param_ll(&prm, q->clip);
+	if ((n = db_exec(req->srv->db, &stmt_after, prm.v, &r, &err)) < 0)
 		return reply_err(req, &err);
 	res = n ? reply_text(req, 200, "application/json", PQgetvalue(r, 0, 0),
 	    strlen(PQgetvalue(r, 0, 0))) : reply_error(req, 404, "not_found", "clip gone");

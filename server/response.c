@@ -2,6 +2,7 @@
 #include "http.h"
 #include "lib/core/json.h"
 #include "lib/core/utf8.h"
+#include "lib/store/event.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -176,8 +177,7 @@ request_rows_by_id(struct request *req, const struct db_stmt *stmt, const char *
 	return true;
 }
 
-/* Replies status with the first column of r's first row as the JSON body; clears r. */
-static enum MHD_Result
+enum MHD_Result
 reply_first_column(struct request *req, unsigned status, PGresult *r)
 {
 	enum MHD_Result res;
@@ -186,6 +186,43 @@ reply_first_column(struct request *req, unsigned status, PGresult *r)
 	    strlen(PQgetvalue(r, 0, 0)));
 	PQclear(r);
 	return res;
+}
+
+enum MHD_Result
+reply_deleted(struct request *req, const struct db_stmt *st, const char *what, const char *kind)
+{
+	const char *p[1] = { req->params[0] };
+	char event[64];
+	struct err err;
+	long long id;
+	int rc;
+
+	if (!request_param_id(req, 0, &id))
+		return MHD_YES;
+	if ((rc = db_exec(req->srv->db, st, p, NULL, &err)) < 0)
+		return reply_err(req, &err);
+	if (rc == 0)
+		return reply_error(req, 404, "not_found", "%s %lld not found", what, id);
+	snprintf(event, sizeof(event), "%s.deleted", kind);
+	event_record_db(req->srv->db, req->who.name, event, kind, id, NULL, NULL);
+	return reply_text(req, 204, "application/json", "", 0);
+}
+
+enum MHD_Result
+reply_document(struct request *req, document_fn take)
+{
+	struct err err;
+	json_t *doc, *result;
+	enum MHD_Result r;
+
+	if (json_parse_object(req->body.data, req->body.len, &doc, &err) < 0)
+		return reply_err(req, &err);
+	req->json = doc;
+	if (take(req->srv->db, doc, req->who.name, &result, &err) < 0)
+		return reply_err(req, &err);
+	r = reply_json(req, 201, result);
+	json_decref(result);
+	return r;
 }
 
 enum MHD_Result

@@ -437,7 +437,7 @@ server_start(struct server_handle **out, struct server *srv, struct err *err)
 	const union MHD_DaemonInfo *info;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY |
 		MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
-	bool v6 = false;
+	bool v6 = false, pages_off;
 	int rc;
 
 	if ((rc = server_addr(srv->cfg->listen, &ss, &v6, err)) < 0)
@@ -453,7 +453,8 @@ server_start(struct server_handle **out, struct server *srv, struct err *err)
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return err_set(err, SP_ENOMEM, "out of memory");
 	h->srv = srv;
-	if ((rc = cache_create(&srv->cache, err)) < 0)
+	pages_off = srv->cfg->page_cache && strcmp(srv->cfg->page_cache, "off") == 0;
+	if ((rc = cache_create(&srv->cache, pages_off, err)) < 0)
 		goto fail;
 	struct MHD_OptionItem opts[] = {
 		{ MHD_OPTION_SOCK_ADDR, 0, &ss },

@@ -3,6 +3,7 @@
 #include "lib/core/clock.h"
 #include "cache.h"
 #include "lib/core/log.h"
+#include "lib/store/params.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -97,7 +98,7 @@ sse_hub_start(struct sse_hub **out, struct server *srv, struct err *err)
 		return err_set(err, SP_ENOMEM, "out of memory");
 	hub->srv = srv;
 	/* 15 s suits proxies that close idle connections after 30 or 60 s; tests shorten it. */
-	hub->heartbeat = getenv("SETPOST_SSE_HEARTBEAT") ? atof(getenv("SETPOST_SSE_HEARTBEAT")) : 15;
+	hub->heartbeat = srv->cfg ? (double)srv->cfg->sse_heartbeat : 15;
 	if (!(hub->heartbeat >= 0.2 && hub->heartbeat <= 3600))
 		hub->heartbeat = 15;
 	pthread_mutex_init(&hub->lock, NULL);
@@ -134,14 +135,13 @@ sse_hub_free(struct sse_hub *hub)
 static int
 sse_fetch(struct sse_client *c)
 {
-	char last[24];
-	const char *p[1] = { last };
+	struct db_params q = { 0 };
 	struct err err;
 	PGresult *r;
 	int n;
 
-	snprintf(last, sizeof(last), "%lld", c->last_id);
-	if ((n = db_exec(c->hub->srv->db, &stmt_since, p, &r, &err)) < 0) {
+	db_param_ll(&q, c->last_id);
+	if ((n = db_exec(c->hub->srv->db, &stmt_since, q.v, &r, &err)) < 0) {
 		log_warn("event stream: %s", err.msg);
 		return 0;
 	}

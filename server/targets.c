@@ -5,6 +5,7 @@
 #include "lib/core/json.h"
 #include "lib/delivery/sealed.h"
 #include "lib/core/outbound.h"
+#include "lib/store/params.h"
 
 #include <limits.h>
 #include <sodium.h>
@@ -20,12 +21,11 @@ static const struct db_stmt stmt_targets = { "library_targets",
 enum MHD_Result
 targets_list(struct request *req)
 {
-	char pid[24];
-	const char *p[1] = { pid };
+	struct db_params q = { 0 };
 
 	/* A token for one production sees that production's targets only (issue 14). */
-	snprintf(pid, sizeof(pid), "%lld", req->who.production_id);
-	return reply_items(req, &stmt_targets, p);
+	db_param_ll(&q, req->who.production_id);
+	return reply_items(req, &stmt_targets, q.v);
 }
 
 static const struct db_stmt stmt_target_add = { "library_target_add",
@@ -125,17 +125,15 @@ targets_create(struct request *req)
 {
 	static const char *const fields[] = { "production_id", "name", "url", "recipient",
 		"bandwidth_limit", "headers", "kind", "s3", "credentials", NULL };
-	const char *name, *url, *recipient = NULL, *kind = "tus", *p[11];
+	const char *name, *url, *recipient = NULL, *kind = "tus";
 	char *s3 = NULL;
 	json_t *secrets;
-	char uid[24], tid[24];
+	struct db_params q = { 0 };
 	struct outbound_policy policy;
 	char *sealed = NULL;
-	char pid[24], bw[24];
 	long long prod, limit = 0;
 	struct err err;
 	PGresult *r;
-	enum MHD_Result res;
 	int rc;
 
 	if (!request_json(req, fields) ||
@@ -167,26 +165,22 @@ targets_create(struct request *req)
 	if (is_s3 && targets_s3_fields(req->json, &s3, &err) < 0)
 		return reply_err(req, &err);
 	secrets = is_s3 ? json_object_get(req->json, "credentials") : json_object_get(req->json, "headers");
-	snprintf(pid, sizeof(pid), "%lld", prod);
-	snprintf(bw, sizeof(bw), "%lld", limit);
-	p[0] = pid;
-	p[1] = name;
-	p[2] = url;
-	p[3] = recipient;
-	p[4] = rc == 0 ? bw : NULL;
+	db_param_ll(&q, prod);
+	db_param_str(&q, name);
+	db_param_str(&q, url);
+	db_param_str(&q, recipient);
+	db_param_ll_if(&q, rc == 0, limit);
 	if (targets_seal_headers(req, secrets, &sealed, &err) < 0) {
 		free(s3);
 		return reply_err(req, &err);
 	}
-	p[5] = sealed;
-	p[9] = kind;
-	p[10] = s3;
-	snprintf(uid, sizeof(uid), "%lld", req->who.user_id);
-	snprintf(tid, sizeof(tid), "%lld", req->who.token_id);
-	p[6] = req->who.name;
-	p[7] = req->who.user_id ? uid : NULL;
-	p[8] = req->who.token_id ? tid : NULL;
-	rc = db_exec(req->srv->db, &stmt_target_add, p, &r, &err);
+	db_param_str(&q, sealed);
+	db_param_str(&q, req->who.name);
+	db_param_ll_if(&q, req->who.user_id != 0, req->who.user_id);
+	db_param_ll_if(&q, req->who.token_id != 0, req->who.token_id);
+	db_param_str(&q, kind);
+	db_param_str(&q, s3);
+	rc = db_exec(req->srv->db, &stmt_target_add, q.v, &r, &err);
 	free(sealed);
 	free(s3);
 	if (rc < 0)
@@ -195,25 +189,11 @@ targets_create(struct request *req)
 	json_object_del(req->json, "credentials");
 	event_record_db(req->srv->db, req->who.name, "target.created", "target",
 	    strtoll(strstr(PQgetvalue(r, 0, 0), ":") + 1, NULL, 10), req->json, NULL);
-	res = reply_text(req, 201, "application/json", PQgetvalue(r, 0, 0), strlen(PQgetvalue(r, 0, 0)));
-	PQclear(r);
-	return res;
+	return reply_first_column(req, 201, r);
 }
 
 enum MHD_Result
 targets_delete(struct request *req)
 {
-	const char *p[1] = { req->params[0] };
-	struct err err;
-	long long id;
-	int rc;
-
-	if (!request_param_id(req, 0, &id))
-		return MHD_YES;
-	if ((rc = db_exec(req->srv->db, &stmt_target_del, p, NULL, &err)) < 0)
-		return reply_err(req, &err);
-	if (rc == 0)
-		return reply_error(req, 404, "not_found", "target %lld not found", id);
-	event_record_db(req->srv->db, req->who.name, "target.deleted", "target", id, NULL, NULL);
-	return reply_text(req, 204, "application/json", "", 0);
+	return reply_deleted(req, &stmt_target_del, "target", "target");
 }

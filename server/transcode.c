@@ -4,6 +4,7 @@
 #include "lib/store/event.h"
 #include "lib/pipeline/pipeline.h"
 #include "lib/media/profile.h"
+#include "lib/store/params.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -49,15 +50,14 @@ transcode_tx(struct db_conn *c, void *arg, struct err *err)
 {
 	struct transcode_req *t = arg;
 	struct profile_set active;
-	char sid[24];
-	const char *p[1] = { sid };
+	struct db_params q = { 0 };
 	json_t *settings, *payload, *v;
 	PGresult *r;
 	size_t i;
 	int n, rc;
 
-	snprintf(sid, sizeof(sid), "%lld", t->clip_id);
-	if ((n = db_query(c, &stmt_clip, p, &r, err)) < 0)
+	db_param_ll(&q, t->clip_id);
+	if ((n = db_query(c, &stmt_clip, q.v, &r, err)) < 0)
 		return n;
 	if (n == 0) {
 		PQclear(r);

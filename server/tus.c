@@ -1,9 +1,10 @@
 /* tus: the receiving end of deliveries, tus 1.0 (core, creation, creation-with-upload,
  * termination, checksum, expiration) at /api/v1/uploads/. Bytes go straight to a file under the
  * uploads root as they arrive (never held in memory); the database holds each upload's offset,
- * which is the truth after a crash. When an upload is complete, a thread decrypts it with the
- * receiver's age identity (if it has one), checks the plaintext size and xxh64 against the
- * upload's metadata and records the receipt the sender asks for (GET …/receipt). The plaintext
+ * which is the truth after a crash. When an upload is complete, a thread (tus_verify.c)
+ * decrypts it with the receiver's age identity (if it has one), checks the plaintext size and
+ * xxh64 against the upload's metadata and records the receipt the sender asks for
+ * (GET …/receipt). The plaintext
  * is filed as <uploads>/<production>/<day>/<card>/<filename> from the metadata (each component
  * made safe by safe_name, lib/core/safe_name.h), and the encrypted .part is removed once it is verified: a
  * verified upload is an arrival (GET /api/v1/arrivals, server/arrivals.c).
@@ -11,17 +12,12 @@
  * over, the older one gets 409 and writes nothing more (see tus_busy_take). */
 #include "tus.h"
 #include "tus_slot.h"
-#include "lib/core/safe_name.h"
-#include "lib/core/file.h"
-#include "lib/delivery/age.h"
 #include "lib/store/event.h"
-#include "lib/core/hash.h"
-#include "lib/core/log.h"
+#include "lib/store/params.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,11 +108,6 @@ static const struct db_stmt stmt_receipt = { "tus_receipt",
 	"SELECT json_build_object('id', id, 'state', state, 'reason', reason, 'length', length,"
 	" 'offset', \"offset\", 'meta', meta, 'plain_size', plain_size, 'plain_xxh64', plain_xxh64,"
 	" 'completed_at', completed_at, 'updated_at', updated_at)::text FROM uploads WHERE id = $1", 1 };
-static const struct db_stmt stmt_verdict = { "tus_verdict",
-	"UPDATE uploads SET state = $2, reason = $3, plain_size = $4::bigint, plain_xxh64 = $5,"
-	" stored_path = $6, updated_at = now(),"
-	" verified_at = CASE WHEN $2 = 'verified' THEN now() END"
-	" WHERE id = $1 RETURNING meta::text, to_json(verified_at) #>> '{}'", 6 };
 
 /* --- replies: every answer but OPTIONS carries Tus-Resumable ------------------------------ */
 
@@ -172,7 +163,7 @@ tus_version_ok(struct request *req)
 	return false;
 }
 
-static void
+void
 tus_path(const struct server *srv, const char *id, const char *suffix, char *out, size_t len)
 {
 	if (snprintf(out, len, "%s/%.32s%s", srv->uploads_root, id, suffix) >= (int)len)
@@ -415,8 +406,6 @@ tus_write(struct request *req, const char *data, size_t len)
 	}
 	tus_own_end(s);
 }
-
-static void tus_verify_start(struct server *srv, const char *id);
 
 /* Records the new offset; returns the Upload-Expires date, or NULL when the upload was not
  * receiving any more (terminated meanwhile). */
@@ -662,7 +651,7 @@ tus_patch_end(struct request *req)
 struct tus_create_tx {
 	const struct config *cfg;
 	long long length;
-	const char *p[6];      /* stmt_create's: id, length, metadata, meta, token, expiry */
+	const char *const *p;  /* stmt_create's: id, length, metadata, meta, token, expiry */
 	long long held_token, held_total;
 	char *expires;
 	size_t elen;
@@ -704,7 +693,7 @@ tus_create_row(struct request *req, struct tus_stream *s, char *expires, size_t 
 {
 	const char *len = request_header(req, "Upload-Length");
 	const char *md = request_header(req, "Upload-Metadata");
-	char slen[24], tok[24], exp[16], *metatext;
+	char exp[16], *metatext;
 	json_t *meta = NULL;
 	struct err err;
 	unsigned char raw[16];
@@ -731,11 +720,15 @@ tus_create_row(struct request *req, struct tus_stream *s, char *expires, size_t 
 	sodium_bin2hex(s->id, sizeof(s->id), raw, sizeof(raw));
 	metatext = json_dumps(meta, JSON_COMPACT);
 	json_decref(meta);
-	snprintf(slen, sizeof(slen), "%lld", s->length);
-	snprintf(tok, sizeof(tok), "%lld", req->who.token_id);
 	snprintf(exp, sizeof(exp), "%ld", req->srv->cfg->upload_expiry);
-	struct tus_create_tx tx = { req->srv->cfg, s->length, { s->id, slen, md ? md : "", metatext,
-		req->who.token_id ? tok : NULL, exp }, 0, 0, expires, elen };
+	struct db_params q = { 0 };
+	db_param_str(&q, s->id);
+	db_param_ll(&q, s->length);
+	db_param_str(&q, md ? md : "");
+	db_param_str(&q, metatext);
+	db_param_ll_if(&q, req->who.token_id != 0, req->who.token_id);
+	db_param_str(&q, exp);
+	struct tus_create_tx tx = { req->srv->cfg, s->length, q.v, 0, 0, expires, elen };
 	rc = db_tx(req->srv->db, tus_create_tx, &tx, &err);
 	free(metatext);
 	if (rc == SP_ETOOBIG)
@@ -893,7 +886,6 @@ tus_receipt(struct request *req)
 	const char *p[1] = { req->params[0] };
 	struct err err;
 	PGresult *r;
-	enum MHD_Result res;
 	int n;
 
 	if (!tus_id_ok(req->params[0]))
@@ -904,217 +896,5 @@ tus_receipt(struct request *req)
 		PQclear(r);
 		return reply_error(req, 404, "not_found", "no upload %s", req->params[0]);
 	}
-	res = reply_text(req, 200, "application/json", PQgetvalue(r, 0, 0), strlen(PQgetvalue(r, 0, 0)));
-	PQclear(r);
-	return res;
-}
-
-/* --- verification of a finished upload --------------------------------------------------- */
-
-struct tus_verify {
-	struct server *srv;
-	char id[33];
-	int out;
-	struct hash_ctx hash;
-	long long size;
-};
-
-static int
-tus_verify_sink(void *arg, const uint8_t *buf, size_t len, struct err *err)
-{
-	struct tus_verify *v = arg;
-
-	hash_update(&v->hash, buf, len);
-	v->size += (long long)len;
-	while (len > 0) {
-		ssize_t n = write(v->out, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return err_errno(err, err_from_errno(errno), errno, "write");
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* <uploads>/<production>/<day>/<card>, from the sender's metadata, each part made safe. */
-static int
-tus_arrival_dir(struct tus_verify *v, json_t *meta, char *dir, size_t len, struct err *err)
-{
-	char prod[SAFE_NAME_MAX + 1], day[SAFE_NAME_MAX + 1], card[SAFE_NAME_MAX + 1];
-
-	safe_name(json_string_value(json_object_get(meta, "production")), "unfiled", prod,
-	    sizeof(prod));
-	safe_name(json_string_value(json_object_get(meta, "day")), "unfiled", day, sizeof(day));
-	safe_name(json_string_value(json_object_get(meta, "card")), "unfiled", card, sizeof(card));
-	if (snprintf(dir, len, "%s/%s/%s/%s", v->srv->uploads_root, prod, day, card) >= (int)len)
-		return err_set(err, SP_EINVAL, "upload %s: its folder's path is too long", v->id);
-	return file_mkdirs(dir, 0750, err);
-}
-
-/* Decrypts the upload into tmp (dir/.filename.ID.partial), hashing the plaintext as it comes;
- * the caller renames it to its name only once it is verified, so a failed arrival never
- * replaces a good one of the same name. */
-static int
-tus_decrypt(struct tus_verify *v, const char *dir, const char *filename, char *tmp,
-    size_t tlen, struct hash_result *res, struct err *err)
-{
-	char part[PATH_MAX + 64];
-	uint8_t buf[1 << 16];
-	struct age_dec dec;
-	ssize_t n;
-	int in, rc = 0;
-
-	tus_path(v->srv, v->id, ".part", part, sizeof(part));
-	/* The upload's id keeps two arrivals of one name from writing one partial file. */
-	if (snprintf(tmp, tlen, "%s/.%s.%s.partial", dir, filename, v->id) >= (int)tlen)
-		return err_set(err, SP_EINVAL, "upload %s: its path is too long", v->id);
-	if ((in = open(part, O_RDONLY | O_CLOEXEC)) < 0)
-		return err_errno(err, SP_EIO, errno, "open %s", part);
-	if ((v->out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) < 0) {
-		close(in);
-		return err_errno(err, SP_EIO, errno, "create %s", tmp);
-	}
-	hash_init(&v->hash, HASH_BIT(HASH_XXH64), err);
-	if ((rc = age_dec_init(&dec, v->srv->age_ids, v->srv->nage_ids, err)) == 0) {
-		while (rc == 0 && (n = read(in, buf, sizeof(buf))) > 0)
-			rc = age_dec_update(&dec, buf, (size_t)n, tus_verify_sink, v, err);
-		if (rc == 0)
-			rc = age_dec_final(&dec, tus_verify_sink, v, err);
-		age_dec_release(&dec);
-	}
-	close(in);
-	if (rc == 0 && fsync(v->out) < 0)
-		rc = err_errno(err, SP_EIO, errno, "fsync");
-	close(v->out);
-	if (hash_final(&v->hash, res, err) < 0 && rc == 0)
-		rc = SP_EINTERNAL;
-	hash_release(&v->hash);
-	if (rc < 0)
-		unlink(tmp);
-	return rc;
-}
-
-static const struct db_stmt stmt_meta = { "tus_meta", "SELECT meta::text FROM uploads WHERE id = $1", 1 };
-
-/* arrival.verified: what arrived and where, for the post house's own systems. */
-static void
-tus_arrival_event(struct server *srv, const char *id, PGresult *r, const char *size,
-    const char *xxh, const char *stored)
-{
-	json_t *meta = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
-	json_t *data = json_pack("{s:s,s:s,s:I,s:s,s:s}", "upload", id, "path", stored, "size",
-	    (json_int_t)strtoll(size, NULL, 10), "xxh64", xxh, "verified_at", PQgetvalue(r, 0, 1));
-	static const char *const keys[] = { "production", "day", "card", "clip", "filename", NULL };
-
-	for (int i = 0; data && keys[i]; i++)
-		json_object_set(data, keys[i], json_object_get(meta, keys[i]) ?
-		    json_object_get(meta, keys[i]) : json_null());
-	event_record_db(srv->db, "receiver", "arrival.verified", "upload", 0, data, NULL);
-	json_decref(data);
-	json_decref(meta);
-}
-
-static void
-tus_verdict(struct server *srv, const char *id, const char *state, const char *reason,
-    const char *size, const char *xxh, const char *stored)
-{
-	const char *p[6] = { id, state, reason, size, xxh, stored };
-	struct err err;
-	PGresult *r;
-	int n = db_exec(srv->db, &stmt_verdict, p, &r, &err);
-	json_t *data;
-
-	if (n < 0) {
-		log_error("upload=%s verdict not recorded: %s", id, err.msg);
-		return;
-	}
-	data = json_pack("{s:s,s:s,s:s?}", "upload", id, "state", state, "reason", reason);
-	/* upload.verified, not delivery.verified: that one is the sending cart's event, with a
-	 * delivery as its subject, when the receipt makes a delivery delivered. */
-	event_record_db(srv->db, "receiver", strcmp(state, "verified") == 0 ? "upload.verified" :
-	    strcmp(state, "failed") == 0 ? "upload.failed" : "upload.received", "upload", 0, data, NULL);
-	json_decref(data);
-	if (strcmp(state, "verified") == 0) {
-		char part[PATH_MAX + 64];
-		/* Verified: the plaintext is the arrival; the encrypted copy has done its work. */
-		tus_path(srv, id, ".part", part, sizeof(part));
-		if (unlink(part) < 0 && errno != ENOENT)
-			log_warn("upload=%s: cannot remove %s: %s", id, part, strerror(errno));
-		tus_arrival_event(srv, id, r, size, xxh, stored);
-	}
-	PQclear(r);
-	log_info("upload=%s %s%s%s", id, state, reason ? ": " : "", reason ? reason : "");
-}
-
-static void *
-tus_verify_main(void *arg)
-{
-	struct tus_verify *v = arg;
-	const char *p[1] = { v->id };
-	char name[SAFE_NAME_MAX + 1], dir[PATH_MAX], stored[PATH_MAX + 300], tmp[PATH_MAX + 300];
-	char size[24], reason[700];
-	struct hash_result res;
-	struct err err;
-	PGresult *r;
-	json_t *meta = NULL;
-	const char *want_size, *want_xxh;
-
-	if (db_exec(v->srv->db, &stmt_meta, p, &r, &err) == 1) {
-		meta = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
-		PQclear(r);
-	}
-	want_size = json_string_value(json_object_get(meta, "size"));
-	want_xxh = json_string_value(json_object_get(meta, "xxh64"));
-	safe_name(json_string_value(json_object_get(meta, "filename")), "upload.bin", name,
-	    sizeof(name));
-	if (v->srv->nage_ids == 0) {
-		tus_verdict(v->srv, v->id, "received", "this receiver holds no age identity: stored "
-		    "encrypted, not verified", NULL, NULL, NULL);
-	} else if (tus_arrival_dir(v, meta, dir, sizeof(dir), &err) < 0 ||
-	    tus_decrypt(v, dir, name, tmp, sizeof(tmp), &res, &err) < 0) {
-		tus_verdict(v->srv, v->id, "failed", err.msg, NULL, NULL, NULL);
-	} else {
-		snprintf(size, sizeof(size), "%lld", v->size);
-		reason[0] = '\0';
-		if (want_size && strcmp(want_size, size) != 0)
-			snprintf(reason, sizeof(reason), "plaintext is %s bytes, the sender said %s", size,
-			    want_size);
-		else if (want_xxh && strcmp(want_xxh, res.v[HASH_XXH64].str) != 0)
-			snprintf(reason, sizeof(reason), "plaintext xxh64 %s, the sender said %s",
-			    res.v[HASH_XXH64].str, want_xxh);
-		else if (!want_size || !want_xxh)
-			snprintf(reason, sizeof(reason), "the sender gave no size and xxh64 to check");
-		snprintf(stored, sizeof(stored), "%s/%s", dir, name);
-		if (!reason[0] && rename(tmp, stored) < 0)
-			snprintf(reason, sizeof(reason), "rename to %.500s: %s", stored, strerror(errno));
-		if (reason[0])
-			unlink(tmp);
-		tus_verdict(v->srv, v->id, reason[0] ? "failed" : "verified", reason[0] ? reason : NULL,
-		    size, res.v[HASH_XXH64].str, reason[0] ? NULL : stored);
-	}
-	json_decref(meta);
-	free(v);
-	return NULL;
-}
-
-static void
-tus_verify_start(struct server *srv, const char *id)
-{
-	struct tus_verify *v = calloc(1, sizeof(*v));
-	pthread_attr_t attr;
-	pthread_t t;
-
-	if (v == NULL)
-		return;
-	v->srv = srv;
-	snprintf(v->id, sizeof(v->id), "%s", id);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&t, &attr, tus_verify_main, v) != 0) {
-		tus_verdict(srv, id, "failed", "could not start verification", NULL, NULL, NULL);
-		free(v);
-	}
-	pthread_attr_destroy(&attr);
+	return reply_first_column(req, 200, r);
 }

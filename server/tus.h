@@ -23,6 +23,15 @@ enum MHD_Result tus_head_route(struct request *req);
 enum MHD_Result tus_delete_route(struct request *req);
 enum MHD_Result tus_receipt(struct request *req);
 
+/* Between tus.c and tus_verify.c. */
+
+/* <uploads>/<id><suffix> into out ("" when it does not fit). */
+void tus_path(const struct server *srv, const char *id, const char *suffix, char *out,
+    size_t len);
+
+/* Starts checking a complete upload on a detached thread; its verdict goes to the database. */
+void tus_verify_start(struct server *srv, const char *id);
+
 /* The parsers of the tus headers (pure functions, fuzzed by tests/fuzz/fuzz_tus.c). */
 
 /* Upload-Metadata "key base64,key base64" into a new JSON object of key -> decoded text (a key

@@ -8,6 +8,7 @@
 #include "lib/delivery/sealed.h"
 
 #include "lib/core/outbound.h"
+#include "lib/store/params.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -196,8 +197,9 @@ webhooks_create(struct request *req)
 {
 	static const char *const fields[] = { "url", "events", "description", "production_id",
 		"failure_limit", NULL };
-	const char *url, *desc = NULL, *p[9];
-	char pid[24], lim[16], uid[24], tid[24], *secret = NULL, *sealed = NULL;
+	const char *url, *desc = NULL;
+	char *secret = NULL, *sealed = NULL;
+	struct db_params q = { 0 };
 	long long prod = 0, limit = 0;
 	struct buf events;
 	struct err err;
@@ -224,20 +226,16 @@ webhooks_create(struct request *req)
 	if ((rc = webhooks_events(json_object_get(req->json, "events"), &events, &err)) < 0 ||
 	    (rc = webhooks_new_secret(req, &secret, &sealed, &err)) < 0)
 		goto out;
-	snprintf(pid, sizeof(pid), "%lld", prod);
-	snprintf(lim, sizeof(lim), "%lld", limit);
-	snprintf(uid, sizeof(uid), "%lld", req->who.user_id);
-	snprintf(tid, sizeof(tid), "%lld", req->who.token_id);
-	p[0] = rp == 0 ? pid : NULL;
-	p[1] = url;
-	p[2] = desc;
-	p[3] = events.data;
-	p[4] = sealed;
-	p[5] = rl == 0 ? lim : NULL;
-	p[6] = req->who.name;
-	p[7] = req->who.user_id ? uid : NULL;
-	p[8] = req->who.token_id ? tid : NULL;
-	if ((rc = db_exec(req->srv->db, &stmt_add, p, &r, &err)) == 0) {
+	db_param_ll_if(&q, rp == 0, prod);
+	db_param_str(&q, url);
+	db_param_str(&q, desc);
+	db_param_str(&q, events.data);
+	db_param_str(&q, sealed);
+	db_param_ll_if(&q, rl == 0, limit);
+	db_param_str(&q, req->who.name);
+	db_param_ll_if(&q, req->who.user_id != 0, req->who.user_id);
+	db_param_ll_if(&q, req->who.token_id != 0, req->who.token_id);
+	if ((rc = db_exec(req->srv->db, &stmt_add, q.v, &r, &err)) == 0) {
 		PQclear(r);
 		rc = err_set(&err, SP_EINVAL, "production_id: no production %lld", prod);
 	}
@@ -270,7 +268,6 @@ webhooks_reply_text(struct request *req, const struct db_stmt *st, const char *c
 {
 	struct err err;
 	PGresult *r;
-	enum MHD_Result res;
 	int n;
 
 	if ((n = db_exec(req->srv->db, st, p, &r, &err)) < 0)
@@ -279,17 +276,16 @@ webhooks_reply_text(struct request *req, const struct db_stmt *st, const char *c
 		PQclear(r);
 		return reply_error(req, 404, "not_found", "%s %s not found", what, p ? p[0] : "");
 	}
-	res = reply_text(req, 200, "application/json", PQgetvalue(r, 0, 0), strlen(PQgetvalue(r, 0, 0)));
-	PQclear(r);
-	return res;
+	return reply_first_column(req, 200, r);
 }
 
+/* The caller's production, token and user: what a hook of its own is recorded with. */
 static void
-webhooks_scope(const struct request *req, char pid[24], char tid[24], char uid[24])
+webhooks_scope(const struct request *req, struct db_params *q)
 {
-	snprintf(pid, 24, "%lld", req->who.production_id);
-	snprintf(tid, 24, "%lld", req->who.token_id);
-	snprintf(uid, 24, "%lld", req->who.user_id);
+	db_param_ll(q, req->who.production_id);
+	db_param_ll(q, req->who.token_id);
+	db_param_ll(q, req->who.user_id);
 }
 
 /* The id in the path, of a hook this caller may reach; otherwise it replied (400 or 404: a
@@ -297,8 +293,7 @@ webhooks_scope(const struct request *req, char pid[24], char tid[24], char uid[2
 static bool
 webhooks_reach(struct request *req, long long *id)
 {
-	char pid[24], tid[24], uid[24];
-	const char *p[4] = { pid, tid, uid, req->params[0] };
+	struct db_params q = { 0 };
 	struct err err;
 	int n;
 
@@ -306,8 +301,9 @@ webhooks_reach(struct request *req, long long *id)
 		return false;
 	if (req->who.role == ROLE_ADMIN)
 		return true;
-	webhooks_scope(req, pid, tid, uid);
-	if ((n = db_exec(req->srv->db, &stmt_mine, p, NULL, &err)) < 0)
+	webhooks_scope(req, &q);
+	db_param_str(&q, req->params[0]);
+	if ((n = db_exec(req->srv->db, &stmt_mine, q.v, NULL, &err)) < 0)
 		return reply_err(req, &err), false;
 	if (n == 0)
 		return reply_error(req, 404, "not_found", "webhook %lld not found", *id), false;
@@ -317,13 +313,12 @@ webhooks_reach(struct request *req, long long *id)
 enum MHD_Result
 webhooks_list(struct request *req)
 {
-	char pid[24], tid[24], uid[24];
-	const char *p[3] = { pid, tid, uid };
+	struct db_params q = { 0 };
 
 	if (req->who.role == ROLE_ADMIN)
 		return webhooks_reply_text(req, &stmt_list, NULL, "webhooks");
-	webhooks_scope(req, pid, tid, uid);
-	return webhooks_reply_text(req, &stmt_list_mine, p, "webhooks");
+	webhooks_scope(req, &q);
+	return webhooks_reply_text(req, &stmt_list_mine, q.v, "webhooks");
 }
 
 enum MHD_Result
@@ -500,16 +495,16 @@ static int
 webhooks_ping_tx(struct db_conn *c, void *arg, struct err *err)
 {
 	struct webhooks_ping_arg *a = arg;
-	char ev[24];
-	const char *p[2] = { a->id, ev };
+	struct db_params q = { 0 };
 	PGresult *r;
 	int rc;
 
 	if ((rc = event_record(c, a->actor, "webhook.ping", "webhook", strtoll(a->id, NULL, 10),
 	    NULL, &a->event, err)) < 0)
 		return rc;
-	snprintf(ev, sizeof(ev), "%lld", a->event);
-	if ((rc = db_query(c, &stmt_ping, p, &r, err)) < 0)
+	db_param_str(&q, a->id);
+	db_param_ll(&q, a->event);
+	if ((rc = db_query(c, &stmt_ping, q.v, &r, err)) < 0)
 		return rc;
 	a->job = db_ll(r, 0, 0);
 	PQclear(r);

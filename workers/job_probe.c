@@ -3,6 +3,7 @@
  * recorded on the clip (clip_media.status = 'failed') with the reason; camera raw is described
  * from its name and sidecars and marked as needing the maker's software. */
 #include "lib/editorial/ale_probe.h"
+#include "payload.h"
 #include "lib/pipeline/clipstate.h"
 #include "lib/store/event.h"
 #include "lib/custody/locate.h"
@@ -29,20 +30,6 @@ static bool
 job_probe_canceled(void *arg)
 {
 	return job_canceled(arg);
-}
-
-/* The clip id of a media job's payload; a bad payload is a permanent failure. */
-static int
-job_probe_clip_id(struct job *job, long long *id, struct err *err)
-{
-	json_t *v = json_object_get(job->payload, "clip_id");
-
-	if (!json_is_integer(v) || json_integer_value(v) <= 0) {
-		job->permanent = true;
-		return err_set(err, SP_EINVAL, "payload.clip_id: expected a clip id");
-	}
-	*id = (long long)json_integer_value(v);
-	return 0;
 }
 
 /* Reads a small text file whole (sidecars). */
@@ -235,7 +222,7 @@ job_probe_run(struct job *job, struct err *err)
 		rc = err_set(err, SP_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = job_probe_clip_id(job, &clip_id, err)) < 0 ||
+	if ((rc = job_payload_clip_id(job, &clip_id, err)) < 0 ||
 	    (rc = db_acquire(job->db, &c, err)) < 0)
 		goto out;
 	if ((rc = locate_clip_load(c, clip_id, lc, err)) < 0) {

@@ -6,6 +6,7 @@
  * Everything a pass finds is written in one transaction (the old findings replaced), so a
  * canceled or failed pass leaves the previous results whole. */
 #include "lib/pipeline/clipstate.h"
+#include "payload.h"
 #include "lib/core/clock.h"
 #include "lib/store/event.h"
 #include "lib/custody/locate.h"
@@ -13,6 +14,7 @@
 #include "lib/media/probe.h"
 #include "lib/media/qc.h"
 #include "lib/store/worker.h"
+#include "lib/store/params.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -60,14 +62,13 @@ static const struct db_stmt stmt_context = { "qc_context",
 static int
 qcjob_context(struct qcjob *q, struct db_conn *c, struct err *err)
 {
-	char cid[24];
-	const char *v[1] = { cid };
+	struct db_params prm = { 0 };
 	json_t *settings;
 	PGresult *r;
 	int rc;
 
-	snprintf(cid, sizeof(cid), "%lld", q->lc.clip_id);
-	if ((rc = db_query(c, &stmt_context, v, &r, err)) <= 0)
+	db_param_ll(&prm, q->lc.clip_id);
+	if ((rc = db_query(c, &stmt_context, prm.v, &r, err)) <= 0)
 		return rc < 0 ? rc : err_set(err, SP_ENOTFOUND, "clip %lld not found", q->lc.clip_id);
 	settings = db_val(r, 0, 0) ? json_loads(db_val(r, 0, 0), JSON_DECODE_ANY, NULL) : NULL;
 	q->production_id = db_ll(r, 0, 1);
@@ -355,8 +356,8 @@ qcjob_soft_take(struct db_conn *c, const struct qcjob *q, struct qcjob_take *t, 
 static int
 qcjob_setup(struct db_conn *c, struct qcjob *q, struct err *err)
 {
-	char pid[24], ids[4096], max[24];
-	const char *v[4] = { pid, q->scene, q->camera, q->lens };
+	char ids[4096], max[24];
+	struct db_params prm = { 0 };
 	struct qcjob_take *t;
 	PGresult *r;
 	size_t used = 0;
@@ -364,9 +365,12 @@ qcjob_setup(struct db_conn *c, struct qcjob *q, struct err *err)
 
 	if (!q->has_scene)
 		return 0;
-	snprintf(pid, sizeof(pid), "%lld", q->production_id);
-	if ((rc = db_query(c, &stmt_setup_lock, v, NULL, err)) < 0 ||
-	    (n = rc = db_query(c, &stmt_setup, v, &r, err)) < 0)
+	db_param_ll(&prm, q->production_id);
+	db_param_str(&prm, q->scene);
+	db_param_str(&prm, q->camera);
+	db_param_str(&prm, q->lens);
+	if ((rc = db_query(c, &stmt_setup_lock, prm.v, NULL, err)) < 0 ||
+	    (n = rc = db_query(c, &stmt_setup, prm.v, &r, err)) < 0)
 		return rc;
 	t = calloc((size_t)(n ? n : 1), sizeof(*t));
 	used = (size_t)snprintf(ids, sizeof(ids), "{");
@@ -401,14 +405,14 @@ static const struct db_stmt stmt_worst = { "qc_worst",
 static int
 qcjob_verdict(struct db_conn *c, struct qcjob *q, struct err *err)
 {
-	char cid[24], reason[400] = "";
-	const char *v[1] = { cid };
+	char reason[400] = "";
+	struct db_params prm = { 0 };
 	PGresult *r;
 	bool hold = false;
 	int rc;
 
-	snprintf(cid, sizeof(cid), "%lld", q->lc.clip_id);
-	if ((rc = db_query(c, &stmt_worst, v, &r, err)) < 0)
+	db_param_ll(&prm, q->lc.clip_id);
+	if ((rc = db_query(c, &stmt_worst, prm.v, &r, err)) < 0)
 		return rc;
 	for (int s = QC_INFO; rc > 0 && s <= QC_ERROR; s++)
 		if (strcmp(PQgetvalue(r, 0, 0), qc_severity_name(s)) == 0)
@@ -467,19 +471,6 @@ qcjob_result(const struct qcjob *q)
 	    "command", q->res.command);
 }
 
-static int
-qcjob_clip_id(struct job *job, long long *id, struct err *err)
-{
-	json_t *v = json_object_get(job->payload, "clip_id");
-
-	if (!json_is_integer(v) || json_integer_value(v) <= 0) {
-		job->permanent = true;
-		return err_set(err, SP_EINVAL, "payload.clip_id: expected a clip id");
-	}
-	*id = (long long)json_integer_value(v);
-	return 0;
-}
-
 int
 job_qc_run(struct job *job, struct err *err)
 {
@@ -494,7 +485,7 @@ job_qc_run(struct job *job, struct err *err)
 	q->job = job;
 	q->started = clock_now();
 	probe_init(&q->p);
-	if ((rc = qcjob_clip_id(job, &clip_id, err)) < 0 ||
+	if ((rc = job_payload_clip_id(job, &clip_id, err)) < 0 ||
 	    (rc = qcjob_load(q, clip_id, &skip, err)) < 0)
 		goto out;
 	if (skip) {

@@ -7,6 +7,7 @@
  * to their real names (rename), and the folder is removed whatever happens, so a canceled or
  * failed job never leaves a half-written picture under a real name. */
 #include "lib/core/config.h"
+#include "payload.h"
 #include "lib/store/event.h"
 #include "lib/media/ffmpeg.h"
 #include "lib/media/frameseq.h"
@@ -502,19 +503,6 @@ out:
 }
 
 static int
-thumbs_clip_id(struct job *job, long long *id, struct err *err)
-{
-	json_t *v = json_object_get(job->payload, "clip_id");
-
-	if (!json_is_integer(v) || json_integer_value(v) <= 0) {
-		job->permanent = true;
-		return err_set(err, SP_EINVAL, "payload.clip_id: expected a clip id");
-	}
-	*id = (long long)json_integer_value(v);
-	return 0;
-}
-
-static int
 thumbs_prepare(struct thumbs *t, struct err *err)
 {
 	const struct config *cfg = t->job->ctx;
@@ -556,7 +544,7 @@ job_thumbnails_run(struct job *job, struct err *err)
 		return err_set(err, SP_ENOMEM, "out of memory");
 	t->job = job;
 	probe_init(&t->p);
-	if ((rc = thumbs_clip_id(job, &clip_id, err)) < 0 ||
+	if ((rc = job_payload_clip_id(job, &clip_id, err)) < 0 ||
 	    (rc = thumbs_load(t, clip_id, &skip, err)) < 0)
 		goto out;
 	if (skip) {

@@ -24,6 +24,7 @@
  * without finishing the card sooner; the worker's other slots stay free for probe,
  * thumbnails and QC. */
 #include "lib/media/burnin.h"
+#include "payload.h"
 #include "lib/core/clock.h"
 #include "lib/pipeline/clipstate.h"
 #include "lib/pipeline/pipeline.h"
@@ -39,6 +40,7 @@
 #include "lib/media/probe.h"
 #include "lib/media/profile.h"
 #include "lib/store/worker.h"
+#include "lib/store/params.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -98,13 +100,12 @@ static const struct db_stmt stmt_clip = { "transcode_clip",
 static int
 tc_load_clip(struct tc *t, struct db_conn *c, struct err *err)
 {
-	char sid[24];
-	const char *pv[1] = { sid };
+	struct db_params q = { 0 };
 	PGresult *r;
 	int n;
 
-	snprintf(sid, sizeof(sid), "%lld", t->lc.clip_id);
-	if ((n = db_query(c, &stmt_clip, pv, &r, err)) < 0)
+	db_param_ll(&q, t->lc.clip_id);
+	if ((n = db_query(c, &stmt_clip, q.v, &r, err)) < 0)
 		return n;
 	if (n == 0) {
 		PQclear(r);
@@ -187,13 +188,13 @@ static const struct db_stmt stmt_failed = { "transcode_failed",
 static int
 tc_start(struct tc *t, const struct profile *pr, long long *rid, struct err *err)
 {
-	char sid[24];
-	const char *pv[2] = { sid, pr->name };
+	struct db_params q = { 0 };
 	PGresult *r;
 	int n;
 
-	snprintf(sid, sizeof(sid), "%lld", t->lc.clip_id);
-	if ((n = db_exec(t->job->db, &stmt_start, pv, &r, err)) < 0)
+	db_param_ll(&q, t->lc.clip_id);
+	db_param_str(&q, pr->name);
+	if ((n = db_exec(t->job->db, &stmt_start, q.v, &r, err)) < 0)
 		return n;
 	*rid = db_ll(r, 0, 0);
 	PQclear(r);
@@ -605,7 +606,8 @@ int
 job_transcode_run(struct job *job, struct err *err)
 {
 	struct tc *t = calloc(1, sizeof(*t));
-	json_t *v = json_object_get(job->payload, "clip_id"), *made;
+	json_t *made;
+	long long clip_id;
 	struct db_conn *c = NULL;
 	int rc, failed = 0;
 
@@ -615,14 +617,10 @@ job_transcode_run(struct job *job, struct err *err)
 	t->look = (struct look)LOOK_INIT;
 	t->commands = json_object();
 	probe_init(&t->p);
-	if (!json_is_integer(v) || json_integer_value(v) <= 0) {
-		job->permanent = true;
-		rc = err_set(err, SP_EINVAL, "payload.clip_id: expected a clip id");
+	if ((rc = job_payload_clip_id(job, &clip_id, err)) < 0 ||
+	    (rc = db_acquire(job->db, &c, err)) < 0)
 		goto out;
-	}
-	if ((rc = db_acquire(job->db, &c, err)) < 0)
-		goto out;
-	rc = tc_prepare(t, c, (long long)json_integer_value(v), err);
+	rc = tc_prepare(t, c, clip_id, err);
 	db_release(job->db, c);
 	if (rc < 0 || (rc = tc_filter_profiles(t, err)) < 0 || (rc = tc_dirs(t, err)) < 0)
 		goto out;

@@ -21,6 +21,7 @@
 #include "lib/store/event.h"
 #include "lib/delivery/sealed.h"
 #include "lib/core/version.h"
+#include "lib/store/params.h"
 
 #include <curl/curl.h>
 #include <limits.h>
@@ -130,15 +131,14 @@ webhook_secret(struct job *job, const char *sealed_hex, char **secret, size_t *l
 static int
 webhook_body(struct webhook_attempt *a, char **body, struct err *err)
 {
-	char sid[24];
-	const char *p[1] = { sid };
+	struct db_params q = { 0 };
 	PGresult *r;
 	json_t *data, *subject, *j;
 	int n;
 
 	*body = NULL;
-	snprintf(sid, sizeof(sid), "%lld", a->event);
-	if ((n = db_exec(a->job->db, &stmt_event, p, &r, err)) < 0)
+	db_param_ll(&q, a->event);
+	if ((n = db_exec(a->job->db, &stmt_event, q.v, &r, err)) < 0)
 		return n;
 	if (n == 0) {
 		PQclear(r);
@@ -296,8 +296,8 @@ int
 job_webhook_run(struct job *job, struct err *err)
 {
 	struct webhook_attempt a = { .job = job };
-	char sid[24], *body = NULL, *secret = NULL, url[2048];
-	const char *p[1] = { sid };
+	char *body = NULL, *secret = NULL, url[2048];
+	struct db_params q = { 0 };
 	size_t slen = 0;
 	PGresult *r;
 	int rc, n;
@@ -309,8 +309,8 @@ job_webhook_run(struct job *job, struct err *err)
 		job->permanent = true;
 		return err_set(err, SP_EINVAL, "payload: expected webhook_id, event_id and type");
 	}
-	snprintf(sid, sizeof(sid), "%lld", a.hook);
-	if ((n = db_exec(job->db, &stmt_hook, p, &r, err)) < 0)
+	db_param_ll(&q, a.hook);
+	if ((n = db_exec(job->db, &stmt_hook, q.v, &r, err)) < 0)
 		return n;
 	if (n == 0 || !db_bool(r, 0, 2)) {
 		job->result = json_pack("{s:s}", "skipped", n == 0 ? "webhook deleted" : "webhook disabled");

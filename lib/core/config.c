@@ -85,6 +85,20 @@ static const struct config_opt config_opts[] = {
 	  "seconds a job's lease lasts without a heartbeat before another worker takes it" },
 	{ "worker-name", "SETPOST_WORKER_NAME", NULL, CONFIG_WORKER, STR(worker_name),
 	  "name of this worker in the job list (default: host:pid)" },
+	{ "host", "SETPOST_HOST", NULL, ALL, STR(host),
+	  "this host's name in the volumes' mount list (default: the system's host name)" },
+	{ "ffmpeg", "SETPOST_FFMPEG", NULL, CONFIG_SERVE | CONFIG_WORKER, STR(ffmpeg),
+	  "the ffmpeg program to run (default: ffmpeg from PATH)" },
+	{ "ffprobe", "SETPOST_FFPROBE", NULL, CONFIG_SERVE | CONFIG_WORKER, STR(ffprobe),
+	  "the ffprobe program to run (default: ffprobe from PATH)" },
+	{ "burnin-font", "SETPOST_BURNIN_FONT", NULL, CONFIG_WORKER, STR(burnin_font),
+	  "font file of burnt-in text on dailies (default: fontconfig's monospace font)" },
+	{ "pg-user", "SETPOST_PG_USER", NULL, ALL, STR(pg_user),
+	  "as root: the system user that owns the embedded database (default: postgres)" },
+	{ "sse-heartbeat", "SETPOST_SSE_HEARTBEAT", "15", CONFIG_SERVE, NUM(sse_heartbeat, 1, 3600),
+	  "seconds between keep-alive comments on an open event stream" },
+	{ "page-cache", "SETPOST_PAGE_CACHE", "on", CONFIG_SERVE, STR(page_cache),
+	  "off: build every page from PostgreSQL instead of the page cache" },
 };
 
 #define NOPTS (sizeof(config_opts) / sizeof(config_opts[0]))

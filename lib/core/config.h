@@ -49,6 +49,13 @@ struct config {
 	long pool_size;        /* database connections */
 	long slots;            /* concurrent jobs in one worker */
 	long lease;            /* job lease in seconds */
+	char *host;            /* this host's name in volume_mounts; default gethostname() */
+	char *ffmpeg;          /* program run as ffmpeg; default "ffmpeg" from PATH */
+	char *ffprobe;         /* program run as ffprobe; default "ffprobe" from PATH */
+	char *burnin_font;     /* font file of burnt-in text; default fontconfig's monospace */
+	char *pg_user;         /* as root: the system user owning the embedded cluster */
+	long sse_heartbeat;    /* seconds between keep-alive comments on an event stream */
+	char *page_cache;      /* "off": every page built by PostgreSQL */
 	/* positional arguments, borrowed from argv */
 	char **args;
 	int nargs;

@@ -1,5 +1,6 @@
 /* locate: a readable verified copy of a file on this host (see locate.h). */
 #include "lib/custody/locate.h"
+#include "lib/store/params.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -16,13 +17,19 @@ static const struct db_stmt stmt_copies = { "locate_copies",
 static const struct db_stmt stmt_file = { "locate_file_name",
 	"SELECT rel_path FROM files WHERE id = $1", 1 };
 
+static char locate_host_name[256];
+
+void
+locate_set_host(const char *host)
+{
+	snprintf(locate_host_name, sizeof(locate_host_name), "%s", host ? host : "");
+}
+
 void
 locate_host(char *out, size_t len)
 {
-	const char *env = getenv("SETPOST_HOST");
-
-	if (env && *env) {
-		snprintf(out, len, "%s", env);
+	if (locate_host_name[0]) {
+		snprintf(out, len, "%s", locate_host_name);
 		return;
 	}
 	if (gethostname(out, len) < 0 || len == 0)
@@ -67,14 +74,15 @@ locate_not_found(struct db_conn *c, long long file_id, const char *host, int tri
 int
 locate_file(struct db_conn *c, long long file_id, char *path, size_t len, struct err *err)
 {
-	char fid[24], host[256];
-	const char *p[2] = { fid, host };
+	char host[256];
+	struct db_params q = { 0 };
 	PGresult *r;
 	int n;
 
-	snprintf(fid, sizeof(fid), "%lld", file_id);
+	db_param_ll(&q, file_id);
+	db_param_str(&q, host);
 	locate_host(host, sizeof(host));
-	if ((n = db_query(c, &stmt_copies, p, &r, err)) < 0)
+	if ((n = db_query(c, &stmt_copies, q.v, &r, err)) < 0)
 		return n;
 	for (int i = 0; i < n; i++) {
 		const char *mount = PQgetvalue(r, i, 0), *rel = PQgetvalue(r, i, 1);
@@ -139,14 +147,13 @@ static const struct db_stmt stmt_clip = { "locate_clip",
 int
 locate_clip_load(struct db_conn *c, long long clip_id, struct locate_clip *lc, struct err *err)
 {
-	char cid[24];
-	const char *p[1] = { cid };
+	struct db_params q = { 0 };
 	PGresult *r;
 	int n, rc = 0;
 
 	memset(lc, 0, sizeof(*lc));
-	snprintf(cid, sizeof(cid), "%lld", clip_id);
-	if ((n = db_query(c, &stmt_clip, p, &r, err)) < 0)
+	db_param_ll(&q, clip_id);
+	if ((n = db_query(c, &stmt_clip, q.v, &r, err)) < 0)
 		return n;
 	if (n == 0) {
 		rc = err_set(err, SP_ENOTFOUND, "clip %lld not found", clip_id);
@@ -177,14 +184,14 @@ locate_sidecars(struct db_conn *c, const struct locate_clip *lc,
     int (*fn)(void *arg, const char *rel_path, const char *path, struct err *err), void *arg,
     struct err *err)
 {
-	char cid[24], kid[24], path[PATH_MAX];
-	const char *p[2] = { cid, kid };
+	char path[PATH_MAX];
+	struct db_params q = { 0 };
 	PGresult *r;
 	int n, rc = 0;
 
-	snprintf(cid, sizeof(cid), "%lld", lc->clip_id);
-	snprintf(kid, sizeof(kid), "%lld", lc->card_id);
-	if ((n = db_query(c, &stmt_sidecars, p, &r, err)) < 0)
+	db_param_ll(&q, lc->clip_id);
+	db_param_ll(&q, lc->card_id);
+	if ((n = db_query(c, &stmt_sidecars, q.v, &r, err)) < 0)
 		return n;
 	for (int i = 0; i < n && rc >= 0; i++)
 		if (locate_file(c, db_ll(r, i, 0), path, sizeof(path), NULL) == 0)

@@ -18,6 +18,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* Names this host for volume_mounts (--host; NULL or "": the system's host name). Called once
+ * at start-up, before any thread locates a file; the string is copied. */
+void locate_set_host(const char *host);
+
 /* This host's name as volume_mounts knows it. */
 void locate_host(char *out, size_t len);
 

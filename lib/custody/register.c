@@ -7,6 +7,7 @@
 #include "lib/store/event.h"
 #include "lib/core/json.h"
 #include "lib/pipeline/pipeline.h"
+#include "lib/store/params.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -356,21 +357,25 @@ register_card(struct db_conn *c, struct register_ctx *x, struct err *err)
 {
 	json_t *card = json_object_get(x->doc, "card");
 	const char *prod = jstr(x->doc, "production");
-	char pid[24], did[24];
 	long long production;
 	int rc;
 
 	const char *pp[1] = { prod ? prod : "Untitled production" };
 	if ((rc = register_id(c, &stmt_production, pp, &production, err)) < 0)
 		return rc;
-	snprintf(pid, sizeof(pid), "%lld", production);
-	const char *pd[2] = { pid, jstr(x->doc, "day") };
-	if ((rc = register_id(c, &stmt_day, pd, &x->day_id, err)) < 0)
+	struct db_params qd = { 0 };
+	db_param_ll(&qd, production);
+	db_param_str(&qd, jstr(x->doc, "day"));
+	if ((rc = register_id(c, &stmt_day, qd.v, &x->day_id, err)) < 0)
 		return rc;
-	snprintf(did, sizeof(did), "%lld", x->day_id);
-	const char *pc[6] = { did, jstr(card, "label"), jstr(card, "camera"), jstr(card, "kind"),
-		jstr(card, "vendor"), jstr(card, "reel") };
-	return register_id(c, &stmt_card, pc, &x->card_id, err);
+	struct db_params qc = { 0 };
+	db_param_ll(&qc, x->day_id);
+	db_param_str(&qc, jstr(card, "label"));
+	db_param_str(&qc, jstr(card, "camera"));
+	db_param_str(&qc, jstr(card, "kind"));
+	db_param_str(&qc, jstr(card, "vendor"));
+	db_param_str(&qc, jstr(card, "reel"));
+	return register_id(c, &stmt_card, qc.v, &x->card_id, err);
 }
 
 static int
@@ -501,14 +506,15 @@ static int
 register_copy_file(struct db_conn *c, struct register_ctx *x, long long vol_id, json_t *cp,
     json_t *cf, struct err *err)
 {
-	char cid[24], vid[24], fid[24], rel[8300];
+	char rel[8300];
 	const char *base = jstr(cp, "path"), *vname = jstr(json_object_get(cp, "volume"), "name");
 	long long file_id, copy_id;
 	int rc;
 
-	snprintf(cid, sizeof(cid), "%lld", x->card_id);
-	const char *pf[2] = { cid, jstr(cf, "path") };
-	if ((rc = register_id(c, &stmt_file_by_path, pf, &file_id, err)) < 0)
+	struct db_params qf = { 0 };
+	db_param_ll(&qf, x->card_id);
+	db_param_str(&qf, jstr(cf, "path"));
+	if ((rc = register_id(c, &stmt_file_by_path, qf.v, &file_id, err)) < 0)
 		return rc;
 	if (file_id == 0)
 		return err_set(err, SP_EINVAL, "copy on %s lists %s, which is not a file of the card",
@@ -516,13 +522,14 @@ register_copy_file(struct db_conn *c, struct register_ctx *x, long long vol_id, 
 	if (strcmp(jstr(cf, "state"), "verified") == 0 &&
 	    (rc = register_copy_hash_ok(c, file_id, cf, vname, err)) < 0)
 		return rc;
-	snprintf(vid, sizeof(vid), "%lld", vol_id);
-	snprintf(fid, sizeof(fid), "%lld", file_id);
 	snprintf(rel, sizeof(rel), "%s%s%s", base ? base : "", base && *base ? "/" : "",
 	    jstr(cf, "path"));
-	const char *p[3] = { fid, vid, rel };
+	struct db_params q = { 0 };
+	db_param_ll(&q, file_id);
+	db_param_ll(&q, vol_id);
+	db_param_str(&q, rel);
 	x->ncopies++;
-	if ((rc = register_id(c, &stmt_copy, p, &copy_id, err)) < 0)
+	if ((rc = register_id(c, &stmt_copy, q.v, &copy_id, err)) < 0)
 		return rc;
 	/* A registration is a check made at verified_at (now when not said): a later failure
 	 * the server already knows of still wins. */

@@ -4,6 +4,7 @@
 #include "lib/pipeline/clipstate.h"
 #include "lib/store/event.h"
 #include "lib/core/json.h"
+#include "lib/store/params.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,18 +128,17 @@ static int
 custody_card_unsafe(struct db_conn *c, long long card_id, json_t *why, const char *actor,
     struct err *err)
 {
-	char sid[24];
-	const char *p[1] = { sid };
+	struct db_params q = { 0 };
 	PGresult *r;
 	json_t *data, *bad;
 	int n, rc;
 
-	snprintf(sid, sizeof(sid), "%lld", card_id);
-	if ((n = db_query(c, &stmt_bad, p, &r, err)) < 0)
+	db_param_ll(&q, card_id);
+	if ((n = db_query(c, &stmt_bad, q.v, &r, err)) < 0)
 		return n;
 	bad = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
 	PQclear(r);
-	if ((n = db_query(c, &stmt_label, p, &r, err)) < 0) {
+	if ((n = db_query(c, &stmt_label, q.v, &r, err)) < 0) {
 		json_decref(bad);
 		return n;
 	}
@@ -344,8 +344,7 @@ report_tx(struct db_conn *c, void *arg, struct err *err)
 		unknown += hits == 0;
 	}
 	for (int k = 0; k < x->ncards; k++) {
-		char sid[24];
-		const char *p[1] = { sid };
+		struct db_params q = { 0 };
 		PGresult *r;
 		json_t *why;
 		bool safe;
@@ -353,8 +352,8 @@ report_tx(struct db_conn *c, void *arg, struct err *err)
 		if ((rc = custody_card_after(c, x->cards[k].id, x->cards[k].was_safe, x->actor, &safe,
 		    &why, err)) < 0)
 			goto out;
-		snprintf(sid, sizeof(sid), "%lld", x->cards[k].id);
-		if ((rc = db_query(c, &stmt_label, p, &r, err)) < 0) {
+		db_param_ll(&q, x->cards[k].id);
+		if ((rc = db_query(c, &stmt_label, q.v, &r, err)) < 0) {
 			json_decref(why);
 			goto out;
 		}
@@ -411,16 +410,17 @@ static int
 required_tx(struct db_conn *c, void *arg, struct err *err)
 {
 	struct required_ctx *x = arg;
-	char sid[24], num[16];
-	const char *p[2] = { sid, num };
+	char num[16];
+	struct db_params q = { 0 };
 	PGresult *r, *s;
 	int n, rc = 0;
 
-	snprintf(sid, sizeof(sid), "%lld", x->production);
+	db_param_ll(&q, x->production);
+	db_param_str(&q, num);
 	snprintf(num, sizeof(num), "%d", x->n);
-	if ((n = db_query(c, &stmt_prod_cards, p, &r, err)) < 0)
+	if ((n = db_query(c, &stmt_prod_cards, q.v, &r, err)) < 0)
 		return n;
-	if ((rc = db_query(c, &stmt_prod_set, p, NULL, err)) == 0)
+	if ((rc = db_query(c, &stmt_prod_set, q.v, NULL, err)) == 0)
 		rc = err_set(err, SP_ENOTFOUND, "production %lld not found", x->production);
 	for (int i = 0; i < n && rc >= 0; i++)
 		rc = custody_card_after(c, db_ll(r, i, 0), db_bool(r, i, 1), x->actor, NULL, NULL, err);
@@ -428,7 +428,7 @@ required_tx(struct db_conn *c, void *arg, struct err *err)
 	if (rc < 0)
 		return rc;
 	x->cards = n;
-	if ((rc = db_query(c, &stmt_prod_safe, p, &s, err)) < 0)
+	if ((rc = db_query(c, &stmt_prod_safe, q.v, &s, err)) < 0)
 		return rc;
 	x->safe = (int)db_ll(s, 0, 0);
 	PQclear(s);

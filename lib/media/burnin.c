@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -219,11 +220,19 @@ burnin_expand(const char *s, const struct burnin_vars *v, char *out, size_t len,
 	return 0;
 }
 
+static char burnin_font[PATH_MAX];
+
+void
+burnin_set_font(const char *font)
+{
+	snprintf(burnin_font, sizeof(burnin_font), "%s", font ? font : "");
+}
+
 int
 burnin_filter(json_t *tmpl, const struct burnin_vars *v, int h, char *out, size_t len,
     struct err *err)
 {
-	const char *font = getenv("SETPOST_BURNIN_FONT");
+	const char *font = burnin_font;
 	char text[1024], etext[4096], efont[1024], etc[64], rate[48];
 	double size = 0.035;
 	int fs, margin, n;

@@ -36,6 +36,10 @@ struct burnin_vars {
  * the field ("burnin.top_left: unknown variable {foo}"). */
 int burnin_check(json_t *tmpl, struct err *err);
 
+/* Names the font file of burnt-in text (--burnin-font; NULL or "": the default). Called once
+ * at start-up, before any thread builds a filter; the string is copied. */
+void burnin_set_font(const char *font);
+
 /* Appends the drawtext filters for a picture height h to out (a filter_complex chain, filters
  * separated by ',', without a leading or trailing ','). Writes "" (an empty chain) when the
  * template is NULL or draws nothing. SP_ETOOBIG when out is too small. */

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -41,16 +42,25 @@ struct ffmpeg_loop {
 	double out_seconds;     /* last out_time reported */
 };
 
+static char ffmpeg_prog[PATH_MAX], ffprobe_prog[PATH_MAX];
+
+void
+ffmpeg_set_programs(const char *ffmpeg, const char *ffprobe)
+{
+	snprintf(ffmpeg_prog, sizeof(ffmpeg_prog), "%s", ffmpeg ? ffmpeg : "");
+	snprintf(ffprobe_prog, sizeof(ffprobe_prog), "%s", ffprobe ? ffprobe : "");
+}
+
 const char *
 ffmpeg_program(const char *name)
 {
-	const char *env = NULL;
+	const char *set = NULL;
 
 	if (strcmp(name, "ffmpeg") == 0)
-		env = getenv("SETPOST_FFMPEG");
+		set = ffmpeg_prog;
 	else if (strcmp(name, "ffprobe") == 0)
-		env = getenv("SETPOST_FFPROBE");
-	return env && *env ? env : name;
+		set = ffprobe_prog;
+	return set && *set ? set : name;
 }
 
 void

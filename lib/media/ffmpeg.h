@@ -16,8 +16,8 @@
  * signal mask, stdin from /dev/null; every descriptor we open is close-on-exec, so concurrent
  * spawns from other threads never inherit them.
  *
- * The programs are looked up in PATH as "ffmpeg" and "ffprobe"; SETPOST_FFMPEG and
- * SETPOST_FFPROBE name others (tests use this to slow ffmpeg down with -re).
+ * The programs are looked up in PATH as "ffmpeg" and "ffprobe"; ffmpeg_set_programs() names
+ * others (--ffmpeg/--ffprobe; tests use this to slow ffmpeg down with -re).
  *
  * Thread safety: a struct ffmpeg_run belongs to one thread; any number may run at once.
  */
@@ -72,7 +72,11 @@ struct ffmpeg_run {
  * the status and the last line of stderr. In every case the child has been reaped. */
 int ffmpeg_run(struct ffmpeg_run *run, struct err *err);
 
-/* The program to run for "ffmpeg" / "ffprobe" (SETPOST_FFMPEG / SETPOST_FFPROBE or the name). */
+/* Names the programs run as "ffmpeg" and "ffprobe" (NULL or "": the name, from PATH). Called
+ * once at start-up, before any thread runs ffmpeg; the strings are copied. */
+void ffmpeg_set_programs(const char *ffmpeg, const char *ffprobe);
+
+/* The program to run for "ffmpeg" / "ffprobe" (the one set, or the name). */
 const char *ffmpeg_program(const char *name);
 
 /* Runs ffprobe-like argv and collects its stdout into out (at most max bytes). */

@@ -1,6 +1,7 @@
 /* look: a clip's CDL and LUT from the database, baked into one cube (see look.h). */
 #include "lib/media/look.h"
 #include "lib/core/hash.h"
+#include "lib/store/params.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,14 +78,13 @@ look_load_lut(struct look *lk, const char *hex, struct err *err)
 int
 look_load(struct db_conn *c, long long clip_id, struct look *lk, struct err *err)
 {
-	char sid[24];
-	const char *p[1] = { sid };
+	struct db_params q = { 0 };
 	PGresult *r;
 	json_t *j = NULL;
 	int n, rc = 0;
 
-	snprintf(sid, sizeof(sid), "%lld", clip_id);
-	if ((n = db_query(c, &stmt_look, p, &r, err)) < 0)
+	db_param_ll(&q, clip_id);
+	if ((n = db_query(c, &stmt_look, q.v, &r, err)) < 0)
 		return n;
 	if (n == 0) {
 		PQclear(r);

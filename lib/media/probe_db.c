@@ -2,6 +2,7 @@
  * stored and loaded (see probe.h). */
 #include "lib/media/probe.h"
 #include "lib/media/probe_int.h"
+#include "lib/store/params.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -103,13 +104,13 @@ int
 probe_store_failure(struct db_conn *c, long long clip_id, long long file_id,
     const char *message, struct err *err)
 {
-	char cid[24], fid[24];
-	const char *p[3] = { cid, file_id > 0 ? fid : NULL, message };
+	struct db_params q = { 0 };
 	int rc;
 
-	snprintf(cid, sizeof(cid), "%lld", clip_id);
-	snprintf(fid, sizeof(fid), "%lld", file_id);
-	return (rc = db_query(c, &stmt_fail, p, NULL, err)) < 0 ? rc : 0;
+	db_param_ll(&q, clip_id);
+	db_param_ll_if(&q, file_id > 0, file_id);
+	db_param_str(&q, message);
+	return (rc = db_query(c, &stmt_fail, q.v, NULL, err)) < 0 ? rc : 0;
 }
 
 static const struct db_stmt stmt_load = { "probe_load",
@@ -140,13 +141,12 @@ probe_row_strings(struct probe *p, const PGresult *r)
 int
 probe_load(struct db_conn *c, long long clip_id, struct probe *p, struct err *err)
 {
-	char cid[24];
-	const char *v[1] = { cid };
+	struct db_params q = { 0 };
 	PGresult *r;
 	int rc;
 
-	snprintf(cid, sizeof(cid), "%lld", clip_id);
-	if ((rc = db_query(c, &stmt_load, v, &r, err)) < 0)
+	db_param_ll(&q, clip_id);
+	if ((rc = db_query(c, &stmt_load, q.v, &r, err)) < 0)
 		return rc;
 	if (rc == 0) {
 		PQclear(r);

@@ -3,6 +3,7 @@
 #include "lib/store/event.h"
 #include "lib/pipeline/pipeline.h"
 #include "lib/media/profile.h"
+#include "lib/store/params.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,16 +53,15 @@ static const struct db_stmt stmt_a_delivery = { "clipstate_a_delivery",
 static int
 clipstate_resecured(struct db_conn *c, long long clip_id, const char *actor, struct err *err)
 {
-	char sid[24];
-	const char *p[1] = { sid };
+	struct db_params q = { 0 };
 	PGresult *r;
 	long long delivery = 0;
 	int n, rc;
 
 	if ((rc = clipstate_refresh_active(c, clip_id, actor, err)) < 0)
 		return rc;
-	snprintf(sid, sizeof(sid), "%lld", clip_id);
-	if ((n = db_query(c, &stmt_a_delivery, p, &r, err)) < 0)
+	db_param_ll(&q, clip_id);
+	if ((n = db_query(c, &stmt_a_delivery, q.v, &r, err)) < 0)
 		return n;
 	if (n > 0)
 		delivery = db_ll(r, 0, 0);
@@ -73,13 +73,12 @@ clipstate_resecured(struct db_conn *c, long long clip_id, const char *actor, str
 int
 clipstate_refresh_card(struct db_conn *c, long long card_id, const char *actor, struct err *err)
 {
-	char sid[24];
-	const char *p[1] = { sid };
+	struct db_params q = { 0 };
 	PGresult *r;
 	int n, rc = 0;
 
-	snprintf(sid, sizeof(sid), "%lld", card_id);
-	if ((n = db_query(c, &stmt_derive, p, &r, err)) < 0)
+	db_param_ll(&q, card_id);
+	if ((n = db_query(c, &stmt_derive, q.v, &r, err)) < 0)
 		return n;
 	for (int i = 0; i < n && rc == 0; i++) {
 		char kind[48];
@@ -109,13 +108,12 @@ int
 clipstate_card_safe(struct db_conn *c, long long card_id, bool *safe, json_t **why_not,
     struct err *err)
 {
-	char sid[24];
-	const char *p[1] = { sid };
+	struct db_params q = { 0 };
 	PGresult *r;
 	int n;
 
-	snprintf(sid, sizeof(sid), "%lld", card_id);
-	if ((n = db_query(c, &stmt_verdict, p, &r, err)) < 0)
+	db_param_ll(&q, card_id);
+	if ((n = db_query(c, &stmt_verdict, q.v, &r, err)) < 0)
 		return n;
 	*safe = db_bool(r, 0, 0);
 	*why_not = json_loads(PQgetvalue(r, 0, 1), 0, NULL);
@@ -214,21 +212,22 @@ int
 clipstate_refresh_renditions(struct db_conn *c, long long clip_id, const char *const *profiles,
     int n, const char *actor, struct err *err)
 {
-	char sid[24], arr[1024];
-	const char *p[2] = { sid, arr };
+	char arr[1024];
+	struct db_params q = { 0 };
 	size_t o = 0;
 	PGresult *r;
 	json_t *data;
 	char kind[48];
 	int rows, rc;
 
-	snprintf(sid, sizeof(sid), "%lld", clip_id);
+	db_param_ll(&q, clip_id);
+	db_param_str(&q, arr);
 	/* Profile names are letters, digits, '_' and '-': nothing to quote in the array literal. */
 	arr[o++] = '{';
 	for (int i = 0; i < n && o + 64 < sizeof(arr); i++)
 		o += (size_t)snprintf(arr + o, sizeof(arr) - o, "%s\"%s\"", i ? "," : "", profiles[i]);
 	snprintf(arr + o, sizeof(arr) - o, "}");
-	if ((rows = db_query(c, &stmt_renditions, p, &r, err)) < 0)
+	if ((rows = db_query(c, &stmt_renditions, q.v, &r, err)) < 0)
 		return rows;
 	if (rows == 0) {
 		PQclear(r);
@@ -267,14 +266,14 @@ int
 clipstate_refresh_deliveries(struct db_conn *c, long long delivery_id, const char *actor,
     struct err *err)
 {
-	char sid[24], kind[48];
-	const char *p[1] = { sid };
+	char kind[48];
+	struct db_params q = { 0 };
 	PGresult *r;
 	json_t *data;
 	int n, rc;
 
-	snprintf(sid, sizeof(sid), "%lld", delivery_id);
-	if ((n = db_query(c, &stmt_deliveries, p, &r, err)) <= 0) {
+	db_param_ll(&q, delivery_id);
+	if ((n = db_query(c, &stmt_deliveries, q.v, &r, err)) <= 0) {
 		if (n == 0)
 			PQclear(r);
 		return n;

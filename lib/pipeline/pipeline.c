@@ -3,6 +3,7 @@
 #include "lib/pipeline/kinds.h"
 #include "lib/store/event.h"
 #include "lib/store/jobq.h"
+#include "lib/store/params.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,14 +58,14 @@ static int
 pipeline_pending(struct db_conn *c, const struct job_spec *k, long long clip_id,
     long long *job_id, struct err *err)
 {
-	char cid[24];
-	const char *p[2] = { k->name, cid };
+	struct db_params q = { 0 };
 	PGresult *r;
 	int n;
 
-	snprintf(cid, sizeof(cid), "%lld", clip_id);
+	db_param_str(&q, k->name);
+	db_param_ll(&q, clip_id);
 	*job_id = 0;
-	if ((n = db_query(c, &stmt_pending, p, &r, err)) < 0)
+	if ((n = db_query(c, &stmt_pending, q.v, &r, err)) < 0)
 		return n;
 	if (n > 0)
 		*job_id = db_ll(r, 0, 0);
@@ -94,13 +95,12 @@ static int
 pipeline_clip_row(struct db_conn *c, const struct db_stmt *st, long long clip_id,
     bool *circled, struct err *err)
 {
-	char cid[24];
-	const char *p[1] = { cid };
+	struct db_params q = { 0 };
 	PGresult *r;
 	int n;
 
-	snprintf(cid, sizeof(cid), "%lld", clip_id);
-	if ((n = db_query(c, st, p, &r, err)) < 0)
+	db_param_ll(&q, clip_id);
+	if ((n = db_query(c, st, q.v, &r, err)) < 0)
 		return n;
 	*circled = n > 0 && db_bool(r, 0, 0);
 	PQclear(r);
@@ -189,17 +189,16 @@ pipeline_qc(struct db_conn *c, long long clip_id, struct err *err)
 int
 pipeline_sound(struct db_conn *c, long long day_id, long long clip_id, struct err *err)
 {
-	char d[24], k[24];
-	const char *p[2] = { day_id > 0 ? d : NULL, clip_id > 0 ? k : NULL };
+	struct db_params q = { 0 };
 	PGresult *r;
 	json_t *payload;
 	long long day;
 	bool pending;
 	int rc;
 
-	snprintf(d, sizeof(d), "%lld", day_id);
-	snprintf(k, sizeof(k), "%lld", clip_id);
-	if ((rc = db_query(c, &stmt_sound_pending, p, &r, err)) <= 0) {
+	db_param_ll_if(&q, day_id > 0, day_id);
+	db_param_ll_if(&q, clip_id > 0, clip_id);
+	if ((rc = db_query(c, &stmt_sound_pending, q.v, &r, err)) <= 0) {
 		if (rc == 0)
 			PQclear(r);
 		return rc;
@@ -279,13 +278,12 @@ static int
 pipeline_rule_run(struct db_conn *c, const struct db_stmt *st, long long id, bool proxy,
     struct err *err)
 {
-	char sid[24];
-	const char *p[1] = { sid };
+	struct db_params q = { 0 };
 	PGresult *r;
 	int n, rc = 0;
 
-	snprintf(sid, sizeof(sid), "%lld", id);
-	if ((n = db_query(c, st, p, &r, err)) < 0)
+	db_param_ll(&q, id);
+	if ((n = db_query(c, st, q.v, &r, err)) < 0)
 		return n;
 	for (int i = 0; i < n && rc >= 0; i++) {
 		bool flag = db_bool(r, i, 1);
@@ -317,13 +315,12 @@ pipeline_rendition_ready(struct db_conn *c, long long rendition_id, struct err *
 static int
 pipeline_rules_clip(struct db_conn *c, long long clip_id, struct err *err)
 {
-	char sid[24];
-	const char *p[1] = { sid };
+	struct db_params q = { 0 };
 	PGresult *r;
 	int n, rc = 0, queued = 0;
 
-	snprintf(sid, sizeof(sid), "%lld", clip_id);
-	if ((n = db_query(c, &stmt_clip_renditions, p, &r, err)) < 0)
+	db_param_ll(&q, clip_id);
+	if ((n = db_query(c, &stmt_clip_renditions, q.v, &r, err)) < 0)
 		return n;
 	for (int i = 0; i < n && rc >= 0; i++)
 		if ((rc = pipeline_rendition_ready(c, db_ll(r, i, 0), err)) > 0)
@@ -392,13 +389,12 @@ static const struct db_stmt stmt_secured = { "pipeline_secured",
 int
 pipeline_card_secured(struct db_conn *c, long long card_id, struct err *err)
 {
-	char kid[24];
-	const char *v[1] = { kid };
+	struct db_params q = { 0 };
 	PGresult *r;
 	int n, rc = 0, queued = 0;
 
-	snprintf(kid, sizeof(kid), "%lld", card_id);
-	if ((n = db_query(c, &stmt_secured, v, &r, err)) < 0)
+	db_param_ll(&q, card_id);
+	if ((n = db_query(c, &stmt_secured, q.v, &r, err)) < 0)
 		return n;
 	for (int i = 0; i < n && rc >= 0; i++)
 		if ((rc = pipeline_secured(c, db_ll(r, i, 0), err)) > 0)

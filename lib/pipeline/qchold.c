@@ -2,6 +2,7 @@
 #include "lib/pipeline/qchold.h"
 #include "lib/pipeline/clipstate.h"
 #include "lib/store/event.h"
+#include "lib/store/params.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,14 +43,13 @@ struct qchold_clip {
 static int
 qchold_load(struct db_conn *c, long long clip_id, struct qchold_clip *q, struct err *err)
 {
-	char sid[24];
-	const char *p[1] = { sid };
+	struct db_params prm = { 0 };
 	json_t *qc;
 	PGresult *r;
 	int n, rc;
 
-	snprintf(sid, sizeof(sid), "%lld", clip_id);
-	if ((n = db_query(c, &stmt_clip, p, &r, err)) < 0)
+	db_param_ll(&prm, clip_id);
+	if ((n = db_query(c, &stmt_clip, prm.v, &r, err)) < 0)
 		return n;
 	if (n == 0) {
 		PQclear(r);
@@ -95,17 +95,18 @@ static int
 qchold_release_if_answered(struct db_conn *c, long long clip_id, const struct qchold_clip *q,
     const char *note, const char *actor, struct err *err)
 {
-	char sid[24], lvl[8];
-	const char *p[2] = { sid, lvl };
+	char lvl[8];
+	struct db_params prm = { 0 };
 	PGresult *r;
 	long long open;
 	int n;
 
 	if (strcmp(q->state, "qc_hold") != 0)
 		return 0;
-	snprintf(sid, sizeof(sid), "%lld", clip_id);
+	db_param_ll(&prm, clip_id);
+	db_param_str(&prm, lvl);
 	snprintf(lvl, sizeof(lvl), "%d", q->s.hold_severity);
-	if ((n = db_query(c, &stmt_open_holding, p, &r, err)) < 0)
+	if ((n = db_query(c, &stmt_open_holding, prm.v, &r, err)) < 0)
 		return n;
 	open = db_ll(r, 0, 0);
 	PQclear(r);
@@ -119,8 +120,8 @@ qchold_answer(struct db_conn *c, long long clip_id, long long flag_id, enum qcho
     const char *note, const char *actor, struct err *err)
 {
 	const char *word = a == QCHOLD_OVERRIDE ? "overridden" : "acknowledged";
-	char sid[24], fid[24], kind[64];
-	const char *p[5] = { sid, fid, word, note, actor };
+	char kind[64];
+	struct db_params prm = { 0 };
 	struct qchold_clip q;
 	json_t *data;
 	PGresult *r;
@@ -128,13 +129,16 @@ qchold_answer(struct db_conn *c, long long clip_id, long long flag_id, enum qcho
 
 	if ((rc = qchold_note_ok(note, err)) < 0 || (rc = qchold_load(c, clip_id, &q, err)) < 0)
 		return rc;
-	snprintf(sid, sizeof(sid), "%lld", clip_id);
-	snprintf(fid, sizeof(fid), "%lld", flag_id);
-	if ((n = db_query(c, &stmt_answer, p, &r, err)) < 0)
+	db_param_ll(&prm, clip_id);
+	db_param_ll(&prm, flag_id);
+	db_param_str(&prm, word);
+	db_param_str(&prm, note);
+	db_param_str(&prm, actor);
+	if ((n = db_query(c, &stmt_answer, prm.v, &r, err)) < 0)
 		return n;
 	if (n == 0) {
 		PQclear(r);
-		if ((n = db_query(c, &stmt_flag_exists, p, &r, err)) < 0)
+		if ((n = db_query(c, &stmt_flag_exists, prm.v, &r, err)) < 0)
 			return n;
 		rc = n == 0 ? err_set(err, SP_ENOTFOUND, "clip %lld has no QC finding %lld", clip_id,
 		    flag_id) : err_set(err, SP_ECONFLICT, "QC finding %lld is %s already (by %s: %s)",
@@ -159,8 +163,7 @@ int
 qchold_release(struct db_conn *c, long long clip_id, const char *note, const char *actor,
     struct err *err)
 {
-	char sid[24];
-	const char *p[3] = { sid, note, actor };
+	struct db_params prm = { 0 };
 	struct qchold_clip q;
 	int rc;
 
@@ -169,8 +172,10 @@ qchold_release(struct db_conn *c, long long clip_id, const char *note, const cha
 	if (strcmp(q.state, "qc_hold") != 0)
 		return err_set(err, SP_ECONFLICT, "clip %s is not on QC hold (it is %s)", q.name,
 		    q.state);
-	snprintf(sid, sizeof(sid), "%lld", clip_id);
-	if ((rc = db_query(c, &stmt_ack_all, p, NULL, err)) < 0)
+	db_param_ll(&prm, clip_id);
+	db_param_str(&prm, note);
+	db_param_str(&prm, actor);
+	if ((rc = db_query(c, &stmt_ack_all, prm.v, NULL, err)) < 0)
 		return rc;
 	rc = clipstate_qc_verdict(c, clip_id, false, note, actor, err);
 	return rc < 0 ? rc : 0;

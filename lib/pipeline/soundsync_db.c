@@ -5,6 +5,7 @@
 #include "lib/media/soundsync.h"
 #include "lib/media/timecode.h"
 #include "lib/store/event.h"
+#include "lib/store/params.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,25 +189,26 @@ soundsync_write(struct db_conn *c, const struct db_stmt *st, long long pic_id,
     long long snd_id, long long offset, const char *method, const char *actor,
     struct err *err)
 {
-	char pid[24], sid[24], off[24];
-	const char *p[4] = { pid, snd_id ? sid : NULL, snd_id ? off : NULL, method };
+	struct db_params q = { 0 };
 	json_t *data;
 	int rc;
 
-	snprintf(pid, sizeof(pid), "%lld", pic_id);
-	snprintf(sid, sizeof(sid), "%lld", snd_id);
-	snprintf(off, sizeof(off), "%lld", offset);
-	if ((rc = db_query(c, st, p, NULL, err)) <= 0)
+	db_param_ll(&q, pic_id);
+	db_param_ll_if(&q, snd_id != 0, snd_id);
+	db_param_ll_if(&q, snd_id != 0, offset);
+	db_param_str(&q, method);
+	if ((rc = db_query(c, st, q.v, NULL, err)) <= 0)
 		return rc;
 	data = json_pack("{s:s,s:o,s:o}", "method", method,
 	    "sound_clip_id", snd_id ? json_integer(snd_id) : json_null(),
 	    "offset_frames", snd_id ? json_integer(offset) : json_null());
 	rc = event_record(c, actor, "clip.sound", "clip", pic_id, data, NULL, err);
 	json_decref(data);
+	/* q.v[0], q.v[1]: the picture's and the sound's ids as text */
 	if (strcmp(method, "ambiguous") == 0)
-		return rc < 0 ? rc : soundsync_unslate(c, pid, sid, pic_id, actor, err);
+		return rc < 0 ? rc : soundsync_unslate(c, q.v[0], q.v[1], pic_id, actor, err);
 	if (rc == 0 && snd_id)
-		rc = soundsync_slate(c, pid, sid, pic_id, actor, err);
+		rc = soundsync_slate(c, q.v[0], q.v[1], pic_id, actor, err);
 	if (rc == 0 && snd_id)
 		rc = pipeline_stale(c, pic_id, err);
 	return rc < 0 ? rc : 1;
@@ -328,13 +330,12 @@ static int
 soundsync_where(struct db_conn *c, long long id, char kind[8], long long *production,
     long long *day, struct err *err)
 {
-	char sid[24];
-	const char *p[1] = { sid };
+	struct db_params q = { 0 };
 	PGresult *r;
 	int rc;
 
-	snprintf(sid, sizeof(sid), "%lld", id);
-	if ((rc = db_query(c, &stmt_clip_where, p, &r, err)) < 0)
+	db_param_ll(&q, id);
+	if ((rc = db_query(c, &stmt_clip_where, q.v, &r, err)) < 0)
 		return rc;
 	if (rc == 0) {
 		PQclear(r);
@@ -397,8 +398,7 @@ soundsync_set_manual(struct db_conn *c, long long clip_id, long long sound_clip_
 	long long offset_frames = offset_given ? *offset_given : 0;
 	char kind[8], skind[8];
 	long long prod, day, sprod, sday;
-	char sday_s[24];
-	const char *p[2] = { sday_s, NULL };
+	struct db_params q = { 0 };
 	int rc;
 
 	if ((rc = soundsync_where(c, clip_id, kind, &prod, &day, err)) < 0)
@@ -419,8 +419,9 @@ soundsync_set_manual(struct db_conn *c, long long clip_id, long long sound_clip_
 	if (sound_clip_id > 0 && offset_given == NULL &&
 	    soundsync_offset(c, clip_id, sound_clip_id, &offset_frames, err) < 0)
 		return err_prefix(err, "offset_frames: required, the timecodes cannot give it: ");
-	snprintf(sday_s, sizeof(sday_s), "%lld", day);
-	if ((rc = db_query(c, &stmt_lock, p, NULL, err)) < 0)
+	db_param_ll(&q, day);
+	db_param_str(&q, NULL);
+	if ((rc = db_query(c, &stmt_lock, q.v, NULL, err)) < 0)
 		return rc;
 	rc = soundsync_write(c, &stmt_manual, clip_id, sound_clip_id, offset_frames, "manual",
 	    actor, err);
@@ -430,8 +431,8 @@ soundsync_set_manual(struct db_conn *c, long long clip_id, long long sound_clip_
 int
 soundsync_rematch(struct db_conn *c, long long clip_id, const char *actor, struct err *err)
 {
-	char kind[8], sid[24];
-	const char *p[1] = { sid };
+	char kind[8];
+	struct db_params q = { 0 };
 	long long prod, day;
 	int rc;
 
@@ -439,8 +440,8 @@ soundsync_rematch(struct db_conn *c, long long clip_id, const char *actor, struc
 		return rc;
 	if (strcmp(kind, "sound") == 0)
 		return err_set(err, SP_EINVAL, "clip %lld is a sound clip: give a picture clip", clip_id);
-	snprintf(sid, sizeof(sid), "%lld", clip_id);
-	if ((rc = db_query(c, &stmt_forget, p, NULL, err)) < 0)
+	db_param_ll(&q, clip_id);
+	if ((rc = db_query(c, &stmt_forget, q.v, NULL, err)) < 0)
 		return rc;
 	return soundsync_match_day(c, day, clip_id, actor, NULL, NULL, err);
 }

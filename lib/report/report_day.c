@@ -5,6 +5,7 @@
 #include "lib/report/report_day.h"
 #include "lib/core/version.h"
 #include "lib/pipeline/clipstate.h"
+#include "lib/store/params.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -374,16 +375,15 @@ int
 report_day_load(struct db_conn *c, long long day_id, const char *data_dir, json_t **doc,
     struct err *err)
 {
-	char id[24];
-	const char *p[1] = { id };
+	struct db_params q = { 0 };
 	json_error_t je;
 	json_t *data;
 	PGresult *r;
 	int rc;
 
 	*doc = NULL;
-	snprintf(id, sizeof(id), "%lld", day_id);
-	if ((rc = db_query(c, &stmt_day, p, &r, err)) < 0)
+	db_param_ll(&q, day_id);
+	if ((rc = db_query(c, &stmt_day, q.v, &r, err)) < 0)
 		return rc;
 	if (rc == 0) {
 		PQclear(r);

@@ -1,5 +1,6 @@
 /* auth: roles, API tokens, users and sessions (see auth.h). */
 #include "lib/store/auth.h"
+#include "lib/store/params.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -105,8 +106,8 @@ int
 auth_token_create(struct db *db, const char *name, int role, long long user_id,
     char secret_out[AUTH_SECRET_LEN + 8], long long *id, struct err *err)
 {
-	char hash[67], uid[24];
-	const char *p[4] = { name, auth_role_name(role), hash, user_id ? uid : NULL };
+	char hash[67];
+	struct db_params q = { 0 };
 	PGresult *r;
 	int rc;
 
@@ -114,10 +115,13 @@ auth_token_create(struct db *db, const char *name, int role, long long user_id,
 		return err_set(err, SP_EINVAL, "role: expected admin, editor or post");
 	if (name == NULL || *name == '\0' || strlen(name) > 200)
 		return err_set(err, SP_EINVAL, "name: expected 1 to 200 characters");
-	snprintf(uid, sizeof(uid), "%lld", user_id);
+	db_param_str(&q, name);
+	db_param_str(&q, auth_role_name(role));
+	db_param_str(&q, hash);
+	db_param_ll_if(&q, user_id != 0, user_id);
 	auth_secret_new("spt_", secret_out);
 	auth_secret_hash(secret_out, hash);
-	if ((rc = db_exec(db, &stmt_token_create, p, &r, err)) < 0)
+	if ((rc = db_exec(db, &stmt_token_create, q.v, &r, err)) < 0)
 		return rc;
 	if (id)
 		*id = db_ll(r, 0, 0);
@@ -128,12 +132,11 @@ auth_token_create(struct db *db, const char *name, int role, long long user_id,
 int
 auth_token_revoke(struct db *db, long long id, struct err *err)
 {
-	char sid[24];
-	const char *p[1] = { sid };
+	struct db_params q = { 0 };
 	int rc;
 
-	snprintf(sid, sizeof(sid), "%lld", id);
-	if ((rc = db_exec(db, &stmt_token_revoke, p, NULL, err)) < 0)
+	db_param_ll(&q, id);
+	if ((rc = db_exec(db, &stmt_token_revoke, q.v, NULL, err)) < 0)
 		return rc;
 	return rc == 0 ? err_set(err, SP_ENOTFOUND, "no active token %lld", id) : 0;
 }
@@ -207,12 +210,12 @@ auth_user_list(struct db *db, json_t **out, struct err *err)
 int
 auth_user_set_disabled(struct db *db, long long id, bool disabled, struct err *err)
 {
-	char sid[24];
-	const char *p[2] = { sid, disabled ? "true" : "false" };
+	struct db_params q = { 0 };
 	int rc;
 
-	snprintf(sid, sizeof(sid), "%lld", id);
-	if ((rc = db_exec(db, &stmt_user_disable, p, NULL, err)) < 0)
+	db_param_ll(&q, id);
+	db_param_str(&q, disabled ? "true" : "false");
+	if ((rc = db_exec(db, &stmt_user_disable, q.v, NULL, err)) < 0)
 		return rc;
 	return rc == 0 ? err_set(err, SP_ENOTFOUND, "no user %lld", id) : 0;
 }

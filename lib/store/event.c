@@ -1,5 +1,6 @@
 /* event: append to the events table (see event.h). */
 #include "lib/store/event.h"
+#include "lib/store/params.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,14 +14,17 @@ event_insert(struct db_conn *c, struct db *db, const char *actor, const char *ki
     const char *subject_type, long long subject_id, json_t *data, long long *id,
     struct err *err)
 {
-	char sid[24], *text = data ? json_dumps(data, JSON_COMPACT) : NULL;
-	const char *p[5] = { actor ? actor : "system", kind, subject_type, subject_id ? sid : NULL,
-		text };
+	char *text = data ? json_dumps(data, JSON_COMPACT) : NULL;
+	struct db_params q = { 0 };
 	PGresult *r;
 	int rc;
 
-	snprintf(sid, sizeof(sid), "%lld", subject_id);
-	rc = c ? db_query(c, &stmt_event, p, &r, err) : db_exec(db, &stmt_event, p, &r, err);
+	db_param_str(&q, actor ? actor : "system");
+	db_param_str(&q, kind);
+	db_param_str(&q, subject_type);
+	db_param_ll_if(&q, subject_id != 0, subject_id);
+	db_param_str(&q, text);
+	rc = c ? db_query(c, &stmt_event, q.v, &r, err) : db_exec(db, &stmt_event, q.v, &r, err);
 	free(text);
 	if (rc < 0)
 		return rc;

@@ -1,5 +1,6 @@
 /* jobq: the job queue in PostgreSQL (see jobq.h). */
 #include "lib/store/jobq.h"
+#include "lib/store/params.h"
 
 #include <math.h>
 #include <sodium.h>
@@ -168,14 +169,16 @@ int
 jobq_heartbeat(struct db *db, long long id, const char *worker, int lease_seconds,
     bool *cancel, struct err *err)
 {
-	char sid[24], lease[16];
-	const char *p[3] = { sid, worker, lease };
+	char lease[16];
+	struct db_params q = { 0 };
 	PGresult *r;
 	int rc;
 
-	snprintf(sid, sizeof(sid), "%lld", id);
+	db_param_ll(&q, id);
+	db_param_str(&q, worker);
+	db_param_str(&q, lease);
 	snprintf(lease, sizeof(lease), "%d", lease_seconds);
-	if ((rc = db_exec(db, &stmt_heartbeat, p, &r, err)) < 0)
+	if ((rc = db_exec(db, &stmt_heartbeat, q.v, &r, err)) < 0)
 		return rc;
 	if (rc == 1)
 		*cancel = db_bool(r, 0, 0);
@@ -187,16 +190,19 @@ int
 jobq_progress(struct db *db, long long id, const char *worker, double fraction,
     const char *text, struct err *err)
 {
-	char sid[24], frac[32];
-	const char *p[4] = { sid, worker, frac, text ? text : "" };
+	char frac[32];
+	struct db_params q = { 0 };
 
 	if (!(fraction >= 0))
 		fraction = 0;
 	if (fraction > 1)
 		fraction = 1;
-	snprintf(sid, sizeof(sid), "%lld", id);
+	db_param_ll(&q, id);
+	db_param_str(&q, worker);
+	db_param_str(&q, frac);
+	db_param_str(&q, text ? text : "");
 	snprintf(frac, sizeof(frac), "%.4f", fraction);
-	return db_exec(db, &stmt_progress, p, NULL, err);
+	return db_exec(db, &stmt_progress, q.v, NULL, err);
 }
 
 static int
@@ -212,13 +218,14 @@ jobq_update(struct db *db, const struct db_stmt *st, const char **p, struct err 
 int
 jobq_done(struct db *db, long long id, const char *worker, json_t *result, struct err *err)
 {
-	char sid[24];
 	char *res = result ? json_dumps(result, JSON_COMPACT) : NULL;
-	const char *p[3] = { sid, worker, res };
+	struct db_params q = { 0 };
 	int rc;
 
-	snprintf(sid, sizeof(sid), "%lld", id);
-	rc = jobq_update(db, &stmt_done, p, err);
+	db_param_ll(&q, id);
+	db_param_str(&q, worker);
+	db_param_str(&q, res);
+	rc = jobq_update(db, &stmt_done, q.v, err);
 	free(res);
 	return rc;
 }
@@ -227,32 +234,36 @@ int
 jobq_fail(struct db *db, long long id, const char *worker, const char *error,
     double backoff_seconds, bool permanent, struct err *err)
 {
-	char sid[24], backoff[32];
-	const char *p[5] = { sid, worker, error, backoff, permanent ? "true" : "false" };
+	char backoff[32];
+	struct db_params q = { 0 };
 
-	snprintf(sid, sizeof(sid), "%lld", id);
+	db_param_ll(&q, id);
+	db_param_str(&q, worker);
+	db_param_str(&q, error);
+	db_param_str(&q, backoff);
+	db_param_str(&q, permanent ? "true" : "false");
 	snprintf(backoff, sizeof(backoff), "%.3f", backoff_seconds);
-	return jobq_update(db, &stmt_fail, p, err);
+	return jobq_update(db, &stmt_fail, q.v, err);
 }
 
 int
 jobq_canceled(struct db *db, long long id, const char *worker, struct err *err)
 {
-	char sid[24];
-	const char *p[2] = { sid, worker };
+	struct db_params q = { 0 };
 
-	snprintf(sid, sizeof(sid), "%lld", id);
-	return jobq_update(db, &stmt_canceled, p, err);
+	db_param_ll(&q, id);
+	db_param_str(&q, worker);
+	return jobq_update(db, &stmt_canceled, q.v, err);
 }
 
 int
 jobq_requeue(struct db *db, long long id, const char *worker, struct err *err)
 {
-	char sid[24];
-	const char *p[2] = { sid, worker };
+	struct db_params q = { 0 };
 
-	snprintf(sid, sizeof(sid), "%lld", id);
-	return jobq_update(db, &stmt_requeue, p, err);
+	db_param_ll(&q, id);
+	db_param_str(&q, worker);
+	return jobq_update(db, &stmt_requeue, q.v, err);
 }
 
 int

@@ -21,6 +21,15 @@ db_param_ll(struct db_params *q, long long v)
 }
 
 void
+db_param_ll_if(struct db_params *q, bool present, long long v)
+{
+	if (present)
+		db_param_ll(q, v);
+	else
+		db_param_str(q, NULL);
+}
+
+void
 db_param_ull(struct db_params *q, unsigned long long v)
 {
 	if (q->n < DB_PARAMS_MAX) {

@@ -12,6 +12,8 @@
 #ifndef SETPOST_PARAMS_H
 #define SETPOST_PARAMS_H
 
+#include <stdbool.h>
+
 #define DB_PARAMS_MAX 16
 
 struct db_params {
@@ -24,6 +26,8 @@ struct db_params {
 void db_param_str(struct db_params *q, const char *s);     /* s borrowed; NULL: SQL NULL */
 void db_param_ll(struct db_params *q, long long v);
 void db_param_ull(struct db_params *q, unsigned long long v);
+/* v when present, else SQL NULL (an optional id: "clip_id > 0"). */
+void db_param_ll_if(struct db_params *q, bool present, long long v);
 /* v with `decimals` digits after the point. */
 void db_param_double(struct db_params *q, double v, int decimals);
 

@@ -41,9 +41,9 @@ pgembed_find_bindir(char *out, size_t len, struct err *err)
 }
 
 static int
-pgembed_user(struct proc_user *u, struct err *err)
+pgembed_user(const struct pgembed *pg, struct proc_user *u, struct err *err)
 {
-	const char *name = getenv("SETPOST_PG_USER");
+	const char *name = pg->user;
 	struct passwd *pw;
 
 	u->set = 0;
@@ -305,14 +305,17 @@ pgembed_start_locked(struct pgembed *pg, const struct proc_user *u, struct err *
 }
 
 int
-pgembed_start(struct pgembed *pg, const char *data_dir, const char *bindir, struct err *err)
+pgembed_start(struct pgembed *pg, const char *data_dir, const char *bindir, const char *user,
+    struct err *err)
 {
 	struct proc_user u;
 	char lockpath[PATH_MAX + 16], logdir[PATH_MAX];
 	int rc, lock = -1;
 
 	memset(pg, 0, sizeof(*pg));
-	if ((rc = pgembed_paths(pg, data_dir, bindir, err)) < 0 || (rc = pgembed_user(&u, err)) < 0)
+	snprintf(pg->user, sizeof(pg->user), "%s", user ? user : "");
+	if ((rc = pgembed_paths(pg, data_dir, bindir, err)) < 0 ||
+	    (rc = pgembed_user(pg, &u, err)) < 0)
 		return rc;
 	if (u.set) {
 		char real[PATH_MAX], blocker[PATH_MAX + 32];
@@ -350,7 +353,7 @@ pgembed_stop(struct pgembed *pg, struct err *err)
 
 	if (!pg->started_here)
 		return 0;
-	if ((rc = pgembed_user(&u, err)) < 0)
+	if ((rc = pgembed_user(pg, &u, err)) < 0)
 		return rc;
 	rc = pgembed_run(pg, &u, "pg_ctl", args, err);
 	pg->started_here = false;

@@ -32,13 +32,15 @@ struct pgembed {
 	char bindir[PATH_MAX];
 	char conninfo[PATH_MAX + 64];
 	bool started_here;   /* we started it, so we stop it */
+	char user[64];       /* as root: the system user that owns the cluster */
 	char note[PATH_MAX + 256]; /* one line for the operator, or empty */
 };
 
 /* Creates (initdb) if needed, starts if not running, and ensures database "setpost" exists.
- * bindir may be NULL (search /usr/lib/postgresql/<newest>/bin, then PATH). */
+ * bindir may be NULL (search /usr/lib/postgresql/<newest>/bin, then PATH). user is the system
+ * user that owns the cluster when we run as root (NULL or "": postgres). */
 int pgembed_start(struct pgembed *pg, const char *data_dir, const char *bindir,
-    struct err *err);
+    const char *user, struct err *err);
 
 /* Stops the cluster if this process started it. */
 int pgembed_stop(struct pgembed *pg, struct err *err);

@@ -3,59 +3,15 @@
 // Each test leaves a screenshot in artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { base, raid, shuttle, twoVolumes, api, until, shot, launch, login } from './harness.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const base = process.env.SETPOST_URL;
-const token = process.env.SETPOST_TOKEN;
-const [raid, shuttle] = (process.env.SETPOST_DESTS ?? '').split(':');
-const twoVolumes = process.env.SETPOST_TWO_VOLUMES === '1';
 let browser;
 let admin; // the DIT's browser context
 let today; // a page left on Today the whole time
 let clips; // a page left on Clips
 
-async function api(p, opts = {}) {
-  const res = await fetch(base + p, {
-    method: opts.method ?? 'GET',
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: opts.body ? JSON.stringify(opts.body) : undefined,
-  });
-  const body = await res.json();
-  assert.ok(res.ok, `${p}: ${res.status} ${JSON.stringify(body)}`);
-  return body;
-}
-
-async function until(fn, what, ms = 15000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-const shot = (page, name) => page.screenshot({ path: path.join(here, 'artifacts', `${name}.png`), fullPage: true });
-
-async function login(context, name, password) {
-  const page = await context.newPage();
-  page.on('pageerror', (e) => { throw e; });
-  await page.goto(`${base}/`);
-  await page.fill('#login input[name=name]', name);
-  await page.fill('#login input[name=password]', password);
-  await page.click('#login button[type=submit]');
-  await page.waitForSelector('#nav:not([hidden])');
-  return page;
-}
-
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.SETPOST_CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launch();
   admin = await browser.newContext({ viewport: { width: 1280, height: 900 } });
 });
 

@@ -4,58 +4,22 @@
 // in Clips; a held clip is released from its page by answering its findings with a note.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { base, raid, shuttle, twoVolumes, api, until as untilWithin, shot, launch, login } from './harness.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const base = process.env.SETPOST_URL;
-const token = process.env.SETPOST_TOKEN;
-const [raid, shuttle] = (process.env.SETPOST_DESTS ?? '').split(':');
-const twoVolumes = process.env.SETPOST_TWO_VOLUMES === '1';
 const qcCard = process.env.SETPOST_QC_CARD;
 let browser;
 let page;
 let frozen;
 let empty;
 
-async function api(p, opts = {}) {
-  const res = await fetch(base + p, {
-    method: opts.method ?? 'GET',
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: opts.body ? JSON.stringify(opts.body) : undefined,
-  });
-  const body = await res.json();
-  assert.ok(res.ok, `${p}: ${res.status} ${JSON.stringify(body)}`);
-  return body;
-}
-
-async function until(fn, what, ms = 120000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-const shot = (p, name) => p.screenshot({ path: path.join(here, 'artifacts', `${name}.png`), fullPage: true });
+// Probing, QC and proxies take their time: two minutes, asked every quarter second.
+const until = (fn, what) => untilWithin(fn, what, 120000, 250);
 const clipNamed = async (name) => (await api(`/api/v1/clips?q=${name}`)).items[0];
 
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.SETPOST_CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  page = await context.newPage();
-  page.on('pageerror', (e) => { throw e; });
-  await page.goto(`${base}/`);
-  await page.fill('#login input[name=name]', 'dit');
-  await page.fill('#login input[name=password]', 'dit password 1');
-  await page.click('#login button[type=submit]');
-  await page.waitForSelector('#nav:not([hidden])');
+  browser = await launch();
+  page = await login(await browser.newContext({ viewport: { width: 1280, height: 900 } }), 'dit',
+    'dit password 1');
 });
 
 after(async () => { await browser?.close(); });

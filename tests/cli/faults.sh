@@ -11,22 +11,11 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 bin=$(realpath "${1:?usage: $0 PATH_TO_SETPOST}")
 top=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d /tmp/sp-faults.XXXXXX)
-chmod 755 "$tmp"
-pids=()
-mounted=""
-cleanup() {
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	[ -z "$mounted" ] || umount "$mounted" 2>/dev/null || true
-	rm -rf "$tmp"
-	psql -q "$SETPOST_TEST_PG" -c "DROP DATABASE IF EXISTS post_$$" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
+cli_tmp faults
 cd "$tmp"
 
-POST_DB="${SETPOST_TEST_PG/dbname=postgres/dbname=post_$$}"
-psql -q "$SETPOST_TEST_PG" -c "CREATE DATABASE post_$$" >/dev/null
+cli_db post
+POST_DB=$CLI_DB
 sql() { psql -qtA "$POST_DB" -c "$1"; }
 "$bin" keygen -o post.key 2>/dev/null
 recipient=$(sed -n 's/^# public key: //p' post.key)
@@ -39,7 +28,7 @@ serve() {
 	SETPOST_DATABASE_URL=$POST_DB "$bin" serve --listen "$listen" --data data \
 		--age-identity post.key "$@" >serve.out 2>>serve.log &
 	server=$!
-	pids+=($server)
+	cli_track "$server"
 	for _ in $(seq 100); do grep -q "listening on" serve.out && break; sleep 0.1; done
 	url=$(sed -n 's/.*listening on //p' serve.out)
 	[ -n "$url" ] || fail "the receiver did not start: $(tail -n 3 serve.log)"
@@ -52,7 +41,7 @@ token=$(SETPOST_DATABASE_URL=$POST_DB "$bin" token create --role post --name car
 relay() {
 	: >relay.out
 	python3 "$top/tests/cli/relay.py" "$port" "$1" "$2" >relay.out 2>relay.log &
-	pids+=($!)
+	cli_track $!
 	for _ in $(seq 50); do grep -q "^port " relay.out && break; sleep 0.1; done
 	relay=$(awk '/^port /{print $2}' relay.out)
 	[ -n "$relay" ] || fail "relay did not start"
@@ -201,7 +190,7 @@ ok "tus-js-client (POST with X-HTTP-Method-Override: PATCH, 100 kB chunks) to th
 rm -rf cart
 send clip.mov restart.out "$url" --chunk-size 2M --limit-rate 3M &
 sender=$!
-pids+=($sender)
+cli_track "$sender"
 for _ in $(seq 100); do
 	at=$(sql "SELECT coalesce(max(\"offset\"), 0) FROM uploads WHERE state = 'receiving'")
 	[ "$at" -ge $((2 * chunk)) ] && break
@@ -227,7 +216,7 @@ started_then_killed() {
 	"$bin" send "$1" --to "$url/api/v1/uploads/" --recipient "$recipient" --data cart \
 		--header "Authorization: Bearer $token" --chunk-size 1M --limit-rate 2M --xxh64 "$good" >"$2" 2>&1 &
 	sender=$!
-	pids+=($sender)
+	cli_track "$sender"
 	sender_id=""
 	for _ in $(seq 100); do
 		sender_id=$(sed -n 's|^upload .*/||p' "$2")
@@ -283,7 +272,7 @@ rm -rf cart
 "$bin" send clip.mov --to "$url/api/v1/uploads/" --recipient "$recipient" --data cart \
 	--header "Authorization: Bearer $token" --chunk-size 1M --limit-rate 2M >exp1.out 2>&1 &
 sender=$!   # the process itself, not a subshell: kill -9 must stop the upload
-pids+=($sender)
+cli_track "$sender"
 for _ in $(seq 100); do grep -q "^upload " exp1.out && [ "$(sql "SELECT coalesce(max(\"offset\"), 0) FROM uploads WHERE state = 'receiving'")" -gt 0 ] && break; sleep 0.1; done
 kill -9 "$sender"
 wait "$sender" 2>/dev/null || true
@@ -298,8 +287,7 @@ verified exp2.out clip.mov
 ok "an expired upload (410): a new one created, completed and verified; the old one's bytes deleted"
 
 # ---- a full disk at the receiver: a clear failure, then a resume once there is room ----
-if mkdir -p small && mount -t tmpfs -o size=32m tmpfs small 2>/dev/null; then
-	mounted=$tmp/small
+if cli_mount "$tmp/small" 32m 2>/dev/null; then
 	kill "$server"
 	wait "$server" 2>/dev/null || true
 	serve --listen "127.0.0.1:$port" --uploads small

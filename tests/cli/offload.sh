@@ -15,16 +15,16 @@ xsd=$top/tests/fixtures/xsd
 for t in ffmpeg xxhsum xmllint jq cmp; do
 	command -v $t >/dev/null || { echo "offload.sh: $t is required" >&2; exit 1; }
 done
-T=$(mktemp -d /tmp/setpost-offload.XXXXXX)
-mounts=()
+cli_tmp offload
+T=$tmp
 loopdev=""
-cleanup() {
-	set +e
-	for m in "${mounts[@]}"; do umount -l "$m" 2>/dev/null; done
-	[ -n "$loopdev" ] && losetup -d "$loopdev" 2>/dev/null
-	rm -rf "$T"
+# The card on a loop device (the EIO test) is not a tmpfs: unmounted and detached here.
+on_exit() {
+	[ -n "$loopdev" ] || return 0
+	umount -l "$T/cardmnt" 2>/dev/null
+	losetup -d "$loopdev" 2>/dev/null
+	return 0
 }
-trap cleanup EXIT
 cd "$T"
 root=0
 [ "$(id -u)" -eq 0 ] && root=1
@@ -313,8 +313,8 @@ if [ "$root" -eq 0 ]; then
 fi
 
 # A destination that fills up: that destination fails, the other goes on.
-mkdir -p f1 full
-mount -t tmpfs -o size=5m tmpfs full && mounts+=("$T/full")
+mkdir -p f1
+cli_mount "$T/full" 5m || fail "cannot mount a tmpfs on full"
 run "$card" --to f1 --to full --json
 expect_rc 1 "full destination"
 grep -q "^setpost offload: destination full: no space left on device" err.txt ||
@@ -336,8 +336,8 @@ done < <(hashes full/A001R1AB)
 ok "a destination that fills up fails alone (no space left), keeps verified files only"
 
 # A read-only destination fails at start; the other goes on.
-mkdir -p r1 ro
-mount -t tmpfs -o ro,size=1m tmpfs ro && mounts+=("$T/ro")
+mkdir -p r1
+cli_mount "$T/ro" 1m && mount -o remount,ro "$T/ro" || fail "cannot mount a read-only tmpfs on ro"
 run "$card" --to ro --to r1
 expect_rc 1 "read-only destination"
 grep -q '^setpost offload: destination ro: read-only file system' err.txt ||
@@ -347,14 +347,14 @@ ok "a read-only destination fails at start with a clear message; the other is co
 
 # The source becomes unreadable mid-copy (EIO): a card on a loop device that shrinks under it.
 if ! command -v mkfs.ext4 >/dev/null || ! loopdev=$(losetup -f 2>/dev/null); then
-	echo "ok - SKIP unreadable source (no loop device)"
+	skip "a source that fails to read mid-copy (EIO)" "no loop device"
 	exit 0
 fi
 truncate -s 300M card.img
 mkfs.ext4 -q -F card.img
 loopdev=$(losetup -f --show card.img)
 mkdir -p cardmnt e1
-mount "$loopdev" cardmnt && mounts+=("$T/cardmnt")
+mount "$loopdev" cardmnt
 mkdir cardmnt/C001 && cp "$big"/* cardmnt/C001/ && sync
 umount cardmnt && mount "$loopdev" cardmnt
 slow cardmnt/C001 --to e1

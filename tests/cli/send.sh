@@ -14,14 +14,7 @@ sp=$(realpath "${1:?usage: $0 PATH_TO_SETPOST}")
 for tool in age age-keygen xxhsum node; do
 	command -v "$tool" >/dev/null || { echo "send.sh: $tool is required" >&2; exit 1; }
 done
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+cli_tmp send
 cd "$tmp"
 
 
@@ -41,7 +34,8 @@ start_server() {
 	shift
 	mkdir -p "$name"
 	node "$top/tests/interop/tus-server.mjs" 0 "$name" "$@" >"$name.log" 2>"$name.err" &
-	pids+=($!)
+	server_pid=$!
+	cli_track "$server_pid"
 	wait_until "grep -qs '^port ' $name.log" || fail "tus server $name did not start: $(cat "$name.err")"
 	port=$(awk '/^port /{print $2; exit}' "$name.log")
 }
@@ -260,8 +254,8 @@ ok "an expired upload (410) is replaced by a new one that completes"
 # ---- errors: one line on stderr, exit 1 ----
 must_fail "$sp" send f1.mov --to "http://127.0.0.1:$plain/nope" -r "$pub" --data data
 grep -q "HTTP 404" err.txt || fail "wrong URL: $(cat err.txt)"
-kill "${pids[-1]}"
-wait "${pids[-1]}" 2>/dev/null || true
+kill "$server_pid"
+wait "$server_pid" 2>/dev/null || true
 must_fail "$sp" send exp.mov --to "http://127.0.0.1:$port/files" -r "$pub" --data down --retries 1
 grep -q "gave up after 2 tries" err.txt || fail "server down: $(cat err.txt)"
 must_fail "$sp" send f1.mov --to "$to" --data data

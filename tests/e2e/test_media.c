@@ -7,6 +7,8 @@
  * and leaves no output; a failing ffmpeg's last lines reach the job's error. */
 #include "harness.h"
 #include "lib/core/config.h"
+#include "lib/custody/locate.h"
+#include "lib/media/ffmpeg.h"
 #include "lib/store/jobq.h"
 #include "lib/core/log.h"
 #include "lib/media/probe.h"
@@ -86,6 +88,7 @@ start(void)
 	log_set_level(LOG_WARN);
 	cr_assert_eq(db_open(&db, dbinfo, 8, &err), 0, "%s", err.msg);
 	setenv("SETPOST_HOST", HOST, 1);
+	locate_set_host(HOST);  /* the in-process worker: what cli_config does */
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.data_dir = data_dir;
 }
@@ -634,6 +637,7 @@ fake_ffmpeg(const char *script)
 	fclose(f);
 	chmod(path, 0755);
 	setenv("SETPOST_FFMPEG", path, 1);
+	ffmpeg_set_programs(path, NULL);
 }
 
 /* Children of this process that are ffmpeg (running, or dead and not reaped). */

@@ -11,6 +11,8 @@
 #include "harness.h"
 #include "lib/media/cdl.h"
 #include "lib/core/config.h"
+#include "lib/custody/locate.h"
+#include "lib/media/ffmpeg.h"
 #include "lib/core/hash.h"
 #include "lib/store/jobq.h"
 #include "lib/core/log.h"
@@ -98,6 +100,7 @@ start(void)
 	log_set_level(LOG_WARN);
 	cr_assert_eq(db_open(&db, dbinfo, 8, &err), 0, "%s", err.msg);
 	setenv("SETPOST_HOST", HOST, 1);
+	locate_set_host(HOST);  /* the in-process worker: what cli_config does */
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.data_dir = data_dir;
 }
@@ -621,6 +624,7 @@ Test(transcode, cancel_kills_ffmpeg_and_leaves_nothing)
 	fclose(f);
 	chmod(script, 0755);
 	setenv("SETPOST_FFMPEG", script, 1);
+	ffmpeg_set_programs(script, NULL);
 	card = register_card("A001R1AB", "camera", "A001R1AB/A001C005_251125_R1AB.mov",
 	    "A001C005_251125_R1AB", false);
 	clip = sql_num("SELECT id FROM clips WHERE name = 'A001C005_251125_R1AB'");
