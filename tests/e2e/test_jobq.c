@@ -132,12 +132,12 @@ static const struct job_spec spec_serial = { .name = "serial", .concurrency = 1,
 static const struct job_spec spec_slow = { .name = "slow", .max_attempts = 2, .timeout = 1 };
 
 static const struct job_kind kinds[] = {
-	{ &spec_record, kind_record },
-	{ &spec_block, kind_block },
-	{ &spec_flaky, kind_flaky },
-	{ &spec_bad_input, kind_bad_input },
-	{ &spec_serial, kind_serial },
-	{ &spec_slow, kind_slow },
+	{ &spec_record, kind_record, NULL },
+	{ &spec_block, kind_block, NULL },
+	{ &spec_flaky, kind_flaky, NULL },
+	{ &spec_bad_input, kind_bad_input, NULL },
+	{ &spec_serial, kind_serial, NULL },
+	{ &spec_slow, kind_slow, NULL },
 };
 
 struct running_worker {
