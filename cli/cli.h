@@ -69,6 +69,10 @@ int cli_db_open(const struct config *cfg, struct pgembed *pg, struct db **db, in
     struct err *err);
 void cli_db_close(struct pgembed *pg, struct db *db);
 
+/* The data folder this command works in: --data (SETPOST_DATA) with a database URL, else the
+ * embedded database's folder as cli_db_open finds it. */
+int cli_data_path(const struct config *cfg, char *out, size_t len, struct err *err);
+
 /* Removes "--flag VALUE" or "--flag=VALUE" from argv (updating *argc) and returns VALUE
  * (borrowed from argv), or NULL when absent. *missing is set when the flag has no value. */
 const char *cli_take_flag(int *argc, char **argv, const char *flag, int *missing);

@@ -156,6 +156,16 @@ cli_data_folder(const struct config *cfg, int flags, char *out, size_t len, stru
 	    "(--database-url); only 'setpost serve' creates one", shown, shown);
 }
 
+int
+cli_data_path(const struct config *cfg, char *out, size_t len, struct err *err)
+{
+	if (cfg->database_url && *cfg->database_url) {
+		snprintf(out, len, "%s", cfg->data_dir);
+		return 0;
+	}
+	return cli_data_folder(cfg, 0, out, len, err);
+}
+
 static void
 cli_state_record(const char *data)
 {

@@ -6,6 +6,7 @@
 #include "lib/store/worker.h"
 #include "workers/kinds.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,14 +16,16 @@ static const char worker_synopsis[] =
 	"usage: setpost worker [options]\n\n"
 	"Takes jobs from the queue in the database and runs them, --slots at a time. Any number of\n"
 	"workers on any hosts may share one database (set --database-url on each). On SIGTERM or\n"
-	"Ctrl-C it stops taking jobs, asks running ones to stop and puts them back in the queue.";
+	"Ctrl-C it stops taking jobs, asks running ones to stop and puts them back in the queue.\n"
+	"A job that ends while the database is down keeps its outcome (an offload its\n"
+	"registration) in DATA/journal and records it as soon as the database answers again.";
 
 int
 cmd_worker(int argc, char **argv)
 {
 	static struct outbound_policy outbound;
 	struct worker_options opt = { 0 };
-	char name[300], host[256] = "localhost";
+	char name[300], host[256] = "localhost", data[PATH_MAX], journal[PATH_MAX + 16];
 	struct config cfg;
 	struct pgembed pg;
 	struct db *db;
@@ -46,6 +49,13 @@ cmd_worker(int argc, char **argv)
 		goto out;
 	}
 	httpc_set_outbound(&outbound);
+	/* Outcomes the database cannot take while it is down wait in the data folder. */
+	if (cli_data_path(&cfg, data, sizeof(data), &err) < 0) {
+		rc = cli_fail("worker", "%s", err.msg);
+		goto out;
+	}
+	snprintf(journal, sizeof(journal), "%s/journal", data);
+	opt.journal_dir = journal;
 	if (cli_db_open(&cfg, &pg, &db, 1, &err) < 0) {
 		rc = cli_fail("worker", "%s", err.msg);
 		goto out;

@@ -99,6 +99,32 @@ productions_lut_ok(struct request *req, long long prod, long long lut)
 	return true;
 }
 
+struct production_patch {
+	const char *const *p;       /* stmt_production_patch's parameters */
+	long long id;
+	int copies;                 /* required copies to set, 0: unchanged */
+	const char *actor;
+	json_t *body;
+};
+
+static int
+productions_patch_tx(struct db_conn *c, void *arg, struct err *err)
+{
+	struct production_patch *x = arg;
+	int rc;
+
+	if ((rc = db_query(c, &stmt_production_patch, x->p, NULL, err)) < 0)
+		return rc;
+	if (rc == 0)
+		return err_set(err, SP_ENOTFOUND, "production %lld not found", x->id);
+	/* A new rule re-judges every card of the production at once (lib/custody/verification). */
+	if (x->copies && (rc = custody_required_copies_apply(c, x->id, x->copies, x->actor, NULL,
+	    NULL, err)) < 0)
+		return rc;
+	return event_record(c, x->actor, "production.updated", "production", x->id, x->body, NULL,
+	    err);
+}
+
 enum MHD_Result
 productions_patch(struct request *req)
 {
@@ -106,7 +132,8 @@ productions_patch(struct request *req)
 		"settings", "show_lut_id", NULL };
 	static const char *const algos[] = { "xxh64", "xxh3", "xxh128", "md5", "sha1", "c4", NULL };
 	const char *name = NULL, *algo = NULL, *p[7];
-	char copies[8], lut[24], *settings = NULL;
+	char lut[24], *settings = NULL;
+	struct production_patch x;
 	long long id, n = 0, lut_id = 0;
 	json_t *lutj;
 	struct err err;
@@ -136,27 +163,22 @@ productions_patch(struct request *req)
 		return MHD_YES;
 	if (json_object_get(req->json, "settings"))
 		settings = json_dumps(json_object_get(req->json, "settings"), JSON_COMPACT);
-	snprintf(copies, sizeof(copies), "%lld", n);
-	/* A new rule re-judges every card of the production at once (lib/custody/verification). */
-	if (rc == 0 && custody_required_copies_set(req->srv->db, id, (int)n, req->who.name, NULL,
-	    NULL, &err) < 0) {
-		free(settings);
-		return reply_err(req, &err);
-	}
+	x.id = id;
+	x.copies = rc == 0 ? (int)n : 0;
+	x.actor = req->who.name;
+	x.body = req->json;
+	x.p = p;
 	p[0] = req->params[0];
 	p[1] = name;
-	p[2] = rc == 0 ? copies : NULL;
+	p[2] = NULL;                /* required_copies: set with its re-judging, below */
 	p[3] = algo;
 	p[4] = settings;
 	p[5] = lutj ? "true" : "false";
 	p[6] = lut_id ? lut : NULL;
-	rc = db_exec(req->srv->db, &stmt_production_patch, p, NULL, &err);
+	/* One transaction: a request refused anywhere changes nothing, the copies included. */
+	rc = db_tx(req->srv->db, productions_patch_tx, &x, &err);
 	free(settings);
 	if (rc < 0)
 		return reply_err(req, &err);
-	if (rc == 0)
-		return reply_error(req, 404, "not_found", "production %lld not found", id);
-	event_record_db(req->srv->db, req->who.name, "production.updated", "production", id,
-	    req->json, NULL);
 	return reply_row(req, 200, &stmt_production_get, p[0], "production");
 }

@@ -32,6 +32,22 @@ job_offload_progress(void *arg, const struct offload_progress *p)
 	    "%zu of %zu files done, %.0f MB/s", p->files_done, p->files_total, p->rate / 1e6);
 }
 
+/* The registration's answer, as the job's result. */
+static int
+job_offload_record(struct db *db, const char *worker, json_t *doc, const char *hint,
+    json_t **result, struct err *err)
+{
+	json_t *verdict;
+	int rc;
+
+	if ((rc = register_offload(db, doc, worker, &verdict, err)) < 0)
+		return rc;
+	if (hint && hint[0])
+		json_object_set_new(verdict, "hint", json_string(hint));
+	*result = verdict;
+	return 0;
+}
+
 static int
 job_offload_register(struct job *job, const struct offload_result *res, struct err *err)
 {
@@ -39,7 +55,7 @@ job_offload_register(struct job *job, const struct offload_result *res, struct e
 		json_string_value(json_object_get(job->payload, "day")), NULL };
 	char host[256] = "localhost", hint[sizeof(((struct card_info *)0)->hint)];
 	struct card_info card;
-	json_t *doc, *verdict;
+	json_t *doc;
 	int rc;
 
 	gethostname(host, sizeof(host) - 1);
@@ -53,13 +69,27 @@ job_offload_register(struct job *job, const struct offload_result *res, struct e
 	card_info_release(&card);
 	if (rc < 0)
 		return rc;
-	rc = register_offload(job->db, doc, job->worker, &verdict, err);
+	rc = job_offload_record(job->db, job->worker, doc, hint, &job->result, err);
+	/* The copies are verified but the database is down: the worker keeps the registration in
+	 * its journal and makes it when the database answers (job_offload_finish). */
+	if (rc == SP_EUNAVAIL) {
+		job->pending = json_pack("{s:O,s:s}", "register", doc, "hint", hint);
+		rc = job->pending ? 0 : err_set(err, SP_ENOMEM, "out of memory");
+	}
 	json_decref(doc);
-	if (rc == 0 && hint[0])
-		json_object_set_new(verdict, "hint", json_string(hint));
-	if (rc == 0)
-		job->result = verdict;
 	return rc;
+}
+
+int
+job_offload_finish(struct db *db, const char *worker, json_t *pending, json_t **result,
+    struct err *err)
+{
+	json_t *doc = json_object_get(pending, "register");
+
+	if (!json_is_object(doc))
+		return err_set(err, SP_EINVAL, "offload job: the journal holds no registration");
+	return job_offload_record(db, worker, doc,
+	    json_string_value(json_object_get(pending, "hint")), result, err);
 }
 
 /* The last word on progress, from the result: the files whose every copy is verified. The

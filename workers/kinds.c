@@ -6,15 +6,15 @@
 #include <stddef.h>
 
 const struct job_kind worker_kinds[] = {
-	{ &job_offload_spec, job_offload_run },
-	{ &job_upload_spec, job_upload_run },
-	{ &job_probe_spec, job_probe_run },
-	{ &job_thumbnails_spec, job_thumbnails_run },
-	{ &job_qc_spec, job_qc_run },
-	{ &job_webhook_spec, job_webhook_run },
-	{ &job_soundsync_spec, job_soundsync_run },
-	{ &job_transcode_spec, job_transcode_run },
-	{ NULL, NULL },
+	{ &job_offload_spec, job_offload_run, job_offload_finish },
+	{ &job_upload_spec, job_upload_run, NULL },
+	{ &job_probe_spec, job_probe_run, NULL },
+	{ &job_thumbnails_spec, job_thumbnails_run, NULL },
+	{ &job_qc_spec, job_qc_run, NULL },
+	{ &job_webhook_spec, job_webhook_run, NULL },
+	{ &job_soundsync_spec, job_soundsync_run, NULL },
+	{ &job_transcode_spec, job_transcode_run, NULL },
+	{ NULL, NULL, NULL },
 };
 
 int

@@ -11,6 +11,8 @@ extern const struct job_kind worker_kinds[];
 
 /* The run function of each kind, one workers/job_*.c file each. */
 int job_offload_run(struct job *job, struct err *err);
+int job_offload_finish(struct db *db, const char *worker, json_t *pending, json_t **result,
+    struct err *err);
 int job_upload_run(struct job *job, struct err *err);
 int job_probe_run(struct job *job, struct err *err);
 int job_thumbnails_run(struct job *job, struct err *err);

@@ -436,6 +436,24 @@ required_tx(struct db_conn *c, void *arg, struct err *err)
 }
 
 int
+custody_required_copies_apply(struct db_conn *c, long long production_id, int n,
+    const char *actor, int *cards, int *safe, struct err *err)
+{
+	struct required_ctx x = { production_id, n, actor, 0, 0 };
+	int rc;
+
+	if (n < 1 || n > 10)
+		return err_set(err, SP_EINVAL, "required_copies: expected 1 to 10");
+	if ((rc = required_tx(c, &x, err)) < 0)
+		return rc;
+	if (cards)
+		*cards = x.cards;
+	if (safe)
+		*safe = x.safe;
+	return 0;
+}
+
+int
 custody_required_copies_set(struct db *db, long long production_id, int n, const char *actor,
     int *cards, int *safe, struct err *err)
 {

@@ -54,6 +54,10 @@ int custody_card_after(struct db_conn *c, long long card_id, bool was_safe, cons
  * NULL). SP_ENOTFOUND for an unknown production. */
 int custody_required_copies_set(struct db *db, long long production_id, int n, const char *actor,
     int *cards, int *safe, struct err *err);
+/* The same inside the caller's transaction, so a request that changes other settings with it
+ * commits all or nothing. */
+int custody_required_copies_apply(struct db_conn *c, long long production_id, int n,
+    const char *actor, int *cards, int *safe, struct err *err);
 
 /* POST /api/v1/verifications: what `setpost verify` found in a copy's folder, checked whole
  * then recorded in one transaction. doc is borrowed: {volume: {key, name, host, mount_path},

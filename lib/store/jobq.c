@@ -53,6 +53,18 @@ static const struct db_stmt stmt_requeue = { "jobq_requeue",
 	"UPDATE jobs SET state = 'queued', attempts = greatest(attempts - 1, 0), run_after = now(),"
 	" lease_until = NULL, worker = NULL WHERE id = $1 AND worker = $2 AND state = 'running'", 2 };
 
+static const struct db_stmt stmt_settle_done = { "jobq_settle_done",
+	"UPDATE jobs SET state = 'done', progress = 1, result = $3, finished_at = now(),"
+	" lease_until = NULL, last_error = NULL"
+	" WHERE id = $1 AND worker = $2 AND state IN ('running', 'queued', 'dead')", 3 };
+
+static const struct db_stmt stmt_settle_fail = { "jobq_settle_fail",
+	"UPDATE jobs SET last_error = $3, lease_until = NULL,"
+	" state = CASE WHEN $5::bool OR attempts >= max_attempts THEN 'dead' ELSE 'queued' END,"
+	" finished_at = CASE WHEN $5::bool OR attempts >= max_attempts THEN now() END,"
+	" run_after = now() + make_interval(secs => $4::double precision)"
+	" WHERE id = $1 AND worker = $2 AND state IN ('running', 'dead')", 5 };
+
 static const struct db_stmt stmt_reap = { "jobq_reap",
 	"UPDATE jobs SET state = 'dead', finished_at = now(), lease_until = NULL,"
 	" last_error = 'lease expired on worker ' || coalesce(worker, '?') || ' after ' ||"
@@ -264,6 +276,24 @@ jobq_requeue(struct db *db, long long id, const char *worker, struct err *err)
 	db_param_ll(&q, id);
 	db_param_str(&q, worker);
 	return jobq_update(db, &stmt_requeue, q.v, err);
+}
+
+int
+jobq_settle(struct db *db, long long id, const char *worker, bool done, json_t *result,
+    const char *error, double backoff_seconds, bool permanent, struct err *err)
+{
+	char sid[24], backoff[32], *text = NULL;
+	const char *p[5] = { sid, worker, NULL, backoff, permanent ? "true" : "false" };
+	int rc;
+
+	snprintf(sid, sizeof(sid), "%lld", id);
+	snprintf(backoff, sizeof(backoff), "%.3f", backoff_seconds);
+	if (done && result && (text = json_dumps(result, JSON_COMPACT)) == NULL)
+		return err_set(err, SP_ENOMEM, "job %lld: result not serialisable", id);
+	p[2] = done ? text : (error ? error : "failed");
+	rc = db_exec(db, done ? &stmt_settle_done : &stmt_settle_fail, p, NULL, err);
+	free(text);
+	return rc < 0 ? rc : rc > 0;
 }
 
 int

@@ -52,6 +52,15 @@ int jobq_canceled(struct db *db, long long id, const char *worker, struct err *e
 /* Puts a job back untouched (worker shutting down): its attempt is not counted. */
 int jobq_requeue(struct db *db, long long id, const char *worker, struct err *err);
 
+/* Records an outcome a worker kept in its journal (lib/store/journal.h) because the database
+ * was down when the job ended: done with result (borrowed, may be NULL), or failed with error
+ * (dead when permanent or out of attempts, else queued after backoff_seconds). Unlike
+ * jobq_done/jobq_fail it also settles the job after its lease ran out or the reaper made it
+ * dead meanwhile (its work did finish), but never one another worker claimed or a person
+ * canceled. Returns 1 when recorded, 0 when the job is no longer this worker's to settle. */
+int jobq_settle(struct db *db, long long id, const char *worker, bool done, json_t *result,
+    const char *error, double backoff_seconds, bool permanent, struct err *err);
+
 /* Running jobs whose lease ran out and that have no attempts left become dead. */
 int jobq_reap(struct db *db, struct err *err);
 

@@ -2,6 +2,7 @@
 #include "lib/store/worker.h"
 #include "lib/core/clock.h"
 #include "lib/store/jobq.h"
+#include "lib/store/journal.h"
 #include "lib/core/log.h"
 
 #include <pthread.h>
@@ -24,6 +25,9 @@ struct worker {
 	int *running;            /* per kind */
 	struct job **current;    /* per slot, NULL when idle */
 	unsigned long wakeups;
+	pthread_mutex_t journal_lock;    /* one writer or replayer of the journal at a time */
+	atomic_int journaled;            /* entries waiting in the journal */
+	double journal_tried;            /* heartbeat thread: last replay */
 };
 
 bool
@@ -74,12 +78,134 @@ worker_kind_index(struct worker *w, const char *name)
 	return -1;
 }
 
+/* --- the journal: outcomes the database could not take yet (worker.h) --- */
+
+/* Keeps job's outcome (and what its run left pending) on disk; false when it could not. */
+static bool
+worker_journal_keep(struct worker *w, struct job *job, int rc, const struct err *err)
+{
+	struct err jerr;
+	json_t *e;
+	int r;
+
+	if (w->opt->journal_dir == NULL)
+		return false;
+	e = json_pack("{s:I,s:s,s:s,s:i,s:b,s:s,s:b,s:O?,s:O?}", "job", (json_int_t)job->id,
+	    "kind", job->kind, "worker", job->worker, "attempt", job->attempt, "ok", rc == 0,
+	    "error", rc == 0 ? "" : err->msg, "permanent", job->permanent, "result", job->result,
+	    "pending", job->pending);
+	pthread_mutex_lock(&w->journal_lock);
+	r = e ? journal_write(w->opt->journal_dir, job->id, e, &jerr) :
+	    err_set(&jerr, SP_ENOMEM, "out of memory");
+	if (r == 0)
+		atomic_fetch_add(&w->journaled, 1);
+	pthread_mutex_unlock(&w->journal_lock);
+	json_decref(e);
+	if (r < 0) {
+		log_error("job=%lld kind=%s outcome not journaled: %s", job->id, job->kind, jerr.msg);
+		return false;
+	}
+	log_warn("job=%lld kind=%s outcome kept in the journal until the database answers (%s)",
+	    job->id, job->kind, w->opt->journal_dir);
+	return true;
+}
+
+/* What the run left pending goes to the database first (its kind's finish); the entry is
+ * then rewritten without it, so a second outage does not run it twice. */
+static int
+worker_journal_finish(struct worker *w, json_t *e, long long id, const char *kind,
+    const char *worker)
+{
+	int k = kind ? worker_kind_index(w, kind) : -1, rc;
+	json_t *result = NULL;
+	struct err ferr, jerr;
+
+	if (k < 0 || w->kinds[k].finish == NULL)
+		rc = err_set(&ferr, SP_EINTERNAL, "%s: nothing here finishes what its run left "
+		    "pending", kind ? kind : "?");
+	else
+		rc = w->kinds[k].finish(w->db, worker, json_object_get(e, "pending"), &result, &ferr);
+	if (rc == SP_EUNAVAIL)
+		return rc;
+	if (rc < 0) {
+		json_object_set_new(e, "ok", json_false());
+		json_object_set_new(e, "permanent", json_true());
+		json_object_set_new(e, "error", json_string(ferr.msg));
+	} else if (result) {
+		json_object_set_new(e, "result", result);
+	}
+	json_object_set_new(e, "pending", json_null());
+	if (journal_write(w->opt->journal_dir, id, e, &jerr) < 0)
+		log_warn("job=%lld journal not rewritten: %s", id, jerr.msg);
+	return 0;
+}
+
+static int
+worker_journal_settle(json_t *e, void *arg, struct err *err)
+{
+	struct worker *w = arg;
+	long long id = json_integer_value(json_object_get(e, "job"));
+	const char *kind = json_string_value(json_object_get(e, "kind"));
+	const char *worker = json_string_value(json_object_get(e, "worker"));
+	int rc;
+
+	if (id <= 0 || worker == NULL)
+		return 0;
+	if (json_is_object(json_object_get(e, "pending")) &&
+	    worker_journal_finish(w, e, id, kind, worker) < 0)
+		return 0;                       /* still down: kept */
+	rc = jobq_settle(w->db, id, worker, json_is_true(json_object_get(e, "ok")),
+	    json_object_get(e, "result"), json_string_value(json_object_get(e, "error")),
+	    jobq_backoff((int)json_integer_value(json_object_get(e, "attempt"))),
+	    json_is_true(json_object_get(e, "permanent")), err);
+	if (rc < 0)
+		return 0;
+	if (rc == 0)
+		log_warn("job=%lld kind=%s journaled outcome dropped: canceled or taken over meanwhile",
+		    id, kind ? kind : "?");
+	else
+		log_info("job=%lld kind=%s outcome recorded from the journal: %s", id,
+		    kind ? kind : "?", json_is_true(json_object_get(e, "ok")) ? "done" : "failed");
+	return 1;
+}
+
+/* Hands the journal to the database; entries it cannot take yet stay. */
+static void
+worker_journal_replay(struct worker *w)
+{
+	struct err err;
+	size_t bad;
+	int left;
+
+	if (w->opt->journal_dir == NULL || atomic_load(&w->journaled) == 0)
+		return;
+	pthread_mutex_lock(&w->journal_lock);
+	left = journal_each(w->opt->journal_dir, worker_journal_settle, w, &bad, &err);
+	if (left < 0)
+		log_warn("journal %s: %s", w->opt->journal_dir, err.msg);
+	else
+		atomic_store(&w->journaled, left - (int)bad);  /* unreadable ones wait for a person */
+	if (bad)
+		log_error("journal %s: %zu entries unreadable, left in place", w->opt->journal_dir, bad);
+	pthread_mutex_unlock(&w->journal_lock);
+}
+
 static void
 worker_record(struct worker *w, struct job *job, int rc, struct err *err)
 {
 	struct err e2;
 	int r2;
 
+	/* The run finished its work but could not write its last part: the outcome waits for
+	 * it, on disk, until the database answers (tried at once: it may be back already). */
+	if (job->pending) {
+		if (worker_journal_keep(w, job, rc, err))
+			worker_journal_replay(w);
+		else
+			log_error("job=%lld kind=%s outcome not recorded: its last write is lost",
+			    job->id, job->kind);
+		return;
+	}
 	if (atomic_load(&job->lost)) {
 		log_warn("job=%lld kind=%s lease lost, result dropped", job->id, job->kind);
 		return;
@@ -97,7 +223,7 @@ worker_record(struct worker *w, struct job *job, int rc, struct err *err)
 	else
 		r2 = jobq_fail(w->db, job->id, job->worker, err->msg, jobq_backoff(job->attempt),
 		    job->permanent, &e2);
-	if (r2 < 0)
+	if (r2 < 0 && !(r2 == SP_EUNAVAIL && worker_journal_keep(w, job, rc, err)))
 		log_error("job=%lld kind=%s outcome not recorded: %s", job->id, job->kind, e2.msg);
 	else if (rc == 0)
 		log_info("job=%lld kind=%s done", job->id, job->kind);
@@ -141,6 +267,7 @@ worker_run_one(struct worker *w, int slot, struct jobq_claim *claim, int kind)
 	pthread_mutex_unlock(&w->lock);
 	worker_record(w, &job, rc, &err);
 	json_decref(job.result);
+	json_decref(job.pending);
 }
 
 /* Claims one job for a slot; returns the kind index, or -1 if there is nothing to do. */
@@ -263,6 +390,12 @@ worker_heartbeat_main(void *arg)
 		pthread_mutex_unlock(&w->lock);
 		if (*w->stop && !busy && ++idle > 1)
 			break;
+		/* The journal before the reaper: a job whose outcome waits there is settled, not
+		 * declared dead for a lease that ran out while the database was down. */
+		if (atomic_load(&w->journaled) > 0 && clock_now() - w->journal_tried >= 1) {
+			w->journal_tried = clock_now();
+			worker_journal_replay(w);
+		}
 		if (*w->stop || clock_now() - last >= every) {
 			last = clock_now();
 			worker_heartbeat_once(w);
@@ -331,7 +464,13 @@ worker_run(struct db *db, const struct job_kind *kinds, int nkinds,
 	}
 	pthread_mutex_init(&w.lock, NULL);
 	pthread_mutex_init(&w.claim_lock, NULL);
+	pthread_mutex_init(&w.journal_lock, NULL);
 	pthread_cond_init(&w.wake, NULL);
+	/* What an earlier run could not record (the database was down when it stopped). */
+	if (opt->journal_dir) {
+		atomic_store(&w.journaled, (int)journal_count(opt->journal_dir));
+		worker_journal_replay(&w);
+	}
 	pthread_create(&hb, NULL, worker_heartbeat_main, &w);
 	pthread_create(&ln, NULL, worker_listen_main, &w);
 	for (int i = 0; i < opt->slots; i++) {
@@ -348,6 +487,7 @@ worker_run(struct db *db, const struct job_kind *kinds, int nkinds,
 	pthread_join(ln, NULL);
 	pthread_mutex_destroy(&w.lock);
 	pthread_mutex_destroy(&w.claim_lock);
+	pthread_mutex_destroy(&w.journal_lock);
 	pthread_cond_destroy(&w.wake);
 out:
 	free(w.running);

@@ -10,6 +10,14 @@
  * retried with backoff unless job->permanent was set or attempts are exhausted. Long work must
  * call job_canceled() now and then and stop when it is true; a job still running after its
  * kind's timeout is asked to stop that way and counts as a failed attempt.
+ *
+ * The journal (worker_options.journal_dir, lib/store/journal.h): when a job's outcome cannot be
+ * recorded because the database is down, the worker keeps it on disk and records it when the
+ * database answers again (or at its next start), with jobq_settle. A run function whose own
+ * last write failed that way (an offload's registration) leaves what it still has to write in
+ * job->pending; the worker journals it too and, once the database is back, hands it to the
+ * kind's `finish` before recording the outcome. So finished work is never lost with the
+ * connection: the job ends done (or failed for its own reasons), never dead for the outage.
  */
 #ifndef SETPOST_WORKER_H
 #define SETPOST_WORKER_H
@@ -33,6 +41,8 @@ struct job {
 	const void *ctx;        /* worker_options.ctx */
 	json_t *result;         /* set by the run function to record a result (worker frees) */
 	bool permanent;         /* set by the run function: do not retry this failure */
+	json_t *pending;        /* set by the run function: what it could not write to the
+				 * database (down), for its kind's finish (worker frees) */
 	atomic_bool cancel;     /* a person asked to cancel */
 	atomic_bool stopping;   /* the worker is shutting down: stop, the job will be requeued */
 	atomic_bool lost;       /* the lease was lost: stop, someone else has the job */
@@ -54,6 +64,11 @@ struct job_spec {
 struct job_kind {
 	const struct job_spec *spec;
 	int (*run)(struct job *job, struct err *err);
+	/* Writes what a run left in job->pending (borrowed) once the database is back; may set
+	 * *result (the job's result, owned by the caller). SP_EUNAVAIL: try again later. NULL for
+	 * kinds that never leave anything pending. */
+	int (*finish)(struct db *db, const char *worker, json_t *pending, json_t **result,
+	    struct err *err);
 };
 
 struct worker_options {
@@ -62,6 +77,7 @@ struct worker_options {
 	int lease_seconds;
 	double poll_seconds;    /* fallback wake-up */
 	const void *ctx;        /* handed to every job (settings the kinds need) */
+	const char *journal_dir;    /* outcomes kept while the database is down; NULL: none */
 };
 
 /* Runs until *stop becomes non-zero, then stops claiming, asks running jobs to stop, waits

@@ -4,6 +4,7 @@
  * test: the mechanism is proven without a fake kind in the product. */
 #include "harness.h"
 #include "lib/store/jobq.h"
+#include "lib/store/journal.h"
 #include "lib/core/log.h"
 #include "lib/store/migrate.h"
 #include "lib/store/worker.h"
@@ -131,13 +132,27 @@ static const struct job_spec spec_bad_input = { .name = "bad_input", .max_attemp
 static const struct job_spec spec_serial = { .name = "serial", .concurrency = 1, .max_attempts = 5 };
 static const struct job_spec spec_slow = { .name = "slow", .max_attempts = 2, .timeout = 1 };
 
+/* What a run left pending (see worker.h), written once the database answers. */
+static int
+finish_pending(struct db *d, const char *worker, json_t *pending, json_t **result,
+    struct err *err)
+{
+	(void)d;
+	(void)err;
+	*result = json_pack("{s:O,s:s}", "finished", json_object_get(pending, "x"), "by", worker);
+	return 0;
+}
+
+static const struct job_spec spec_pending = { .name = "pending", .max_attempts = 1 };
+
 static const struct job_kind kinds[] = {
-	{ &spec_record, kind_record },
-	{ &spec_block, kind_block },
-	{ &spec_flaky, kind_flaky },
-	{ &spec_bad_input, kind_bad_input },
-	{ &spec_serial, kind_serial },
-	{ &spec_slow, kind_slow },
+	{ &spec_record, kind_record, NULL },
+	{ &spec_block, kind_block, NULL },
+	{ &spec_flaky, kind_flaky, NULL },
+	{ &spec_bad_input, kind_bad_input, NULL },
+	{ &spec_serial, kind_serial, NULL },
+	{ &spec_slow, kind_slow, NULL },
+	{ &spec_pending, kind_record, finish_pending },
 };
 
 struct running_worker {
@@ -163,7 +178,7 @@ worker_start(struct running_worker *w, const char *name, int slots, int lease)
 {
 	memset(w, 0, sizeof(*w));
 	snprintf(w->name, sizeof(w->name), "%s", name);
-	w->opt = (struct worker_options){ w->name, slots, lease, 0.2, NULL };
+	w->opt = (struct worker_options){ w->name, slots, lease, 0.2, NULL, NULL };
 	pthread_create(&w->thread, NULL, worker_thread, w);
 }
 
@@ -243,7 +258,7 @@ Test(jobq, killed_worker_job_is_taken_again_after_its_lease)
 		/* A worker process of its own, killed with SIGKILL while it holds the job. */
 		struct db *cdb;
 		struct err err;
-		struct worker_options opt = { "doomed", 1, 2, 0.2, NULL };
+		struct worker_options opt = { "doomed", 1, 2, 0.2, NULL, NULL };
 		volatile sig_atomic_t stop = 0;
 		if (db_open(&cdb, conninfo, 2, &err) < 0)
 			_exit(1);
@@ -374,4 +389,45 @@ Test(jobq, lease_exhausted_job_becomes_dead)
 	cr_expect_eq(jobq_reap(db, &err), 1);
 	cr_expect_eq(sql_long("SELECT count(*) FROM jobs WHERE state = 'dead' AND last_error LIKE"
 	    " 'lease expired on worker gone:1 after 2 attempts'"), 1);
+}
+
+/* A worker that stopped while the database was down left outcomes in its journal: the next
+ * worker on the folder records them at its start. A job the reaper declared dead meanwhile ends
+ * done (its work did finish); one a person canceled stays canceled; the journal empties. */
+Test(jobq, journal_is_recorded_at_the_next_start)
+{
+	const char *dir = harness_tmpdir("journal");
+	long long dead = enqueue("pending", "{}", 0, 1), canceled = enqueue("pending", "{}", 0, 1);
+	struct running_worker w;
+	char sql[256];
+	struct err err;
+	json_t *e;
+
+	snprintf(sql, sizeof(sql), "UPDATE jobs SET state = 'dead', worker = 'gone', attempts = 1,"
+	    " last_error = 'lease expired on worker gone after 1 attempts' WHERE id = %lld", dead);
+	harness_sql(conninfo, sql, NULL, 0);
+	snprintf(sql, sizeof(sql), "UPDATE jobs SET state = 'canceled', worker = 'gone' WHERE id = %lld",
+	    canceled);
+	harness_sql(conninfo, sql, NULL, 0);
+	e = json_pack("{s:I,s:s,s:s,s:i,s:b,s:s,s:b,s:n,s:{s:i}}", "job", (json_int_t)dead, "kind",
+	    "pending", "worker", "gone", "attempt", 1, "ok", 1, "error", "", "permanent", 0, "result",
+	    "pending", "x", 7);
+	cr_assert_eq(journal_write(dir, dead, e, &err), 0, "%s", err.msg);
+	json_object_set_new(e, "job", json_integer(canceled));
+	cr_assert_eq(journal_write(dir, canceled, e, &err), 0, "%s", err.msg);
+	json_decref(e);
+	cr_assert_eq(journal_count(dir), 2);
+
+	memset(&w, 0, sizeof(w));
+	snprintf(w.name, sizeof(w.name), "next");
+	w.opt = (struct worker_options){ w.name, 1, 10, 0.2, NULL, dir };
+	pthread_create(&w.thread, NULL, worker_thread, &w);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM jobs WHERE id = %lld AND state = 'done' AND"
+	    " result->>'finished' = '7' AND result->>'by' = 'gone' AND last_error IS NULL", dead);
+	cr_expect(wait_sql(sql, 1, 20), "the dead job is done with its finished result");
+	worker_stop(&w);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM jobs WHERE id = %lld AND state = 'canceled'",
+	    canceled);
+	cr_expect_eq(sql_long(sql), 1, "a canceled job stays canceled");
+	cr_expect_eq(journal_count(dir), 0, "both entries left the journal");
 }

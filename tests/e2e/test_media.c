@@ -254,10 +254,10 @@ static void
 worker_start(struct running_worker *w)
 {
 	memset(w, 0, sizeof(*w));
-	w->kinds[0] = (struct job_kind){ &job_probe_spec, job_probe_run };
-	w->kinds[1] = (struct job_kind){ &job_thumbnails_spec, job_thumbnails_run };
-	w->kinds[2] = (struct job_kind){ &job_qc_spec, job_qc_run };
-	w->opt = (struct worker_options){ "media-test", 2, 10, 0.2, &cfg };
+	w->kinds[0] = (struct job_kind){ &job_probe_spec, job_probe_run, NULL };
+	w->kinds[1] = (struct job_kind){ &job_thumbnails_spec, job_thumbnails_run, NULL };
+	w->kinds[2] = (struct job_kind){ &job_qc_spec, job_qc_run, NULL };
+	w->opt = (struct worker_options){ "media-test", 2, 10, 0.2, &cfg, NULL };
 	pthread_create(&w->thread, NULL, worker_main, w);
 }
 

@@ -58,8 +58,8 @@ start(void)
 	harness_bearer = admin;
 	cr_assert_eq(db_open(&db, conninfo, 4, &err), 0, "%s", err.msg);
 	memset(&w, 0, sizeof(w));
-	w.kinds[0] = (struct job_kind){ &job_soundsync_spec, job_soundsync_run };
-	w.opt = (struct worker_options){ "sound-test", 1, 10, 0.1, NULL };
+	w.kinds[0] = (struct job_kind){ &job_soundsync_spec, job_soundsync_run, NULL };
+	w.opt = (struct worker_options){ "sound-test", 1, 10, 0.1, NULL, NULL };
 	pthread_create(&w.thread, NULL, worker_main, NULL);
 }
 

@@ -233,9 +233,9 @@ worker_start(struct running_worker *w, bool probe_only)
 {
 	memset(w, 0, sizeof(*w));
 	w->nkinds = probe_only ? 1 : 2;
-	w->kinds[0] = (struct job_kind){ &job_probe_spec, job_probe_run };
-	w->kinds[1] = (struct job_kind){ &job_transcode_spec, job_transcode_run };
-	w->opt = (struct worker_options){ "transcode-test", 2, 4, 0.2, &cfg };
+	w->kinds[0] = (struct job_kind){ &job_probe_spec, job_probe_run, NULL };
+	w->kinds[1] = (struct job_kind){ &job_transcode_spec, job_transcode_run, NULL };
+	w->opt = (struct worker_options){ "transcode-test", 2, 4, 0.2, &cfg, NULL };
 	pthread_create(&w->thread, NULL, worker_main, w);
 }
 

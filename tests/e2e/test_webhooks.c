@@ -277,10 +277,10 @@ start(void)
 	cfg.outbound_allow = (char *)"127.0.0.1/32";
 	recv_start();
 	memset(&wk, 0, sizeof(wk));
-	wk.kinds[0] = (struct job_kind){ &job_webhook_spec, job_webhook_run };
-	wk.kinds[1] = (struct job_kind){ &doomed_spec, doomed_run };
+	wk.kinds[0] = (struct job_kind){ &job_webhook_spec, job_webhook_run, NULL };
+	wk.kinds[1] = (struct job_kind){ &doomed_spec, doomed_run, NULL };
 	/* Four slots: the order guarantee must not depend on there being one. */
-	wk.opt = (struct worker_options){ "webhook-test", 4, 10, 0.2, &cfg };
+	wk.opt = (struct worker_options){ "webhook-test", 4, 10, 0.2, &cfg, NULL };
 	pthread_create(&wk.thread, NULL, worker_main, NULL);
 }
 

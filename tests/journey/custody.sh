@@ -195,6 +195,19 @@ c=$(api "/api/v1/cards/$card" | jq -r '[.clips[].state] | unique | join(",")')
 [[ $c != *copy_failed* && $c != registered ]] || fail "clips re-judged: $c"
 ok "GET /cards carries safe_to_format and why_not; required copies set from the CLI and the API re-judge every card"
 
+# A refused PATCH changes nothing: a valid required_copies beside an invalid name (empty) is
+# not applied on its own, and no card is re-judged.
+faults=$((faults + 1))
+before=$(api "/api/v1/productions" | jq -c --argjson p "$prod" '.items[] | select(.id == $p) | [.name, .required_copies]')
+code=$(curl -s -o "$tmp/ans" -w "%{http_code}" -X PATCH -H "Authorization: Bearer $SETPOST_TOKEN" \
+	-H "Content-Type: application/json" -d '{"required_copies":3,"name":""}' "$url/api/v1/productions/$prod")
+[[ $code == 400 ]] && jq -e '.error.code and .error.message' "$tmp/ans" >/dev/null ||
+	fail "PATCH with an empty name: $code $(cat "$tmp/ans")"
+after=$(api "/api/v1/productions" | jq -c --argjson p "$prod" '.items[] | select(.id == $p) | [.name, .required_copies]')
+[[ $before == '["Feature",2]' && $after == "$before" && $(list) == '[true,[]]' ]] ||
+	fail "a refused PATCH changed the production or the verdicts: $before -> $after, $(list)"
+ok "a PATCH with a valid required_copies and an invalid name is refused whole (400, nothing changed)"
+
 echo "custody.sh: faults tried $faults, false verified $false_verified, false safe to format $false_safe"
 [[ $false_verified == 0 && $false_safe == 0 ]] || fail "custody lied"
 ok "custody journey: $faults faults, 0 false verified, 0 false safe to format"

@@ -952,3 +952,148 @@ Test(mhl, optional_attributes_absent, .init = tmp_setup, .fini = tmp_teardown)
 	mhl_report_release(&rep);
 	mhl_history_release(&h);
 }
+
+/* --- histories other tools write (tests/fixtures/mhl, made by its make.py) --------------- */
+
+#define FIXTURE(tool, card) "tests/fixtures/mhl/" tool "/" card
+
+/* Every manifest and chain of a fixture is valid against the published schema. */
+static void
+fixture_valid(const char *root, const char *sub, const char *manifest)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%sascmhl/%s", root, sub, manifest);
+	assert_valid(XSD_MANIFEST, path);
+	snprintf(path, sizeof(path), "%s/%sascmhl/ascmhl_chain.xml", root, sub);
+	assert_valid(XSD_CHAIN, path);
+}
+
+/* The fixture's copy checked against its own history: every file there and verified. */
+static void
+fixture_verifies(const char *root, const struct mhl_history *h, size_t nfiles)
+{
+	struct mhl_report rep;
+
+	verify(root, h, HASH_BIT(HASH_XXH64), &rep);
+	cr_expect_eq(rep.nverified, nfiles, "%s: %zu verified", root, rep.nverified);
+	cr_expect_eq(rep.nfailed, 0, "%s: %zu failed", root, rep.nfailed);
+	cr_expect_eq(rep.nmissing, 0, "%s: %zu missing", root, rep.nmissing);
+	cr_expect_eq(rep.nnew, 0, "%s: %zu new", root, rep.nnew);
+	mhl_report_release(&rep);
+}
+
+/* `ascmhl create -h xxh64` twice: in-place, hash dates, root and directory hashes, the default
+ * ignore patterns, an empty file listed without its size, actions verified in generation 2. */
+Test(mhl, reads_the_reference_tools_history, .init = tmp_setup, .fini = tmp_teardown)
+{
+	const char *root = FIXTURE("ascmhl", "A001R1AB");
+	const struct mhl_entry *e;
+	struct mhl_history h;
+
+	fixture_valid(root, "", "0002_A001R1AB_2024-02-06_102000Z.mhl");
+	load(root, &h);
+	cr_assert_eq(h.nhists, 1);
+	cr_assert_eq(h.hists[0].ngens, 2);
+	cr_expect_str_eq(h.hists[0].gens[1].tool, "ascmhl.py");
+	cr_expect_str_eq(h.hists[0].gens[1].tool_version, "1.1");
+	cr_expect_eq(h.hists[0].gens[1].process, MHL_PROCESS_IN_PLACE);
+	cr_expect_eq(h.hists[0].gens[1].ndirs, 1);
+	cr_expect_eq(h.nignore, 3);
+	cr_assert_eq(h.nfiles, 4);
+	e = mhl_history_find(&h, "Clips/A001C002_240206_R1AB.xml");
+	cr_assert_not_null(e);
+	cr_expect_lt(e->size, 1, "an empty file without size is not given one: %lld", (long long)e->size);
+	e = mhl_history_find(&h, "Clips/A001C001_240206_R1AB.mov");
+	cr_assert_not_null(e);
+	cr_expect_eq(e->size, 680);
+	cr_expect_eq(e->mtime, 1707210720);
+	cr_expect_eq(e->checked_generation, 2);
+	cr_expect_eq(e->checked, 1707214800);
+	cr_expect_eq(e->h[HASH_XXH64].action, MHL_ACTION_VERIFIED);
+	cr_expect_not(e->last_failed);
+	fixture_verifies(root, &h, 4);
+	mhl_history_release(&h);
+}
+
+/* Silverstack's shape: a transfer with author (role), location and comment, and a sound roll's
+ * own history nested in the card, which the card's generation references. */
+Test(mhl, reads_a_silverstack_history_with_a_nested_child, .init = tmp_setup, .fini = tmp_teardown)
+{
+	const char *root = FIXTURE("silverstack", "B002R2CD");
+	const struct mhl_entry *e;
+	struct mhl_history h;
+
+	fixture_valid(root, "", "0001_B002R2CD_2024-02-07_190500Z.mhl");
+	fixture_valid(root, "AUDIO/", "0001_AUDIO_2024-02-07_170000Z.mhl");
+	load(root, &h);
+	cr_assert_eq(h.nhists, 2, "the card's history and the nested one");
+	cr_expect_str_eq(h.hists[1].prefix, "AUDIO");
+	cr_expect_str_eq(h.hists[0].gens[0].tool, "Silverstack");
+	cr_expect_eq(h.hists[0].gens[0].process, MHL_PROCESS_TRANSFER);
+	cr_expect_eq(h.hists[0].gens[0].created, 1707329100);
+	cr_assert_eq(h.nfiles, 5, "3 of the card, 2 of the nested sound roll");
+	e = mhl_history_find(&h, "AUDIO/SR001_S01T01.wav");
+	cr_assert_not_null(e, "the nested history's files carry their folder");
+	cr_expect_eq(e->size, 160);
+	cr_expect_eq(e->algos, HASH_BIT(HASH_XXH64));
+	cr_expect_eq(e->h[HASH_XXH64].action, MHL_ACTION_ORIGINAL);
+	fixture_verifies(root, &h, 5);
+	mhl_history_release(&h);
+}
+
+/* Hedge's shape: xxh128 and c4, no hash dates, no directory hashes, a creation date with
+ * fractions of a second and an offset, tab indentation, an empty file with size 0. */
+Test(mhl, reads_a_hedge_history, .init = tmp_setup, .fini = tmp_teardown)
+{
+	const char *root = FIXTURE("hedge", "C003R3EF");
+	const struct mhl_entry *e;
+	struct mhl_history h;
+
+	fixture_valid(root, "", "0001_C003R3EF_2024-02-08_113015Z.mhl");
+	load(root, &h);
+	cr_expect_str_eq(h.hists[0].gens[0].tool, "Hedge");
+	cr_expect_eq(h.hists[0].gens[0].created, 1707388215);
+	cr_assert_eq(h.nfiles, 3);
+	e = mhl_history_find(&h, "C003/C003C001_240208_R3EF.braw");
+	cr_assert_not_null(e);
+	cr_expect_eq(e->algos, HASH_BIT(HASH_XXH128) | HASH_BIT(HASH_C4));
+	cr_expect_eq(strncmp(e->h[HASH_C4].value, "c4", 2), 0, "%s", e->h[HASH_C4].value);
+	cr_expect_eq(strlen(e->h[HASH_XXH128].value), 32);
+	cr_expect_eq(e->h[HASH_XXH128].hashdate, 0, "no hash date given");
+	e = mhl_history_find(&h, "C003/C003C001_240208_R3EF.sidecar");
+	cr_assert_not_null(e);
+	cr_expect_eq(e->size, 0);
+	fixture_verifies(root, &h, 3);
+	mhl_history_release(&h);
+}
+
+/* ShotPut Pro's shape: md5 in upper case, no hash nor modification dates, an author with a
+ * name only, per-file metadata, an empty file without size. */
+Test(mhl, reads_a_shotput_history, .init = tmp_setup, .fini = tmp_teardown)
+{
+	const char *root = FIXTURE("shotput", "D004");
+	const struct mhl_entry *e;
+	struct mhl_history h;
+	struct hash_result md5;
+	char clip[14 * 30];
+
+	fixture_valid(root, "", "0001_D004_2024-02-09_084500Z.mhl");
+	load(root, &h);
+	cr_expect_str_eq(h.hists[0].gens[0].tool, "ShotPut Pro");
+	cr_expect_eq(h.hists[0].gens[0].created, 1707468300);
+	cr_assert_eq(h.nfiles, 3);
+	e = mhl_history_find(&h, "D004C001.MOV");
+	cr_assert_not_null(e);
+	cr_expect_eq(e->algos, HASH_BIT(HASH_MD5));
+	cr_expect_eq(e->mtime, 0, "no modification date given");
+	for (int i = 0; i < 30; i++)
+		memcpy(clip + 14 * i, "D004 clip one\n", 14);
+	cr_assert_eq(hash_buf(clip, sizeof(clip), HASH_BIT(HASH_MD5), &md5, NULL), 0);
+	cr_expect_str_eq(e->h[HASH_MD5].value, md5.v[HASH_MD5].str, "md5 read in lower case");
+	e = mhl_history_find(&h, "D004C002.THM");
+	cr_assert_not_null(e);
+	cr_expect_lt(e->size, 1);
+	fixture_verifies(root, &h, 3);
+	mhl_history_release(&h);
+}

@@ -1,5 +1,6 @@
 // Today: every card of the day with its safe-to-format verdict (and why not), bytes, clips, and
-// one bar per stage. Offloads still running show above the cards with their progress.
+// one bar per stage. Offloads still running show above the cards with their progress. An admin
+// sets the production's required copies here; the server re-judges every card at once.
 import { api } from '../api.js';
 import { h, bytes, bar, badge, throttle } from '../util.js';
 
@@ -12,7 +13,28 @@ export function mount(root, ctx) {
   const head = h('div', { class: 'viewhead' });
   const running = h('div', { class: 'running', 'aria-live': 'polite' });
   const grid = h('div', { class: 'cards', 'aria-live': 'polite' });
+  let copiesError = '';
   root.append(head, running, grid);
+
+  // The production's rule: verified copies on distinct volumes each file needs before its card
+  // is safe to format (PATCH /api/v1/productions/{id}; the verdicts come back with the refresh).
+  function copiesControl(day) {
+    if (!ctx.isAdmin) return h('span', { class: 'dim copies' }, `${day.required_copies} copies required`);
+    const sel = h('select', { name: 'required_copies', 'aria-label': 'Verified copies required on distinct volumes',
+      onchange: async (e) => {
+        e.target.disabled = true;
+        try {
+          await api(`/api/v1/productions/${day.production_id}`, { method: 'PATCH', body: { required_copies: Number(e.target.value) } });
+          copiesError = '';
+        } catch (err) {
+          copiesError = `Copies required not changed: ${err.message}`;
+        }
+        refresh();
+      } },
+      Array.from({ length: 10 }, (_, i) => h('option', { value: i + 1, selected: i + 1 === day.required_copies }, String(i + 1))));
+    return h('label', { class: 'copies' }, 'Copies required ', sel, ' on distinct volumes',
+      copiesError ? h('span', { class: 'bad', role: 'alert' }, ` ${copiesError}`) : null);
+  }
 
   function cardTile(k) {
     const safe = k.safe_to_format;
@@ -61,7 +83,8 @@ export function mount(root, ctx) {
       const cards = sum.cards;
       const safe = cards.filter((k) => k.safe_to_format).length;
       head.replaceChildren(h('h2', {}, 'Today'), days.length ? sel : null,
-        h('span', { class: 'dim' }, sum.day ? `${sum.day.production} · ${safe} of ${cards.length} cards safe to format · ${bytes(cards.reduce((a, k) => a + k.bytes, 0))}` : ''));
+        h('span', { class: 'dim' }, sum.day ? `${sum.day.production} · ${safe} of ${cards.length} cards safe to format · ${bytes(cards.reduce((a, k) => a + k.bytes, 0))}` : ''),
+        sum.day ? copiesControl(sum.day) : null);
       running.replaceChildren(...(active.length ? [h('h3', {}, 'Offloads running'), ...active.map(offloadRow)] : []));
       grid.replaceChildren(...(cards.length ? cards.map(cardTile)
         : [h('p', { class: 'empty' }, 'No cards yet today. Offload a card, or register one with setpost offload --register.')]));
@@ -81,7 +104,8 @@ export function mount(root, ctx) {
     idle: refresh,
     onEvent(ev) {
       if (ev.kind.startsWith('clip.') || ev.kind.startsWith('offload.') || ev.kind.startsWith('delivery.') ||
-          ev.kind.startsWith('rendition.') || ev.kind.startsWith('job.')) {
+          ev.kind.startsWith('rendition.') || ev.kind.startsWith('job.') || ev.kind.startsWith('card.') ||
+          ev.kind === 'production.updated') {
         if (ev.kind === 'offload.registered') days = [];
         soon();
       }
