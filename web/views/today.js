@@ -25,6 +25,7 @@ export function mount(root, ctx) {
       !safe && why.length ? h('ul', { class: 'why' },
         why.slice(0, 3).map((w) => h('li', {}, w)),
         why.length > 3 ? h('li', { class: 'dim' }, `… ${why.length - 3} more`) : null) : null,
+      clearGate(k),
       h('p', { class: 'facts' }, `${bytes(k.bytes)} · ${k.clips} clips · ${k.files} files`,
         k.failed ? badge(`${k.failed} failed`, 'bad') : null,
         k.qc_hold ? badge(`${k.qc_hold} QC hold`, 'warn') : null,
@@ -35,6 +36,18 @@ export function mount(root, ctx) {
         h('dd', { dataset: { stage: s } }, bar(k.clips ? k.stages[s] / k.clips : 0, `${s}: ${k.stages[s]} of ${k.clips}`,
           k.stages[s] === k.clips && k.clips ? 'full' : ''), h('span', { class: 'count' }, `${k.stages[s]}/${k.clips}`)),
       ])));
+  }
+
+  // The second erase gate, beside the first: the working drives (RAID, shuttles) may be
+  // cleared only once the production's copy policy is met (archive, receipt, offsite).
+  function clearGate(k) {
+    const clear = k.safe_to_clear;
+    const why = (k.why_not_clear ?? []).filter((w) => w !== 'the card is not safe to format yet');
+    return h('div', { class: 'gate-clear', dataset: { clear: clear ? 'yes' : 'no' } },
+      h('p', { class: `clear-verdict ${clear ? 'ok' : 'warn'}` }, clear ? 'WORKING DRIVES SAFE TO CLEAR' : 'DRIVES NOT SAFE TO CLEAR'),
+      !clear && why.length ? h('ul', { class: 'why' },
+        why.slice(0, 3).map((w) => h('li', {}, w)),
+        why.length > 3 ? h('li', { class: 'dim' }, `… ${why.length - 3} more`) : null) : null);
   }
 
   function offloadRow(j) {
@@ -60,8 +73,9 @@ export function mount(root, ctx) {
         days.map((d) => h('option', { value: d.id, selected: d.id === dayId }, `${d.shoot_date}${d.label ? ` ${d.label}` : ''} · ${d.cards} cards`)));
       const cards = sum.cards;
       const safe = cards.filter((k) => k.safe_to_format).length;
+      const clear = cards.filter((k) => k.safe_to_clear).length;
       head.replaceChildren(h('h2', {}, 'Today'), days.length ? sel : null,
-        h('span', { class: 'dim' }, sum.day ? `${sum.day.production} · ${safe} of ${cards.length} cards safe to format · ${bytes(cards.reduce((a, k) => a + k.bytes, 0))}` : ''));
+        h('span', { class: 'dim' }, sum.day ? `${sum.day.production} · ${safe} of ${cards.length} cards safe to format · ${clear} drives safe to clear · ${bytes(cards.reduce((a, k) => a + k.bytes, 0))}` : ''));
       running.replaceChildren(...(active.length ? [h('h3', {}, 'Offloads running'), ...active.map(offloadRow)] : []));
       grid.replaceChildren(...(cards.length ? cards.map(cardTile)
         : [h('p', { class: 'empty' }, 'No cards yet today. Offload a card, or register one with setpost offload --register.')]));
