@@ -61,11 +61,84 @@ for _ in $(seq 300); do grep -q "insert the next tape" "$tmp/archive.out" && bre
 grep -q "waiting: tape LTO001 is full (A001R1AB/.* did not fit): insert the next tape" "$tmp/archive.out" || fail "asks for the next tape: $(cat "$tmp/archive.out" "$tmp/archive.err")"
 first=$(find "$tmp/tape" -type f | sort)
 umount "$tmp/tape"
-mount -t tmpfs -o size=4m tmpfs "$tmp/tape"
-ltfs_label "$tmp/tape" 6e0f-0002 LTO002 LTO002L8
+# The next tape comes with its attributes, as an LTFS mount has them from the start.
+mkdir -p "$tmp/next"
+mount -t tmpfs -o size=4m tmpfs "$tmp/next"
+ltfs_label "$tmp/next" 6e0f-0002 LTO002 LTO002L8
+mount --move "$tmp/next" "$tmp/tape"
 wait $arch || fail "archive: $(cat "$tmp/archive.out" "$tmp/archive.err")"
 second=$(find "$tmp/tape" -type f | sort)
 grep -q "archived: .* 0 failed" "$tmp/archive.out" || fail "$(cat "$tmp/archive.out")"
 echo "$first" | grep -q "2026-11-25/A001R1AB/ascmhl/ascmhl_chain.xml" || fail "history on the first tape: $first"
 echo "$second" | grep -q "2026-11-25/A001R1AB/ascmhl/ascmhl_chain.xml" || fail "history on the second: $second"
 ok "the card spans two tapes: the first fills, the run asks for the next and goes on, each tape has the card's ASC MHL history"
+
+# The tape's rules, from the system calls of the run (strace -f -y).
+python3 - "$tmp/trace" "$tmp/tape" >"$tmp/rules" 2>&1 <<'PY' || fail "tape rules: $(cat "$tmp/rules")"
+import re, sys
+trace, tape = sys.argv[1], sys.argv[2] + "/"
+bad, writes, reads, open_w, most = [], [], [], {}, 0
+for line in open(trace):
+    m = re.match(r"(\d+)\s+(\w+)\((.*)\)\s+=\s+(-?\d+)(<([^>]*)>)?", line)
+    if not m:
+        continue
+    pid, call, args, ret, path = m.group(1), m.group(2), m.group(3), int(m.group(4)), m.group(6)
+    if call in ("rename", "renameat", "renameat2", "unlink", "unlinkat", "link", "linkat",
+                "truncate", "ftruncate", "rmdir") and tape in args:
+        bad.append("not a tape operation: " + line.strip())
+    if call == "openat" and ret >= 0 and path and path.startswith(tape):
+        flags = args.split(",")[2] if args.count(",") >= 2 else ""
+        rel = path[len(tape):]
+        if "O_WRONLY" in flags or "O_RDWR" in flags:
+            if "O_CREAT" not in flags or "O_EXCL" not in flags or "O_TRUNC" in flags:
+                bad.append("a file on tape opened for writing other than new: " + line.strip())
+            open_w[(pid, ret)] = rel
+            most = max(most, len(open_w))
+            writes.append(rel)
+        elif "O_DIRECTORY" not in flags:
+            reads.append(rel)
+    if call == "close":
+        open_w.pop((pid, int(re.match(r"(\d+)", args).group(1))), None)
+if most != 1:
+    bad.append("files open for writing at once on the tape: %d" % most)
+media = [w for w in writes if "/ascmhl/" not in w]
+want = ["A001C001_250101_R1AB.mov", "A001C002_250101_R1AB.mov", "A001R1AB.ale", "A001R1AB_FCP.xml"]
+if [m.rsplit("/", 1)[1] for m in media] != want:
+    bad.append("write order (largest first, then by name): %s" % media)
+if [r for r in reads if r in media] != media:
+    bad.append("read-back order (tape order): %s against %s" % (reads, media))
+for w in writes:
+    if "/ascmhl/" in w and not (w.endswith(".mhl") or w.endswith("ascmhl_chain.xml")):
+        bad.append("a temporary file on tape: " + w)
+print("\n".join(bad) or "ok")
+sys.exit(1 if bad else 0)
+PY
+ok "the tape's rules: files only created new and written whole one at a time, largest first, read back in tape order, nothing renamed, truncated or deleted on the tape"
+
+# The catalogue: which tape holds what, by API, CLI and CSV.
+tapes=$(api /api/v1/tapes)
+[[ $(jq -r '[.items[] | .label + ":" + .state + ":" + (.files|tostring)] | join(" ")' <<<"$tapes") == "LTO001:full:1 LTO002:open:3" ]] || fail "tapes: $tapes"
+[[ $(jq -r '.items[0].barcode + " " + .items[0].ltfs_uuid' <<<"$tapes") == "LTO001L8 6e0f-0001" ]] || fail "barcode: $tapes"
+where=$(api "/api/v1/tapes?find=a001c002")
+[[ $(jq -r '[.items[].label] | join(",")' <<<"$where") == LTO002 ]] || fail "which tape holds C002: $where"
+jq -e '.items[0].matches[0].tape_path | endswith("A001C002_250101_R1AB.mov")' <<<"$where" >/dev/null || fail "$where"
+out=$("$bin" tapes --find A001C001)
+grep -q "^tape LTO001 \[LTO001L8\]: full" <<<"$out" && grep -q "A001C001_250101_R1AB.mov" <<<"$out" || fail "setpost tapes --find: $out"
+api /api/v1/tapes/catalogue.csv >"$tmp/cat.csv"
+[[ $(head -n 1 "$tmp/cat.csv" | tr -d '\r') == "tape,barcode,ltfs_uuid,location,seq,start_block,day,card,clip,file,tape_path,size,algorithm,hash,state,verified_at" ]] || fail "csv head: $(head -n 2 "$tmp/cat.csv")"
+[[ $(grep -c ",verified," "$tmp/cat.csv") -eq 4 ]] || fail "csv rows: $(cat "$tmp/cat.csv")"
+cmp <("$bin" tapes --csv) "$tmp/cat.csv" || fail "the CLI's CSV is the API's"
+ok "the catalogue says which tape holds which file (API, CLI, CSV); the file that did not fit is only on the second tape"
+
+# The second gate: the tapes on set are not offsite; kept in the vault, the drives may be cleared.
+card=$(api /api/v1/cards | jq '.items[] | select(.label == "A001R1AB")')
+[[ $(jq -r .safe_to_clear <<<"$card") == false ]] || fail "$card"
+jq -e '.why_not_clear | all(test(": no copy offsite$"))' <<<"$card" >/dev/null || fail "only offsite missing: $card"
+"$bin" volume mark LTO001 --location vault >/dev/null
+card=$(api /api/v1/cards | jq '.items[] | select(.label == "A001R1AB")')
+[[ $(jq -r .safe_to_clear <<<"$card") == false ]] || fail "one tape in the vault is not enough: $card"
+vid=$(api /api/v1/volumes | jq '.items[] | select(.name == "LTO002") | .id')
+[[ $(patch "/api/v1/volumes/$vid" '{"location":"vault"}' | jq -r .location) == vault ]] || fail "PATCH volume"
+card=$(api "/api/v1/cards/$(jq .id <<<"$card")")
+[[ $(jq -r '[.safe_to_format, .safe_to_clear] | map(tostring) | join(" ")' <<<"$card") == "true true" ]] || fail "clear: $card"
+ok "working drives safe to clear only once every file's LTO copy is verified and kept offsite"
