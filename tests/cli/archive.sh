@@ -142,3 +142,46 @@ vid=$(api /api/v1/volumes | jq '.items[] | select(.name == "LTO002") | .id')
 card=$(api "/api/v1/cards/$(jq .id <<<"$card")")
 [[ $(jq -r '[.safe_to_format, .safe_to_clear] | map(tostring) | join(" ")' <<<"$card") == "true true" ]] || fail "clear: $card"
 ok "working drives safe to clear only once every file's LTO copy is verified and kept offsite"
+
+# Run again: it goes on from the first file not verified on tape, so nothing is written twice.
+out=$("$bin" archive --to "$tmp/tape" --card A001R1AB --no-progress 2>&1) || fail "again: $out"
+grep -q "archived: 0 files to write .* 4 already on tape" <<<"$out" || fail "again: $out"
+[[ $(find "$tmp/tape" -type f | sort) == "$second" ]] || fail "the tape changed"
+ok "run again, the archive writes nothing that is verified on tape already"
+
+# A tape is never appended to when full, nor while it holds a file's only verified copy.
+tape_swap() {
+	umount "$tmp/tape"
+	mount -t tmpfs -o size=4m tmpfs "$tmp/next"
+	ltfs_label "$tmp/next" "$@"
+	mount --move "$tmp/next" "$tmp/tape"
+}
+"$bin" offload "$tmp/cards/sony" --card C001 --to "$tmp/raid" --to "$tmp/shuttle" --register "$url" \
+	--production Feature --day 2026-11-25 --no-progress >/dev/null 2>&1 || fail "offload C001"
+tape_swap 6e0f-0001 LTO001 LTO001L8
+if "$bin" archive --to "$tmp/tape" --card C001 --wait 1 --no-progress >"$tmp/out" 2>"$tmp/err"; then fail "wrote a full tape"; fi
+grep -q "tape LTO001 is full" "$tmp/err" && [[ $(wc -l <"$tmp/err") -eq 1 ]] || fail "full: $(cat "$tmp/out" "$tmp/err")"
+[[ -z $(find "$tmp/tape" -type f) ]] || fail "something was written to the full tape"
+python3 - "$tmp/raid/A001R1AB" "$tmp/shuttle/A001R1AB" <<'PY'
+import os, sys
+for root in sys.argv[1:]:
+    for d, _, names in os.walk(root):
+        for n in names:
+            if "ascmhl" in d or n.startswith("."):
+                continue
+            with open(os.path.join(d, n), "r+b") as f:
+                b = f.read(1)
+                f.seek(0)
+                f.write(bytes([b[0] ^ 1]))
+PY
+"$bin" verify "$tmp/raid/A001R1AB" --register "$url" >/dev/null 2>&1 || true
+"$bin" verify "$tmp/shuttle/A001R1AB" --register "$url" >/dev/null 2>&1 || true
+card=$(api /api/v1/cards | jq '.items[] | select(.label == "A001R1AB")')
+[[ $(jq -r '[.safe_to_format, .safe_to_clear] | map(tostring) | join(" ")' <<<"$card") == "false false" ]] || fail "gates after the disks went bad: $card"
+tape_swap 6e0f-0002 LTO002 LTO002L8
+if "$bin" archive --to "$tmp/tape" --card C001 --wait 1 --no-progress >"$tmp/out" 2>"$tmp/err"; then fail "appended to a tape holding only copies"; fi
+grep -q "tape LTO002 holds 3 files with no verified copy elsewhere" "$tmp/err" || fail "only copies: $(cat "$tmp/out" "$tmp/err")"
+tape_swap 6e0f-0003 LTO003 LTO003L8
+out=$("$bin" archive --to "$tmp/tape" --card C001 --no-progress 2>&1) || fail "a blank tape: $out"
+grep -q " 0 failed" <<<"$out" || fail "$out"
+ok "a full tape and a tape holding a file's only verified copy are refused (nothing written); a blank one is written"
