@@ -45,6 +45,7 @@ const struct route server_routes[] = {
 	{ "PATCH", "/api/v1/volumes/{id}", volumes_patch, ADMIN, NULL },
 	{ "GET", "/api/v1/tapes", tapes_list, ADMIN | ROLE_POST, NULL },
 	{ "GET", "/api/v1/tapes/catalogue.csv", tapes_csv, ADMIN | ROLE_POST, NULL },
+	{ "POST", "/api/v1/archive-jobs", archive_jobs_create, ADMIN, NULL },
 	{ "GET", "/api/v1/mounts", mounts_list, ADMIN, NULL },
 	{ "GET", "/api/v1/files/{id}", files_get, ANY, NULL },
 	{ "GET", "/api/v1/renditions", renditions_list, ANY, NULL },

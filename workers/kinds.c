@@ -14,6 +14,7 @@ const struct job_kind worker_kinds[] = {
 	{ &job_webhook_spec, job_webhook_run },
 	{ &job_soundsync_spec, job_soundsync_run },
 	{ &job_transcode_spec, job_transcode_run },
+	{ &job_archive_spec, job_archive_run },
 	{ NULL, NULL },
 };
 
