@@ -58,17 +58,29 @@ export function mount(root, ctx) {
       bar(j.progress, `offload ${p.card ?? j.id}: ${Math.round(j.progress * 100)} %`, 'live'));
   }
 
+  // An archive job waiting for a tape says so ("insert the next tape"): the operator acts.
+  function archiveRow(j) {
+    const text = j.progress_text || '';
+    const waiting = text.startsWith('waiting:');
+    return h('div', { class: 'offload-row archive-row', dataset: { job: j.id } },
+      h('strong', {}, `archive ${j.payload?.day ?? ''} → ${j.payload?.tape ?? ''}`), ' ',
+      h('span', { class: waiting ? 'warn' : 'dim' }, `${j.state} · ${text}`),
+      bar(j.progress, `archive: ${Math.round(j.progress * 100)} %`, 'live'));
+  }
+
   async function refresh() {
     try {
       if (!days.length || !dayId) {
         days = (await api('/api/v1/days')).items;
         if (!dayId && days.length) dayId = days[0].id;
       }
-      const [sum, jobs] = await Promise.all([
+      const [sum, jobs, archives] = await Promise.all([
         dayId ? api(`/api/v1/days/${dayId}/cards`) : Promise.resolve({ day: null, cards: [] }),
         api('/api/v1/jobs?kind=offload&limit=20'),
+        api('/api/v1/jobs?kind=archive&limit=5').catch(() => ({ items: [] })),
       ]);
       const active = jobs.items.filter((j) => j.state === 'running' || j.state === 'queued');
+      const archiving = archives.items.filter((j) => j.state === 'running' || j.state === 'queued');
       const sel = h('select', { 'aria-label': 'Shoot day', onchange: (e) => { dayId = Number(e.target.value); refresh(); } },
         days.map((d) => h('option', { value: d.id, selected: d.id === dayId }, `${d.shoot_date}${d.label ? ` ${d.label}` : ''} · ${d.cards} cards`)));
       const cards = sum.cards;
@@ -76,13 +88,14 @@ export function mount(root, ctx) {
       const clear = cards.filter((k) => k.safe_to_clear).length;
       head.replaceChildren(h('h2', {}, 'Today'), days.length ? sel : null,
         h('span', { class: 'dim' }, sum.day ? `${sum.day.production} · ${safe} of ${cards.length} cards safe to format · ${clear} drives safe to clear · ${bytes(cards.reduce((a, k) => a + k.bytes, 0))}` : ''));
-      running.replaceChildren(...(active.length ? [h('h3', {}, 'Offloads running'), ...active.map(offloadRow)] : []));
+      running.replaceChildren(...(active.length ? [h('h3', {}, 'Offloads running'), ...active.map(offloadRow)] : []),
+        ...(archiving.length ? [h('h3', {}, 'Archive to LTO'), ...archiving.map(archiveRow)] : []));
       grid.replaceChildren(...(cards.length ? cards.map(cardTile)
         : [h('p', { class: 'empty' }, 'No cards yet today. Offload a card, or register one with setpost offload --register.')]));
       requestAnimationFrame(() => { root.dataset.shownAt = performance.now().toFixed(1); });
       // Copy progress is not in the event log: poll while an offload runs.
       clearTimeout(poll);
-      if (active.length) poll = setTimeout(refresh, 1500);
+      if (active.length || archiving.length) poll = setTimeout(refresh, 1500);
     } catch (e) {
       grid.replaceChildren(h('p', { class: 'bad' }, `Could not load the day: ${e.message}`));
     }
