@@ -181,7 +181,28 @@ card=$(api /api/v1/cards | jq '.items[] | select(.label == "A001R1AB")')
 tape_swap 6e0f-0002 LTO002 LTO002L8
 if "$bin" archive --to "$tmp/tape" --card C001 --wait 1 --no-progress >"$tmp/out" 2>"$tmp/err"; then fail "appended to a tape holding only copies"; fi
 grep -q "tape LTO002 holds 3 files with no verified copy elsewhere" "$tmp/err" || fail "only copies: $(cat "$tmp/out" "$tmp/err")"
+ok "a full tape and a tape holding a file's only verified copy are refused (nothing written)"
+
+# A blank tape is written; the run is killed as it starts reading back (strace injects SIGKILL
+# at the second open of the first file: the first was its write).
 tape_swap 6e0f-0003 LTO003 LTO003L8
-out=$("$bin" archive --to "$tmp/tape" --card C001 --no-progress 2>&1) || fail "a blank tape: $out"
-grep -q " 0 failed" <<<"$out" || fail "$out"
-ok "a full tape and a tape holding a file's only verified copy are refused (nothing written); a blank one is written"
+first=$tmp/tape/2026-11-25/C001/XDROOT/Clip/A004C002_250103J4.MXF
+(ASAN_OPTIONS=detect_leaks=0 strace -f -qq -o /dev/null -P "$first" -e trace=openat -e inject=openat:signal=KILL:when=2 \
+	"$bin" archive --to "$tmp/tape" --card C001 --no-progress >"$tmp/out" 2>&1) 2>/dev/null && fail "the run was not killed: $(cat "$tmp/out")"
+grep -q "reading back" "$tmp/out" && fail "it was killed before the read-back: $(cat "$tmp/out")"
+[[ $(api "/api/v1/tapes?find=A004C002_250103J4.MXF" | jq -r '.items[0].matches[0].state') == copying ]] || fail "written, not verified"
+# The LTFS software says where each file starts: here in the reverse of the order written.
+mapfile -t written < <(api "/api/v1/tapes?find=XDROOT" | jq -r --arg t "$tmp/tape/" '.items[] | select(.label == "LTO003") | .matches[] | $t + .tape_path')
+[[ ${#written[@]} -ge 3 ]] || fail "files written before the kill: ${written[*]}"
+python3 -c "import os,sys; [os.setxattr(p, 'user.ltfs.startblock', str(1000 - i).encode()) for i, p in enumerate(sys.argv[1:])]" "${written[@]}"
+ASAN_OPTIONS=detect_leaks=0 strace -f -qq -o "$tmp/trace2" -e trace=openat -y \
+	"$bin" archive --to "$tmp/tape" --card C001 --no-progress >"$tmp/out" 2>&1 || fail "resume: $(cat "$tmp/out")"
+grep -q " 0 failed" "$tmp/out" || fail "resume: $(cat "$tmp/out")"
+for f in "${written[@]}"; do
+	grep "\"$f\", O_WRONLY" "$tmp/trace2" && fail "written again after the restart: $f"
+done
+reads=$(grep -o "\"$tmp/tape/2026-11-25/C001/[^\"]*\", O_RDONLY" "$tmp/trace2" | cut -d'"' -f2 | grep -v /ascmhl/ | awk '!seen[$0]++' | head -n ${#written[@]})
+expected=$(printf '%s\n' "${written[@]}" | tac)
+[[ $reads == "$expected" ]] || fail "read back in start-block order: $reads against $expected"
+[[ $(api "/api/v1/tapes?find=A004C002_250103J4.MXF" | jq -r '.items[0].matches[0].state') == verified ]] || fail "verified after the restart"
+ok "killed before its read-back, the run starts again from the first file not verified on tape: nothing written twice, read back in LTFS start-block order"
