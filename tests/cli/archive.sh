@@ -188,7 +188,7 @@ ok "a full tape and a tape holding a file's only verified copy are refused (noth
 tape_swap 6e0f-0003 LTO003 LTO003L8
 first=$tmp/tape/2026-11-25/C001/XDROOT/Clip/A004C002_250103J4.MXF
 (ASAN_OPTIONS=detect_leaks=0 strace -f -qq -o /dev/null -P "$first" -e trace=openat -e inject=openat:signal=KILL:when=2 \
-	"$bin" archive --to "$tmp/tape" --card C001 --no-progress >"$tmp/out" 2>&1) 2>/dev/null && fail "the run was not killed: $(cat "$tmp/out")"
+	"$bin" archive --to "$tmp/tape" --card C001 --no-progress >"$tmp/out" 2>&1; exit $?) 2>/dev/null && fail "the run was not killed: $(cat "$tmp/out")"
 grep -q "reading back" "$tmp/out" && fail "it was killed before the read-back: $(cat "$tmp/out")"
 [[ $(api "/api/v1/tapes?find=A004C002_250103J4.MXF" | jq -r '.items[0].matches[0].state') == copying ]] || fail "written, not verified"
 # The LTFS software says where each file starts: here in the reverse of the order written.
