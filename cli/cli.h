@@ -32,6 +32,9 @@ int cmd_routes(int argc, char **argv);
 int cmd_qc(int argc, char **argv);
 int cmd_volume(int argc, char **argv);
 int cmd_production(int argc, char **argv);
+int cmd_production_policy(int argc, char **argv);
+int cmd_archive(int argc, char **argv);
+int cmd_tapes(int argc, char **argv);
 
 struct option;
 

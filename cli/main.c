@@ -22,6 +22,8 @@ static const struct command commands[] = {
 	{ "register", cmd_register, "register copies another tool made, from their ASC MHL" },
 	{ "volume", cmd_volume, "declare the folders (volumes) setpost may touch" },
 	{ "production", cmd_production, "set the copies a card needs before it is safe to format" },
+	{ "archive", cmd_archive, "write cards to LTO tape (LTFS), read back, spanning tapes" },
+	{ "tapes", cmd_tapes, "the LTO catalogue: tapes, their cards, which tape holds a clip" },
 	{ "send", cmd_send, "upload a file, encrypted and resumable, to a tus server" },
 	{ "pull", cmd_pull, "mirror the ready dailies into a cutting room's folder" },
 	{ "qc", cmd_qc, "answer a clip's QC hold: acknowledge, override, release" },

@@ -15,16 +15,21 @@ offload_register_verdict(json_t *v, FILE *out)
 	json_t *why = json_object_get(v, "why_not"), *w;
 	size_t i;
 
-	fprintf(out, "registered: card id %lld, %lld files, %lld copies; safe to format: %s\n",
+	fprintf(out, "registered: card id %lld, %lld files, %lld copies; safe to format: %s; "
+	    "working drives safe to clear: %s\n",
 	    (long long)json_integer_value(json_object_get(v, "card_id")),
 	    (long long)json_integer_value(json_object_get(v, "files")),
 	    (long long)json_integer_value(json_object_get(v, "copies")),
-	    json_is_true(json_object_get(v, "safe_to_format")) ? "YES" : "no");
+	    json_is_true(json_object_get(v, "safe_to_format")) ? "YES" : "no",
+	    json_is_true(json_object_get(v, "safe_to_clear")) ? "YES" : "no");
 	if (json_is_true(json_object_get(v, "already_registered")))
 		fprintf(out, "  the card was already registered: these copies were added to it\n");
 	json_array_foreach(why, i, w)
 		if (i < 10)
 			fprintf(out, "  not safe: %s\n", json_string_value(w));
+	json_array_foreach(json_object_get(v, "why_not_clear"), i, w)
+		if (i < 10)
+			fprintf(out, "  not clear: %s\n", json_string_value(w));
 }
 
 /* The server touches only declared volumes: each destination is declared first, as

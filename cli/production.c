@@ -8,7 +8,8 @@
 #include <string.h>
 
 static const char production_synopsis[] =
-	"usage: setpost production copies N [--production NAME] [options]\n\n"
+	"usage: setpost production copies N [--production NAME] [options]\n"
+	"       setpost production policy [--copies N] ... (see 'setpost production policy --help')\n\n"
 	"Sets the verified copies on distinct volumes (1 to 10) every file of a card needs before\n"
 	"the card is safe to format, and re-judges every card of the production at once. Without\n"
 	"--production, the only production there is.";
@@ -20,7 +21,7 @@ int
 cmd_production(int argc, char **argv)
 {
 	int missing = 0, rc, cards = 0, safe = 0;
-	const char *name = cli_take_flag(&argc, argv, "--production", &missing);
+	const char *name;
 	struct config cfg;
 	struct pgembed pg;
 	struct db *db;
@@ -29,6 +30,9 @@ cmd_production(int argc, char **argv)
 	long long n = 0;
 	char *end;
 
+	if (argc > 1 && strcmp(argv[1], "policy") == 0)
+		return cmd_production_policy(argc - 1, argv + 1);
+	name = cli_take_flag(&argc, argv, "--production", &missing);
 	if ((rc = cli_config(&cfg, CONFIG_DB, argc, argv, production_synopsis)) >= 0)
 		return rc;
 	if (missing || cfg.nargs != 2 || strcmp(cfg.args[0], "copies") != 0 ||

@@ -77,13 +77,17 @@ verify_register_verdict(json_t *v, FILE *out)
 		    (long long)json_integer_value(json_object_get(v, "unknown")));
 	fputc('\n', out);
 	json_array_foreach(json_object_get(v, "cards"), i, card) {
-		fprintf(out, "card %s (id %lld): safe to format: %s\n",
-		    json_string_value(json_object_get(card, "label")),
+		fprintf(out, "card %s (id %lld): safe to format: %s; working drives safe to clear: "
+		    "%s\n", json_string_value(json_object_get(card, "label")),
 		    (long long)json_integer_value(json_object_get(card, "id")),
-		    json_is_true(json_object_get(card, "safe_to_format")) ? "YES" : "no");
+		    json_is_true(json_object_get(card, "safe_to_format")) ? "YES" : "no",
+		    json_is_true(json_object_get(card, "safe_to_clear")) ? "YES" : "no");
 		json_array_foreach(json_object_get(card, "why_not"), j, w)
 			if (j < 10)
 				fprintf(out, "  not safe: %s\n", json_string_value(w));
+		json_array_foreach(json_object_get(card, "why_not_clear"), j, w)
+			if (j < 10)
+				fprintf(out, "  not clear: %s\n", json_string_value(w));
 	}
 }
 

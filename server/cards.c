@@ -1,6 +1,7 @@
 /* cards: the list of cards, and one card with whether it is safe to format, and why not. */
 #include "http.h"
 #include "lib/pipeline/clipstate.h"
+#include "lib/custody/copy_policy.h"
 #include "lib/store/params.h"
 
 #include <stdio.h>
@@ -12,8 +13,9 @@ static const struct db_stmt stmt_cards = { "cards_list",
 	"  (SELECT count(*) FROM clips c WHERE c.card_id = k.id) AS clips,"
 	"  (SELECT count(*) FROM files f WHERE f.card_id = k.id) AS files,"
 	"  (SELECT coalesce(sum(size), 0) FROM files f WHERE f.card_id = k.id) AS bytes,"
-	"  v.safe AS safe_to_format, v.why_not"
-	" FROM cards k JOIN days d ON d.id = k.day_id, setpost_card_verdict(k.id) v"
+	"  v.safe AS safe_to_format, v.why_not, w.safe AS safe_to_clear, w.why_not AS why_not_clear"
+	" FROM cards k JOIN days d ON d.id = k.day_id, setpost_card_verdict(k.id) v,"
+	" setpost_card_clear_verdict(k.id) w"
 	" WHERE ($1::bigint IS NULL OR k.day_id = $1)) x", 1 };
 
 static const struct db_stmt stmt_card = { "cards_get",
@@ -81,7 +83,7 @@ cards_get_tx(struct db_conn *c, void *arg, struct err *err)
 		return rc;
 	json_object_set_new(a->card, "safe_to_format", json_boolean(safe));
 	json_object_set_new(a->card, "why_not", why);
-	return 0;
+	return copy_policy_card_annotate(c, a->id, a->card, err);
 }
 
 enum MHD_Result

@@ -4,6 +4,7 @@
  * an offload's source and destinations from. */
 #include "http.h"
 #include "lib/pipeline/clipstate.h"
+#include "lib/custody/copy_policy.h"
 #include "lib/store/params.h"
 
 #include <stdio.h>
@@ -99,6 +100,8 @@ day_cards_tx(struct db_conn *c, void *arg, struct err *err)
 			return rc;
 		json_object_set_new(card, "safe_to_format", json_boolean(safe));
 		json_object_set_new(card, "why_not", why);
+		if ((rc = copy_policy_card_annotate(c, id, card, err)) < 0)
+			return rc;
 	}
 	return 0;
 }

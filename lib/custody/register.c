@@ -3,6 +3,7 @@
 #include "lib/custody/register.h"
 #include "lib/custody/verification.h"
 #include "lib/custody/confine.h"
+#include "lib/custody/copy_policy.h"
 #include "lib/pipeline/clipstate.h"
 #include "lib/store/event.h"
 #include "lib/core/json.h"
@@ -656,7 +657,12 @@ register_verdict_tx(struct db_conn *c, void *arg, struct err *err)
 	    (json_int_t)x->card_id, "day_id", (json_int_t)x->day_id, "files", x->nfiles, "copies",
 	    x->ncopies, "changed_clips", x->changed, "safe_to_format", safe, "why_not", why,
 	    "already_registered", x->existing == x->card_id && x->existing != 0);
-	return 0;
+	/* The second gate beside the first: working drives safe to clear. */
+	if ((rc = copy_policy_card_annotate(c, x->card_id, *(json_t **)a[1], err)) < 0) {
+		json_decref(*(json_t **)a[1]);
+		*(json_t **)a[1] = NULL;
+	}
+	return rc;
 }
 
 int

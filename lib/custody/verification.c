@@ -2,6 +2,7 @@
  * verification.h). */
 #include "lib/custody/verification.h"
 #include "lib/pipeline/clipstate.h"
+#include "lib/custody/copy_policy.h"
 #include "lib/store/event.h"
 #include "lib/core/json.h"
 #include "lib/store/params.h"
@@ -357,10 +358,13 @@ report_tx(struct db_conn *c, void *arg, struct err *err)
 			json_decref(why);
 			goto out;
 		}
-		json_array_append_new(cards, json_pack("{s:I,s:s,s:b,s:o}", "id",
+		json_t *card = json_pack("{s:I,s:s,s:b,s:o}", "id",
 		    (json_int_t)x->cards[k].id, "label", rc ? PQgetvalue(r, 0, 0) : "",
-		    "safe_to_format", safe, "why_not", why));
+		    "safe_to_format", safe, "why_not", why);
 		PQclear(r);
+		json_array_append_new(cards, card);
+		if ((rc = copy_policy_card_annotate(c, x->cards[k].id, card, err)) < 0)
+			goto out;
 	}
 	rc = 0;
 	json_decref(x->result);

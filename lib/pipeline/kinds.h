@@ -17,5 +17,6 @@ extern const struct job_spec job_qc_spec;
 extern const struct job_spec job_webhook_spec;
 extern const struct job_spec job_soundsync_spec;
 extern const struct job_spec job_transcode_spec;
+extern const struct job_spec job_archive_spec;
 
 #endif

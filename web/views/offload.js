@@ -54,6 +54,8 @@ export function mount(root, ctx) {
     if (j.state !== 'done') return null;
     return h('div', {}, h('p', { class: `verdict ${r.safe_to_format ? 'ok' : 'bad'}` }, r.safe_to_format ? 'SAFE TO FORMAT' : 'NOT SAFE TO FORMAT'),
       r.why_not?.length ? h('ul', { class: 'why' }, r.why_not.map((w) => h('li', {}, w))) : null,
+      h('p', { class: `clear-verdict ${r.safe_to_clear ? 'ok' : 'warn'}` }, r.safe_to_clear ? 'WORKING DRIVES SAFE TO CLEAR' : 'DRIVES NOT SAFE TO CLEAR'),
+      r.safe_to_format && r.why_not_clear?.length ? h('ul', { class: 'why' }, r.why_not_clear.slice(0, 5).map((w) => h('li', {}, w))) : null,
       r.card_id ? h('p', {}, h('a', { href: `#/clips?card_id=${r.card_id}` }, 'See its clips')) : null);
   }
 

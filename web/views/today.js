@@ -47,6 +47,7 @@ export function mount(root, ctx) {
       !safe && why.length ? h('ul', { class: 'why' },
         why.slice(0, 3).map((w) => h('li', {}, w)),
         why.length > 3 ? h('li', { class: 'dim' }, `… ${why.length - 3} more`) : null) : null,
+      clearGate(k),
       h('p', { class: 'facts' }, `${bytes(k.bytes)} · ${k.clips} clips · ${k.files} files`,
         k.failed ? badge(`${k.failed} failed`, 'bad') : null,
         k.qc_hold ? badge(`${k.qc_hold} QC hold`, 'warn') : null,
@@ -59,6 +60,18 @@ export function mount(root, ctx) {
       ])));
   }
 
+  // The second erase gate, beside the first: the working drives (RAID, shuttles) may be
+  // cleared only once the production's copy policy is met (archive, receipt, offsite).
+  function clearGate(k) {
+    const clear = k.safe_to_clear;
+    const why = (k.why_not_clear ?? []).filter((w) => w !== 'the card is not safe to format yet');
+    return h('div', { class: 'gate-clear', dataset: { clear: clear ? 'yes' : 'no' } },
+      h('p', { class: `clear-verdict ${clear ? 'ok' : 'warn'}` }, clear ? 'WORKING DRIVES SAFE TO CLEAR' : 'DRIVES NOT SAFE TO CLEAR'),
+      !clear && why.length ? h('ul', { class: 'why' },
+        why.slice(0, 3).map((w) => h('li', {}, w)),
+        why.length > 3 ? h('li', { class: 'dim' }, `… ${why.length - 3} more`) : null) : null);
+  }
+
   function offloadRow(j) {
     const p = j.payload ?? {};
     return h('div', { class: 'offload-row' },
@@ -67,31 +80,45 @@ export function mount(root, ctx) {
       bar(j.progress, `offload ${p.card ?? j.id}: ${Math.round(j.progress * 100)} %`, 'live'));
   }
 
+  // An archive job waiting for a tape says so ("insert the next tape"): the operator acts.
+  function archiveRow(j) {
+    const text = j.progress_text || '';
+    const waiting = text.startsWith('waiting:');
+    return h('div', { class: 'offload-row archive-row', dataset: { job: j.id } },
+      h('strong', {}, `archive ${j.payload?.day ?? ''} → ${j.payload?.tape ?? ''}`), ' ',
+      h('span', { class: waiting ? 'warn' : 'dim' }, `${j.state} · ${text}`),
+      bar(j.progress, `archive: ${Math.round(j.progress * 100)} %`, 'live'));
+  }
+
   async function refresh() {
     try {
       if (!days.length || !dayId) {
         days = (await api('/api/v1/days')).items;
         if (!dayId && days.length) dayId = days[0].id;
       }
-      const [sum, jobs] = await Promise.all([
+      const [sum, jobs, archives] = await Promise.all([
         dayId ? api(`/api/v1/days/${dayId}/cards`) : Promise.resolve({ day: null, cards: [] }),
         api('/api/v1/jobs?kind=offload&limit=20'),
+        api('/api/v1/jobs?kind=archive&limit=5').catch(() => ({ items: [] })),
       ]);
       const active = jobs.items.filter((j) => j.state === 'running' || j.state === 'queued');
+      const archiving = archives.items.filter((j) => j.state === 'running' || j.state === 'queued');
       const sel = h('select', { 'aria-label': 'Shoot day', onchange: (e) => { dayId = Number(e.target.value); refresh(); } },
         days.map((d) => h('option', { value: d.id, selected: d.id === dayId }, `${d.shoot_date}${d.label ? ` ${d.label}` : ''} · ${d.cards} cards`)));
       const cards = sum.cards;
       const safe = cards.filter((k) => k.safe_to_format).length;
+      const clear = cards.filter((k) => k.safe_to_clear).length;
       head.replaceChildren(h('h2', {}, 'Today'), days.length ? sel : null,
-        h('span', { class: 'dim' }, sum.day ? `${sum.day.production} · ${safe} of ${cards.length} cards safe to format · ${bytes(cards.reduce((a, k) => a + k.bytes, 0))}` : ''),
+        h('span', { class: 'dim' }, sum.day ? `${sum.day.production} · ${safe} of ${cards.length} cards safe to format · ${clear} drives safe to clear · ${bytes(cards.reduce((a, k) => a + k.bytes, 0))}` : ''),
         sum.day ? copiesControl(sum.day) : null);
-      running.replaceChildren(...(active.length ? [h('h3', {}, 'Offloads running'), ...active.map(offloadRow)] : []));
+      running.replaceChildren(...(active.length ? [h('h3', {}, 'Offloads running'), ...active.map(offloadRow)] : []),
+        ...(archiving.length ? [h('h3', {}, 'Archive to LTO'), ...archiving.map(archiveRow)] : []));
       grid.replaceChildren(...(cards.length ? cards.map(cardTile)
         : [h('p', { class: 'empty' }, 'No cards yet today. Offload a card, or register one with setpost offload --register.')]));
       requestAnimationFrame(() => { root.dataset.shownAt = performance.now().toFixed(1); });
       // Copy progress is not in the event log: poll while an offload runs.
       clearTimeout(poll);
-      if (active.length) poll = setTimeout(refresh, 1500);
+      if (active.length || archiving.length) poll = setTimeout(refresh, 1500);
     } catch (e) {
       grid.replaceChildren(h('p', { class: 'bad' }, `Could not load the day: ${e.message}`));
     }
