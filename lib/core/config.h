@@ -46,6 +46,8 @@ struct config {
 	long pool_size;        /* database connections */
 	long slots;            /* concurrent jobs in one worker */
 	long lease;            /* job lease in seconds */
+	char *db_listen;       /* embedded cluster also on TCP, "ADDR:PORT" (password), or NULL */
+	char *kinds;           /* job kinds a worker takes, comma-separated, or NULL: all */
 	/* positional arguments, borrowed from argv */
 	char **args;
 	int nargs;
