@@ -12,6 +12,7 @@
 # ceiling for queue bookkeeping on this machine, not a transcode rate.
 #   bench/jobs.sh [PATH_TO_SETPOST]        (default build/setpost; used for its migrations)
 # SETPOST_BENCH_JOBS (default 2000 jobs a run), SETPOST_BENCH_EVENTS (default 2000 a writer),
+# SETPOST_BENCH_WORKERS (default "1 2 4 8"; the target needs 8 among them),
 # SETPOST_BENCH_ROUNDS (default 5). SETPOST_BENCH_SMOKE=1: 40 jobs, 40 events, one round.
 # Target: 8 workers sustain 50 jobs a second or more (a day of 5,000 clips at 8 jobs each is
 # 40,000 jobs: 15 minutes of bookkeeping at that rate, against hours of media work).
@@ -23,6 +24,7 @@ sp=$(realpath "${1:-$top/build/setpost}")
 dir=${SETPOST_BENCH_DIR:-/var/tmp/setpost-bench}
 njobs=${SETPOST_BENCH_JOBS:-$(bench_size 2000 40)}
 nevents=${SETPOST_BENCH_EVENTS:-$(bench_size 2000 40)}
+nworkers=${SETPOST_BENCH_WORKERS:-1 2 4 8}
 [ -x "$sp" ] || { echo "jobs bench: $sp not found (make build)" >&2; exit 1; }
 command -v psql >/dev/null || { echo "jobs bench: psql is required (make deps)" >&2; exit 1; }
 jr=$top/build/bench/jobrate
@@ -67,10 +69,11 @@ jobs_run() { # N: queue $njobs no-op jobs, run N workers until all are done; rec
 		FROM jobs WHERE kind = 'bench_noop'")
 	bench_record "jobs_$n" "$rate"
 }
-run1() { jobs_run 1; }
-run2() { jobs_run 2; }
-run4() { jobs_run 4; }
-run8() { jobs_run 8; }
+runs=()
+for n in $nworkers; do
+	eval "run$n() { jobs_run $n; }"
+	runs+=("run$n")
+done
 
 events_run() { # N: N writers record $nevents events each at once; records events_N
 	local n=$1 i t0 t1 pids=()
@@ -87,9 +90,9 @@ ev1() { events_run 1; }
 ev4() { events_run 4; }
 
 echo "== $njobs no-op jobs a run; events: $nevents a writer"
-bench_interleave run1 run2 run4 run8 ev1 ev4
+bench_interleave "${runs[@]}" ev1 ev4
 echo "== jobs claimed and finished per second (first claim to last finish, from the jobs table)"
-for n in 1 2 4 8; do bench_row "$n worker(s), 1 slot each" "jobs_$n" "jobs/s" "%.1f"; done
+for n in $nworkers; do bench_row "$n worker(s), 1 slot each" "jobs_$n" "jobs/s" "%.1f"; done
 echo "== events recorded per second (INSERT + NOTIFY each)"
 bench_row "1 writer" events_1 "events/s" "%.1f"
 bench_row "4 writers at once" events_4 "events/s" "%.1f"
