@@ -83,7 +83,7 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "worker") == 0)
 		rc = jobrate_worker(db, argv[3], &err);
 	else
-		rc = jobrate_events(db, atol(argv[3]), &err);
+		rc = jobrate_events(db, strtol(argv[3], NULL, 10), &err);
 	db_close(db);
 	if (rc < 0)
 		fprintf(stderr, "jobrate: %s\n", err.msg);

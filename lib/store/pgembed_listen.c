@@ -63,7 +63,7 @@ pgembed_listen_running(const struct pgembed *pg, struct pgembed_listen *l, struc
 	while (fgets(line, sizeof(line), f) != NULL && ++n <= 6) {
 		line[strcspn(line, "\n")] = '\0';
 		if (n == 4)
-			l->port = atoi(line);
+			l->port = (int)strtol(line, NULL, 10);
 		else if (n == 6)
 			snprintf(l->host, sizeof(l->host), "%.*s", (int)sizeof(l->host) - 1, line);
 	}
