@@ -192,7 +192,7 @@ run: build
 # Each stage alone: unit tests, end-to-end tests (a throwaway PostgreSQL cluster), the
 # command-line and browser tests, and the journeys (a user's whole path through the CLI and
 # the HTTP API) against the sanitizer build; `test` runs them all.
-test: lint build/setpost-asan $(UNIT_BIN) $(E2E_BIN) $(FUZZ_ALL)
+test: lint build/setpost-asan $(UNIT_BIN) $(E2E_BIN) $(FUZZ_ALL) build/bench/jobrate
 	@./scripts/test.sh unit e2e cli journey fuzz bench
 
 test-unit: $(UNIT_BIN)
@@ -210,10 +210,16 @@ test-journey: build/setpost-asan
 lint:
 	@./scripts/lint.sh
 
-bench: build
+# bench/jobs.sh's driver: the real worker loop on a job kind that does nothing (never in setpost).
+build/bench/jobrate: bench/jobrate.c $(patsubst %.c,obj/release/%.o,$(LIB_SRC))
+	@mkdir -p $(@D)
+	@echo "  LINK    $@"
+	@$(CC) $(REL_CFLAGS) -o $@ $^ $(LIBS)
+
+bench: build build/bench/jobrate
 	@for b in bench/*.sh; do [ $$b = bench/common.sh ] || { echo "== $$b"; $$b || exit 1; }; done
 # Every benchmark at its smallest size (seconds): it runs and prints its ratio lines.
-bench-smoke: build
+bench-smoke: build build/bench/jobrate
 	@SETPOST_BENCH_BIN=$(CURDIR)/build/setpost ./scripts/test.sh bench
 
 install: build

@@ -197,10 +197,14 @@ cli_db_open(const struct config *cfg, struct pgembed *pg, struct db **db, int fl
 	memset(pg, 0, sizeof(*pg));
 	if (conninfo == NULL || *conninfo == '\0') {
 		if ((rc = cli_data_folder(cfg, flags, data, sizeof(data), err)) < 0 ||
-		    (rc = pgembed_start(pg, data, cfg->pg_bindir, cfg->pg_user, err)) < 0)
+		    (rc = pgembed_start_listening(pg, data, cfg->pg_bindir, cfg->pg_user, cfg->db_listen,
+		    err)) < 0)
 			return rc;
 		if (pg->note[0])
 			log_info("%s", pg->note);
+		if (pg->password_file[0])
+			log_info("the database listens on %s for workers on other hosts (user setpost, "
+			    "password in %s)", cfg->db_listen, pg->password_file);
 		if (flags & CLI_DB_CREATE)
 			cli_state_record(data);
 		conninfo = pg->conninfo;

@@ -3,6 +3,7 @@
  * `setpost volume list` shows them. */
 #include "cli.h"
 #include "lib/custody/confine.h"
+#include "lib/custody/locate.h"
 #include "lib/store/event.h"
 
 #include <errno.h>
@@ -14,13 +15,19 @@
 static const char volume_synopsis[] =
 	"usage: setpost volume add NAME PATH [options]\n"
 	"       setpost volume list [options]\n"
-	"       setpost volume mark VOLUME [--kind KIND] [--location PLACE] [options]\n\n"
+	"       setpost volume mark VOLUME [--kind KIND] [--location PLACE] [options]\n"
+	"       setpost volume mount VOLUME PATH [options]\n"
+	"       setpost volume mounts [options]\n\n"
 	"add declares the folder PATH (a RAID, a shuttle drive, a card reader's mount) as a\n"
 	"volume: the server and the workers read originals, copy and register copies only under\n"
 	"declared volumes. Not /, a system folder, nor the data folder.\n"
 	"mark says what a volume holding copies is (VOLUME: its name or id in GET /api/v1/volumes):\n"
 	"--kind disk, raid, shuttle, lto, nas, cloud or card (its media type for the copy policy)\n"
-	"and --location on_set, vault, post_house or offsite (a copy off set counts as offsite).";
+	"and --location on_set, vault, post_house or offsite (a copy off set counts as offsite).\n"
+	"mount records where THIS host (SETPOST_HOST, else its host name) sees a volume that copies\n"
+	"were registered on (VOLUME: its id or name, see mounts), for a worker on another host\n"
+	"reading the same shared storage at another path; PATH must lie under a declared volume.\n"
+	"mounts lists those volumes with each host's mount point.";
 
 /* The volumes copies were registered on (not the declared folders): by id or by name. */
 static const struct db_stmt stmt_mark = { "volume_cli_mark",
@@ -28,6 +35,14 @@ static const struct db_stmt stmt_mark = { "volume_cli_mark",
 	" WHERE name = $1 OR id::text = $1 RETURNING id, name, kind, location", 3 };
 static const struct db_stmt stmt_mark_count = { "volume_cli_mark_count",
 	"SELECT count(*) FROM volumes WHERE name = $1 OR id::text = $1", 1 };
+static const struct db_stmt stmt_volume_find = { "volume_mount_find",
+	"SELECT id FROM volumes WHERE id::text = $1 OR name = $1 ORDER BY id::text = $1 DESC, id", 1 };
+static const struct db_stmt stmt_volume_mount = { "volume_mount_set",
+	"INSERT INTO volume_mounts (volume_id, host, mount_path) VALUES ($1, $2, $3)"
+	" ON CONFLICT (volume_id, host) DO UPDATE SET mount_path = EXCLUDED.mount_path", 3 };
+static const struct db_stmt stmt_mounts = { "volume_mounts_list",
+	"SELECT v.id, v.name, coalesce(m.host, '-'), coalesce(m.mount_path, '-') FROM volumes v"
+	" LEFT JOIN volume_mounts m ON m.volume_id = v.id ORDER BY v.id, m.host", 0 };
 
 static const struct db_stmt stmt_list = { "volume_roots_list",
 	"SELECT id, name, path, created_by FROM volume_roots ORDER BY path", 0 };
@@ -54,6 +69,60 @@ volume_add(struct db *db, const struct config *cfg, const char *name, const char
 		json_decref(ev);
 	}
 	printf("volume %lld: %s %s%s\n", id, name, real, created ? "" : " (already declared)");
+	return 0;
+}
+
+/* One connection for the check and the write, so a refusal changes nothing. */
+static int
+volume_mount(struct db *db, const char *volume, const char *path)
+{
+	char real[PATH_MAX], host[256], vid[24];
+	const char *pf[1] = { volume }, *pm[3] = { vid, host, real };
+	struct db_conn *c;
+	struct err err;
+	PGresult *r;
+	int n, rc;
+
+	if (volume == NULL || path == NULL)
+		return cli_fail("volume", "mount: expected VOLUME PATH (see --help)");
+	if (realpath(path, real) == NULL)
+		return cli_fail("volume", "%s: %s", path, strerror(errno));
+	locate_host(host, sizeof(host));
+	if (db_acquire(db, &c, &err) < 0)
+		return cli_fail("volume", "%s", err.msg);
+	if ((n = db_query(c, &stmt_volume_find, pf, &r, &err)) < 0) {
+		rc = cli_fail("volume", "%s", err.msg);
+		goto out;
+	}
+	snprintf(vid, sizeof(vid), "%s", n > 0 ? PQgetvalue(r, 0, 0) : "");
+	PQclear(r);
+	if (n == 0)
+		rc = cli_fail("volume", "mount: no volume '%s' (see setpost volume mounts)", volume);
+	else if (confine_check(c, "PATH", real, &err) < 0)
+		rc = cli_fail("volume", "mount: %s", err.msg);
+	else if (db_query(c, &stmt_volume_mount, pm, NULL, &err) < 0)
+		rc = cli_fail("volume", "%s", err.msg);
+	else
+		rc = printf("volume %s: mounted at %s on host %s\n", vid, real, host) < 0;
+out:
+	db_release(db, c);
+	return rc;
+}
+
+static int
+volume_mounts(struct db *db)
+{
+	struct err err;
+	PGresult *r;
+	int n;
+
+	if ((n = db_exec(db, &stmt_mounts, NULL, &r, &err)) < 0)
+		return cli_fail("volume", "%s", err.msg);
+	printf("%-6s %-20s %-24s %s\n", "ID", "NAME", "HOST", "MOUNT");
+	for (int i = 0; i < n; i++)
+		printf("%-6s %-20s %-24s %s\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+		    PQgetvalue(r, i, 2), PQgetvalue(r, i, 3));
+	PQclear(r);
 	return 0;
 }
 
@@ -129,7 +198,7 @@ cmd_volume(int argc, char **argv)
 		goto out;
 	}
 	if (cfg.nargs < 1) {
-		rc = cli_fail("volume", "expected add or list (see --help)");
+		rc = cli_fail("volume", "expected add, list, mark, mount or mounts (see --help)");
 		goto out;
 	}
 	if (cli_db_open(&cfg, &pg, &db, 1, &err) < 0) {
@@ -143,8 +212,14 @@ cmd_volume(int argc, char **argv)
 		rc = volume_list(db);
 	else if (strcmp(cfg.args[0], "mark") == 0)
 		rc = volume_mark(db, cfg.nargs > 1 ? cfg.args[1] : NULL, kind, place);
+	else if (strcmp(cfg.args[0], "mount") == 0)
+		rc = volume_mount(db, cfg.nargs > 1 ? cfg.args[1] : NULL,
+		    cfg.nargs > 2 ? cfg.args[2] : NULL);
+	else if (strcmp(cfg.args[0], "mounts") == 0)
+		rc = volume_mounts(db);
 	else
-		rc = cli_fail("volume", "unknown action '%s': expected add, list or mark", cfg.args[0]);
+		rc = cli_fail("volume", "unknown action '%s': expected add, list, mark, mount or "
+		    "mounts", cfg.args[0]);
 	cli_db_close(&pg, db);
 out:
 	config_release(&cfg);

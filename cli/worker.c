@@ -7,6 +7,7 @@
 #include "workers/kinds.h"
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,38 @@ static const char worker_synopsis[] =
 	"A job that ends while the database is down keeps its outcome (an offload its\n"
 	"registration) in DATA/journal and records it as soon as the database answers again.";
 
+/* The kinds named in list (comma-separated; NULL: all), in worker_kinds' order, copied to out
+ * (room for every kind and the end mark); returns how many, or SP_EINVAL naming an unknown one. */
+static int
+worker_pick_kinds(const char *list, struct job_kind *out, struct err *err)
+{
+	int n = 0;
+
+	for (const char *s = list; s && *s; s += strcspn(s, ",") + (s[strcspn(s, ",")] != '\0')) {
+		size_t len = strcspn(s, ",");
+		int k;
+		for (k = 0; worker_kinds[k].spec; k++)
+			if (strlen(worker_kinds[k].spec->name) == len &&
+			    strncmp(worker_kinds[k].spec->name, s, len) == 0)
+				break;
+		if (worker_kinds[k].spec == NULL || len == 0)
+			return err_set(err, SP_EINVAL, "unknown job kind '%.*s'", (int)len, s);
+	}
+	for (int k = 0; worker_kinds[k].spec; k++) {
+		const char *name = worker_kinds[k].spec->name, *s = list;
+		size_t len = strlen(name);
+		bool take = list == NULL || *list == '\0';
+		while (!take && (s = strstr(s, name)) != NULL) {
+			take = (s == list || s[-1] == ',') && (s[len] == ',' || s[len] == '\0');
+			s += len;
+		}
+		if (take)
+			out[n++] = worker_kinds[k];
+	}
+	out[n] = (struct job_kind){ NULL, NULL, NULL };
+	return n;
+}
+
 int
 cmd_worker(int argc, char **argv)
 {
@@ -30,6 +63,8 @@ cmd_worker(int argc, char **argv)
 	struct pgembed pg;
 	struct db *db;
 	struct err err;
+	struct job_kind kinds[64];
+	int nkinds;
 	int rc = cli_config(&cfg, CONFIG_WORKER | CONFIG_DB, argc, argv, worker_synopsis);
 
 	if (rc >= 0)
@@ -49,6 +84,10 @@ cmd_worker(int argc, char **argv)
 		goto out;
 	}
 	httpc_set_outbound(&outbound);
+	if ((nkinds = worker_pick_kinds(cfg.kinds, kinds, &err)) < 0) {
+		rc = cli_fail("worker", "--kinds: %s", err.msg);
+		goto out;
+	}
 	/* Outcomes the database cannot take while it is down wait in the data folder. */
 	if (cli_data_path(&cfg, data, sizeof(data), &err) < 0) {
 		rc = cli_fail("worker", "%s", err.msg);
@@ -60,10 +99,10 @@ cmd_worker(int argc, char **argv)
 		rc = cli_fail("worker", "%s", err.msg);
 		goto out;
 	}
-	log_info("worker=%s slots=%d kinds=%d started", opt.name, opt.slots, worker_nkinds());
+	log_info("worker=%s slots=%d kinds=%d started", opt.name, opt.slots, nkinds);
 	printf("setpost worker %s running %d slot(s)\n", opt.name, opt.slots);
 	fflush(stdout);
-	rc = worker_run(db, worker_kinds, worker_nkinds(), &opt, &cli_stop, &err);
+	rc = worker_run(db, kinds, nkinds, &opt, &cli_stop, &err);
 	cli_db_close(&pg, db);
 	rc = rc < 0 ? cli_fail("worker", "%s", err.msg) : 0;
 out:

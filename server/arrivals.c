@@ -16,7 +16,8 @@
  * verified_at travels as the server's own text of it, so it reads back exactly. */
 static const struct db_stmt stmt_arrivals = { "arrivals_list",
 	"SELECT json_build_object('upload', id, 'path', stored_path, 'size', plain_size,"
-	" 'xxh64', plain_xxh64, 'production', meta->>'production', 'day', meta->>'day',"
+	" 'xxh64', plain_xxh64, 'production', meta->>'production',"
+	" 'unit', nullif(meta->>'unit', ''), 'day', meta->>'day',"
 	" 'card', meta->>'card', 'clip', nullif(meta->>'clip', ''), 'filename', meta->>'filename',"
 	" 'received_at', completed_at, 'verified_at', verified_at)::text, verified_at::text, id"
 	" FROM uploads WHERE state = 'verified'"
@@ -61,6 +62,45 @@ arrivals_list(struct request *req)
 		free(cur);
 	}
 	buf_appends(&out, "}");
+	PQclear(r);
+	res = out.data ? reply_text(req, 200, "application/json", out.data, out.len) :
+	    reply_error(req, 500, "internal", "out of memory");
+	buf_release(&out);
+	return res;
+}
+
+/* The post house's day report: per sender's production, unit and day, what arrived verified.
+ * $1: one day (YYYY-MM-DD) or NULL for every day. */
+static const struct db_stmt stmt_arrival_days = { "arrivals_days",
+	"SELECT coalesce(json_agg(json_build_object('production', production, 'unit', unit,"
+	"  'day', day, 'arrivals', n, 'bytes', bytes, 'cards', cards, 'clips', clips,"
+	"  'first_verified_at', first_at, 'last_verified_at', last_at)"
+	"  ORDER BY day DESC NULLS LAST, production, unit NULLS FIRST), '[]')::text"
+	" FROM (SELECT meta->>'production' AS production, nullif(meta->>'unit', '') AS unit,"
+	"  meta->>'day' AS day, count(*) AS n, sum(plain_size) AS bytes,"
+	"  json_agg(DISTINCT meta->>'card') AS cards,"
+	"  count(DISTINCT nullif(meta->>'clip', '')) AS clips, min(verified_at) AS first_at,"
+	"  max(verified_at) AS last_at"
+	"  FROM uploads WHERE state = 'verified' AND ($1::text IS NULL OR meta->>'day' = $1)"
+	"  GROUP BY 1, 2, 3) g", 1 };
+
+enum MHD_Result
+arrivals_days(struct request *req)
+{
+	const char *day = request_query(req, "day");
+	const char *p[1] = { day };
+	struct buf out = BUF_INIT(0);
+	struct err err;
+	enum MHD_Result res;
+	PGresult *r;
+	int rows;
+
+	if (day && (strlen(day) != 10 || strspn(day, "0123456789-") != 10 || day[4] != '-' ||
+	    day[7] != '-'))
+		return reply_error(req, 400, "invalid", "day: expected YYYY-MM-DD");
+	if ((rows = db_exec(req->srv->db, &stmt_arrival_days, p, &r, &err)) < 0)
+		return reply_err(req, &err);
+	buf_appendf(&out, "{\"items\":%s}", rows > 0 ? PQgetvalue(r, 0, 0) : "[]");
 	PQclear(r);
 	res = out.data ? reply_text(req, 200, "application/json", out.data, out.len) :
 	    reply_error(req, 500, "internal", "out of memory");

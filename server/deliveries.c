@@ -13,8 +13,9 @@
 static const struct db_stmt stmt_deliveries = { "library_deliveries",
 	LIST("SELECT dl.id, dl.target_id, t.name AS target, dl.rendition_id, dl.file_id, dl.state,"
 	" dl.bytes_sent, dl.bytes_total, dl.rate, dl.eta_seconds, dl.error, dl.receipt, dl.created_at, dl.updated_at,"
-	" dl.rule_id"
+	" dl.rule_id, p.settings->>'unit' AS unit"
 	" FROM deliveries dl JOIN targets t ON t.id = dl.target_id"
+	" JOIN productions p ON p.id = t.production_id"
 	" WHERE ($1::text IS NULL OR dl.state = $1) AND ($2::bigint = 0 OR t.production_id = $2)"
 	" ORDER BY dl.id DESC LIMIT 500"), 2 };
 

@@ -203,6 +203,7 @@ enum MHD_Result targets_delete(struct request *req);
 enum MHD_Result deliveries_list(struct request *req);
 enum MHD_Result deliveries_create(struct request *req);
 enum MHD_Result arrivals_list(struct request *req);
+enum MHD_Result arrivals_days(struct request *req);
 enum MHD_Result delivery_rules_list(struct request *req);
 enum MHD_Result delivery_rules_create(struct request *req);
 enum MHD_Result delivery_rules_delete(struct request *req);

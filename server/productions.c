@@ -38,6 +38,25 @@ static const struct db_stmt stmt_production_settings = { "library_production_set
 /* Proxy profiles are checked here, so a bad one is refused now, not at the first transcode;
  * checked as they will be stored (the patch merged over the stored settings), so a patch that
  * activates a profile defined earlier passes and one that breaks a stored profile does not. */
+/* settings.unit names the cart's unit ("main unit", "2nd unit"): it travels with every delivery
+ * and names a folder at the post house, so a short name, no separator or control character. */
+static int
+productions_unit_check(json_t *unit, struct err *err)
+{
+	const char *s = json_string_value(unit);
+	size_t len = s ? strlen(s) : 0;
+
+	if (unit == NULL || json_is_null(unit))
+		return 0;
+	if (s == NULL || len < 1 || len > 64 || s[0] == '.' || strpbrk(s, "/\\") != NULL)
+		return err_set(err, SP_EINVAL, "settings.unit: expected a name of 1 to 64 characters, "
+		    "without '/' or '\\', not starting with '.'");
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return err_set(err, SP_EINVAL, "settings.unit: no control characters");
+	return 0;
+}
+
 static bool
 productions_profiles_ok(struct request *req, json_t *patch)
 {
@@ -57,7 +76,9 @@ productions_profiles_ok(struct request *req, json_t *patch)
 		merged = json_object();
 	}
 	json_object_update(merged, patch);
-	n = profile_settings_check(merged, &err);
+	n = productions_unit_check(json_object_get(merged, "unit"), &err);
+	if (n >= 0)
+		n = profile_settings_check(merged, &err);
 	if (n >= 0) {
 		/* The QC settings too (hold severity, what a hold blocks): the QC job, delivery and
 		 * the dailies feed read them. */

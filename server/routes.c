@@ -67,6 +67,7 @@ const struct route server_routes[] = {
 	{ "DELETE", "/api/v1/uploads/{id}", tus_delete_route, ADMIN | ROLE_POST, NULL },
 	{ "GET", "/api/v1/uploads/{id}/receipt", tus_receipt, ADMIN | ROLE_POST, NULL },
 	{ "GET", "/api/v1/arrivals", arrivals_list, ADMIN | ROLE_POST, NULL },
+	{ "GET", "/api/v1/arrivals/days", arrivals_days, ADMIN | ROLE_POST, NULL },
 	{ "GET", "/api/v1/tokens", tokens_list, ADMIN, NULL },
 	{ "POST", "/api/v1/tokens", tokens_create, ADMIN, NULL },
 	{ "DELETE", "/api/v1/tokens/{id}", tokens_revoke, ADMIN, NULL },

@@ -48,17 +48,25 @@ tus_verify_sink(void *arg, const uint8_t *buf, size_t len, struct err *err)
 	return 0;
 }
 
-/* <uploads>/<production>/<day>/<card>, from the sender's metadata, each part made safe. */
+/* <uploads>/<production>/<day>/<card>, from the sender's metadata, each part made safe; with
+ * a unit (a production shot by several carts), <uploads>/<production>/<unit>/<day>/<card>. */
 static int
 tus_arrival_dir(struct tus_verify *v, json_t *meta, char *dir, size_t len, struct err *err)
 {
 	char prod[SAFE_NAME_MAX + 1], day[SAFE_NAME_MAX + 1], card[SAFE_NAME_MAX + 1];
+	char unit[SAFE_NAME_MAX + 2] = "";
+	const char *u = json_string_value(json_object_get(meta, "unit"));
 
 	safe_name(json_string_value(json_object_get(meta, "production")), "unfiled", prod,
 	    sizeof(prod));
 	safe_name(json_string_value(json_object_get(meta, "day")), "unfiled", day, sizeof(day));
 	safe_name(json_string_value(json_object_get(meta, "card")), "unfiled", card, sizeof(card));
-	if (snprintf(dir, len, "%s/%s/%s/%s", v->srv->uploads_root, prod, day, card) >= (int)len)
+	if (u && *u) {
+		safe_name(u, "unfiled", unit + 1, sizeof(unit) - 1);
+		unit[0] = '/';
+	}
+	if (snprintf(dir, len, "%s/%s%s/%s/%s", v->srv->uploads_root, prod, unit, day, card) >=
+	    (int)len)
 		return err_set(err, SP_EINVAL, "upload %s: its folder's path is too long", v->id);
 	return file_mkdirs(dir, 0750, err);
 }
@@ -121,7 +129,8 @@ tus_arrival_event(struct server *srv, const char *id, PGresult *r, const char *s
 	json_t *meta = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
 	json_t *data = json_pack("{s:s,s:s,s:I,s:s,s:s}", "upload", id, "path", stored, "size",
 	    (json_int_t)strtoll(size, NULL, 10), "xxh64", xxh, "verified_at", PQgetvalue(r, 0, 1));
-	static const char *const keys[] = { "production", "day", "card", "clip", "filename", NULL };
+	static const char *const keys[] = { "production", "unit", "day", "card", "clip", "filename",
+		NULL };
 
 	for (int i = 0; data && keys[i]; i++)
 		json_object_set(data, keys[i], json_object_get(meta, keys[i]) ?

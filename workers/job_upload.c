@@ -38,7 +38,7 @@ static const struct db_stmt stmt_load = { "upload_load",
 	" t.url, t.recipient, encode(t.headers_sealed, 'hex'), t.bandwidth_limit, t.enabled,"
 	" coalesce((SELECT value FROM hashes h WHERE h.file_id = f.id AND h.algorithm = 'xxh64'), r.xxh64),"
 	" coalesce(c.name, ''), coalesce(p.name, ''), coalesce(dy.shoot_date::text, ''),"
-	" coalesce(k.label, ''), t.kind, t.s3::text, d.s3_upload_id"
+	" coalesce(k.label, ''), t.kind, t.s3::text, d.s3_upload_id, coalesce(p.settings->>'unit', '')"
 	" FROM deliveries d JOIN targets t ON t.id = d.target_id"
 	" LEFT JOIN files f ON f.id = d.file_id LEFT JOIN renditions r ON r.id = d.rendition_id"
 	" LEFT JOIN clips c ON c.id = coalesce(f.clip_id, r.clip_id)"
@@ -80,7 +80,7 @@ delivery_load(struct job *job, long long id, struct delivery *d, struct err *err
 		.enabled = db_bool(r, 0, 9), .xxh64 = db_val(r, 0, 10), .clip = PQgetvalue(r, 0, 11),
 		.production = PQgetvalue(r, 0, 12), .day = PQgetvalue(r, 0, 13), .card = PQgetvalue(r, 0, 14),
 		.kind = PQgetvalue(r, 0, 15), .s3 = db_val(r, 0, 16), .s3_upload_id = db_val(r, 0, 17),
-		.res = r };
+		.unit = PQgetvalue(r, 0, 18), .res = r };
 	snprintf(d->id, sizeof(d->id), "%lld", id);
 	return 0;
 }
@@ -92,6 +92,9 @@ delivery_release(struct delivery *d)
 	d->res = NULL;
 }
 
+static const struct db_stmt stmt_unit = { "upload_unit",
+	"SELECT p.settings->>'unit' FROM deliveries d JOIN targets t ON t.id = d.target_id"
+	" JOIN productions p ON p.id = t.production_id WHERE d.id = $1", 1 };
 static const struct db_stmt stmt_going = { "upload_going",
 	"UPDATE deliveries SET state = 'uploading', error = NULL, updated_at = now()"
 	" WHERE id = $1 AND state = 'retrying'", 1 };
@@ -111,7 +114,17 @@ upload_state_tx(struct db_conn *c, void *arg, struct err *err)
 	long long id = strtoll(u->did, NULL, 10);
 	json_t *data = json_pack("{s:s,s:s?}", "state", u->state, "error", u->error);
 	char kind[40];
+	PGresult *r;
 	int rc;
+
+	/* Its unit, so a post house (or a person) reading the events of two carts tells them apart. */
+	if ((rc = db_query(c, &stmt_unit, p, &r, err)) < 0) {
+		json_decref(data);
+		return rc;
+	}
+	if (rc > 0 && db_val(r, 0, 0))
+		json_object_set_new(data, "unit", json_string(PQgetvalue(r, 0, 0)));
+	PQclear(r);
 
 	if (strcmp(u->state, "delivered") == 0)
 		snprintf(kind, sizeof(kind), "delivery.verified");
@@ -408,10 +421,11 @@ upload_send(struct job *job, const struct delivery *d, const char *path, const c
 	}
 	snprintf(size, sizeof(size), "%lld", (long long)st.st_size);
 	/* production/day/card/clip: where the post house files it (<uploads>/<production>/<day>/
-	 * <card>/<filename>, see server/tus.c). */
-	struct tus_meta meta[7] = { { "filename", base ? base + 1 : path }, { "clip", d->clip },
+	 * <card>/<filename>, see server/tus.c); a unit, when the production names one, keeps two
+	 * carts of one production apart there (<production>/<unit>/<day>/...). */
+	struct tus_meta meta[8] = { { "filename", base ? base + 1 : path }, { "clip", d->clip },
 		{ "size", size }, { "xxh64", xxh }, { "production", d->production },
-		{ "day", d->day }, { "card", d->card } };
+		{ "day", d->day }, { "card", d->card }, { "unit", d->unit } };
 	if ((rc = age_source_init(&src, fd, (uint64_t)st.st_size, &p, err)) < 0)
 		goto out;
 	/* The plaintext is hashed as it is read for encryption; a copy that changed since it was
@@ -423,7 +437,7 @@ upload_send(struct job *job, const struct delivery *d, const char *path, const c
 	age_source_tus(&src, &ts);
 	u.length = ts.length;
 	struct tus_opts o = { .endpoint = d->target_url, .headers = (const char *const *)headers,
-		.n_headers = nh, .meta = meta, .n_meta = 7, .max_send_rate = (uint64_t)d->bandwidth_limit,
+		.n_headers = nh, .meta = meta, .n_meta = d->unit[0] ? 8 : 7, .max_send_rate = (uint64_t)d->bandwidth_limit,
 		.resume_url = d->upload_url, .on_created = upload_on_created, .created_arg = &u,
 		.on_progress = upload_on_progress, .progress_arg = &u };
 	/* The target's URL and every Location its receiver answers: resolved, checked, pinned. */

@@ -31,6 +31,7 @@ struct delivery {
 	const char *kind;           /* the target's: "tus" or "s3" */
 	const char *s3;             /* an s3 target's {region, bucket, prefix, path_style}, or NULL */
 	const char *s3_upload_id;   /* the multipart upload under way, or NULL */
+	const char *unit;           /* the production's unit (settings.unit: "2nd unit"), or "" */
 	PGresult *res;
 };
 

@@ -83,6 +83,11 @@ static const struct config_opt config_opts[] = {
 	  "jobs one worker runs at the same time" },
 	{ "lease", "SETPOST_LEASE", "30", CONFIG_WORKER, NUM(lease, 2, 3600),
 	  "seconds a job's lease lasts without a heartbeat before another worker takes it" },
+	{ "db-listen", "SETPOST_DB_LISTEN", NULL, CONFIG_SERVE, STR(db_listen),
+	  "the embedded database also listens on this ADDR:PORT for workers on other hosts, password "
+	  "only (scram-sha-256; the password is DATA/pg-password); default: Unix socket only" },
+	{ "kinds", "SETPOST_KINDS", NULL, CONFIG_WORKER, STR(kinds),
+	  "job kinds this worker takes, comma-separated (\"transcode,thumbnails\"); default: all" },
 	{ "worker-name", "SETPOST_WORKER_NAME", NULL, CONFIG_WORKER, STR(worker_name),
 	  "name of this worker in the job list (default: host:pid)" },
 	{ "host", "SETPOST_HOST", NULL, ALL, STR(host),

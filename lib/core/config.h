@@ -56,6 +56,8 @@ struct config {
 	char *pg_user;         /* as root: the system user owning the embedded cluster */
 	long sse_heartbeat;    /* seconds between keep-alive comments on an event stream */
 	char *page_cache;      /* "off": every page built by PostgreSQL */
+	char *db_listen;       /* embedded cluster also on TCP, "ADDR:PORT" (password), or NULL */
+	char *kinds;           /* job kinds a worker takes, comma-separated, or NULL: all */
 	/* positional arguments, borrowed from argv */
 	char **args;
 	int nargs;

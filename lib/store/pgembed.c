@@ -1,5 +1,6 @@
 /* pgembed: the private PostgreSQL cluster in the data folder (see pgembed.h). */
 #include "lib/store/pgembed.h"
+#include "lib/store/pgembed_int.h"
 #include "lib/core/proc.h"
 
 #include <dirent.h>
@@ -116,17 +117,23 @@ pgembed_initdb(struct pgembed *pg, const struct proc_user *u, struct err *err)
 
 /* Written on every start, because the data folder may have moved. */
 static int
-pgembed_write_conf(const struct pgembed *pg, const struct proc_user *u, struct err *err)
+pgembed_write_conf(const struct pgembed *pg, const struct proc_user *u,
+    const struct pgembed_listen *l, struct err *err)
 {
 	char path[PATH_MAX + 32];
 	FILE *f;
+	int rc;
 
 	snprintf(path, sizeof(path), "%s/setpost.conf", pg->pgdata);
 	if ((f = fopen(path, "w")) == NULL)
 		return err_errno(err, SP_EIO, errno, "write %s", path);
-	fprintf(f, "listen_addresses = ''\nunix_socket_directories = '%s'\n"
+	fprintf(f, "unix_socket_directories = '%s'\n"
 	    "unix_socket_permissions = 0700\nmax_connections = 200\nshared_buffers = 128MB\n"
 	    "fsync = on\nsynchronous_commit = on\n", pg->sockdir);
+	if ((rc = pgembed_listen_conf(pg, l, f, err)) < 0) {
+		fclose(f);
+		return rc;
+	}
 	if (fclose(f) != 0)
 		return err_errno(err, SP_EIO, errno, "write %s", path);
 	if (u->set && chown(path, u->uid, u->gid) < 0)
@@ -170,14 +177,16 @@ pgembed_running(const struct pgembed *pg, const struct proc_user *u)
 }
 
 static int
-pgembed_create_db(struct pgembed *pg, struct err *err)
+pgembed_create_db(struct pgembed *pg, const struct pgembed_listen *l, const char *data_real,
+    struct err *err)
 {
 	char ci[PATH_MAX + 64];
 	PGconn *c;
 	PGresult *r;
 	int rc = 0;
 
-	snprintf(ci, sizeof(ci), "host=%s dbname=postgres user=setpost", pg->sockdir);
+	snprintf(ci, sizeof(ci), "host=%s port=%d dbname=postgres user=setpost", pg->sockdir,
+	    pg->port);
 	c = PQconnectdb(ci);
 	if (PQstatus(c) != CONNECTION_OK) {
 		rc = err_set(err, SP_EUNAVAIL, "embedded database: %.*s",
@@ -193,10 +202,12 @@ pgembed_create_db(struct pgembed *pg, struct err *err)
 			    (int)strcspn(PQerrorMessage(c), "\n"), PQerrorMessage(c));
 	}
 	PQclear(r);
+	if (rc == 0 && l->host[0])
+		rc = pgembed_listen_password(pg, data_real, c, err);
 out:
 	PQfinish(c);
-	snprintf(pg->conninfo, sizeof(pg->conninfo), "host=%s dbname=setpost user=setpost",
-	    pg->sockdir);
+	snprintf(pg->conninfo, sizeof(pg->conninfo), "host=%s port=%d dbname=setpost user=setpost",
+	    pg->sockdir, pg->port);
 	return rc;
 }
 
@@ -281,8 +292,28 @@ pgembed_relocate(struct pgembed *pg, const char *real, const char *blocker,
 	return 0;
 }
 
+/* A running cluster that another process started must already listen where asked. */
 static int
-pgembed_start_locked(struct pgembed *pg, const struct proc_user *u, struct err *err)
+pgembed_check_running(struct pgembed *pg, const struct pgembed_listen *want, struct err *err)
+{
+	struct pgembed_listen got;
+	int rc;
+
+	if ((rc = pgembed_listen_running(pg, &got, err)) < 0)
+		return rc;
+	pg->port = got.port;
+	if (want->host[0] && (strcmp(want->host, got.host) != 0 || want->port != got.port))
+		return err_set(err, SP_ECONFLICT, "the embedded database is already running (started "
+		    "by another setpost on this data folder) and listens on %s%s%d, not on %s:%d: "
+		    "stop the other processes, then start this one first",
+		    got.host[0] ? got.host : "its Unix socket only", got.host[0] ? ":" : ", port ",
+		    got.port, want->host, want->port);
+	return 0;
+}
+
+static int
+pgembed_start_locked(struct pgembed *pg, const struct proc_user *u,
+    const struct pgembed_listen *l, struct err *err)
 {
 	const char *args[] = { "start", "-w", "-t", "60", "-D", pg->pgdata, "-l", pg->logfile,
 		NULL };
@@ -292,15 +323,17 @@ pgembed_start_locked(struct pgembed *pg, const struct proc_user *u, struct err *
 	snprintf(ver, sizeof(ver), "%s/PG_VERSION", pg->pgdata);
 	if (access(ver, F_OK) != 0 && (rc = pgembed_initdb(pg, u, err)) < 0)
 		return rc;
-	if ((rc = pgembed_mkdir(pg->sockdir, 0700, u, err)) < 0 ||
-	    (rc = pgembed_write_conf(pg, u, err)) < 0)
+	if ((rc = pgembed_mkdir(pg->sockdir, 0700, u, err)) < 0)
 		return rc;
 	pgembed_clear_stale_pid(pg);
 	if (pgembed_running(pg, u))
-		return 0;
+		return pgembed_check_running(pg, l, err);
+	if ((rc = pgembed_write_conf(pg, u, l, err)) < 0)
+		return rc;
 	if ((rc = pgembed_run(pg, u, "pg_ctl", args, err)) < 0)
 		return err_prefix(err, "(log: %s) ", pg->logfile);
 	pg->started_here = true;
+	pg->port = l->port;
 	return 0;
 }
 
@@ -308,15 +341,27 @@ int
 pgembed_start(struct pgembed *pg, const char *data_dir, const char *bindir, const char *user,
     struct err *err)
 {
+	return pgembed_start_listening(pg, data_dir, bindir, user, NULL, err);
+}
+
+int
+pgembed_start_listening(struct pgembed *pg, const char *data_dir, const char *bindir,
+    const char *user, const char *listen, struct err *err)
+{
+	struct pgembed_listen l;
+	char data_real[PATH_MAX];
 	struct proc_user u;
 	char lockpath[PATH_MAX + 16], logdir[PATH_MAX];
 	int rc, lock = -1;
 
 	memset(pg, 0, sizeof(*pg));
 	snprintf(pg->user, sizeof(pg->user), "%s", user ? user : "");
-	if ((rc = pgembed_paths(pg, data_dir, bindir, err)) < 0 ||
+	if ((rc = pgembed_listen_parse(&l, listen, err)) < 0 ||
+	    (rc = pgembed_paths(pg, data_dir, bindir, err)) < 0 ||
 	    (rc = pgembed_user(pg, &u, err)) < 0)
 		return rc;
+	snprintf(data_real, sizeof(data_real), "%.*s", (int)(strlen(pg->pgdata) - strlen("/pgdata")),
+	    pg->pgdata);
 	if (u.set) {
 		char real[PATH_MAX], blocker[PATH_MAX + 32];
 		snprintf(real, sizeof(real), "%.*s", (int)(strlen(pg->pgdata) - strlen("/pgdata")),
@@ -336,9 +381,9 @@ pgembed_start(struct pgembed *pg, const char *data_dir, const char *bindir, cons
 		rc = err_errno(err, SP_EIO, errno, "lock %s", lockpath);
 		goto out;
 	}
-	if ((rc = pgembed_start_locked(pg, &u, err)) < 0)
+	if ((rc = pgembed_start_locked(pg, &u, &l, err)) < 0)
 		goto out;
-	rc = pgembed_create_db(pg, err);
+	rc = pgembed_create_db(pg, &l, data_real, err);
 out:
 	close(lock);
 	return rc;

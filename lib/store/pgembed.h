@@ -14,6 +14,13 @@
  * /root, mode 0700), the cluster lives in PGEMBED_OUTSIDE/pg-<hash of the folder's path>/
  * instead (pgdata/, pgrun/, postgres.log), DATA/pgdata is a symbolic link to it, and
  * pgembed.note says so for the caller to print.
+ *
+ * Asked to listen (pgembed_start_listening, "ADDR:PORT"), the cluster also accepts TCP
+ * connections there, for workers on other hosts, with a password only (scram-sha-256; its own
+ * setpost_hba.conf: the Unix socket stays trust, guarded by its folder's mode). The password
+ * is DATA/pg-password (mode 0600), made on first need and set on the role at every start. A
+ * cluster already running (another process started it) must already listen there, or the
+ * start is refused: the listening address is fixed when the cluster starts.
  */
 #ifndef SETPOST_PGEMBED_H
 #define SETPOST_PGEMBED_H
@@ -34,6 +41,8 @@ struct pgembed {
 	bool started_here;   /* we started it, so we stop it */
 	char user[64];       /* as root: the system user that owns the cluster */
 	char note[PATH_MAX + 256]; /* one line for the operator, or empty */
+	int port;            /* the cluster's port (its socket's name and, listening, TCP) */
+	char password_file[PATH_MAX + 16]; /* listening: DATA/pg-password; else empty */
 };
 
 /* Creates (initdb) if needed, starts if not running, and ensures database "setpost" exists.
@@ -41,6 +50,10 @@ struct pgembed {
  * user that owns the cluster when we run as root (NULL or "": postgres). */
 int pgembed_start(struct pgembed *pg, const char *data_dir, const char *bindir,
     const char *user, struct err *err);
+
+/* The same; listen ("ADDR:PORT", NULL or "": Unix socket only) opens TCP with a password. */
+int pgembed_start_listening(struct pgembed *pg, const char *data_dir, const char *bindir,
+    const char *user, const char *listen, struct err *err);
 
 /* Stops the cluster if this process started it. */
 int pgembed_stop(struct pgembed *pg, struct err *err);
