@@ -62,7 +62,7 @@ offload_register_declare(const struct offload_result *res, const struct offload_
 
 int
 offload_register(const struct offload_result *res, const struct offload_register_opts *o,
-    FILE *out, struct err *err)
+    FILE *out, json_t **verdict_out, struct err *err)
 {
 	struct offload_doc_opts dopts = { o->production, o->day, NULL };
 	struct card_info card;
@@ -102,6 +102,9 @@ offload_register(const struct offload_result *res, const struct offload_register
 	verdict = json_loadb(resp.body.data, resp.body.len, 0, NULL);
 	httpc_resp_release(&resp);
 	offload_register_verdict(verdict, out);
-	json_decref(verdict);
+	if (verdict_out)
+		*verdict_out = verdict;
+	else
+		json_decref(verdict);
 	return 0;
 }

@@ -88,6 +88,8 @@ offload_jobs_create(struct request *req)
 		if (!request_field_ok(req, json_get_string(req->json, opt[k], false, 200, &s, &err), &err))
 			return MHD_YES;
 	json_object_del(req->json, "priority");
+	/* Who asked: the offload report names them as its operator. */
+	json_object_set_new(req->json, "requested_by", json_string(req->who.name));
 	if ((rc = db_acquire(req->srv->db, &c, &err)) < 0)
 		return reply_err(req, &err);
 	/* Source and destinations: under declared volumes, never the data folder (judged on the

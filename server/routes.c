@@ -39,6 +39,7 @@ const struct route server_routes[] = {
 	{ "POST", "/api/v1/days/{id}/wrap", days_wrap, ADMIN, NULL },
 	{ "GET", "/api/v1/days/{id}/cards", day_cards_get, ANY, NULL },
 	{ "GET", "/api/v1/days/{id}/report", reports_day_get, ANY, NULL },
+	{ "GET", "/api/v1/cards/{id}/report", reports_card_get, ANY, NULL },
 	{ "GET", "/api/v1/volumes", volumes_list, ADMIN | ROLE_POST, NULL },
 	{ "GET", "/api/v1/mounts", mounts_list, ADMIN, NULL },
 	{ "GET", "/api/v1/files/{id}", files_get, ANY, NULL },

@@ -1,7 +1,9 @@
 /* job_offload: an offload started from the server (POST /api/v1/offload-jobs), run by a worker
  * on the host that sees the card and the destinations, and registered in the database when it
  * ends: the same engine and the same registration as `setpost offload --register`.
- * Payload: {"source", "destinations": [...], "card"?, "hash"?, "production"?, "day"?, "camera"?}. */
+ * Payload: {"source", "destinations": [...], "card"?, "hash"?, "production"?, "day"?, "camera"?,
+ * "requested_by"}. At the end each copy gets its offload report (lib/report/report_offload.h),
+ * with the registration's verdict. */
 #include "kinds.h"
 #include "lib/core/hash.h"
 #include "lib/core/log.h"
@@ -9,6 +11,7 @@
 #include "lib/custody/offload_doc.h"
 #include "lib/custody/register.h"
 #include "lib/custody/confine.h"
+#include "lib/report/report_offload.h"
 
 #include <limits.h>
 #include <signal.h>
@@ -33,7 +36,8 @@ job_offload_progress(void *arg, const struct offload_progress *p)
 }
 
 static int
-job_offload_register(struct job *job, const struct offload_result *res, struct err *err)
+job_offload_register(struct job *job, const struct offload_result *res, time_t started,
+    struct err *err)
 {
 	struct offload_doc_opts o = { json_string_value(json_object_get(job->payload, "production")),
 		json_string_value(json_object_get(job->payload, "day")), NULL };
@@ -50,15 +54,29 @@ job_offload_register(struct job *job, const struct offload_result *res, struct e
 		return rc;
 	snprintf(hint, sizeof(hint), "%s", card.hint);
 	rc = offload_doc_build(res, &card, &o, &doc, err);
-	card_info_release(&card);
-	if (rc < 0)
+	if (rc < 0) {
+		card_info_release(&card);
 		return rc;
+	}
 	rc = register_offload(job->db, doc, job->worker, &verdict, err);
 	json_decref(doc);
 	if (rc == 0 && hint[0])
 		json_object_set_new(verdict, "hint", json_string(hint));
-	if (rc == 0)
+	if (rc == 0) {
+		struct report_offload_run run = { started, time(NULL), json_string_value(
+			json_object_get(job->payload, "requested_by")), host, o.production, o.day,
+			json_string_value(json_object_get(job->payload, "camera")), verdict, REPORT_A4 };
+		struct report_offload_written w;
+		struct err rerr;
+		/* A report that could not be written is said in the result; the copies stand. */
+		if (report_offload_card(res, &card, &run, &w, &rerr) < 0)
+			json_object_set_new(verdict, "report_error", json_string(rerr.msg));
+		if (w.ncopies > 0)
+			json_object_set_new(verdict, "report", json_pack("{s:s,s:I}", "name", w.stem,
+			    "copies", (json_int_t)w.ncopies));
 		job->result = verdict;
+	}
+	card_info_release(&card);
 	return rc;
 }
 
@@ -91,6 +109,7 @@ job_offload_run(struct job *job, struct err *err)
 	const char *list[OFFLOAD_MAX_DESTS];
 	const char *hashes = json_string_value(json_object_get(job->payload, "hash"));
 	size_t i;
+	time_t started;
 	int rc, reg;
 
 	memset(&o, 0, sizeof(o));
@@ -120,12 +139,13 @@ job_offload_run(struct job *job, struct err *err)
 	o.stop = &x.stop;
 	o.on_progress = job_offload_progress;
 	o.arg = &x;
+	started = time(NULL);
 	rc = offload_run(&o, &res, err);
 	job_offload_final(job, &res);
 	/* Whatever verified is registered, so the card shows why it is not safe. */
 	if (res.nfiles > 0) {
 		struct err rerr;
-		if ((reg = job_offload_register(job, &res, &rerr)) < 0 && rc == 0) {
+		if ((reg = job_offload_register(job, &res, started, &rerr)) < 0 && rc == 0) {
 			rc = reg;
 			*err = rerr;
 		}
