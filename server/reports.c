@@ -1,9 +1,11 @@
 /* reports: the paperwork, as PDF, HTML or CSV (?format=pdf|html|csv, &paper=a4|letter for the
  * PDF): a shooting day's, GET /api/v1/days/{id}/report, and a card's offload report,
- * GET /api/v1/cards/{id}/report. */
+ * GET /api/v1/cards/{id}/report, and a volume's (a shuttle drive's), GET
+ * /api/v1/volumes/{id}/report. */
 #include "http.h"
 #include "lib/report/report_card.h"
 #include "lib/report/report_day.h"
+#include "lib/report/report_volume.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -98,4 +100,11 @@ reports_card_get(struct request *req)
 {
 	return reports_get(req, (struct reports_arg){ 0, req->srv->cfg->data_dir, NULL,
 	    report_card_load, "card" });
+}
+
+enum MHD_Result
+reports_volume_get(struct request *req)
+{
+	return reports_get(req, (struct reports_arg){ 0, req->srv->cfg->data_dir, NULL,
+	    report_volume_load, "volume" });
 }

@@ -41,6 +41,8 @@ const struct route server_routes[] = {
 	{ "GET", "/api/v1/days/{id}/report", reports_day_get, ANY, NULL },
 	{ "GET", "/api/v1/cards/{id}/report", reports_card_get, ANY, NULL },
 	{ "GET", "/api/v1/volumes", volumes_list, ADMIN | ROLE_POST, NULL },
+	{ "PATCH", "/api/v1/volumes/{id}", volumes_patch, ADMIN, NULL },
+	{ "GET", "/api/v1/volumes/{id}/report", reports_volume_get, ADMIN | ROLE_POST, NULL },
 	{ "GET", "/api/v1/mounts", mounts_list, ADMIN, NULL },
 	{ "GET", "/api/v1/files/{id}", files_get, ANY, NULL },
 	{ "GET", "/api/v1/renditions", renditions_list, ANY, NULL },

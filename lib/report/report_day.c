@@ -61,6 +61,12 @@ static const struct db_stmt stmt_day = { "report_day",
 	"     LEFT JOIN renditions r ON r.id = dl.rendition_id LEFT JOIN c cr ON cr.id = r.clip_id"
 	"     LEFT JOIN files fl ON fl.id = dl.file_id LEFT JOIN c fc ON fc.id = fl.clip_id"
 	"     WHERE cr.id IS NOT NULL OR fc.id IS NOT NULL),"
+	"  'shuttles', (SELECT coalesce(json_agg(json_build_object('name', s.name, 'cards', s.cards,"
+	"     'files', s.n, 'bytes', s.bytes, 'verified', s.ok) ORDER BY s.name), '[]') FROM"
+	"     (SELECT v.name, string_agg(DISTINCT k.label, ', ') AS cards, count(*) AS n,"
+	"      sum(f.size) AS bytes, count(*) FILTER (WHERE cp.state = 'verified') AS ok"
+	"      FROM f JOIN k ON k.id = f.card_id JOIN copies cp ON cp.file_id = f.id"
+	"      JOIN volumes v ON v.id = cp.volume_id WHERE v.kind = 'shuttle' GROUP BY v.id, v.name) s),"
 	"  'files', (SELECT coalesce(json_agg(json_build_object('card', k.label, 'clip',"
 	"     coalesce(c.name, ''), 'path', f.rel_path, 'size', f.size, 'role', f.role,"
 	"     'hash', (SELECT h.algorithm || ':' || h.value FROM hashes h WHERE h.file_id = f.id"
@@ -241,6 +247,30 @@ day_deliveries(const json_t *deliveries)
 	    "Nothing was sent to the post house from this day.");
 }
 
+/* Which shuttle drive carries what of the day (volumes marked shuttle). */
+static json_t *
+day_shuttles(const json_t *shuttles)
+{
+	static const char *const names[] = { "Shuttle drive", "Cards", "Files", "Size",
+		"Verified there" };
+	static const double shares[] = { 1.2, 2.6, 0.6, 0.7, 1.0 };
+	json_t *rows = json_array(), *v;
+	size_t i;
+
+	json_array_foreach(shuttles, i, v) {
+		char n[24], size[32], ok[48];
+		json_int_t files = json_integer_value(json_object_get(v, "files"));
+		json_int_t good = json_integer_value(json_object_get(v, "verified"));
+		snprintf(n, sizeof(n), "%lld", (long long)files);
+		report_size(json_integer_value(json_object_get(v, "bytes")), size, sizeof(size));
+		snprintf(ok, sizeof(ok), good == files ? "all %lld" : "%lld", (long long)good);
+		json_array_append_new(rows, json_pack("[s,s,s,s,s]", report_str(v, "name"),
+		    report_str(v, "cards"), n, size, ok));
+	}
+	return report_section("Shuttle drives", report_columns(names, shares, 5), rows,
+	    "No copy of this day is on a volume marked as a shuttle drive.");
+}
+
 static json_t *
 day_csv(const json_t *files)
 {
@@ -278,6 +308,7 @@ day_document(struct db_conn *c, json_t *data, const char *data_dir, struct err *
 	sections = json_pack("[o,o,o,o]", cards, day_clips(json_object_get(data, "clips"), data_dir,
 	    &t, missing), day_qc(json_object_get(data, "qc")),
 	    day_deliveries(json_object_get(data, "deliveries")));
+	json_array_insert_new(sections, 1, day_shuttles(json_object_get(data, "shuttles")));
 	gethostname(host, sizeof(host) - 1);
 	gmtime_r(&tnow, &tm);
 	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);

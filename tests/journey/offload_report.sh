@@ -195,3 +195,43 @@ r=$(get "/api/v1/cards/999999/report" "$tmp/bad.json")
 r=$(get "/api/v1/cards/$card/report?format=docx" "$tmp/bad.json")
 [[ $r == 400* ]] && jq -e '.error.code and .error.message' "$tmp/bad.json" >/dev/null || fail "bad format: $r"
 ok "GET /api/v1/cards/{id}/report: the same files, sizes, hashes and states as the copy's CSV; 404 and 400 as JSON"
+
+# --- the shuttle drive: marked as one, its report lists exactly what is on it ---------------------
+vid=$(api "/api/v1/volumes" | jq -r '.items[] | select(.name == "shuttle") | .id')
+[[ $vid =~ ^[0-9]+$ ]] || fail "the shuttle volume: $(api /api/v1/volumes)"
+r=$(curl -s -X PATCH -H "Authorization: Bearer $admin" -H "Content-Type: application/json" \
+	-d '{"kind":"shuttle"}' -o "$tmp/patch.json" -w '%{http_code}' "$url/api/v1/volumes/$vid")
+[[ $r == 200 && $(jq -r .kind "$tmp/patch.json") == shuttle ]] || fail "mark as shuttle: $r $(cat "$tmp/patch.json")"
+r=$(curl -s -X PATCH -H "Authorization: Bearer $admin" -H "Content-Type: application/json" \
+	-d '{"kind":"boat"}' -o "$tmp/bad.json" -w '%{http_code}' "$url/api/v1/volumes/$vid")
+[[ $r == 400 ]] && jq -e '.error.code' "$tmp/bad.json" >/dev/null || fail "a bad kind: $r"
+[[ $(api "/api/v1/volumes" | jq -r ".items[] | select(.id == $vid) | .kind") == shuttle ]] || fail "a refused change changed it"
+r=$(get "/api/v1/volumes/$vid/report?format=csv" "$tmp/shuttle.csv")
+[[ $r == "200 text/csv; charset=utf-8" ]] || fail "shuttle csv: $r $(head -c 300 "$tmp/shuttle.csv")"
+(cd "$tmp/shuttle" && find . -type f ! -path '*/ascmhl/*' | sed 's|^\./||' | while read -r f; do
+	report_name=$(basename "$f")
+	[[ $report_name == *_offload_*Z.pdf || $report_name == *_offload_*Z.html || $report_name == *_offload_*Z.csv ]] || echo "$f"
+done | sort) >"$tmp/on-shuttle"
+python3 - "$tmp/shuttle.csv" "$tmp/on-shuttle" <<'PY' || fail "the shuttle's CSV and the drive differ"
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline='')))
+head, body = rows[0], rows[1:]
+assert head == ['card', 'path', 'size', 'hashes', 'state', 'checked_at', 'checked_by', 'error'], head
+on = open(sys.argv[2]).read().split('\n')
+on = sorted(x for x in on if x)
+assert sorted(r[1] for r in body) == on, (sorted(r[1] for r in body), on)
+assert {r[0] for r in body} == {'arri', 'SR001'}, {r[0] for r in body}
+assert all(r[4] == 'verified' and r[3].startswith('xxh64:') for r in body), body[:2]
+assert any(r[0] == 'arri' and r[6].endswith('(verify)') for r in body), body[:2]
+PY
+r=$(get "/api/v1/volumes/$vid/report?format=pdf" "$tmp/shuttle.pdf")
+[[ $r == "200 application/pdf" ]] || fail "shuttle pdf: $r"
+pdftotext -layout "$tmp/shuttle.pdf" "$tmp/shuttle.txt"
+for want in "Shuttle drive report" "Cards on this volume" "arri" "SR001" "Every copy on this volume verified"; do
+	grep -qF "$want" "$tmp/shuttle.txt" || fail "the shuttle PDF lacks '$want': $(head -30 "$tmp/shuttle.txt")"
+done
+day=$(api "/api/v1/days" | jq -r '.items[0].id')
+get "/api/v1/days/$day/report?format=pdf" "$tmp/day.pdf" >/dev/null
+pdftotext -layout "$tmp/day.pdf" - | grep -E "^ *shuttle +(arri, SR001|SR001, arri)" >/dev/null ||
+	fail "the day report names the shuttle and its cards: $(pdftotext -layout "$tmp/day.pdf" - | grep -A4 'Shuttle drives')"
+ok "a volume marked shuttle (PATCH, a bad kind refused): its report lists exactly the card files on the drive with hashes and latest checks; the day report says which shuttle carries which cards"
