@@ -13,9 +13,9 @@ chmod 755 "$tmp"
 db="journey_offrep_$$"
 pid=""
 wpid=""
+hpid=""
 cleanup() {
-	[ -n "$wpid" ] && kill "$wpid" 2>/dev/null && wait "$wpid" 2>/dev/null
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	for p in $hpid $wpid $pid; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
 	umount "$tmp/raid" "$tmp/shuttle" 2>/dev/null || true
 	rm -rf "$tmp"
 	psql -q "$SETPOST_TEST_PG" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
@@ -32,7 +32,8 @@ fi
 psql -q "$SETPOST_TEST_PG" -c "CREATE DATABASE $db" >/dev/null
 export SETPOST_DATABASE_URL="${SETPOST_TEST_PG/dbname=postgres/dbname=$db}"
 bash "$top/tests/fixtures/make-cards.sh" "$tmp/cards" >/dev/null 2>&1
-"$bin" serve --listen 127.0.0.1:0 --data "$tmp/data" >"$tmp/serve.out" 2>"$tmp/serve.log" &
+# report.ready goes to a webhook receiver on loopback, which this cart allows explicitly.
+"$bin" serve --listen 127.0.0.1:0 --data "$tmp/data" --outbound-allow 127.0.0.1/32 >"$tmp/serve.out" 2>"$tmp/serve.log" &
 pid=$!
 for _ in $(seq 100); do grep -q "listening on" "$tmp/serve.out" && break; sleep 0.1; done
 url=$(sed -n 's/.*listening on //p' "$tmp/serve.out")
@@ -41,6 +42,25 @@ admin=$("$bin" token create --role admin --name cart | tail -n 1)
 export SETPOST_TOKEN=$admin
 api() { curl -s -H "Authorization: Bearer $admin" "$url$1"; }
 get() { curl -s -H "Authorization: Bearer $admin" -o "$2" -w '%{http_code} %{content_type}' "$url$1"; }
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat >"$tmp/hook.py" <<'PY'
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with open(sys.argv[2], "ab") as f:
+            f.write(body.replace(b"\n", b" ") + b"\n")
+        self.send_response(204); self.end_headers()
+    def log_message(self, *a): pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+: >"$tmp/hooks"
+python3 "$tmp/hook.py" "$port" "$tmp/hooks" &
+hpid=$!
+hook=$(curl -s -H "Authorization: Bearer $admin" -H "Content-Type: application/json" \
+	-d "{\"url\":\"http://127.0.0.1:$port/hook\",\"events\":[\"report.ready\"]}" "$url/api/v1/webhooks")
+[[ $(jq -r .id <<<"$hook") =~ ^[0-9]+$ ]] || fail "webhook for report.ready: $hook"
 
 mkdir -p "$tmp/raid" "$tmp/shuttle" "$tmp/single"
 mount -t tmpfs -o size=96m tmpfs "$tmp/raid"
@@ -148,7 +168,7 @@ ok "a resumed offload that verified nothing writes no report; a --rehash run to 
 
 # --- an offload job run by a worker writes it too ------------------------------------------------
 "$bin" volume add cards "$tmp/cards" >/dev/null
-"$bin" worker --slots 1 --data "$tmp/data" >"$tmp/worker.out" 2>"$tmp/worker.log" &
+"$bin" worker --slots 1 --data "$tmp/data" --outbound-allow 127.0.0.1/32 >"$tmp/worker.out" 2>"$tmp/worker.log" &
 wpid=$!
 job=$(curl -s -H "Authorization: Bearer $admin" -H "Content-Type: application/json" \
 	-d "{\"source\":\"$tmp/cards/sound/SR001\",\"destinations\":[\"$tmp/raid\",\"$tmp/shuttle\"],\"production\":\"Night Feature\",\"day\":\"2026-11-25\"}" \
@@ -235,3 +255,19 @@ get "/api/v1/days/$day/report?format=pdf" "$tmp/day.pdf" >/dev/null
 pdftotext -layout "$tmp/day.pdf" - | grep -E "^ *shuttle +(arri, SR001|SR001, arri)" >/dev/null ||
 	fail "the day report names the shuttle and its cards: $(pdftotext -layout "$tmp/day.pdf" - | grep -A4 'Shuttle drives')"
 ok "a volume marked shuttle (PATCH, a bad kind refused): its report lists exactly the card files on the drive with hashes and latest checks; the day report says which shuttle carries which cards"
+
+# --- report.ready: on the event list the dashboard reads, and at the webhook ----------------------
+r=$(curl -s -X POST -H "Authorization: Bearer $admin" -o "$tmp/wrap.json" -w '%{http_code}' "$url/api/v1/days/$day/wrap")
+[[ $r == 200 ]] || fail "wrap: $r $(cat "$tmp/wrap.json")"
+ev=$(api "/api/v1/events?limit=200")
+jq -e --arg c "/api/v1/cards/$card/report" '[.items[] | select(.kind == "report.ready" and .data.url == $c and .data.report == "offload")] | length >= 1' <<<"$ev" >/dev/null ||
+	fail "report.ready for the card on the event list: $(jq -c '[.items[] | select(.kind == "report.ready")]' <<<"$ev")"
+jq -e --arg d "/api/v1/days/$day/report" '[.items[] | select(.kind == "report.ready" and .data.url == $d)] | length == 1' <<<"$ev" >/dev/null ||
+	fail "report.ready for the wrapped day: $(jq -c '[.items[] | select(.kind == "report.ready")]' <<<"$ev")"
+for _ in $(seq 150); do grep -q "/api/v1/days/$day/report" "$tmp/hooks" && break; sleep 0.2; done
+grep '"report.ready"' "$tmp/hooks" | grep -q "/api/v1/cards/$card/report" || fail "the webhook got the card's report.ready: $(cat "$tmp/hooks")"
+grep '"report.ready"' "$tmp/hooks" | grep -q "/api/v1/days/$day/report" || fail "the webhook got the day's report.ready: $(cat "$tmp/hooks")"
+r=$(curl -s -H "Authorization: Bearer $admin" -H "Content-Type: application/json" -o "$tmp/bad.json" -w '%{http_code}' \
+	-d "{\"url\":\"http://127.0.0.1:$port/x\",\"events\":[\"report.readyy\"]}" "$url/api/v1/webhooks")
+[[ $r == 400 ]] || fail "an unknown event name: $r"
+ok "report.ready (the card's report at registration, the day's at wrap) on the event list and at a webhook, with the report's URL"
