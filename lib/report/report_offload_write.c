@@ -54,9 +54,35 @@ ofr_put(const char *folder, const char *name, const struct buf *data, struct err
 	return rc;
 }
 
-int
-report_offload_write(const json_t *doc, enum report_paper paper, const char *folder,
-    const char *stem, unsigned algos, struct err *err)
+/* The three renderings of doc. */
+struct ofr_files {
+	struct buf b[3];
+};
+
+static void
+ofr_files_release(struct ofr_files *f)
+{
+	for (size_t i = 0; i < 3; i++)
+		buf_release(&f->b[i]);
+}
+
+static int
+ofr_render(const json_t *doc, enum report_paper paper, struct ofr_files *f, struct err *err)
+{
+	int rc;
+
+	for (size_t i = 0; i < 3; i++)
+		buf_init(&f->b[i], OFR_MAX);
+	if ((rc = report_pdf(doc, paper, &f->b[0], err)) < 0 ||
+	    (rc = report_html(doc, &f->b[1], err)) < 0 || (rc = report_csv(doc, &f->b[2], err)) < 0)
+		ofr_files_release(f);
+	return rc;
+}
+
+/* The rendered files into folder, then one generation of its history listing them. */
+static int
+ofr_place(const struct ofr_files *f, const char *folder, const char *stem, unsigned algos,
+    struct err *err)
 {
 	struct mhl_entry e[3];
 	struct mhl_generation g = { 0 };
@@ -68,29 +94,23 @@ report_offload_write(const json_t *doc, enum report_paper paper, const char *fol
 	if (algos == 0)
 		algos = HASH_BIT(HASH_XXH64);
 	for (size_t i = 0; i < 3 && rc == 0; i++) {
-		struct buf b;
 		struct hash_result h;
-		buf_init(&b, OFR_MAX);
-		rc = i == 0 ? report_pdf(doc, paper, &b, err) : i == 1 ? report_html(doc, &b, err) :
-		    report_csv(doc, &b, err);
 		snprintf(names[i], sizeof(names[i]), "%s.%s", stem, ofr_exts[i]);
+		rc = hash_buf(f->b[i].data, f->b[i].len, algos, &h, err);
 		if (rc == 0)
-			rc = hash_buf(b.data, b.len, algos, &h, err);
-		if (rc == 0)
-			rc = ofr_put(folder, names[i], &b, err);
-		if (rc == 0) {
-			e[i].path = names[i];
-			e[i].size = (int64_t)b.len;
-			e[i].mtime = now;
-			e[i].algos = h.algos;
-			for (int a = 0; a < HASH_NALGOS; a++)
-				if (h.algos & HASH_BIT(a)) {
-					memcpy(e[i].h[a].value, h.v[a].str, HASH_STR_MAX);
-					e[i].h[a].action = MHL_ACTION_ORIGINAL;
-					e[i].h[a].hashdate = now;
-				}
-		}
-		buf_release(&b);
+			rc = ofr_put(folder, names[i], &f->b[i], err);
+		if (rc < 0)
+			break;
+		e[i].path = names[i];
+		e[i].size = (int64_t)f->b[i].len;
+		e[i].mtime = now;
+		e[i].algos = h.algos;
+		for (int a = 0; a < HASH_NALGOS; a++)
+			if (h.algos & HASH_BIT(a)) {
+				memcpy(e[i].h[a].value, h.v[a].str, HASH_STR_MAX);
+				e[i].h[a].action = MHL_ACTION_ORIGINAL;
+				e[i].h[a].hashdate = now;
+			}
 	}
 	if (rc < 0)
 		return rc;
@@ -109,6 +129,20 @@ report_offload_write(const json_t *doc, enum report_paper paper, const char *fol
 	if ((rc = mhl_write_generation(folder, &g, NULL, err)) < 0)
 		return err_prefix(err, "report: recording it in %s/" MHL_DIR ": ", folder);
 	return 0;
+}
+
+int
+report_offload_write(const json_t *doc, enum report_paper paper, const char *folder,
+    const char *stem, unsigned algos, struct err *err)
+{
+	struct ofr_files f;
+	int rc;
+
+	if ((rc = ofr_render(doc, paper, &f, err)) < 0)
+		return rc;
+	rc = ofr_place(&f, folder, stem, algos, err);
+	ofr_files_release(&f);
+	return rc;
 }
 
 static void
@@ -179,6 +213,7 @@ report_offload_card(const struct offload_result *res, const struct card_info *ca
 {
 	char host[256] = "localhost", stamp[32], probe[PATH_MAX];
 	json_t *sheet, *doc;
+	struct ofr_files files;
 	struct err e1;
 	struct tm tm;
 	time_t when = run->ended ? run->ended : time(NULL);
@@ -211,13 +246,17 @@ report_offload_card(const struct offload_result *res, const struct card_info *ca
 		if (!taken)
 			break;
 	}
+	/* Rendered once; the same bytes go beside every copy. */
+	rc = ofr_render(doc, run->paper, &files, err);
+	json_decref(doc);
+	if (rc < 0)
+		return rc;
 	for (size_t d = 0; d < res->ndst; d++) {
 		const struct offload_dest *dst = &res->dests[d];
 		/* A run that verified nothing there (every copy an earlier run's) leaves it as it is. */
 		if (dst->card_dir == NULL || !ofr_dest_listed(res, d) || dst->nverified == 0)
 			continue;
-		if (report_offload_write(doc, run->paper, dst->card_dir, out->stem, res->algos,
-		    &e1) == 0) {
+		if (ofr_place(&files, dst->card_dir, out->stem, res->algos, &e1) == 0) {
 			out->ncopies++;
 			continue;
 		}
@@ -225,6 +264,6 @@ report_offload_card(const struct offload_result *res, const struct card_info *ca
 		if (!first++)
 			*err = e1;
 	}
-	json_decref(doc);
+	ofr_files_release(&files);
 	return out->nfailed ? err->code : 0;
 }
