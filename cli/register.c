@@ -52,8 +52,7 @@ register_files(struct offload_result *res, struct mhl_history *h, size_t n, stru
 			while (j < res->nfiles && strcmp(res->files[j].path, e->path) != 0)
 				j++;
 			/* setpost's offload reports beside the card are not part of it */
-			if (j < res->nfiles || e->is_dir || (strchr(e->path, '/') == NULL &&
-			    report_offload_is_report(e->path)))
+			if (j < res->nfiles || e->is_dir || report_offload_is_report(e->path))
 				continue;
 			f = &res->files[res->nfiles++];
 			f->path = strdup(e->path);

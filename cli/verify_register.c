@@ -108,8 +108,7 @@ verify_register(const char *dir, const struct mhl_history *h, const struct mhl_r
 	 * no file of the card the server knows. */
 	for (size_t i = 0; i < rep->nentries; i++)
 		if ((rep->status[i] == MHL_STATUS_VERIFIED || rep->status[i] == MHL_STATUS_FAILED) &&
-		    !(strchr(rep->entries[i].path, '/') == NULL &&
-		    report_offload_is_report(rep->entries[i].path))) {
+		    !report_offload_is_report(rep->entries[i].path)) {
 			json_t *f = verify_register_file(h, &rep->entries[i], rep->status[i]);
 			int g = generation_of(arg, rep->entries[i].path);
 			if (g > 0)
@@ -117,7 +116,7 @@ verify_register(const char *dir, const struct mhl_history *h, const struct mhl_r
 			json_array_append_new(files, f);
 		}
 	for (size_t i = 0; i < rep->nmissing; i++)
-		if (!(strchr(rep->missing[i], '/') == NULL && report_offload_is_report(rep->missing[i])))
+		if (!report_offload_is_report(rep->missing[i]))
 			json_array_append_new(files, json_pack("{s:s,s:s,s:s}", "path", rep->missing[i],
 		    "result", "missing", "error", "missing from the copy"));
 	gmtime_r(&checked, &tm);

@@ -1,6 +1,7 @@
 /* report_offload: the offload report of one card, from its card sheet (see report_offload.h). */
 #include "lib/report/report_offload.h"
 #include "lib/core/version.h"
+#include "lib/custody/offload_doc.h"
 #include "lib/report/report_doc.h"
 
 #include <stdio.h>
@@ -340,19 +341,5 @@ report_offload_document(const json_t *sheet, json_t **doc, struct err *err)
 int
 report_offload_is_report(const char *name)
 {
-	const char *tag = strstr(name, REPORT_OFFLOAD_TAG), *dot;
-	unsigned y, mo, d, h, mi, s;
-	char z;
-	int n = 0;
-
-	while (tag && strstr(tag + 1, REPORT_OFFLOAD_TAG))
-		tag = strstr(tag + 1, REPORT_OFFLOAD_TAG);
-	if (tag == NULL || tag == name || (dot = strrchr(tag, '.')) == NULL)
-		return 0;
-	if (strcmp(dot, ".pdf") != 0 && strcmp(dot, ".html") != 0 && strcmp(dot, ".csv") != 0)
-		return 0;
-	if (sscanf(tag + strlen(REPORT_OFFLOAD_TAG), "%4u%2u%2u_%2u%2u%2u%c%n", &y, &mo, &d, &h, &mi,
-	    &s, &z, &n) != 7 || z != 'Z')
-		return 0;
-	return tag + strlen(REPORT_OFFLOAD_TAG) + n == dot;
+	return offload_doc_is_report(name);
 }

@@ -34,8 +34,8 @@
 #include <jansson.h>
 #include <time.h>
 
-/* A report file's name ends with this before its extension; `setpost register` and
- * `setpost verify --register` leave such files out of a card (report_offload_is_report). */
+/* A report file's name carries this before its time (lib/custody/offload_doc.h's
+ * OFFLOAD_REPORT_TAG: the custody district leaves such files out of a card). */
 #define REPORT_OFFLOAD_TAG "_offload_"
 
 struct report_offload_run {
@@ -70,7 +70,7 @@ int report_offload_write(const json_t *doc, enum report_paper paper, const char 
 int report_offload_card(const struct offload_result *res, const struct card_info *card,
     const struct report_offload_run *run, struct report_offload_written *out, struct err *err);
 
-/* Whether a file name (the last part of a path) is one of these reports. */
+/* Whether a path relative to a card folder is one of these reports (at the folder's top). */
 int report_offload_is_report(const char *name);
 
 #endif

@@ -210,6 +210,13 @@ def key(p):
 a, b = key(sys.argv[1]), key(sys.argv[2])
 assert a == b, (a[:3], b[:3])
 PY
+# A later copy made from a copy (the RAID to another drive) carries the reports along; they are
+# no file of the card.
+"$bin" offload "$tmp/raid/arri" --to "$tmp/single" --register "$url" --production "Night Feature" \
+	--day 2026-11-25 --no-progress >"$tmp/off3.out" 2>&1 || fail "offload from the copy: $(cat "$tmp/off3.out")"
+[ -s "$tmp/single/arri/$stem.pdf" ] || fail "the earlier report travels with the copy"
+[[ $(api "/api/v1/cards/$card" | jq -r .files) == "$nfiles" ]] || fail "the card's files: $(api "/api/v1/cards/$card" | jq -c '{files, safe_to_format, why_not}')"
+grep -q "safe to format: YES" "$tmp/off3.out" || fail "still safe: $(cat "$tmp/off3.out")"
 r=$(get "/api/v1/cards/999999/report" "$tmp/bad.json")
 [[ $r == 404* ]] && jq -e '.error.code and .error.message' "$tmp/bad.json" >/dev/null || fail "no such card: $r"
 r=$(get "/api/v1/cards/$card/report?format=docx" "$tmp/bad.json")
