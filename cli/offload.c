@@ -14,6 +14,8 @@
 #include <jansson.h>
 
 #include "lib/custody/offload.h"
+#include "lib/custody/offload_doc.h"
+#include "lib/report/report_offload.h"
 
 #include "cli.h"
 #include "offload_register.h"
@@ -45,6 +47,8 @@ static const char offload_usage[] =
     "      --no-direct      never O_DIRECT: read back after fsync + POSIX_FADV_DONTNEED\n"
     "      --author NAME, --location TEXT, --comment TEXT\n"
     "                       creator information written in the manifests\n"
+    "      --paper a4|letter  the offload report's paper (default a4)\n"
+    "      --no-report      no offload report (see below)\n"
     "  -v, --verbose        one line per file\n"
     "      --json           a JSON summary on standard output: per file its path, size,\n"
     "                       mtime, hashes and state on each copy; per destination its\n"
@@ -61,6 +65,12 @@ static const char offload_usage[] =
     "unfinished ones are removed and copied again. Ctrl-C stops cleanly and records what\n"
     "was verified.\n"
     "\n"
+    "Offload report: at the end, every DST/LABEL/ that holds a verified copy gets\n"
+    "LABEL_offload_<date>_<time>Z.pdf, .html and .csv (card, camera, reel, clips, every file\n"
+    "with its size and hashes on each copy, volumes, read-back method, start and end, who\n"
+    "(--author, else $USER), final status, safe to format: the server's verdict with\n"
+    "--register), recorded in that copy's ASC MHL history so 'setpost verify' checks them.\n"
+    "\n"
     "Registration (with a setpost server):\n"
     "      --register URL   after the copies, register the card, its clips, files, hashes\n"
     "                       and copies with the server at URL (http://cart:8440)\n"
@@ -76,7 +86,7 @@ static const char offload_usage[] =
 enum {
 	OPT_HASH = 256, OPT_SOURCE_VERIFY, OPT_REHASH, OPT_KEEP_JUNK, OPT_NO_DIRECT, OPT_AUTHOR,
 	OPT_LOCATION, OPT_COMMENT, OPT_JSON, OPT_NO_PROGRESS, OPT_REGISTER, OPT_TOKEN, OPT_CACERT,
-	OPT_PRODUCTION, OPT_DAY, OPT_CAMERA,
+	OPT_PRODUCTION, OPT_DAY, OPT_CAMERA, OPT_PAPER, OPT_NO_REPORT,
 };
 
 static const struct option offload_longopts[] = {
@@ -99,6 +109,8 @@ static const struct option offload_longopts[] = {
 	{ "production", required_argument, NULL, OPT_PRODUCTION },
 	{ "day", required_argument, NULL, OPT_DAY },
 	{ "camera", required_argument, NULL, OPT_CAMERA },
+	{ "paper", required_argument, NULL, OPT_PAPER },
+	{ "no-report", no_argument, NULL, OPT_NO_REPORT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -106,7 +118,7 @@ static const struct option offload_longopts[] = {
 struct offload_cli {
 	struct offload_opts o;
 	const char *dsts[OFFLOAD_MAX_DESTS];
-	int verbose, json, bar, help;
+	int verbose, json, bar, help, no_report, paper;
 	int bar_lines;          /* lines of the progress bar on screen */
 	FILE *out;              /* verbose lines and the summary */
 	struct offload_register_opts reg;
@@ -158,6 +170,11 @@ offload_option(void *arg, int ch, const char *val, struct err *err)
 	case OPT_PRODUCTION: c->reg.production = val; return 0;
 	case OPT_DAY: c->reg.day = val; return 0;
 	case OPT_CAMERA: c->reg.camera = val; return 0;
+	case OPT_PAPER:
+		if ((c->paper = report_paper_parse(val)) < 0)
+			return err_set(err, SP_EINVAL, "--paper %s: expected a4 or letter", val);
+		return 0;
+	case OPT_NO_REPORT: c->no_report = 1; return 0;
 	case 'h': c->help = 1; return 0;
 	default: return 0;   /* cli_getopt answered ':' and '?' */
 	}
@@ -487,12 +504,37 @@ offload_dest_counts(const struct offload_result *res)
 	}
 }
 
+/* The offload report beside each copy (lib/report/report_offload.h). */
+static int
+offload_report(struct offload_cli *c, const struct offload_result *res, time_t started,
+    const json_t *verdict, struct err *err)
+{
+	struct report_offload_run run = { started, time(NULL), c->o.author ? c->o.author :
+		getenv("USER"), NULL, c->reg.production, c->reg.day, c->reg.camera, verdict,
+		(enum report_paper)c->paper };
+	struct report_offload_written w;
+	struct card_info card;
+	int rc;
+
+	memset(&card, 0, sizeof(card));
+	if ((rc = offload_doc_card(res, c->reg.camera, &card, err)) < 0)
+		return rc;
+	rc = report_offload_card(res, &card, &run, &w, err);
+	card_info_release(&card);
+	if (w.ncopies > 0)
+		fprintf(c->out, "offload report: %s.pdf, .html, .csv on %zu cop%s\n", w.stem,
+		    w.ncopies, w.ncopies == 1 ? "y" : "ies");
+	return rc;
+}
+
 int
 cmd_offload(int argc, char **argv)
 {
 	struct offload_cli c;
 	struct offload_result res;
 	struct err e = { 0 };
+	json_t *verdict = NULL;
+	time_t started = time(NULL);
 	int rc;
 
 	memset(&c, 0, sizeof(c));
@@ -528,10 +570,16 @@ cmd_offload(int argc, char **argv)
 		fprintf(stderr, "setpost offload: %s: %s\n", res.label ? res.label : c.o.src, e.msg);
 	/* What verified is registered even when something failed: the server then says why the
 	 * card is not safe to format. */
-	if (c.reg.url && res.nfiles > 0 && offload_register(&res, &c.reg, c.out, &e) < 0) {
+	if (c.reg.url && res.nfiles > 0 && offload_register(&res, &c.reg, c.out, &verdict,
+	    &e) < 0) {
 		fprintf(stderr, "setpost offload: %s\n", e.msg);
 		rc = rc ? rc : SP_EUNAVAIL;
 	}
+	if (!c.no_report && res.nfiles > 0 && offload_report(&c, &res, started, verdict, &e) < 0) {
+		fprintf(stderr, "setpost offload: offload report: %s\n", e.msg);
+		rc = rc ? rc : SP_EIO;
+	}
+	json_decref(verdict);
 	offload_result_release(&res);
 	return rc == 0 ? 0 : rc == SP_ECANCELED ? 130 : 1;
 }

@@ -99,7 +99,7 @@ offload_register_post(const struct offload_register_opts *o, const char *path, j
 
 int
 offload_register(const struct offload_result *res, const struct offload_register_opts *o,
-    FILE *out, struct err *err)
+    FILE *out, json_t **verdict_out, struct err *err)
 {
 	struct offload_doc_opts dopts = { o->production, o->day, NULL };
 	struct card_info card;
@@ -127,6 +127,9 @@ offload_register(const struct offload_result *res, const struct offload_register
 	if ((rc = offload_register_post(o, "/api/v1/offloads", doc, &verdict, err)) < 0)
 		return rc;
 	offload_register_verdict(verdict, out);
-	json_decref(verdict);
+	if (verdict_out)
+		*verdict_out = verdict;
+	else
+		json_decref(verdict);
 	return 0;
 }

@@ -16,10 +16,10 @@ struct offload_register_opts {
 	const char *production, *day, *camera;
 };
 
-/* Registers; prints the server's verdict on out. Returns 0, or < 0 with err (the server's
- * message when it refused). */
+/* Registers; prints the server's verdict on out and, when verdict is not NULL, hands it over
+ * (the caller owns it). Returns 0, or < 0 with err (the server's message when it refused). */
 int offload_register(const struct offload_result *res, const struct offload_register_opts *o,
-    FILE *out, struct err *err);
+    FILE *out, json_t **verdict, struct err *err);
 
 /* The server's address for path ("/api/v1/offloads") into url, without a doubled '/'. */
 void offload_register_url(const struct offload_register_opts *o, const char *path, char *url,

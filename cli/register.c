@@ -8,6 +8,7 @@
 #include "offload_register.h"
 #include "lib/custody/mhl.h"
 #include "lib/custody/volume.h"
+#include "lib/report/report_offload.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -50,7 +51,8 @@ register_files(struct offload_result *res, struct mhl_history *h, size_t n, stru
 			size_t j = 0;
 			while (j < res->nfiles && strcmp(res->files[j].path, e->path) != 0)
 				j++;
-			if (j < res->nfiles || e->is_dir)
+			/* setpost's offload reports beside the card are not part of it */
+			if (j < res->nfiles || e->is_dir || report_offload_is_report(e->path))
 				continue;
 			f = &res->files[res->nfiles++];
 			f->path = strdup(e->path);
@@ -167,7 +169,7 @@ register_run(char **copies, size_t n, const char *card, const struct offload_reg
 		const char *base = strrchr(res.dests[0].card_dir, '/');
 		res.label = strdup(card ? card : base ? base + 1 : res.dests[0].card_dir);
 		res.src = strdup(res.dests[0].card_dir);
-		rc = offload_register(&res, o, stdout, err);
+		rc = offload_register(&res, o, stdout, NULL, err);
 	}
 	for (size_t k = 0; k < loaded; k++)
 		mhl_history_release(&h[k]);

@@ -3,6 +3,7 @@
 #include "lib/core/version.h"
 #include "lib/custody/offload_doc.h"
 #include "lib/custody/volume.h"
+#include "lib/report/report_offload.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -105,8 +106,11 @@ verify_register(const char *dir, const struct mhl_history *h, const struct mhl_r
 		json_decref(files);
 		return err_prefix(err, "register: ");
 	}
+	/* The offload reports beside the card's files are checked (the verify above says so) but are
+	 * no file of the card the server knows. */
 	for (size_t i = 0; i < rep->nentries; i++)
-		if (rep->status[i] == MHL_STATUS_VERIFIED || rep->status[i] == MHL_STATUS_FAILED) {
+		if ((rep->status[i] == MHL_STATUS_VERIFIED || rep->status[i] == MHL_STATUS_FAILED) &&
+		    !report_offload_is_report(rep->entries[i].path)) {
 			json_t *f = verify_register_file(h, &rep->entries[i], rep->status[i]);
 			int g = generation_of(arg, rep->entries[i].path);
 			if (g > 0)
@@ -114,7 +118,8 @@ verify_register(const char *dir, const struct mhl_history *h, const struct mhl_r
 			json_array_append_new(files, f);
 		}
 	for (size_t i = 0; i < rep->nmissing; i++)
-		json_array_append_new(files, json_pack("{s:s,s:s,s:s}", "path", rep->missing[i],
+		if (!report_offload_is_report(rep->missing[i]))
+			json_array_append_new(files, json_pack("{s:s,s:s,s:s}", "path", rep->missing[i],
 		    "result", "missing", "error", "missing from the copy"));
 	gmtime_r(&checked, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);

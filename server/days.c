@@ -37,6 +37,15 @@ days_wrap_tx(struct db_conn *c, void *arg, struct err *err)
 	rc = event_record(c, a->actor, "day.wrapped", "day", strtoll(a->id, NULL, 10), data, NULL,
 	    err);
 	json_decref(data);
+	if (rc < 0)
+		return rc;
+	/* The day's report (lib/report/report_day.h), made on request, now covers the whole day. */
+	char url[64];
+	snprintf(url, sizeof(url), "/api/v1/days/%s/report", a->id);
+	data = json_pack("{s:s,s:s}", "report", "day", "url", url);
+	rc = event_record(c, a->actor, "report.ready", "day", strtoll(a->id, NULL, 10), data, NULL,
+	    err);
+	json_decref(data);
 	return rc;
 }
 

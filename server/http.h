@@ -244,6 +244,9 @@ enum MHD_Result clips_sound_delete(struct request *req);
 void looks_body_chunk(struct request *req, const char *data, size_t len);
 enum MHD_Result day_cards_get(struct request *req);
 enum MHD_Result reports_day_get(struct request *req);
+enum MHD_Result reports_card_get(struct request *req);
+enum MHD_Result reports_volume_get(struct request *req);
+enum MHD_Result volumes_patch(struct request *req);
 enum MHD_Result mounts_list(struct request *req);
 
 #endif

@@ -89,6 +89,8 @@ offload_jobs_create(struct request *req)
 	if (s && hash_algos_parse(s, &algos, &err) < 0)
 		return reply_error(req, 400, "invalid", "hash: %s", err.msg);
 	json_object_del(req->json, "priority");
+	/* Who asked: the offload report names them as its operator. */
+	json_object_set_new(req->json, "requested_by", json_string(req->who.name));
 	if ((rc = db_acquire(req->srv->db, &c, &err)) < 0)
 		return reply_err(req, &err);
 	/* Source and destinations: under declared volumes, never the data folder (judged on the

@@ -1,7 +1,11 @@
-/* reports: the paperwork of a shooting day, GET /api/v1/days/{id}/report?format=pdf|html|csv
- * (&paper=a4|letter for the PDF). */
+/* reports: the paperwork, as PDF, HTML or CSV (?format=pdf|html|csv, &paper=a4|letter for the
+ * PDF): a shooting day's, GET /api/v1/days/{id}/report, and a card's offload report,
+ * GET /api/v1/cards/{id}/report, and a volume's (a shuttle drive's), GET
+ * /api/v1/volumes/{id}/report. */
 #include "http.h"
+#include "lib/report/report_card.h"
 #include "lib/report/report_day.h"
+#include "lib/report/report_volume.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -9,26 +13,28 @@
 /* A report of a thousand clips with its tables is a few MB; the cap only stops a runaway. */
 #define REPORT_MAX (64u << 20)
 
-struct reports_day_arg {
+struct reports_arg {
 	long long id;
 	const char *data_dir;
 	json_t *doc;
+	int (*load)(struct db_conn *c, long long id, const char *data_dir, json_t **doc,
+	    struct err *err);
+	const char *name;       /* "day", "card": the downloaded file's name */
 };
 
 static int
-reports_day_tx(struct db_conn *c, void *arg, struct err *err)
+reports_tx(struct db_conn *c, void *arg, struct err *err)
 {
-	struct reports_day_arg *a = arg;
+	struct reports_arg *a = arg;
 
-	return report_day_load(c, a->id, a->data_dir, &a->doc, err);
+	return a->load(c, a->id, a->data_dir, &a->doc, err);
 }
 
-enum MHD_Result
-reports_day_get(struct request *req)
+static enum MHD_Result
+reports_get(struct request *req, struct reports_arg a)
 {
 	const char *format = request_query(req, "format"), *type, *ext;
 	int paper = report_paper_parse(request_query(req, "paper"));
-	struct reports_day_arg a = { 0, req->srv->cfg->data_dir, NULL };
 	char disposition[128];
 	struct MHD_Response *resp;
 	struct buf out;
@@ -49,7 +55,7 @@ reports_day_get(struct request *req)
 		return reply_error(req, 400, "invalid", "format: expected pdf, html or csv");
 	if (paper < 0)
 		return reply_error(req, 400, "invalid", "paper: expected a4 or letter");
-	if (db_tx(req->srv->db, reports_day_tx, &a, &err) < 0) {
+	if (db_tx(req->srv->db, reports_tx, &a, &err) < 0) {
 		json_decref(a.doc);
 		return reply_err(req, &err);
 	}
@@ -70,8 +76,8 @@ reports_day_get(struct request *req)
 		buf_release(&out);
 		return reply_error(req, 500, "internal", "report: no memory for the response");
 	}
-	snprintf(disposition, sizeof(disposition), "%s; filename=\"day-%lld-report.%s\"",
-	    strcmp(ext, "html") == 0 ? "inline" : "attachment", a.id, ext);
+	snprintf(disposition, sizeof(disposition), "%s; filename=\"%s-%lld-report.%s\"",
+	    strcmp(ext, "html") == 0 ? "inline" : "attachment", a.name, a.id, ext);
 	MHD_add_response_header(resp, "Content-Type", type);
 	MHD_add_response_header(resp, "Content-Disposition", disposition);
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
@@ -80,4 +86,25 @@ reports_day_get(struct request *req)
 	MHD_add_response_header(resp, "Content-Security-Policy",
 	    "default-src 'none'; style-src 'unsafe-inline'; img-src data:");
 	return reply_response(req, 200, resp);
+}
+
+enum MHD_Result
+reports_day_get(struct request *req)
+{
+	return reports_get(req, (struct reports_arg){ 0, req->srv->cfg->data_dir, NULL,
+	    report_day_load, "day" });
+}
+
+enum MHD_Result
+reports_card_get(struct request *req)
+{
+	return reports_get(req, (struct reports_arg){ 0, req->srv->cfg->data_dir, NULL,
+	    report_card_load, "card" });
+}
+
+enum MHD_Result
+reports_volume_get(struct request *req)
+{
+	return reports_get(req, (struct reports_arg){ 0, req->srv->cfg->data_dir, NULL,
+	    report_volume_load, "volume" });
 }

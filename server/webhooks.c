@@ -23,7 +23,7 @@
 
 static const char *const webhook_event_names[] = { "clip.secured", "rendition.ready",
 	"delivery.verified", "day.wrapped", "job.failed", "copy.failed", "card.unsafe",
-	"arrival.verified", NULL };
+	"arrival.verified", "report.ready", NULL };
 
 #define HOOK_JSON \
 	"json_build_object('id', w.id, 'production_id', w.production_id, 'url', w.url," \

@@ -1,7 +1,9 @@
 /* job_offload: an offload started from the server (POST /api/v1/offload-jobs), run by a worker
  * on the host that sees the card and the destinations, and registered in the database when it
  * ends: the same engine and the same registration as `setpost offload --register`.
- * Payload: {"source", "destinations": [...], "card"?, "hash"?, "production"?, "day"?, "camera"?}. */
+ * Payload: {"source", "destinations": [...], "card"?, "hash"?, "production"?, "day"?, "camera"?,
+ * "requested_by"}. At the end each copy gets its offload report (lib/report/report_offload.h),
+ * with the registration's verdict. */
 #include "kinds.h"
 #include "lib/core/hash.h"
 #include "lib/core/log.h"
@@ -9,6 +11,7 @@
 #include "lib/custody/offload_doc.h"
 #include "lib/custody/register.h"
 #include "lib/custody/confine.h"
+#include "lib/report/report_offload.h"
 
 #include <limits.h>
 #include <signal.h>
@@ -49,7 +52,8 @@ job_offload_record(struct db *db, const char *worker, json_t *doc, const char *h
 }
 
 static int
-job_offload_register(struct job *job, const struct offload_result *res, struct err *err)
+job_offload_register(struct job *job, const struct offload_result *res, time_t started,
+    struct err *err)
 {
 	struct offload_doc_opts o = { json_string_value(json_object_get(job->payload, "production")),
 		json_string_value(json_object_get(job->payload, "day")), NULL };
@@ -66,17 +70,34 @@ job_offload_register(struct job *job, const struct offload_result *res, struct e
 		return rc;
 	snprintf(hint, sizeof(hint), "%s", card.hint);
 	rc = offload_doc_build(res, &card, &o, &doc, err);
-	card_info_release(&card);
-	if (rc < 0)
+	if (rc < 0) {
+		card_info_release(&card);
 		return rc;
+	}
 	rc = job_offload_record(job->db, job->worker, doc, hint, &job->result, err);
 	/* The copies are verified but the database is down: the worker keeps the registration in
-	 * its journal and makes it when the database answers (job_offload_finish). */
+	 * its journal and makes it when the database answers (job_offload_finish); the report then
+	 * says what the copies alone show. */
 	if (rc == SP_EUNAVAIL) {
 		job->pending = json_pack("{s:O,s:s}", "register", doc, "hint", hint);
 		rc = job->pending ? 0 : err_set(err, SP_ENOMEM, "out of memory");
 	}
 	json_decref(doc);
+	if (rc == 0) {
+		json_t *verdict = job->result;
+		struct report_offload_run run = { started, time(NULL), json_string_value(
+			json_object_get(job->payload, "requested_by")), host, o.production, o.day,
+			json_string_value(json_object_get(job->payload, "camera")), verdict, REPORT_A4 };
+		struct report_offload_written w;
+		struct err rerr;
+		/* A report that could not be written is said in the result; the copies stand. */
+		if (report_offload_card(res, &card, &run, &w, &rerr) < 0 && verdict)
+			json_object_set_new(verdict, "report_error", json_string(rerr.msg));
+		if (w.ncopies > 0 && verdict)
+			json_object_set_new(verdict, "report", json_pack("{s:s,s:I}", "name", w.stem,
+			    "copies", (json_int_t)w.ncopies));
+	}
+	card_info_release(&card);
 	return rc;
 }
 
@@ -121,6 +142,7 @@ job_offload_run(struct job *job, struct err *err)
 	const char *list[OFFLOAD_MAX_DESTS];
 	const char *hashes = json_string_value(json_object_get(job->payload, "hash"));
 	size_t i;
+	time_t started;
 	int rc, reg;
 
 	memset(&o, 0, sizeof(o));
@@ -150,12 +172,13 @@ job_offload_run(struct job *job, struct err *err)
 	o.stop = &x.stop;
 	o.on_progress = job_offload_progress;
 	o.arg = &x;
+	started = time(NULL);
 	rc = offload_run(&o, &res, err);
 	job_offload_final(job, &res);
 	/* Whatever verified is registered, so the card shows why it is not safe. */
 	if (res.nfiles > 0) {
 		struct err rerr;
-		if ((reg = job_offload_register(job, &res, &rerr)) < 0 && rc == 0) {
+		if ((reg = job_offload_register(job, &res, started, &rerr)) < 0 && rc == 0) {
 			rc = reg;
 			*err = rerr;
 		}

@@ -168,7 +168,7 @@ doc_copy(const struct offload_result *res, size_t d, const struct offload_doc_op
 	for (size_t i = 0; i < res->nfiles; i++) {
 		const struct offload_file *f = &res->files[i];
 		const struct offload_copy *cp = &f->copies[d];
-		if (f->kind == OFFLOAD_JUNK)
+		if (f->kind == OFFLOAD_JUNK || offload_doc_is_report(f->path))
 			continue;
 		json_t *cf = NULL;
 		if (cp->state == OFFLOAD_VERIFIED || cp->state == OFFLOAD_SKIPPED)
@@ -187,13 +187,35 @@ doc_copy(const struct offload_result *res, size_t d, const struct offload_doc_op
 }
 
 int
+offload_doc_is_report(const char *path)
+{
+	const char *tag = strstr(path, OFFLOAD_REPORT_TAG), *dot;
+	unsigned y, mo, d, h, mi, s;
+	char z;
+	int n = 0;
+
+	if (strchr(path, '/') != NULL)
+		return 0;
+	while (tag && strstr(tag + 1, OFFLOAD_REPORT_TAG))
+		tag = strstr(tag + 1, OFFLOAD_REPORT_TAG);
+	if (tag == NULL || tag == path || (dot = strrchr(tag, '.')) == NULL)
+		return 0;
+	if (strcmp(dot, ".pdf") != 0 && strcmp(dot, ".html") != 0 && strcmp(dot, ".csv") != 0)
+		return 0;
+	if (sscanf(tag + strlen(OFFLOAD_REPORT_TAG), "%4u%2u%2u_%2u%2u%2u%c%n", &y, &mo, &d, &h, &mi,
+	    &s, &z, &n) != 7 || z != 'Z')
+		return 0;
+	return tag + strlen(OFFLOAD_REPORT_TAG) + n == dot;
+}
+
+int
 offload_doc_build(const struct offload_result *res, const struct card_info *card,
     const struct offload_doc_opts *o, json_t **doc, struct err *err)
 {
 	json_t *d, *files = json_array(), *copies = json_array(), *cardj;
 
 	for (size_t i = 0; i < res->nfiles; i++)
-		if (res->files[i].kind != OFFLOAD_JUNK)
+		if (res->files[i].kind != OFFLOAD_JUNK && !offload_doc_is_report(res->files[i].path))
 			json_array_append_new(files, doc_file(res, card, &res->files[i]));
 	for (size_t k = 0; k < res->ndst; k++) {
 		json_t *cp;
@@ -237,7 +259,7 @@ offload_doc_card(const struct offload_result *res, const char *camera, struct ca
 	if (e == NULL)
 		return err_set(err, SP_ENOMEM, "out of memory");
 	for (size_t i = 0; i < res->nfiles; i++)
-		if (res->files[i].kind == OFFLOAD_MEDIA)
+		if (res->files[i].kind == OFFLOAD_MEDIA && !offload_doc_is_report(res->files[i].path))
 			e[n++] = (struct card_entry){ res->files[i].path, (uint64_t)res->files[i].size };
 	rc = card_identify(res->src, e, n, &co, card, err);
 	free(e);

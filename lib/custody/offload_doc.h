@@ -29,6 +29,14 @@ int offload_doc_build(const struct offload_result *res, const struct card_info *
 int offload_doc_card(const struct offload_result *res, const char *camera, struct card_info *card,
     struct err *err);
 
+/* setpost's offload report beside a copy (lib/report/report_offload.h) is named
+ * <card>_offload_<YYYYMMDD>_<hhmmss>Z.pdf|.html|.csv at the card folder's top. */
+#define OFFLOAD_REPORT_TAG "_offload_"
+
+/* Whether path (relative to the card folder) is such a report: no part of the card, so a card
+ * offloaded or registered from a copy that holds one leaves it out of the card's files. */
+int offload_doc_is_report(const char *path);
+
 /* The mount point of the filesystem holding path (the highest folder on the same device). */
 int offload_doc_mount_point(const char *path, char *out, size_t len, struct err *err);
 

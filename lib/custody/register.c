@@ -639,6 +639,15 @@ register_tx(struct db_conn *c, void *arg, struct err *err)
 	    "files", x->nfiles, "copies", x->ncopies);
 	rc = event_record(c, x->actor, "offload.registered", "card", x->card_id, summary, NULL, err);
 	json_decref(summary);
+	if (rc < 0)
+		return rc;
+	/* The card's offload report (lib/report/report_card.h) now says what was registered. */
+	char url[64];
+	snprintf(url, sizeof(url), "/api/v1/cards/%lld/report", x->card_id);
+	summary = json_pack("{s:s,s:s,s:s}", "report", "offload", "card",
+	    jstr(json_object_get(x->doc, "card"), "label"), "url", url);
+	rc = event_record(c, x->actor, "report.ready", "card", x->card_id, summary, NULL, err);
+	json_decref(summary);
 	return rc;
 }
 

@@ -1,6 +1,6 @@
 /*
- * report: the paperwork production and post read (a shooting day's summary; later the offload
- * and shuttle reports), as one document rendered three ways: a PDF to print or mail, a
+ * report: the paperwork production and post read (a shooting day's summary, a card's offload
+ * report, a volume's or shuttle drive's report), as one document rendered three ways: a PDF to print or mail, a
  * self-contained HTML page, and a CSV for spreadsheets and asset systems.
  *
  * A document is JSON, built by a loader (report_day.c) and read by the renderers:

@@ -3,6 +3,7 @@
  * cards are safe to format (by the same rule as the API: clipstate_card_safe), QC findings,
  * looks, what reached the post house and when, and what is still missing. */
 #include "lib/report/report_day.h"
+#include "lib/report/report_doc.h"
 #include "lib/core/version.h"
 #include "lib/pipeline/clipstate.h"
 #include "lib/store/params.h"
@@ -61,6 +62,12 @@ static const struct db_stmt stmt_day = { "report_day",
 	"     LEFT JOIN renditions r ON r.id = dl.rendition_id LEFT JOIN c cr ON cr.id = r.clip_id"
 	"     LEFT JOIN files fl ON fl.id = dl.file_id LEFT JOIN c fc ON fc.id = fl.clip_id"
 	"     WHERE cr.id IS NOT NULL OR fc.id IS NOT NULL),"
+	"  'shuttles', (SELECT coalesce(json_agg(json_build_object('name', s.name, 'cards', s.cards,"
+	"     'files', s.n, 'bytes', s.bytes, 'verified', s.ok) ORDER BY s.name), '[]') FROM"
+	"     (SELECT v.name, string_agg(DISTINCT k.label, ', ') AS cards, count(*) AS n,"
+	"      sum(f.size) AS bytes, count(*) FILTER (WHERE cp.state = 'verified') AS ok"
+	"      FROM f JOIN k ON k.id = f.card_id JOIN copies cp ON cp.file_id = f.id"
+	"      JOIN volumes v ON v.id = cp.volume_id WHERE v.kind = 'shuttle' GROUP BY v.id, v.name) s),"
 	"  'files', (SELECT coalesce(json_agg(json_build_object('card', k.label, 'clip',"
 	"     coalesce(c.name, ''), 'path', f.rel_path, 'size', f.size, 'role', f.role,"
 	"     'hash', (SELECT h.algorithm || ':' || h.value FROM hashes h WHERE h.file_id = f.id"
@@ -71,50 +78,6 @@ static const struct db_stmt stmt_day = { "report_day",
 	"     FROM f JOIN k ON k.id = f.card_id LEFT JOIN c ON c.id = f.clip_id"
 	"     LEFT JOIN copies cp ON cp.file_id = f.id LEFT JOIN volumes v ON v.id = cp.volume_id)"
 	" )::text WHERE EXISTS (SELECT 1 FROM d)", 1 };
-
-/* "1.2 GB": decimal units, as drives are sold and as the operating systems a DIT uses show. */
-static void
-day_size(long long n, char *out, size_t len)
-{
-	static const char *const unit[] = { "B", "kB", "MB", "GB", "TB", "PB" };
-	double v = (double)n;
-	int u = 0;
-
-	while (v >= 1000 && u < 5) {
-		v /= 1000;
-		u++;
-	}
-	snprintf(out, len, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
-}
-
-static const char *
-day_str(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	return s ? s : "";
-}
-
-static json_t *
-day_field(const char *label, const char *value)
-{
-	return json_pack("[s,s]", label, value ? value : "");
-}
-
-static json_t *
-day_columns(const char *const *names, const double *shares, size_t n)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_pack("[s,f]", names[i], shares[i]));
-	return a;
-}
-
-static json_t *
-day_section(const char *heading, json_t *columns, json_t *rows, const char *empty)
-{
-	return json_pack("{s:s,s:o,s:o,s:s}", "heading", heading, "columns", columns, "rows", rows,
-	    "empty", empty);
-}
 
 /* A clip's duration as timecode-style h:mm:ss from frames and rate, or "". */
 static void
@@ -138,7 +101,7 @@ day_format(const json_t *clip, char *out, size_t len)
 	json_int_t h = json_integer_value(json_object_get(clip, "height"));
 	json_int_t num = json_integer_value(json_object_get(clip, "fps_num"));
 	json_int_t den = json_integer_value(json_object_get(clip, "fps_den"));
-	int n = snprintf(out, len, "%s", day_str(clip, "codec"));
+	int n = snprintf(out, len, "%s", report_str(clip, "codec"));
 
 	if (w > 0 && h > 0 && n >= 0 && (size_t)n < len)
 		n += snprintf(out + n, len - (size_t)n, "%s%lldx%lld", n ? " " : "", (long long)w,
@@ -178,24 +141,24 @@ day_cards(struct db_conn *c, const json_t *cards, struct day_totals *t, json_t *
 			    json_array_size(why) > 1 ? " (and more)" : "");
 		if (!safe)
 			json_array_append_new(missing, json_sprintf("Card %s is not safe to format: %s",
-			    day_str(card, "label"), verdict + 4));
+			    report_str(card, "label"), verdict + 4));
 		json_decref(why);
 		t->safe += safe;
 		t->bytes += json_integer_value(json_object_get(card, "bytes"));
 		t->files += json_integer_value(json_object_get(card, "files"));
-		if (strcmp(day_str(card, "kind"), "sound") == 0)
+		if (strcmp(report_str(card, "kind"), "sound") == 0)
 			t->rolls++;
 		else
 			t->cards++;
-		day_size(json_integer_value(json_object_get(card, "bytes")), size, sizeof(size));
+		report_size(json_integer_value(json_object_get(card, "bytes")), size, sizeof(size));
 		snprintf(clips, sizeof(clips), "%lld", (long long)json_integer_value(json_object_get(card, "clips")));
 		snprintf(files, sizeof(files), "%lld", (long long)json_integer_value(json_object_get(card, "files")));
-		snprintf(cam, sizeof(cam), "%s%s%s", day_str(card, "camera"),
-		    *day_str(card, "camera") && *day_str(card, "reel") ? " / " : "", day_str(card, "reel"));
-		json_array_append_new(rows, json_pack("[s,s,s,s,s,s,s,s]", day_str(card, "label"),
-		    day_str(card, "kind"), cam, clips, files, size, day_str(card, "volumes"), verdict));
+		snprintf(cam, sizeof(cam), "%s%s%s", report_str(card, "camera"),
+		    *report_str(card, "camera") && *report_str(card, "reel") ? " / " : "", report_str(card, "reel"));
+		json_array_append_new(rows, json_pack("[s,s,s,s,s,s,s,s]", report_str(card, "label"),
+		    report_str(card, "kind"), cam, clips, files, size, report_str(card, "volumes"), verdict));
 	}
-	return day_section("Cards and sound rolls", day_columns(names, shares, 8), rows,
+	return report_section("Cards and sound rolls", report_columns(names, shares, 8), rows,
 	    "No cards were offloaded on this day.");
 }
 
@@ -209,7 +172,7 @@ day_thumbs(const json_t *clip, const char *data_dir)
 
 	json_array_foreach(json_object_get(clip, "thumbs"), i, t) {
 		char path[4096];
-		snprintf(path, sizeof(path), "%s/%s", data_dir, day_str(t, "path"));
+		snprintf(path, sizeof(path), "%s/%s", data_dir, report_str(t, "path"));
 		json_array_append_new(images, json_pack("{s:s,s:O,s:O}", "path", path, "w",
 		    json_object_get(t, "w"), "h", json_object_get(t, "h")));
 	}
@@ -229,29 +192,29 @@ day_clips(const json_t *clips, const char *data_dir, struct day_totals *t, json_
 
 	json_array_foreach(clips, i, clip) {
 		char st[64], dur[32], fmt[96], state[400];
-		const char *delivered = day_str(clip, "delivered");
-		bool sound = strcmp(day_str(clip, "kind"), "sound") == 0;
+		const char *delivered = report_str(clip, "delivered");
+		bool sound = strcmp(report_str(clip, "kind"), "sound") == 0;
 		t->clips++;
-		snprintf(st, sizeof(st), "%s%s%s%s", day_str(clip, "scene"),
-		    *day_str(clip, "take") ? " / " : "", day_str(clip, "take"),
+		snprintf(st, sizeof(st), "%s%s%s%s", report_str(clip, "scene"),
+		    *report_str(clip, "take") ? " / " : "", report_str(clip, "take"),
 		    json_is_true(json_object_get(clip, "circled")) ? " (circled)" : "");
 		day_duration(clip, dur, sizeof(dur));
 		day_format(clip, fmt, sizeof(fmt));
-		snprintf(state, sizeof(state), "%s%s%s", day_str(clip, "state"),
-		    *day_str(clip, "reason") ? ": " : "", day_str(clip, "reason"));
-		if (*day_str(clip, "proxies"))
+		snprintf(state, sizeof(state), "%s%s%s", report_str(clip, "state"),
+		    *report_str(clip, "reason") ? ": " : "", report_str(clip, "reason"));
+		if (*report_str(clip, "proxies"))
 			t->proxied++;
 		else if (!sound)
 			json_array_append_new(missing, json_sprintf("%s has no proxy yet (%s)",
-			    day_str(clip, "name"), day_str(clip, "state")));
+			    report_str(clip, "name"), report_str(clip, "state")));
 		if (*delivered)
 			t->delivered++;
-		json_array_append_new(rows, json_pack("[s,o,s,s,s,s,s,s,s,s,s,s]", day_str(clip, "name"),
-		    day_thumbs(clip, data_dir), day_str(clip, "card"), day_str(clip, "camera"), st,
-		    day_str(clip, "tc"), dur, fmt, day_str(clip, "look"), state, day_str(clip, "proxies"),
+		json_array_append_new(rows, json_pack("[s,o,s,s,s,s,s,s,s,s,s,s]", report_str(clip, "name"),
+		    day_thumbs(clip, data_dir), report_str(clip, "card"), report_str(clip, "camera"), st,
+		    report_str(clip, "tc"), dur, fmt, report_str(clip, "look"), state, report_str(clip, "proxies"),
 		    delivered));
 	}
-	return day_section("Clips by camera and scene", day_columns(names, shares, 12), rows,
+	return report_section("Clips by camera and scene", report_columns(names, shares, 12), rows,
 	    "No clips.");
 }
 
@@ -264,9 +227,9 @@ day_qc(const json_t *qc)
 	size_t i;
 
 	json_array_foreach(qc, i, q)
-		json_array_append_new(rows, json_pack("[s,s,s,s,s]", day_str(q, "clip"),
-		    day_str(q, "kind"), day_str(q, "severity"), day_str(q, "at"), day_str(q, "message")));
-	return day_section("QC findings", day_columns(names, shares, 5), rows,
+		json_array_append_new(rows, json_pack("[s,s,s,s,s]", report_str(q, "clip"),
+		    report_str(q, "kind"), report_str(q, "severity"), report_str(q, "at"), report_str(q, "message")));
+	return report_section("QC findings", report_columns(names, shares, 5), rows,
 	    "No QC findings on this day.");
 }
 
@@ -279,10 +242,34 @@ day_deliveries(const json_t *deliveries)
 	size_t i;
 
 	json_array_foreach(deliveries, i, d)
-		json_array_append_new(rows, json_pack("[s,s,s,s,s]", day_str(d, "what"),
-		    day_str(d, "target"), day_str(d, "state"), day_str(d, "at"), day_str(d, "error")));
-	return day_section("Deliveries to the post house", day_columns(names, shares, 5), rows,
+		json_array_append_new(rows, json_pack("[s,s,s,s,s]", report_str(d, "what"),
+		    report_str(d, "target"), report_str(d, "state"), report_str(d, "at"), report_str(d, "error")));
+	return report_section("Deliveries to the post house", report_columns(names, shares, 5), rows,
 	    "Nothing was sent to the post house from this day.");
+}
+
+/* Which shuttle drive carries what of the day (volumes marked shuttle). */
+static json_t *
+day_shuttles(const json_t *shuttles)
+{
+	static const char *const names[] = { "Shuttle drive", "Cards", "Files", "Size",
+		"Verified there" };
+	static const double shares[] = { 1.2, 2.6, 0.6, 0.7, 1.0 };
+	json_t *rows = json_array(), *v;
+	size_t i;
+
+	json_array_foreach(shuttles, i, v) {
+		char n[24], size[32], ok[48];
+		json_int_t files = json_integer_value(json_object_get(v, "files"));
+		json_int_t good = json_integer_value(json_object_get(v, "verified"));
+		snprintf(n, sizeof(n), "%lld", (long long)files);
+		report_size(json_integer_value(json_object_get(v, "bytes")), size, sizeof(size));
+		snprintf(ok, sizeof(ok), good == files ? "all %lld" : "%lld", (long long)good);
+		json_array_append_new(rows, json_pack("[s,s,s,s,s]", report_str(v, "name"),
+		    report_str(v, "cards"), n, size, ok));
+	}
+	return report_section("Shuttle drives", report_columns(names, shares, 5), rows,
+	    "No copy of this day is on a volume marked as a shuttle drive.");
 }
 
 static json_t *
@@ -294,10 +281,10 @@ day_csv(const json_t *files)
 	json_array_foreach(files, i, f) {
 		char size[24];
 		snprintf(size, sizeof(size), "%lld", (long long)json_integer_value(json_object_get(f, "size")));
-		json_array_append_new(rows, json_pack("[s,s,s,s,s,s,s,s,s,s,s]", day_str(f, "card"),
-		    day_str(f, "clip"), day_str(f, "path"), size, day_str(f, "role"), day_str(f, "hash"),
-		    day_str(f, "volume"), day_str(f, "media"), day_str(f, "copy"), day_str(f, "state"),
-		    day_str(f, "verified")));
+		json_array_append_new(rows, json_pack("[s,s,s,s,s,s,s,s,s,s,s]", report_str(f, "card"),
+		    report_str(f, "clip"), report_str(f, "path"), size, report_str(f, "role"), report_str(f, "hash"),
+		    report_str(f, "volume"), report_str(f, "media"), report_str(f, "copy"), report_str(f, "state"),
+		    report_str(f, "verified")));
 	}
 	return json_pack("{s:[s,s,s,s,s,s,s,s,s,s,s],s:o}", "columns", "card", "clip", "file",
 	    "size", "role", "hash", "volume", "media", "copy_path", "copy_state", "verified_at",
@@ -322,31 +309,32 @@ day_document(struct db_conn *c, json_t *data, const char *data_dir, struct err *
 	sections = json_pack("[o,o,o,o]", cards, day_clips(json_object_get(data, "clips"), data_dir,
 	    &t, missing), day_qc(json_object_get(data, "qc")),
 	    day_deliveries(json_object_get(data, "deliveries")));
+	json_array_insert_new(sections, 1, day_shuttles(json_object_get(data, "shuttles")));
 	gethostname(host, sizeof(host) - 1);
 	gmtime_r(&tnow, &tm);
 	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	snprintf(sub, sizeof(sub), "%s · %s%s%s", day_str(day, "production"),
-	    day_str(day, "shoot_date"), *day_str(day, "label") ? " · " : "", day_str(day, "label"));
+	snprintf(sub, sizeof(sub), "%s · %s%s%s", report_str(day, "production"),
+	    report_str(day, "shoot_date"), *report_str(day, "label") ? " · " : "", report_str(day, "label"));
 	fields = json_array();
-	json_array_append_new(fields, day_field("Production", day_str(day, "production")));
-	json_array_append_new(fields, day_field("Shoot date", day_str(day, "shoot_date")));
-	json_array_append_new(fields, day_field("Day", day_str(day, "label")));
-	json_array_append_new(fields, day_field("Wrapped (UTC)", *day_str(day, "wrapped_at") ?
-	    day_str(day, "wrapped_at") : "not yet"));
+	json_array_append_new(fields, report_field("Production", report_str(day, "production")));
+	json_array_append_new(fields, report_field("Shoot date", report_str(day, "shoot_date")));
+	json_array_append_new(fields, report_field("Day", report_str(day, "label")));
+	json_array_append_new(fields, report_field("Wrapped (UTC)", *report_str(day, "wrapped_at") ?
+	    report_str(day, "wrapped_at") : "not yet"));
 	snprintf(buf, sizeof(buf), "%lld camera, %lld sound", t.cards, t.rolls);
-	json_array_append_new(fields, day_field("Cards", buf));
+	json_array_append_new(fields, report_field("Cards", buf));
 	snprintf(buf, sizeof(buf), "%lld (%lld with proxies)", t.clips, t.proxied);
-	json_array_append_new(fields, day_field("Clips", buf));
-	day_size(t.bytes, buf, sizeof(buf));
+	json_array_append_new(fields, report_field("Clips", buf));
+	report_size(t.bytes, buf, sizeof(buf));
 	snprintf(rule, sizeof(rule), "%s in %lld files", buf, t.files);
-	json_array_append_new(fields, day_field("Offloaded", rule));
+	json_array_append_new(fields, report_field("Offloaded", rule));
 	snprintf(rule, sizeof(rule), "%lld verified copies on distinct volumes",
 	    (long long)json_integer_value(json_object_get(day, "required_copies")));
-	json_array_append_new(fields, day_field("Copy rule", rule));
-	json_array_append_new(fields, day_field("Show / day LUT", *day_str(day, "lut") ?
-	    day_str(day, "lut") : "none"));
+	json_array_append_new(fields, report_field("Copy rule", rule));
+	json_array_append_new(fields, report_field("Show / day LUT", *report_str(day, "lut") ?
+	    report_str(day, "lut") : "none"));
 	snprintf(buf, sizeof(buf), "%lld clips", t.delivered);
-	json_array_append_new(fields, day_field("Delivered to post", buf));
+	json_array_append_new(fields, report_field("Delivered to post", buf));
 	verdicts = json_array();
 	snprintf(rule, sizeof(rule), "Safe to format: %lld of %lld cards and rolls", t.safe,
 	    t.cards + t.rolls);
@@ -359,7 +347,7 @@ day_document(struct db_conn *c, json_t *data, const char *data_dir, struct err *
 		size_t i;
 		json_array_foreach(missing, i, m)
 			json_array_append_new(rows, json_pack("[O]", m));
-		json_array_append_new(sections, day_section("Still missing", day_columns(names, shares,
+		json_array_append_new(sections, report_section("Still missing", report_columns(names, shares,
 		    1), rows, "Nothing: every card is safe to format and every clip has its proxy."));
 	}
 	json_decref(missing);

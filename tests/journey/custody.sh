@@ -161,7 +161,8 @@ ok "offload --register again re-copies the bad file (not skipped) and the card i
 
 # Every check is on record: who, when, which generation, what it found.
 n=$(psql -tA "$SETPOST_DATABASE_URL" -c "SELECT string_agg(source || ':' || result || ':' || coalesce(generation::text, '-'), ',' ORDER BY v.checked_at, v.id) FROM verifications v JOIN copies cp ON cp.id = v.copy_id JOIN volumes vo ON vo.id = cp.volume_id WHERE cp.rel_path = 'SR001/$victim' AND vo.fs_uuid = '$vkey'")
-grep -q "verify:failed:2" <<<"$n" && grep -q "register:failed" <<<"$n" && grep -q "verify:verified" <<<"$n" ||
+# The copy's history: the offload's generation 1, its offload report's 2, then verify's 3.
+grep -q "verify:failed:3" <<<"$n" && grep -q "register:failed" <<<"$n" && grep -q "verify:verified" <<<"$n" ||
 	fail "the checks of the copy on record: $n"
 ok "every check of the copy is recorded with its source, generation and result"
 

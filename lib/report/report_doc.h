@@ -1,0 +1,26 @@
+/*
+ * report_doc: the small pieces every report document is built of (lib/report/report.h's
+ * format): a header field, a table's columns, a section, sizes as people read them.
+ */
+#ifndef SETPOST_REPORT_DOC_H
+#define SETPOST_REPORT_DOC_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* "1.2 GB": decimal units, as drives are sold and as the operating systems a DIT uses show. */
+void report_size(long long n, char *out, size_t len);
+
+/* o's member key as a string, "" when absent or not a string. */
+const char *report_str(const json_t *o, const char *key);
+
+/* ["label", "value"] (NULL value: ""). */
+json_t *report_field(const char *label, const char *value);
+
+/* [["name", share], ...] of n columns. */
+json_t *report_columns(const char *const *names, const double *shares, size_t n);
+
+/* {"heading", "columns", "rows", "empty"}; takes the references to columns and rows. */
+json_t *report_section(const char *heading, json_t *columns, json_t *rows, const char *empty);
+
+#endif
