@@ -4,6 +4,7 @@
  * Every write records an event. LUT and import bodies are the files themselves, so those
  * routes take their body through looks_body_chunk (any content type). */
 #include "http.h"
+#include "lib/pipeline/pipeline.h"
 #include "lib/editorial/ale.h"
 #include "lib/media/cdl_json.h"
 #include "lib/store/event.h"
@@ -330,9 +331,16 @@ looks_day_tx(struct db_conn *c, void *arg, struct err *err)
 	}
 	data = json_pack("{s:{s:o,s:o}}", "lut_id", "from", from, "to",
 	    a->lut ? json_integer(strtoll(a->lut, NULL, 10)) : json_null());
+	json_t *lj = json_object_get(data, "lut_id");
+	bool changed = !json_equal(json_object_get(lj, "from"), json_object_get(lj, "to"));
 	rc = event_record(c, a->actor, "day.updated", "day", strtoll(a->id, NULL, 10), data, NULL,
 	    err);
 	json_decref(data);
+	if (rc == 0 && changed) {
+		struct pipeline_look_scope s = { .day_id = strtoll(a->id, NULL, 10) };
+		if ((rc = pipeline_look_changed(c, &s, a->actor, err)) > 0)
+			rc = 0;
+	}
 	return rc;
 }
 
@@ -419,6 +427,13 @@ looks_scene_write(struct db_conn *c, const char *prod, const char *scene, const 
 	rc = event_record(c, actor, cdl ? "scene_look.updated" : "scene_look.deleted",
 	    "production", strtoll(prod, NULL, 10), data, NULL, err);
 	json_decref(data);
+	/* The scene's clips without a look of their own: their proxies are stale. */
+	if (rc == 0) {
+		struct pipeline_look_scope s = { .production_id = strtoll(prod, NULL, 10),
+			.scene = scene };
+		if ((rc = pipeline_look_changed(c, &s, actor, err)) > 0)
+			rc = 0;
+	}
 out:
 	free(text);
 	json_decref(to);

@@ -37,7 +37,7 @@ static const struct db_stmt stmt_load = { "upload_load",
 	" t.url, t.recipient, encode(t.headers_sealed, 'hex'), t.bandwidth_limit, t.enabled,"
 	" coalesce((SELECT value FROM hashes h WHERE h.file_id = f.id AND h.algorithm = 'xxh64'), r.xxh64),"
 	" coalesce(c.name, ''), coalesce(p.name, ''), coalesce(dy.shoot_date::text, ''),"
-	" coalesce(k.label, '')"
+	" coalesce(k.label, ''), coalesce(r.version, 1)::text"
 	" FROM deliveries d JOIN targets t ON t.id = d.target_id"
 	" LEFT JOIN files f ON f.id = d.file_id LEFT JOIN renditions r ON r.id = d.rendition_id"
 	" LEFT JOIN clips c ON c.id = coalesce(f.clip_id, r.clip_id)"
@@ -72,6 +72,7 @@ struct delivery {
 	const char *xxh64;          /* registered when made or offloaded; NULL when none was */
 	const char *clip;           /* the clip's name, or "" */
 	const char *production, *day, *card; /* where the post house files it, or "" */
+	const char *version;        /* the rendition's (a proxy made again is newer); 1 for a file */
 	PGresult *res;
 };
 
@@ -97,7 +98,7 @@ delivery_load(struct job *job, long long id, struct delivery *d, struct err *err
 		.headers_sealed = db_val(r, 0, 7), .bandwidth_limit = db_ll(r, 0, 8),
 		.enabled = db_bool(r, 0, 9), .xxh64 = db_val(r, 0, 10), .clip = PQgetvalue(r, 0, 11),
 		.production = PQgetvalue(r, 0, 12), .day = PQgetvalue(r, 0, 13), .card = PQgetvalue(r, 0, 14),
-		.res = r };
+		.version = PQgetvalue(r, 0, 15), .res = r };
 	snprintf(d->id, sizeof(d->id), "%lld", id);
 	return 0;
 }
@@ -434,9 +435,10 @@ upload_send(struct job *job, const struct delivery *d, const char *path, const c
 	snprintf(size, sizeof(size), "%lld", (long long)st.st_size);
 	/* production/day/card/clip: where the post house files it (<uploads>/<production>/<day>/
 	 * <card>/<filename>, see server/tus.c). */
-	struct tus_meta meta[7] = { { "filename", base ? base + 1 : path }, { "clip", d->clip },
+	/* version: an arrival of a newer one supersedes the older at the post house. */
+	struct tus_meta meta[8] = { { "filename", base ? base + 1 : path }, { "clip", d->clip },
 		{ "size", size }, { "xxh64", xxh }, { "production", d->production },
-		{ "day", d->day }, { "card", d->card } };
+		{ "day", d->day }, { "card", d->card }, { "version", d->version } };
 	if ((rc = age_source_init(&src, fd, (uint64_t)st.st_size, &p, err)) < 0)
 		goto out;
 	/* The plaintext is hashed as it is read for encryption; a copy that changed since it was
@@ -448,7 +450,7 @@ upload_send(struct job *job, const struct delivery *d, const char *path, const c
 	age_source_tus(&src, &ts);
 	u.length = ts.length;
 	struct tus_opts o = { .endpoint = d->target_url, .headers = (const char *const *)headers,
-		.n_headers = nh, .meta = meta, .n_meta = 7, .max_send_rate = (uint64_t)d->bandwidth_limit,
+		.n_headers = nh, .meta = meta, .n_meta = 8, .max_send_rate = (uint64_t)d->bandwidth_limit,
 		.resume_url = d->upload_url, .on_created = upload_on_created, .created_arg = &u,
 		.on_progress = upload_on_progress, .progress_arg = &u };
 	/* The target's URL and every Location its receiver answers: resolved, checked, pinned. */

@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# Looks that follow the DIT, cart to post house, through the CLI and the HTTP API only: a real
+# card offloaded to two tmpfs volumes and registered with the cart, its proxy made by ffmpeg
+# and delivered by a delivery rule to a second `setpost serve` (the post house). Then the DIT
+# changes the clip's look (PATCH /api/v1/clips/{id} {"look": CDL}): the proxy is marked stale
+# (rendition.stale), made again with the new look as a new rendition (version 2) while the old
+# one stays done until the new one is ready, then superseded (its file kept aside); the new
+# proxy leaves by the same rule, and at the post house the new version takes the name and the
+# old arrival is superseded by it (its file kept aside). A production with look_rerender false
+# gets its proxies marked stale and not made again.
+#   tests/journey/look_remake.sh build/setpost
+set -euo pipefail
+. "$(dirname "$0")/../cli/lib.sh"
+bin=$1
+top=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d /tmp/sp-lr.XXXXXX)
+chmod 755 "$tmp"
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	umount "$tmp/raid" "$tmp/shuttle" 2>/dev/null || true
+	rm -rf "$tmp"
+	for d in cart post; do psql -q "$SETPOST_TEST_PG" -c "DROP DATABASE IF EXISTS lr_${d}_$$" >/dev/null 2>&1 || true; done
+}
+trap cleanup EXIT
+on_fail() { tail -n 15 "$tmp/worker.log" >&2 2>/dev/null || true; }
+
+if [ "$(id -u)" -ne 0 ]; then
+	skip "a look change re-makes and re-sends the proxy" "need root to mount two tmpfs volumes"
+	exit 0
+fi
+for tool in ffmpeg xxhsum age jq; do
+	command -v "$tool" >/dev/null || { skip "a look change re-makes and re-sends the proxy" "$tool is missing"; exit 0; }
+done
+
+url=""
+serve() { # name extra-args...; sets url
+	local name=$1; shift
+	psql -q "$SETPOST_TEST_PG" -c "CREATE DATABASE lr_${name}_$$" >/dev/null
+	SETPOST_DATABASE_URL="${SETPOST_TEST_PG/dbname=postgres/dbname=lr_${name}_$$}" \
+		"$bin" serve --listen 127.0.0.1:0 --data "$tmp/$name" "$@" >"$tmp/$name.out" 2>"$tmp/$name.log" &
+	pids+=($!)
+	for _ in $(seq 100); do grep -qs "listening on" "$tmp/$name.out" && break; sleep 0.1; done
+	url=$(sed -n 's/.*listening on //p' "$tmp/$name.out")
+	[ -n "$url" ] || fail "$name did not start: $(cat "$tmp/$name.log")"
+}
+CART_DB="${SETPOST_TEST_PG/dbname=postgres/dbname=lr_cart_$$}"
+POST_DB="${SETPOST_TEST_PG/dbname=postgres/dbname=lr_post_$$}"
+
+"$bin" keygen -o "$tmp/post.key" 2>/dev/null
+recipient=$(sed -n 's/^# public key: //p' "$tmp/post.key")
+serve post --age-identity "$tmp/post.key"
+post=$url
+post_token=$(SETPOST_DATABASE_URL=$POST_DB "$bin" token create --role post --name cart | tail -n 1)
+serve cart --outbound-allow 127.0.0.1/32
+cart=$url
+export SETPOST_DATABASE_URL=$CART_DB
+export SETPOST_TOKEN=$("$bin" token create --role admin --name dit | tail -n 1)
+"$bin" worker --slots 2 --data "$tmp/cart" --outbound-allow 127.0.0.1/32 >"$tmp/worker.out" 2>"$tmp/worker.log" &
+pids+=($!)
+api() { curl -s -H "Authorization: Bearer $SETPOST_TOKEN" -H "Content-Type: application/json" "$cart$@"; }
+papi() { curl -s -H "Authorization: Bearer $post_token" "$post$@"; }
+got=""
+until_api() {
+	for _ in $(seq $(($1 * 5))); do
+		got=$(api "$3")
+		jq -e "$2" <<<"$got" >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# The production, the post house as its target and "proxies go to Post", before the card.
+bash "$top/tests/fixtures/make-qc-clips.sh" "$tmp/fx" >/dev/null 2>&1
+mkdir -p "$tmp/cards/A001R1AB" "$tmp/raid" "$tmp/shuttle"
+cp "$tmp/fx/A001R1AB/A001C001_250101_R1AB.mov" "$tmp/cards/A001R1AB/"
+mount -t tmpfs -o size=64m tmpfs "$tmp/raid"
+mount -t tmpfs -o size=64m tmpfs "$tmp/shuttle"
+"$bin" offload "$tmp/cards/A001R1AB" --to "$tmp/raid" --to "$tmp/shuttle" --register "$cart" \
+	--production Feature --day 2026-12-07 --no-progress >"$tmp/offload.out" 2>&1 ||
+	fail "offload: $(cat "$tmp/offload.out")"
+target=$(api /api/v1/targets -d "{\"production_id\":1,\"name\":\"Post\",\"url\":\"$post/api/v1/uploads/\",
+	\"recipient\":\"$recipient\",\"headers\":{\"Authorization\":\"Bearer $post_token\"}}" | jq -r .id)
+[[ $target =~ ^[0-9]+$ ]] || fail "target: $target"
+rule=$(api /api/v1/delivery-rules -d "{\"production_id\":1,\"target_id\":$target,\"what\":\"proxies\"}" | jq -r .id)
+[[ $rule =~ ^[0-9]+$ ]] || fail "rule: $rule"
+api /api/v1/days/1/send -X POST >/dev/null
+until_api 120 '[.items[] | select(.state == "delivered")] | length == 1' /api/v1/deliveries ||
+	fail "the first proxy was not delivered: $got"
+r1=$(jq -r '.items[0].rendition_id' <<<"$got")
+clip=$(api "/api/v1/renditions" | jq -r ".items[] | select(.id == $r1) | .clip_id")
+x1=$(api "/api/v1/renditions" | jq -r ".items[] | select(.id == $r1) | .xxh64")
+rel1=$(api "/api/v1/renditions" | jq -r ".items[] | select(.id == $r1) | .rel_path")
+name=$(basename "$rel1")
+landed="$tmp/post/uploads/Feature/2026-12-07/A001R1AB/$name"
+[[ $(xxhsum -H1 "$landed" | cut -d' ' -f1) == "$x1" ]] || fail "the first proxy at the post house"
+ok "the first proxy (rendition $r1, version 1, xxh64 $x1) delivered by the rule to the post house"
+
+# The DIT changes the clip's look: stale at once, made again, the old proxy done until then.
+curl -sN -H "Authorization: Bearer $SETPOST_TOKEN" "$cart/api/v1/events/stream" >"$tmp/stream.txt" 2>/dev/null &
+pids+=($!)
+sleep 0.3
+patched=$(api "/api/v1/clips/$clip" -X PATCH -d '{"look":{"slope":[1.3,1.0,0.8],"offset":[0.02,0,-0.02],"power":[1,1,1],"sat":0.8}}')
+jq -e '.look.slope[0] == 1.3' <<<"$patched" >/dev/null || fail "PATCH look: $patched"
+stale=$(api "/api/v1/events?kind=rendition.stale&subject_type=clip&subject_id=$clip")
+jq -e ".items | length == 1 and (.items[0].data.renditions == [$r1]) and .items[0].data.rerender == true" <<<"$stale" >/dev/null ||
+	fail "rendition.stale after the look change: $stale"
+# Until the new one is ready, a done proxy of the clip is always there (the old one).
+seen_old=0
+for _ in $(seq 600); do
+	rs=$(api "/api/v1/renditions?clip_id=$clip")
+	jq -e '[.items[] | select(.state == "done")] | length >= 1' <<<"$rs" >/dev/null ||
+		fail "no done proxy while the new one is made: $rs"
+	jq -e ".items[] | select(.id == $r1 and .state == \"done\" and .stale == true)" <<<"$rs" >/dev/null && seen_old=1
+	jq -e '.items[] | select(.version == 2 and .state == "done")' <<<"$rs" >/dev/null && break
+	sleep 0.2
+done
+[[ $seen_old == 1 ]] || fail "the old proxy was never seen done and stale: $rs"
+r2=$(jq -r '.items[] | select(.version == 2) | .id' <<<"$rs")
+[[ $r2 =~ ^[0-9]+$ ]] || fail "no version 2 of the proxy: $rs"
+old=$(jq -c ".items[] | select(.id == $r1)" <<<"$rs")
+new=$(jq -c ".items[] | select(.id == $r2)" <<<"$rs")
+jq -e ".state == \"superseded\" and .superseded_by == $r2 and (.rel_path | test(\"/[.]superseded/$r1[.]\"))" <<<"$old" >/dev/null ||
+	fail "the old rendition after the remake: $old"
+jq -e ".state == \"done\" and .stale == false and .rel_path == \"$rel1\"" <<<"$new" >/dev/null || fail "the new rendition: $new"
+x2=$(jq -r .xxh64 <<<"$new")
+[[ $x2 != "$x1" ]] || fail "the new proxy has the old proxy's bytes (the look was not applied)"
+[[ $(xxhsum -H1 "$tmp/cart/renditions/$(jq -r .rel_path <<<"$old")" | cut -d' ' -f1) == "$x1" ]] ||
+	fail "the old proxy's file is not kept aside as it was"
+api "/api/v1/renditions/$r2/file" -o "$tmp/new.mp4"
+[[ $(xxhsum -H1 "$tmp/new.mp4" | cut -d' ' -f1) == "$x2" ]] || fail "GET the new proxy"
+grep -q "^event: rendition.superseded" "$tmp/stream.txt" || fail "no rendition.superseded on the stream"
+ok "a look change: rendition.stale, proxy made again as rendition $r2 (version 2, xxh64 $x2); the old one done and stale until then, superseded after, its file kept"
+
+# Re-sent by the same rule; at the post house the new version takes the name.
+until_api 90 ".items[] | select(.rendition_id == $r2) | .state == \"delivered\"" /api/v1/deliveries ||
+	fail "the new proxy was not delivered: $(jq -c "[.items[] | select(.rendition_id == $r2)]" <<<"$got")"
+jq -e ".items[] | select(.rendition_id == $r2) | .rule_id == $rule" <<<"$got" >/dev/null || fail "not by the rule: $got"
+[[ $(xxhsum -H1 "$landed" | cut -d' ' -f1) == "$x2" ]] || fail "the post house's $name is not the new proxy"
+arr=$(papi "/api/v1/arrivals")
+jq -e --arg x1 "$x1" --arg x2 "$x2" --arg landed "$landed" '
+	(.items | length == 2) and
+	(.items[] | select(.xxh64 == $x2) | .version == 2 and .superseded_by == null and .path == $landed) and
+	(.items[] | select(.xxh64 == $x1) | .version == 1 and (.path | test("/[.]superseded/")))' <<<"$arr" >/dev/null ||
+	fail "arrivals after the re-sent proxy: $arr"
+newup=$(jq -r --arg x2 "$x2" '.items[] | select(.xxh64 == $x2) | .upload' <<<"$arr")
+jq -e --arg x1 "$x1" --arg up "$newup" '.items[] | select(.xxh64 == $x1) | .superseded_by == $up' <<<"$arr" >/dev/null ||
+	fail "the old arrival is not superseded by the new: $arr"
+oldpath=$(jq -r --arg x1 "$x1" '.items[] | select(.xxh64 == $x1) | .path' <<<"$arr")
+[[ $(xxhsum -H1 "$oldpath" | cut -d' ' -f1) == "$x1" ]] || fail "the old arrival's file is not kept: $oldpath"
+ok "the re-made proxy re-sent by the same rule: at the post house version 2 is $name, version 1 superseded by it and kept aside"
+
+# A production that wants to choose when to re-render: stale, not made again.
+api /api/v1/productions/1 -X PATCH -d '{"settings":{"look_rerender":false}}' >/dev/null
+jobs_before=$(api "/api/v1/jobs?kind=transcode&limit=100" | jq '.items | length')
+api "/api/v1/clips/$clip" -X PATCH -d '{"look":{"slope":[1,1,1],"offset":[0,0,0],"power":[1.2,1.2,1.2],"sat":1}}' >/dev/null
+stale=$(api "/api/v1/events?kind=rendition.stale&subject_type=clip&subject_id=$clip")
+jq -e ".items | length == 2 and ([.items[] | select(.data.renditions == [$r2] and .data.rerender == false)] | length == 1)" <<<"$stale" >/dev/null ||
+	fail "the second look change: $stale"
+sleep 1
+[[ $(api "/api/v1/jobs?kind=transcode&limit=100" | jq '.items | length') == "$jobs_before" ]] || fail "a transcode was queued with look_rerender false"
+api "/api/v1/renditions?clip_id=$clip" | jq -e ".items[] | select(.id == $r2) | .state == \"done\" and .stale == true" >/dev/null ||
+	fail "rendition $r2 not stale: $(api "/api/v1/renditions?clip_id=$clip")"
+ok "look_rerender false: the proxy is marked stale, and not made again"
+
+# The same look sent again is not a change: nothing stale, nothing queued.
+n=$(api "/api/v1/events?kind=rendition.stale" | jq '.items | length')
+api "/api/v1/clips/$clip" -X PATCH -d '{"look":{"slope":[1,1,1],"offset":[0,0,0],"power":[1.2,1.2,1.2],"sat":1}}' >/dev/null
+[[ $(api "/api/v1/events?kind=rendition.stale" | jq '.items | length') == "$n" ]] || fail "an unchanged look marked proxies stale"
+ok "the same look again changes nothing"
+echo "look_remake.sh: all passed"
