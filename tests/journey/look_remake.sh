@@ -104,7 +104,7 @@ sleep 0.3
 patched=$(api "/api/v1/clips/$clip" -X PATCH -d '{"look":{"slope":[1.3,1.0,0.8],"offset":[0.02,0,-0.02],"power":[1,1,1],"sat":0.8}}')
 jq -e '.look.slope[0] == 1.3' <<<"$patched" >/dev/null || fail "PATCH look: $patched"
 stale=$(api "/api/v1/events?kind=rendition.stale&subject_type=clip&subject_id=$clip")
-jq -e ".items | length == 1 and (.items[0].data.renditions == [$r1]) and .items[0].data.rerender == true" <<<"$stale" >/dev/null ||
+jq -e "(.items | length == 1) and (.items[0].data.renditions == [$r1]) and .items[0].data.rerender == true" <<<"$stale" >/dev/null ||
 	fail "rendition.stale after the look change: $stale"
 # Until the new one is ready, a done proxy of the clip is always there (the old one).
 seen_old=0
@@ -156,7 +156,7 @@ api /api/v1/productions/1 -X PATCH -d '{"settings":{"look_rerender":false}}' >/d
 jobs_before=$(api "/api/v1/jobs?kind=transcode&limit=100" | jq '.items | length')
 api "/api/v1/clips/$clip" -X PATCH -d '{"look":{"slope":[1,1,1],"offset":[0,0,0],"power":[1.2,1.2,1.2],"sat":1}}' >/dev/null
 stale=$(api "/api/v1/events?kind=rendition.stale&subject_type=clip&subject_id=$clip")
-jq -e ".items | length == 2 and ([.items[] | select(.data.renditions == [$r2] and .data.rerender == false)] | length == 1)" <<<"$stale" >/dev/null ||
+jq -e "(.items | length == 2) and ([.items[] | select(.data.renditions == [$r2] and .data.rerender == false)] | length == 1)" <<<"$stale" >/dev/null ||
 	fail "the second look change: $stale"
 sleep 1
 [[ $(api "/api/v1/jobs?kind=transcode&limit=100" | jq '.items | length') == "$jobs_before" ]] || fail "a transcode was queued with look_rerender false"
