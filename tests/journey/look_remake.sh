@@ -169,4 +169,73 @@ n=$(api "/api/v1/events?kind=rendition.stale" | jq '.items | length')
 api "/api/v1/clips/$clip" -X PATCH -d '{"look":{"slope":[1,1,1],"offset":[0,0,0],"power":[1.2,1.2,1.2],"sat":1}}' >/dev/null
 [[ $(api "/api/v1/events?kind=rendition.stale" | jq '.items | length') == "$n" ]] || fail "an unchanged look marked proxies stale"
 ok "the same look again changes nothing"
+
+# A LUT for post: the clip's look baked into one .cube, named by the documented rule, that
+# ociochecklut reads and that agrees with the ASC CDL math, and with ociobakelut's own bake of
+# the same look (its .cc) where values stay in range.
+if command -v ociochecklut >/dev/null && command -v ociobakelut >/dev/null; then
+	# The clip takes its scene's default look, which has an id.
+	api "/api/v1/clips/$clip" -X PATCH -d '{"scene":"12A","look":null}' | jq -e '.scene == "12A" and .look == null' >/dev/null ||
+		fail "PATCH the clip's scene"
+	api "/api/v1/scene-looks/12A" -X PUT -d '{"id":"warm_day","slope":[1.2,1.0,0.85],"offset":[0.02,0.0,-0.01],"power":[0.9,1.0,1.1],"sat":0.85}' |
+		jq -e '.scene == "12A"' >/dev/null || fail "PUT the scene look"
+	curl -s -D "$tmp/cube.h" -H "Authorization: Bearer $SETPOST_TOKEN" "$cart/api/v1/clips/$clip/look.cube" -o "$tmp/look.cube"
+	grep -qi 'filename="Feature_2026-12-07_12A_warm_day.cube"' "$tmp/cube.h" || fail "the cube's name: $(grep -i disposition "$tmp/cube.h")"
+	grep -q "^LUT_3D_SIZE 33" "$tmp/look.cube" || fail "not a 33-point cube: $(head -n 5 "$tmp/look.cube")"
+	ociochecklut "$tmp/look.cube" >/dev/null 2>"$tmp/ocio.err" || fail "ociochecklut refuses the cube: $(cat "$tmp/ocio.err")"
+	for rgb in "0.18 0.18 0.18" "0.5 0.25 0.1" "0.9 0.8 0.7" "0.05 0.6 0.95" "0 0 0" "1 1 1"; do
+		out=$(ociochecklut "$tmp/look.cube" $rgb) || fail "ociochecklut $rgb"
+		python3 - "$rgb" "$out" <<'PY' || fail "the cube at ($rgb) gives ($out), not the CDL's value"
+import sys
+i = [float(v) for v in sys.argv[1].split()]
+o = [float(v) for v in sys.argv[2].split()[:3]]
+slope, offset, power, sat = [1.2, 1.0, 0.85], [0.02, 0.0, -0.01], [0.9, 1.0, 1.1], 0.85
+c = lambda v: min(1.0, max(0.0, v))
+v = [c(i[k] * slope[k] + offset[k]) ** power[k] for k in range(3)]
+l = 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]
+want = [c(l + sat * (v[k] - l)) for k in range(3)]
+# A 33-point grid with trilinear interpolation of a power curve: within 2e-3 of the math.
+sys.exit(0 if all(abs(o[k] - want[k]) < 2e-3 for k in range(3)) else 1)
+PY
+	done
+	api "/api/v1/clips/$clip/look.cc" -o "$tmp/look.cc"
+	ociobakelut --lut "$tmp/look.cc" --format resolve_cube --cubesize 33 "$tmp/ocio.cube" >/dev/null 2>"$tmp/ocio.err" ||
+		fail "ociobakelut of the clip's .cc: $(cat "$tmp/ocio.err")"
+	python3 - "$tmp/look.cube" "$tmp/ocio.cube" <<'PY' || fail "our cube and ociobakelut's differ by more than 1e-4"
+import sys
+def rows(p):
+    out = []
+    for line in open(p):
+        w = line.split()
+        if len(w) == 3:
+            try: out.append([float(x) for x in w])
+            except ValueError: pass
+    return out
+a, b = rows(sys.argv[1]), rows(sys.argv[2])
+assert len(a) == len(b) == 33 ** 3, (len(a), len(b))
+# Where values stay in range: OCIO applies a .cc without the ASC clamps, so compare the grid
+# points whose slope/offset result and final value are inside 0..1 on every channel.
+slope, offset = [1.2, 1.0, 0.85], [0.02, 0.0, -0.01]
+worst, n = 0.0, 0
+for i, (ra, rb) in enumerate(zip(a, b)):
+    rgb = [(i % 33) / 32, (i // 33 % 33) / 32, (i // 1089) / 32]   # red changes fastest
+    if not all(0 <= rgb[k] * slope[k] + offset[k] <= 1 for k in range(3)):
+        continue
+    if not all(0 < x < 1 for x in ra + rb):
+        continue
+    n += 1
+    worst = max(worst, max(abs(x - y) for x, y in zip(ra, rb)))
+print("worst", worst, "over", n)
+assert n > 10000, n
+print("worst", worst)
+sys.exit(0 if worst <= 1e-4 else 1)
+PY
+	code=$(api "/api/v1/clips/$clip/look.cube?size=9" -o "$tmp/bad.json" -w "%{http_code}")
+	[[ $code == 400 ]] && jq -e '.error.code == "invalid"' "$tmp/bad.json" >/dev/null || fail "size=9: $code $(cat "$tmp/bad.json")"
+	code=$(api "/api/v1/clips/999999/look.cube" -o "$tmp/bad.json" -w "%{http_code}")
+	[[ $code == 404 ]] && jq -e '.error.code' "$tmp/bad.json" >/dev/null || fail "an unknown clip's cube: $code"
+	ok "GET /api/v1/clips/$clip/look.cube: Feature_2026-12-07_12A_warm_day.cube, read by ociochecklut, the CDL's values within 2e-3, ociobakelut's bake within 1e-4; size=9 and an unknown clip refused"
+else
+	skip "the look baked into a .cube for post" "ociochecklut/ociobakelut (opencolorio-tools) missing"
+fi
 echo "look_remake.sh: all passed"
