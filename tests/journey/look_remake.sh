@@ -83,8 +83,26 @@ mount -t tmpfs -o size=64m tmpfs "$tmp/shuttle"
 target=$(api /api/v1/targets -d "{\"production_id\":1,\"name\":\"Post\",\"url\":\"$post/api/v1/uploads/\",
 	\"recipient\":\"$recipient\",\"headers\":{\"Authorization\":\"Bearer $post_token\"}}" | jq -r .id)
 [[ $target =~ ^[0-9]+$ ]] || fail "target: $target"
-rule=$(api /api/v1/delivery-rules -d "{\"production_id\":1,\"target_id\":$target,\"what\":\"proxies\"}" | jq -r .id)
-[[ $rule =~ ^[0-9]+$ ]] || fail "rule: $rule"
+# The rule from the cart's terminal: `setpost rules` (through the cart's API).
+export SETPOST_URL=$cart
+out=$("$bin" rules add --target "$target" --what proxies --profiles h264_1080 2>&1) || fail "rules add: $out"
+rule=$(sed -n 's/^rule \([0-9]*\)\t.*/\1/p' <<<"$out")
+[[ $rule =~ ^[0-9]+$ ]] && grep -q "proxies	Post (target $target)	h264_1080	enabled" <<<"$out" || fail "rules add: $out"
+"$bin" rules add --target "$target" --what originals >/dev/null 2>&1 || fail "rules add originals"
+"$bin" rules list | grep -q "originals	Post (target $target)	-	enabled" || fail "rules list: $("$bin" rules list)"
+n=$("$bin" rules list | wc -l)
+for bad in "add --target $target --what proxies" "add --target $target --what stills" "add --target 999 --what sound" \
+	"add --what sound" "remove 999" "remove x" "frobnicate"; do
+	if "$bin" rules $bad >"$tmp/cli.out" 2>"$tmp/cli.err"; then fail "rules $bad succeeded"; fi
+	[[ $(wc -l <"$tmp/cli.err") == 1 && -s "$tmp/cli.err" ]] || fail "rules $bad: not one line on stderr: $(cat "$tmp/cli.err")"
+done
+[[ $("$bin" rules list | wc -l) == "$n" ]] || fail "a refused rules command changed the rules"
+orule=$("$bin" rules list | awk -F'\t' '$2 == "originals" { print $1 }')
+"$bin" rules remove "$orule" | grep -q "rule $orule removed" || fail "rules remove $orule"
+"$bin" rules list | grep -q "originals" && fail "the originals rule is still listed"
+SETPOST_TOKEN=wrong "$bin" rules list >/dev/null 2>"$tmp/cli.err" && fail "rules list with a wrong token"
+grep -q "401" "$tmp/cli.err" || fail "a wrong token: $(cat "$tmp/cli.err")"
+ok "setpost rules add/list/remove through the cart's API (refused: a duplicate, stills, an unknown target, no target, an unknown or bad id, a wrong token; one line on stderr, nothing changed)"
 api /api/v1/days/1/send -X POST >/dev/null
 until_api 120 '[.items[] | select(.state == "delivered")] | length == 1' /api/v1/deliveries ||
 	fail "the first proxy was not delivered: $got"
