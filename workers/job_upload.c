@@ -116,7 +116,56 @@ struct upload {
 	double last_db;
 	uint64_t length;
 	unsigned failures;     /* failures in a row last said in the database */
+	uint64_t cap;          /* the target's bandwidth_limit, bytes/s; 0: none */
+	uint64_t share_min, share_max;   /* the lowest and highest share this upload was given */
 };
+
+/* The share of the target's cap this delivery may use now: the cap split between the uploads
+ * to the same target in progress by the weight of their class (the production's
+ * settings.delivery_shares, else circled 8, proxies 4, sound 2, originals 1). So a proxy that
+ * starts while an original is on the link takes most of it, and two uploads never take the
+ * cap twice. $1 the delivery; answers its weight and the sum of the weights. */
+static const struct db_stmt stmt_share = { "upload_share",
+	"WITH w AS (SELECT d.id, coalesce((p.settings->'delivery_shares'->>(CASE"
+	"  WHEN d.rendition_id IS NOT NULL AND c.circled THEN 'circled'"
+	"  WHEN d.rendition_id IS NOT NULL THEN 'proxies' WHEN k.kind = 'sound' THEN 'sound'"
+	"  ELSE 'originals' END))::float8, CASE"
+	"  WHEN d.rendition_id IS NOT NULL AND c.circled THEN 8 WHEN d.rendition_id IS NOT NULL THEN 4"
+	"  WHEN k.kind = 'sound' THEN 2 ELSE 1 END) AS weight"
+	" FROM deliveries d JOIN deliveries me ON me.id = $1 AND d.target_id = me.target_id"
+	" LEFT JOIN files f ON f.id = d.file_id LEFT JOIN renditions r ON r.id = d.rendition_id"
+	" LEFT JOIN clips c ON c.id = coalesce(f.clip_id, r.clip_id)"
+	" LEFT JOIN cards k ON k.id = coalesce(f.card_id, c.card_id)"
+	" LEFT JOIN days dy ON dy.id = k.day_id LEFT JOIN productions p ON p.id = dy.production_id"
+	" WHERE d.id = $1 OR d.state = 'uploading')"
+	" SELECT (SELECT greatest(weight, 0.001) FROM w WHERE id = $1),"
+	" sum(greatest(weight, 0.001)) FROM w", 1 };
+
+static uint64_t
+upload_share(void *arg)
+{
+	struct upload *u = arg;
+	const char *p[1] = { u->did };
+	struct err err;
+	PGresult *r;
+	uint64_t rate = u->cap;
+	double mine, all;
+
+	if (u->cap == 0 || db_exec(u->job->db, &stmt_share, p, &r, &err) < 0)
+		return u->cap;
+	mine = strtod(PQgetvalue(r, 0, 0), NULL);
+	all = strtod(PQgetvalue(r, 0, 1), NULL);
+	PQclear(r);
+	if (mine > 0 && all >= mine)
+		rate = (uint64_t)((double)u->cap * mine / all);
+	if (rate < 1024)
+		rate = 1024;
+	if (u->share_min == 0 || rate < u->share_min)
+		u->share_min = rate;
+	if (rate > u->share_max)
+		u->share_max = rate;
+	return rate;
+}
 
 static const struct db_stmt stmt_going = { "upload_going",
 	"UPDATE deliveries SET state = 'uploading', error = NULL, updated_at = now()"
@@ -409,7 +458,7 @@ upload_send(struct job *job, const struct delivery *d, const char *path, const c
 	struct age_source src;
 	struct tus_source ts;
 	struct tus_result res;
-	struct upload u = { job, d->id, 0, 0, 0 };
+	struct upload u = { job, d->id, 0, 0, 0, (uint64_t)d->bandwidth_limit, 0, 0 };
 	const char *did = d->id;
 	struct outbound_policy outbound;
 	char **headers = NULL, size[24], *base = strrchr(path, '/');
@@ -452,7 +501,8 @@ upload_send(struct job *job, const struct delivery *d, const char *path, const c
 	struct tus_opts o = { .endpoint = d->target_url, .headers = (const char *const *)headers,
 		.n_headers = nh, .meta = meta, .n_meta = 8, .max_send_rate = (uint64_t)d->bandwidth_limit,
 		.resume_url = d->upload_url, .on_created = upload_on_created, .created_arg = &u,
-		.on_progress = upload_on_progress, .progress_arg = &u };
+		.on_progress = upload_on_progress, .progress_arg = &u,
+		.send_rate = upload_share, .send_rate_arg = &u };
 	/* The target's URL and every Location its receiver answers: resolved, checked, pinned. */
 	if ((rc = outbound_policy_parse(&outbound, ((const struct config *)job->ctx)->outbound_allow,
 	    err)) < 0) {
@@ -472,6 +522,10 @@ upload_send(struct job *job, const struct delivery *d, const char *path, const c
 	}
 	if (rc == 0)
 		rc = upload_receipt(job, did, res.url, headers, nh, recorded, err);
+	/* The shares of the target's cap it was given (what a shared link gave it). */
+	if (rc == 0 && u.cap > 0 && job->result == NULL)
+		job->result = json_pack("{s:I,s:I,s:I}", "bandwidth_limit", (json_int_t)u.cap,
+		    "share_min", (json_int_t)u.share_min, "share_max", (json_int_t)u.share_max);
 	tus_result_release(&res);
 out:
 	if (fd >= 0)

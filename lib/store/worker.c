@@ -52,15 +52,18 @@ job_progress(struct job *job, double fraction, const char *fmt, ...)
 
 /* Kinds that may take one more job now; called with the lock held. */
 static int
-worker_ready_kinds(struct worker *w, const char **names)
+worker_ready_kinds(struct worker *w, const char **names, int *min_priority)
 {
 	int n = 0;
 
 	for (int i = 0; i < w->nkinds; i++) {
 		const struct job_spec *k = w->kinds[i].spec;
 		int limit = k->concurrency > 0 ? k->concurrency : w->opt->slots;
-		if (w->running[i] < limit)
+		if (w->running[i] < limit) {
+			min_priority[n] = k->reserve_priority > 0 && limit > 1 &&
+			    w->running[i] == limit - 1 ? k->reserve_priority : 0;
 			names[n++] = k->name;
+		}
 	}
 	return n;
 }
@@ -148,14 +151,15 @@ static int
 worker_claim(struct worker *w, struct jobq_claim *claim)
 {
 	const char *names[64];
+	int mins[64];
 	struct err err;
 	int n, rc, k;
 
 	pthread_mutex_lock(&w->claim_lock);
 	pthread_mutex_lock(&w->lock);
-	n = worker_ready_kinds(w, names);
+	n = worker_ready_kinds(w, names, mins);
 	pthread_mutex_unlock(&w->lock);
-	rc = jobq_claim(w->db, w->opt->name, names, n, w->opt->lease_seconds, claim, &err);
+	rc = jobq_claim(w->db, w->opt->name, names, n, mins, w->opt->lease_seconds, claim, &err);
 	k = rc > 0 ? worker_kind_index(w, claim->kind) : -1;
 	if (k >= 0) {
 		pthread_mutex_lock(&w->lock);

@@ -188,6 +188,43 @@ api "/api/v1/clips/$clip" -X PATCH -d '{"look":{"slope":[1,1,1],"offset":[0,0,0]
 [[ $(api "/api/v1/events?kind=rendition.stale" | jq '.items | length') == "$n" ]] || fail "an unchanged look marked proxies stale"
 ok "the same look again changes nothing"
 
+# Priorities under a bandwidth cap: a slow target (256 KB/s for everything sent to it) and two
+# camera originals sent to it, then a proxy. The proxy does not wait for an original to end (a
+# worker keeps its second upload slot for proxies) and takes most of the link (shares by class:
+# proxies 4, originals 1), so it is verified at the post house before either original.
+mkdir -p "$tmp/cards3/A003R1AB"
+cp "$tmp/fx/A001R1AB/A001C002_250101_R1AB.mov" "$tmp/cards3/A003R1AB/A003C001_250101_R1AB.mov"
+cp "$tmp/fx/A001R1AB/A001C003_250101_R1AB.mov" "$tmp/cards3/A003R1AB/A003C002_250101_R1AB.mov"
+"$bin" offload "$tmp/cards3/A003R1AB" --to "$tmp/raid" --to "$tmp/shuttle" --register "$cart" \
+	--production Feature --day 2026-12-07 --no-progress >"$tmp/offload3.out" 2>&1 || fail "offload 3: $(cat "$tmp/offload3.out")"
+# Let the card's own work end first (probe, QC, proxies, their deliveries to Post by the rule).
+until_api 180 '[.items[] | select(.state == "queued" or .state == "running")] | length == 0' "/api/v1/jobs?limit=500" ||
+	fail "the second card's work did not end: $(jq -c '[.items[] | select(.state == "queued" or .state == "running") | {id, kind, state}]' <<<"$got")"
+slow=$(api /api/v1/targets -d "{\"production_id\":1,\"name\":\"Slow\",\"url\":\"$post/api/v1/uploads/\",\"bandwidth_limit\":262144,
+	\"recipient\":\"$recipient\",\"headers\":{\"Authorization\":\"Bearer $post_token\"}}" | jq -r .id)
+[[ $slow =~ ^[0-9]+$ ]] || fail "slow target: $slow"
+files=$(for n in A003C001_250101_R1AB A003C002_250101_R1AB; do
+	c=$(api "/api/v1/clips?q=$n" | jq -r '.items[0].id'); api "/api/v1/clips/$c" | jq -r '.files[0].id'; done)
+o1=$(api /api/v1/deliveries -d "{\"target_id\":$slow,\"file_id\":$(sed -n 1p <<<"$files")}" | jq -r .id)
+o2=$(api /api/v1/deliveries -d "{\"target_id\":$slow,\"file_id\":$(sed -n 2p <<<"$files")}" | jq -r .id)
+[[ $o1 =~ ^[0-9]+$ && $o2 =~ ^[0-9]+$ ]] || fail "original deliveries: $o1 $o2"
+until_api 30 ".items[] | select(.id == $o1 or .id == $o2) | select(.state == \"uploading\" and .bytes_sent > 0)" /api/v1/deliveries ||
+	fail "no original on the link: $(jq -c "[.items[] | select(.target_id == $slow)]" <<<"$got")"
+pd=$(api /api/v1/deliveries -d "{\"target_id\":$slow,\"rendition_id\":$r2}" | jq -r .id)
+[[ $pd =~ ^[0-9]+$ ]] || fail "proxy delivery: $pd"
+until_api 60 ".items[] | select(.id == $pd) | .state == \"delivered\" or .state == \"failed\"" /api/v1/deliveries ||
+	fail "the proxy was not delivered within 60 s: $(jq -c "[.items[] | select(.target_id == $slow)]" <<<"$got")"
+rows=$(jq -c "[.items[] | select(.target_id == $slow) | {id, state, bytes_sent, bytes_total}]" <<<"$got")
+jq -e ".[] | select(.id == $pd) | .state == \"delivered\"" <<<"$rows" >/dev/null || fail "the proxy: $rows"
+jq -e "[.[] | select(.id == $o1 or .id == $o2) | select(.state == \"delivered\")] | length == 0" <<<"$rows" >/dev/null ||
+	fail "an original ended before the proxy created after it: $rows"
+share=$(api "/api/v1/jobs?kind=upload&limit=100" | jq -c "[.items[] | select(.payload.delivery_id == $pd)][0].result")
+jq -e '.bandwidth_limit == 262144 and .share_min < 262144 and .share_min >= 200000' <<<"$share" >/dev/null ||
+	fail "the proxy's share of the link (4 of 5 while an original is on it): $share"
+until_api 90 "[.items[] | select((.id == $o1 or .id == $o2) and .state == \"delivered\")] | length == 2" /api/v1/deliveries ||
+	fail "the originals did not arrive after the proxy: $(jq -c "[.items[] | select(.target_id == $slow)]" <<<"$got")"
+ok "a 256 KB/s link: a proxy sent after two originals is verified first ($rows); its share of the link $(jq -c . <<<"$share")"
+
 # A LUT for post: the clip's look baked into one .cube, named by the documented rule, that
 # ociochecklut reads and that agrees with the ASC CDL math, and with ociobakelut's own bake of
 # the same look (its .cc) where values stay in range.
