@@ -165,8 +165,9 @@ productions_patch(struct request *req)
 	}
 	long long old_lut = -1;
 	PGresult *olr;
+	const char *op[1] = { req->params[0] };
 	int olrows;
-	if (lutj && (olrows = db_exec(req->srv->db, &stmt_show_lut, (const char *const *)&req->params[0], &olr, &err)) >= 0) {
+	if (lutj && (olrows = db_exec(req->srv->db, &stmt_show_lut, op, &olr, &err)) >= 0) {
 		if (olrows > 0)
 			old_lut = db_ll(olr, 0, 0);
 		PQclear(olr);
