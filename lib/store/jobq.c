@@ -14,7 +14,7 @@ static const struct db_stmt stmt_enqueue = { "jobq_enqueue",
 static const struct db_stmt stmt_claim = { "jobq_claim",
 	"WITH next AS ("
 	" SELECT jobs.id FROM jobs JOIN unnest($2::text[], $4::int[]) AS k (kind, minp)"
-	" ON k.kind = jobs.kind AND jobs.priority >= coalesce(k.minp, 0)"
+	" ON k.kind = jobs.kind AND (coalesce(k.minp, 0) = 0 OR jobs.priority >= k.minp)"
 	" WHERE attempts < max_attempts AND"
 	"  ((state = 'queued' AND run_after <= now()) OR (state = 'running' AND lease_until < now()))"
 	" ORDER BY priority DESC, run_after, jobs.id LIMIT 1 FOR UPDATE OF jobs SKIP LOCKED)"

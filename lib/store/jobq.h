@@ -30,7 +30,7 @@ int jobq_enqueue(struct db_conn *c, const char *kind, json_t *payload, int prior
     int max_attempts, long long *id, struct err *err);
 
 /* Claims the most urgent runnable job among kinds (of kinds[i], only those at priority
- * min_priority[i] or more; min_priority may be NULL). Returns 1 with *claim filled, 0 if none. */
+ * min_priority[i] or more when it is not 0; min_priority may be NULL). Returns 1 with *claim filled, 0 if none. */
 int jobq_claim(struct db *db, const char *worker, const char *const *kinds, int nkinds,
     const int *min_priority, int lease_seconds, struct jobq_claim *claim, struct err *err);
 void jobq_claim_release(struct jobq_claim *claim);
