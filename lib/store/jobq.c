@@ -24,7 +24,7 @@ static const struct db_stmt stmt_claim = { "jobq_claim",
 	"  last_error = CASE WHEN j.state = 'running'"
 	"   THEN 'lease expired on worker ' || coalesce(j.worker, '?') ELSE j.last_error END"
 	" FROM next WHERE j.id = next.id"
-	" RETURNING j.id, j.kind, j.payload, j.attempts, j.max_attempts", 4 };
+	" RETURNING j.id, j.kind, j.payload, j.attempts, j.max_attempts, j.priority", 4 };
 
 static const struct db_stmt stmt_heartbeat = { "jobq_heartbeat",
 	"UPDATE jobs SET lease_until = now() + make_interval(secs => $3::int)"
@@ -131,6 +131,7 @@ jobq_fill_claim(PGresult *r, struct jobq_claim *claim, struct err *err)
 	claim->payload = json_loads(PQgetvalue(r, 0, 2), 0, &jerr);
 	claim->attempts = (int)db_ll(r, 0, 3);
 	claim->max_attempts = (int)db_ll(r, 0, 4);
+	claim->priority = (int)db_ll(r, 0, 5);
 	if (claim->payload == NULL)
 		return err_set(err, SP_EINTERNAL, "job %lld: payload: %s", claim->id, jerr.text);
 	return 0;

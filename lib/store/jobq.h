@@ -23,6 +23,8 @@ struct jobq_claim {
 	json_t *payload;   /* owned by the claim: jobq_claim_release() */
 	int attempts;      /* including this one */
 	int max_attempts;
+	int priority;
+	int low;           /* the worker's: below its kind's reserve_priority */
 };
 
 /* Queues a job; payload is borrowed (serialised here). Returns 0 and the new id. */

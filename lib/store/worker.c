@@ -22,6 +22,7 @@ struct worker {
 	pthread_mutex_t claim_lock;  /* one claim at a time, so per-kind limits cannot be overrun */
 	pthread_cond_t wake;
 	int *running;            /* per kind */
+	int *running_low;        /* per kind: of those, below its reserve_priority */
 	struct job **current;    /* per slot, NULL when idle */
 	unsigned long wakeups;
 };
@@ -60,8 +61,9 @@ worker_ready_kinds(struct worker *w, const char **names, int *min_priority)
 		const struct job_spec *k = w->kinds[i].spec;
 		int limit = k->concurrency > 0 ? k->concurrency : w->opt->slots;
 		if (w->running[i] < limit) {
+			/* The last slot for others than urgent ones is taken: urgent ones only. */
 			min_priority[n] = k->reserve_priority > 0 && limit > 1 &&
-			    w->running[i] == limit - 1 ? k->reserve_priority : 0;
+			    w->running_low[i] >= limit - 1 ? k->reserve_priority : 0;
 			names[n++] = k->name;
 		}
 	}
@@ -164,6 +166,8 @@ worker_claim(struct worker *w, struct jobq_claim *claim)
 	if (k >= 0) {
 		pthread_mutex_lock(&w->lock);
 		w->running[k]++;
+		claim->low = claim->priority < w->kinds[k].spec->reserve_priority;
+		w->running_low[k] += claim->low;
 		pthread_mutex_unlock(&w->lock);
 	}
 	pthread_mutex_unlock(&w->claim_lock);
@@ -214,10 +218,11 @@ worker_slot_main(void *arg)
 			continue;
 		}
 		worker_run_one(w, s->slot, &claim, k);
-		jobq_claim_release(&claim);
 		pthread_mutex_lock(&w->lock);
 		w->running[k]--;
+		w->running_low[k] -= claim.low;
 		pthread_mutex_unlock(&w->lock);
+		jobq_claim_release(&claim);
 	}
 	return NULL;
 }
@@ -326,10 +331,11 @@ worker_run(struct db *db, const struct job_kind *kinds, int nkinds,
 	int rc = 0;
 
 	w.running = calloc((size_t)nkinds + 1, sizeof(int));
+	w.running_low = calloc((size_t)nkinds + 1, sizeof(int));
 	w.current = calloc((size_t)opt->slots, sizeof(struct job *));
 	threads = calloc((size_t)opt->slots, sizeof(pthread_t));
 	slots = calloc((size_t)opt->slots, sizeof(*slots));
-	if (!w.running || !w.current || !threads || !slots) {
+	if (!w.running || !w.running_low || !w.current || !threads || !slots) {
 		rc = err_set(err, SP_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -355,6 +361,7 @@ worker_run(struct db *db, const struct job_kind *kinds, int nkinds,
 	pthread_cond_destroy(&w.wake);
 out:
 	free(w.running);
+	free(w.running_low);
 	free(w.current);
 	free(threads);
 	free(slots);
