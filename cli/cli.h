@@ -30,6 +30,7 @@ int cmd_register(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
 int cmd_routes(int argc, char **argv);
 int cmd_qc(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
 int cmd_volume(int argc, char **argv);
 int cmd_production(int argc, char **argv);
 int cmd_production_policy(int argc, char **argv);

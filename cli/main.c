@@ -27,6 +27,7 @@ static const struct command commands[] = {
 	{ "send", cmd_send, "upload a file, encrypted and resumable, to a tus server" },
 	{ "pull", cmd_pull, "mirror the ready dailies into a cutting room's folder" },
 	{ "qc", cmd_qc, "answer a clip's QC hold: acknowledge, override, release" },
+	{ "rules", cmd_rules, "what a production sends to which target by itself" },
 	{ "verify", cmd_verify, "check a folder against its ASC MHL history" },
 	{ "keygen", cmd_keygen, "make an age identity (like age-keygen)" },
 	{ "encrypt", cmd_encrypt, "encrypt a file to age recipients (like age -r)" },

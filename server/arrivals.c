@@ -1,7 +1,8 @@
 /* arrivals: what reached this post house, verified (GET /api/v1/arrivals). An arrival is an
  * upload the tus receiver decrypted and found equal to what the sender said (server/tus.c):
  * where it was filed, its size and xxh64, the sender's production/day/card/clip, and when it
- * was verified. Newest first, paged by keyset (verified_at, id) with an opaque cursor. */
+ * was verified, its version (a proxy the cart made again arrives as a newer version of the
+ * same name, and the older one is superseded_by it, its file kept in .superseded/). Newest first, paged by keyset (verified_at, id) with an opaque cursor. */
 #include "http.h"
 #include "cursor.h"
 #include "lib/core/buf.h"
@@ -19,7 +20,9 @@ static const struct db_stmt stmt_arrivals = { "arrivals_list",
 	" 'xxh64', plain_xxh64, 'production', meta->>'production',"
 	" 'unit', nullif(meta->>'unit', ''), 'day', meta->>'day',"
 	" 'card', meta->>'card', 'clip', nullif(meta->>'clip', ''), 'filename', meta->>'filename',"
-	" 'received_at', completed_at, 'verified_at', verified_at)::text, verified_at::text, id"
+	" 'received_at', completed_at, 'verified_at', verified_at,"
+	" 'version', coalesce(nullif(meta->>'version', ''), '1')::int, 'superseded_by', superseded_by)::text,"
+	" verified_at::text, id"
 	" FROM uploads WHERE state = 'verified'"
 	" AND ($1::timestamptz IS NULL OR (verified_at, id) < ($1::timestamptz, $2))"
 	" ORDER BY verified_at DESC, id DESC LIMIT $3::int", 3 };

@@ -5,6 +5,7 @@
 #include "cache.h"
 #include "cursor.h"
 #include "http.h"
+#include "lib/pipeline/pipeline.h"
 #include "lib/media/cdl_json.h"
 #include "lib/store/event.h"
 #include "lib/core/json.h"
@@ -254,8 +255,10 @@ static const struct db_stmt stmt_detail = { "clips_detail",
 	"    WHERE cp.file_id = f.id)) ORDER BY f.rel_path), '[]') FROM files f WHERE f.clip_id = c.id),"
 	" 'renditions', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', r.id, 'profile', r.profile,"
 	"   'state', r.state, 'rel_path', r.rel_path, 'size', r.size, 'xxh64', r.xxh64, 'error', r.error,"
-	"   'finished_at', r.finished_at, 'url', CASE WHEN r.state = 'done' THEN '/api/v1/renditions/'"
-	"   || r.id || '/file' END) ORDER BY r.profile), '[]') FROM renditions r WHERE r.clip_id = c.id),"
+	"   'finished_at', r.finished_at, 'version', r.version, 'stale', r.stale_at IS NOT NULL,"
+	"   'superseded_by', r.superseded_by, 'url', CASE WHEN r.state = 'done' THEN '/api/v1/renditions/'"
+	"   || r.id || '/file' END) ORDER BY r.profile, r.version DESC), '[]') FROM renditions r"
+	"   WHERE r.clip_id = c.id),"
 	" 'deliveries', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', dl.id, 'target', t.name,"
 	"   'state', dl.state, 'bytes_sent', dl.bytes_sent, 'bytes_total', dl.bytes_total,"
 	"   'error', dl.error, 'rendition_id', dl.rendition_id) ORDER BY dl.id), '[]')"
@@ -424,9 +427,15 @@ clips_patch_tx(struct db_conn *c, void *arg, struct err *err)
 	rc = json_object_size(changes) ? db_query(c, &stmt_patch, p, NULL, err) : 0;
 	free(look);
 	if (rc >= 0 && json_object_size(changes)) {
+		bool look_changed = json_object_get(changes, "look") != NULL;
 		json_t *data = json_pack("{s:o}", "changes", changes);
 		rc = event_record(c, a->actor, "clip.updated", "clip", a->id, data, NULL, err);
 		json_decref(data);
+		/* Its proxies show the old look now: stale, and made again (lib/pipeline). */
+		if (rc == 0 && look_changed) {
+			struct pipeline_look_scope s = { .clip_id = a->id };
+			rc = pipeline_look_changed(c, &s, a->actor, err);
+		}
 	} else {
 		json_decref(changes);
 	}

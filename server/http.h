@@ -232,6 +232,7 @@ enum MHD_Result luts_create(struct request *req);
 enum MHD_Result luts_list(struct request *req);
 enum MHD_Result luts_get(struct request *req);
 enum MHD_Result luts_cube(struct request *req);
+enum MHD_Result clips_look_cube(struct request *req);
 enum MHD_Result luts_delete(struct request *req);
 enum MHD_Result days_patch(struct request *req);
 enum MHD_Result scene_looks_list(struct request *req);

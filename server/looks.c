@@ -4,11 +4,13 @@
  * Every write records an event. LUT and import bodies are the files themselves, so those
  * routes take their body through looks_body_chunk (any content type). */
 #include "http.h"
+#include "lib/pipeline/pipeline.h"
 #include "lib/editorial/ale.h"
 #include "lib/media/cdl_json.h"
 #include "lib/store/event.h"
 #include "lib/core/json.h"
 #include "lib/media/lut.h"
+#include "lib/media/look.h"
 #include "looks.h"
 
 #include <sodium.h>
@@ -330,9 +332,16 @@ looks_day_tx(struct db_conn *c, void *arg, struct err *err)
 	}
 	data = json_pack("{s:{s:o,s:o}}", "lut_id", "from", from, "to",
 	    a->lut ? json_integer(strtoll(a->lut, NULL, 10)) : json_null());
+	json_t *lj = json_object_get(data, "lut_id");
+	bool changed = !json_equal(json_object_get(lj, "from"), json_object_get(lj, "to"));
 	rc = event_record(c, a->actor, "day.updated", "day", strtoll(a->id, NULL, 10), data, NULL,
 	    err);
 	json_decref(data);
+	if (rc == 0 && changed) {
+		struct pipeline_look_scope s = { .day_id = strtoll(a->id, NULL, 10) };
+		if ((rc = pipeline_look_changed(c, &s, a->actor, err)) > 0)
+			rc = 0;
+	}
 	return rc;
 }
 
@@ -419,6 +428,13 @@ looks_scene_write(struct db_conn *c, const char *prod, const char *scene, const 
 	rc = event_record(c, actor, cdl ? "scene_look.updated" : "scene_look.deleted",
 	    "production", strtoll(prod, NULL, 10), data, NULL, err);
 	json_decref(data);
+	/* The scene's clips without a look of their own: their proxies are stale. */
+	if (rc == 0) {
+		struct pipeline_look_scope s = { .production_id = strtoll(prod, NULL, 10),
+			.scene = scene };
+		if ((rc = pipeline_look_changed(c, &s, actor, err)) > 0)
+			rc = 0;
+	}
 out:
 	free(text);
 	json_decref(to);
@@ -498,4 +514,62 @@ scene_looks_delete(struct request *req)
 	if (db_tx(req->srv->db, looks_scene_tx, &a, &err) < 0)
 		return reply_err(req, &err);
 	return reply_text(req, 204, "application/json", "", 0);
+}
+
+/* --- a clip's look baked for post ---------------------------------------------------------- */
+
+static const struct db_stmt stmt_cube_names = { "looks_cube_names",
+	"SELECT p.name, d.shoot_date::text, coalesce(c.scene, ''), c.name FROM clips c"
+	" JOIN cards k ON k.id = c.card_id JOIN days d ON d.id = k.day_id"
+	" JOIN productions p ON p.id = d.production_id WHERE c.id = $1", 1 };
+
+/* GET /api/v1/clips/{id}/look.cube[?size=33|65]: the clip's whole look (its CDL, or its
+ * scene's, then the day's or show LUT) baked into one cube, what the proxies were made with,
+ * named <show>_<day>_<scene>_<look>.cube (lib/media/look.h). */
+enum MHD_Result
+clips_look_cube(struct request *req)
+{
+	const char *sz = request_query(req, "size");
+	struct look lk = LOOK_INIT;
+	struct db_conn *c = NULL;
+	struct MHD_Response *resp;
+	char name[300], disp[340], *text = NULL, *end;
+	size_t len = 0;
+	long long id;
+	long size = LUT_BAKE_DEFAULT;
+	PGresult *r;
+	struct err err;
+	int rc;
+
+	if (!request_param_id(req, 0, &id))
+		return MHD_YES;
+	if (sz && ((size = strtol(sz, &end, 10)) < LUT_BAKE_MIN || size > LUT_BAKE_MAX || *end))
+		return reply_error(req, 400, "invalid", "size: expected %d to %d points",
+		    LUT_BAKE_MIN, LUT_BAKE_MAX);
+	if (!request_rows_by_id(req, &stmt_cube_names, "clip", &id, &r))
+		return MHD_YES;
+	if ((rc = db_acquire(req->srv->db, &c, &err)) == 0) {
+		rc = look_load(c, id, &lk, &err);
+		db_release(req->srv->db, c);
+	}
+	if (rc == 0) {
+		look_cube_name(&lk, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2),
+		    PQgetvalue(r, 0, 3), name, sizeof(name));
+		rc = look_bake_text(&lk, (int)size, &text, &len, &err);
+	}
+	PQclear(r);
+	look_release(&lk);
+	if (rc < 0)
+		return reply_err(req, &err);
+	snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", name);
+	resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", "text/plain; charset=utf-8");
+	MHD_add_response_header(resp, "Content-Disposition", disp);
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	return reply_response(req, 200, resp);
 }

@@ -5,6 +5,7 @@
  * ALE the Name column, then Source File. The response says what was applied and what
  * matched nothing; a malformed file or value changes nothing and names its line or element. */
 #include "http.h"
+#include "lib/pipeline/pipeline.h"
 #include "lib/editorial/ale.h"
 #include "lib/media/cdl_json.h"
 #include "lib/store/event.h"
@@ -178,6 +179,11 @@ import_clip(struct db_conn *c, struct import_tx_arg *a, const struct import_entr
 		    json_null(), "to", to, "source", "import", "file", a->im->file, "element", e->where);
 		rc = event_record(c, a->actor, "clip.look", "clip", db_ll(r, i, 0), data, NULL, err);
 		json_decref(data);
+		if (rc == 0) {
+			struct pipeline_look_scope s = { .clip_id = db_ll(r, i, 0) };
+			if ((rc = pipeline_look_changed(c, &s, a->actor, err)) > 0)
+				rc = 0;
+		}
 		json_array_append_new(a->applied, json_pack("{s:s,s:s,s:I,s:s}", "element", e->where,
 		    "id", e->key, "clip_id", (json_int_t)db_ll(r, i, 0), "clip", PQgetvalue(r, i, 1)));
 	}

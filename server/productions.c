@@ -5,6 +5,7 @@
 #include "lib/store/event.h"
 #include "lib/media/profile.h"
 #include "lib/core/json.h"
+#include "lib/pipeline/pipeline.h"
 #include "lib/pipeline/qchold.h"
 #include "lib/store/params.h"
 
@@ -22,6 +23,25 @@ enum MHD_Result
 productions_list(struct request *req)
 {
 	return reply_items(req, &stmt_productions, NULL);
+}
+
+/* The show LUT before a patch: a change makes the proxies of days without their own stale. */
+static const struct db_stmt stmt_show_lut = { "library_production_show_lut",
+	"SELECT coalesce(show_lut_id, 0) FROM productions WHERE id = $1", 1 };
+
+struct productions_look_arg {
+	long long id;
+	const char *actor;
+};
+
+static int
+productions_look_tx(struct db_conn *c, void *arg, struct err *err)
+{
+	struct productions_look_arg *a = arg;
+	struct pipeline_look_scope s = { .production_id = a->id, .show_lut = true };
+	int rc = pipeline_look_changed(c, &s, a->actor, err);
+
+	return rc < 0 ? rc : 0;
 }
 
 static const struct db_stmt stmt_production_patch = { "library_production_patch",
@@ -189,6 +209,16 @@ productions_patch(struct request *req)
 	x.actor = req->who.name;
 	x.body = req->json;
 	x.p = p;
+	/* The show LUT before the change: a new one makes the production's proxies stale. */
+	long long old_lut = -1;
+	PGresult *olr;
+	const char *op[1] = { req->params[0] };
+	int olrows;
+	if (lutj && (olrows = db_exec(req->srv->db, &stmt_show_lut, op, &olr, &err)) >= 0) {
+		if (olrows > 0)
+			old_lut = db_ll(olr, 0, 0);
+		PQclear(olr);
+	}
 	p[0] = req->params[0];
 	p[1] = name;
 	p[2] = NULL;                /* required_copies: set with its re-judging, below */
@@ -201,5 +231,10 @@ productions_patch(struct request *req)
 	free(settings);
 	if (rc < 0)
 		return reply_err(req, &err);
+	if (lutj && old_lut >= 0 && old_lut != lut_id) {
+		struct productions_look_arg la = { id, req->who.name };
+		if (db_tx(req->srv->db, productions_look_tx, &la, &err) < 0)
+			return reply_err(req, &err);
+	}
 	return reply_row(req, 200, &stmt_production_get, p[0], "production");
 }

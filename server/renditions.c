@@ -3,7 +3,8 @@
 
 static const struct db_stmt stmt_renditions = { "library_renditions",
 	LIST("SELECT r.id, r.clip_id, c.name AS clip, r.profile, r.state, r.rel_path, r.size, r.xxh64,"
-	" r.error, r.created_at, r.finished_at FROM renditions r JOIN clips c ON c.id = r.clip_id"
+	" r.error, r.created_at, r.finished_at, r.version, r.stale_at IS NOT NULL AS stale,"
+	" r.stale_at, r.superseded_by FROM renditions r JOIN clips c ON c.id = r.clip_id"
 	" WHERE ($1::bigint IS NULL OR r.clip_id = $1) AND ($2::text IS NULL OR r.state = $2)"
 	" ORDER BY r.id DESC LIMIT 500"), 2 };
 

@@ -172,6 +172,82 @@ tus_verdict(struct server *srv, const char *id, const char *state, const char *r
 	log_info("upload=%s %s%s%s", id, state, reason ? ": " : "", reason ? reason : "");
 }
 
+/* --- versions: a proxy made again at the cart arrives under the same name ----------------- */
+
+/* The current arrival filed under this path, and its version (the sender's, 1 when none). */
+static const struct db_stmt stmt_filed = { "tus_filed",
+	"SELECT id, coalesce(nullif(meta->>'version', ''), '1')::int FROM uploads"
+	" WHERE stored_path = $1 AND state = 'verified' AND superseded_by IS NULL AND id <> $2"
+	" ORDER BY verified_at DESC LIMIT 1", 2 };
+static const struct db_stmt stmt_supersede = { "tus_supersede",
+	"UPDATE uploads SET superseded_by = $2, stored_path = coalesce($3, stored_path)"
+	" WHERE id = $1", 3 };
+
+struct tus_older {
+	char id[33];        /* the arrival the new one supersedes (or is superseded by), "" none */
+	bool newer;         /* the new arrival is at least as new as it */
+	char aside[PATH_MAX + 400];
+};
+
+/* <dir>/.superseded/<upload id>.<name>: where a superseded arrival's file is kept. */
+static int
+tus_aside(const char *dir, const char *id, const char *name, char *out, size_t len,
+    struct err *err)
+{
+	char sub[PATH_MAX + 20];
+
+	if (snprintf(sub, sizeof(sub), "%s/.superseded", dir) >= (int)sizeof(sub) ||
+	    snprintf(out, len, "%s/%s.%s", sub, id, name) >= (int)len)
+		return err_set(err, SP_EINVAL, "upload %s: its path is too long", id);
+	return file_mkdirs(sub, 0750, err);
+}
+
+/* Before the verified file takes its name: an arrival already there is kept aside (hard
+ * link) when the new one is at least as new; else the new one goes aside itself (*stored
+ * rewritten). */
+static int
+tus_version_file(struct tus_verify *v, json_t *meta, const char *dir, const char *name,
+    char *stored, size_t slen, struct tus_older *o, struct err *err)
+{
+	const char *p[2] = { stored, v->id };
+	const char *vs = json_string_value(json_object_get(meta, "version"));
+	long long mine = vs ? strtoll(vs, NULL, 10) : 1;
+	PGresult *r;
+	int n;
+
+	o->id[0] = '\0';
+	if ((n = db_exec(v->srv->db, &stmt_filed, p, &r, err)) < 0)
+		return n;
+	if (n > 0) {
+		snprintf(o->id, sizeof(o->id), "%s", PQgetvalue(r, 0, 0));
+		o->newer = mine >= db_ll(r, 0, 1);
+	}
+	PQclear(r);
+	if (n == 0)
+		return 0;
+	if (o->newer) {
+		if ((n = tus_aside(dir, o->id, name, o->aside, sizeof(o->aside), err)) < 0)
+			return n;
+		unlink(o->aside);
+		if (link(stored, o->aside) < 0)
+			return err_errno(err, SP_EIO, errno, "keep %s aside", stored);
+		return 0;
+	}
+	return tus_aside(dir, v->id, name, stored, slen, err);
+}
+
+/* After the verdict: which of the two is superseded, by which. */
+static void
+tus_version_record(struct server *srv, const char *id, const struct tus_older *o)
+{
+	const char *p[3] = { o->newer ? o->id : id, o->newer ? id : o->id,
+		o->newer ? o->aside : NULL };
+	struct err err;
+
+	if (o->id[0] && db_exec(srv->db, &stmt_supersede, p, NULL, &err) < 0)
+		log_error("upload=%s: superseding %s not recorded: %s", id, o->id, err.msg);
+}
+
 static void *
 tus_verify_main(void *arg)
 {
@@ -179,6 +255,7 @@ tus_verify_main(void *arg)
 	const char *p[1] = { v->id };
 	char name[SAFE_NAME_MAX + 1], dir[PATH_MAX], stored[PATH_MAX + 300], tmp[PATH_MAX + 300];
 	char size[24], reason[700];
+	struct tus_older older = { "", false, "" };
 	struct hash_result res;
 	struct err err;
 	PGresult *r;
@@ -211,12 +288,17 @@ tus_verify_main(void *arg)
 		else if (!want_size || !want_xxh)
 			snprintf(reason, sizeof(reason), "the sender gave no size and xxh64 to check");
 		snprintf(stored, sizeof(stored), "%s/%s", dir, name);
+		if (!reason[0] && tus_version_file(v, meta, dir, name, stored, sizeof(stored), &older,
+		    &err) < 0)
+			snprintf(reason, sizeof(reason), "%.600s", err.msg);
 		if (!reason[0] && rename(tmp, stored) < 0)
 			snprintf(reason, sizeof(reason), "rename to %.500s: %s", stored, strerror(errno));
 		if (reason[0])
 			unlink(tmp);
 		tus_verdict(v->srv, v->id, reason[0] ? "failed" : "verified", reason[0] ? reason : NULL,
 		    size, res.v[HASH_XXH64].str, reason[0] ? NULL : stored);
+		if (!reason[0])
+			tus_version_record(v->srv, v->id, &older);
 	}
 	json_decref(meta);
 	free(v);

@@ -9,6 +9,13 @@
  * lines and the clip transcode_failed; a canceled one leaves nothing on disk. The clip becomes
  * proxied when every active profile's rendition is done (lib/clipstate).
  *
+ * A proxy made again (its look changed, its sound was synced anew) while a done one exists
+ * is a new rendition (version + 1): the old one stays done and deliverable while the new one
+ * is made, then, in the transaction that records the new one, becomes superseded, its file
+ * kept aside (hard-linked to .superseded/<id>.<name> before the new file takes the name), its
+ * deliveries not yet started failed as superseded. The new one's rendition.ready sends it by
+ * the same delivery rules. A failed remake leaves the old one done, with the error.
+ *
  * Filter order (bench/transcode.sh (b)): the picture is scaled down to the proxy's size first,
  * converted there to 16-bit planar RGB, then lut3d, then the encoder's format and the burn-ins:
  * the look costs the proxy's pixels, not the source's. 16-bit, not 8: ffmpeg 5.1's lut3d has
@@ -175,8 +182,26 @@ tc_prepare(struct tc *t, struct db_conn *c, long long clip_id, struct err *err)
 
 static const struct db_stmt stmt_start = { "transcode_start",
 	"INSERT INTO renditions (clip_id, profile, state) VALUES ($1, $2, 'running')"
-	" ON CONFLICT (clip_id, profile) DO UPDATE SET state = 'running', error = NULL,"
-	" rel_path = NULL, size = NULL, xxh64 = NULL, finished_at = NULL RETURNING id", 2 };
+	" ON CONFLICT (clip_id, profile) WHERE state <> 'superseded' DO UPDATE SET state = 'running',"
+	" error = NULL, rel_path = NULL, size = NULL, xxh64 = NULL, finished_at = NULL,"
+	" stale_at = NULL RETURNING id", 2 };
+
+/* The done rendition of this clip and profile, which a new one would supersede. */
+static const struct db_stmt stmt_current = { "transcode_current",
+	"SELECT id, version, rel_path FROM renditions WHERE clip_id = $1 AND profile = $2"
+	" AND state = 'done'", 2 };
+
+/* The old one aside, then the new one (done) in its place; $1 old id, $2 its file aside. */
+static const struct db_stmt stmt_supersede = { "transcode_supersede",
+	"UPDATE renditions SET state = 'superseded', rel_path = $2 WHERE id = $1 AND state = 'done'"
+	" RETURNING clip_id, profile, version", 2 };
+static const struct db_stmt stmt_remade = { "transcode_remade",
+	"INSERT INTO renditions (clip_id, profile, state, rel_path, size, xxh64, version,"
+	" finished_at) VALUES ($1, $2, 'done', $3, $4, $5, $6::int + 1, now()) RETURNING id", 6 };
+static const struct db_stmt stmt_superseded_by = { "transcode_superseded_by",
+	"UPDATE renditions SET superseded_by = $2 WHERE id = $1", 2 };
+static const struct db_stmt stmt_remake_failed = { "transcode_remake_failed",
+	"UPDATE renditions SET error = $2 WHERE id = $1", 2 };
 
 static const struct db_stmt stmt_done = { "transcode_done",
 	"UPDATE renditions SET state = 'done', rel_path = $2, size = $3, xxh64 = $4, error = NULL,"
@@ -209,7 +234,70 @@ struct tc_end {
 	long long size;
 	const char *xxh64;
 	bool last;
+	/* a remake: the done rendition it supersedes, its version, where its file goes aside */
+	long long old_id;
+	int old_version;
+	char old_rel[1024], aside[1100];
 };
+
+/* The done rendition of the clip in this profile (a remake supersedes it), or none. */
+static int
+tc_current(struct tc *t, const struct profile *pr, struct tc_end *e, struct err *err)
+{
+	char sid[24];
+	const char *pv[2] = { sid, pr->name };
+	PGresult *r;
+	int n;
+
+	snprintf(sid, sizeof(sid), "%lld", t->lc.clip_id);
+	if ((n = db_exec(t->job->db, &stmt_current, pv, &r, err)) < 0)
+		return n;
+	if (n > 0 && db_val(r, 0, 2)) {
+		e->old_id = db_ll(r, 0, 0);
+		e->old_version = (int)db_ll(r, 0, 1);
+		snprintf(e->old_rel, sizeof(e->old_rel), "%s", PQgetvalue(r, 0, 2));
+	}
+	PQclear(r);
+	return 0;
+}
+
+/* In the remake's transaction: the old rendition superseded, the new one recorded done. */
+static int
+tc_supersede(struct db_conn *c, struct tc_end *e, struct err *err)
+{
+	char oid[24], cid[24], size[24], ver[16], nid[24];
+	const char *p1[2] = { oid, e->aside };
+	const char *p2[6] = { cid, e->pr->name, e->rel, size, e->xxh64, ver };
+	const char *p3[2] = { oid, nid };
+	PGresult *r;
+	json_t *data;
+	int n, rc;
+
+	snprintf(oid, sizeof(oid), "%lld", e->old_id);
+	snprintf(cid, sizeof(cid), "%lld", e->t->lc.clip_id);
+	snprintf(size, sizeof(size), "%lld", e->size);
+	snprintf(ver, sizeof(ver), "%d", e->old_version);
+	if ((n = db_query(c, &stmt_supersede, p1, NULL, err)) < 0)
+		return n;
+	if (n == 0)
+		return err_set(err, SP_ECONFLICT, "rendition %lld was superseded meanwhile", e->old_id);
+	if ((n = db_query(c, &stmt_remade, p2, &r, err)) < 0)
+		return n;
+	e->rid = db_ll(r, 0, 0);
+	PQclear(r);
+	snprintf(nid, sizeof(nid), "%lld", e->rid);
+	if ((rc = db_query(c, &stmt_superseded_by, p3, NULL, err)) < 0 ||
+	    (n = pipeline_superseded(c, e->old_id, e->rid, err)) < 0)
+		return rc < 0 ? rc : n;
+	data = json_pack("{s:I,s:s,s:s,s:I,s:i,s:s,s:i}", "clip_id",
+	    (json_int_t)e->t->lc.clip_id, "clip", e->t->lc.name, "profile", e->pr->name,
+	    "superseded_by", (json_int_t)e->rid, "version", e->old_version + 1, "kept_at", e->aside,
+	    "deliveries_dropped", n);
+	rc = event_record(c, e->t->job->worker, "rendition.superseded", "rendition", e->old_id,
+	    data, NULL, err);
+	json_decref(data);
+	return rc;
+}
 
 static int
 tc_end_tx(struct db_conn *c, void *arg, struct err *err)
@@ -224,11 +312,15 @@ tc_end_tx(struct db_conn *c, void *arg, struct err *err)
 	snprintf(size, sizeof(size), "%lld", e->size);
 	if (e->error == NULL) {
 		const char *pv[4] = { rid, e->rel, size, e->xxh64 };
+		if (e->old_id > 0 && (rc = tc_supersede(c, e, err)) < 0)
+			return rc;
+		snprintf(rid, sizeof(rid), "%lld", e->rid);
 		if ((rc = db_query(c, &stmt_done, pv, NULL, err)) < 0)
 			return rc;
-		data = json_pack("{s:I,s:s,s:s,s:s,s:I,s:s}", "clip_id", (json_int_t)e->t->lc.clip_id,
-		    "clip", e->t->lc.name, "profile", e->pr->name, "rel_path", e->rel, "size",
-		    (json_int_t)e->size, "xxh64", e->xxh64);
+		data = json_pack("{s:I,s:s,s:s,s:s,s:I,s:s,s:i}", "clip_id",
+		    (json_int_t)e->t->lc.clip_id, "clip", e->t->lc.name, "profile", e->pr->name,
+		    "rel_path", e->rel, "size", (json_int_t)e->size, "xxh64", e->xxh64, "version",
+		    e->old_id > 0 ? e->old_version + 1 : 1);
 		rc = event_record(c, e->t->job->worker, "rendition.ready", "rendition", e->rid, data,
 		    NULL, err);
 		/* Complete and hashed: its deliveries leave now, whatever the rest of the clip does. */
@@ -450,6 +542,49 @@ tc_command(struct tc *t, const struct profile *pr, const char *tmp, struct tc_cm
 	return 0;
 }
 
+/* --- a remake: the old file kept aside ------------------------------------------------- */
+
+/* Hard-links the old rendition's file to <its folder>/.superseded/<id>.<name> (its rel path
+ * in end->aside) before the new file takes the name, so the old one is never missing. */
+static int
+tc_aside(struct tc *t, struct tc_end *e, struct err *err)
+{
+	char folder[1024], from[PATH_MAX + 1100], to[PATH_MAX + 1200], dir[PATH_MAX + 1200];
+	const char *base = strrchr(e->old_rel, '/');
+	int rc;
+
+	snprintf(folder, sizeof(folder), "%.*s", base ? (int)(base - e->old_rel) : 0, e->old_rel);
+	base = base ? base + 1 : e->old_rel;
+	if (snprintf(e->aside, sizeof(e->aside), "%s%s.superseded/%lld.%s", folder,
+	    folder[0] ? "/" : "", e->old_id, base) >= (int)sizeof(e->aside) ||
+	    snprintf(from, sizeof(from), "%s/%s", t->dir, e->old_rel) >= (int)sizeof(from) ||
+	    snprintf(to, sizeof(to), "%s/%s", t->dir, e->aside) >= (int)sizeof(to))
+		return err_set(err, SP_ETOOBIG, "%s: path too long", e->old_rel);
+	snprintf(dir, sizeof(dir), "%s", to);
+	*strrchr(dir, '/') = '\0';
+	if ((rc = file_mkdirs(dir, 0755, err)) < 0)
+		return rc;
+	unlink(to);
+	if (link(from, to) < 0)
+		return err_errno(err, SP_EIO, errno, "keep %s aside", from);
+	return 0;
+}
+
+/* After the remake's transaction: on success the old name goes when the new file has
+ * another; on failure the old file goes back to its name. */
+static void
+tc_aside_end(struct tc *t, struct tc_end *e, const char *rel, int rc)
+{
+	char old[PATH_MAX + 1100], aside[PATH_MAX + 1200];
+
+	snprintf(old, sizeof(old), "%s/%s", t->dir, e->old_rel);
+	snprintf(aside, sizeof(aside), "%s/%s", t->dir, e->aside);
+	if (rc == 0 && strcmp(rel, e->old_rel) != 0)
+		unlink(old);
+	else if (rc < 0 && rename(aside, old) < 0)
+		log_warn("job=%lld: cannot put %s back: %s", t->job->id, old, strerror(errno));
+}
+
 /* --- one proxy -------------------------------------------------------------------------- */
 
 static void
@@ -470,7 +605,7 @@ tc_progress(void *arg, double fraction, double seconds)
 static int
 tc_one(struct tc *t, const struct profile *pr, struct err *err)
 {
-	struct tc_end end = { t, pr, 0, NULL, NULL, "failed", 0, NULL, false };
+	struct tc_end end = { t, pr, 0, NULL, NULL, "failed", 0, NULL, false, 0, 0, "", "" };
 	struct tc_cmd *m = calloc(1, sizeof(*m));
 	struct ffmpeg_run run;
 	struct hash_result h;
@@ -484,7 +619,8 @@ tc_one(struct tc *t, const struct profile *pr, struct err *err)
 		return err_set(err, SP_ENOMEM, "out of memory");
 	tmp[0] = '\0';
 	if ((rc = profile_name(pr, &pv, rel, sizeof(rel), err)) < 0 ||
-	    (rc = tc_start(t, pr, &end.rid, err)) < 0)
+	    (rc = tc_current(t, pr, &end, err)) < 0 ||
+	    (end.old_id == 0 && (rc = tc_start(t, pr, &end.rid, err)) < 0))
 		goto out;
 	snprintf(final, sizeof(final), "%s/%s", t->dir, rel);
 	snprintf(folder, sizeof(folder), "%s", final);
@@ -518,6 +654,8 @@ tc_one(struct tc *t, const struct profile *pr, struct err *err)
 	json_object_set_new(t->commands, pr->name, argv);
 	if ((rc = hash_file(tmp, HASH_BIT(HASH_XXH64), &h, err)) < 0)
 		goto fail;
+	if (end.old_id > 0 && (rc = tc_aside(t, &end, err)) < 0)
+		goto fail;
 	if (rename(tmp, final) < 0) {
 		rc = err_errno(err, SP_EIO, errno, "rename to %s", final);
 		goto fail;
@@ -528,11 +666,21 @@ tc_one(struct tc *t, const struct profile *pr, struct err *err)
 	end.xxh64 = h.v[HASH_XXH64].str;
 	end.state = "done";
 	rc = db_tx(t->job->db, tc_end_tx, &end, err);
+	if (end.old_id > 0)
+		tc_aside_end(t, &end, rel, rc);
 	if (rc == 0)
 		log_info("job=%lld clip=%s profile=%s rendition=%s bytes=%lld", t->job->id, t->lc.name,
 		    pr->name, rel, end.size);
 	goto out;
 fail:
+	if (end.old_id > 0 && end.rid == 0 && rc != SP_ECANCELED) {
+		/* A failed remake: the old proxy stays done (and stale), with why. */
+		char oid[24];
+		const char *pe[2] = { oid, err->msg };
+		snprintf(oid, sizeof(oid), "%lld", end.old_id);
+		if (db_exec(t->job->db, &stmt_remake_failed, pe, NULL, &e2) < 0)
+			log_warn("job=%lld rendition %lld: %s", t->job->id, end.old_id, e2.msg);
+	}
 	if (end.rid > 0) {
 		/* Shutdown: the job is requeued, so is the rendition; cancel: it is not made. */
 		bool requeue = rc == SP_ECANCELED && !atomic_load(&t->job->cancel);

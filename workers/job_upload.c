@@ -38,7 +38,8 @@ static const struct db_stmt stmt_load = { "upload_load",
 	" t.url, t.recipient, encode(t.headers_sealed, 'hex'), t.bandwidth_limit, t.enabled,"
 	" coalesce((SELECT value FROM hashes h WHERE h.file_id = f.id AND h.algorithm = 'xxh64'), r.xxh64),"
 	" coalesce(c.name, ''), coalesce(p.name, ''), coalesce(dy.shoot_date::text, ''),"
-	" coalesce(k.label, ''), t.kind, t.s3::text, d.s3_upload_id, coalesce(p.settings->>'unit', '')"
+	" coalesce(k.label, ''), t.kind, t.s3::text, d.s3_upload_id, coalesce(p.settings->>'unit', ''),"
+	" coalesce(r.version, 1)::text"
 	" FROM deliveries d JOIN targets t ON t.id = d.target_id"
 	" LEFT JOIN files f ON f.id = d.file_id LEFT JOIN renditions r ON r.id = d.rendition_id"
 	" LEFT JOIN clips c ON c.id = coalesce(f.clip_id, r.clip_id)"
@@ -80,7 +81,7 @@ delivery_load(struct job *job, long long id, struct delivery *d, struct err *err
 		.enabled = db_bool(r, 0, 9), .xxh64 = db_val(r, 0, 10), .clip = PQgetvalue(r, 0, 11),
 		.production = PQgetvalue(r, 0, 12), .day = PQgetvalue(r, 0, 13), .card = PQgetvalue(r, 0, 14),
 		.kind = PQgetvalue(r, 0, 15), .s3 = db_val(r, 0, 16), .s3_upload_id = db_val(r, 0, 17),
-		.unit = PQgetvalue(r, 0, 18), .res = r };
+		.unit = PQgetvalue(r, 0, 18), .version = PQgetvalue(r, 0, 19), .res = r };
 	snprintf(d->id, sizeof(d->id), "%lld", id);
 	return 0;
 }
@@ -95,6 +96,54 @@ delivery_release(struct delivery *d)
 static const struct db_stmt stmt_unit = { "upload_unit",
 	"SELECT p.settings->>'unit' FROM deliveries d JOIN targets t ON t.id = d.target_id"
 	" JOIN productions p ON p.id = t.production_id WHERE d.id = $1", 1 };
+
+/* The share of the target's cap this delivery may use now: the cap split between the uploads
+ * to the same target in progress by the weight of their class (the production's
+ * settings.delivery_shares, else circled 8, proxies 4, sound 2, originals 1). So a proxy that
+ * starts while an original is on the link takes most of it, and two uploads never take the
+ * cap twice. $1 the delivery; answers its weight and the sum of the weights. */
+static const struct db_stmt stmt_share = { "upload_share",
+	"WITH w AS (SELECT d.id, coalesce((p.settings->'delivery_shares'->>(CASE"
+	"  WHEN d.rendition_id IS NOT NULL AND c.circled THEN 'circled'"
+	"  WHEN d.rendition_id IS NOT NULL THEN 'proxies' WHEN k.kind = 'sound' THEN 'sound'"
+	"  ELSE 'originals' END))::float8, CASE"
+	"  WHEN d.rendition_id IS NOT NULL AND c.circled THEN 8 WHEN d.rendition_id IS NOT NULL THEN 4"
+	"  WHEN k.kind = 'sound' THEN 2 ELSE 1 END) AS weight"
+	" FROM deliveries d JOIN deliveries me ON me.id = $1 AND d.target_id = me.target_id"
+	" LEFT JOIN files f ON f.id = d.file_id LEFT JOIN renditions r ON r.id = d.rendition_id"
+	" LEFT JOIN clips c ON c.id = coalesce(f.clip_id, r.clip_id)"
+	" LEFT JOIN cards k ON k.id = coalesce(f.card_id, c.card_id)"
+	" LEFT JOIN days dy ON dy.id = k.day_id LEFT JOIN productions p ON p.id = dy.production_id"
+	" WHERE d.id = $1 OR d.state = 'uploading')"
+	" SELECT (SELECT greatest(weight, 0.001) FROM w WHERE id = $1),"
+	" sum(greatest(weight, 0.001)) FROM w", 1 };
+
+static uint64_t
+upload_share(void *arg)
+{
+	struct upload *u = arg;
+	const char *p[1] = { u->did };
+	struct err err;
+	PGresult *r;
+	uint64_t rate = u->cap;
+	double mine, all;
+
+	if (u->cap == 0 || db_exec(u->job->db, &stmt_share, p, &r, &err) < 0)
+		return u->cap;
+	mine = strtod(PQgetvalue(r, 0, 0), NULL);
+	all = strtod(PQgetvalue(r, 0, 1), NULL);
+	PQclear(r);
+	if (mine > 0 && all >= mine)
+		rate = (uint64_t)((double)u->cap * mine / all);
+	if (rate < 1024)
+		rate = 1024;
+	if (u->share_min == 0 || rate < u->share_min)
+		u->share_min = rate;
+	if (rate > u->share_max)
+		u->share_max = rate;
+	return rate;
+}
+
 static const struct db_stmt stmt_going = { "upload_going",
 	"UPDATE deliveries SET state = 'uploading', error = NULL, updated_at = now()"
 	" WHERE id = $1 AND state = 'retrying'", 1 };
@@ -396,7 +445,7 @@ upload_send(struct job *job, const struct delivery *d, const char *path, const c
 	struct age_source src;
 	struct tus_source ts;
 	struct tus_result res;
-	struct upload u = { job, d->id, 0, 0, 0 };
+	struct upload u = { job, d->id, 0, 0, 0, (uint64_t)d->bandwidth_limit, 0, 0 };
 	const char *did = d->id;
 	struct outbound_policy outbound;
 	char **headers = NULL, size[24], *base = strrchr(path, '/');
@@ -422,10 +471,11 @@ upload_send(struct job *job, const struct delivery *d, const char *path, const c
 	snprintf(size, sizeof(size), "%lld", (long long)st.st_size);
 	/* production/day/card/clip: where the post house files it (<uploads>/<production>/<day>/
 	 * <card>/<filename>, see server/tus.c); a unit, when the production names one, keeps two
-	 * carts of one production apart there (<production>/<unit>/<day>/...). */
-	struct tus_meta meta[8] = { { "filename", base ? base + 1 : path }, { "clip", d->clip },
+	 * carts of one production apart there (<production>/<unit>/<day>/...). version: an
+	 * arrival of a newer one supersedes the older at the post house. */
+	struct tus_meta meta[9] = { { "filename", base ? base + 1 : path }, { "clip", d->clip },
 		{ "size", size }, { "xxh64", xxh }, { "production", d->production },
-		{ "day", d->day }, { "card", d->card }, { "unit", d->unit } };
+		{ "day", d->day }, { "card", d->card }, { "version", d->version }, { "unit", d->unit } };
 	if ((rc = age_source_init(&src, fd, (uint64_t)st.st_size, &p, err)) < 0)
 		goto out;
 	/* The plaintext is hashed as it is read for encryption; a copy that changed since it was
@@ -437,9 +487,10 @@ upload_send(struct job *job, const struct delivery *d, const char *path, const c
 	age_source_tus(&src, &ts);
 	u.length = ts.length;
 	struct tus_opts o = { .endpoint = d->target_url, .headers = (const char *const *)headers,
-		.n_headers = nh, .meta = meta, .n_meta = d->unit[0] ? 8 : 7, .max_send_rate = (uint64_t)d->bandwidth_limit,
+		.n_headers = nh, .meta = meta, .n_meta = d->unit[0] ? 9 : 8, .max_send_rate = (uint64_t)d->bandwidth_limit,
 		.resume_url = d->upload_url, .on_created = upload_on_created, .created_arg = &u,
-		.on_progress = upload_on_progress, .progress_arg = &u };
+		.on_progress = upload_on_progress, .progress_arg = &u,
+		.send_rate = upload_share, .send_rate_arg = &u };
 	/* The target's URL and every Location its receiver answers: resolved, checked, pinned. */
 	if ((rc = outbound_policy_parse(&outbound, ((const struct config *)job->ctx)->outbound_allow,
 	    err)) < 0) {
@@ -459,6 +510,10 @@ upload_send(struct job *job, const struct delivery *d, const char *path, const c
 	}
 	if (rc == 0)
 		rc = upload_receipt(job, did, res.url, headers, nh, recorded, err);
+	/* The shares of the target's cap it was given (what a shared link gave it). */
+	if (rc == 0 && u.cap > 0 && job->result == NULL)
+		job->result = json_pack("{s:I,s:I,s:I}", "bandwidth_limit", (json_int_t)u.cap,
+		    "share_min", (json_int_t)u.share_min, "share_max", (json_int_t)u.share_max);
 	tus_result_release(&res);
 out:
 	if (fd >= 0)

@@ -32,6 +32,7 @@ struct delivery {
 	const char *s3;             /* an s3 target's {region, bucket, prefix, path_style}, or NULL */
 	const char *s3_upload_id;   /* the multipart upload under way, or NULL */
 	const char *unit;           /* the production's unit (settings.unit: "2nd unit"), or "" */
+	const char *version;        /* the rendition's (a proxy made again is newer); 1 for a file */
 	PGresult *res;
 };
 
@@ -43,6 +44,8 @@ struct upload {
 	double last_db;
 	uint64_t length;
 	unsigned failures;     /* failures in a row last said in the database */
+	uint64_t cap;          /* the target's bandwidth_limit, bytes/s; 0: none */
+	uint64_t share_min, share_max;   /* the lowest and highest share this upload was given */
 };
 
 /* Loads delivery `id` into d; SP_ENOTFOUND when there is none. delivery_release frees it. */

@@ -57,6 +57,7 @@ struct tus_ctx {
 	size_t chunk_cap, chunk_len;    /* bytes per PATCH now; of the chunk in c->chunk */
 	size_t buf_cap;                 /* size of both chunk buffers */
 	int adaptive;                   /* no chunk size given: chunk_cap follows the rate */
+	uint64_t rate_now;              /* this request's cap, bytes/s; 0: none */
 	double patch_t0;                /* when the current PATCH started */
 	uint64_t chunk_off;
 	int chunk_valid;
@@ -172,9 +173,8 @@ tus_method_opts(struct tus_ctx *c, const char *method, const uint8_t *body, size
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 		if (strcmp(method, "PATCH") == 0)
 			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PATCH");
-		if (c->o->max_send_rate > 0)
-			curl_easy_setopt(h, CURLOPT_MAX_SEND_SPEED_LARGE,
-			    (curl_off_t)c->o->max_send_rate);
+		if (c->rate_now > 0)
+			curl_easy_setopt(h, CURLOPT_MAX_SEND_SPEED_LARGE, (curl_off_t)c->rate_now);
 	} else {
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	}
@@ -217,7 +217,7 @@ tus_common_opts(struct tus_ctx *c, const char *url, struct curl_slist *hdrs)
 	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, tus_on_xfer);
 	curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, tus_upload_buffer(c->o->max_send_rate));
+	curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, tus_upload_buffer(c->rate_now));
 }
 
 /*
@@ -748,6 +748,7 @@ tus_ctx_init(struct tus_ctx *c, const struct tus_opts *o, const struct tus_sourc
 	if (src->length < chunk)
 		chunk = src->length ? (size_t)src->length : 1;
 	c->chunk_cap = c->buf_cap = chunk;
+	c->rate_now = o->max_send_rate;
 	/* Buffers for the largest chunk; untouched pages cost nothing until a fast link uses them. */
 	c->adaptive = o->chunk_size == 0 && src->length > chunk;
 	if (c->adaptive)
@@ -775,6 +776,22 @@ tus_start(struct tus_ctx *c, struct err *err)
 	return rc;
 }
 
+/* A shared link: this PATCH's cap from the caller, and a chunk of about two seconds of it. */
+static void
+tus_share(struct tus_ctx *c)
+{
+	uint64_t want;
+
+	if (c->o->send_rate == NULL)
+		return;
+	c->rate_now = c->o->send_rate(c->o->send_rate_arg);
+	if (c->rate_now == 0)
+		return;
+	want = c->rate_now * 2 < 256 * 1024 ? 256 * 1024 : c->rate_now * 2;
+	if (want < c->chunk_cap)
+		c->chunk_cap = (size_t)want;
+}
+
 int
 tus_upload(const struct tus_opts *o, const struct tus_source *src, struct tus_result *res,
     struct err *err)
@@ -794,6 +811,7 @@ tus_upload(const struct tus_opts *o, const struct tus_source *src, struct tus_re
 	if (rc == 1)
 		rc = tus_create(&c, c.res->url ? c.why : NULL, err);
 	while (rc == 0 && c.offset < src->length) {
+		tus_share(&c);
 		rc = tus_patch(&c, err);
 		if (rc == 1)
 			rc = tus_create(&c, c.why, err);

@@ -111,6 +111,11 @@ struct tus_opts {
 	size_t n_meta;
 	size_t chunk_size;              /* bytes per PATCH; 0: TUS_DEFAULT_CHUNK */
 	uint64_t max_send_rate;         /* bytes/s per request; 0: no cap */
+	/* When set, asked before each PATCH for its cap in bytes/s (0: none), instead of
+	 * max_send_rate: a link shared with other uploads. Under such a cap a PATCH carries about
+	 * two seconds of it (at least 256 KiB), so a new share applies within seconds. */
+	uint64_t (*send_rate)(void *arg);
+	void *send_rate_arg;
 	struct tus_retry retry;
 	unsigned stall_seconds;         /* abort a request this long under 1 byte/s; 0: 60 */
 	const char *resume_url;         /* an upload to continue, or NULL */

@@ -138,6 +138,62 @@ look_is_identity(const struct look *lk)
 }
 
 int
+look_bake_text(const struct look *lk, int size, char **text, size_t *len, struct err *err)
+{
+	struct lut baked = LUT_INIT;
+	int rc;
+
+	*text = NULL;
+	*len = 0;
+	if ((rc = lut_bake(&baked, size, lk->has_cdl ? &lk->cdl : NULL,
+	    lk->lut.size > 0 ? &lk->lut : NULL, err)) == 0)
+		rc = lut_write_cube(&baked, text, len, err);
+	lut_release(&baked);
+	return rc;
+}
+
+/* Appends one part of a cube's name, made safe, then sep. */
+static void
+look_name_part(char *out, size_t len, size_t *off, const char *s, const char *sep)
+{
+	size_t n = 0;
+
+	for (; s && *s && n < 60 && *off + 1 < len; s++, n++) {
+		char c = *s;
+		bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '.' || c == '-';
+		out[(*off)++] = safe ? c : '_';
+	}
+	for (; *sep && *off + 1 < len; sep++)
+		out[(*off)++] = *sep;
+	out[*off] = '\0';
+}
+
+void
+look_cube_name(const struct look *lk, const char *show, const char *day, const char *scene,
+    const char *clip, char *out, size_t len)
+{
+	char what[80];
+	size_t off = 0;
+
+	if (len == 0)
+		return;
+	out[0] = '\0';
+	if (lk->has_cdl && lk->cdl.id[0])
+		snprintf(what, sizeof(what), "%.60s", lk->cdl.id);
+	else if (lk->has_cdl && strcmp(lk->cdl_from, "clip") == 0)
+		snprintf(what, sizeof(what), "clip-%.60s", clip);
+	else if (lk->has_cdl)
+		snprintf(what, sizeof(what), "scene");
+	else
+		snprintf(what, sizeof(what), "%s", lk->lut.size > 0 ? "lut" : "none");
+	look_name_part(out, len, &off, show && show[0] ? show : "show", "_");
+	look_name_part(out, len, &off, day && day[0] ? day : "day", "_");
+	look_name_part(out, len, &off, scene && scene[0] ? scene : "noscene", "_");
+	look_name_part(out, len, &off, what, ".cube");
+}
+
+int
 look_bake_file(const struct look *lk, int size, const char *dir, char *path, size_t len,
     struct err *err)
 {

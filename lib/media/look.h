@@ -52,6 +52,17 @@ bool look_is_identity(const struct look *lk);
 int look_bake_file(const struct look *lk, int size, const char *dir, char *path, size_t len,
     struct err *err);
 
+/* Bakes the look into a size-point cube (0: LUT_BAKE_DEFAULT) as .cube text (*text, *len;
+ * the caller frees *text): what a colourist's tools load to see the proxies' look. */
+int look_bake_text(const struct look *lk, int size, char **text, size_t *len, struct err *err);
+
+/* The name of a look's cube for post: <show>_<day>_<scene>_<look>.cube, each part reduced to
+ * letters, digits, '.', '-' (others '_', at most 60 bytes a part), where <look> is the CDL's id
+ * when it has one, else "clip-<clip name>" for a clip's own CDL, "scene" for a scene default,
+ * "lut" for a LUT alone and "none" for no look; an empty scene is "noscene". */
+void look_cube_name(const struct look *lk, const char *show, const char *day, const char *scene,
+    const char *clip, char *out, size_t len);
+
 /* The look as JSON for results and events ({"cdl": {...} or null, "cdl_from", "lut"}). */
 json_t *look_to_json(const struct look *lk);
 

@@ -173,6 +173,77 @@ pipeline_stale(struct db_conn *c, long long clip_id, struct err *err)
 	return rc;
 }
 
+/* The clips in scope with proxies (made, or being made), and whether their production wants
+ * them made again. */
+static const struct db_stmt stmt_look_scope = { "pipeline_look_scope",
+	"SELECT c.id, coalesce((p.settings->>'look_rerender')::bool, true)"
+	" FROM clips c JOIN cards k ON k.id = c.card_id JOIN days d ON d.id = k.day_id"
+	" JOIN productions p ON p.id = d.production_id"
+	" WHERE ($1::bigint IS NULL OR c.id = $1) AND ($2::bigint IS NULL OR d.id = $2)"
+	" AND ($3::bigint IS NULL OR d.production_id = $3)"
+	" AND ($4::text IS NULL OR (c.scene = $4 AND c.look IS NULL))"
+	" AND (NOT $5::bool OR d.lut_id IS NULL)"
+	" AND EXISTS (SELECT 1 FROM renditions r WHERE r.clip_id = c.id"
+	"  AND r.state IN ('queued', 'running', 'done'))"
+	" ORDER BY c.circled DESC, c.start_tc NULLS LAST, c.name, c.id", 5 };
+
+static const struct db_stmt stmt_mark_stale = { "pipeline_mark_stale",
+	"UPDATE renditions SET stale_at = now() WHERE clip_id = $1 AND state = 'done'"
+	" AND stale_at IS NULL RETURNING id, profile", 1 };
+
+/* One clip's done proxies stale, with its event; then made again when wanted. */
+static int
+pipeline_look_clip(struct db_conn *c, long long clip_id, bool rerender, const char *actor,
+    struct err *err)
+{
+	char cid[24];
+	const char *p[1] = { cid };
+	PGresult *r;
+	json_t *ids, *profiles, *data;
+	int n, rc = 0;
+
+	snprintf(cid, sizeof(cid), "%lld", clip_id);
+	if ((n = db_query(c, &stmt_mark_stale, p, &r, err)) < 0)
+		return n;
+	ids = json_array();
+	profiles = json_array();
+	for (int i = 0; i < n; i++) {
+		json_array_append_new(ids, json_integer(db_ll(r, i, 0)));
+		json_array_append_new(profiles, json_string(PQgetvalue(r, i, 1)));
+	}
+	PQclear(r);
+	data = json_pack("{s:I,s:o,s:o,s:b}", "clip_id", (json_int_t)clip_id, "renditions", ids,
+	    "profiles", profiles, "rerender", rerender);
+	if (n > 0)
+		rc = event_record(c, actor, "rendition.stale", "clip", clip_id, data, NULL, err);
+	json_decref(data);
+	if (rc == 0 && rerender && (rc = pipeline_stale(c, clip_id, err)) > 0)
+		rc = 0;
+	return rc;
+}
+
+int
+pipeline_look_changed(struct db_conn *c, const struct pipeline_look_scope *s,
+    const char *actor, struct err *err)
+{
+	char id[3][24];
+	const char *p[5] = { NULL, NULL, NULL, s->scene, s->show_lut ? "true" : "false" };
+	const long long v[3] = { s->clip_id, s->day_id, s->production_id };
+	PGresult *r;
+	int n, rc = 0;
+
+	for (int i = 0; i < 3; i++) {
+		snprintf(id[i], sizeof(id[i]), "%lld", v[i]);
+		p[i] = v[i] > 0 ? id[i] : NULL;
+	}
+	if ((n = db_query(c, &stmt_look_scope, p, &r, err)) < 0)
+		return n;
+	for (int i = 0; i < n && rc == 0; i++)
+		rc = pipeline_look_clip(c, db_ll(r, i, 0), db_bool(r, i, 1), actor, err);
+	PQclear(r);
+	return rc < 0 ? rc : n;
+}
+
 int
 pipeline_qc(struct db_conn *c, long long clip_id, struct err *err)
 {
@@ -362,6 +433,31 @@ pipeline_send_day(struct db_conn *c, long long day_id, const long long *clip_ids
 	if (clips)
 		*clips = rows;
 	return rc < 0 ? rc : queued;
+}
+
+static const struct db_stmt stmt_superseded = { "pipeline_superseded",
+	"WITH d AS (UPDATE deliveries SET state = 'failed', error = 'superseded by rendition ' || $2,"
+	" updated_at = now() WHERE rendition_id = $1 AND state IN ('queued', 'retrying')"
+	" RETURNING id),"
+	" j AS (UPDATE jobs SET state = 'canceled', finished_at = now() WHERE kind = 'upload'"
+	" AND state = 'queued' AND payload->>'delivery_id' IN (SELECT id::text FROM d) RETURNING id)"
+	" SELECT count(*) FROM d", 2 };
+
+int
+pipeline_superseded(struct db_conn *c, long long old_id, long long new_id, struct err *err)
+{
+	char o[24], n[24];
+	const char *p[2] = { o, n };
+	PGresult *r;
+	int rc;
+
+	snprintf(o, sizeof(o), "%lld", old_id);
+	snprintf(n, sizeof(n), "%lld", new_id);
+	if ((rc = db_query(c, &stmt_superseded, p, &r, err)) < 0)
+		return rc;
+	rc = (int)db_ll(r, 0, 0);
+	PQclear(r);
+	return rc;
 }
 
 /* --- secured ----------------------------------------------------------------------------- */

@@ -10,6 +10,10 @@
  *   sound roll registered                  sound sync of its day
  *   synced (sound matched anew) or look    the proxies made again (transcode), unless one is
  *   changed, when proxies exist            already queued (it reads the new facts when it runs)
+ *   look changed (a clip's CDL, a scene's  its done proxies marked stale (rendition.stale), and
+ *   default, a day or show LUT, import)    made again unless settings.look_rerender is false;
+ *                                          a proxy made again is a new rendition that
+ *                                          supersedes the old when it is ready
  *   a person asks for proxies              transcode (only the given profiles when some are)
  *   QC settings changed, a person asks     QC again
  *   a delivery is asked for                upload
@@ -64,6 +68,21 @@ int pipeline_transcode(struct db_conn *c, long long clip_id, json_t *profiles,
  * clip has some (or one is being made), and none is queued yet. */
 int pipeline_stale(struct db_conn *c, long long clip_id, struct err *err);
 
+/* Which clips a look change reaches: one clip (clip_id), or the clips of a day (day_id) or
+ * production (production_id), narrowed to one scene's clips without a look of their own
+ * (scene), or to days without a LUT of their own (show_lut: the show LUT changed). */
+struct pipeline_look_scope {
+	long long clip_id, day_id, production_id;
+	const char *scene;
+	bool show_lut;
+};
+
+/* A look changed: the done proxies of the clips in scope are marked stale (one
+ * rendition.stale event a clip, actor as its actor), and made again (pipeline_stale) unless
+ * their production's settings.look_rerender is false. Returns how many clips had proxies. */
+int pipeline_look_changed(struct db_conn *c, const struct pipeline_look_scope *s,
+    const char *actor, struct err *err);
+
 /* QC of the clip again (its settings changed, a person asked), unless one is queued or
  * running. */
 int pipeline_qc(struct db_conn *c, long long clip_id, struct err *err);
@@ -87,6 +106,11 @@ int pipeline_deliver(struct db_conn *c, long long delivery_id, enum pipeline_cla
 /* A rendition is ready (done): the deliveries its production's rules ask for. Returns how
  * many were queued. */
 int pipeline_rendition_ready(struct db_conn *c, long long rendition_id, struct err *err);
+
+/* Rendition old_id was superseded by new_id (a proxy made again): its deliveries that have
+ * not started are failed as superseded and their uploads canceled (the new one's go by the
+ * rules). Returns how many. */
+int pipeline_superseded(struct db_conn *c, long long old_id, long long new_id, struct err *err);
 
 /* What the rules of the day's production ask for and is ready, for the day's clips (only
  * those in clip_ids when n > 0): circled takes first, then in shooting order. Returns how many

@@ -14,17 +14,18 @@ static const struct db_stmt stmt_enqueue = { "jobq_enqueue",
 
 static const struct db_stmt stmt_claim = { "jobq_claim",
 	"WITH next AS ("
-	" SELECT id FROM jobs"
-	" WHERE kind = ANY($2::text[]) AND attempts < max_attempts AND"
+	" SELECT jobs.id FROM jobs JOIN unnest($2::text[], $4::int[]) AS k (kind, minp)"
+	" ON k.kind = jobs.kind AND (coalesce(k.minp, 0) = 0 OR jobs.priority >= k.minp)"
+	" WHERE attempts < max_attempts AND"
 	"  ((state = 'queued' AND run_after <= now()) OR (state = 'running' AND lease_until < now()))"
-	" ORDER BY priority DESC, run_after, id LIMIT 1 FOR UPDATE SKIP LOCKED)"
+	" ORDER BY priority DESC, run_after, jobs.id LIMIT 1 FOR UPDATE OF jobs SKIP LOCKED)"
 	" UPDATE jobs j SET state = 'running', attempts = j.attempts + 1, worker = $1,"
 	"  lease_until = now() + make_interval(secs => $3::int), started_at = now(),"
 	"  cancel_requested = false,"
 	"  last_error = CASE WHEN j.state = 'running'"
 	"   THEN 'lease expired on worker ' || coalesce(j.worker, '?') ELSE j.last_error END"
 	" FROM next WHERE j.id = next.id"
-	" RETURNING j.id, j.kind, j.payload, j.attempts, j.max_attempts", 3 };
+	" RETURNING j.id, j.kind, j.payload, j.attempts, j.max_attempts, j.priority", 4 };
 
 static const struct db_stmt stmt_heartbeat = { "jobq_heartbeat",
 	"UPDATE jobs SET lease_until = now() + make_interval(secs => $3::int)"
@@ -143,6 +144,7 @@ jobq_fill_claim(PGresult *r, struct jobq_claim *claim, struct err *err)
 	claim->payload = json_loads(PQgetvalue(r, 0, 2), 0, &jerr);
 	claim->attempts = (int)db_ll(r, 0, 3);
 	claim->max_attempts = (int)db_ll(r, 0, 4);
+	claim->priority = (int)db_ll(r, 0, 5);
 	if (claim->payload == NULL)
 		return err_set(err, SP_EINTERNAL, "job %lld: payload: %s", claim->id, jerr.text);
 	return 0;
@@ -150,10 +152,11 @@ jobq_fill_claim(PGresult *r, struct jobq_claim *claim, struct err *err)
 
 int
 jobq_claim(struct db *db, const char *worker, const char *const *kinds, int nkinds,
-    int lease_seconds, struct jobq_claim *claim, struct err *err)
+    const int *min_priority, int lease_seconds, struct jobq_claim *claim, struct err *err)
 {
-	char arr[1024], lease[16];
-	const char *p[3] = { worker, arr, lease };
+	char arr[1024], lease[16], mins[1024];
+	const char *p[4] = { worker, arr, lease, mins };
+	size_t off = 0;
 	PGresult *r;
 	int rc;
 
@@ -162,6 +165,11 @@ jobq_claim(struct db *db, const char *worker, const char *const *kinds, int nkin
 	if ((rc = jobq_kinds_array(kinds, nkinds, arr, sizeof(arr), err)) < 0)
 		return rc;
 	snprintf(lease, sizeof(lease), "%d", lease_seconds);
+	mins[off++] = '{';
+	for (int i = 0; i < nkinds && off + 16 < sizeof(mins); i++)
+		off += (size_t)snprintf(mins + off, sizeof(mins) - off, "%s%d", i ? "," : "",
+		    min_priority ? min_priority[i] : 0);
+	snprintf(mins + off, sizeof(mins) - off, "}");
 	if ((rc = db_exec(db, &stmt_claim, p, &r, err)) < 0)
 		return rc;
 	if (rc == 1)

@@ -23,15 +23,18 @@ struct jobq_claim {
 	json_t *payload;   /* owned by the claim: jobq_claim_release() */
 	int attempts;      /* including this one */
 	int max_attempts;
+	int priority;
+	int low;           /* the worker's: below its kind's reserve_priority */
 };
 
 /* Queues a job; payload is borrowed (serialised here). Returns 0 and the new id. */
 int jobq_enqueue(struct db_conn *c, const char *kind, json_t *payload, int priority,
     int max_attempts, long long *id, struct err *err);
 
-/* Claims the most urgent runnable job among kinds. Returns 1 with *claim filled, 0 if none. */
+/* Claims the most urgent runnable job among kinds (of kinds[i], only those at priority
+ * min_priority[i] or more when it is not 0; min_priority may be NULL). Returns 1 with *claim filled, 0 if none. */
 int jobq_claim(struct db *db, const char *worker, const char *const *kinds, int nkinds,
-    int lease_seconds, struct jobq_claim *claim, struct err *err);
+    const int *min_priority, int lease_seconds, struct jobq_claim *claim, struct err *err);
 void jobq_claim_release(struct jobq_claim *claim);
 
 /* Renews the lease. Returns 1 if still ours (sets *cancel if cancellation was asked),

@@ -23,6 +23,7 @@ struct worker {
 	pthread_mutex_t claim_lock;  /* one claim at a time, so per-kind limits cannot be overrun */
 	pthread_cond_t wake;
 	int *running;            /* per kind */
+	int *running_low;        /* per kind: of those, below its reserve_priority */
 	struct job **current;    /* per slot, NULL when idle */
 	unsigned long wakeups;
 	pthread_mutex_t journal_lock;    /* one writer or replayer of the journal at a time */
@@ -56,15 +57,19 @@ job_progress(struct job *job, double fraction, const char *fmt, ...)
 
 /* Kinds that may take one more job now; called with the lock held. */
 static int
-worker_ready_kinds(struct worker *w, const char **names)
+worker_ready_kinds(struct worker *w, const char **names, int *min_priority)
 {
 	int n = 0;
 
 	for (int i = 0; i < w->nkinds; i++) {
 		const struct job_spec *k = w->kinds[i].spec;
 		int limit = k->concurrency > 0 ? k->concurrency : w->opt->slots;
-		if (w->running[i] < limit)
+		if (w->running[i] < limit) {
+			/* The last slot for others than urgent ones is taken: urgent ones only. */
+			min_priority[n] = k->reserve_priority > 0 && limit > 1 &&
+			    w->running_low[i] >= limit - 1 ? k->reserve_priority : 0;
 			names[n++] = k->name;
+		}
 	}
 	return n;
 }
@@ -275,18 +280,21 @@ static int
 worker_claim(struct worker *w, struct jobq_claim *claim)
 {
 	const char *names[64];
+	int mins[64];
 	struct err err;
 	int n, rc, k;
 
 	pthread_mutex_lock(&w->claim_lock);
 	pthread_mutex_lock(&w->lock);
-	n = worker_ready_kinds(w, names);
+	n = worker_ready_kinds(w, names, mins);
 	pthread_mutex_unlock(&w->lock);
-	rc = jobq_claim(w->db, w->opt->name, names, n, w->opt->lease_seconds, claim, &err);
+	rc = jobq_claim(w->db, w->opt->name, names, n, mins, w->opt->lease_seconds, claim, &err);
 	k = rc > 0 ? worker_kind_index(w, claim->kind) : -1;
 	if (k >= 0) {
 		pthread_mutex_lock(&w->lock);
 		w->running[k]++;
+		claim->low = claim->priority < w->kinds[k].spec->reserve_priority;
+		w->running_low[k] += claim->low;
 		pthread_mutex_unlock(&w->lock);
 	}
 	pthread_mutex_unlock(&w->claim_lock);
@@ -337,10 +345,11 @@ worker_slot_main(void *arg)
 			continue;
 		}
 		worker_run_one(w, s->slot, &claim, k);
-		jobq_claim_release(&claim);
 		pthread_mutex_lock(&w->lock);
 		w->running[k]--;
+		w->running_low[k] -= claim.low;
 		pthread_mutex_unlock(&w->lock);
+		jobq_claim_release(&claim);
 	}
 	return NULL;
 }
@@ -455,10 +464,11 @@ worker_run(struct db *db, const struct job_kind *kinds, int nkinds,
 	int rc = 0;
 
 	w.running = calloc((size_t)nkinds + 1, sizeof(int));
+	w.running_low = calloc((size_t)nkinds + 1, sizeof(int));
 	w.current = calloc((size_t)opt->slots, sizeof(struct job *));
 	threads = calloc((size_t)opt->slots, sizeof(pthread_t));
 	slots = calloc((size_t)opt->slots, sizeof(*slots));
-	if (!w.running || !w.current || !threads || !slots) {
+	if (!w.running || !w.running_low || !w.current || !threads || !slots) {
 		rc = err_set(err, SP_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -491,6 +501,7 @@ worker_run(struct db *db, const struct job_kind *kinds, int nkinds,
 	pthread_cond_destroy(&w.wake);
 out:
 	free(w.running);
+	free(w.running_low);
 	free(w.current);
 	free(threads);
 	free(slots);

@@ -59,6 +59,9 @@ struct job_spec {
 	int max_attempts;       /* attempts of a job of this kind */
 	int priority;           /* base priority (higher runs first; a circled take adds 10) */
 	int timeout;            /* seconds one attempt may run; 0: no limit */
+	/* When > 0 (and concurrency > 1): a worker's last free slot of this kind is kept for jobs
+	 * at this priority or more, so urgent ones never wait behind a full house of others. */
+	int reserve_priority;
 };
 
 struct job_kind {

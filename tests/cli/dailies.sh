@@ -60,7 +60,7 @@ ok "camera card offloaded, registered, probed and proxied by the worker"
 	fail "offload of the sound roll: $(cat "$tmp/offload2.out")"
 wait_for 60 "SELECT count(*) = 1 FROM clip_sound WHERE method = 'timecode' AND offset_frames = 50" ||
 	fail "no sound match: $(sql "SELECT * FROM clip_sound")"
-wait_for 90 "SELECT id || ' ' || xxh64 <> '$first' AND state = 'done' FROM renditions" ||
+wait_for 90 "SELECT id || ' ' || xxh64 <> '$first' FROM renditions WHERE state = 'done'" ||
 	fail "the proxy was not made again: $(sql "SELECT id, state, xxh64, error FROM renditions")"
 wait_for 30 "SELECT state = 'proxied' FROM clips WHERE name = 'A001C003_251125_R1AB'" ||
 	fail "not proxied again"

@@ -1,6 +1,7 @@
 // Deliveries: every upload to a post house with its progress, rate and time left (measured
 // between two looks at bytes_sent), failures with their reason; retry and cancel act on the
-// delivery's upload job.
+// delivery's upload job. Above them, for an admin, the production's delivery rules (what goes
+// to which target by itself): listed, added and removed (/api/v1/delivery-rules).
 import { api } from '../api.js';
 import { h, bar, bytes, seconds, when } from '../util.js';
 
@@ -9,7 +10,8 @@ export function mount(root, ctx) {
   let timer = null;
   const tbody = h('tbody');
   const msg = h('p', { class: 'bad', role: 'alert' });
-  root.append(h('div', { class: 'viewhead' }, h('h2', {}, 'Deliveries')), msg,
+  const rules = ctx.isAdmin ? rulesSection(msg) : null;
+  root.append(h('div', { class: 'viewhead' }, h('h2', {}, 'Deliveries')), msg, rules?.el ?? '',
     h('div', { class: 'tablewrap' }, h('table', { class: 'deliveries' }, h('thead', {}, h('tr', {},
       ['Delivery', 'Target', 'What', 'State', 'Progress', 'Rate', 'Time left', 'Reason', ctx.isAdmin ? '' : null].filter((x) => x !== null)
         .map((t) => h('th', {}, t)))), tbody)));
@@ -61,5 +63,59 @@ export function mount(root, ctx) {
     } catch (e) { msg.textContent = e.message; }
   }
   load();
-  return { refresh: load, onEvent: () => {}, destroy() { clearTimeout(timer); } };
+  rules?.load();
+  return { refresh: () => { load(); rules?.load(); }, onEvent: () => {}, destroy() { clearTimeout(timer); } };
+}
+
+// The delivery rules: one row each (what, target, profiles), Remove, and a form to add one.
+function rulesSection(msg) {
+  const tbody = h('tbody');
+  const target = h('select', { name: 'target', 'aria-label': 'Target' });
+  const what = h('select', { name: 'what', 'aria-label': 'What' },
+    ...['proxies', 'sound', 'originals'].map((w) => h('option', { value: w }, w)));
+  const profiles = h('input', { name: 'profiles', placeholder: 'profiles (all when empty)', 'aria-label': 'Profiles' });
+  const form = h('form', { id: 'rule-add', class: 'inline' }, target, what, profiles,
+    h('button', { type: 'submit' }, 'Add rule'));
+  const el = h('section', { id: 'delivery-rules' }, h('h3', {}, 'Delivery rules'),
+    h('p', { class: 'dim small' }, 'Each proxy leaves the moment it is made, each original or sound file once its copies are verified: circled proxies first, then proxies, sound, originals.'),
+    h('div', { class: 'tablewrap' }, h('table', { class: 'rules' }, h('thead', {}, h('tr', {},
+      ['Rule', 'What', 'Target', 'Profiles', ''].map((t) => h('th', {}, t)))), tbody)), form);
+  let targets = [];
+
+  async function load() {
+    try {
+      const [ru, tg] = await Promise.all([api('/api/v1/delivery-rules'), api('/api/v1/targets')]);
+      targets = tg.items;
+      const chosen = target.value;
+      target.replaceChildren(...targets.map((t) => h('option', { value: t.id }, t.name)));
+      if (chosen) target.value = chosen;
+      tbody.replaceChildren(...(ru.items.length ? ru.items.map((r) => h('tr', { dataset: { rule: r.id } },
+        h('td', { class: 'num' }, r.id),
+        h('td', {}, r.what),
+        h('td', {}, r.target),
+        h('td', {}, r.what !== 'proxies' ? '–' : r.profiles.length ? r.profiles.join(', ') : 'every profile'),
+        h('td', { class: 'actions' }, h('button', { type: 'button', class: 'remove', onclick: () => remove(r) }, 'Remove'))))
+        : [h('tr', {}, h('td', { colSpan: 5, class: 'empty' }, 'No rule: nothing leaves by itself.'))]));
+    } catch (e) { msg.textContent = e.message; }
+  }
+
+  async function remove(r) {
+    try { await api(`/api/v1/delivery-rules/${r.id}`, { method: 'DELETE' }); msg.textContent = ''; load(); } catch (e) { msg.textContent = e.message; }
+  }
+
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const t = targets.find((x) => String(x.id) === target.value);
+    if (!t) { msg.textContent = 'Add a target first (POST /api/v1/targets).'; return; }
+    const body = { production_id: t.production_id, target_id: t.id, what: what.value };
+    const names = profiles.value.split(',').map((x) => x.trim()).filter(Boolean);
+    if (names.length) body.profiles = names;
+    try {
+      await api('/api/v1/delivery-rules', { method: 'POST', body });
+      msg.textContent = '';
+      profiles.value = '';
+      load();
+    } catch (e) { msg.textContent = e.message; }
+  });
+  return { el, load };
 }
