@@ -26,7 +26,7 @@ jobrate_on_term(int sig)
 	jobrate_stop = 1;
 }
 
-static const struct job_spec jobrate_noop_spec = { "bench_noop", 0, 3, 0, 0 };
+static const struct job_spec jobrate_noop_spec = { .name = "bench_noop", .max_attempts = 3 };
 
 static int
 jobrate_noop(struct job *job, struct err *err)
@@ -39,7 +39,7 @@ jobrate_noop(struct job *job, struct err *err)
 static int
 jobrate_worker(struct db *db, const char *name, struct err *err)
 {
-	const struct job_kind kinds[] = { { &jobrate_noop_spec, jobrate_noop } };
+	const struct job_kind kinds[] = { { &jobrate_noop_spec, jobrate_noop, NULL } };
 	struct worker_options opt = { .name = name, .slots = 1, .lease_seconds = 30,
 		.poll_seconds = 2 };
 
