@@ -229,8 +229,11 @@ tus_version_file(struct tus_verify *v, json_t *meta, const char *dir, const char
 		if ((n = tus_aside(dir, o->id, name, o->aside, sizeof(o->aside), err)) < 0)
 			return n;
 		unlink(o->aside);
-		if (link(stored, o->aside) < 0)
-			return err_errno(err, SP_EIO, errno, "keep %s aside", stored);
+		if (link(stored, o->aside) < 0) {
+			if (errno != ENOENT)
+				return err_errno(err, SP_EIO, errno, "keep %s aside", stored);
+			o->aside[0] = '\0';   /* its file is gone (removed at the post house): none to keep */
+		}
 		return 0;
 	}
 	return tus_aside(dir, v->id, name, stored, slen, err);
@@ -241,7 +244,7 @@ static void
 tus_version_record(struct server *srv, const char *id, const struct tus_older *o)
 {
 	const char *p[3] = { o->newer ? o->id : id, o->newer ? id : o->id,
-		o->newer ? o->aside : NULL };
+		o->newer && o->aside[0] ? o->aside : NULL };
 	struct err err;
 
 	if (o->id[0] && db_exec(srv->db, &stmt_supersede, p, NULL, &err) < 0)

@@ -23,7 +23,11 @@ static const char *const cdl_channel[3] = { "red", "green", "blue" };
 
 /* What a number must satisfy; the index is also the wording in cdl_rule_text. */
 enum cdl_rule { CDL_FINITE, CDL_NONNEG, CDL_POSITIVE };
-static const char *const cdl_rule_text[] = { "finite", "finite and >= 0", "finite and > 0" };
+static const char *const cdl_rule_text[] = { "finite", "finite and >= 0",
+	"finite and >= 0.000001" };
+/* The smallest power a CDL carries: its numbers are written with six decimals, so a smaller
+ * one would be written as 0, which no reader takes (the fuzz harness found 8e-08). */
+#define CDL_POWER_MIN 0.000001
 
 /* The numeric elements of a ColorCorrection, and where each lands in struct cdl. A table
  * keeps SOPNode and SatNode parsing one loop, and gives each element a bit for "seen". */
@@ -59,8 +63,8 @@ cdl_init(struct cdl *c)
 static int
 cdl_check(double v, const char *what, int ch, enum cdl_rule rule, struct err *err)
 {
-	int ok = isfinite(v) && (rule == CDL_FINITE || v > 0 ||
-	    (rule == CDL_NONNEG && v == 0));
+	int ok = isfinite(v) && (rule == CDL_FINITE || (rule == CDL_POSITIVE ? v >= CDL_POWER_MIN :
+	    v >= 0));
 
 	if (ok)
 		return 0;

@@ -320,7 +320,10 @@ Test(cdl, malformed_files)
 	expect_refused(CC_OPEN "<Slope>1 -0.5 1</Slope>\n" CC_CLOSE, SP_EINVAL,
 	    "line 1: ColorCorrection \"x\": slope green is -0.5", NULL);
 	expect_refused(CC_OPEN "<Power>1 1 0</Power>\n" CC_CLOSE, SP_EINVAL,
-	    "power blue is 0; must be finite and > 0", NULL);
+	    "power blue is 0; must be finite and >= 0.000001", NULL);
+	/* Six decimals would write it as 0, which nothing reads back (found by fuzz_cdl_xml). */
+	expect_refused(CC_OPEN "<Power>1.25 1 .00000008000</Power>\n" CC_CLOSE, SP_EINVAL,
+	    "power blue is 8e-08; must be finite and >= 0.000001", NULL);
 	expect_refused(CC_OPEN "<Slope>1 1 1</Slope><Slope>1 1 1</Slope>\n" CC_CLOSE,
 	    SP_EINVAL, "line 3: Slope given twice", NULL);
 	expect_refused("<ColorCorrection><SatNode><Saturation>1 1</Saturation></SatNode>"
