@@ -26,7 +26,7 @@ DEB_PKGS := build-essential pkg-config libmicrohttpd-dev libcurl4-openssl-dev li
             libxml2-utils ffmpeg libcriterion-dev age curl nginx-light wrk util-linux jq \
             e2fsprogs python3 xxd procps psmisc iproute2 libcairo2-dev libpango1.0-dev \
             poppler-utils chromium fonts-dejavu-core \
-            clang libclang-rt-14-dev mediainfo opencolorio-tools time bc rclone
+            clang libclang-rt-14-dev mediainfo opencolorio-tools time bc rclone strace
 
 deps:
 	@./scripts/deps.sh $(DEB_PKGS)
