@@ -10,6 +10,7 @@ enum MHD_Result dailies_list(struct request *req);
 enum MHD_Result days_ale_get(struct request *req);
 enum MHD_Result cards_ale_get(struct request *req);
 enum MHD_Result days_ales_get(struct request *req);
+enum MHD_Result days_cubes_get(struct request *req);
 enum MHD_Result days_otio_get(struct request *req);
 enum MHD_Result days_ccc_get(struct request *req);
 enum MHD_Result clips_cc_get(struct request *req);

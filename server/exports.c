@@ -23,6 +23,7 @@
 #include "http.h"
 #include "lib/editorial/ale.h"
 #include "lib/media/cdl.h"
+#include "lib/media/look.h"
 #include "lib/media/profile.h"
 #include "lib/media/timecode.h"
 
@@ -36,16 +37,21 @@
 enum {
 	X_NAME, X_SCENE, X_TAKE, X_CIRCLED, X_CAMERA, X_REEL, X_TC, X_FPSN, X_FPSD, X_DUR, X_W, X_H,
 	X_CARD, X_CARD_REEL, X_LOOK, X_ACH, X_SOUNDROLL, X_RID, X_RFILE, X_DROP, X_CLIP_ID,
-	X_RSIZE, X_RHASH, X_SARN, X_SARD, X_ARATE, X_CARD_ID,
+	X_RSIZE, X_RHASH, X_SARN, X_SARD, X_ARATE, X_CARD_ID, X_SHOW, X_DAY, X_LOOK_ID, X_LOOK_FROM,
+	X_HAS_LUT,
 };
 
 static const struct db_stmt stmt_clips = { "exports_clips",
 	"SELECT c.name, c.scene, c.take, c.circled::text, coalesce(c.camera, k.camera), c.reel,"
 	" c.start_tc, c.fps_num, c.fps_den, c.duration_frames, c.width, c.height, k.label, k.reel,"
-	" coalesce(c.look, sl.cdl)::text, m.audio_channels, coalesce(sk.reel, sk.label), r.id,"
+	" coalesce(nullif(c.look, 'null'), sl.cdl)::text, m.audio_channels, coalesce(sk.reel, sk.label), r.id,"
 	" regexp_replace(r.rel_path, '^.*/', ''), coalesce(m.drop_frame, false)::text, c.id,"
-	" r.size, r.xxh64, m.sar_num, m.sar_den, m.audio_sample_rate, k.id"
+	" r.size, r.xxh64, m.sar_num, m.sar_den, m.audio_sample_rate, k.id, p.name, d.shoot_date::text,"
+	"  coalesce(nullif(c.look, 'null'), sl.cdl) ->> 'id',"
+	" CASE WHEN nullif(c.look, 'null') IS NOT NULL THEN 'clip' ELSE 'scene' END,"
+	" (coalesce(d.lut_id, p.show_lut_id) IS NOT NULL)::text"
 	" FROM clips c JOIN cards k ON k.id = c.card_id JOIN days d ON d.id = k.day_id"
+	" JOIN productions p ON p.id = d.production_id"
 	" LEFT JOIN scene_looks sl ON sl.production_id = d.production_id AND sl.scene = c.scene"
 	" LEFT JOIN clip_media m ON m.clip_id = c.id"
 	" LEFT JOIN clip_sound cs ON cs.clip_id = c.id AND cs.method <> 'ambiguous'"
@@ -223,10 +229,28 @@ exp_look(const char *text, const char *id, struct cdl *c)
 	return cdl_validate(c, NULL) == 0;
 }
 
+/* The name of row i's look baked for post, as GET /clips/{id}/look.cube gives it (lib/media/
+ * look.h); false when the clip has no look (no CDL of its own or its scene's, no LUT). */
+static bool
+exp_cube_name(const PGresult *r, int i, char *out, size_t len)
+{
+	struct cdl c;
+	struct look_naming n = { exp_look(db_val(r, i, X_LOOK), "", &c),
+		strcmp(PQgetvalue(r, i, X_HAS_LUT), "true") == 0, PQgetvalue(r, i, X_LOOK_ID),
+		PQgetvalue(r, i, X_LOOK_FROM) };
+
+	if (!n.has_cdl && !n.has_lut)
+		return false;
+	look_cube_name_of(&n, PQgetvalue(r, i, X_SHOW), PQgetvalue(r, i, X_DAY),
+	    PQgetvalue(r, i, X_SCENE), PQgetvalue(r, i, X_NAME), out, len);
+	return true;
+}
+
 /* --- ALE -------------------------------------------------------------------------------- */
 
 static const char *const ale_cols[] = { "Name", "Tracks", "Start", "End", "Duration", "Tape",
-	"Source File", "Scene", "Take", "Camroll", "Soundroll", "ASC_SOP", "ASC_SAT", "Circled" };
+	"Source File", "Scene", "Take", "Camroll", "Soundroll", "ASC_SOP", "ASC_SAT", "LUT",
+	"Circled" };
 
 #define ALE_RATES_MAX 16
 #define ALE_KEY_BUFSZ (TIMECODE_RATE_BUFSZ + 4)
@@ -334,7 +358,7 @@ static int
 ale_row(struct ale *ale, const PGresult *r, int i, const struct timecode_rate *file_rate,
     struct err *err)
 {
-	char tc[TIMECODE_BUFSZ], tracks[32] = "V", sop[ALE_SOP_BUFSZ], sat[ALE_SAT_BUFSZ];
+	char tc[TIMECODE_BUFSZ], tracks[32] = "V", sop[ALE_SOP_BUFSZ], sat[ALE_SAT_BUFSZ], cube[300];
 	struct timecode_rate rate;
 	int64_t start, dur;
 	struct cdl look;
@@ -369,6 +393,8 @@ ale_row(struct ale *ale, const PGresult *r, int i, const struct timecode_rate *f
 		rc |= ale_cell_set(ale, (size_t)row, "ASC_SOP", sop, err);
 		rc |= ale_cell_set(ale, (size_t)row, "ASC_SAT", sat, err);
 	}
+	if (exp_cube_name(r, i, cube, sizeof(cube)))
+		rc |= ale_cell_set(ale, (size_t)row, "LUT", cube, err);
 	if (strcmp(PQgetvalue(r, i, X_CIRCLED), "true") == 0)
 		rc |= ale_cell_set(ale, (size_t)row, "Circled", "Yes", err);
 	return rc ? SP_EINTERNAL : 0;
@@ -815,6 +841,47 @@ days_otio_get(struct request *req)
 	return res;
 }
 
+/* --- cubes ------------------------------------------------------------------------------- */
+
+/* GET /days/{id}/cubes: the looks of a day's camera clips baked for post, one entry per cube
+ * name with the clips that use it (a scene's default look is one cube for the whole scene),
+ * its address that of the first such clip's GET /clips/{id}/look.cube. */
+enum MHD_Result
+days_cubes_get(struct request *req)
+{
+	const char *p[4] = { req->params[0], NULL, NULL, NULL };
+	json_t *files, *byname, *body;
+	enum MHD_Result res;
+	struct exp_set s;
+	long long id;
+
+	if (!request_param_id(req, 0, &id) || !exp_load(req, &stmt_day, "day", p, 0, &s))
+		return MHD_YES;
+	files = json_array();
+	byname = json_object();
+	for (int i = 0; i < s.n; i++) {
+		char cube[300], url[80];
+		json_t *e;
+		if (!exp_cube_name(s.r, i, cube, sizeof(cube)))
+			continue;
+		if ((e = json_object_get(byname, cube)) == NULL) {
+			snprintf(url, sizeof(url), "/api/v1/clips/%s/look.cube",
+			    PQgetvalue(s.r, i, X_CLIP_ID));
+			e = json_pack("{s:s,s:s,s:[]}", "name", cube, "url", url, "clips");
+			json_object_set_new(byname, cube, e);
+			json_array_append(files, e);
+		}
+		json_array_append_new(json_object_get(e, "clips"), json_string(PQgetvalue(s.r, i,
+		    X_NAME)));
+	}
+	json_decref(byname);
+	PQclear(s.r);
+	body = json_pack("{s:s,s:o}", "day", s.base, "files", files);
+	res = reply_json(req, 200, body);
+	json_decref(body);
+	return res;
+}
+
 /* --- CDL --------------------------------------------------------------------------------- */
 
 static enum MHD_Result
@@ -829,9 +896,15 @@ cdl_send(struct request *req, const PGresult *r, int n, bool one, const char *ba
 
 	if (v == NULL)
 		return MHD_NO;
-	for (int i = 0; i < n; i++)
-		if (exp_look(db_val(r, i, X_LOOK), PQgetvalue(r, i, X_NAME), &v[m]))
-			m++;
+	for (int i = 0; i < n; i++) {
+		char cube[280];
+		if (!exp_look(db_val(r, i, X_LOOK), PQgetvalue(r, i, X_NAME), &v[m]))
+			continue;
+		/* A grading system keeps the Description: it names the cube post gets of this look. */
+		if (exp_cube_name(r, i, cube, sizeof(cube)))
+			snprintf(v[m].desc, sizeof(v[m].desc), "LUT for post: %s", cube);
+		m++;
+	}
 	if (m == 0) {   /* an empty ColorCorrectionCollection only confuses a grading system */
 		free(v);
 		return reply_error(req, 404, "not_found", one ? "clip %s has no look (its own or its"

@@ -105,6 +105,7 @@ const struct route server_routes[] = {
 	{ "GET", "/api/v1/days/{id}/looks.ccc", days_ccc_get, ANY, NULL },
 	{ "GET", "/api/v1/cards/{id}/ale", cards_ale_get, ANY, NULL },
 	{ "GET", "/api/v1/days/{id}/ales", days_ales_get, ANY, NULL },
+	{ "GET", "/api/v1/days/{id}/cubes", days_cubes_get, ANY, NULL },
 	{ "GET", "/api/v1/clips/{id}/look.cc", clips_cc_get, ANY, NULL },
 	{ "GET", "/api/v1/clips/{id}/look.cube", clips_look_cube, ANY, NULL },
 };

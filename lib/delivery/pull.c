@@ -113,11 +113,37 @@ pull_state_has(struct pull *p, const char *rel, long long size, const char *xxh)
 	    strcmp(json_string_value(json_object_get(f, "xxh64")), xxh) == 0;
 }
 
+/* Records what rel holds: its bytes, and the rendition (of which clip and profile) it is, so
+ * a later version of the same proxy can take the name over. */
 static void
-pull_state_set(struct pull *p, const char *rel, long long size, const char *xxh, json_int_t id)
+pull_state_set(struct pull *p, const char *rel, long long size, const char *xxh, json_t *it)
 {
-	json_object_set_new(json_object_get(p->state, "files"), rel,
-	    json_pack("{s:I,s:s,s:I}", "size", (json_int_t)size, "xxh64", xxh, "rendition", id));
+	json_t *f = json_pack("{s:I,s:s,s:I}", "size", (json_int_t)size, "xxh64", xxh, "rendition",
+	    json_integer_value(json_object_get(it, "id")));
+	json_t *clip = json_object_get(json_object_get(it, "clip"), "id");
+	json_t *prof = json_object_get(it, "profile");
+
+	if (json_is_integer(clip) && json_is_string(prof)) {
+		json_object_set(f, "clip", clip);
+		json_object_set(f, "profile", prof);
+	}
+	json_object_set_new(json_object_get(p->state, "files"), rel, f);
+}
+
+/* True when item it is a later version (a higher rendition id) of the same clip and profile
+ * as the rendition recorded at rel: a proxy made again after a look change. */
+static bool
+pull_state_newer(struct pull *p, const char *rel, json_int_t owner, json_t *it)
+{
+	json_t *f = json_object_get(json_object_get(p->state, "files"), rel);
+	json_t *clip = json_object_get(json_object_get(it, "clip"), "id");
+	json_t *prof = json_object_get(it, "profile");
+
+	return f && json_is_integer(clip) && json_is_string(prof) &&
+	    json_integer_value(json_object_get(it, "id")) > owner &&
+	    json_integer_value(json_object_get(f, "clip")) == json_integer_value(clip) &&
+	    json_is_string(json_object_get(f, "profile")) &&
+	    strcmp(json_string_value(json_object_get(f, "profile")), json_string_value(prof)) == 0;
 }
 
 /* The rendition that owns the name rel here, or 0. */
@@ -501,7 +527,7 @@ pull_file(struct pull *p, const char *rel, const char *path, json_t *it, struct 
 		rc = err_set(err, SP_EIO, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	pull_state_set(p, rel, size, xxh, json_integer_value(json_object_get(it, "id")));
+	pull_state_set(p, rel, size, xxh, it);
 	json_object_del(json_object_get(p->state, "parts"), rel);
 	rc = pull_state_save(p, err);
 	st->fetched++;
@@ -530,7 +556,7 @@ pull_present(struct pull *p, const char *rel, const char *path, json_t *it)
 	if (hash_file(path, HASH_BIT(HASH_XXH64), &res, NULL) < 0 ||
 	    strcmp(res.v[HASH_XXH64].str, xxh) != 0)
 		return false;
-	pull_state_set(p, rel, size, xxh, json_integer_value(json_object_get(it, "id")));
+	pull_state_set(p, rel, size, xxh, it);
 	return pull_state_save(p, NULL) == 0;
 }
 
@@ -557,14 +583,16 @@ pull_doc(struct pull *p, const char *path, const char *day, const char *name, st
 	return rc;
 }
 
-/* Removes the ALEs of an earlier pass the index no longer lists (the day was at one rate,
- * now at several: <day>.ale gives way to <day>_<rate>.ale), so an assistant never imports a
- * stale one. Only names pull writes: <day>.ale and <day>_*.ale. */
+/* Removes the files of an earlier pass that the index no longer lists, so an assistant never
+ * imports a stale one. Only names pull writes there: ALEs (<day>.ale and <day>_*.ale; a day
+ * at one rate, now at several: <day>.ale gives way to <day>_<rate>.ale) or, when ext is
+ * ".cube", every cube in the day's folder (the looks changed). */
 static void
-pull_ale_prune(struct pull *p, const char *day, json_t *files)
+pull_day_prune(struct pull *p, const char *day, json_t *files, const char *ext)
 {
 	char dir[PATH_MAX], path[PATH_MAX * 2];
-	size_t dlen = strlen(day), i;
+	size_t dlen = strlen(day), elen = strlen(ext), i;
+	bool ale = strcmp(ext, ".ale") == 0;
 	struct dirent *e;
 	DIR *d;
 
@@ -575,8 +603,10 @@ pull_ale_prune(struct pull *p, const char *day, json_t *files)
 		size_t n = strlen(e->d_name);
 		bool listed = false;
 		json_t *f;
-		if (n < 4 || strcmp(e->d_name + n - 4, ".ale") != 0 || strncmp(e->d_name, day, dlen) != 0
-		    || (e->d_name[dlen] != '.' && e->d_name[dlen] != '_'))
+		if (n <= elen || strcmp(e->d_name + n - elen, ext) != 0)
+			continue;
+		if (ale && (strncmp(e->d_name, day, dlen) != 0 || (e->d_name[dlen] != '.' &&
+		    e->d_name[dlen] != '_')))
 			continue;
 		json_array_foreach(files, i, f)
 			listed |= json_is_string(json_object_get(f, "name")) &&
@@ -589,21 +619,15 @@ pull_ale_prune(struct pull *p, const char *day, json_t *files)
 	closedir(d);
 }
 
-/* Beside a day's folders: its ALEs (one per frame rate, as the server's index lists them,
- * naming the chosen profile's proxies), its timeline (<day>.otio, media relative to it) and
- * its looks (<day>.ccc). */
+/* Fetches every file an index (GET q: {"files":[{"name","url"}]}) lists into the day's
+ * folder, then removes those of ext it no longer lists. */
 static int
-pull_day_docs(struct pull *p, long long day_id, const char *day, struct err *err)
+pull_day_index(struct pull *p, const char *q, const char *day, const char *ext, struct err *err)
 {
-	char q[256], name[300];
-	char *prof = p->o.profile ? curl_easy_escape(p->curl, p->o.profile, 0) : NULL;
 	json_t *idx = NULL, *files, *f;
+	int rc = pull_get_json(p, q, &idx, err);
 	size_t i;
-	int rc;
 
-	snprintf(q, sizeof(q), "/api/v1/days/%lld/ales%s%s", day_id, prof ? "?profile=" : "",
-	    prof ? prof : "");
-	rc = pull_get_json(p, q, &idx, err);
 	files = json_object_get(idx, "files");
 	if (rc == 0 && !json_is_array(files))
 		rc = err_set(err, SP_EUNAVAIL, "GET %s: no files in the answer", q);
@@ -618,8 +642,25 @@ pull_day_docs(struct pull *p, long long day_id, const char *day, struct err *err
 		    json_string_value(json_object_get(f, "name")), err);
 	}
 	if (rc == 0)
-		pull_ale_prune(p, day, files);
+		pull_day_prune(p, day, files, ext);
 	json_decref(idx);
+	return rc;
+}
+
+/* Beside a day's folders: its ALEs (one per frame rate, as the server's index lists them,
+ * naming the chosen profile's proxies), its timeline (<day>.otio, media relative to it), its
+ * looks (<day>.ccc) and each look baked for post (<show>_<day>_<scene>_<look>.cube, the names
+ * the ALE's LUT column and the .ccc's Descriptions give). */
+static int
+pull_day_docs(struct pull *p, long long day_id, const char *day, struct err *err)
+{
+	char q[256], name[300];
+	char *prof = p->o.profile ? curl_easy_escape(p->curl, p->o.profile, 0) : NULL;
+	int rc;
+
+	snprintf(q, sizeof(q), "/api/v1/days/%lld/ales%s%s", day_id, prof ? "?profile=" : "",
+	    prof ? prof : "");
+	rc = pull_day_index(p, q, day, ".ale", err);
 	if (rc == 0) {   /* the timeline, its media addressed relative to this folder */
 		snprintf(q, sizeof(q), "/api/v1/days/%lld/otio%s%s", day_id, prof ? "?profile=" : "",
 		    prof ? prof : "");
@@ -636,6 +677,10 @@ pull_day_docs(struct pull *p, long long day_id, const char *day, struct err *err
 			unlink(path);
 			rc = 0;
 		}
+	}
+	if (rc == 0) {
+		snprintf(q, sizeof(q), "/api/v1/days/%lld/cubes", day_id);
+		rc = pull_day_index(p, q, day, ".cube", err);
 	}
 	curl_free(prof);
 	return rc;
@@ -706,7 +751,8 @@ pull_item_ok(json_t *it)
 
 /* Two renditions (two profiles of a clip) whose files have the same name would overwrite each
  * other on every pass: the name stays with the one that has it, the other is skipped with a
- * note. A full listing (since NULL) that no longer has the owner releases the name. */
+ * note. A full listing (since NULL) that no longer has the owner releases the name, and so
+ * does a later version of the owner's clip and profile (it supersedes the owner). */
 static bool
 pull_name_taken(struct pull *p, const char *since, json_t *listed, json_t *claimed,
     const char *rel, json_t *it)
@@ -720,6 +766,11 @@ pull_name_taken(struct pull *p, const char *since, json_t *listed, json_t *claim
 		snprintf(url, sizeof(url), "/api/v1/renditions/%lld/file", (long long)owner);
 		if (owner && since == NULL && json_object_get(listed, url) == NULL)
 			owner = 0;
+		if (owner && owner != id && pull_state_newer(p, rel, owner, it)) {
+			pull_note(p, false, "%s: rendition %lld replaces rendition %lld (made again)", rel,
+			    (long long)id, (long long)owner);
+			owner = 0;
+		}
 	}
 	if (owner && owner != id) {
 		pull_note(p, true, "%s: rendition %lld (%s) has the same name as rendition %lld; "

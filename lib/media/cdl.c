@@ -494,6 +494,11 @@ cdl_put_cc(FILE *f, const struct cdl *c, int indent, int root)
 		fputc('"', f);
 	}
 	fputs(root ? " xmlns=\"" CDL_NS "\">\n" : ">\n", f);
+	if (c->desc[0] != '\0') {   /* the schema puts Description first */
+		fprintf(f, "%*s<Description>", indent + 4, "");
+		cdl_put_escaped(f, c->desc);
+		fputs("</Description>\n", f);
+	}
 	fprintf(f, "%*s<SOPNode>\n", indent + 4, "");
 	cdl_put_values(f, indent + 8, "Slope", c->slope, 3);
 	cdl_put_values(f, indent + 8, "Offset", c->offset, 3);

@@ -28,11 +28,13 @@
 #include "lib/core/err.h"
 
 #define CDL_ID_MAX 128
+#define CDL_DESC_MAX 320
 #define CDL_FILE_MAX (16u << 20) /* bytes; larger CDL files are refused as too big */
 
 struct cdl {
 	double slope[3], offset[3], power[3], sat;
 	char id[CDL_ID_MAX]; /* NUL-terminated, may be empty */
+	char desc[CDL_DESC_MAX]; /* written as the correction's Description when not empty */
 };
 
 /* What a file held: n corrections in file order. media[i] is the MediaRef ref of the

@@ -170,8 +170,8 @@ look_name_part(char *out, size_t len, size_t *off, const char *s, const char *se
 }
 
 void
-look_cube_name(const struct look *lk, const char *show, const char *day, const char *scene,
-    const char *clip, char *out, size_t len)
+look_cube_name_of(const struct look_naming *n, const char *show, const char *day,
+    const char *scene, const char *clip, char *out, size_t len)
 {
 	char what[80];
 	size_t off = 0;
@@ -179,18 +179,27 @@ look_cube_name(const struct look *lk, const char *show, const char *day, const c
 	if (len == 0)
 		return;
 	out[0] = '\0';
-	if (lk->has_cdl && lk->cdl.id[0])
-		snprintf(what, sizeof(what), "%.60s", lk->cdl.id);
-	else if (lk->has_cdl && strcmp(lk->cdl_from, "clip") == 0)
+	if (n->has_cdl && n->cdl_id && n->cdl_id[0])
+		snprintf(what, sizeof(what), "%.60s", n->cdl_id);
+	else if (n->has_cdl && n->cdl_from && strcmp(n->cdl_from, "clip") == 0)
 		snprintf(what, sizeof(what), "clip-%.60s", clip);
-	else if (lk->has_cdl)
+	else if (n->has_cdl)
 		snprintf(what, sizeof(what), "scene");
 	else
-		snprintf(what, sizeof(what), "%s", lk->lut.size > 0 ? "lut" : "none");
+		snprintf(what, sizeof(what), "%s", n->has_lut ? "lut" : "none");
 	look_name_part(out, len, &off, show && show[0] ? show : "show", "_");
 	look_name_part(out, len, &off, day && day[0] ? day : "day", "_");
 	look_name_part(out, len, &off, scene && scene[0] ? scene : "noscene", "_");
 	look_name_part(out, len, &off, what, ".cube");
+}
+
+void
+look_cube_name(const struct look *lk, const char *show, const char *day, const char *scene,
+    const char *clip, char *out, size_t len)
+{
+	struct look_naming n = { lk->has_cdl, lk->lut.size > 0, lk->cdl.id, lk->cdl_from };
+
+	look_cube_name_of(&n, show, day, scene, clip, out, len);
 }
 
 int

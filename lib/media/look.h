@@ -30,7 +30,7 @@ struct look {
 	char lut_name[201];
 };
 
-#define LOOK_INIT { false, { { 1, 1, 1 }, { 0, 0, 0 }, { 1, 1, 1 }, 1, "" }, "", LUT_INIT, 0, "" }
+#define LOOK_INIT { false, { { 1, 1, 1 }, { 0, 0, 0 }, { 1, 1, 1 }, 1, "", "" }, "", LUT_INIT, 0, "" }
 
 /* Parses a CDL as stored in clips.look / scene_looks.cdl ({"slope":[r,g,b],"offset":[..],
  * "power":[..],"sat":s,"id":"..."}; absent parts keep the identity). SP_EINVAL names the field
@@ -62,6 +62,18 @@ int look_bake_text(const struct look *lk, int size, char **text, size_t *len, st
  * "lut" for a LUT alone and "none" for no look; an empty scene is "noscene". */
 void look_cube_name(const struct look *lk, const char *show, const char *day, const char *scene,
     const char *clip, char *out, size_t len);
+
+/* What a cube's name is made of, for callers that name many looks without loading them (the
+ * day's ALE and .ccc): whether there is a CDL and where it came from ("clip" or "scene"), its
+ * id ("" when none), and whether a LUT follows it. */
+struct look_naming {
+	bool has_cdl, has_lut;
+	const char *cdl_id, *cdl_from;
+};
+
+/* look_cube_name from the parts of struct look_naming: the same name for the same look. */
+void look_cube_name_of(const struct look_naming *n, const char *show, const char *day,
+    const char *scene, const char *clip, char *out, size_t len);
 
 /* The look as JSON for results and events ({"cdl": {...} or null, "cdl_from", "lut"}). */
 json_t *look_to_json(const struct look *lk);

@@ -384,7 +384,7 @@ tmp_files(const char *dir)
 static void
 expected(const unsigned char rgb8[3], double out[3])
 {
-	struct cdl c = { { 1.1, 1.0, 0.9 }, { 0.02, 0.0, -0.01 }, { 0.95, 1.0, 1.05 }, 0.85, "" };
+	struct cdl c = { { 1.1, 1.0, 0.9 }, { 0.02, 0.0, -0.01 }, { 0.95, 1.0, 1.05 }, 0.85, "", "" };
 	struct lut l = LUT_INIT;
 	struct err err;
 	double in[3] = { rgb8[0] / 255.0, rgb8[1] / 255.0, rgb8[2] / 255.0 };

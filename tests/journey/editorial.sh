@@ -113,7 +113,7 @@ check_ale() { # file rate-key fps rows
 	grep -qx "VIDEO_FORMAT	CUSTOM" "$tmp/ale.txt" || fail "$f: VIDEO_FORMAT of a 640x360 proxy"
 	grep -qx "AUDIO_FORMAT	48khz" "$tmp/ale.txt" || fail "$f: AUDIO_FORMAT: $(head -n 6 "$tmp/ale.txt")"
 	[[ $(sed -n '/^Column$/{n;p}' "$tmp/ale.txt") == \
-		$'Name\tTracks\tStart\tEnd\tDuration\tTape\tSource File\tScene\tTake\tCamroll\tSoundroll\tASC_SOP\tASC_SAT\tCircled' ]] ||
+		$'Name\tTracks\tStart\tEnd\tDuration\tTape\tSource File\tScene\tTake\tCamroll\tSoundroll\tASC_SOP\tASC_SAT\tLUT\tCircled' ]] ||
 		fail "$f: columns"
 	[[ $key == *DF ]] && sep=';'
 	if [[ $sep == ':' ]]; then ! grep -q ';' "$tmp/ale.txt" || fail "$f: ';' under a non-drop rate"; fi
@@ -207,3 +207,81 @@ while read -r prof rel; do
 	esac
 done < <(api "renditions?clip_id=$clip&limit=50" | jq -r '.items[] | "\(.profile) \(.rel_path)"')
 ok "all eight profiles: reel in the tmcd name (.mov) or the MXF tape package, timecode and rate by ffprobe and mediainfo; h264_mov named as the camera file with its audio layout"
+
+# The DIT grades two clips: A001C001 by its scene's default look ("warm_day", scene 12A),
+# B001C001 by a look of its own. Their proxies are made again; a second `setpost pull` (from its
+# saved position) replaces each local proxy by its newer version of the same name, and writes
+# the looks for post: the ALE's LUT column and the .ccc's Descriptions name each clip's .cube,
+# the cubes are beside them, the same bytes as GET /clips/{id}/look.cube, and ociochecklut
+# reads them. A look removed takes its cube away at the next pull.
+patch() { # clip-name json -> clip id
+	local c; c=$(api "clips?q=$1&limit=5" | jq -r '.items[0].id')
+	curl -sf -X PATCH -H "Authorization: Bearer $admin" -H "Content-Type: application/json" \
+		-d "$2" "$url/api/v1/clips/$c" >/dev/null || fail "PATCH clip $1 with $2"
+	echo "$c"
+}
+# Done with a version above v (the newest done one in $newest), and no proxy still to make.
+remade() { # clip-id v
+	newest=$(api "renditions?clip_id=$1&limit=50" | jq -c --argjson v "$2" '[.items[] | select(.state == "done" and .version > $v)] | max_by(.version)')
+	[[ $newest != null ]] && [[ $(api "jobs?kind=transcode&state=queued" | jq '.items | length') == 0 ]] &&
+		[[ $(api "jobs?kind=transcode&state=running" | jq '.items | length') == 0 ]]
+}
+# An assistant's pull that follows the feed (no full listing: --rescan a day).
+SETPOST_TOKEN=$editor "$bin" pull "$url" "$dest" --watch --rescan 86400 >"$tmp/watch.out" 2>&1 &
+watcher=$!
+pids+=($watcher)
+for _ in $(seq 100); do grep -q "^pulled" "$tmp/watch.out" && break; sleep 0.1; done
+grep -q "^pulled" "$tmp/watch.out" || fail "pull --watch did not make its first pass: $(cat "$tmp/watch.out")"
+local_a=$(find "$dest/2026-12-07" -name "A001C001_h264_1080.*" | head -n 1)
+[[ -f $local_a ]] || fail "the first pull did not write A001C001's proxy: $(find "$dest" -name "A001C001*")"
+old_x=$(xxhsum -H1 "$local_a" | cut -d' ' -f1)
+ca=$(patch A001C001 '{"scene":"12A"}')
+curl -sf -X PUT -H "Authorization: Bearer $admin" -H "Content-Type: application/json" "$url/api/v1/scene-looks/12A?production_id=$prod" \
+	-d '{"id":"warm_day","slope":[1.2,1.0,0.85],"offset":[0.02,0,-0.01],"power":[0.9,1,1.1],"sat":0.85}' >/dev/null || fail "PUT the scene look"
+cb=$(patch B001C001 '{"look":{"slope":[1,1,1.1],"offset":[0,0,0],"power":[1,1,1],"sat":0.9}}')
+for _ in $(seq 300); do remade "$ca" 1 && remade "$cb" 1 && break; sleep 0.5; done
+remade "$cb" 1 || fail "B001C001's proxy was not made again: $(api "renditions?clip_id=$cb" | jq -c '[.items[] | {id, version, state}]')"
+remade "$ca" 1 || fail "A001C001's proxy was not made again: $(api "renditions?clip_id=$ca" | jq -c '[.items[] | {id, version, state}]')"
+new_a=$newest
+[[ $(jq -r .xxh64 <<<"$new_a") != "$old_x" ]] || fail "A001C001's new proxy has the old bytes"
+replaced() { [[ $(xxhsum -H1 "$local_a" | cut -d' ' -f1) == "$(jq -r .xxh64 <<<"$new_a")" ]]; }
+for _ in $(seq 300); do replaced && break; sleep 0.2; done
+replaced || fail "pull --watch did not replace A001C001's proxy by its new version: $(cat "$tmp/watch.out")"
+grep -q "replaces rendition" "$tmp/watch.out" || fail "pull did not say it replaced the proxy: $(cat "$tmp/watch.out")"
+! grep -q "same name" "$tmp/watch.out" || fail "pull skipped the new version: $(cat "$tmp/watch.out")"
+kill "$watcher"
+wait "$watcher" || true
+# The looks beside the files, by a pull of its own after every proxy is made again.
+SETPOST_TOKEN=$editor "$bin" pull "$url" "$dest" >"$tmp/pull2.out" 2>&1 || fail "the second pull: $(cat "$tmp/pull2.out")"
+cube_a=Editorial_2026-12-07_12A_warm_day.cube
+cube_b=Editorial_2026-12-07_noscene_clip-B001C001.cube
+lut_col() { # ale clip -> the row's LUT cell
+	tr -d '\r' <"$1" | awk -F'\t' -v c="$2" '/^Column$/ { getline; for (i = 1; i <= NF; i++) if ($i == "LUT") k = i }
+		/^Data$/ { d = 1; next } d && $1 == c { print $k }'
+}
+[[ $(lut_col "$dest/2026-12-07/2026-12-07_23.976.ale" A001C001) == "$cube_a" ]] || fail "23.976 ALE LUT of A001C001: $(lut_col "$dest/2026-12-07/2026-12-07_23.976.ale" A001C001)"
+[[ $(lut_col "$dest/2026-12-07/2026-12-07_25.ale" B001C001) == "$cube_b" ]] || fail "25 ALE LUT of B001C001"
+[[ -z $(lut_col "$dest/2026-12-07/2026-12-07_29.97DF.ale" C001C001) ]] || fail "C001C001 has no look, yet a LUT"
+ccc=$dest/2026-12-07/2026-12-07.ccc
+[[ $(grep -c "<ColorCorrection " "$ccc") == 2 ]] || fail ".ccc: $(cat "$ccc")"
+grep -A1 'ColorCorrection id="A001C001"' "$ccc" | grep -q "<Description>LUT for post: $cube_a</Description>" ||
+	fail ".ccc Description of A001C001: $(cat "$ccc")"
+grep -A1 'ColorCorrection id="B001C001"' "$ccc" | grep -q "$cube_b</Description>" || fail ".ccc Description of B001C001: $(cat "$ccc")"
+[[ $(cd "$dest/2026-12-07" && ls ./*.cube | sort | paste -sd' ') == "./$cube_a ./$cube_b" ]] ||
+	fail "cubes beside the ALEs: $(ls "$dest/2026-12-07")"
+while read -r cid cube; do
+	curl -sf -H "Authorization: Bearer $editor" "$url/api/v1/clips/$cid/look.cube" -o "$tmp/one.cube" || fail "GET look.cube of clip $cid"
+	cmp -s "$tmp/one.cube" "$dest/2026-12-07/$cube" || fail "$cube is not what GET /clips/$cid/look.cube gives"
+	ociochecklut "$dest/2026-12-07/$cube" 0.18 0.18 0.18 >/dev/null 2>"$tmp/ocio.err" || fail "ociochecklut $cube: $(cat "$tmp/ocio.err")"
+done <<<"$ca $cube_a
+$cb $cube_b"
+idx=$(curl -sf -H "Authorization: Bearer $editor" "$url/api/v1/days/$day/cubes")
+jq -e --arg a "$cube_a" '.files | length == 2 and (.[] | select(.name == $a) | .clips == ["A001C001"])' <<<"$idx" >/dev/null || fail "cubes index: $idx"
+vb=$(jq -r .version <<<"$(remade "$cb" 1; echo "$newest")")
+patch B001C001 '{"look":null}' >/dev/null
+for _ in $(seq 300); do remade "$cb" "$vb" && break; sleep 0.5; done
+remade "$cb" "$vb" || fail "B001C001 was not made again without its look: $(api "renditions?clip_id=$cb" | jq -c '[.items[] | {id, version, state}]')"
+SETPOST_TOKEN=$editor "$bin" pull "$url" "$dest" >"$tmp/pull3.out" 2>&1 || fail "the third pull: $(cat "$tmp/pull3.out")"
+[[ ! -e $dest/2026-12-07/$cube_b && -e $dest/2026-12-07/$cube_a ]] || fail "after B001C001's look was removed: $(ls "$dest/2026-12-07")"
+[[ $(grep -c "<ColorCorrection " "$ccc") == 1 ]] || fail ".ccc after the removal: $(cat "$ccc")"
+ok "looks changed: pull --watch replaced the proxy by its new version of the same name as soon as it was made; the ALE's LUT column and the .ccc's Descriptions name $cube_a and $cube_b, both beside them as GET look.cube gives them, read by ociochecklut; a removed look's cube gone at the next pull"
