@@ -413,7 +413,7 @@ Test(downloads, ale)
 	cr_expect(strstr(r.body, "\r\nVIDEO_FORMAT\t1080\r\n") != NULL);
 	cr_expect(strstr(r.body, "\r\nFPS\t23.976\r\n") != NULL);
 	cr_expect(strstr(r.body, "\r\n\r\nColumn\r\nName\tTracks\tStart\tEnd\tDuration\tTape\t"
-	    "Source File\tScene\tTake\tCamroll\tSoundroll\tASC_SOP\tASC_SAT\tCircled\r\n\r\nData\r\n")
+	    "Source File\tScene\tTake\tCamroll\tSoundroll\tASC_SOP\tASC_SAT\tLUT\tCircled\r\n\r\nData\r\n")
 	    != NULL, "%s", r.body);
 	cr_expect(strchr(r.body, '\n') == strchr(r.body, '\r') + 1);
 	cr_assert_eq(ale_parse(r.body, r.len, &ale, &err), 0, "%s", err.msg);
@@ -473,7 +473,7 @@ static size_t
 ale_strict(const char *body, size_t len, const char *rate_key, struct ale *ale)
 {
 	static const char *const cols[] = { "Name", "Tracks", "Start", "End", "Duration", "Tape",
-		"Source File", "Scene", "Take", "Camroll", "Soundroll", "ASC_SOP", "ASC_SAT",
+		"Source File", "Scene", "Take", "Camroll", "Soundroll", "ASC_SOP", "ASC_SAT", "LUT",
 		"Circled" };
 	struct timecode_rate rate;
 	struct err err;
