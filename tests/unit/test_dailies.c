@@ -323,7 +323,7 @@ Test(look, proxy_chain_renders_the_chart, .init = mktmp, .fini = rmtmp, .timeout
 
 	lk.has_cdl = true;
 	lk.cdl = (struct cdl){ { 1.2, 1.0, 0.85 }, { 0.02, 0.0, -0.02 }, { 0.9, 1.0, 1.1 }, 0.8,
-		"" };
+		"", "" };
 	show_lut(&lk.lut);
 	cr_assert_eq(look_bake_file(&lk, 33, tmp, cube, sizeof(cube), &err), 0, "%s", err.msg);
 	cr_assert_eq(profile_load(NULL, NULL, &act, &err), 0);
