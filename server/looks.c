@@ -523,13 +523,14 @@ static const struct db_stmt stmt_cube_names = { "looks_cube_names",
 	" JOIN cards k ON k.id = c.card_id JOIN days d ON d.id = k.day_id"
 	" JOIN productions p ON p.id = d.production_id WHERE c.id = $1", 1 };
 
-/* GET /api/v1/clips/{id}/look.cube[?size=33|65]: the clip's whole look (its CDL, or its
- * scene's, then the day's or show LUT) baked into one cube, what the proxies were made with,
- * named <show>_<day>_<scene>_<look>.cube (lib/media/look.h). */
+/* GET /api/v1/clips/{id}/look.cube[?size=33|65][&part=lut]: the clip's whole look (its CDL,
+ * or its scene's, then the day's or show LUT) baked into one cube, what the proxies were made
+ * with, named <show>_<day>_<scene>_<look>.cube (lib/media/look.h). part=lut: the LUT alone
+ * (404 when the clip has none), which the dashboard applies after the CDL it previews live. */
 enum MHD_Result
 clips_look_cube(struct request *req)
 {
-	const char *sz = request_query(req, "size");
+	const char *sz = request_query(req, "size"), *part = request_query(req, "part");
 	struct look lk = LOOK_INIT;
 	struct db_conn *c = NULL;
 	struct MHD_Response *resp;
@@ -546,11 +547,22 @@ clips_look_cube(struct request *req)
 	if (sz && ((size = strtol(sz, &end, 10)) < LUT_BAKE_MIN || size > LUT_BAKE_MAX || *end))
 		return reply_error(req, 400, "invalid", "size: expected %d to %d points",
 		    LUT_BAKE_MIN, LUT_BAKE_MAX);
+	if (part && strcmp(part, "lut") != 0)
+		return reply_error(req, 400, "invalid", "part: expected lut (or nothing: the whole look)");
 	if (!request_rows_by_id(req, &stmt_cube_names, "clip", &id, &r))
 		return MHD_YES;
 	if ((rc = db_acquire(req->srv->db, &c, &err)) == 0) {
 		rc = look_load(c, id, &lk, &err);
 		db_release(req->srv->db, c);
+	}
+	if (rc == 0 && part && lk.lut.size == 0) {
+		PQclear(r);
+		look_release(&lk);
+		return reply_error(req, 404, "not_found", "clip %lld has no day or show LUT", id);
+	}
+	if (rc == 0 && part) {
+		lk.has_cdl = false;
+		cdl_init(&lk.cdl);
 	}
 	if (rc == 0) {
 		look_cube_name(&lk, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2),

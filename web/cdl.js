@@ -1,5 +1,7 @@
 // ASC CDL v1.2 on the page: the same formula as lib/media/cdl.c's cdl_apply. Per channel
 // out = clamp(in * slope + offset) ^ power, then saturation around Rec.709 luma, clamped.
+import { sample } from './lut.js';
+
 export const IDENTITY = { slope: [1, 1, 1], offset: [0, 0, 0], power: [1, 1, 1], sat: 1 };
 
 export function normal(look) {
@@ -21,9 +23,10 @@ export function apply(c, rgb) {
 }
 
 // Applies c to source ImageData into dest ImageData (same size), through a 3 x 256 table per
-// step where possible: the per-channel part depends on one channel only.
-export function applyImage(c, src, dst) {
-  const lut = [0, 1, 2].map((i) => {
+// step where possible: the per-channel part depends on one channel only. With lut (web/lut.js),
+// the day's or show LUT follows the CDL, as in the proxies.
+export function applyImage(c, src, dst, lut = null) {
+  const tab = [0, 1, 2].map((i) => {
     const t = new Float32Array(256);
     for (let k = 0; k < 256; k++) t[k] = clamp01((k / 255) * c.slope[i] + c.offset[i]) ** c.power[i];
     return t;
@@ -31,14 +34,20 @@ export function applyImage(c, src, dst) {
   const s = src.data;
   const d = dst.data;
   const sat = c.sat;
+  const v = [0, 0, 0];
+  const o = [0, 0, 0];
   for (let p = 0; p < s.length; p += 4) {
-    const r = lut[0][s[p]];
-    const g = lut[1][s[p + 1]];
-    const b = lut[2][s[p + 2]];
+    const r = tab[0][s[p]];
+    const g = tab[1][s[p + 1]];
+    const b = tab[2][s[p + 2]];
     const y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
-    d[p] = clamp01(y + sat * (r - y)) * 255 + 0.5;
-    d[p + 1] = clamp01(y + sat * (g - y)) * 255 + 0.5;
-    d[p + 2] = clamp01(y + sat * (b - y)) * 255 + 0.5;
+    v[0] = clamp01(y + sat * (r - y));
+    v[1] = clamp01(y + sat * (g - y));
+    v[2] = clamp01(y + sat * (b - y));
+    const w = lut ? sample(lut, v, o) : v;
+    d[p] = clamp01(w[0]) * 255 + 0.5;
+    d[p + 1] = clamp01(w[1]) * 255 + 0.5;
+    d[p + 2] = clamp01(w[2]) * 255 + 0.5;
     d[p + 3] = s[p + 3];
   }
 }

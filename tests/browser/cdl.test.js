@@ -31,3 +31,15 @@ test('the canvas path agrees with the per-pixel formula to the 8-bit step', () =
     assert.equal(dst.data[i * 4 + 3], 255);
   }
 });
+
+test('web/lut.js reads a .cube as lib/media/lut.c does and refuses a broken one', async () => {
+  const { parseCube, sample } = await import('../../web/lut.js');
+  // A 2-point cube over a domain of 0..2 that halves every channel, with a comment and a title.
+  const text = '# made by hand\r\nTITLE "half"\r\nDOMAIN_MIN 0 0 0\r\nDOMAIN_MAX 2 2 2\r\nLUT_3D_SIZE 2\r\n' +
+    [[0, 0, 0], [1, 0, 0], [0, 1, 0], [1, 1, 0], [0, 0, 1], [1, 0, 1], [0, 1, 1], [1, 1, 1]].map((v) => v.join(' ')).join('\r\n');
+  const l = parseCube(text);
+  assert.equal(l.size, 2);
+  near(sample(l, [0.5, 1, 1.5], [0, 0, 0]), [0.5, 1, 1.5].map((v) => v / 2), 1e-9);
+  near(sample(l, [3, -1, NaN], [0, 0, 0]), [1, 0, 0], 0);   // clamped to the domain, NaN to its floor
+  assert.throws(() => parseCube('LUT_3D_SIZE 2\n0 0 0\n'), /not a 3D .cube/);
+});

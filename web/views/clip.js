@@ -4,6 +4,7 @@
 import { api } from '../api.js';
 import { h, bytes, bar, badge, duration, when, throttle } from '../util.js';
 import { normal, applyImage, testPattern, IDENTITY } from '../cdl.js';
+import { parseCube } from '../lut.js';
 
 // Back to the list as it was left (filters, sort).
 const back = () => sessionStorage.getItem('clipsHash') || '#/clips';
@@ -14,6 +15,7 @@ export function mount(root, ctx) {
   let clip = null;
   let look = normal(null);
   let src = null; // the poster's pixels before the look
+  let lut = null; // the day's or show LUT (web/lut.js), applied after the CDL as in the proxies
   const canvas = h('canvas', { id: 'look-preview', width: 480, height: 270, 'aria-label': 'Look preview' });
   const g = canvas.getContext('2d', { willReadFrequently: true });
   const saveState = h('output', { class: 'dim', id: 'look-state', 'aria-live': 'polite' });
@@ -21,8 +23,9 @@ export function mount(root, ctx) {
   function paint() {
     if (!src) return;
     const out = g.createImageData(src.width, src.height);
-    applyImage(look, src, out);
+    applyImage(look, src, out, lut);
     g.putImageData(out, 0, 0);
+    canvas.dataset.lut = lut ? 'on' : 'off';
   }
 
   function loadPoster(url) {
@@ -74,7 +77,9 @@ export function mount(root, ctx) {
     return h('section', { class: 'panel look', 'aria-labelledby': 'look-title' },
       h('h3', { id: 'look-title' }, 'Look (ASC CDL)'),
       h('div', { class: 'lookgrid' },
-        h('figure', {}, canvas, h('figcaption', { class: 'dim' }, 'preview: the look applied to the poster frame in this page')),
+        h('figure', {}, canvas, h('figcaption', { class: 'dim' }, lut
+          ? 'preview: the CDL, then the day\'s or show LUT, applied to the poster frame in this page'
+          : 'preview: the look applied to the poster frame in this page (no day or show LUT)')),
         h('div', {}, h('table', { class: 'cdl' }, h('tbody', {}, rows)),
           ctx.isAdmin ? h('p', {}, h('button', { type: 'button', onclick: () => { look = normal(IDENTITY); draw(); saveLook(); } }, 'Reset to identity'), ' ', saveState) : null)));
   }
@@ -235,8 +240,10 @@ export function mount(root, ctx) {
 
   async function refresh() {
     try {
-      const [c, media] = await Promise.all([api(`/api/v1/clips/${id}`), api(`/api/v1/clips/${id}/media`).catch(() => null)]);
+      const [c, media, cube] = await Promise.all([api(`/api/v1/clips/${id}`), api(`/api/v1/clips/${id}/media`).catch(() => null),
+        fetch(`/api/v1/clips/${id}/look.cube?part=lut`, { cache: 'no-store' }).then((r) => (r.ok ? r.text() : null)).catch(() => null)]);
       clip = c;
+      try { lut = cube ? parseCube(cube) : null; } catch { lut = null; }
       look = normal(c.look);
       poster = media?.thumbnails?.find((t) => t.n === 0)?.url ?? null;
       draw();
