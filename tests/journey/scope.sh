@@ -25,15 +25,6 @@ on_fail() { tail -n 15 "$tmp/worker.log" "$tmp/serve.log" >&2 2>/dev/null || tru
 admin=$("$bin" token create --role admin --name dit | tail -n 1)
 export SETPOST_TOKEN=$admin
 api() { curl -s -H "Authorization: Bearer $admin" -H "Content-Type: application/json" "$url$@"; }
-got=""
-until_api() { # SECONDS JQ-FILTER PATH
-	for _ in $(seq $(($1 * 5))); do
-		got=$(api "$3")
-		jq -e "$2" <<<"$got" >/dev/null 2>&1 && return 0
-		sleep 0.2
-	done
-	return 1
-}
 
 # Two cards of one clip each: A001 for Alpha, B001 for Bravo.
 bash "$top/tests/fixtures/make-qc-clips.sh" "$tmp/fx" >/dev/null 2>&1
