@@ -2,8 +2,9 @@
  * that production's things (issue 14). Every route whose path names a clip, card, day, file,
  * rendition, job, LUT or production by id is checked here before its handler runs, whatever
  * the handler: one of another production answers 404 like one that does not exist, so its
- * existence is not told either. Lists filter by request_scope() in their own SQL; admins,
- * sessions and tokens serving every production see all. */
+ * existence is not told either. The volume report and the tape catalogue, which list every
+ * production's cards, are refused (403). Lists filter by request_scope() in their own SQL;
+ * admins, sessions and tokens serving every production see all. */
 #include "http.h"
 #include "lib/store/params.h"
 
@@ -20,6 +21,12 @@ static const struct {
 	{ "clips", "clip" }, { "cards", "card" }, { "days", "day" }, { "files", "file" },
 	{ "renditions", "rendition" }, { "jobs", "job" }, { "luts", "lut" },
 	{ "productions", "production" },
+};
+
+/* Views of the whole machine that list every production's cards and files: not for a token
+ * serving one production (403; the volumes list itself names no production's things). */
+static const char *const scope_whole[] = {
+	"/api/v1/volumes/{id}/report", "/api/v1/tapes", "/api/v1/tapes/catalogue.csv",
 };
 
 static const struct db_stmt stmt_scope = { "scope_of",
@@ -64,7 +71,15 @@ scope_allows(struct request *req)
 	bool in;
 	int n;
 
-	if (request_scope(req) == 0 || kind == NULL || req->nparams < 1)
+	if (request_scope(req) == 0)
+		return true;
+	for (size_t i = 0; i < sizeof(scope_whole) / sizeof(scope_whole[0]); i++)
+		if (strcmp(req->route->pattern, scope_whole[i]) == 0) {
+			reply_error(req, 403, "forbidden", "a token serving one production may not read "
+			    "%s: it lists every production's cards", req->route->pattern);
+			return false;
+		}
+	if (kind == NULL || req->nparams < 1)
 		return true;
 	/* Not an id: the handler refuses it (400) as it does for everyone. */
 	if (v[0] < '1' || v[0] > '9' || strspn(v, "0123456789") != strlen(v) || strlen(v) > 18)
