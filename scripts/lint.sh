@@ -13,6 +13,8 @@ ban() {
 ban '\b(sprintf|vsprintf|strcpy|strcat|gets|strtok|atoi|system)\s*\(' "lib/*/*.c cli/*.c server/*.c workers/*.c" \
 	"banned function (use snprintf, strtol, posix_spawn ...)"
 ban '(\bprintf\s*\(|\bputs\s*\(|perror|std(err|out))' "lib/*/*.c" "lib/ never prints: return an error to the caller"
+ban 'crypto_pwhash(_str|_str_verify)?\s*\(' "$(ls lib/*/*.c cli/*.c server/*.c workers/*.c | grep -v '^lib/store/pwhash.c$')" \
+	"argon2id runs only through lib/store/pwhash.c's gate (at most PWHASH_AT_ONCE at once)"
 ban 'PQexec\(' "cli/*.c server/*.c workers/*.c" "SQL runs as named prepared statements (db_query)"
 
 # Districts of lib/ (lib/README.md): a file may include headers of its own district and of the

@@ -16,7 +16,7 @@ static const struct db_stmt stmt_cards = { "cards_list",
 	"  v.safe AS safe_to_format, v.why_not, w.safe AS safe_to_clear, w.why_not AS why_not_clear"
 	" FROM cards k JOIN days d ON d.id = k.day_id, setpost_card_verdict(k.id) v,"
 	" setpost_card_clear_verdict(k.id) w"
-	" WHERE ($1::bigint IS NULL OR k.day_id = $1)) x", 1 };
+	" WHERE ($1::bigint IS NULL OR k.day_id = $1) AND ($2::bigint = 0 OR d.production_id = $2)) x", 2 };
 
 static const struct db_stmt stmt_card = { "cards_get",
 	"SELECT json_build_object('id', k.id, 'label', k.label, 'camera', k.camera, 'kind', k.kind,"
@@ -36,7 +36,8 @@ enum MHD_Result
 cards_list(struct request *req)
 {
 	const char *day = request_query(req, "day_id");
-	const char *p[1] = { day };
+	char scope[24];
+	const char *p[2] = { day, scope };
 	struct err err;
 	json_t *items, *body;
 	enum MHD_Result r;
@@ -45,6 +46,7 @@ cards_list(struct request *req)
 
 	if (day && (strtoll(day, &end, 10) <= 0 || *end))
 		return reply_error(req, 400, "invalid", "day_id: expected a day id");
+	request_scope_param(req, scope);
 	if (db_exec(req->srv->db, &stmt_cards, p, &res, &err) < 0)
 		return reply_err(req, &err);
 	items = json_loads(PQgetvalue(res, 0, 0), 0, NULL);

@@ -50,9 +50,11 @@
 	" AND ($5::text IS NULL OR c.take = $5) AND ($6::text IS NULL OR c.state = $6)" \
 	" AND ($7::bool IS NULL OR c.circled = $7)" \
 	" AND ($8::text IS NULL OR c.name ILIKE $8 OR c.scene ILIKE $8 OR c.notes ILIKE $8" \
-	"  OR k.label ILIKE $8)"
+	"  OR k.label ILIKE $8) AND ($13::bigint = 0 OR d.production_id = $13)"
 
-/* One statement per sort order; $9.. are the cursor's values, $12 the page size. */
+/* One statement per sort order; $9.. are the cursor's values, $12 the page size, $13 the
+ * production the caller is confined to (0: all, server/scope.c), $14 true for an admin: only
+ * admins read host paths (a state reason naming a file; migration 0062). */
 struct clips_sort {
 	const char *name;
 	struct db_stmt stmt;
@@ -60,9 +62,10 @@ struct clips_sort {
 };
 
 #define SORT(nm, keys, cmp, order, n) { nm, { "clips_list_" nm, \
-	"SELECT " CLIP_JSON "::text, " keys CLIP_FROM " AND ($9::text IS NULL OR " cmp ")" \
+	"SELECT CASE WHEN $14::bool THEN " CLIP_JSON "::text ELSE setpost_redact_paths(" CLIP_JSON \
+	"::text) END, " keys CLIP_FROM " AND ($9::text IS NULL OR " cmp ")" \
 	" AND ($11::bigint IS NULL OR true)" \
-	" ORDER BY " order " LIMIT $12", 12 }, n }
+	" ORDER BY " order " LIMIT $12", 14 }, n }
 
 static const struct clips_sort clips_sorts[] = {
 	SORT("name", "c.name, c.id::text, NULL",
@@ -88,8 +91,8 @@ clips_sort_find(const char *name)
 }
 
 struct clips_query {
-	const char *p[12];
-	char like[300], limit[8], vals[CURSOR_MAX_KEYS][CURSOR_VAL_MAX];
+	const char *p[14];
+	char like[300], limit[8], scope[24], vals[CURSOR_MAX_KEYS][CURSOR_VAL_MAX];
 	const struct clips_sort *sort;
 };
 
@@ -154,6 +157,9 @@ clips_query_read(struct request *req, struct clips_query *q)
 		return reply_error(req, 400, "invalid", "limit: expected 1 to 500"), false;
 	snprintf(q->limit, sizeof(q->limit), "%ld", n);
 	q->p[11] = q->limit;
+	request_scope_param(req, q->scope);
+	q->p[12] = q->scope;
+	q->p[13] = req->who.role == ROLE_ADMIN ? "true" : "false";
 	if ((q->sort = clips_sort_find(sort ? sort : "name")) == NULL)
 		return reply_error(req, 400, "invalid", "sort: expected name, -name, created, -created "
 		    "or scene"), false;
@@ -173,7 +179,7 @@ clips_query_key(const struct clips_query *q, struct buf *key)
 {
 	buf_appends(key, "clips\x1f");
 	buf_appends(key, q->sort->name);
-	for (int i = 0; i < 12; i++) {
+	for (int i = 0; i < 14; i++) {
 		buf_appends(key, q->p[i] ? "\x1f=" : "\x1f-");
 		buf_appends(key, q->p[i] ? q->p[i] : "");
 	}
@@ -232,7 +238,7 @@ clips_list(struct request *req)
 }
 
 static const struct db_stmt stmt_detail = { "clips_detail",
-	"SELECT (" CLIP_JSON "::jsonb || jsonb_build_object("
+	"SELECT setpost_redact_paths((" CLIP_JSON "::jsonb || jsonb_build_object("
 	" 'metadata', c.metadata,"
 	" 'sound', (SELECT jsonb_build_object('clip_id', s.sound_clip_id, 'name', sc.name,"
 	"   'offset_frames', s.offset_frames, 'method', s.method) FROM clip_sound s"
@@ -267,7 +273,7 @@ static const struct db_stmt stmt_detail = { "clips_detail",
 	" 'events', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', e.id, 'at', e.at, 'actor',"
 	"   e.actor, 'kind', e.kind, 'data', e.data) ORDER BY e.id DESC), '[]') FROM (SELECT * FROM"
 	"   events e WHERE e.subject_type = 'clip' AND e.subject_id = c.id ORDER BY e.id DESC"
-	"   LIMIT 50) e)))::text"
+	"   LIMIT 50) e)))::text, NOT $2::bool)"
 	" FROM clips c JOIN cards k ON k.id = c.card_id JOIN days d ON d.id = k.day_id"
 	" WHERE c.id = $1", 2 };
 

@@ -41,7 +41,8 @@ static const struct db_stmt stmt_dailies = { "dailies_list",
 	" AND ($3::text IS NULL OR r.profile = $3)"
 	" AND ($4::timestamptz IS NULL OR (coalesce(r.finished_at, r.created_at), r.id) >"
 	"  ($4::timestamptz, coalesce($5::bigint, 9223372036854775807)))"
-	" ORDER BY coalesce(r.finished_at, r.created_at), r.id LIMIT $6", 6 };
+	" AND ($7::bigint = 0 OR d.production_id = $7)"
+	" ORDER BY coalesce(r.finished_at, r.created_at), r.id LIMIT $6", 7 };
 
 static const struct db_stmt stmt_ts = { "dailies_since_ts",
 	"SELECT $1::timestamptz::text", 1 };
@@ -102,8 +103,8 @@ dailies_position(struct request *req, const char **p, char vals[][CURSOR_VAL_MAX
 enum MHD_Result
 dailies_list(struct request *req)
 {
-	const char *p[6] = { NULL }, *lim = request_query(req, "limit");
-	char vals[2][CURSOR_VAL_MAX], limit[8] = "100", *end, *pos = NULL;
+	const char *p[7] = { NULL }, *lim = request_query(req, "limit");
+	char vals[2][CURSOR_VAL_MAX], limit[8] = "100", scope[24], *end, *pos = NULL;
 	struct buf out = BUF_INIT(0);
 	enum MHD_Result res;
 	struct err err;
@@ -118,6 +119,8 @@ dailies_list(struct request *req)
 		return reply_error(req, 400, "invalid", "limit: expected 1 to 1000");
 	snprintf(limit, sizeof(limit), "%ld", nl);
 	p[5] = limit;
+	request_scope_param(req, scope);
+	p[6] = scope;
 	if (!dailies_position(req, p, vals))
 		return MHD_YES;
 	if ((n = db_exec(req->srv->db, &stmt_dailies, p, &r, &err)) < 0)

@@ -89,14 +89,17 @@ static const struct db_stmt stmt_days = { "library_days",
 	" (SELECT count(*) FROM cards k WHERE k.day_id = d.id) AS cards,"
 	" (SELECT count(*) FROM clips c JOIN cards k ON k.id = c.card_id WHERE k.day_id = d.id) AS clips"
 	" FROM days d WHERE ($1::bigint IS NULL OR d.production_id = $1)"
-	" ORDER BY d.shoot_date DESC, d.id DESC"), 1 };
+	" AND ($2::bigint = 0 OR d.production_id = $2)"
+	" ORDER BY d.shoot_date DESC, d.id DESC"), 2 };
 
 enum MHD_Result
 days_list(struct request *req)
 {
-	const char *p[1];
+	char scope[24];
+	const char *p[2] = { NULL, scope };
 
 	if (!request_query_id(req, "production_id", &p[0]))
 		return MHD_YES;
+	request_scope_param(req, scope);
 	return reply_items(req, &stmt_days, p);
 }

@@ -123,6 +123,10 @@ bool request_param_id(struct request *req, int i, long long *id);
 bool request_rows_by_id(struct request *req, const struct db_stmt *stmt, const char *what,
     long long *id, PGresult **r);
 
+/* The same with a second parameter ($2) for stmt. */
+bool request_rows_by_id2(struct request *req, const struct db_stmt *stmt, const char *p2,
+    const char *what, long long *id, PGresult **r);
+
 /* Replies status with the first column of r's first row as the JSON body; clears r. */
 enum MHD_Result reply_first_column(struct request *req, unsigned status, PGresult *r);
 /* DELETE of the route's id ($1 of st, which answers a row when it deleted one): 400 for a bad
@@ -159,6 +163,17 @@ const struct route *router_match(const struct route *routes, int n, const char *
 /* Authenticates req (bearer token or session cookie) against its route's roles, and checks
  * the CSRF token on session writes. Returns true to go on; otherwise it has replied 401/403. */
 bool auth_request(struct request *req);
+
+/* Production scope (scope.c, issue 14): the one production a post or editor token serves, 0
+ * for every production (admins, sessions, tokens serving all); as a SQL parameter's text. */
+long long request_scope(const struct request *req);
+void request_scope_param(const struct request *req, char out[24]);
+/* Before the handler: a path id (clip, card, day, file, rendition, job, LUT, production) of
+ * another production than the token's answers 404 here; false when it replied. */
+bool scope_allows(struct request *req);
+/* A list's ?production_id= (*p, already checked to be an id, or NULL) for a confined caller:
+ * its own production when absent, 404 (false, replied) when another. */
+bool scope_production_query(struct request *req, const char **p, char buf[24]);
 
 /* Handlers. */
 enum MHD_Result session_login(struct request *req);

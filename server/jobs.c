@@ -9,21 +9,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Times as ISO 8601 (what JSON's to_json gives), like every other resource. */
+/* Times as ISO 8601 (what JSON's to_json gives), like every other resource. Only admins read
+ * host paths (a card's source, destinations, errors naming files): for everyone else the
+ * texts go through setpost_redact_paths (migration 0062) when the parameter `all` is false. */
 #define JOB_ISO(c) "to_json(" c ")#>>'{}'"
-#define JOB_COLUMNS "id, kind, state, priority, payload::text, result::text, attempts," \
-	" max_attempts, " JOB_ISO("run_after") ", " JOB_ISO("lease_until") ", worker, progress," \
-	" progress_text, cancel_requested, last_error, " JOB_ISO("created_at") ", " \
+#define JOB_R(all, c) "CASE WHEN " all "::bool THEN " c " ELSE setpost_redact_paths(" c ") END"
+#define JOB_COLUMNS(all) "id, kind, state, priority, " JOB_R(all, "payload::text") ", " \
+	JOB_R(all, "result::text") ", attempts, max_attempts, " JOB_ISO("run_after") ", " \
+	JOB_ISO("lease_until") ", worker, progress, " JOB_R(all, "progress_text") ", " \
+	"cancel_requested, " JOB_R(all, "last_error") ", " JOB_ISO("created_at") ", " \
 	JOB_ISO("started_at") ", " JOB_ISO("finished_at")
 
+/* $6: the production the caller is confined to (0: all; server/scope.c). */
 static const struct db_stmt stmt_list = { "jobs_list",
-	"SELECT " JOB_COLUMNS " FROM jobs"
+	"SELECT " JOB_COLUMNS("$5") " FROM jobs"
 	" WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR kind = $2)"
 	"  AND ($3::bigint IS NULL OR id < $3)"
-	" ORDER BY id DESC LIMIT $4", 4 };
+	"  AND ($6::bigint = 0 OR setpost_job_production(payload) = $6)"
+	" ORDER BY id DESC LIMIT $4", 6 };
 
 static const struct db_stmt stmt_get = { "jobs_get",
-	"SELECT " JOB_COLUMNS " FROM jobs WHERE id = $1", 1 };
+	"SELECT " JOB_COLUMNS("$2") " FROM jobs WHERE id = $1", 2 };
 
 static json_t *
 jobs_json_text(const PGresult *r, int row, int col)
@@ -103,8 +109,8 @@ enum MHD_Result
 jobs_list(struct request *req)
 {
 	const char *state = request_query(req, "state"), *kind = request_query(req, "kind");
-	char limit[24], before[24];
-	const char *p[4];
+	char limit[24], before[24], scope[24];
+	const char *p[6];
 	struct err err;
 	json_t *items, *body;
 	enum MHD_Result res;
@@ -120,6 +126,9 @@ jobs_list(struct request *req)
 	p[1] = kind;
 	p[2] = before[0] ? before : NULL;
 	p[3] = limit;
+	p[4] = req->who.role == ROLE_ADMIN ? "true" : "false";
+	request_scope_param(req, scope);
+	p[5] = scope;
 	if ((n = db_exec(req->srv->db, &stmt_list, p, &r, &err)) < 0)
 		return reply_err(req, &err);
 	items = json_array();
@@ -142,7 +151,8 @@ jobs_get(struct request *req)
 	enum MHD_Result res;
 	PGresult *r;
 
-	if (!request_rows_by_id(req, &stmt_get, "job", &id, &r))
+	if (!request_rows_by_id2(req, &stmt_get, req->who.role == ROLE_ADMIN ? "true" : "false",
+	    "job", &id, &r))
 		return MHD_YES;
 	body = jobs_row(r, 0);
 	PQclear(r);

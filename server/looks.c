@@ -195,10 +195,12 @@ enum MHD_Result
 luts_list(struct request *req)
 {
 	const char *p[1] = { request_query(req, "production_id") };
-	char *end;
+	char *end, scope[24];
 
 	if (p[0] && (strtoll(p[0], &end, 10) <= 0 || *end))
 		return reply_error(req, 400, "invalid", "production_id: expected an id");
+	if (!scope_production_query(req, &p[0], scope))
+		return MHD_YES;
 	return reply_row(req, 200, &stmt_lut_list, p[0], "luts");
 }
 
@@ -459,10 +461,12 @@ enum MHD_Result
 scene_looks_list(struct request *req)
 {
 	const char *p = request_query(req, "production_id");
-	char *end;
+	char *end, scope[24];
 
 	if (p && (strtoll(p, &end, 10) <= 0 || *end))
 		return reply_error(req, 400, "invalid", "production_id: expected an id");
+	if (!scope_production_query(req, &p, scope))
+		return MHD_YES;
 	return reply_row(req, 200, &stmt_scene_list, p, "scene looks");
 }
 

@@ -24,8 +24,9 @@ enum MHD_Result media_contact_sheet_get(struct request *req);
 #define MEDIA_CACHE_THUMB "private, max-age=3600"
 #define MEDIA_CACHE_SHEET "private, no-cache"
 
+/* $2 false (everyone but admins): host paths in errors and the probe cut (migration 0062). */
 static const struct db_stmt stmt_media = { "media_clip",
-	"SELECT json_build_object("
+	"SELECT setpost_redact_paths(json_build_object("
 	" 'clip', json_build_object('id', c.id, 'name', c.name, 'card_id', c.card_id,"
 	"  'scene', c.scene, 'take', c.take, 'circled', c.circled, 'camera', c.camera,"
 	"  'reel', c.reel, 'start_tc', c.start_tc, 'state', c.state, 'state_reason', c.state_reason),"
@@ -47,7 +48,7 @@ static const struct db_stmt stmt_media = { "media_clip",
 	"  AND j.kind IN ('probe', 'thumbnails', 'qc')),"
 	" 'contact_sheet', CASE WHEN EXISTS (SELECT 1 FROM card_contact_sheets s"
 	"  WHERE s.card_id = c.card_id) THEN '/api/v1/cards/' || c.card_id || '/contact-sheet.jpg'"
-	"  END)::text FROM clips c WHERE c.id = $1", 1 };
+	"  END)::text, NOT $2::bool) FROM clips c WHERE c.id = $1", 2 };
 
 static const struct db_stmt stmt_thumb = { "media_thumb",
 	"SELECT rel_path, etag FROM clip_thumbnails WHERE clip_id = $1 AND n = $2", 2 };
@@ -69,6 +70,7 @@ media_clip_get(struct request *req)
 	if (!request_param_id(req, 0, &id))
 		return MHD_YES;
 	db_param_ll(&q, id);
+	db_param_str(&q, req->who.role == ROLE_ADMIN ? "true" : "false");
 	if ((n = db_exec(req->srv->db, &stmt_media, q.v, &res, &err)) < 0)
 		return reply_err(req, &err);
 	body = n > 0 ? json_loads(PQgetvalue(res, 0, 0), 0, NULL) : NULL;

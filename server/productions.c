@@ -16,13 +16,18 @@
 
 static const struct db_stmt stmt_productions = { "library_productions",
 	LIST("SELECT id, name, required_copies, hash_algorithm, settings, show_lut_id, created_at"
-	" FROM productions"
-	" ORDER BY id"), 0 };
+	" FROM productions WHERE $1::bigint = 0 OR id = $1"
+	" ORDER BY id"), 1 };
 
+/* A token serving one production lists that one (server/scope.c). */
 enum MHD_Result
 productions_list(struct request *req)
 {
-	return reply_items(req, &stmt_productions, NULL);
+	char scope[24];
+	const char *p[1] = { scope };
+
+	request_scope_param(req, scope);
+	return reply_items(req, &stmt_productions, p);
 }
 
 /* The show LUT before a patch: a change makes the proxies of days without their own stale. */

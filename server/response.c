@@ -162,7 +162,14 @@ bool
 request_rows_by_id(struct request *req, const struct db_stmt *stmt, const char *what,
     long long *id, PGresult **r)
 {
-	const char *p[1] = { req->params[0] };
+	return request_rows_by_id2(req, stmt, NULL, what, id, r);
+}
+
+bool
+request_rows_by_id2(struct request *req, const struct db_stmt *stmt, const char *p2,
+    const char *what, long long *id, PGresult **r)
+{
+	const char *p[2] = { req->params[0], p2 };
 	struct err err;
 	int n;
 

@@ -220,7 +220,7 @@ server_dispatch(struct request *req)
 		return reply_error(req, 415, "unsupported_media_type", "request body must be "
 		    "application/json");
 	req->route = route;
-	if (!auth_request(req))
+	if (!auth_request(req) || !scope_allows(req))
 		return MHD_YES;
 	return server_handle(req);
 }

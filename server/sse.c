@@ -25,6 +25,8 @@ struct sse_client {
 	unsigned long seen_gen;
 	bool suspended;           /* guarded by hub->lock */
 	bool unnamed;             /* ?named=false: no `event:` line, every event is a "message" */
+	long long scope;          /* the production a token serves: its events only (0: all) */
+	bool host_paths;          /* an admin: events' data as recorded, host paths and all */
 };
 
 struct sse_hub {
@@ -39,8 +41,10 @@ struct sse_hub {
 
 static const struct db_stmt stmt_since = { "sse_since",
 	"SELECT id, kind, json_build_object('id', id, 'at', at, 'actor', actor, 'kind', kind,"
-	" 'subject_type', subject_type, 'subject_id', subject_id, 'data', data)::text"
-	" FROM events WHERE id > $1 ORDER BY id LIMIT " SSE_BATCH, 1 };
+	" 'subject_type', subject_type, 'subject_id', subject_id, 'data', CASE WHEN $3::bool"
+	" THEN data ELSE setpost_redact_paths(data) END)::text"
+	" FROM events WHERE id > $1 AND ($2::bigint = 0 OR production_id = $2)"
+	" ORDER BY id LIMIT " SSE_BATCH, 3 };
 static const struct db_stmt stmt_last = { "sse_last",
 	"SELECT coalesce(max(id), 0) FROM events", 0 };
 
@@ -141,6 +145,8 @@ sse_fetch(struct sse_client *c)
 	int n;
 
 	db_param_ll(&q, c->last_id);
+	db_param_ll(&q, c->scope);
+	db_param_str(&q, c->host_paths ? "true" : "false");
 	if ((n = db_exec(c->hub->srv->db, &stmt_since, q.v, &r, &err)) < 0) {
 		log_warn("event stream: %s", err.msg);
 		return 0;
@@ -259,6 +265,8 @@ events_stream(struct request *req)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return MHD_NO;
 	c->unnamed = named && strcmp(named, "false") == 0;
+	c->scope = request_scope(req);
+	c->host_paths = req->who.role == ROLE_ADMIN;
 	c->hub = hub;
 	c->conn = req->conn;
 	c->last_id = start;

@@ -1,6 +1,7 @@
 /* auth: roles, API tokens, users and sessions (see auth.h). */
 #include "lib/store/auth.h"
 #include "lib/store/params.h"
+#include "lib/store/pwhash.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -175,7 +176,7 @@ int
 auth_user_add(struct db *db, const char *name, int role, const char *password,
     long long *id, struct err *err)
 {
-	char hash[crypto_pwhash_STRBYTES];
+	char hash[PWHASH_LEN];
 	const char *p[3] = { name, auth_role_name(role), hash };
 	PGresult *r;
 	int rc;
@@ -186,9 +187,8 @@ auth_user_add(struct db *db, const char *name, int role, const char *password,
 		return err_set(err, SP_EINVAL, "name: expected 1 to 100 characters");
 	if (password == NULL || strlen(password) < 8)
 		return err_set(err, SP_EINVAL, "password: at least 8 characters");
-	if (crypto_pwhash_str(hash, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-	    crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-		return err_set(err, SP_ENOMEM, "password hashing ran out of memory");
+	if ((rc = pwhash_make(password, hash, err)) < 0)
+		return rc;
 	rc = db_exec(db, &stmt_user_add, p, &r, err);
 	sodium_memzero(hash, sizeof(hash));
 	if (rc == SP_ECONFLICT)

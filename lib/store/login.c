@@ -1,6 +1,7 @@
 /* login: name and password for a session, throttled per client, per account and per server
  * (see login.h). */
 #include "lib/store/login.h"
+#include "lib/store/pwhash.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -44,81 +45,20 @@ static const struct db_stmt stmt_session_new = { "login_session_new",
 	"INSERT INTO sessions (hash, user_id, csrf, expires_at)"
 	" VALUES ($1, $2, $3, now() + make_interval(secs => $4::int))", 4 };
 
-/* The server's gate around argon2id: each check takes a core and tens of MiB. At most
- * LOGIN_CHECKS_AT_ONCE run together and at most LOGIN_CHECKS_PER_SECOND start in a second;
- * past either the answer is "busy" with no password checked. A known device waits (up to 30 s)
- * for a slot, ahead of everyone else and outside the per-second budget. */
-static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t gate_free = PTHREAD_COND_INITIALIZER;
-static int gate_running, gate_started, gate_first_waiting;
-static time_t gate_second;
-
-static void
-gate_new_second(void)
-{
-	if (time(NULL) != gate_second) {
-		gate_second = time(NULL);
-		gate_started = 0;
-	}
-}
-
-static bool
-gate_enter(bool first)
-{
-	struct timespec until;
-	bool ok = true;
-
-	/* Only a known device waits; on a loaded cart two argon2 checks can take seconds. */
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += 30;
-	pthread_mutex_lock(&gate_lock);
-	gate_new_second();
-	if (!first && gate_started >= LOGIN_CHECKS_PER_SECOND)
-		ok = false;
-	gate_first_waiting += first;
-	/* Only a known device waits for a slot: anyone else finding both taken is told to retry at
-	 * once, so logins never hold the server's HTTP threads waiting. */
-	if (!first && (gate_running >= LOGIN_CHECKS_AT_ONCE || gate_first_waiting > 0))
-		ok = false;
-	while (ok && first && gate_running >= LOGIN_CHECKS_AT_ONCE)
-		if (pthread_cond_timedwait(&gate_free, &gate_lock, &until) == ETIMEDOUT)
-			ok = false;
-	gate_first_waiting -= first;
-	/* A check that waited for a slot may start in a later second: it counts in that second's
-	 * budget, which it may find spent. */
-	gate_new_second();
-	if (ok && !first && gate_started >= LOGIN_CHECKS_PER_SECOND)
-		ok = false;
-	if (ok) {
-		gate_running++;
-		gate_started++;
-	}
-	pthread_mutex_unlock(&gate_lock);
-	return ok;
-}
-
-static void
-gate_leave(void)
-{
-	pthread_mutex_lock(&gate_lock);
-	gate_running--;
-	pthread_cond_broadcast(&gate_free);
-	pthread_mutex_unlock(&gate_lock);
-}
-
 /* A hash no password matches, checked for unknown and disabled names so that they cost what a
  * real check costs. */
-static char dummy_hash[crypto_pwhash_STRBYTES];
+static char dummy_hash[PWHASH_LEN];
 static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
 
+/* Made once, inside the first gate slot that needs it (pwhash.h): a slot holder runs it. */
 static void
 dummy_make(void)
 {
 	char pw[AUTH_SECRET_LEN + 8];
+	struct err err;
 
 	auth_secret_new("", pw);
-	if (crypto_pwhash_str(dummy_hash, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-	    crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+	if (pwhash_make_held(pw, dummy_hash, &err) < 0)
 		dummy_hash[0] = '\0';
 }
 
@@ -151,16 +91,17 @@ login_password(struct db *db, const char *name, const char *password, bool known
 
 	if ((rc = db_exec(db, &stmt_user_get, p, &r, err)) < 0)
 		return rc;
-	pthread_once(&dummy_once, dummy_make);
 	real = rc == 1 && !db_bool(r, 0, 3);
-	hash = real ? PQgetvalue(r, 0, 2) : dummy_hash;
-	if (!gate_enter(known_device)) {
+	if (!pwhash_enter(known_device)) {
 		PQclear(r);
 		return err_set(err, SP_EUNAVAIL, "too many login attempts on this server: try again "
 		    "in a second");
 	}
-	ok = crypto_pwhash_str_verify(hash, password, strlen(password)) == 0 && real;
-	gate_leave();
+	if (!real)
+		pthread_once(&dummy_once, dummy_make);
+	hash = real ? PQgetvalue(r, 0, 2) : dummy_hash;
+	ok = pwhash_verify_held(hash, password) && real;
+	pwhash_leave();
 	if (ok) {
 		id->user_id = db_ll(r, 0, 0);
 		id->role = auth_role_from_name(PQgetvalue(r, 0, 1));

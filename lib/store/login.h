@@ -13,8 +13,9 @@
  *     the account's delay and the server's per-second budget: failures sent by others, from
  *     any number of addresses, never stop the owner's usual browser. A new browser waits out
  *     the account's delay (at most LOGIN_ACCOUNT_CAP s) like anyone.
- *   - server: argon2id checks run at most LOGIN_CHECKS_AT_ONCE at once and at most
- *     LOGIN_CHECKS_PER_SECOND start in a second (device-cookie logins go first and outside the
+ *   - server: argon2id checks run at most LOGIN_CHECKS_AT_ONCE at once (with every other
+ *     argon2id of the process: a user's new hash, the dummy check; lib/store/pwhash.h) and at
+ *     most LOGIN_CHECKS_PER_SECOND start in a second (device-cookie logins go first and outside the
  *     budget); an unknown name costs one check too, so rotating names is throttled the same
  *     way and its answer's timing does not tell which names exist.
  * A refused attempt checks no password and counts no failure.
@@ -23,9 +24,10 @@
 #define SETPOST_LOGIN_H
 
 #include "lib/store/auth.h"
+#include "lib/store/pwhash.h"
 
-#define LOGIN_CHECKS_AT_ONCE 2
-#define LOGIN_CHECKS_PER_SECOND 10
+#define LOGIN_CHECKS_AT_ONCE PWHASH_AT_ONCE
+#define LOGIN_CHECKS_PER_SECOND PWHASH_PER_SECOND
 #define LOGIN_ACCOUNT_CAP 60
 
 struct login_result {

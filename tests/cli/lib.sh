@@ -82,3 +82,14 @@ cli_mount() {
 	mount -t tmpfs -o "size=${2:-64m}" tmpfs "$1" || return 1
 	_cli_mounts+=("$1")
 }
+# until_api SECONDS JQ-FILTER PATH: polls `api PATH` (the test's own function, with its server
+# and token) until the filter answers true; the last answer is left in $got.
+got=""
+until_api() {
+	for _ in $(seq $(($1 * 5))); do
+		got=$(api "$3")
+		jq -e "$2" <<<"$got" >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	return 1
+}
