@@ -103,7 +103,7 @@ export function mount(root, ctx) {
         if (!dayId && days.length) dayId = days[0].id;
       }
       const [sum, [jobs, archives]] = await Promise.all([
-        dayId ? api(`/api/v1/days/${dayId}/cards`) : Promise.resolve({ day: null, cards: [] }),
+        dayId ? api(`/api/v1/days/${dayId}/cards`, { revalidate: true }) : Promise.resolve({ day: null, cards: [] }),
         jobsAsked,
       ]);
       const active = jobs.items.filter((j) => j.state === 'running' || j.state === 'queued');
