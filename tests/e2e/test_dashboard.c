@@ -113,6 +113,26 @@ Test(dashboard, day_cards_counts_each_stage_and_gives_the_verdict)
 	json_decref(get("/api/v1/days/x/cards", 400));
 }
 
+/* The set-based verdicts (migration 0066) and the one-card functions agree, card by card, on a
+ * card short of copies, one safe, one with no copies at all, and one that does not exist. */
+Test(dashboard, the_day_verdicts_agree_with_the_one_card_functions)
+{
+	char out[64];
+
+	cr_assert_geq(harness_sql(conninfo, "SELECT count(*) FROM generate_series(1, 4) k,"
+	    " setpost_card_verdict(k) o, setpost_card_clear_verdict(k) w,"
+	    " setpost_cards_verdicts(ARRAY[k]) n WHERE (o.safe, o.why_not, w.safe, w.why_not)"
+	    " IS DISTINCT FROM (n.safe, n.why_not, n.clear, n.why_not_clear)", out, sizeof(out)), 0);
+	cr_expect_str_eq(out, "0");
+	cr_assert_geq(harness_sql(conninfo, "SELECT count(*) FROM setpost_cards_verdicts('{1,2,3}') n"
+	    " JOIN setpost_card_verdict(n.card) o ON true WHERE (o.safe, o.why_not)"
+	    " IS DISTINCT FROM (n.safe, n.why_not)", out, sizeof(out)), 0);
+	cr_expect_str_eq(out, "0");
+	cr_assert_geq(harness_sql(conninfo, "SELECT string_agg(safe::text, ',' ORDER BY card)"
+	    " FROM setpost_cards_verdicts('{1,2,3,4}')", out, sizeof(out)), 0);
+	cr_expect_str_eq(out, "false,true,false,false", "A001 short, B001 safe, C001 none, no card 4");
+}
+
 Test(dashboard, clip_list_carries_qc_proxy_and_delivery)
 {
 	json_t *j = get("/api/v1/clips?card_id=1&sort=name", 200);
