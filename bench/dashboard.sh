@@ -11,8 +11,7 @@
 # table's first page under 1 s; Today (20 cards, 5,000 clips) under 300 ms cold, the request
 # behind it (GET /api/v1/days/2/cards) under 30 ms: each measured as it comes (the server's page
 # cache holds Today's answer until something behind it changes) and again with that cache emptied
-# first, the answer built by PostgreSQL. SETPOST_BENCH_SMOKE=1: 2 cards of 50 clips a
-# day.
+# first, the answer built by PostgreSQL. SETPOST_BENCH_SMOKE=1: 2 cards of 50 clips a day.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
