@@ -1,7 +1,9 @@
 // Times the dashboard in Chromium (run by bench/dashboard.sh): from navigation to the clips
 // table showing its first page, and to Today showing the day's cards, in fresh browser
-// contexts (cold cache) and again in one context (warm cache). Prints one JSON line.
+// contexts (cold cache) and again in one context (warm cache); Today also with the server's page
+// cache emptied before it (FORGET, a shell command). Prints one JSON line.
 import { createRequire } from 'node:module';
+import { execSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -32,7 +34,7 @@ async function time(page, hash, ready) {
   return Number(await (await page.waitForSelector(sel)).getAttribute('data-shown-at'));
 }
 
-const out = { clips_cold: [], clips_warm: [], today_cold: [], today_warm: [] };
+const out = { clips_cold: [], clips_warm: [], today_cold: [], today_warm: [], today_built: [] };
 const warm = await browser.newContext({ storageState, viewport: { width: 1366, height: 900 } });
 const wp = await warm.newPage();
 await time(wp, '#/clips', 'table.clips tbody tr:nth-child(50)');
@@ -45,6 +47,14 @@ for (let i = 0; i < runs; i++) {
   const page2 = await ctx2.newPage();
   out.today_cold.push(await time(page2, '#/today', 'article.card'));
   await ctx2.close();
+  // The same with the server's page cache emptied first (FORGET: what a write would do), so
+  // Today's request is built by PostgreSQL.
+  if (process.env.FORGET) {
+    execSync(process.env.FORGET);
+    const ctx3 = await browser.newContext({ storageState, viewport: { width: 1366, height: 900 } });
+    out.today_built.push(await time(await ctx3.newPage(), '#/today', 'article.card'));
+    await ctx3.close();
+  }
   await wp.goto('about:blank');
   out.clips_warm.push(await time(wp, '#/clips', 'table.clips tbody tr:nth-child(50)'));
   await wp.goto('about:blank');

@@ -152,8 +152,12 @@ cache_page_send(struct request *req, struct page *p)
 	const char *inm = request_header(req, "If-None-Match");
 	struct MHD_Response *resp;
 	unsigned status = 200;
+	char etag[sizeof(p->etag)];
 
-	if (inm && strstr(inm, p->etag) != NULL) {
+	/* A 304 lets go of p at once: a page that was not kept (built at a stale generation,
+	 * or with the cache off) is freed there, so its ETag is read before. */
+	memcpy(etag, p->etag, sizeof(etag));
+	if (inm && strstr(inm, etag) != NULL) {
 		status = 304;
 		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 		page_unref(p);
@@ -168,7 +172,7 @@ cache_page_send(struct request *req, struct page *p)
 	MHD_add_response_header(resp, "Content-Type", "application/json");
 	/* Revalidate every time: the ETag makes that cheap, and nothing stale is shown. */
 	MHD_add_response_header(resp, "Cache-Control", "no-cache");
-	MHD_add_response_header(resp, "ETag", p->etag);
+	MHD_add_response_header(resp, "ETag", etag);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	return reply_response(req, status, resp);
 }

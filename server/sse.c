@@ -69,11 +69,16 @@ sse_hub_main(void *arg)
 
 	while (!hub->stop) {
 		int rc = 0;
-		if (l == NULL && db_listener_open(&l, db_conninfo(hub->srv->db), channels, 3, &err) < 0)
-			usleep(500000);
-		else if (l)
+		if (l == NULL) {
+			if (db_listener_open(&l, db_conninfo(hub->srv->db), channels, 3, &err) < 0)
+				usleep(500000);
+			/* Listening from here on: the cache may keep pages now, not only after the
+			 * first wait (every answer was built again for a second after each start). */
+			cache_set_live(hub->srv->cache, l != NULL);
+		} else {
 			rc = db_listener_wait(l, 1000, ch, sizeof(ch), payload, sizeof(payload), &err);
-		cache_set_live(hub->srv->cache, l != NULL && rc >= 0);
+			cache_set_live(hub->srv->cache, rc >= 0);
+		}
 		/* Every notification may come with a change the cache must not hide from the
 		 * clients this one wakes up: invalidate before waking them. */
 		if (rc > 0)

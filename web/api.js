@@ -12,12 +12,14 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(path, { method = 'GET', body } = {}) {
+// revalidate: the browser keeps the answer and asks again with its ETag (a 304 when the
+// server's page cache says nothing changed), instead of fetching it whole every time.
+export async function api(path, { method = 'GET', body, revalidate = false } = {}) {
   const headers = {};
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && csrf) headers['X-CSRF-Token'] = csrf;
   const res = await fetch(path, {
-    method, headers, cache: 'no-store',
+    method, headers, cache: revalidate ? 'no-cache' : 'no-store',
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();

@@ -242,3 +242,27 @@ Test(cache, herd_after_a_write_all_fresh)
 		}
 	}
 }
+
+/* With the page cache off nothing is kept, yet an unchanged answer still gets its 304: the
+ * page built for that request is let go of by the 304 itself (its ETag was once read after). */
+Test(cache, not_modified_with_the_cache_off)
+{
+	static const char *const off[] = { "--page-cache", "off", NULL };
+	struct harness_proc other;
+	struct harness_resp r;
+	char etag[128], inm[160];
+	const char *h[] = { inm, NULL };
+
+	cr_assert_eq(harness_serve_args(&other, conninfo, NULL, off), 0, "log %s", other.log);
+	cr_assert_eq(harness_http(&other, "GET", "/api/v1/days/1/cards", NULL, NULL, &r), 0);
+	cr_assert_eq(r.status, 200, "%s", r.body);
+	cr_assert(harness_header(&r, "ETag", etag, sizeof(etag)));
+	harness_resp_release(&r);
+	snprintf(inm, sizeof(inm), "If-None-Match: %s", etag);
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(harness_http(&other, "GET", "/api/v1/days/1/cards", NULL, h, &r), 0);
+		cr_expect_eq(r.status, 304);
+		harness_resp_release(&r);
+	}
+	cr_expect_eq(harness_stop(&other), 0, "log %s", other.log);
+}

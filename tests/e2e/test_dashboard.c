@@ -113,6 +113,26 @@ Test(dashboard, day_cards_counts_each_stage_and_gives_the_verdict)
 	json_decref(get("/api/v1/days/x/cards", 400));
 }
 
+/* The set-based verdicts (migration 0066) and the one-card functions agree, card by card, on a
+ * card short of copies, one safe, one with no copies at all, and one that does not exist. */
+Test(dashboard, the_day_verdicts_agree_with_the_one_card_functions)
+{
+	char out[64];
+
+	cr_assert_geq(harness_sql(conninfo, "SELECT count(*) FROM generate_series(1, 4) k,"
+	    " setpost_card_verdict(k) o, setpost_card_clear_verdict(k) w,"
+	    " setpost_cards_verdicts(ARRAY[k]) n WHERE (o.safe, o.why_not, w.safe, w.why_not)"
+	    " IS DISTINCT FROM (n.safe, n.why_not, n.clear, n.why_not_clear)", out, sizeof(out)), 0);
+	cr_expect_str_eq(out, "0");
+	cr_assert_geq(harness_sql(conninfo, "SELECT count(*) FROM setpost_cards_verdicts('{1,2,3}') n"
+	    " JOIN setpost_card_verdict(n.card) o ON true WHERE (o.safe, o.why_not)"
+	    " IS DISTINCT FROM (n.safe, n.why_not)", out, sizeof(out)), 0);
+	cr_expect_str_eq(out, "0");
+	cr_assert_geq(harness_sql(conninfo, "SELECT string_agg(safe::text, ',' ORDER BY card)"
+	    " FROM setpost_cards_verdicts('{1,2,3,4}')", out, sizeof(out)), 0);
+	cr_expect_str_eq(out, "false,true,false,false", "A001 short, B001 safe, C001 none, no card 4");
+}
+
 Test(dashboard, clip_list_carries_qc_proxy_and_delivery)
 {
 	json_t *j = get("/api/v1/clips?card_id=1&sort=name", 200);
@@ -150,4 +170,58 @@ Test(dashboard, mounts_are_listed_for_the_dit_only)
 	json_decref(get("/api/v1/mounts", 403));
 	json_decref(get("/api/v1/days/1/cards", 200));
 	harness_bearer = harness_token(conninfo, "admin");
+}
+
+struct card_field {
+	const char *label, *field;
+};
+
+/* The card's boolean field as the day's cards give it now. */
+static bool
+card_true(void *arg)
+{
+	const struct card_field *w = arg;
+	json_t *j = get("/api/v1/days/1/cards", 200), *k;
+	bool yes = false;
+	size_t i;
+
+	json_array_foreach(json_object_get(j, "cards"), i, k)
+		if (strcmp(json_string_value(json_object_get(k, "label")), w->label) == 0)
+			yes = json_is_true(json_object_get(k, w->field));
+	json_decref(j);
+	return yes;
+}
+
+/* The day's cards are kept in the page cache (ETag, 304), and what another process writes in
+ * SQL still reaches them: the copies that make a card safe to format, and a copy policy that
+ * makes its working drives safe to clear (copy_policies notifies since migration 0066). */
+Test(dashboard, day_cards_are_cached_and_follow_writes_elsewhere)
+{
+	struct card_field a = { "A001", "safe_to_format" }, b = { "B001", "safe_to_clear" };
+	struct harness_resp r;
+	char etag[128], inm[160];
+	const char *h[] = { inm, NULL };
+
+	cr_assert_eq(harness_http(&srv, "GET", "/api/v1/days/1/cards", NULL, NULL, &r), 0);
+	cr_assert(harness_header(&r, "ETag", etag, sizeof(etag)), "no ETag: %s", r.headers);
+	harness_resp_release(&r);
+	snprintf(inm, sizeof(inm), "If-None-Match: %s", etag);
+	cr_assert_eq(harness_http(&srv, "GET", "/api/v1/days/1/cards", NULL, h, &r), 0);
+	cr_expect_eq(r.status, 304);
+	harness_resp_release(&r);
+
+	cr_assert(!card_true(&a) && !card_true(&b));
+	cr_assert_geq(harness_sql(conninfo, "INSERT INTO copies (file_id, volume_id, rel_path, state,"
+	    " verified_at) VALUES (2, 2, 'x', 'verified', now()), (3, 1, 'x', 'verified', now()),"
+	    " (3, 2, 'x', 'verified', now())", NULL, 0), 0);
+	cr_assert(harness_wait_until(card_true, &a, 1.0), "A001 stayed unsafe after its copies");
+	cr_assert_eq(harness_http(&srv, "GET", "/api/v1/days/1/cards", NULL, h, &r), 0);
+	cr_expect_eq(r.status, 200, "the old ETag still matched");
+	harness_resp_release(&r);
+
+	cr_assert(!card_true(&b), "B001's drives are not safe to clear under the 3-2-1 policy");
+	cr_assert_geq(harness_sql(conninfo, "INSERT INTO copy_policies (production_id, copies,"
+	    " media_types, archive, offsite, updated_by) VALUES (1, 2, 1, 'none', false, 'psql')",
+	    NULL, 0), 0);
+	cr_assert(harness_wait_until(card_true, &b, 1.0), "the policy written in SQL was not seen");
 }

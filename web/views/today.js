@@ -91,15 +91,20 @@ export function mount(root, ctx) {
   }
 
   async function refresh() {
+    // The running jobs do not depend on the day: asked at once, beside the days, not after them.
+    const jobsAsked = Promise.all([
+      api('/api/v1/jobs?kind=offload&limit=20'),
+      api('/api/v1/jobs?kind=archive&limit=5').catch(() => ({ items: [] })),
+    ]);
+    jobsAsked.catch(() => {}); // its failure is reported below, once the days are in
     try {
       if (!days.length || !dayId) {
         days = (await api('/api/v1/days')).items;
         if (!dayId && days.length) dayId = days[0].id;
       }
-      const [sum, jobs, archives] = await Promise.all([
-        dayId ? api(`/api/v1/days/${dayId}/cards`) : Promise.resolve({ day: null, cards: [] }),
-        api('/api/v1/jobs?kind=offload&limit=20'),
-        api('/api/v1/jobs?kind=archive&limit=5').catch(() => ({ items: [] })),
+      const [sum, [jobs, archives]] = await Promise.all([
+        dayId ? api(`/api/v1/days/${dayId}/cards`, { revalidate: true }) : Promise.resolve({ day: null, cards: [] }),
+        jobsAsked,
       ]);
       const active = jobs.items.filter((j) => j.state === 'running' || j.state === 'queued');
       const archiving = archives.items.filter((j) => j.state === 'running' || j.state === 'queued');
