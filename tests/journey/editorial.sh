@@ -205,7 +205,7 @@ while read -r prof rel; do
 		fail "$prof: production sound and the camera's scratch track: $(paste -sd' ' <<<"$streams")" ;;
 	*) [[ $(wc -l <<<"$streams") == 1 && $(loud "$f" 0) == production ]] || fail "$prof: production sound only: $(paste -sd' ' <<<"$streams")" ;;
 	esac
-done < <(api "renditions?clip_id=$clip&limit=50" | jq -r '.items[] | "\(.profile) \(.rel_path)"')
+done < <(api "renditions?clip_id=$clip&limit=50" | jq -r '.items[] | select(.state == "done") | "\(.profile) \(.rel_path)"')
 ok "all eight profiles: reel in the tmcd name (.mov) or the MXF tape package, timecode and rate by ffprobe and mediainfo; h264_mov named as the camera file with its audio layout"
 
 # The DIT grades two clips: A001C001 by its scene's default look ("warm_day", scene 12A),
