@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const struct db_stmt stmt_lock = { "soundsync_lock",
 	"SELECT pg_advisory_xact_lock(hashtext('setpost.soundsync'), $1::int)", 1 };
@@ -33,11 +34,19 @@ static const struct db_stmt stmt_picture_one = { "soundsync_picture_one",
 /* The day's pictures, each with its camera (the letter, else its card: two cards of unknown
  * cameras may be two cameras) and length; every picture is read even when one is asked for,
  * because whether a match is sure depends on the others. */
+/* Also each picture's slate (scene, take) and the sound it last took a slate from, if any: a
+ * slate that came from a sound says nothing about whether that sound is the picture's. */
 static const struct db_stmt stmt_pictures = { "soundsync_pictures",
 	"SELECT c.id, c.fps_num, c.fps_den, c.start_tc, s.method,"
-	" coalesce(nullif(c.camera, ''), nullif(k.camera, ''), 'card ' || k.id), c.duration_frames"
+	" coalesce(nullif(c.camera, ''), nullif(k.camera, ''), 'card ' || k.id), c.duration_frames,"
+	" coalesce(c.scene, ''), coalesce(c.take, ''),"
+	" (SELECT (e.data->>'sound_clip_id')::bigint FROM events e WHERE e.kind ="
+	"  'clip.slate_from_sound' AND e.subject_type = 'clip' AND e.subject_id = c.id"
+	"  ORDER BY e.id DESC LIMIT 1)"
 	" FROM clips c JOIN cards k ON k.id = c.card_id LEFT JOIN clip_sound s ON s.clip_id = c.id"
 	" WHERE k.day_id = $1 AND k.kind <> 'sound' ORDER BY c.id FOR UPDATE OF c", 1 };
+static const struct db_stmt stmt_sound_slate = { "soundsync_sound_slate",
+	"SELECT coalesce(scene, ''), coalesce(take, '') FROM clips WHERE id = $1", 1 };
 /* Automatic results never replace the DIT's, and an unchanged result is not written again
  * (no event either): a rerun over a day is quiet. */
 static const struct db_stmt stmt_auto = { "soundsync_auto",
@@ -186,7 +195,7 @@ soundsync_unslate(struct db_conn *c, const char *pic, const char *snd, long long
  * made before the change made again. */
 static int
 soundsync_write(struct db_conn *c, const struct db_stmt *st, long long pic_id,
-    long long snd_id, long long offset, const char *method, const char *actor,
+    long long snd_id, long long offset, const char *method, bool by_slate, const char *actor,
     struct err *err)
 {
 	struct db_params q = { 0 };
@@ -202,6 +211,8 @@ soundsync_write(struct db_conn *c, const struct db_stmt *st, long long pic_id,
 	data = json_pack("{s:s,s:o,s:o}", "method", method,
 	    "sound_clip_id", snd_id ? json_integer(snd_id) : json_null(),
 	    "offset_frames", snd_id ? json_integer(offset) : json_null());
+	if (by_slate)   /* another clip of its camera has the same timecode; its slate decided */
+		json_object_set_new(data, "chosen_by", json_string("slate"));
 	rc = event_record(c, actor, "clip.sound", "clip", pic_id, data, NULL, err);
 	json_decref(data);
 	/* q.v[0], q.v[1]: the picture's and the sound's ids as text */
@@ -224,6 +235,10 @@ struct soundsync_pic {
 	long long sound;           /* 0: nothing covers it */
 	int64_t offset;
 	bool ambiguous;
+	bool by_slate;             /* of an ambiguous group, the one whose own slate is the take's */
+	bool judged;               /* its ambiguous group was looked at for a slate */
+	const char *scene, *take;  /* borrowed; "" when none */
+	long long slate_from;      /* the sound its slate came from, 0: the camera's or the DIT's */
 };
 
 /* The sound picture row's timecode points to (p->sound 0: none; p->skip: not matched now). */
@@ -238,6 +253,9 @@ soundsync_point(const PGresult *r, int row, const struct soundsync_sound *snd, s
 
 	p->id = db_ll(r, row, 0);
 	p->camera = PQgetvalue(r, row, 5);
+	p->scene = PQgetvalue(r, row, 7);
+	p->take = PQgetvalue(r, row, 8);
+	p->slate_from = db_val(r, row, 9) ? db_ll(r, row, 9) : 0;
 	p->len = db_val(r, row, 6) && db_ll(r, row, 6) > 0 ? db_ll(r, row, 6) : 1;
 	p->skip = (method && strcmp(method, "manual") == 0) || tc == NULL ||
 	    soundsync_clip_rate((unsigned)db_ll(r, row, 1), (unsigned)db_ll(r, row, 2), tc, &p->rate,
@@ -271,6 +289,49 @@ soundsync_mark_ambiguous(struct soundsync_pic *v, int n)
 		}
 }
 
+static bool
+soundsync_same_label(const char *a, const char *b)
+{
+	return a[0] != '\0' && strcasecmp(a, b) == 0;
+}
+
+/* Of a group of ambiguous pictures (one camera, one sound take), the one whose own slate
+ * (scene and take from the camera or the DIT, not from a sound) is the take's, when exactly
+ * one is: it is matched, the others stay ambiguous for the DIT. */
+static int
+soundsync_pick_by_slate(struct db_conn *c, struct soundsync_pic *v, int n, struct err *err)
+{
+	for (int i = 0; i < n; i++) {
+		struct db_params q = { 0 };
+		PGresult *r;
+		int found = -1, agree = 0, rc;
+
+		if (!v[i].ambiguous || v[i].judged)
+			continue;
+		db_param_ll(&q, v[i].sound);
+		if ((rc = db_query(c, &stmt_sound_slate, q.v, &r, err)) < 0)
+			return rc;
+		for (int j = i; rc > 0 && j < n; j++) {
+			struct soundsync_pic *p = &v[j];
+			if (!p->ambiguous || p->sound != v[i].sound || strcmp(p->camera, v[i].camera) != 0)
+				continue;
+			p->judged = true;
+			if (p->slate_from != p->sound &&
+			    soundsync_same_label(PQgetvalue(r, 0, 0), p->scene) &&
+			    soundsync_same_label(PQgetvalue(r, 0, 1), p->take)) {
+				agree++;
+				found = j;
+			}
+		}
+		PQclear(r);
+		if (agree == 1) {
+			v[found].ambiguous = false;
+			v[found].by_slate = true;
+		}
+	}
+	return 0;
+}
+
 int
 soundsync_match_day(struct db_conn *c, long long day_id, long long clip_id,
     const char *actor, int *matched, int *unmatched, struct err *err)
@@ -299,14 +360,15 @@ soundsync_match_day(struct db_conn *c, long long day_id, long long clip_id,
 	for (int i = 0; i < rows; i++)
 		soundsync_point(r, i, snd, nsnd, spans, &pics[i]);
 	soundsync_mark_ambiguous(pics, rows);
-	rc = 0;
+	if ((rc = soundsync_pick_by_slate(c, pics, rows, err)) < 0)
+		goto out;
 	for (int i = 0; i < rows && rc >= 0; i++) {
 		const struct soundsync_pic *q = &pics[i];
 
 		if (q->skip)
 			continue;
 		rc = soundsync_write(c, &stmt_auto, q->id, q->sound, q->offset, q->ambiguous ?
-		    "ambiguous" : q->sound ? "timecode" : "none", actor, err);
+		    "ambiguous" : q->sound ? "timecode" : "none", q->by_slate, actor, err);
 		if (rc >= 0 && q->sound && !q->ambiguous)
 			nm++;
 		else if (rc >= 0)
@@ -423,7 +485,7 @@ soundsync_set_manual(struct db_conn *c, long long clip_id, long long sound_clip_
 	db_param_str(&q, NULL);
 	if ((rc = db_query(c, &stmt_lock, q.v, NULL, err)) < 0)
 		return rc;
-	rc = soundsync_write(c, &stmt_manual, clip_id, sound_clip_id, offset_frames, "manual",
+	rc = soundsync_write(c, &stmt_manual, clip_id, sound_clip_id, offset_frames, "manual", false,
 	    actor, err);
 	return rc < 0 ? rc : 0;
 }

@@ -414,3 +414,36 @@ Test(soundsync, one_camera_twice_on_one_take_is_ambiguous)
 	cr_expect_eq(json_array_size(json_object_get(j, "ambiguous")), 0, "%s", json_dumps(j, 0));
 	json_decref(j);
 }
+
+/* Of one camera's clips on one take, the one whose own slate (the camera's metadata or the
+ * DIT's, not one a sound gave it) is the sound report's scene and take is matched; the others
+ * stay ambiguous. Two agreeing, or a slate that came from this very sound, decide nothing. */
+Test(soundsync, the_slate_picks_among_one_cameras_clips)
+{
+	char s1[400], path[64];
+
+	take(s1, sizeof(s1), "T020", "02:00:00:00", 25, 1, false, 60,
+	    ",\"scene\":\"9B\",\"take\":\"2\"");
+	register_card("Feature", "S020", "sound", s1, "T020");
+	register_card("Feature", "E001", "camera",
+	    "{\"name\":\"E001C001\",\"camera\":\"E\",\"start_tc\":\"02:00:00:00\",\"fps_num\":25,"
+	    "\"fps_den\":1,\"duration_frames\":250,\"scene\":\"9b\",\"take\":\"1\"},"
+	    "{\"name\":\"E001C002\",\"camera\":\"E\",\"start_tc\":\"02:00:02:00\",\"fps_num\":25,"
+	    "\"fps_den\":1,\"duration_frames\":250,\"scene\":\"9B\",\"take\":\"2\"},"
+	    "{\"name\":\"E001C003\",\"camera\":\"E\",\"start_tc\":\"02:00:04:00\",\"fps_num\":25,"
+	    "\"fps_den\":1,\"duration_frames\":250}", "E001C001 E001C002 E001C003");
+	settle();
+	cr_expect_str_eq(detail_sound("E001C002"), "T020 50 timecode", "its slate is the take's");
+	cr_expect_str_eq(detail_sound("E001C001"), "T020 0 ambiguous", "take 1, not 2");
+	cr_expect_str_eq(detail_sound("E001C003"), "T020 100 ambiguous", "no slate of its own");
+	cr_expect_str_eq(sql("SELECT data->>'chosen_by' FROM events WHERE kind = 'clip.sound' AND"
+	    " subject_id = %lld ORDER BY id DESC LIMIT 1", clip_id("E001C002")), "slate");
+
+	/* The DIT corrects E001C001's take to 2 as well: two slates agree, nothing decides. */
+	snprintf(path, sizeof(path), "/api/v1/clips/%lld", clip_id("E001C001"));
+	cr_assert_eq(req("PATCH", path, "{\"take\":\"2\"}", NULL), 200);
+	register_card("Feature", "S020", "sound", "", "T020");   /* the day matched again */
+	settle();
+	cr_expect_str_eq(detail_sound("E001C002"), "T020 50 ambiguous", "two slates agree");
+	cr_expect_str_eq(detail_sound("E001C001"), "T020 0 ambiguous");
+}
