@@ -43,7 +43,7 @@ SETPOST_URL=$url SETPOST_TOKEN=$token SETPOST_CHROMIUM=$chromium SETPOST_CARDS=$
 SETPOST_DESTS="$tmp/raid:$tmp/shuttle" SETPOST_TWO_VOLUMES=$two_volumes SETPOST_QC_CARD=$tmp/cards/qc/A003QC \
 	node --test --test-concurrency=1 --test-reporter=spec "$top/tests/browser/cdl.test.js" "$top/tests/browser/dashboard.test.js" \
 	"$top/tests/browser/qc.test.js" "$top/tests/browser/rules.test.js" "$top/tests/browser/required_copies.test.js" \
-	"$top/tests/browser/look.test.js" 2>&1 |
+	"$top/tests/browser/look.test.js" "$top/tests/browser/sound.test.js" 2>&1 |
 	tee "$tmp/node.log" | grep -E "^\s*(✔|✖|ℹ (tests|pass|fail))|not ok|Error|expected|actual" || true
 # node's own counts join make test's closing line.
 for k in pass fail skipped; do
