@@ -12,6 +12,7 @@
 #include "lib/store/pgembed.h"
 
 #include <signal.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 int cmd_serve(int argc, char **argv);
@@ -43,11 +44,22 @@ struct option;
  * OPT_* value of the subcommand's table), val its argument or NULL. Returns 0 or an error. */
 typedef int (*cli_option_fn)(void *opts, int c, const char *val, struct err *err);
 
-/* Reads the options of argv (shortopts starts with ':'; longopts is the subcommand's table)
- * into opts through on_option, from the start each time. A missing argument or an unknown
- * option is an error naming it. Leaves optind at the first operand; returns 0 or the error. */
-int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
-    cli_option_fn on_option, void *opts, struct err *err);
+/* A subcommand's options: getopt_long's short string (':' first), its long table and the
+ * function that takes each option. -h/--help ('h') is answered by cli_getopt itself. */
+struct cli_options {
+	const char *shortopts;
+	const struct option *longopts;
+	cli_option_fn on_option;
+};
+
+/* Reads the options of argv into opts through t->on_option, from the start each time; 'h'
+ * sets *help. A missing argument or an unknown option is an error naming it. Leaves optind at
+ * the first operand; returns 0 or the error. */
+int cli_getopt(const struct cli_options *t, int argc, char **argv, void *opts, int *help,
+    struct err *err);
+
+/* "1048576", "512K", "8M", "1G" into *out; -1 when it is none of these (or overflows). */
+int cli_parse_size(const char *s, uint64_t *out);
 
 /* After cli_getopt, age-style operands: at most one INPUT; none or "-" leaves *in NULL
  * (standard input). Returns 0 or SP_EINVAL. */
