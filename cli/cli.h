@@ -89,6 +89,11 @@ void cli_db_close(struct pgembed *pg, struct db *db);
  * embedded database's folder as cli_db_open finds it. */
 int cli_data_path(const struct config *cfg, char *out, size_t len, struct err *err);
 
+/* The production named (NULL: the only one there is): *id, and its name into pname; 0, or
+ * the exit status 1 after saying why (none, several, the database's error). */
+int cli_production_find(struct db *db, const char *name, long long *id, char *pname,
+    size_t len);
+
 /* Removes "--flag VALUE" or "--flag=VALUE" from argv (updating *argc) and returns VALUE
  * (borrowed from argv), or NULL when absent. *missing is set when the flag has no value. */
 const char *cli_take_flag(int *argc, char **argv, const char *flag, int *missing);
