@@ -216,7 +216,6 @@ enum MHD_Result
 luts_cube(struct request *req)
 {
 	PGresult *r;
-	struct MHD_Response *resp;
 	char disp[300];
 	unsigned char *bin;
 	size_t hexlen, binlen = 0;
@@ -236,16 +235,7 @@ luts_cube(struct request *req)
 		if ((*s == '"' && s[1] != '\0') || (unsigned char)*s < 0x20 || *s == 0x7f)
 			*s = '_';
 	PQclear(r);
-	resp = MHD_create_response_from_buffer(binlen, bin, MHD_RESPMEM_MUST_FREE);
-	if (resp == NULL) {
-		free(bin);
-		return MHD_NO;
-	}
-	MHD_add_response_header(resp, "Content-Type", "text/plain; charset=utf-8");
-	MHD_add_response_header(resp, "Content-Disposition", disp);
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	return reply_response(req, 200, resp);
+	return reply_download(req, "text/plain; charset=utf-8", disp, bin, binlen, true, NULL, NULL);
 }
 
 enum MHD_Result
@@ -532,7 +522,6 @@ clips_look_cube(struct request *req)
 	const char *sz = request_query(req, "size");
 	struct look lk = LOOK_INIT;
 	struct db_conn *c = NULL;
-	struct MHD_Response *resp;
 	char name[300], disp[340], *text = NULL, *end;
 	size_t len = 0;
 	long long id;
@@ -562,14 +551,5 @@ clips_look_cube(struct request *req)
 	if (rc < 0)
 		return reply_err(req, &err);
 	snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", name);
-	resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
-	if (resp == NULL) {
-		free(text);
-		return MHD_NO;
-	}
-	MHD_add_response_header(resp, "Content-Type", "text/plain; charset=utf-8");
-	MHD_add_response_header(resp, "Content-Disposition", disp);
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	return reply_response(req, 200, resp);
+	return reply_download(req, "text/plain; charset=utf-8", disp, text, len, true, NULL, NULL);
 }
