@@ -33,6 +33,21 @@ fail() {
 #                             output in PREFIX.out/.log; $url and $serve_pid once it answers
 #   cli_track PID             a background process to kill at exit (the last started first)
 #   cli_mount DIR [SIZE]      a tmpfs on DIR, unmounted at exit (as root; 1 when it could not)
+# And what journeys (tests/journey/*.sh) share besides:
+#   cli_journey NAME          cli_tmp NAME, cli_db NAME, SETPOST_DATABASE_URL exported to it
+#   cli_site NAME ARGS...     a setpost of its own (a cart, a post house): database NAME_<pid>
+#                             ($CLI_DB), `serve --data $tmp/NAME ARGS` ($url, $tmp/NAME.out/.log)
+#   cli_worker PREFIX ARGS... `$bin worker ARGS` in the background, output added to PREFIX.out/.log;
+#                             $worker_pid
+#   cli_need_root WHAT        not root: WHAT is a skip ("needs root to mount tmpfs volumes"), exit 0
+#   cli_need_tools WHAT TOOL... a tool missing: WHAT is a skip naming it, exit 0
+#   cli_until SECONDS FILTER CMD...  runs CMD every 0.2 s until jq's FILTER holds on what it
+#                             prints (kept in $got); 1 when SECONDS pass first
+#   cli_hook FILE             a webhook receiver on loopback (tests/cli/hook_receiver.py): every
+#                             POST body appended to FILE, one a line; $hook_port
+#   cli_idle                  waits (180 s at most) until the server at $url has no job queued or
+#                             running (asked with $SETPOST_TOKEN); else fails naming them
+top=${top:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 _cli_pids=()
 _cli_mounts=()
 _cli_dbs=()
@@ -72,7 +87,7 @@ cli_serve() {
 	"${bin:?}" serve --listen 127.0.0.1:0 "$@" >"$out.out" 2>"$out.log" &
 	serve_pid=$!
 	cli_track "$serve_pid"
-	for _ in $(seq 100); do grep -qs "listening on" "$out.out" && break; sleep 0.1; done
+	for _ in $(seq "${CLI_SERVE_WAIT:-100}"); do grep -qs "listening on" "$out.out" && break; sleep 0.1; done
 	url=$(sed -n 's/.*listening on //p' "$out.out")
 	[ -n "$url" ] || fail "setpost serve did not start: $(tail -n 5 "$out.log")"
 }
@@ -81,4 +96,57 @@ cli_mount() {
 	mkdir -p "$1"
 	mount -t tmpfs -o "size=${2:-64m}" tmpfs "$1" || return 1
 	_cli_mounts+=("$1")
+}
+cli_journey() {
+	cli_tmp "$1"
+	cli_db "$1"
+	export SETPOST_DATABASE_URL=$CLI_DB
+}
+cli_site() {
+	local name=$1
+	shift
+	cli_db "$name"
+	SETPOST_DATABASE_URL=$CLI_DB cli_serve "$tmp/$name" --data "$tmp/$name" "$@"
+}
+cli_worker() {
+	local out=$1
+	shift
+	"${bin:?}" worker "$@" >>"$out.out" 2>>"$out.log" &
+	worker_pid=$!
+	cli_track "$worker_pid"
+}
+cli_need_root() {
+	[ "$(id -u)" -eq 0 ] && return 0
+	skip "$1" "needs root to mount tmpfs volumes"
+	exit 0
+}
+cli_need_tools() {
+	local what=$1 t
+	shift
+	for t in "$@"; do
+		command -v "$t" >/dev/null || { skip "$what" "$t is missing"; exit 0; }
+	done
+}
+got=""
+cli_until() {
+	local secs=$1 filter=$2
+	shift 2
+	for _ in $(seq $((secs * 5))); do
+		got=$("$@") || true
+		jq -e "$filter" <<<"$got" >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	return 1
+}
+cli_idle() {
+	local busy='[.items[] | select(.state == "queued" or .state == "running")]'
+	cli_until 180 "$busy | length == 0" \
+		curl -s -H "Authorization: Bearer $SETPOST_TOKEN" "$url/api/v1/jobs?limit=200" && return 0
+	fail "jobs still running: $(jq -c "$busy | map([.kind, .state, .progress_text])" <<<"$got")"
+}
+cli_hook() {
+	hook_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	: >"$1"
+	python3 "$top/tests/cli/hook_receiver.py" "$hook_port" "$1" &
+	cli_track $!
 }

@@ -7,64 +7,28 @@
 set -euo pipefail
 . "$(dirname "$0")/../cli/lib.sh"
 bin=$1
-top=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d /tmp/sp-offrep.XXXXXX)
-chmod 755 "$tmp"
-db="journey_offrep_$$"
-pid=""
-wpid=""
-hpid=""
-cleanup() {
-	for p in $hpid $wpid $pid; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-	umount "$tmp/raid" "$tmp/shuttle" 2>/dev/null || true
-	rm -rf "$tmp"
-	psql -q "$SETPOST_TEST_PG" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-
 for tool in pdfinfo pdftotext chromium; do
 	command -v "$tool" >/dev/null || fail "$tool is needed (make deps installs it)"
 done
-if [ "$(id -u)" -ne 0 ]; then
-	skip "the offload report beside two copies" "needs root to mount two tmpfs volumes"
-	exit 0
-fi
-psql -q "$SETPOST_TEST_PG" -c "CREATE DATABASE $db" >/dev/null
-export SETPOST_DATABASE_URL="${SETPOST_TEST_PG/dbname=postgres/dbname=$db}"
+cli_need_root "the offload report beside two copies"
+cli_journey journey_offrep
 bash "$top/tests/fixtures/make-cards.sh" "$tmp/cards" >/dev/null 2>&1
 # report.ready goes to a webhook receiver on loopback, which this cart allows explicitly.
-"$bin" serve --listen 127.0.0.1:0 --data "$tmp/data" --outbound-allow 127.0.0.1/32 >"$tmp/serve.out" 2>"$tmp/serve.log" &
-pid=$!
-for _ in $(seq 100); do grep -q "listening on" "$tmp/serve.out" && break; sleep 0.1; done
-url=$(sed -n 's/.*listening on //p' "$tmp/serve.out")
-[ -n "$url" ] || fail "server did not start: $(cat "$tmp/serve.log")"
+cli_serve "$tmp/serve" --data "$tmp/data" --outbound-allow 127.0.0.1/32
 admin=$("$bin" token create --role admin --name cart | tail -n 1)
 export SETPOST_TOKEN=$admin
 api() { curl -s -H "Authorization: Bearer $admin" "$url$1"; }
 get() { curl -s -H "Authorization: Bearer $admin" -o "$2" -w '%{http_code} %{content_type}' "$url$1"; }
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$tmp/hook.py" <<'PY'
-import http.server, sys
-class H(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        with open(sys.argv[2], "ab") as f:
-            f.write(body.replace(b"\n", b" ") + b"\n")
-        self.send_response(204); self.end_headers()
-    def log_message(self, *a): pass
-http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-PY
-: >"$tmp/hooks"
-python3 "$tmp/hook.py" "$port" "$tmp/hooks" &
-hpid=$!
+cli_hook "$tmp/hooks"
+port=$hook_port
 hook=$(curl -s -H "Authorization: Bearer $admin" -H "Content-Type: application/json" \
 	-d "{\"url\":\"http://127.0.0.1:$port/hook\",\"events\":[\"report.ready\"]}" "$url/api/v1/webhooks")
 [[ $(jq -r .id <<<"$hook") =~ ^[0-9]+$ ]] || fail "webhook for report.ready: $hook"
 
-mkdir -p "$tmp/raid" "$tmp/shuttle" "$tmp/single"
-mount -t tmpfs -o size=96m tmpfs "$tmp/raid"
-mount -t tmpfs -o size=96m tmpfs "$tmp/shuttle"
+mkdir -p "$tmp/single"
+cli_mount "$tmp/raid" 96m || fail "mount raid"
+cli_mount "$tmp/shuttle" 96m || fail "mount shuttle"
 
 # --- the report beside each copy ------------------------------------------------------------------
 "$bin" offload "$tmp/cards/arri" --to "$tmp/raid" --to "$tmp/shuttle" --register "$url" \
@@ -168,8 +132,7 @@ ok "a resumed offload that verified nothing writes no report; a --rehash run to 
 
 # --- an offload job run by a worker writes it too ------------------------------------------------
 "$bin" volume add cards "$tmp/cards" >/dev/null
-"$bin" worker --slots 1 --data "$tmp/data" --outbound-allow 127.0.0.1/32 >"$tmp/worker.out" 2>"$tmp/worker.log" &
-wpid=$!
+cli_worker "$tmp/worker" --slots 1 --data "$tmp/data" --outbound-allow 127.0.0.1/32
 job=$(curl -s -H "Authorization: Bearer $admin" -H "Content-Type: application/json" \
 	-d "{\"source\":\"$tmp/cards/sound/SR001\",\"destinations\":[\"$tmp/raid\",\"$tmp/shuttle\"],\"production\":\"Night Feature\",\"day\":\"2026-11-25\"}" \
 	"$url/api/v1/offload-jobs" | jq -r .job_id)
