@@ -275,8 +275,7 @@ int
 soundsync_match_day(struct db_conn *c, long long day_id, long long clip_id,
     const char *actor, int *matched, int *unmatched, struct err *err)
 {
-	char day[24];
-	const char *p[1] = { day };
+	struct db_params p = { 0 };
 	struct soundsync_sound *snd = NULL;
 	struct soundsync_span *spans = NULL;
 	struct soundsync_pic *pics = NULL;
@@ -285,11 +284,11 @@ soundsync_match_day(struct db_conn *c, long long day_id, long long clip_id,
 	int rows = 0, rc, nm = 0, nu = 0;
 
 	(void)clip_id;   /* whether one picture's match is sure depends on the others: all judged */
-	snprintf(day, sizeof(day), "%lld", day_id);
-	if ((rc = db_query(c, &stmt_lock, p, NULL, err)) < 0 ||
-	    (rc = soundsync_load_sounds(c, &stmt_sounds, day, &snd, &nsnd, err)) < 0)
+	db_param_ll(&p, day_id);
+	if ((rc = db_query(c, &stmt_lock, p.v, NULL, err)) < 0 ||
+	    (rc = soundsync_load_sounds(c, &stmt_sounds, p.v[0], &snd, &nsnd, err)) < 0)
 		return rc;
-	if ((rows = rc = db_query(c, &stmt_pictures, p, &r, err)) < 0)
+	if ((rows = rc = db_query(c, &stmt_pictures, p.v, &r, err)) < 0)
 		goto out;
 	if ((nsnd > 0 && (spans = calloc(nsnd, sizeof(*spans))) == NULL) ||
 	    (pics = calloc((size_t)(rows ? rows : 1), sizeof(*pics))) == NULL) {

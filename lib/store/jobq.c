@@ -332,28 +332,26 @@ jobq_why_not(struct db *db, const char *sid, const char *action, struct err *err
 int
 jobq_cancel(struct db *db, long long id, struct err *err)
 {
-	char sid[24];
-	const char *p[1] = { sid };
+	struct db_params q = { 0 };
 	int rc;
 
-	snprintf(sid, sizeof(sid), "%lld", id);
-	rc = db_exec(db, &stmt_cancel, p, NULL, err);
+	db_param_ll(&q, id);
+	rc = db_exec(db, &stmt_cancel, q.v, NULL, err);
 	if (rc == 0)
-		return jobq_why_not(db, sid, "cancel", err);
+		return jobq_why_not(db, q.v[0], "cancel", err);
 	return rc < 0 ? rc : 0;
 }
 
 int
 jobq_retry(struct db *db, long long id, struct err *err)
 {
-	char sid[24];
-	const char *p[1] = { sid };
+	struct db_params q = { 0 };
 	int rc;
 
-	snprintf(sid, sizeof(sid), "%lld", id);
-	rc = db_exec(db, &stmt_retry, p, NULL, err);
+	db_param_ll(&q, id);
+	rc = db_exec(db, &stmt_retry, q.v, NULL, err);
 	if (rc == 0)
-		return jobq_why_not(db, sid, "retry", err);
+		return jobq_why_not(db, q.v[0], "retry", err);
 	return rc < 0 ? rc : 0;
 }
 
