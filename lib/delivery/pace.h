@@ -15,7 +15,7 @@
 #define SETPOST_PACE_H
 
 #include "lib/core/err.h"
-#include "lib/delivery/tus_client.h"
+#include "lib/delivery/transfer.h"
 
 #include <stdint.h>
 
