@@ -93,6 +93,10 @@ int cli_data_path(const struct config *cfg, char *out, size_t len, struct err *e
  * the exit status 1 after saying why (none, several, the database's error). */
 int cli_production_find(struct db *db, const char *name, long long *id, char *pname,
     size_t len);
+/* cli_db_open (with migrations), then cli_production_find: 0 with *db open, or the exit
+ * status 1 after saying why (nothing left open). */
+int cli_production_open(const struct config *cfg, struct pgembed *pg, struct db **db,
+    const char *name, long long *id, char *pname, size_t len);
 
 /* Removes "--flag VALUE" or "--flag=VALUE" from argv (updating *argc) and returns VALUE
  * (borrowed from argv), or NULL when absent. *missing is set when the flag has no value. */

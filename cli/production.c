@@ -18,6 +18,20 @@ static const struct db_stmt stmt_find = { "production_cli_find",
 	"SELECT id, name FROM productions WHERE $1::text IS NULL OR name = $1 ORDER BY id LIMIT 2", 1 };
 
 int
+cli_production_open(const struct config *cfg, struct pgembed *pg, struct db **db,
+    const char *name, long long *id, char *pname, size_t len)
+{
+	struct err err;
+	int rc;
+
+	if (cli_db_open(cfg, pg, db, CLI_DB_MIGRATE, &err) < 0)
+		return cli_fail("production", "%s", err.msg);
+	if ((rc = cli_production_find(*db, name, id, pname, len)) != 0)
+		cli_db_close(pg, *db);
+	return rc;
+}
+
+int
 cli_production_find(struct db *db, const char *name, long long *id, char *pname, size_t len)
 {
 	const char *p[1] = { name };
@@ -60,21 +74,15 @@ cmd_production(int argc, char **argv)
 		rc = cli_fail("production", "expected 'copies N' with N from 1 to 10 (see --help)");
 		goto out;
 	}
-	if (cli_db_open(&cfg, &pg, &db, CLI_DB_MIGRATE, &err) < 0) {
-		rc = cli_fail("production", "%s", err.msg);
-		goto out;
-	}
 	long long id;
 	char pname[256];
-	if ((rc = cli_production_find(db, name, &id, pname, sizeof pname)) == 0) {
-		if (custody_required_copies_set(db, id, (int)n, "cli", &cards, &safe, &err) < 0)
-			rc = cli_fail("production", "%s", err.msg);
-		else {
-			printf("production %s: %lld verified copies on distinct volumes required; %d "
-			    "cards re-checked, %d safe to format\n", pname, n, cards, safe);
-			rc = 0;
-		}
-	}
+	if ((rc = cli_production_open(&cfg, &pg, &db, name, &id, pname, sizeof pname)) != 0)
+		goto out;
+	if (custody_required_copies_set(db, id, (int)n, "cli", &cards, &safe, &err) < 0)
+		rc = cli_fail("production", "%s", err.msg);
+	else
+		printf("production %s: %lld verified copies on distinct volumes required; %d "
+		    "cards re-checked, %d safe to format\n", pname, n, cards, safe);
 	cli_db_close(&pg, db);
 out:
 	config_release(&cfg);

@@ -95,21 +95,17 @@ cmd_production_policy(int argc, char **argv)
 	}
 	if ((rc = policy_patch(patch, copies, types, archive, offsite)) != 0)
 		goto out;
-	if (cli_db_open(&cfg, &pg, &db, CLI_DB_MIGRATE, &err) < 0) {
-		rc = cli_fail("production", "%s", err.msg);
-		goto out;
-	}
 	long long id;
 	char pname[256];
-	if ((rc = cli_production_find(db, name, &id, pname, sizeof pname)) == 0) {
-		rc = json_object_size(patch) ? copy_policy_set(db, id, patch, "cli", &out, &err) :
-		    copy_policy_get(db, id, &out, &err);
-		if (rc < 0)
-			rc = cli_fail("production", "policy: %s", err.msg);
-		else {
-			policy_print(out);
-			rc = 0;
-		}
+	if ((rc = cli_production_open(&cfg, &pg, &db, name, &id, pname, sizeof pname)) != 0)
+		goto out;
+	rc = json_object_size(patch) ? copy_policy_set(db, id, patch, "cli", &out, &err) :
+	    copy_policy_get(db, id, &out, &err);
+	if (rc < 0)
+		rc = cli_fail("production", "policy: %s", err.msg);
+	else {
+		policy_print(out);
+		rc = 0;
 	}
 	cli_db_close(&pg, db);
 out:
