@@ -37,6 +37,9 @@ fail() {
 #   cli_journey NAME          cli_tmp NAME, cli_db NAME, SETPOST_DATABASE_URL exported to it
 #   cli_site NAME ARGS...     a setpost of its own (a cart, a post house): database NAME_<pid>
 #                             ($CLI_DB), `serve --data $tmp/NAME ARGS` ($url, $tmp/NAME.out/.log)
+#   cli_post_house ARGS...    a post house: an age identity ($tmp/post.key, $recipient), cli_site
+#                             post ARGS ($post, $POST_DB) and a post token for the cart
+#                             ($post_token)
 #   cli_worker PREFIX ARGS... `$bin worker ARGS` in the background, output added to PREFIX.out/.log;
 #                             $worker_pid
 #   cli_need_root WHAT        not root: WHAT is a skip ("needs root to mount tmpfs volumes"), exit 0
@@ -45,6 +48,10 @@ fail() {
 #                             prints (kept in $got); 1 when SECONDS pass first
 #   cli_hook FILE             a webhook receiver on loopback (tests/cli/hook_receiver.py): every
 #                             POST body appended to FILE, one a line; $hook_port
+#   cli_screenshot PAGE NAME  Chromium renders the file PAGE into tests/journey/artifacts/NAME
+#                             (fails when it cannot)
+#   cli_job_end ID            waits (60 s at most) until job ID on $url is done or dead; $got is
+#                             the job as GET /api/v1/jobs/ID last answered ($SETPOST_TOKEN)
 #   cli_idle                  waits (180 s at most) until the server at $url has no job queued or
 #                             running (asked with $SETPOST_TOKEN); else fails naming them
 top=${top:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -149,4 +156,23 @@ cli_hook() {
 	: >"$1"
 	python3 "$top/tests/cli/hook_receiver.py" "$hook_port" "$1" &
 	cli_track $!
+}
+cli_post_house() {
+	"${bin:?}" keygen -o "$tmp/post.key" 2>/dev/null
+	recipient=$(sed -n 's/^# public key: //p' "$tmp/post.key")
+	cli_site post --age-identity "$tmp/post.key" "$@"
+	post=$url POST_DB=$CLI_DB
+	post_token=$(SETPOST_DATABASE_URL=$POST_DB "$bin" token create --role post --name cart | tail -n 1)
+}
+cli_screenshot() {
+	mkdir -p "$top/tests/journey/artifacts"
+	timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
+		--disable-component-update --disable-sync --user-data-dir="$tmp/chrome" --window-size=1280,1600 \
+		--screenshot="$top/tests/journey/artifacts/$2" "file://$1" >"$tmp/chrome.log" 2>&1 ||
+		fail "chromium: $(tail -3 "$tmp/chrome.log")"
+	[ -s "$top/tests/journey/artifacts/$2" ] || fail "no screenshot"
+}
+cli_job_end() {
+	cli_until 60 '.state == "done" or .state == "dead"' \
+		curl -s -H "Authorization: Bearer $SETPOST_TOKEN" "$url/api/v1/jobs/$1" || true
 }

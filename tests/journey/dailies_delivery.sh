@@ -17,12 +17,8 @@ cli_tmp dd
 on_fail() { tail -n 15 "$tmp/worker.log" >&2 2>/dev/null || true; }
 
 # The post house: its own setpost with its age identity, and a token for the cart.
-"$bin" keygen -o "$tmp/post.key" 2>/dev/null
-recipient=$(sed -n 's/^# public key: //p' "$tmp/post.key")
 # (Its own webhook for arrival.verified points at loopback: allowed explicitly, issue 14.)
-cli_site post --age-identity "$tmp/post.key" --outbound-allow 127.0.0.1/32
-post=$url POST_DB=$CLI_DB
-post_token=$(SETPOST_DATABASE_URL=$POST_DB "$bin" token create --role post --name cart | tail -n 1)
+cli_post_house --outbound-allow 127.0.0.1/32
 # The cart: server and worker. The post house is on loopback, which setpost refuses to send to
 # unless the operator allows it (issue 14, no SSRF): the cart allows 127.0.0.1 explicitly.
 cli_site cart --outbound-allow 127.0.0.1/32

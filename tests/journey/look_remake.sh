@@ -17,11 +17,7 @@ cli_need_tools "a look change re-makes and re-sends the proxy" ffmpeg xxhsum age
 cli_tmp lr
 on_fail() { tail -n 15 "$tmp/worker.log" >&2 2>/dev/null || true; }
 
-"$bin" keygen -o "$tmp/post.key" 2>/dev/null
-recipient=$(sed -n 's/^# public key: //p' "$tmp/post.key")
-cli_site post --age-identity "$tmp/post.key"
-post=$url POST_DB=$CLI_DB
-post_token=$(SETPOST_DATABASE_URL=$POST_DB "$bin" token create --role post --name cart | tail -n 1)
+cli_post_house
 cli_site cart --outbound-allow 127.0.0.1/32
 cart=$url
 export SETPOST_DATABASE_URL=$CLI_DB

@@ -94,12 +94,7 @@ ok "CSV: one row per file and copy ($((2 * nfiles))), every copy verified, hashe
 outside=$(grep -Eio '(src|href)="[^"]{0,22}|url\(|@import|<script' "$tmp/raid/arri/$stem.html" | grep -v '^src="data:image/jpeg;base64' || true)
 [ -z "$outside" ] || fail "the page loads something: $(head -3 <<<"$outside")"
 grep -q "Safe to format: YES" "$tmp/raid/arri/$stem.html" || fail "html verdict"
-mkdir -p "$top/tests/journey/artifacts"
-timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
-	--disable-component-update --disable-sync --user-data-dir="$tmp/chrome" --window-size=1280,1600 \
-	--screenshot="$top/tests/journey/artifacts/offload-report.png" "file://$tmp/raid/arri/$stem.html" >"$tmp/chrome.log" 2>&1 ||
-	fail "chromium: $(tail -3 "$tmp/chrome.log")"
-[ -s "$top/tests/journey/artifacts/offload-report.png" ] || fail "no screenshot"
+cli_screenshot "$tmp/raid/arri/$stem.html" offload-report.png
 ok "HTML: nothing loaded from elsewhere; Chromium renders it (tests/journey/artifacts/offload-report.png)"
 
 # --- the copy's ASC MHL history covers the report -----------------------------------------------
@@ -137,13 +132,9 @@ job=$(curl -s -H "Authorization: Bearer $admin" -H "Content-Type: application/js
 	-d "{\"source\":\"$tmp/cards/sound/SR001\",\"destinations\":[\"$tmp/raid\",\"$tmp/shuttle\"],\"production\":\"Night Feature\",\"day\":\"2026-11-25\"}" \
 	"$url/api/v1/offload-jobs" | jq -r .job_id)
 [[ $job =~ ^[0-9]+$ ]] || fail "offload job queued: $job"
-for _ in $(seq 300); do
-	state=$(api "/api/v1/jobs/$job" | jq -r .state)
-	[[ $state == done || $state == dead ]] && break
-	sleep 0.2
-done
-j=$(api "/api/v1/jobs/$job")
-[[ $state == done ]] || fail "offload job: $j $(tail -n 5 "$tmp/worker.log")"
+cli_job_end "$job"
+j=$got
+[[ $(jq -r .state <<<"$j") == done ]] || fail "offload job: $j $(tail -n 5 "$tmp/worker.log")"
 jstem=$(jq -r '.result.report.name' <<<"$j")
 [[ $jstem == SR001_offload_* && $(jq -r '.result.report.copies' <<<"$j") == 2 ]] || fail "job result names the report: $j"
 pdftotext -layout "$tmp/shuttle/SR001/$jstem.pdf" "$tmp/job.txt"

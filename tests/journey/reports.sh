@@ -83,12 +83,7 @@ outside=$(grep -Eio '(src|href)="[^"]{0,22}|url\(|@import|<script' "$tmp/day.htm
 	fail "thumbnails inlined in the page"
 while read -r c; do grep -qF "$c" "$tmp/day.html" || fail "the page lacks clip $c"; done <<<"$clips"
 grep -q "Safe to format: 1 of 2 cards and rolls" "$tmp/day.html" || fail "html verdict"
-mkdir -p "$top/tests/journey/artifacts"
-timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
-	--disable-component-update --disable-sync --user-data-dir="$tmp/chrome" --window-size=1280,1600 \
-	--screenshot="$top/tests/journey/artifacts/day-report.png" "file://$tmp/day.html" >"$tmp/chrome.log" 2>&1 ||
-	fail "chromium: $(tail -3 "$tmp/chrome.log")"
-[ -s "$top/tests/journey/artifacts/day-report.png" ] || fail "no screenshot"
+cli_screenshot "$tmp/day.html" day-report.png
 ok "HTML: thumbnails inlined, nothing loaded from elsewhere, every clip, the verdict; Chromium renders it (tests/journey/artifacts/day-report.png)"
 
 # --- CSV: one row per file and copy, as the API counts them --------------------------------------
