@@ -108,14 +108,15 @@ int
 locate_rendition(struct db_conn *c, const char *root, long long rendition_id, char *path,
     size_t len, struct err *err)
 {
-	char rid[24];
-	const char *p[1] = { rid }, *rel;
+	struct db_params q = { 0 };
+	const char *rel, *rid;
 	PGresult *r;
 	int n, rc = 0;
 
 	path[0] = '\0';
-	snprintf(rid, sizeof(rid), "%lld", rendition_id);
-	if ((n = db_query(c, &stmt_rendition, p, &r, err)) < 0)
+	db_param_ll(&q, rendition_id);
+	rid = q.v[0];
+	if ((n = db_query(c, &stmt_rendition, q.v, &r, err)) < 0)
 		return n;
 	rel = n > 0 ? db_val(r, 0, 1) : NULL;
 	if (n == 0)
