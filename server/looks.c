@@ -8,6 +8,7 @@
 #include "lib/editorial/ale.h"
 #include "lib/media/cdl_json.h"
 #include "lib/store/event.h"
+#include "lib/store/params.h"
 #include "lib/core/json.h"
 #include "lib/media/lut.h"
 #include "lib/media/look.h"
@@ -138,7 +139,8 @@ luts_create(struct request *req)
 	struct looks_lut_arg a = { .actor = req->who.name };
 	struct lut l = LUT_INIT;
 	unsigned char sum[crypto_hash_sha256_BYTES];
-	char pid[24], size[12], hex[crypto_hash_sha256_BYTES * 2 + 1], prodbuf[24], *cubehex;
+	char pid[24], size[12], hex[crypto_hash_sha256_BYTES * 2 + 1], *cubehex;
+	struct db_params num = { 0 };   /* the production given in JSON, then the new LUT's id */
 	struct err err;
 	long long pv;
 	int rc;
@@ -153,8 +155,8 @@ luts_create(struct request *req)
 			return MHD_YES;
 		len = strlen(text);
 		if (rc == 0) {
-			snprintf(prodbuf, sizeof(prodbuf), "%lld", pv);
-			prod = prodbuf;
+			db_param_ll(&num, pv);
+			prod = num.v[0];
 		}
 	}
 	if (name == NULL || *name == '\0' || strlen(name) > 200)
@@ -187,8 +189,8 @@ luts_create(struct request *req)
 	lut_release(&l);
 	if (rc < 0)
 		return reply_err(req, &err);
-	snprintf(pid, sizeof(pid), "%lld", a.id);
-	return reply_row(req, 201, &stmt_lut_get, pid, "lut");
+	db_param_ll(&num, a.id);
+	return reply_row(req, 201, &stmt_lut_get, num.v[num.n - 1], "lut");
 }
 
 enum MHD_Result
@@ -340,7 +342,7 @@ days_patch(struct request *req)
 {
 	static const char *const fields[] = { "lut_id", NULL };
 	struct looks_day_arg a = { req->params[0], NULL, req->who.name };
-	char lut[24];
+	struct db_params lut = { 0 };
 	struct err err;
 	long long id, v;
 
@@ -352,8 +354,8 @@ days_patch(struct request *req)
 		if (!request_field_ok(req, json_get_int(req->json, "lut_id", true, 1, INT64_MAX, &v, &err),
 		    &err))
 			return MHD_YES;
-		snprintf(lut, sizeof(lut), "%lld", v);
-		a.lut = lut;
+		db_param_ll(&lut, v);
+		a.lut = lut.v[0];
 	}
 	if (db_tx(req->srv->db, looks_day_tx, &a, &err) < 0)
 		return reply_err(req, &err);
