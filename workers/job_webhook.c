@@ -16,6 +16,7 @@
  * this one ends (migrations/0007_webhooks.sql).
  */
 #include "kinds.h"
+#include "lib/core/clock.h"
 #include "lib/core/config.h"
 #include "lib/core/outbound.h"
 #include "lib/store/event.h"
@@ -185,7 +186,7 @@ webhook_post(struct webhook_attempt *a, const struct config *cfg, const char *ur
 	struct err err;
 	char ts[24], sig[65], h_sig[128], h_event[96], h_delivery[64], h_attempt[48];
 	struct curl_slist *hl = NULL;
-	struct timespec t0, t1;
+	double t0;
 	CURL *c = curl_easy_init();
 	CURLcode rc;
 
@@ -222,10 +223,9 @@ webhook_post(struct webhook_attempt *a, const struct config *cfg, const char *ur
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = clock_now();
 	rc = curl_easy_perform(c);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	a->duration_ms = (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+	a->duration_ms = (long)((clock_now() - t0) * 1000);
 	if (a->duration_ms < 0)
 		a->duration_ms = 0;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a->status);

@@ -1,6 +1,7 @@
 /* archive: originals and sound to LTO tape, read back in tape order (see archive.h). */
 #include "lib/archive/archive.h"
 #include "lib/archive/ltfs.h"
+#include "lib/core/clock.h"
 #include "lib/core/file.h"
 #include "lib/core/hash.h"
 #include "lib/core/version.h"
@@ -314,13 +315,12 @@ archive_nap(void)
 static int
 tape_wait(struct run *x, const char *reason, struct err *err)
 {
-	struct timespec t0, now;
+	double t0 = clock_now();
 	struct ltfs_tape t;
 	char why[512] = "";
 	struct err e;
 	int rc;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		if ((rc = ltfs_identify(x->o->tape, x->host, &t, &e)) == 0) {
 			if ((rc = tape_accept(x, &t, why, sizeof(why), err)) <= 0)
@@ -331,9 +331,7 @@ tape_wait(struct run *x, const char *reason, struct err *err)
 		    reason ? ": insert the next tape and mount it" : ": insert a tape and mount it",
 		    x->o->tape, why))
 			return err_set(err, SP_ECANCELED, "archive stopped while waiting for a tape");
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (x->o->wait_seconds >= 0 && (double)(now.tv_sec - t0.tv_sec) +
-		    (double)(now.tv_nsec - t0.tv_nsec) / 1e9 >= x->o->wait_seconds)
+		if (x->o->wait_seconds >= 0 && clock_now() - t0 >= x->o->wait_seconds)
 			return err_set(err, reason ? SP_ENOSPACE : SP_EUNAVAIL, "%s%sno tape to write "
 			    "at %s (%s): insert the next tape and run the archive again; it goes on "
 			    "from the first file not verified on tape", reason ? reason : "",
