@@ -52,6 +52,8 @@ fail() {
 #                             (fails when it cannot)
 #   cli_job_end ID            waits (60 s at most) until job ID on $url is done or dead; $got is
 #                             the job as GET /api/v1/jobs/ID last answered ($SETPOST_TOKEN)
+#   cli_offload_job JSON      POST /api/v1/offload-jobs JSON ($SETPOST_TOKEN), then cli_job_end;
+#                             fails unless the job is done ($got, $tmp/worker.log's tail if not)
 #   cli_idle                  waits (180 s at most) until the server at $url has no job queued or
 #                             running (asked with $SETPOST_TOKEN); else fails naming them
 top=${top:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -175,4 +177,12 @@ cli_screenshot() {
 cli_job_end() {
 	cli_until 60 '.state == "done" or .state == "dead"' \
 		curl -s -H "Authorization: Bearer $SETPOST_TOKEN" "$url/api/v1/jobs/$1" || true
+}
+cli_offload_job() {
+	local job
+	job=$(curl -s -H "Authorization: Bearer $SETPOST_TOKEN" -H "Content-Type: application/json" \
+		-d "$1" "$url/api/v1/offload-jobs" | jq -r .job_id)
+	[[ $job =~ ^[0-9]+$ ]] || fail "offload job queued: $job"
+	cli_job_end "$job"
+	[[ $(jq -r .state <<<"$got") == done ]] || fail "offload job: $got $(tail -n 5 "$tmp/worker.log" 2>/dev/null)"
 }

@@ -49,15 +49,9 @@ if [ "$two_volumes" -eq 1 ]; then
 	# An offload started from the server, run by a worker, registered when it ends: the card
 	# reader's folder is declared as a volume (the destinations were, by the offloads above).
 	"$bin" volume add cards "$tmp/cards" >/dev/null
-	"$bin" worker --slots 1 --data "$tmp/data" >"$tmp/worker.out" 2>"$tmp/worker.log" &
-	cli_track $!
-	job=$(curl -s -H "Authorization: Bearer $SETPOST_TOKEN" -H "Content-Type: application/json" \
-		-d "{\"source\":\"$tmp/cards/canon\",\"destinations\":[\"$tmp/raid\",\"$tmp/shuttle\"],\"card\":\"A009\",\"day\":\"2026-11-25\"}" \
-		"$url/api/v1/offload-jobs" | jq -r .job_id)
-	[[ $job =~ ^[0-9]+$ ]] || fail "offload job queued: $job"
-	cli_job_end "$job"
+	cli_worker "$tmp/worker" --slots 1 --data "$tmp/data"
+	cli_offload_job "{\"source\":\"$tmp/cards/canon\",\"destinations\":[\"$tmp/raid\",\"$tmp/shuttle\"],\"card\":\"A009\",\"day\":\"2026-11-25\"}"
 	j=$got
-	[[ $(jq -r .state <<<"$j") == done ]] || fail "offload job: $j $(tail -n 5 "$tmp/worker.log")"
 	[[ $(jq -r '.result.safe_to_format' <<<"$j") == true && $(jq -r .progress <<<"$j") == 1 ]] || fail "$j"
 	[[ -f $tmp/raid/A009/ascmhl/ascmhl_chain.xml ]] || fail "the worker wrote the MHL"
 	bad=$(curl -s -o /dev/null -w "%{http_code}" -H "Authorization: Bearer $SETPOST_TOKEN" \

@@ -128,13 +128,8 @@ ok "a resumed offload that verified nothing writes no report; a --rehash run to 
 # --- an offload job run by a worker writes it too ------------------------------------------------
 "$bin" volume add cards "$tmp/cards" >/dev/null
 cli_worker "$tmp/worker" --slots 1 --data "$tmp/data" --outbound-allow 127.0.0.1/32
-job=$(curl -s -H "Authorization: Bearer $admin" -H "Content-Type: application/json" \
-	-d "{\"source\":\"$tmp/cards/sound/SR001\",\"destinations\":[\"$tmp/raid\",\"$tmp/shuttle\"],\"production\":\"Night Feature\",\"day\":\"2026-11-25\"}" \
-	"$url/api/v1/offload-jobs" | jq -r .job_id)
-[[ $job =~ ^[0-9]+$ ]] || fail "offload job queued: $job"
-cli_job_end "$job"
+cli_offload_job "{\"source\":\"$tmp/cards/sound/SR001\",\"destinations\":[\"$tmp/raid\",\"$tmp/shuttle\"],\"production\":\"Night Feature\",\"day\":\"2026-11-25\"}"
 j=$got
-[[ $(jq -r .state <<<"$j") == done ]] || fail "offload job: $j $(tail -n 5 "$tmp/worker.log")"
 jstem=$(jq -r '.result.report.name' <<<"$j")
 [[ $jstem == SR001_offload_* && $(jq -r '.result.report.copies' <<<"$j") == 2 ]] || fail "job result names the report: $j"
 pdftotext -layout "$tmp/shuttle/SR001/$jstem.pdf" "$tmp/job.txt"
