@@ -4,6 +4,7 @@
  * (lib/archive/archive.h). `setpost tapes` lists the catalogue. */
 #include "cli.h"
 #include "lib/archive/archive.h"
+#include "lib/store/params.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,8 +60,7 @@ archive_cli_report(struct db *db, json_t *res, long long prod, const char *day)
 {
 	json_t *t;
 	size_t i;
-	char sid[24];
-	const char *p[2] = { sid, day };
+	struct db_params p = { 0 };
 	PGresult *r;
 	struct err err;
 	int n;
@@ -79,8 +79,9 @@ archive_cli_report(struct db *db, json_t *res, long long prod, const char *day)
 		    json_string_value(json_object_get(t, "key")),
 		    (long long)json_integer_value(json_object_get(t, "files")),
 		    json_object_get(t, "state") ? ", full" : "");
-	snprintf(sid, sizeof(sid), "%lld", prod);
-	if ((n = db_exec(db, &stmt_gates, p, &r, &err)) < 0)
+	db_param_ll(&p, prod);
+	db_param_str(&p, day);
+	if ((n = db_exec(db, &stmt_gates, p.v, &r, &err)) < 0)
 		return;
 	for (int k = 0; k < n; k++) {
 		json_t *why = json_loads(PQgetvalue(r, k, 3), 0, NULL), *w;

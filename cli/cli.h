@@ -12,6 +12,7 @@
 #include "lib/store/pgembed.h"
 
 #include <signal.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 int cmd_serve(int argc, char **argv);
@@ -43,11 +44,22 @@ struct option;
  * OPT_* value of the subcommand's table), val its argument or NULL. Returns 0 or an error. */
 typedef int (*cli_option_fn)(void *opts, int c, const char *val, struct err *err);
 
-/* Reads the options of argv (shortopts starts with ':'; longopts is the subcommand's table)
- * into opts through on_option, from the start each time. A missing argument or an unknown
- * option is an error naming it. Leaves optind at the first operand; returns 0 or the error. */
-int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
-    cli_option_fn on_option, void *opts, struct err *err);
+/* A subcommand's options: getopt_long's short string (':' first), its long table and the
+ * function that takes each option. -h/--help ('h') is answered by cli_getopt itself. */
+struct cli_options {
+	const char *shortopts;
+	const struct option *longopts;
+	cli_option_fn on_option;
+};
+
+/* Reads the options of argv into opts through t->on_option, from the start each time; 'h'
+ * sets *help. A missing argument or an unknown option is an error naming it. Leaves optind at
+ * the first operand; returns 0 or the error. */
+int cli_getopt(const struct cli_options *t, int argc, char **argv, void *opts, int *help,
+    struct err *err);
+
+/* "1048576", "512K", "8M", "1G" into *out; -1 when it is none of these (or overflows). */
+int cli_parse_size(const char *s, uint64_t *out);
 
 /* After cli_getopt, age-style operands: at most one INPUT; none or "-" leaves *in NULL
  * (standard input). Returns 0 or SP_EINVAL. */
@@ -76,6 +88,15 @@ void cli_db_close(struct pgembed *pg, struct db *db);
 /* The data folder this command works in: --data (SETPOST_DATA) with a database URL, else the
  * embedded database's folder as cli_db_open finds it. */
 int cli_data_path(const struct config *cfg, char *out, size_t len, struct err *err);
+
+/* The production named (NULL: the only one there is): *id, and its name into pname; 0, or
+ * the exit status 1 after saying why (none, several, the database's error). */
+int cli_production_find(struct db *db, const char *name, long long *id, char *pname,
+    size_t len);
+/* cli_db_open (with migrations), then cli_production_find: 0 with *db open, or the exit
+ * status 1 after saying why (nothing left open). */
+int cli_production_open(const struct config *cfg, struct pgembed *pg, struct db **db,
+    const char *name, long long *id, char *pname, size_t len);
 
 /* Removes "--flag VALUE" or "--flag=VALUE" from argv (updating *argc) and returns VALUE
  * (borrowed from argv), or NULL when absent. *missing is set when the flag has no value. */

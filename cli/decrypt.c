@@ -72,22 +72,19 @@ decrypt_option(void *arg, int c, const char *val, struct err *err)
 	case 'o':
 		o->out = cli_output(val);
 		return 0;
-	case 'd':
+	default:    /* -d, and what cli_getopt answered */
 		return 0;
-	case 'h':
-		o->help = 1;
-		return 0;
-	default:
-		return 0;   /* cli_getopt answered ':' and '?' */
 	}
 }
+
+static const struct cli_options decrypt_options = { ":i:o:dh", decrypt_longopts, decrypt_option };
 
 static int
 decrypt_parse(struct decrypt_opts *o, int argc, char **argv, struct err *err)
 {
 	int rc;
 
-	rc = cli_getopt(argc, argv, ":i:o:dh", decrypt_longopts, decrypt_option, o, err);
+	rc = cli_getopt(&decrypt_options, argc, argv, o, &o->help, err);
 	if (rc != 0 || o->help)
 		return rc;
 	if ((rc = cli_one_input(argc, argv, &o->in, err)) != 0)

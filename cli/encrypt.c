@@ -105,26 +105,24 @@ encrypt_option(void *arg, int c, const char *val, struct err *err)
 	case 'o':
 		o->out = cli_output(val);
 		return 0;
-	case 'e':
-		return 0;
-	case 'h':
-		o->help = 1;
-		return 0;
 	case 'a':
 		return err_set(err, SP_EUNSUPPORTED, "armored output (-a) is not supported");
 	case 'p':
 		return err_set(err, SP_EUNSUPPORTED, "passphrase encryption (-p) is not supported");
-	default:
-		return 0;   /* cli_getopt answered ':' and '?' */
+	default:    /* -e, and what cli_getopt answered */
+		return 0;
 	}
 }
+
+static const struct cli_options encrypt_options = { ":r:R:i:o:eaph", encrypt_longopts,
+	encrypt_option };
 
 static int
 encrypt_parse(struct encrypt_opts *o, int argc, char **argv, struct err *err)
 {
 	int rc;
 
-	rc = cli_getopt(argc, argv, ":r:R:i:o:eaph", encrypt_longopts, encrypt_option, o, err);
+	rc = cli_getopt(&encrypt_options, argc, argv, o, &o->help, err);
 	if (rc != 0 || o->help)
 		return rc;
 	if ((rc = cli_one_input(argc, argv, &o->in, err)) != 0)

@@ -28,25 +28,25 @@ static const struct option keygen_longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+static int
+keygen_option(void *arg, int c, const char *val, struct err *err)
+{
+	(void)err;
+	if (c == 'o')
+		*(const char **)arg = val;
+	return 0;
+}
+
+static const struct cli_options keygen_options = { ":o:h", keygen_longopts, keygen_option };
+
 /* Returns 1 for --help, 0 to go on, or an error. */
 static int
 keygen_parse(int argc, char **argv, const char **out, struct err *err)
 {
-	int c;
+	int help = 0, rc = cli_getopt(&keygen_options, argc, argv, out, &help, err);
 
-	optind = 0;     /* GNU: full re-initialisation, as cmd_* may run more than once */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:h", keygen_longopts, NULL)) != -1) {
-		if (c == 'h')
-			return 1;
-		if (c == 'o')
-			*out = optarg;
-		else if (c == ':')
-			return err_set(err, SP_EINVAL, "option %s needs an argument", argv[optind - 1]);
-		else
-			return err_set(err, SP_EINVAL, "unknown option %s (see --help)",
-			    argv[optind - 1]);
-	}
+	if (rc != 0 || help)
+		return rc != 0 ? rc : 1;
 	if (optind < argc)
 		return err_set(err, SP_EINVAL, "unexpected argument %s (see --help)", argv[optind]);
 	return 0;

@@ -175,10 +175,11 @@ offload_option(void *arg, int ch, const char *val, struct err *err)
 			return err_set(err, SP_EINVAL, "--paper %s: expected a4 or letter", val);
 		return 0;
 	case OPT_NO_REPORT: c->no_report = 1; return 0;
-	case 'h': c->help = 1; return 0;
-	default: return 0;   /* cli_getopt answered ':' and '?' */
+	default: return 0;
 	}
 }
+
+static const struct cli_options offload_options = { ":t:c:vh", offload_longopts, offload_option };
 
 static int
 offload_parse(struct offload_cli *c, int argc, char **argv, struct err *err)
@@ -186,7 +187,7 @@ offload_parse(struct offload_cli *c, int argc, char **argv, struct err *err)
 	int rc;
 
 	c->o.dir_algo = -1;
-	rc = cli_getopt(argc, argv, ":t:c:vh", offload_longopts, offload_option, c, err);
+	rc = cli_getopt(&offload_options, argc, argv, c, &c->help, err);
 	if (rc != 0 || c->help)
 		return rc;
 	if (argc - optind != 1)

@@ -18,6 +18,41 @@ static const struct db_stmt stmt_find = { "production_cli_find",
 	"SELECT id, name FROM productions WHERE $1::text IS NULL OR name = $1 ORDER BY id LIMIT 2", 1 };
 
 int
+cli_production_open(const struct config *cfg, struct pgembed *pg, struct db **db,
+    const char *name, long long *id, char *pname, size_t len)
+{
+	struct err err;
+	int rc;
+
+	if (cli_db_open(cfg, pg, db, CLI_DB_MIGRATE, &err) < 0)
+		return cli_fail("production", "%s", err.msg);
+	if ((rc = cli_production_find(*db, name, id, pname, len)) != 0)
+		cli_db_close(pg, *db);
+	return rc;
+}
+
+int
+cli_production_find(struct db *db, const char *name, long long *id, char *pname, size_t len)
+{
+	const char *p[1] = { name };
+	struct err err;
+	PGresult *r;
+	int rc = db_exec(db, &stmt_find, p, &r, &err);
+
+	if (rc < 0)
+		return cli_fail("production", "%s", err.msg);
+	if (rc != 1) {
+		PQclear(r);
+		return cli_fail("production", rc == 0 ? "no production%s%s" : "several productions: "
+		    "name one with --production%s%s", name ? " " : "", name ? name : "");
+	}
+	*id = db_ll(r, 0, 0);
+	snprintf(pname, len, "%s", PQgetvalue(r, 0, 1));
+	PQclear(r);
+	return 0;
+}
+
+int
 cmd_production(int argc, char **argv)
 {
 	int missing = 0, rc, cards = 0, safe = 0;
@@ -26,7 +61,6 @@ cmd_production(int argc, char **argv)
 	struct pgembed pg;
 	struct db *db;
 	struct err err;
-	PGresult *r;
 	long long n = 0;
 	char *end;
 
@@ -40,30 +74,15 @@ cmd_production(int argc, char **argv)
 		rc = cli_fail("production", "expected 'copies N' with N from 1 to 10 (see --help)");
 		goto out;
 	}
-	if (cli_db_open(&cfg, &pg, &db, CLI_DB_MIGRATE, &err) < 0) {
-		rc = cli_fail("production", "%s", err.msg);
+	long long id;
+	char pname[256];
+	if ((rc = cli_production_open(&cfg, &pg, &db, name, &id, pname, sizeof pname)) != 0)
 		goto out;
-	}
-	const char *p[1] = { name };
-	if ((rc = db_exec(db, &stmt_find, p, &r, &err)) < 0)
+	if (custody_required_copies_set(db, id, (int)n, "cli", &cards, &safe, &err) < 0)
 		rc = cli_fail("production", "%s", err.msg);
-	else if (rc != 1) {
-		rc = cli_fail("production", rc == 0 ? "no production%s%s" : "several productions: "
-		    "name one with --production%s%s", name ? " " : "", name ? name : "");
-		PQclear(r);
-	} else {
-		long long id = db_ll(r, 0, 0);
-		char pname[256];
-		snprintf(pname, sizeof(pname), "%s", PQgetvalue(r, 0, 1));
-		PQclear(r);
-		if (custody_required_copies_set(db, id, (int)n, "cli", &cards, &safe, &err) < 0)
-			rc = cli_fail("production", "%s", err.msg);
-		else {
-			printf("production %s: %lld verified copies on distinct volumes required; %d "
-			    "cards re-checked, %d safe to format\n", pname, n, cards, safe);
-			rc = 0;
-		}
-	}
+	else
+		printf("production %s: %lld verified copies on distinct volumes required; %d "
+		    "cards re-checked, %d safe to format\n", pname, n, cards, safe);
 	cli_db_close(&pg, db);
 out:
 	config_release(&cfg);

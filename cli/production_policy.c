@@ -20,9 +20,6 @@ static const char policy_synopsis[] =
 	"none) and one copy offsite (--offsite: a volume not on set, or the receipt). Without a\n"
 	"policy: 3 copies, 2 media types, LTO or receipt, offsite.";
 
-static const struct db_stmt stmt_find = { "production_policy_cli_find",
-	"SELECT id FROM productions WHERE $1::text IS NULL OR name = $1 ORDER BY id LIMIT 2", 1 };
-
 static int
 policy_patch(json_t *patch, const char *copies, const char *types, const char *archive,
     const char *offsite)
@@ -86,7 +83,6 @@ cmd_production_policy(int argc, char **argv)
 	struct pgembed pg;
 	struct db *db;
 	struct err err;
-	PGresult *r;
 
 	if ((rc = cli_config(&cfg, CONFIG_DB, argc, argv, policy_synopsis)) >= 0) {
 		json_decref(patch);
@@ -99,28 +95,17 @@ cmd_production_policy(int argc, char **argv)
 	}
 	if ((rc = policy_patch(patch, copies, types, archive, offsite)) != 0)
 		goto out;
-	if (cli_db_open(&cfg, &pg, &db, CLI_DB_MIGRATE, &err) < 0) {
-		rc = cli_fail("production", "%s", err.msg);
+	long long id;
+	char pname[256];
+	if ((rc = cli_production_open(&cfg, &pg, &db, name, &id, pname, sizeof pname)) != 0)
 		goto out;
-	}
-	const char *p[1] = { name };
-	if ((rc = db_exec(db, &stmt_find, p, &r, &err)) < 0)
-		rc = cli_fail("production", "%s", err.msg);
-	else if (rc != 1) {
-		rc = cli_fail("production", rc == 0 ? "no production%s%s" : "several productions: "
-		    "name one with --production%s%s", name ? " " : "", name ? name : "");
-		PQclear(r);
-	} else {
-		long long id = db_ll(r, 0, 0);
-		PQclear(r);
-		rc = json_object_size(patch) ? copy_policy_set(db, id, patch, "cli", &out, &err) :
-		    copy_policy_get(db, id, &out, &err);
-		if (rc < 0)
-			rc = cli_fail("production", "policy: %s", err.msg);
-		else {
-			policy_print(out);
-			rc = 0;
-		}
+	rc = json_object_size(patch) ? copy_policy_set(db, id, patch, "cli", &out, &err) :
+	    copy_policy_get(db, id, &out, &err);
+	if (rc < 0)
+		rc = cli_fail("production", "policy: %s", err.msg);
+	else {
+		policy_print(out);
+		rc = 0;
 	}
 	cli_db_close(&pg, db);
 out:

@@ -87,30 +87,6 @@ pull_on_progress(void *arg, const struct pull_progress *p)
 	c->bar_shown = true;
 }
 
-/* "1048576", "512K", "8M", "1G". */
-static int
-pull_parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-	int shift = 0;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (end == s || errno || *s == '-')
-		return -1;
-	if (*end == 'K' || *end == 'k')
-		shift = 10, end++;
-	else if (*end == 'M' || *end == 'm')
-		shift = 20, end++;
-	else if (*end == 'G' || *end == 'g')
-		shift = 30, end++;
-	if (*end)
-		return -1;
-	*out = (uint64_t)v << shift;
-	return 0;
-}
-
 /* Sleeps up to seconds, waking early on a signal. */
 static void
 pull_nap(int seconds)
@@ -174,62 +150,81 @@ pull_watch(struct pull *p, struct pull_cli *c, int rescan)
 	return 0;
 }
 
+enum { O_TOKEN = 256, O_CACERT, O_INSECURE, O_DAY, O_PROFILE, O_WATCH, O_RESCAN, O_RATE,
+	O_NOPROG };
+static const struct option pull_longopts[] = {
+	{ "token", required_argument, NULL, O_TOKEN },
+	{ "cacert", required_argument, NULL, O_CACERT },
+	{ "insecure", no_argument, NULL, O_INSECURE },
+	{ "day", required_argument, NULL, O_DAY },
+	{ "profile", required_argument, NULL, O_PROFILE },
+	{ "watch", no_argument, NULL, O_WATCH },
+	{ "rescan", required_argument, NULL, O_RESCAN },
+	{ "limit-rate", required_argument, NULL, O_RATE },
+	{ "no-progress", no_argument, NULL, O_NOPROG },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* What the options fill: the pull's own, the display's, and --watch's. */
+struct pull_args {
+	struct pull_opts *o;
+	struct pull_cli *c;
+	bool watch;
+	long rescan;
+};
+
+static int
+pull_option(void *arg, int ch, const char *val, struct err *err)
+{
+	struct pull_args *a = arg;
+	char *end;
+
+	switch (ch) {
+	case O_TOKEN: a->o->token = val; break;
+	case O_CACERT: a->o->cacert = val; break;
+	case O_INSECURE: a->o->insecure = true; break;
+	case O_DAY: a->o->day = val; break;
+	case O_PROFILE: a->o->profile = val; break;
+	case O_WATCH: a->watch = true; break;
+	case O_NOPROG: a->c->tty = false; break;
+	case O_RESCAN:
+		a->rescan = strtol(val, &end, 10);
+		if (*end || a->rescan < 1 || a->rescan > 86400)
+			return err_set(err, SP_EINVAL, "--rescan: expected 1 to 86400 seconds");
+		break;
+	case O_RATE:
+		if (cli_parse_size(val, &a->o->max_speed) < 0)
+			return err_set(err, SP_EINVAL, "--limit-rate: expected bytes/s, like 500K or 20M");
+		break;
+	}
+	return 0;
+}
+
+static const struct cli_options pull_options = { ":h", pull_longopts, pull_option };
+
+
 int
 cmd_pull(int argc, char **argv)
 {
-	enum { O_TOKEN = 256, O_CACERT, O_INSECURE, O_DAY, O_PROFILE, O_WATCH, O_RESCAN, O_RATE,
-		O_NOPROG };
-	static const struct option longopts[] = {
-		{ "token", required_argument, NULL, O_TOKEN },
-		{ "cacert", required_argument, NULL, O_CACERT },
-		{ "insecure", no_argument, NULL, O_INSECURE },
-		{ "day", required_argument, NULL, O_DAY },
-		{ "profile", required_argument, NULL, O_PROFILE },
-		{ "watch", no_argument, NULL, O_WATCH },
-		{ "rescan", required_argument, NULL, O_RESCAN },
-		{ "limit-rate", required_argument, NULL, O_RATE },
-		{ "no-progress", no_argument, NULL, O_NOPROG },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct pull_opts o = { .token = getenv("SETPOST_TOKEN"), .bytes_log_fd = -1,
 		.stop = &cli_stop };
 	struct pull_cli c = { .tty = isatty(STDERR_FILENO) };
 	struct pull_stats st;
 	struct pull *p;
 	struct err err;
-	bool watch = false;
+	struct pull_args args = { &o, &c, false, 300 };
 	char url[2048];
-	long rescan = 300;
-	int ch, rc;
-	char *end;
+	int rc, help = 0;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case O_TOKEN: o.token = optarg; break;
-		case O_CACERT: o.cacert = optarg; break;
-		case O_INSECURE: o.insecure = true; break;
-		case O_DAY: o.day = optarg; break;
-		case O_PROFILE: o.profile = optarg; break;
-		case O_WATCH: watch = true; break;
-		case O_NOPROG: c.tty = false; break;
-		case O_RESCAN:
-			rescan = strtol(optarg, &end, 10);
-			if (*end || rescan < 1 || rescan > 86400)
-				return cli_fail("pull", "--rescan: expected 1 to 86400 seconds");
-			break;
-		case O_RATE:
-			if (pull_parse_size(optarg, &o.max_speed) < 0)
-				return cli_fail("pull", "--limit-rate: expected bytes/s, like 500K or 20M");
-			break;
-		case 'h':
-			fputs(pull_usage, stdout);
-			return 0;
-		default:
-			fputs(pull_usage, stderr);
-			return 2;
-		}
+	if (cli_getopt(&pull_options, argc, argv, &args, &help, &err) < 0) {
+		cli_fail("pull", "%s", err.msg);
+		fputs(pull_usage, stderr);
+		return 2;
+	}
+	if (help) {
+		fputs(pull_usage, stdout);
+		return 0;
 	}
 	if (argc - optind != 2)
 		return cli_fail("pull", "expected URL and DEST (setpost pull --help)");
@@ -254,8 +249,8 @@ cmd_pull(int argc, char **argv)
 	cli_signals();
 	if (pull_open(&p, &o, &err) < 0)
 		return cli_fail("pull", "%s", err.msg);
-	if (watch) {
-		rc = pull_watch(p, &c, (int)rescan);
+	if (args.watch) {
+		rc = pull_watch(p, &c, (int)args.rescan);
 	} else {
 		rc = pull_pass(p, NULL, &st, &err);
 		pull_clear(&c);

@@ -177,6 +177,29 @@ register_run(char **copies, size_t n, const char *card, const struct offload_reg
 	return rc;
 }
 
+struct register_cli {
+	struct offload_register_opts o;
+	const char *card;
+};
+
+static int
+register_option(void *arg, int ch, const char *val, struct err *err)
+{
+	struct register_cli *c = arg;
+
+	(void)err;
+	switch (ch) {
+	case 'r': c->o.url = val; break;
+	case 't': c->o.token = val; break;
+	case 'c': c->card = val; break;
+	case 'p': c->o.production = val; break;
+	case 'd': c->o.day = val; break;
+	case 'a': c->o.camera = val; break;
+	case 'k': c->o.cacert = val; break;
+	}
+	return 0;
+}
+
 int
 cmd_register(int argc, char **argv)
 {
@@ -187,34 +210,26 @@ cmd_register(int argc, char **argv)
 		{ "cacert", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
-	struct offload_register_opts o = { 0 };
-	const char *card = NULL;
+	static const struct cli_options options = { ":h", longopts, register_option };
+	struct register_cli c = { 0 };
+	struct offload_register_opts *o = &c.o;
 	struct err err;
-	int ch;
+	int help = 0;
 
-	optind = 0;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'r': o.url = optarg; break;
-		case 't': o.token = optarg; break;
-		case 'c': card = optarg; break;
-		case 'p': o.production = optarg; break;
-		case 'd': o.day = optarg; break;
-		case 'a': o.camera = optarg; break;
-		case 'k': o.cacert = optarg; break;
-		case 'h': fputs(register_usage, stdout); return 0;
-		default: return cli_fail("register", "unknown option %s (see --help)", argv[optind - 1]) + 1;
-		}
+	if (cli_getopt(&options, argc, argv, &c, &help, &err) < 0)
+		return cli_fail("register", "%s", err.msg) + 1;
+	if (help) {
+		fputs(register_usage, stdout);
+		return 0;
 	}
-	if (o.token == NULL)
-		o.token = getenv("SETPOST_TOKEN");
+	if (o->token == NULL)
+		o->token = getenv("SETPOST_TOKEN");
 	if (argc - optind < 1 || argc - optind > REG_MAX_COPIES)
 		return cli_fail("register", "give 1 to %d copy folders (see --help)", REG_MAX_COPIES) + 1;
-	if (o.url == NULL || o.token == NULL)
+	if (o->url == NULL || o->token == NULL)
 		return cli_fail("register", "--register URL and a token (--token or SETPOST_TOKEN) are "
 		    "needed") + 1;
-	if (register_run(argv + optind, (size_t)(argc - optind), card, &o, &err) < 0)
+	if (register_run(argv + optind, (size_t)(argc - optind), c.card, o, &err) < 0)
 		return cli_fail("register", "%s", err.msg);
 	return 0;
 }

@@ -191,16 +191,16 @@ cmd_rules(int argc, char **argv)
 		NULL };
 	struct err err;
 	const char *verb;
+	static const struct cli_options options = { ":h", longopts, rules_option };
 	char path[64];
-	int first;
+	int first, help = 0;
 
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			printf("%s\n", rules_synopsis);
-			return 0;
-		}
-	if (cli_getopt(argc, argv, ":", longopts, rules_option, &o, &err) < 0)
+	if (cli_getopt(&options, argc, argv, &o, &help, &err) < 0)
 		return cli_fail("rules", "%s (see 'setpost rules --help')", err.msg);
+	if (help) {
+		printf("%s\n", rules_synopsis);
+		return 0;
+	}
 	first = optind;
 	if (o.url == NULL || o.url[0] == '\0')
 		o.url = "http://127.0.0.1:8440";

@@ -122,32 +122,6 @@ struct send_run {
 
 /* ---- options ---- */
 
-/* "1048576", "512K", "8M", "1G". */
-static int
-send_parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-	int shift = 0;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (end == s || errno != 0 || *s == '-')
-		return -1;
-	if (*end == 'K' || *end == 'k')
-		shift = 10;
-	else if (*end == 'M' || *end == 'm')
-		shift = 20;
-	else if (*end == 'G' || *end == 'g')
-		shift = 30;
-	if (shift != 0)
-		end++;
-	if (*end != '\0' || v > (UINT64_MAX >> shift))
-		return -1;
-	*out = (uint64_t)v << shift;
-	return 0;
-}
-
 static int
 send_push(const char **list, size_t *n, const char *v, const char *what, struct err *err)
 {
@@ -181,10 +155,10 @@ send_option(void *arg, int c, const char *val, struct err *err)
 			return err_set(err, SP_EINVAL, "--meta %s: expected KEY=VALUE", val);
 		return send_push(o->meta, &o->n_meta, val, "--meta values", err);
 	case OPT_LIMIT:
-		return send_parse_size(val, &o->rate) ? err_set(err, SP_EINVAL,
+		return cli_parse_size(val, &o->rate) ? err_set(err, SP_EINVAL,
 		    "--limit-rate %s: expected bytes per second, like 500K", val) : 0;
 	case OPT_CHUNK:
-		return send_parse_size(val, &o->chunk) || o->chunk == 0 || o->chunk > TUS_MAX_CHUNK ?
+		return cli_parse_size(val, &o->chunk) || o->chunk == 0 || o->chunk > TUS_MAX_CHUNK ?
 		    err_set(err, SP_EINVAL, "--chunk-size %s: expected 1 to 1G bytes", val) : 0;
 	case OPT_RETRIES:
 		o->retries = strtol(val, &end, 10);
@@ -200,13 +174,12 @@ send_option(void *arg, int c, const char *val, struct err *err)
 		snprintf(o->xxh64, sizeof o->xxh64, "%s", v.str);
 		return 0;
 	}
-	case 'h':
-		o->help = 1;
-		return 0;
 	default:
-		return 0;   /* cli_getopt answered ':' and '?' */
+		return 0;
 	}
 }
+
+static const struct cli_options send_options = { ":r:H:h", send_longopts, send_option };
 
 static int
 send_parse(struct send_opts *o, int argc, char **argv, struct err *err)
@@ -214,7 +187,7 @@ send_parse(struct send_opts *o, int argc, char **argv, struct err *err)
 	int rc;
 
 	o->retries = -1;
-	rc = cli_getopt(argc, argv, ":r:H:h", send_longopts, send_option, o, err);
+	rc = cli_getopt(&send_options, argc, argv, o, &o->help, err);
 	if (rc != 0 || o->help)
 		return rc;
 	if (argc - optind != 1)

@@ -129,10 +129,11 @@ verify_option(void *arg, int ch, const char *val, struct err *err)
 	case OPT_TOKEN: c->reg.token = val; return 0;
 	case OPT_CACERT: c->reg.cacert = val; return 0;
 	case 'v': c->verbose = 1; return 0;
-	case 'h': c->help = 1; return 0;
-	default: return 0;   /* cli_getopt answered ':' and '?' */
+	default: return 0;
 	}
 }
+
+static const struct cli_options verify_options = { ":vh", verify_longopts, verify_option };
 
 /* Fills c from the command line; any failure is a usage error. */
 static int
@@ -141,7 +142,7 @@ verify_parse(struct verify_cli *c, int argc, char **argv, struct err *err)
 	int rc;
 
 	c->dir_algo = -1;
-	rc = cli_getopt(argc, argv, ":vh", verify_longopts, verify_option, c, err);
+	rc = cli_getopt(&verify_options, argc, argv, c, &c->help, err);
 	if (rc != 0 || c->help)
 		return rc;
 	if (argc - optind != 1)

@@ -403,14 +403,15 @@ static int
 clips_patch_tx(struct db_conn *c, void *arg, struct err *err)
 {
 	struct clips_patch_arg *a = arg;
-	char sid[24], *look = NULL;
+	struct db_params num = { 0 };
+	char *look = NULL;
 	const char *p[11];
 	json_t *in = a->in, *changes;
 	PGresult *old;
 	int rc;
 
-	snprintf(sid, sizeof(sid), "%lld", a->id);
-	p[0] = sid;
+	db_param_ll(&num, a->id);
+	p[0] = num.v[0];
 	if ((rc = db_query(c, &stmt_old, p, &old, err)) < 0)
 		return rc;
 	if (rc == 0) {

@@ -101,7 +101,7 @@ deliveries_create(struct request *req)
 {
 	static const char *const fields[] = { "target_id", "rendition_id", "file_id", NULL };
 	struct deliveries_arg a = { .actor = req->who.name };
-	char t[24], rid[24], fid[24];
+	struct db_params q = { 0 };
 	long long target, rend = 0, file = 0;
 	struct err err;
 	int rr, rf;
@@ -114,12 +114,11 @@ deliveries_create(struct request *req)
 	if ((rr == 0) == (rf == 0))
 		return reply_error(req, 400, "invalid", "give rendition_id (a proxy) or file_id (a camera "
 		    "original), one of the two");
-	snprintf(t, sizeof(t), "%lld", target);
-	snprintf(rid, sizeof(rid), "%lld", rend);
-	snprintf(fid, sizeof(fid), "%lld", file);
-	a.p[0] = t;
-	a.p[1] = rr == 0 ? rid : NULL;
-	a.p[2] = rf == 0 ? fid : NULL;
+	db_param_ll(&q, target);
+	db_param_ll_if(&q, rr == 0, rend);
+	db_param_ll_if(&q, rf == 0, file);
+	for (int i = 0; i < 3; i++)
+		a.p[i] = q.v[i];
 	if (db_tx(req->srv->db, deliveries_create_tx, &a, &err) < 0)
 		return reply_err(req, &err);
 	json_t *body = json_pack("{s:I,s:s}", "id", (json_int_t)a.id, "state", "queued");

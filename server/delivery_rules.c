@@ -86,8 +86,9 @@ delivery_rules_create(struct request *req)
 {
 	static const char *const fields[] = { "production_id", "target_id", "what", "profiles",
 		NULL };
-	char pid[24], tid[24], profiles[16 * 70 + 8];
-	const char *what, *p[4] = { tid, NULL, profiles, pid };
+	char profiles[16 * 70 + 8];
+	const char *what;
+	struct db_params q = { 0 };
 	long long prod, target;
 	struct err err;
 	PGresult *r;
@@ -103,10 +104,11 @@ delivery_rules_create(struct request *req)
 		    " \"sound\"");
 	if (!rules_profiles(req, what, profiles, sizeof(profiles)))
 		return MHD_YES;
-	snprintf(pid, sizeof(pid), "%lld", prod);
-	snprintf(tid, sizeof(tid), "%lld", target);
-	p[1] = what;
-	if ((n = db_exec(req->srv->db, &stmt_add, p, &r, &err)) < 0)
+	db_param_ll(&q, target);
+	db_param_str(&q, what);
+	db_param_str(&q, profiles);
+	db_param_ll(&q, prod);
+	if ((n = db_exec(req->srv->db, &stmt_add, q.v, &r, &err)) < 0)
 		return err.code == SP_ECONFLICT ? reply_error(req, 409, "conflict", "target %lld has a"
 		    " rule for %s already", target, what) : reply_err(req, &err);
 	if (n == 0) {

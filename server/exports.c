@@ -152,20 +152,10 @@ static enum MHD_Result
 exp_reply_with(struct request *req, const char *type, const char *name, const char *data,
     size_t len, const char *hname, const char *hvalue)
 {
-	struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)data,
-	    MHD_RESPMEM_MUST_COPY);
 	char disp[400];
 
-	if (resp == NULL)
-		return MHD_NO;
 	snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", name);
-	MHD_add_response_header(resp, "Content-Type", type);
-	MHD_add_response_header(resp, "Content-Disposition", disp);
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	if (hname != NULL)
-		MHD_add_response_header(resp, hname, hvalue);
-	return reply_response(req, 200, resp);
+	return reply_download(req, type, disp, (void *)data, len, false, hname, hvalue);
 }
 
 static enum MHD_Result

@@ -96,6 +96,11 @@ enum MHD_Result reply_error(struct request *req, unsigned status, const char *co
 enum MHD_Result reply_err(struct request *req, const struct err *err);
 enum MHD_Result reply_text(struct request *req, unsigned status, const char *content_type,
     const char *text, size_t len);
+/* 200 with a document to keep: data as content_type under Content-Disposition disp, neither
+ * cached nor sniffed, plus the header hname: hvalue (hname NULL: none). owned: data was
+ * malloc'd and is freed here whatever happens; else it is copied. */
+enum MHD_Result reply_download(struct request *req, const char *content_type, const char *disp,
+    void *data, size_t len, bool owned, const char *hname, const char *hvalue);
 /* Queues a prepared response (headers added by the caller); takes ownership of resp. */
 enum MHD_Result reply_response(struct request *req, unsigned status,
     struct MHD_Response *resp);

@@ -8,6 +8,7 @@
 #include "lib/editorial/ale.h"
 #include "lib/media/cdl_json.h"
 #include "lib/store/event.h"
+#include "lib/store/params.h"
 #include "lib/core/json.h"
 #include "lib/media/lut.h"
 #include "lib/media/look.h"
@@ -138,7 +139,8 @@ luts_create(struct request *req)
 	struct looks_lut_arg a = { .actor = req->who.name };
 	struct lut l = LUT_INIT;
 	unsigned char sum[crypto_hash_sha256_BYTES];
-	char pid[24], size[12], hex[crypto_hash_sha256_BYTES * 2 + 1], prodbuf[24], *cubehex;
+	char pid[24], size[12], hex[crypto_hash_sha256_BYTES * 2 + 1], *cubehex;
+	struct db_params num = { 0 };   /* the production given in JSON, then the new LUT's id */
 	struct err err;
 	long long pv;
 	int rc;
@@ -153,8 +155,8 @@ luts_create(struct request *req)
 			return MHD_YES;
 		len = strlen(text);
 		if (rc == 0) {
-			snprintf(prodbuf, sizeof(prodbuf), "%lld", pv);
-			prod = prodbuf;
+			db_param_ll(&num, pv);
+			prod = num.v[0];
 		}
 	}
 	if (name == NULL || *name == '\0' || strlen(name) > 200)
@@ -187,8 +189,8 @@ luts_create(struct request *req)
 	lut_release(&l);
 	if (rc < 0)
 		return reply_err(req, &err);
-	snprintf(pid, sizeof(pid), "%lld", a.id);
-	return reply_row(req, 201, &stmt_lut_get, pid, "lut");
+	db_param_ll(&num, a.id);
+	return reply_row(req, 201, &stmt_lut_get, num.v[num.n - 1], "lut");
 }
 
 enum MHD_Result
@@ -218,7 +220,6 @@ enum MHD_Result
 luts_cube(struct request *req)
 {
 	PGresult *r;
-	struct MHD_Response *resp;
 	char disp[300];
 	unsigned char *bin;
 	size_t hexlen, binlen = 0;
@@ -238,16 +239,7 @@ luts_cube(struct request *req)
 		if ((*s == '"' && s[1] != '\0') || (unsigned char)*s < 0x20 || *s == 0x7f)
 			*s = '_';
 	PQclear(r);
-	resp = MHD_create_response_from_buffer(binlen, bin, MHD_RESPMEM_MUST_FREE);
-	if (resp == NULL) {
-		free(bin);
-		return MHD_NO;
-	}
-	MHD_add_response_header(resp, "Content-Type", "text/plain; charset=utf-8");
-	MHD_add_response_header(resp, "Content-Disposition", disp);
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	return reply_response(req, 200, resp);
+	return reply_download(req, "text/plain; charset=utf-8", disp, bin, binlen, true, NULL, NULL);
 }
 
 enum MHD_Result
@@ -352,7 +344,7 @@ days_patch(struct request *req)
 {
 	static const char *const fields[] = { "lut_id", NULL };
 	struct looks_day_arg a = { req->params[0], NULL, req->who.name };
-	char lut[24];
+	struct db_params lut = { 0 };
 	struct err err;
 	long long id, v;
 
@@ -364,8 +356,8 @@ days_patch(struct request *req)
 		if (!request_field_ok(req, json_get_int(req->json, "lut_id", true, 1, INT64_MAX, &v, &err),
 		    &err))
 			return MHD_YES;
-		snprintf(lut, sizeof(lut), "%lld", v);
-		a.lut = lut;
+		db_param_ll(&lut, v);
+		a.lut = lut.v[0];
 	}
 	if (db_tx(req->srv->db, looks_day_tx, &a, &err) < 0)
 		return reply_err(req, &err);
@@ -537,7 +529,6 @@ clips_look_cube(struct request *req)
 	const char *sz = request_query(req, "size"), *part = request_query(req, "part");
 	struct look lk = LOOK_INIT;
 	struct db_conn *c = NULL;
-	struct MHD_Response *resp;
 	char name[300], disp[340], *text = NULL, *end;
 	size_t len = 0;
 	long long id;
@@ -578,14 +569,5 @@ clips_look_cube(struct request *req)
 	if (rc < 0)
 		return reply_err(req, &err);
 	snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", name);
-	resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
-	if (resp == NULL) {
-		free(text);
-		return MHD_NO;
-	}
-	MHD_add_response_header(resp, "Content-Type", "text/plain; charset=utf-8");
-	MHD_add_response_header(resp, "Content-Disposition", disp);
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	return reply_response(req, 200, resp);
+	return reply_download(req, "text/plain; charset=utf-8", disp, text, len, true, NULL, NULL);
 }

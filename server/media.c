@@ -155,8 +155,9 @@ media_lookup_send(struct request *req, const struct db_stmt *st, const char *con
 enum MHD_Result
 media_thumbnail_get(struct request *req)
 {
-	char sid[24], sn[16], what[96];
-	const char *p[2] = { sid, sn }, *s = req->params[1];
+	char what[96];
+	struct db_params q = { 0 };
+	const char *s = req->params[1];
 	char *end;
 	long long id;
 	long n;
@@ -169,10 +170,10 @@ media_thumbnail_get(struct request *req)
 	    (s[0] == '0' && end != s + 1))
 		return reply_error(req, 400, "invalid", "'%s' is not a thumbnail: expected N.jpg "
 		    "(0 is the poster)", s);
-	snprintf(sid, sizeof(sid), "%lld", id);
-	snprintf(sn, sizeof(sn), "%ld", n);
+	db_param_ll(&q, id);
+	db_param_ll(&q, n);
 	snprintf(what, sizeof(what), "thumbnail %ld of clip %lld", n, id);
-	return media_lookup_send(req, &stmt_thumb, p, what, MEDIA_CACHE_THUMB);
+	return media_lookup_send(req, &stmt_thumb, q.v, what, MEDIA_CACHE_THUMB);
 }
 
 enum MHD_Result

@@ -178,7 +178,8 @@ productions_patch(struct request *req)
 		"settings", "show_lut_id", NULL };
 	static const char *const algos[] = { "xxh64", "xxh3", "xxh128", "md5", "sha1", "c4", NULL };
 	const char *name = NULL, *algo = NULL, *p[7];
-	char lut[24], *settings = NULL;
+	struct db_params lut = { 0 };
+	char *settings = NULL;
 	struct production_patch x;
 	long long id, n = 0, lut_id = 0;
 	json_t *lutj;
@@ -203,7 +204,7 @@ productions_patch(struct request *req)
 	    (!request_field_ok(req, json_get_int(req->json, "show_lut_id", true, 1, INT64_MAX, &lut_id,
 	    &err), &err) || !productions_lut_ok(req, id, lut_id)))
 		return MHD_YES;
-	snprintf(lut, sizeof(lut), "%lld", lut_id);
+	db_param_ll_if(&lut, lut_id != 0, lut_id);
 	if (json_object_get(req->json, "settings") &&
 	    !productions_profiles_ok(req, json_object_get(req->json, "settings")))
 		return MHD_YES;
@@ -230,7 +231,7 @@ productions_patch(struct request *req)
 	p[3] = algo;
 	p[4] = settings;
 	p[5] = lutj ? "true" : "false";
-	p[6] = lut_id ? lut : NULL;
+	p[6] = lut.v[0];
 	/* One transaction: a request refused anywhere changes nothing, the copies included. */
 	rc = db_tx(req->srv->db, productions_patch_tx, &x, &err);
 	free(settings);

@@ -36,7 +36,6 @@ reports_get(struct request *req, struct reports_arg a)
 	const char *format = request_query(req, "format"), *type, *ext;
 	int paper = report_paper_parse(request_query(req, "paper"));
 	char disposition[128];
-	struct MHD_Response *resp;
 	struct buf out;
 	struct err err;
 	int rc;
@@ -71,21 +70,11 @@ reports_get(struct request *req, struct reports_arg a)
 		buf_release(&out);
 		return reply_err(req, &err);
 	}
-	resp = MHD_create_response_from_buffer(out.len, out.data, MHD_RESPMEM_MUST_FREE);
-	if (resp == NULL) {
-		buf_release(&out);
-		return reply_error(req, 500, "internal", "report: no memory for the response");
-	}
 	snprintf(disposition, sizeof(disposition), "%s; filename=\"%s-%lld-report.%s\"",
 	    strcmp(ext, "html") == 0 ? "inline" : "attachment", a.name, a.id, ext);
-	MHD_add_response_header(resp, "Content-Type", type);
-	MHD_add_response_header(resp, "Content-Disposition", disposition);
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	/* The HTML page loads nothing from anywhere: no script, style or image from outside. */
-	MHD_add_response_header(resp, "Content-Security-Policy",
-	    "default-src 'none'; style-src 'unsafe-inline'; img-src data:");
-	return reply_response(req, 200, resp);
+	return reply_download(req, type, disposition, out.data, out.len, true,
+	    "Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:");
 }
 
 enum MHD_Result

@@ -66,6 +66,27 @@ reply_response(struct request *req, unsigned status, struct MHD_Response *resp)
 }
 
 enum MHD_Result
+reply_download(struct request *req, const char *content_type, const char *disp, void *data,
+    size_t len, bool owned, const char *hname, const char *hvalue)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, data,
+	    owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_MUST_COPY);
+
+	if (resp == NULL) {
+		if (owned)
+			free(data);
+		return reply_fallback(req);
+	}
+	MHD_add_response_header(resp, "Content-Type", content_type);
+	MHD_add_response_header(resp, "Content-Disposition", disp);
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (hname != NULL)
+		MHD_add_response_header(resp, hname, hvalue);
+	return reply_response(req, 200, resp);
+}
+
+enum MHD_Result
 reply_text(struct request *req, unsigned status, const char *content_type, const char *text,
     size_t len)
 {

@@ -2,6 +2,7 @@
  * Secrets are shown once, at creation; lists never carry them. Every change is an event. */
 #include "http.h"
 #include "lib/store/event.h"
+#include "lib/store/params.h"
 #include "lib/core/json.h"
 
 #include <stdint.h>
@@ -38,9 +39,9 @@ enum MHD_Result
 tokens_create(struct request *req)
 {
 	static const char *const fields[] = { "name", "role", "production_id", NULL };
-	char secret[AUTH_SECRET_LEN + 8], sid[24], spid[24], suser[24], stoken[24];
+	char secret[AUTH_SECRET_LEN + 8];
+	struct db_params q = { 0 };
 	const char *name = NULL, *role = NULL;
-	const char *q[5] = { sid, NULL, req->who.name, NULL, NULL };
 	struct err err;
 	long long id, pid = 0;
 	json_t *body;
@@ -56,10 +57,10 @@ tokens_create(struct request *req)
 	if (auth_role_from_name(role) == 0)
 		return reply_error(req, 400, "invalid", "role: expected admin, editor or post");
 	/* A token for one production (issue 14): its holder sees and changes that one only. */
-	snprintf(spid, sizeof(spid), "%lld", pid);
 	if (rp == 0) {
-		const char *p[1] = { spid };
-		if ((rc = db_exec(req->srv->db, &stmt_token_production, p, NULL, &err)) < 0)
+		struct db_params p = { 0 };
+		db_param_ll(&p, pid);
+		if ((rc = db_exec(req->srv->db, &stmt_token_production, p.v, NULL, &err)) < 0)
 			return reply_err(req, &err);
 		if (rc == 0)
 			return reply_error(req, 400, "invalid", "production_id: no production %lld", pid);
@@ -70,13 +71,12 @@ tokens_create(struct request *req)
 	rc = auth_token_create(req->srv->db, name, auth_role_from_name(role), 0, secret, &id, &err);
 	if (rc < 0)
 		return reply_err(req, &err);
-	snprintf(sid, sizeof(sid), "%lld", id);
-	snprintf(suser, sizeof(suser), "%lld", req->who.user_id);
-	snprintf(stoken, sizeof(stoken), "%lld", req->who.token_id);
-	q[1] = rp == 0 ? spid : NULL;
-	q[3] = req->who.user_id ? suser : NULL;
-	q[4] = req->who.token_id ? stoken : NULL;
-	if (db_exec(req->srv->db, &stmt_token_owner, q, NULL, &err) < 0) {
+	db_param_ll(&q, id);
+	db_param_ll_if(&q, rp == 0, pid);
+	db_param_str(&q, req->who.name);
+	db_param_ll_if(&q, req->who.user_id != 0, req->who.user_id);
+	db_param_ll_if(&q, req->who.token_id != 0, req->who.token_id);
+	if (db_exec(req->srv->db, &stmt_token_owner, q.v, NULL, &err) < 0) {
 		(void)auth_token_revoke(req->srv->db, id, NULL);
 		return reply_err(req, &err);
 	}

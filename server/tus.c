@@ -412,15 +412,15 @@ tus_write(struct request *req, const char *data, size_t len)
 static int
 tus_commit(struct request *req, struct tus_stream *s, char *expires, size_t len)
 {
-	char sid[24], off[24], exp[16];
-	const char *p[4] = { s->id, off, exp, s->offset == s->length ? "on" : "off" };
+	struct db_params p = { 0 };
 	struct err err;
 	PGresult *r;
 	int rc;
 
-	(void)sid;
-	snprintf(off, sizeof(off), "%lld", s->offset);
-	snprintf(exp, sizeof(exp), "%ld", req->srv->cfg->upload_expiry);
+	db_param_str(&p, s->id);
+	db_param_ll(&p, s->offset);
+	db_param_ll(&p, req->srv->cfg->upload_expiry);
+	db_param_str(&p, s->offset == s->length ? "on" : "off");
 	/* Flushing every PATCH halves the rate; the file's own size is the guard instead (a
 	 * recorded offset past the end of the file after a crash is cut back to the file). Only the
 	 * last byte is made durable before the upload is called complete. */
@@ -430,7 +430,7 @@ tus_commit(struct request *req, struct tus_stream *s, char *expires, size_t len)
 	 * little left to do (it took 0.8 s of a 1 GiB upload when all of it was left to the end). */
 	if (s->offset < s->length && s->offset > s->start)
 		sync_file_range(s->fd, s->start, s->offset - s->start, SYNC_FILE_RANGE_WRITE);
-	if ((rc = db_exec(req->srv->db, &stmt_offset, p, &r, &err)) < 0)
+	if ((rc = db_exec(req->srv->db, &stmt_offset, p.v, &r, &err)) < 0)
 		return rc;
 	if (rc == 1 && expires)
 		snprintf(expires, len, "%s", PQgetvalue(r, 0, 0));

@@ -369,7 +369,7 @@ webhooks_patch(struct request *req)
 		"failure_limit", NULL };
 	struct webhooks_patch_arg a = { .actor = req->who.name };
 	const char *url = NULL, *desc = NULL;
-	char lim[16];
+	struct db_params q = { 0 };
 	long long id, limit = 0;
 	bool enabled = false;
 	struct buf events;
@@ -386,14 +386,15 @@ webhooks_patch(struct request *req)
 	buf_init(&events, 4096);
 	if (json_object_get(req->json, "events"))
 		rc = webhooks_events(json_object_get(req->json, "events"), &events, &err);
-	snprintf(lim, sizeof(lim), "%lld", limit);
-	a.p[0] = req->params[0];
-	a.p[1] = url;
-	a.p[2] = events.len ? events.data : NULL;
-	a.p[3] = desc;
-	a.p[4] = rl == 0 ? lim : NULL;
-	a.p[5] = re == 0 ? (enabled ? "true" : "false") : NULL;
-	a.p[6] = req->who.name;
+	db_param_str(&q, req->params[0]);
+	db_param_str(&q, url);
+	db_param_str(&q, events.len ? events.data : NULL);
+	db_param_str(&q, desc);
+	db_param_ll_if(&q, rl == 0, limit);
+	db_param_str(&q, re == 0 ? (enabled ? "true" : "false") : NULL);
+	db_param_str(&q, req->who.name);
+	for (int i = 0; i < 7; i++)
+		a.p[i] = q.v[i];
 	a.changes = req->json;
 	if (rc == 0)
 		rc = db_tx(req->srv->db, webhooks_patch_tx, &a, &err);
@@ -442,8 +443,9 @@ enum MHD_Result
 webhooks_deliveries(struct request *req)
 {
 	const char *l = request_query(req, "limit"), *b = request_query(req, "before");
-	char limit[24] = "50", before[24];
-	const char *p[3] = { req->params[0], NULL, limit }, *e[1] = { req->params[0] };
+	const char *e[1] = { req->params[0] };
+	struct db_params p = { 0 };
+	long long limit = 50, before = 0;
 	struct err err;
 	PGresult *r;
 	json_t *items, *body;
@@ -459,25 +461,27 @@ webhooks_deliveries(struct request *req)
 		v = strtoll(l, &end, 10);
 		if (*l == '\0' || *end || v < 1 || v > 500)
 			return reply_error(req, 400, "invalid", "limit: expected a whole number from 1 to 500");
-		snprintf(limit, sizeof(limit), "%lld", v);
+		limit = v;
 	}
 	if (b) {
 		errno = 0;
 		v = strtoll(b, &end, 10);
 		if (*b == '\0' || *end || v <= 0 || errno == ERANGE)
 			return reply_error(req, 400, "invalid", "before: expected a delivery id");
-		snprintf(before, sizeof(before), "%lld", v);
-		p[1] = before;
+		before = v;
 	}
+	db_param_str(&p, req->params[0]);
+	db_param_ll_if(&p, before > 0, before);
+	db_param_ll(&p, limit);
 	if ((n = db_exec(req->srv->db, &stmt_exists, e, NULL, &err)) < 0)
 		return reply_err(req, &err);
 	if (n == 0)
 		return reply_error(req, 404, "not_found", "webhook %lld not found", id);
-	if (db_exec(req->srv->db, &stmt_deliveries, p, &r, &err) < 0)
+	if (db_exec(req->srv->db, &stmt_deliveries, p.v, &r, &err) < 0)
 		return reply_err(req, &err);
 	items = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
 	body = json_pack("{s:o}", "items", items ? items : json_array());
-	if (db_ll(r, 0, 1) == strtoll(limit, NULL, 10))
+	if (db_ll(r, 0, 1) == limit)
 		json_object_set_new(body, "next_before", json_integer(db_ll(r, 0, 2)));
 	PQclear(r);
 	res = reply_json(req, 200, body);

@@ -12,6 +12,7 @@
 #include "lib/pipeline/pipeline.h"
 #include "lib/media/sequence.h"
 #include "lib/store/worker.h"
+#include "lib/store/params.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -136,13 +137,14 @@ static int
 job_probe_sequence(struct db_conn *c, const struct locate_clip *lc, struct job_probe_save *s,
     struct err *err)
 {
-	char sid[24], why[sizeof(s->sequence) - 64];
-	const char *p[1] = { sid }, **names;
+	char why[sizeof(s->sequence) - 64];
+	struct db_params q = { 0 };
+	const char **names;
 	PGresult *r;
 	int n, found;
 
-	snprintf(sid, sizeof(sid), "%lld", lc->clip_id);
-	if ((n = db_query(c, &stmt_essence, p, &r, err)) < 0)
+	db_param_ll(&q, lc->clip_id);
+	if ((n = db_query(c, &stmt_essence, q.v, &r, err)) < 0)
 		return n;
 	names = calloc((size_t)(n ? n : 1), sizeof(*names));
 	for (int i = 0; names && i < n; i++)

@@ -203,19 +203,23 @@ static int
 qcjob_flag(struct db_conn *c, long long clip_id, const struct probe *p,
     const struct qc_flag *f, struct err *err)
 {
-	char cid[24], sf[24], ef[24], ch[16], val[40], stc[TIMECODE_BUFSZ], etc[TIMECODE_BUFSZ];
-	const char *v[11] = { cid, qc_kind_name(f->kind), qc_severity_name(f->severity), sf, ef,
-		stc, etc, f->channel > 0 ? ch : NULL, isfinite(f->value) ? val : NULL, f->message,
-		qc_kind_code(f->kind) };
+	char stc[TIMECODE_BUFSZ], etc[TIMECODE_BUFSZ], val[40];
+	struct db_params q = { 0 };
+	bool tc = probe_timecode(p, f->start, stc) >= 0 && probe_timecode(p, f->end, etc) >= 0;
 
-	snprintf(cid, sizeof(cid), "%lld", clip_id);
-	snprintf(sf, sizeof(sf), "%lld", f->start);
-	snprintf(ef, sizeof(ef), "%lld", f->end);
-	snprintf(ch, sizeof(ch), "%d", f->channel);
-	snprintf(val, sizeof(val), "%.6g", f->value);
-	if (probe_timecode(p, f->start, stc) < 0 || probe_timecode(p, f->end, etc) < 0)
-		v[5] = v[6] = NULL;
-	return db_query(c, &stmt_flag, v, NULL, err);
+	db_param_ll(&q, clip_id);
+	db_param_str(&q, qc_kind_name(f->kind));
+	db_param_str(&q, qc_severity_name(f->severity));
+	db_param_ll(&q, f->start);
+	db_param_ll(&q, f->end);
+	db_param_str(&q, tc ? stc : NULL);
+	db_param_str(&q, tc ? etc : NULL);
+	db_param_ll_if(&q, f->channel > 0, f->channel);
+	snprintf(val, sizeof(val), "%.6g", f->value);   /* significant digits, not decimals */
+	db_param_str(&q, isfinite(f->value) ? val : NULL);
+	db_param_str(&q, f->message);
+	db_param_str(&q, qc_kind_code(f->kind));
+	return db_query(c, &stmt_flag, q.v, NULL, err);
 }
 
 static int

@@ -9,6 +9,7 @@
 #include "lib/core/config.h"
 #include "payload.h"
 #include "lib/store/event.h"
+#include "lib/store/params.h"
 #include "lib/media/ffmpeg.h"
 #include "lib/media/frameseq.h"
 #include "lib/core/file.h"
@@ -302,23 +303,26 @@ static int
 thumbs_save_tx(struct db_conn *c, void *arg, struct err *err)
 {
 	struct thumbs_save *s = arg;
-	char cid[24], n[16], fr[24], w[16], h[16], b[24];
-	const char *clear[1] = { cid };
+	struct db_params clear = { 0 };
 	json_t *data;
 	int rc;
 
-	snprintf(cid, sizeof(cid), "%lld", s->t->lc.clip_id);
-	snprintf(w, sizeof(w), "%d", s->t->width);
-	snprintf(h, sizeof(h), "%d", s->t->height);
-	if ((rc = db_query(c, &stmt_clear, clear, NULL, err)) < 0)
+	db_param_ll(&clear, s->t->lc.clip_id);
+	if ((rc = db_query(c, &stmt_clear, clear.v, NULL, err)) < 0)
 		return rc;
 	for (int i = 0; i < s->nrows; i++) {
 		const struct thumbs_row *r = &s->rows[i];
-		snprintf(n, sizeof(n), "%d", r->n);
-		snprintf(fr, sizeof(fr), "%lld", r->frame);
-		snprintf(b, sizeof(b), "%lld", r->bytes);
-		const char *p[9] = { cid, n, fr, r->tc[0] ? r->tc : NULL, r->rel, w, h, b, r->etag };
-		if ((rc = db_query(c, &stmt_insert, p, NULL, err)) < 0)
+		struct db_params p = { 0 };
+		db_param_ll(&p, s->t->lc.clip_id);
+		db_param_ll(&p, r->n);
+		db_param_ll(&p, r->frame);
+		db_param_str(&p, r->tc[0] ? r->tc : NULL);
+		db_param_str(&p, r->rel);
+		db_param_ll(&p, s->t->width);
+		db_param_ll(&p, s->t->height);
+		db_param_ll(&p, r->bytes);
+		db_param_str(&p, r->etag);
+		if ((rc = db_query(c, &stmt_insert, p.v, NULL, err)) < 0)
 			return rc;
 	}
 	data = json_pack("{s:s,s:i}", "clip", s->t->lc.name, "thumbnails", s->nrows);
@@ -436,14 +440,13 @@ static int
 thumbs_sheet_tx(struct db_conn *c, void *arg, struct err *err)
 {
 	struct thumbs *t = arg;
-	char kid[24], dir[PATH_MAX], out[PATH_MAX + 32], final[PATH_MAX + 32], rel[64],
-	    etag[17], cnt[16], bytes[24];
-	const char *p[1] = { kid };
+	char dir[PATH_MAX], out[PATH_MAX + 32], final[PATH_MAX + 32], rel[64], etag[17];
+	struct db_params p = { 0 }, ps = { 0 };
 	long long size;
 	PGresult *r = NULL;
 	int n, rc;
 
-	snprintf(kid, sizeof(kid), "%lld", t->lc.card_id);
+	db_param_ll(&p, t->lc.card_id);
 	snprintf(rel, sizeof(rel), "media/contact/%lld.jpg", t->lc.card_id);
 	out[0] = '\0';
 	if ((rc = thumbs_path(dir, sizeof(dir), err, "%s/media/contact/.tmp-%lld", t->data,
@@ -451,8 +454,8 @@ thumbs_sheet_tx(struct db_conn *c, void *arg, struct err *err)
 	    (rc = thumbs_path(out, sizeof(out), err, "%s/media/contact/.sheet-%lld.jpg", t->data,
 	    t->job->id)) < 0 || (rc = thumbs_path(final, sizeof(final), err, "%s/%s", t->data, rel)) < 0)
 		return rc;
-	if ((rc = db_query(c, &stmt_lock, p, NULL, err)) < 0 ||
-	    (n = rc = db_query(c, &stmt_posters, p, &r, err)) <= 0)
+	if ((rc = db_query(c, &stmt_lock, p.v, NULL, err)) < 0 ||
+	    (n = rc = db_query(c, &stmt_posters, p.v, &r, err)) <= 0)
 		goto out;
 	thumbs_rmtmp(dir);
 	if ((rc = file_mkdirs(dir, 0755, err)) < 0 || (rc = thumbs_sheet_links(t, r, n, dir, err)) < 0)
@@ -466,10 +469,12 @@ thumbs_sheet_tx(struct db_conn *c, void *arg, struct err *err)
 		rc = err_errno(err, SP_EIO, errno, "rename %s", final);
 		goto out;
 	}
-	snprintf(cnt, sizeof(cnt), "%d", n);
-	snprintf(bytes, sizeof(bytes), "%lld", size);
-	const char *ps[5] = { kid, rel, cnt, bytes, etag };
-	rc = db_query(c, &stmt_sheet, ps, NULL, err);
+	db_param_ll(&ps, t->lc.card_id);
+	db_param_str(&ps, rel);
+	db_param_ll(&ps, n);
+	db_param_ll(&ps, size);
+	db_param_str(&ps, etag);
+	rc = db_query(c, &stmt_sheet, ps.v, NULL, err);
 out:
 	if (r)
 		PQclear(r);

@@ -244,13 +244,13 @@ struct tc_end {
 static int
 tc_current(struct tc *t, const struct profile *pr, struct tc_end *e, struct err *err)
 {
-	char sid[24];
-	const char *pv[2] = { sid, pr->name };
+	struct db_params q = { 0 };
 	PGresult *r;
 	int n;
 
-	snprintf(sid, sizeof(sid), "%lld", t->lc.clip_id);
-	if ((n = db_exec(t->job->db, &stmt_current, pv, &r, err)) < 0)
+	db_param_ll(&q, t->lc.clip_id);
+	db_param_str(&q, pr->name);
+	if ((n = db_exec(t->job->db, &stmt_current, q.v, &r, err)) < 0)
 		return n;
 	if (n > 0 && db_val(r, 0, 2)) {
 		e->old_id = db_ll(r, 0, 0);
@@ -265,28 +265,30 @@ tc_current(struct tc *t, const struct profile *pr, struct tc_end *e, struct err 
 static int
 tc_supersede(struct db_conn *c, struct tc_end *e, struct err *err)
 {
-	char oid[24], cid[24], size[24], ver[16], nid[24];
-	const char *p1[2] = { oid, e->aside };
-	const char *p2[6] = { cid, e->pr->name, e->rel, size, e->xxh64, ver };
-	const char *p3[2] = { oid, nid };
+	struct db_params p1 = { 0 }, p2 = { 0 }, p3 = { 0 };
 	PGresult *r;
 	json_t *data;
 	int n, rc;
 
-	snprintf(oid, sizeof(oid), "%lld", e->old_id);
-	snprintf(cid, sizeof(cid), "%lld", e->t->lc.clip_id);
-	snprintf(size, sizeof(size), "%lld", e->size);
-	snprintf(ver, sizeof(ver), "%d", e->old_version);
-	if ((n = db_query(c, &stmt_supersede, p1, NULL, err)) < 0)
+	db_param_ll(&p1, e->old_id);
+	db_param_str(&p1, e->aside);
+	db_param_ll(&p2, e->t->lc.clip_id);
+	db_param_str(&p2, e->pr->name);
+	db_param_str(&p2, e->rel);
+	db_param_ll(&p2, e->size);
+	db_param_str(&p2, e->xxh64);
+	db_param_ll(&p2, e->old_version);
+	if ((n = db_query(c, &stmt_supersede, p1.v, NULL, err)) < 0)
 		return n;
 	if (n == 0)
 		return err_set(err, SP_ECONFLICT, "rendition %lld was superseded meanwhile", e->old_id);
-	if ((n = db_query(c, &stmt_remade, p2, &r, err)) < 0)
+	if ((n = db_query(c, &stmt_remade, p2.v, &r, err)) < 0)
 		return n;
 	e->rid = db_ll(r, 0, 0);
 	PQclear(r);
-	snprintf(nid, sizeof(nid), "%lld", e->rid);
-	if ((rc = db_query(c, &stmt_superseded_by, p3, NULL, err)) < 0 ||
+	db_param_ll(&p3, e->old_id);
+	db_param_ll(&p3, e->rid);
+	if ((rc = db_query(c, &stmt_superseded_by, p3.v, NULL, err)) < 0 ||
 	    (n = pipeline_superseded(c, e->old_id, e->rid, err)) < 0)
 		return rc < 0 ? rc : n;
 	data = json_pack("{s:I,s:s,s:s,s:I,s:i,s:s,s:i}", "clip_id",
@@ -303,19 +305,19 @@ static int
 tc_end_tx(struct db_conn *c, void *arg, struct err *err)
 {
 	struct tc_end *e = arg;
-	char rid[24], size[24];
+	struct db_params q = { 0 };
 	const char *names[PROFILE_MAX];
 	json_t *data;
 	int rc;
 
-	snprintf(rid, sizeof(rid), "%lld", e->rid);
-	snprintf(size, sizeof(size), "%lld", e->size);
 	if (e->error == NULL) {
-		const char *pv[4] = { rid, e->rel, size, e->xxh64 };
 		if (e->old_id > 0 && (rc = tc_supersede(c, e, err)) < 0)
 			return rc;
-		snprintf(rid, sizeof(rid), "%lld", e->rid);
-		if ((rc = db_query(c, &stmt_done, pv, NULL, err)) < 0)
+		db_param_ll(&q, e->rid);
+		db_param_str(&q, e->rel);
+		db_param_ll(&q, e->size);
+		db_param_str(&q, e->xxh64);
+		if ((rc = db_query(c, &stmt_done, q.v, NULL, err)) < 0)
 			return rc;
 		data = json_pack("{s:I,s:s,s:s,s:s,s:I,s:s,s:i}", "clip_id",
 		    (json_int_t)e->t->lc.clip_id, "clip", e->t->lc.name, "profile", e->pr->name,
@@ -327,8 +329,10 @@ tc_end_tx(struct db_conn *c, void *arg, struct err *err)
 		if (rc == 0 && (rc = pipeline_rendition_ready(c, e->rid, err)) > 0)
 			rc = 0;
 	} else {
-		const char *pv[3] = { rid, e->error, e->state };
-		if ((rc = db_query(c, &stmt_failed, pv, NULL, err)) < 0)
+		db_param_ll(&q, e->rid);
+		db_param_str(&q, e->error);
+		db_param_str(&q, e->state);
+		if ((rc = db_query(c, &stmt_failed, q.v, NULL, err)) < 0)
 			return rc;
 		data = json_pack("{s:I,s:s,s:s,s:s}", "clip_id", (json_int_t)e->t->lc.clip_id, "clip",
 		    e->t->lc.name, "profile", e->pr->name, "error", e->error);
@@ -675,10 +679,10 @@ tc_one(struct tc *t, const struct profile *pr, struct err *err)
 fail:
 	if (end.old_id > 0 && end.rid == 0 && rc != SP_ECANCELED) {
 		/* A failed remake: the old proxy stays done (and stale), with why. */
-		char oid[24];
-		const char *pe[2] = { oid, err->msg };
-		snprintf(oid, sizeof(oid), "%lld", end.old_id);
-		if (db_exec(t->job->db, &stmt_remake_failed, pe, NULL, &e2) < 0)
+		struct db_params pe = { 0 };
+		db_param_ll(&pe, end.old_id);
+		db_param_str(&pe, err->msg);
+		if (db_exec(t->job->db, &stmt_remake_failed, pe.v, NULL, &e2) < 0)
 			log_warn("job=%lld rendition %lld: %s", t->job->id, end.old_id, e2.msg);
 	}
 	if (end.rid > 0) {

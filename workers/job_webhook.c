@@ -16,6 +16,7 @@
  * this one ends (migrations/0007_webhooks.sql).
  */
 #include "kinds.h"
+#include "lib/core/clock.h"
 #include "lib/core/config.h"
 #include "lib/core/outbound.h"
 #include "lib/store/event.h"
@@ -185,7 +186,7 @@ webhook_post(struct webhook_attempt *a, const struct config *cfg, const char *ur
 	struct err err;
 	char ts[24], sig[65], h_sig[128], h_event[96], h_delivery[64], h_attempt[48];
 	struct curl_slist *hl = NULL;
-	struct timespec t0, t1;
+	double t0;
 	CURL *c = curl_easy_init();
 	CURLcode rc;
 
@@ -222,10 +223,9 @@ webhook_post(struct webhook_attempt *a, const struct config *cfg, const char *ur
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = clock_now();
 	rc = curl_easy_perform(c);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	a->duration_ms = (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+	a->duration_ms = (long)((clock_now() - t0) * 1000);
 	if (a->duration_ms < 0)
 		a->duration_ms = 0;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a->status);
@@ -247,21 +247,22 @@ static int
 webhook_record_tx(struct db_conn *c, void *arg, struct err *err)
 {
 	struct webhook_attempt *a = arg;
-	char hook[24], ev[24], job[24], att[16], st[16], ms[24], reason[800];
-	const char *p[8] = { hook, ev, a->type, job, att, a->status ? st : NULL,
-		a->error[0] ? a->error : NULL, ms };
+	struct db_params p = { 0 };
+	char reason[800];
 	PGresult *r;
 	int rc, failures, limit;
 	bool enabled;
 
 	a->disabled = false;
-	snprintf(hook, sizeof(hook), "%lld", a->hook);
-	snprintf(ev, sizeof(ev), "%lld", a->event);
-	snprintf(job, sizeof(job), "%lld", a->job->id);
-	snprintf(att, sizeof(att), "%d", a->job->attempt);
-	snprintf(st, sizeof(st), "%ld", a->status);
-	snprintf(ms, sizeof(ms), "%ld", a->duration_ms);
-	if ((rc = db_query(c, &stmt_lock, p, &r, err)) <= 0) {
+	db_param_ll(&p, a->hook);
+	db_param_ll(&p, a->event);
+	db_param_str(&p, a->type);
+	db_param_ll(&p, a->job->id);
+	db_param_ll(&p, a->job->attempt);
+	db_param_ll_if(&p, a->status != 0, a->status);
+	db_param_str(&p, a->error[0] ? a->error : NULL);
+	db_param_ll(&p, a->duration_ms);
+	if ((rc = db_query(c, &stmt_lock, p.v, &r, err)) <= 0) {
 		if (rc == 0)
 			PQclear(r);   /* deleted meanwhile: nothing to log against */
 		return rc;
@@ -270,17 +271,17 @@ webhook_record_tx(struct db_conn *c, void *arg, struct err *err)
 	failures = (int)db_ll(r, 0, 1) + 1;
 	limit = (int)db_ll(r, 0, 2);
 	PQclear(r);
-	if ((rc = db_query(c, &stmt_log, p, NULL, err)) < 0)
+	if ((rc = db_query(c, &stmt_log, p.v, NULL, err)) < 0)
 		return rc;
 	if (a->error[0] == '\0')
-		return db_query(c, &stmt_ok, p, NULL, err) < 0 ? -1 : 0;
-	if ((rc = db_query(c, &stmt_failed, p, NULL, err)) < 0)
+		return db_query(c, &stmt_ok, p.v, NULL, err) < 0 ? -1 : 0;
+	if ((rc = db_query(c, &stmt_failed, p.v, NULL, err)) < 0)
 		return rc;
 	if (!enabled || failures < limit)
 		return 0;
 	snprintf(reason, sizeof(reason), "%d consecutive failed delivery attempts; the last: %s", failures,
 	    a->error);
-	const char *q[2] = { hook, reason };
+	const char *q[2] = { p.v[0], reason };
 	json_t *data = json_pack("{s:s,s:i,s:s}", "reason", reason, "consecutive_failures",
 	    failures, "last_error", a->error);
 	if ((rc = db_query(c, &stmt_disable, q, NULL, err)) >= 0 &&

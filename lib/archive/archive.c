@@ -1,6 +1,7 @@
 /* archive: originals and sound to LTO tape, read back in tape order (see archive.h). */
 #include "lib/archive/archive.h"
 #include "lib/archive/ltfs.h"
+#include "lib/core/clock.h"
 #include "lib/core/file.h"
 #include "lib/core/hash.h"
 #include "lib/core/version.h"
@@ -9,6 +10,7 @@
 #include "lib/custody/mhl.h"
 #include "lib/custody/verification.h"
 #include "lib/store/event.h"
+#include "lib/store/params.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -91,18 +93,18 @@ plan_labels(const char *const *cards, char *out, size_t len, struct err *err)
 static int
 plan_load(struct run *x, struct err *err)
 {
-	char prod[24], labels[8192];
-	const char *p[4] = { prod, x->o->day, NULL, x->o->order == ARCHIVE_BY_NAME ? "name" : "size" };
+	char labels[8192];
+	struct db_params q = { 0 };
 	PGresult *r;
 	int n, rc;
 
-	snprintf(prod, sizeof(prod), "%lld", x->o->production_id);
-	if (x->o->cards) {
-		if ((rc = plan_labels(x->o->cards, labels, sizeof(labels), err)) < 0)
-			return rc;
-		p[2] = labels;
-	}
-	if ((n = db_exec(x->db, &stmt_plan, p, &r, err)) < 0)
+	if (x->o->cards && (rc = plan_labels(x->o->cards, labels, sizeof(labels), err)) < 0)
+		return rc;
+	db_param_ll(&q, x->o->production_id);
+	db_param_str(&q, x->o->day);
+	db_param_str(&q, x->o->cards ? labels : NULL);
+	db_param_str(&q, x->o->order == ARCHIVE_BY_NAME ? "name" : "size");
+	if ((n = db_exec(x->db, &stmt_plan, q.v, &r, err)) < 0)
 		return n;
 	if ((x->f = calloc((size_t)n + 1, sizeof(*x->f))) == NULL) {
 		PQclear(r);
@@ -212,7 +214,6 @@ static int
 tape_accept(struct run *x, struct ltfs_tape *t, char *why, size_t wlen, struct err *err)
 {
 	const char *pk[1] = { t->key };
-	char sid[24], total[24], avail[24];
 	long long id = 0;
 	PGresult *r;
 	bool blank, got;
@@ -240,9 +241,9 @@ tape_accept(struct run *x, struct ltfs_tape *t, char *why, size_t wlen, struct e
 			return 1;
 		}
 	} else {
-		snprintf(sid, sizeof(sid), "%lld", id);
-		const char *pa[1] = { sid };
-		if ((n = db_exec(x->db, &stmt_alone, pa, &r, err)) < 0)
+		struct db_params qa = { 0 };
+		db_param_ll(&qa, id);
+		if ((n = db_exec(x->db, &stmt_alone, qa.v, &r, err)) < 0)
 			return n;
 		if (db_ll(r, 0, 0) > 0) {
 			snprintf(why, wlen, "tape %s holds %lld files with no verified copy elsewhere "
@@ -273,15 +274,20 @@ tape_accept(struct run *x, struct ltfs_tape *t, char *why, size_t wlen, struct e
 		goto fail;
 	id = db_ll(r, 0, 0);
 	PQclear(r);
-	snprintf(sid, sizeof(sid), "%lld", id);
-	snprintf(total, sizeof(total), "%llu", (unsigned long long)t->total);
-	snprintf(avail, sizeof(avail), "%llu", (unsigned long long)t->avail);
-	const char *pm[3] = { sid, x->host, t->mount };
-	const char *pt[6] = { sid, t->uuid, t->name, t->barcode, total, avail };
-	if ((n = db_exec(x->db, &stmt_mount, pm, &r, err)) < 0)
+	struct db_params pm = { 0 }, pt = { 0 };
+	db_param_ll(&pm, id);
+	db_param_str(&pm, x->host);
+	db_param_str(&pm, t->mount);
+	db_param_ll(&pt, id);
+	db_param_str(&pt, t->uuid);
+	db_param_str(&pt, t->name);
+	db_param_str(&pt, t->barcode);
+	db_param_ull(&pt, t->total);
+	db_param_ull(&pt, t->avail);
+	if ((n = db_exec(x->db, &stmt_mount, pm.v, &r, err)) < 0)
 		goto fail;
 	PQclear(r);
-	if ((n = db_exec(x->db, &stmt_tape, pt, &r, err)) < 0)
+	if ((n = db_exec(x->db, &stmt_tape, pt.v, &r, err)) < 0)
 		goto fail;
 	PQclear(r);
 	x->tape = *t;
@@ -309,13 +315,12 @@ archive_nap(void)
 static int
 tape_wait(struct run *x, const char *reason, struct err *err)
 {
-	struct timespec t0, now;
+	double t0 = clock_now();
 	struct ltfs_tape t;
 	char why[512] = "";
 	struct err e;
 	int rc;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		if ((rc = ltfs_identify(x->o->tape, x->host, &t, &e)) == 0) {
 			if ((rc = tape_accept(x, &t, why, sizeof(why), err)) <= 0)
@@ -326,9 +331,7 @@ tape_wait(struct run *x, const char *reason, struct err *err)
 		    reason ? ": insert the next tape and mount it" : ": insert a tape and mount it",
 		    x->o->tape, why))
 			return err_set(err, SP_ECANCELED, "archive stopped while waiting for a tape");
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (x->o->wait_seconds >= 0 && (double)(now.tv_sec - t0.tv_sec) +
-		    (double)(now.tv_nsec - t0.tv_nsec) / 1e9 >= x->o->wait_seconds)
+		if (x->o->wait_seconds >= 0 && clock_now() - t0 >= x->o->wait_seconds)
 			return err_set(err, reason ? SP_ENOSPACE : SP_EUNAVAIL, "%s%sno tape to write "
 			    "at %s (%s): insert the next tape and run the archive again; it goes on "
 			    "from the first file not verified on tape", reason ? reason : "",
@@ -340,15 +343,14 @@ tape_wait(struct run *x, const char *reason, struct err *err)
 static int
 tape_mark_full(struct run *x, struct err *err)
 {
-	char sid[24], avail[24];
-	const char *p[2] = { sid, avail };
+	struct db_params q = { 0 };
 	PGresult *r;
 	int n;
 
 	ltfs_space(&x->tape, NULL);
-	snprintf(sid, sizeof(sid), "%lld", x->tape_id);
-	snprintf(avail, sizeof(avail), "%llu", (unsigned long long)x->tape.avail);
-	if ((n = db_exec(x->db, &stmt_full, p, &r, err)) < 0)
+	db_param_ll(&q, x->tape_id);
+	db_param_ull(&q, x->tape.avail);
+	if ((n = db_exec(x->db, &stmt_full, q.v, &r, err)) < 0)
 		return n;
 	PQclear(r);
 	json_object_set_new(x->full, x->tape.key, json_true());
@@ -403,20 +405,20 @@ static int
 copy_tx(struct db_conn *c, void *arg, struct err *err)
 {
 	struct copy_arg *a = arg;
-	char fid[24], vid[24], cid[24];
-	const char *p[3] = { fid, vid, a->rel };
+	struct db_params p = { 0 }, ps = { 0 };
 	PGresult *r;
 	int n;
 
-	snprintf(fid, sizeof(fid), "%lld", a->x->f[a->f].id);
-	snprintf(vid, sizeof(vid), "%lld", a->x->tape_id);
-	if ((n = db_query(c, &stmt_copy, p, &r, err)) < 0)
+	db_param_ll(&p, a->x->f[a->f].id);
+	db_param_ll(&p, a->x->tape_id);
+	db_param_str(&p, a->rel);
+	if ((n = db_query(c, &stmt_copy, p.v, &r, err)) < 0)
 		return n;
 	a->copy_id = db_ll(r, 0, 0);
 	PQclear(r);
-	snprintf(cid, sizeof(cid), "%lld", a->copy_id);
-	const char *ps[2] = { cid, vid };
-	if ((n = db_query(c, &stmt_seq, ps, &r, err)) < 0)
+	db_param_ll(&ps, a->copy_id);
+	db_param_ll(&ps, a->x->tape_id);
+	if ((n = db_query(c, &stmt_seq, ps.v, &r, err)) < 0)
 		return n;
 	a->seq = db_ll(r, 0, 0);
 	PQclear(r);
@@ -601,8 +603,7 @@ verify_tx(struct db_conn *c, void *arg, struct err *err)
 		struct pending *p = &x->p[k];
 		struct afile *f = &x->f[p->f];
 		bool ok = a->found[k - a->from] && strcmp(a->found[k - a->from], f->hash) == 0;
-		char cid[24], blk[24];
-		const char *pb[2] = { cid, p->block >= 0 ? blk : NULL };
+		struct db_params pb = { 0 };
 		PGresult *r;
 		struct verification v = { .copy_id = p->copy_id, .source = "archive",
 			.tool = "setpost archive", .result = ok ? "verified" : a->found[k - a->from] ?
@@ -612,9 +613,9 @@ verify_tx(struct db_conn *c, void *arg, struct err *err)
 			"the bytes read back from tape differ from the registered hash" };
 		if ((rc = verification_record(c, &v, x->o->actor, err)) < 0)
 			return rc;
-		snprintf(cid, sizeof(cid), "%lld", p->copy_id);
-		snprintf(blk, sizeof(blk), "%lld", p->block);
-		if ((rc = db_query(c, &stmt_block, pb, &r, err)) < 0)
+		db_param_ll(&pb, p->copy_id);
+		db_param_ll_if(&pb, p->block >= 0, p->block);
+		if ((rc = db_query(c, &stmt_block, pb.v, &r, err)) < 0)
 			return rc;
 		PQclear(r);
 	}
@@ -698,15 +699,14 @@ card_close(struct run *x, size_t from, struct err *err)
 static int
 resume_unread(struct run *x, size_t i, bool *queued, struct err *err)
 {
-	char fid[24], vid[24];
-	const char *p[2] = { fid, vid };
+	struct db_params q = { 0 };
 	PGresult *r;
 	int n, rc = 0;
 
 	*queued = false;
-	snprintf(fid, sizeof(fid), "%lld", x->f[i].id);
-	snprintf(vid, sizeof(vid), "%lld", x->tape_id);
-	if ((n = db_exec(x->db, &stmt_unread, p, &r, err)) < 0)
+	db_param_ll(&q, x->f[i].id);
+	db_param_ll(&q, x->tape_id);
+	if ((n = db_exec(x->db, &stmt_unread, q.v, &r, err)) < 0)
 		return n;
 	/* Written whole before the stop (its size on tape is the file's): read back, not
 	 * written again. */
@@ -819,13 +819,12 @@ archive_run(struct db *db, const struct archive_opts *o, json_t **result, struct
 	    (rc = tape_wait(&x, NULL, err)) == 0)
 		rc = run_files(&x, err);
 	if (x.tape_id) {
-		char sid[24], avail[24];
-		const char *p[2] = { sid, avail };
+		struct db_params q = { 0 };
 		PGresult *r;
 		ltfs_space(&x.tape, NULL);
-		snprintf(sid, sizeof(sid), "%lld", x.tape_id);
-		snprintf(avail, sizeof(avail), "%llu", (unsigned long long)x.tape.avail);
-		if (db_exec(db, &stmt_free, p, &r, NULL) >= 0)
+		db_param_ll(&q, x.tape_id);
+		db_param_ull(&q, x.tape.avail);
+		if (db_exec(db, &stmt_free, q.v, &r, NULL) >= 0)
 			PQclear(r);
 	}
 	tape_release(&x);

@@ -2,6 +2,7 @@
 #include "lib/custody/copy_policy.h"
 #include "lib/core/json.h"
 #include "lib/store/event.h"
+#include "lib/store/params.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -39,13 +40,12 @@ static const char *const archives[] = { "none", "lto", "receipt", "lto_or_receip
 static int
 policy_read(struct db_conn *c, long long production_id, json_t **out, struct err *err)
 {
-	char sid[24];
-	const char *p[1] = { sid };
+	struct db_params q = { 0 };
 	PGresult *r;
 	int n;
 
-	snprintf(sid, sizeof(sid), "%lld", production_id);
-	if ((n = db_query(c, &stmt_get, p, &r, err)) < 0)
+	db_param_ll(&q, production_id);
+	if ((n = db_query(c, &stmt_get, q.v, &r, err)) < 0)
 		return n;
 	*out = n ? json_loads(PQgetvalue(r, 0, 0), 0, NULL) : NULL;
 	PQclear(r);
@@ -120,16 +120,17 @@ static int
 set_tx(struct db_conn *c, void *arg, struct err *err)
 {
 	struct set_ctx *x = arg;
-	char sid[24], nc[8], nt[8], arch[16];
-	const char *p[6] = { sid, nc, nt, arch, NULL, x->actor }, *archive;
+	struct db_params q = { 0 };
+	char arch[16];
+	const char *archive;
 	long long copies, types;
 	bool offsite;
 	PGresult *r;
 	json_t *data;
 	int n;
 
-	snprintf(sid, sizeof(sid), "%lld", x->production);
-	if ((n = db_query(c, &stmt_lock, p, &r, err)) < 0)
+	db_param_ll(&q, x->production);
+	if ((n = db_query(c, &stmt_lock, q.v, &r, err)) < 0)
 		return n;
 	if (n == 0) {
 		PQclear(r);
@@ -143,12 +144,14 @@ set_tx(struct db_conn *c, void *arg, struct err *err)
 	archive = arch;
 	if ((n = policy_check(x->patch, &copies, &types, &archive, &offsite, err)) < 0)
 		return n;
-	snprintf(nc, sizeof(nc), "%lld", copies);
-	snprintf(nt, sizeof(nt), "%lld", types);
 	if (archive != arch)
 		snprintf(arch, sizeof(arch), "%s", archive);
-	p[4] = offsite ? "true" : "false";
-	if ((n = db_query(c, &stmt_put, p, &r, err)) < 0)
+	db_param_ll(&q, copies);
+	db_param_ll(&q, types);
+	db_param_str(&q, arch);
+	db_param_str(&q, offsite ? "true" : "false");
+	db_param_str(&q, x->actor);
+	if ((n = db_query(c, &stmt_put, q.v, &r, err)) < 0)
 		return n;
 	PQclear(r);
 	data = json_pack("{s:I,s:I,s:s,s:b}", "copies", (json_int_t)copies, "media_types",
@@ -180,13 +183,12 @@ int
 copy_policy_card_clear(struct db_conn *c, long long card_id, bool *safe, json_t **why_not,
     struct err *err)
 {
-	char sid[24];
-	const char *p[1] = { sid };
+	struct db_params q = { 0 };
 	PGresult *r;
 	int n;
 
-	snprintf(sid, sizeof(sid), "%lld", card_id);
-	if ((n = db_query(c, &stmt_clear, p, &r, err)) < 0)
+	db_param_ll(&q, card_id);
+	if ((n = db_query(c, &stmt_clear, q.v, &r, err)) < 0)
 		return n;
 	*safe = n > 0 && db_bool(r, 0, 0);
 	*why_not = n > 0 ? json_loads(PQgetvalue(r, 0, 1), 0, NULL) : NULL;

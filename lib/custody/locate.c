@@ -57,15 +57,14 @@ static int
 locate_not_found(struct db_conn *c, long long file_id, const char *host, int tried,
     struct err *err)
 {
-	char fid[24];
-	const char *p[1] = { fid };
+	struct db_params q = { 0 };
 	PGresult *r;
 	int n;
 
-	snprintf(fid, sizeof(fid), "%lld", file_id);
-	n = db_query(c, &stmt_file, p, &r, NULL);
+	db_param_ll(&q, file_id);
+	n = db_query(c, &stmt_file, q.v, &r, NULL);
 	err_set(err, SP_ENOTFOUND, "file %s: no readable verified copy on host %s (%d tried)",
-	    n > 0 ? PQgetvalue(r, 0, 0) : fid, host, tried);
+	    n > 0 ? PQgetvalue(r, 0, 0) : q.v[0], host, tried);
 	if (n >= 0)
 		PQclear(r);
 	return SP_ENOTFOUND;
@@ -109,14 +108,15 @@ int
 locate_rendition(struct db_conn *c, const char *root, long long rendition_id, char *path,
     size_t len, struct err *err)
 {
-	char rid[24];
-	const char *p[1] = { rid }, *rel;
+	struct db_params q = { 0 };
+	const char *rel, *rid;
 	PGresult *r;
 	int n, rc = 0;
 
 	path[0] = '\0';
-	snprintf(rid, sizeof(rid), "%lld", rendition_id);
-	if ((n = db_query(c, &stmt_rendition, p, &r, err)) < 0)
+	db_param_ll(&q, rendition_id);
+	rid = q.v[0];
+	if ((n = db_query(c, &stmt_rendition, q.v, &r, err)) < 0)
 		return n;
 	rel = n > 0 ? db_val(r, 0, 1) : NULL;
 	if (n == 0)

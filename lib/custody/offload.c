@@ -3,6 +3,7 @@
  * folder times, manifests) and owns the result; the state the steps share while they
  * run is offload_events.c. */
 #include "lib/custody/offload_int.h"
+#include "lib/core/clock.h"
 #include "lib/core/safe_name.h"
 
 #include <errno.h>
@@ -109,7 +110,7 @@ ofl_init(struct ofl_run *r, const struct offload_opts *o, struct offload_result 
 	r->user_algos = o->algos ? o->algos : HASH_BIT(HASH_XXH64);
 	r->algos = r->user_algos;
 	r->dir_algo = o->dir_algo >= 0 ? o->dir_algo : ofl_first_algo(r->algos);
-	clock_gettime(CLOCK_MONOTONIC, &r->t0);
+	r->t0 = clock_now();
 	res->src = realpath(o->src, NULL);
 	if (res->src == NULL)
 		return err_errno(err, SP_EINVAL, errno, "source %s", o->src);

@@ -2,6 +2,7 @@
  * threads: warnings, a copy's or a destination's final state, the read queue, temp names, and
  * the progress and events delivered on the caller's thread (offload_int.h). */
 #include "lib/custody/offload_int.h"
+#include "lib/core/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,10 +17,7 @@
 double
 ofl_elapsed(const struct ofl_run *r)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - r->t0.tv_sec) + (now.tv_nsec - r->t0.tv_nsec) / 1e9;
+	return clock_now() - r->t0;
 }
 
 /* --- events, called by the worker threads --------------------------------- */

@@ -134,7 +134,7 @@ struct ofl_run {
 	uint64_t work_total;
 
 	/* progress */
-	struct timespec t0;
+	double t0;
 	uint64_t pass_bytes, pass_read;
 	size_t files_todo, files_done;
 	const char *current;

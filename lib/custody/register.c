@@ -327,16 +327,13 @@ jstr(json_t *o, const char *k)
 	return json_string_value(json_object_get(o, k));
 }
 
-/* Optional integer field as text, or NULL. */
-static const char *
-jint(json_t *o, const char *k, char *buf, size_t len)
+/* An optional integer field as the next parameter (SQL NULL when absent). */
+static void
+jint(struct db_params *q, json_t *o, const char *k)
 {
 	json_t *v = json_object_get(o, k);
 
-	if (!json_is_integer(v))
-		return NULL;
-	snprintf(buf, len, "%lld", (long long)json_integer_value(v));
-	return buf;
+	db_param_ll_if(q, json_is_integer(v), json_integer_value(v));
 }
 
 static int
@@ -383,20 +380,30 @@ static int
 register_clip(struct db_conn *c, struct register_ctx *x, json_t *clip, long long *id,
     struct err *err)
 {
-	char cid[24], b[7][24], *meta = NULL;
+	struct db_params q = { 0 };
+	char *meta = NULL;
 	json_t *circ = json_object_get(clip, "circled");
 	int rc;
 
-	snprintf(cid, sizeof(cid), "%lld", x->card_id);
 	if (json_object_get(clip, "metadata"))
 		meta = json_dumps(json_object_get(clip, "metadata"), JSON_COMPACT);
-	const char *p[16] = { cid, jstr(clip, "name"), jstr(clip, "scene"), jstr(clip, "take"),
-		circ ? (json_is_true(circ) ? "true" : "false") : NULL, jstr(clip, "camera"),
-		jstr(clip, "reel"), jstr(clip, "start_tc"), jint(clip, "fps_num", b[0], 24),
-		jint(clip, "fps_den", b[1], 24), jint(clip, "duration_frames", b[2], 24),
-		jint(clip, "width", b[3], 24), jint(clip, "height", b[4], 24), jstr(clip, "codec"),
-		meta, jstr(clip, "notes") };
-	rc = register_id(c, &stmt_clip, p, id, err);
+	db_param_ll(&q, x->card_id);
+	db_param_str(&q, jstr(clip, "name"));
+	db_param_str(&q, jstr(clip, "scene"));
+	db_param_str(&q, jstr(clip, "take"));
+	db_param_str(&q, circ ? (json_is_true(circ) ? "true" : "false") : NULL);
+	db_param_str(&q, jstr(clip, "camera"));
+	db_param_str(&q, jstr(clip, "reel"));
+	db_param_str(&q, jstr(clip, "start_tc"));
+	jint(&q, clip, "fps_num");
+	jint(&q, clip, "fps_den");
+	jint(&q, clip, "duration_frames");
+	jint(&q, clip, "width");
+	jint(&q, clip, "height");
+	db_param_str(&q, jstr(clip, "codec"));
+	db_param_str(&q, meta);
+	db_param_str(&q, jstr(clip, "notes"));
+	rc = register_id(c, &stmt_clip, q.v, id, err);
 	free(meta);
 	x->nclips++;
 	return rc;
@@ -423,16 +430,17 @@ register_file_clip(struct db_conn *c, struct register_ctx *x, const char *name,
 static int
 register_file_hashes(struct db_conn *c, long long file_id, json_t *f, struct err *err)
 {
-	char fid[24];
 	const char *algo;
 	json_t *v;
 	PGresult *r;
 	int rc;
 
-	snprintf(fid, sizeof(fid), "%lld", file_id);
 	json_object_foreach(json_object_get(f, "hashes"), algo, v) {
-		const char *p[3] = { fid, algo, json_string_value(v) };
-		if ((rc = db_query(c, &stmt_hash, p, &r, err)) < 0)
+		struct db_params q = { 0 };
+		db_param_ll(&q, file_id);
+		db_param_str(&q, algo);
+		db_param_str(&q, json_string_value(v));
+		if ((rc = db_query(c, &stmt_hash, q.v, &r, err)) < 0)
 			return rc;
 		rc = strcmp(PQgetvalue(r, 0, 0), json_string_value(v)) == 0 ? 0 :
 		    err_set(err, SP_ECONFLICT, "file %s: %s %s differs from the registered %s: a "
@@ -448,7 +456,7 @@ register_file_hashes(struct db_conn *c, long long file_id, json_t *f, struct err
 static int
 register_file(struct db_conn *c, struct register_ctx *x, json_t *f, struct err *err)
 {
-	char cid[24], clid[24], size[24];
+	struct db_params q = { 0 };
 	long long clip_id = 0, file_id;
 	const char *clipname = jstr(f, "clip");
 	PGresult *r;
@@ -456,16 +464,17 @@ register_file(struct db_conn *c, struct register_ctx *x, json_t *f, struct err *
 
 	if (clipname && (rc = register_file_clip(c, x, clipname, &clip_id, err)) < 0)
 		return rc;
-	snprintf(cid, sizeof(cid), "%lld", x->card_id);
-	snprintf(clid, sizeof(clid), "%lld", clip_id);
-	snprintf(size, sizeof(size), "%lld", (long long)json_integer_value(json_object_get(f, "size")));
-	const char *p[6] = { cid, clip_id ? clid : NULL, jstr(f, "path"), size, jstr(f, "mtime"),
-		jstr(f, "role") };
-	if ((rc = db_query(c, &stmt_file, p, &r, err)) < 0)
+	db_param_ll(&q, x->card_id);
+	db_param_ll_if(&q, clip_id != 0, clip_id);
+	db_param_str(&q, jstr(f, "path"));
+	db_param_ll(&q, json_integer_value(json_object_get(f, "size")));
+	db_param_str(&q, jstr(f, "mtime"));
+	db_param_str(&q, jstr(f, "role"));
+	if ((rc = db_query(c, &stmt_file, q.v, &r, err)) < 0)
 		return err_prefix(err, "file %s: ", jstr(f, "path"));
 	file_id = db_ll(r, 0, 0);
-	rc = strcmp(PQgetvalue(r, 0, 1), size) == 0 ? 0 : err_set(err, SP_ECONFLICT, "file %s: "
-	    "size %s differs from the registered %s", jstr(f, "path"), size, PQgetvalue(r, 0, 1));
+	rc = strcmp(PQgetvalue(r, 0, 1), q.v[3]) == 0 ? 0 : err_set(err, SP_ECONFLICT, "file %s: "
+	    "size %s differs from the registered %s", jstr(f, "path"), q.v[3], PQgetvalue(r, 0, 1));
 	PQclear(r);
 	x->nfiles++;
 	return rc < 0 ? rc : register_file_hashes(c, file_id, f, err);
@@ -477,16 +486,16 @@ static int
 register_copy_hash_ok(struct db_conn *c, long long file_id, json_t *cf, const char *vol,
     struct err *err)
 {
-	char fid[24];
 	const char *algo;
 	json_t *v;
 	PGresult *r;
 	int matched = 0, rc;
 
-	snprintf(fid, sizeof(fid), "%lld", file_id);
 	json_object_foreach(json_object_get(cf, "hashes"), algo, v) {
-		const char *p[2] = { fid, algo };
-		if ((rc = db_query(c, &stmt_file_hash, p, &r, err)) < 0)
+		struct db_params q = { 0 };
+		db_param_ll(&q, file_id);
+		db_param_str(&q, algo);
+		if ((rc = db_query(c, &stmt_file_hash, q.v, &r, err)) < 0)
 			return rc;
 		if (rc == 1 && strcmp(PQgetvalue(r, 0, 0), json_string_value(v)) != 0) {
 			PQclear(r);
@@ -543,7 +552,6 @@ static int
 register_copy(struct db_conn *c, struct register_ctx *x, json_t *cp, struct err *err)
 {
 	json_t *vol = json_object_get(cp, "volume"), *cf;
-	char vid[24];
 	long long vol_id;
 	size_t i;
 	int rc;
@@ -565,10 +573,12 @@ register_copy(struct db_conn *c, struct register_ctx *x, json_t *cp, struct err 
 	x->ncopy_docs++;
 	if ((rc = register_id(c, &stmt_volume, pv, &vol_id, err)) < 0)
 		return rc;
-	snprintf(vid, sizeof(vid), "%lld", vol_id);
 	if (jstr(vol, "host") && jstr(vol, "mount_path")) {
-		const char *pm[3] = { vid, jstr(vol, "host"), jstr(vol, "mount_path") };
-		if ((rc = db_query(c, &stmt_mount, pm, NULL, err)) < 0)
+		struct db_params pm = { 0 };
+		db_param_ll(&pm, vol_id);
+		db_param_str(&pm, jstr(vol, "host"));
+		db_param_str(&pm, jstr(vol, "mount_path"));
+		if ((rc = db_query(c, &stmt_mount, pm.v, NULL, err)) < 0)
 			return rc;
 	}
 	json_array_foreach(json_object_get(cp, "files"), i, cf)

@@ -47,23 +47,29 @@ int
 verification_record(struct db_conn *c, const struct verification *v, const char *actor,
     struct err *err)
 {
-	char cid[24], gen[16], vid[24];
+	struct db_params pi = { 0 }, pa = { 0 };
 	PGresult *r;
 	long long id;
 	int n, rc = 0;
 
-	snprintf(cid, sizeof(cid), "%lld", v->copy_id);
-	snprintf(gen, sizeof(gen), "%d", v->generation);
-	const char *pi[11] = { cid, v->checked_at, actor, v->source, v->tool,
-		v->generation > 0 ? gen : NULL, v->result, v->algorithm, v->expected, v->found,
-		v->error };
-	if ((n = db_query(c, &stmt_insert, pi, &r, err)) < 0)
+	db_param_ll(&pi, v->copy_id);
+	db_param_str(&pi, v->checked_at);
+	db_param_str(&pi, actor);
+	db_param_str(&pi, v->source);
+	db_param_str(&pi, v->tool);
+	db_param_ll_if(&pi, v->generation > 0, v->generation);
+	db_param_str(&pi, v->result);
+	db_param_str(&pi, v->algorithm);
+	db_param_str(&pi, v->expected);
+	db_param_str(&pi, v->found);
+	db_param_str(&pi, v->error);
+	if ((n = db_query(c, &stmt_insert, pi.v, &r, err)) < 0)
 		return n;
 	id = db_ll(r, 0, 0);
 	PQclear(r);
-	snprintf(vid, sizeof(vid), "%lld", id);
-	const char *pa[2] = { cid, vid };
-	if ((n = db_query(c, &stmt_apply, pa, &r, err)) < 0)
+	db_param_ll(&pa, v->copy_id);
+	db_param_ll(&pa, id);
+	if ((n = db_query(c, &stmt_apply, pa.v, &r, err)) < 0)
 		return n;
 	if (n == 0) {
 		PQclear(r);

@@ -1,5 +1,6 @@
 /* s3_client: multipart uploads into an S3-compatible bucket over libcurl (see s3_client.h). */
 #include "lib/delivery/s3_client.h"
+#include "lib/delivery/pace.h"
 #include "lib/core/buf.h"
 #include "lib/core/clock.h"
 #include "lib/core/outbound.h"
@@ -21,8 +22,6 @@
 #include <sodium.h>
 
 #define S3_BODY_MAX (1024 * 1024)       /* an answer's body kept (ListParts of 1000 parts) */
-#define S3_REPORT_EVERY 0.25
-#define S3_CONNECT_TIMEOUT 30L
 #define S3_PART_SECONDS 0.5
 #define S3_EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
@@ -49,7 +48,7 @@ struct s3_ctx {
 	const struct s3_link *l;
 	const struct tus_source *src;
 	struct s3_result *res;
-	struct tus_retry retry;
+	struct pace p;                  /* rate, progress, failures, the confirmed offset */
 	CURL *curl;
 	char errbuf[CURL_ERROR_SIZE];
 	char sigv4[200], userpwd_user[256];
@@ -61,11 +60,7 @@ struct s3_ctx {
 	int has_clen;
 	const char *want_meta;          /* x-amz-meta-<this> is kept in meta_val */
 	char meta_val[200];
-	char note[400];
-	unsigned failures;
-	int canceled, uploading;
-	double t0, last_report, rate_t, rate, part_t0;
-	uint64_t rate_sent, offset, inflight;
+	double t0, part_t0;
 	struct s3_chunk cur;
 	size_t part_cap, buf_cap;
 	int adaptive;
@@ -257,36 +252,9 @@ s3_on_body(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
-static void s3_report(struct s3_ctx *c, unsigned wait_ms, int force);
-
-static int
-s3_on_xfer(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-    curl_off_t ulnow)
-{
-	struct s3_ctx *c = arg;
-
-	(void)dltotal;
-	(void)dlnow;
-	(void)ultotal;
-	if (c->uploading)
-		c->inflight = (uint64_t)ulnow;
-	s3_report(c, 0, 0);
-	return c->canceled;
-}
-
-static long
-s3_upload_buffer(uint64_t rate)
-{
-	uint64_t b = rate == 0 ? 1024 * 1024 : rate / 8;
-
-	if (b < 16 * 1024)
-		b = 16 * 1024;
-	return (long)(b > 1024 * 1024 ? 1024 * 1024 : b);
-}
-
 /*
  * One signed request. Returns 0 when an answer came (c->status, c->body), SP_EUNAVAIL for a
- * transport failure (c->note says which), SP_ECANCELED, SP_ENOMEM, or a refusal of the
+ * transport failure (c->p.note says which), SP_ECANCELED, SP_ENOMEM, or a refusal of the
  * outbound policy.
  */
 static int
@@ -295,7 +263,6 @@ s3_perform(struct s3_ctx *c, const char *method, const char *url, const char *co
 {
 	struct curl_slist *hdrs = NULL, *pin = NULL, *t;
 	char sha_h[100];
-	curl_off_t up = 0;
 	CURL *h = c->curl;
 	CURLcode cc;
 
@@ -309,13 +276,12 @@ s3_perform(struct s3_ctx *c, const char *method, const char *url, const char *co
 		}
 		hdrs = t;
 	}
-	curl_easy_reset(h);
-	curl_easy_setopt(h, CURLOPT_URL, url);
+	pace_curl(h, &c->p, url, c->errbuf, c->o ? c->o->stall_seconds : 0, c->l->max_send_rate);
 	if (c->l->outbound && outbound_curl(h, c->l->outbound, url, &pin, err) < 0) {
 		curl_slist_free_all(hdrs);
 		if (err->code != SP_EUNAVAIL)
 			return err->code;
-		snprintf(c->note, sizeof c->note, "%s %.150s: %.150s", method, url, err->msg);
+		snprintf(c->p.note, sizeof c->p.note, "%s %.150s: %.150s", method, url, err->msg);
 		return SP_EUNAVAIL;
 	}
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
@@ -326,19 +292,6 @@ s3_perform(struct s3_ctx *c, const char *method, const char *url, const char *co
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, s3_on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, S3_CONNECT_TIMEOUT);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
-	    (long)(c->o && c->o->stall_seconds ? c->o->stall_seconds : 60));
-	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "setpost/" SETPOST_VERSION);
-	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, s3_on_xfer);
-	curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, s3_upload_buffer(c->l->max_send_rate));
 	if (strcmp(method, "HEAD") == 0) {
 		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
 	} else if (strcmp(method, "PUT") == 0 || strcmp(method, "POST") == 0) {
@@ -354,29 +307,8 @@ s3_perform(struct s3_ctx *c, const char *method, const char *url, const char *co
 	}
 	buf_reset(&c->body);
 	c->body_over = 0;
-	c->errbuf[0] = '\0';
-	c->status = 0;
-	c->uploading = strcmp(method, "PUT") == 0;
-	c->inflight = 0;
-	cc = curl_easy_perform(h);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &c->status);
-	if (c->uploading && curl_easy_getinfo(h, CURLINFO_SIZE_UPLOAD_T, &up) == CURLE_OK &&
-	    c->res)
-		c->res->sent += (uint64_t)up;
-	c->uploading = 0;
-	c->inflight = 0;
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-	curl_easy_setopt(h, CURLOPT_RESOLVE, NULL);
-	curl_slist_free_all(hdrs);
-	curl_slist_free_all(pin);
-	if (cc == CURLE_ABORTED_BY_CALLBACK && c->canceled)
-		return err_set(err, SP_ECANCELED, "upload to %s: stopped", url);
-	if (cc != CURLE_OK) {
-		snprintf(c->note, sizeof c->note, "%s %.200s: %.150s", method, url,
-		    c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
-		return SP_EUNAVAIL;
-	}
-	return 0;
+	cc = pace_perform(&c->p, h, strcmp(method, "PUT") == 0, &c->status);
+	return pace_done(&c->p, h, cc, method, url, c->errbuf, hdrs, pin, err);
 }
 
 static int
@@ -404,72 +336,6 @@ s3_status_error(struct s3_ctx *c, const char *what, struct err *err)
 	    strcmp(code, "NoSuchBucket") == 0 ? " (check the target's bucket)" : "");
 }
 
-/* ---- progress, waiting ---- */
-
-static void
-s3_report(struct s3_ctx *c, unsigned wait_ms, int force)
-{
-	struct tus_progress p;
-	double now = clock_now();
-	uint64_t sent = (c->res ? c->res->sent : 0) + c->inflight;
-
-	if (c->o == NULL || c->src == NULL)
-		return;
-	if (now - c->rate_t >= 1.0) {
-		double inst = (double)(sent - c->rate_sent) / (now - c->rate_t);
-		c->rate = c->rate == 0 ? inst : 0.6 * c->rate + 0.4 * inst;
-		c->rate_t = now;
-		c->rate_sent = sent;
-	}
-	if (c->o->on_progress == NULL || (!force && now - c->last_report < S3_REPORT_EVERY))
-		return;
-	c->last_report = now;
-	memset(&p, 0, sizeof p);
-	p.offset = c->offset + c->inflight;
-	if (p.offset > c->src->length)
-		p.offset = c->src->length;
-	p.length = c->src->length;
-	p.sent = sent;
-	p.rate = c->rate;
-	p.eta = c->rate > 0 ? (double)(p.length - p.offset) / c->rate : -1;
-	p.failures = c->failures;
-	p.wait_ms = wait_ms;
-	p.note = c->note[0] ? c->note : NULL;
-	if (c->o->on_progress(c->o->arg, &p) != 0)
-		c->canceled = 1;
-}
-
-static int
-s3_sleep(struct s3_ctx *c, unsigned ms, struct err *err)
-{
-	double end = clock_now() + ms / 1000.0, left;
-
-	while (!c->canceled && (left = end - clock_now()) > 0) {
-		struct timespec ts = { 0, (long)((left < 0.1 ? left : 0.1) * 1e9) };
-		s3_report(c, (unsigned)(left * 1000), 0);
-		nanosleep(&ts, NULL);
-	}
-	if (c->canceled)
-		return err_set(err, SP_ECANCELED, "upload to %s: stopped", c->l->endpoint);
-	return 0;
-}
-
-static int
-s3_fail(struct s3_ctx *c, struct err *err)
-{
-	unsigned d, wait;
-
-	c->failures++;
-	if (c->failures >= c->retry.max_attempts)
-		return err_set(err, SP_EUNAVAIL, "%s (gave up after %u %s)", c->note, c->failures,
-		    c->failures == 1 ? "try" : "tries");
-	if (c->res)
-		c->res->retries++;
-	d = tus_backoff_ms(&c->retry, c->failures);
-	wait = d - d / 2 + randombytes_uniform(d / 2 + 1);
-	return s3_sleep(c, wait, err);
-}
-
 /* A request tried again while the failure is transient; 0 with an answer in c. */
 static int
 s3_request(struct s3_ctx *c, const char *what, const char *method, const char *url,
@@ -483,11 +349,11 @@ s3_request(struct s3_ctx *c, const char *what, const char *method, const char *u
 		if (rc == 0 && s3_transient(c->status)) {
 			char code[72];
 			s3_error_code(c->body.data ? c->body.data : "", c->body.len, code, sizeof code);
-			snprintf(c->note, sizeof c->note, "%s: HTTP %ld %s", what, c->status, code);
+			snprintf(c->p.note, sizeof c->p.note, "%s: HTTP %ld %s", what, c->status, code);
 		} else if (rc != SP_EUNAVAIL) {
 			return rc;
 		}
-		if ((rc = s3_fail(c, err)) != 0)
+		if ((rc = pace_fail(&c->p, err)) != 0)
 			return rc;
 	}
 }
@@ -578,8 +444,8 @@ s3_create(struct s3_ctx *c, struct err *err)
 	}
 	c->res->created++;
 	c->n_parts = 0;
-	c->offset = 0;
-	c->failures = 0;
+	c->p.offset = 0;
+	c->p.failures = 0;
 	rc = c->o->on_created ? c->o->on_created(c->o->arg, id, err) : 0;
 out:
 	xmlFreeDoc(doc);
@@ -663,10 +529,10 @@ s3_resume(struct s3_ctx *c, struct err *err)
 			if (next < c->o->n_done && c->o->done[next].number == n &&
 			    n == c->n_parts + 1 && c->o->done[next].size == sz &&
 			    strcmp(c->o->done[next].etag, e) == 0 &&
-			    c->o->done[next].offset == c->offset) {
+			    c->o->done[next].offset == c->p.offset) {
 				if ((rc = s3_keep_part(c, &c->o->done[next], err)) < 0)
 					break;
-				c->offset += sz;
+				c->p.offset += sz;
 				next++;
 			}
 		}
@@ -678,8 +544,8 @@ s3_resume(struct s3_ctx *c, struct err *err)
 	} while (truncated);
 	free(url);
 	if (rc == 0) {
-		c->res->resumed_at = c->offset;
-		c->failures = 0;
+		c->res->resumed_at = c->p.offset;
+		c->p.failures = 0;
 	}
 	return rc;
 }
@@ -721,20 +587,20 @@ s3_prep_next(struct s3_ctx *c)
 	p->running = pthread_create(&p->thread, NULL, s3_prep_main, p) == 0;
 }
 
-/* The part at c->offset into c->cur (the one prepared meanwhile when it is that one). */
+/* The part at c->p.offset into c->cur (the one prepared meanwhile when it is that one). */
 static int
 s3_load(struct s3_ctx *c, int again, struct err *err)
 {
 	struct s3_prep *p = &c->prep;
-	uint64_t left = c->src->length - c->offset;
+	uint64_t left = c->src->length - c->p.offset;
 	int rc;
 
-	if (!again && c->cur.len && c->cur.off == c->offset)
+	if (!again && c->cur.len && c->cur.off == c->p.offset)
 		return 0;
 	if (p->running) {
 		pthread_join(p->thread, NULL);
 		p->running = 0;
-		if (!again && p->ch.off == c->offset) {
+		if (!again && p->ch.off == c->p.offset) {
 			uint8_t *t = c->cur.buf;
 			if (p->rc != 0) {
 				*err = p->err;
@@ -746,7 +612,7 @@ s3_load(struct s3_ctx *c, int again, struct err *err)
 			return 0;
 		}
 	}
-	c->cur.off = c->offset;
+	c->cur.off = c->p.offset;
 	c->cur.len = left < c->part_cap ? (size_t)left : c->part_cap;
 	if ((rc = s3_fill(c->src, &c->cur, err)) != 0)
 		return rc;
@@ -823,10 +689,10 @@ s3_put_part(struct s3_ctx *c, struct err *err)
 	snprintf(part.sha256, sizeof part.sha256, "%s", c->cur.b64);
 	if ((rc = s3_keep_part(c, &part, err)) < 0)
 		return rc;
-	c->offset += part.size;
+	c->p.offset += part.size;
 	c->res->parts++;
-	c->failures = 0;
-	c->note[0] = '\0';
+	c->p.failures = 0;
+	c->p.note[0] = '\0';
 	s3_adapt(c);
 	return c->o->on_part ? c->o->on_part(c->o->arg, &part, err) : 0;
 }
@@ -876,12 +742,13 @@ s3_ctx_init(struct s3_ctx *c, const struct s3_opts *o, const struct s3_link *l,
 	c->src = src;
 	c->res = res;
 	c->body = (struct buf)BUF_INIT(S3_BODY_MAX + 1);
-	c->retry.max_attempts = o && o->retry.max_attempts ? o->retry.max_attempts : 10;
-	c->retry.base_ms = o && o->retry.base_ms ? o->retry.base_ms : 1000;
-	c->retry.max_ms = o && o->retry.max_ms ? o->retry.max_ms : 60000;
-	if (c->retry.max_ms < c->retry.base_ms)
-		c->retry.max_ms = c->retry.base_ms;
-	c->t0 = c->rate_t = clock_now();
+	c->p.on_progress = o ? o->on_progress : NULL;
+	c->p.arg = o ? o->arg : NULL;
+	c->p.endpoint = l->endpoint;
+	c->p.src = src;
+	c->p.sent = res ? &res->sent : NULL;
+	c->p.retries = res ? &res->retries : NULL;
+	c->t0 = pace_start(&c->p, o ? &o->retry : NULL);
 	pthread_once(&s3_once, s3_global_init);
 	if (s3_global_rc != CURLE_OK)
 		return err_set(err, SP_EINTERNAL, "libcurl failed to initialise");
@@ -952,12 +819,12 @@ s3_upload(const struct s3_opts *o, const struct tus_source *src, struct s3_resul
 	}
 	if (rc == 1)
 		rc = s3_create(&c, err);
-	while (rc == 0 && c.offset < src->length)
+	while (rc == 0 && c.p.offset < src->length)
 		rc = s3_put_part(&c, err);
 	if (rc == 0)
 		rc = s3_complete(&c, err);
 	if (rc == 0)
-		s3_report(&c, 0, 1);
+		pace_report(&c.p, 0, 1);
 out:
 	res->seconds = clock_now() - c.t0;
 	s3_ctx_release(&c);

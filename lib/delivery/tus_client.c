@@ -1,5 +1,6 @@
 /* tus_client: resumable uploads to a tus 1.0.0 server over libcurl (see tus_client.h). */
 #include "lib/delivery/tus_client.h"
+#include "lib/delivery/pace.h"
 #include "lib/core/clock.h"
 #include "lib/core/version.h"
 #include "lib/core/outbound.h"
@@ -19,10 +20,6 @@
 #include <xxhash.h>
 
 #define TUS_BODY_KEEP 160       /* bytes of an answer's body kept for error messages */
-#define TUS_REPORT_EVERY 0.25   /* seconds between progress callbacks */
-#define TUS_RATE_WINDOW 1.0     /* seconds per rate sample */
-#define TUS_CONNECT_TIMEOUT 30L
-#define TUS_UPLOAD_BUFFER (1024 * 1024)
 #define TUS_MAX_AUTO_CHUNK (32u * 1024 * 1024)
 #define TUS_AUTO_CHUNK_SECONDS 0.5
 
@@ -47,7 +44,7 @@ struct tus_ctx {
 	const struct tus_opts *o;
 	const struct tus_source *src;
 	struct tus_result *res;
-	struct tus_retry retry;         /* opts.retry with defaults applied */
+	struct pace p;                  /* rate, progress, failures, the confirmed offset */
 	CURL *curl;
 	char errbuf[CURL_ERROR_SIZE];
 	struct tus_resp resp;
@@ -64,15 +61,8 @@ struct tus_ctx {
 	int careful;                    /* the last PATCH failed: the next one asks 100-continue */
 	char checksum[64];
 	struct tus_prep prep;           /* prep.buf: the second chunk buffer */
-	uint64_t offset;                /* the server's confirmed offset */
-	uint64_t inflight;              /* bytes of the current PATCH sent so far */
-	int patching;
-	unsigned failures;
-	char note[400];                 /* the last failure, for messages and progress */
 	char why[400];                  /* why the upload must be created again */
-	int canceled;
-	double t0, last_report, rate_t, rate;
-	uint64_t rate_sent;
+	double t0;
 };
 
 static pthread_once_t tus_once = PTHREAD_ONCE_INIT;
@@ -105,23 +95,6 @@ tus_on_body(char *data, size_t size, size_t n, void *arg)
 	c->body_len += room;
 	c->body[c->body_len] = '\0';
 	return len;
-}
-
-static void tus_report(struct tus_ctx *c, unsigned wait_ms, int force);
-
-static int
-tus_on_xfer(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-    curl_off_t ulnow)
-{
-	struct tus_ctx *c = arg;
-
-	(void)dltotal;
-	(void)dlnow;
-	(void)ultotal;
-	if (c->patching)
-		c->inflight = (uint64_t)ulnow;
-	tus_report(c, 0, 0);
-	return c->canceled;
 }
 
 /* The answer's body, printable and short, for error messages. */
@@ -180,56 +153,28 @@ tus_method_opts(struct tus_ctx *c, const char *method, const uint8_t *body, size
 	}
 }
 
-/* curl's upload buffer: 1 MiB doubles the throughput of its 64 KiB default on fast links
- * (measured on loopback), but under a rate cap it is the size of each burst, so a slow cap
- * gets about 1/8 s worth (curl's limits: 16 KiB to 2 MiB). */
-static long
-tus_upload_buffer(uint64_t rate)
-{
-	uint64_t b = rate == 0 ? TUS_UPLOAD_BUFFER : rate / 8;
-
-	if (b < 16 * 1024)
-		b = 16 * 1024;
-	return (long)(b > TUS_UPLOAD_BUFFER ? TUS_UPLOAD_BUFFER : b);
-}
-
 static void
 tus_common_opts(struct tus_ctx *c, const char *url, struct curl_slist *hdrs)
 {
 	CURL *h = c->curl;
 
-	curl_easy_reset(h);
-	curl_easy_setopt(h, CURLOPT_URL, url);
+	pace_curl(h, &c->p, url, c->errbuf, c->o->stall_seconds, c->rate_now);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, tus_on_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, &c->resp);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, tus_on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, TUS_CONNECT_TIMEOUT);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
-	    (long)(c->o->stall_seconds ? c->o->stall_seconds : 60));
-	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "setpost/" SETPOST_VERSION);
-	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, tus_on_xfer);
-	curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, tus_upload_buffer(c->rate_now));
 }
 
 /*
  * One request. Returns 0 when an answer came (c->resp holds it, any status), SP_EUNAVAIL for
- * a transport failure (c->note says which), SP_ECANCELED, or SP_ENOMEM.
+ * a transport failure (c->p.note says which), SP_ECANCELED, or SP_ENOMEM.
  */
 static int
 tus_perform(struct tus_ctx *c, const char *method, const char *url, const char *const *extra,
     size_t n_extra, const uint8_t *body, size_t len, struct err *err)
 {
 	struct curl_slist *hdrs, *pin = NULL;
-	curl_off_t up = 0;
 	CURLcode cc;
 
 	if (tus_headers(c, method, extra, n_extra, &hdrs) != 0)
@@ -240,34 +185,15 @@ tus_perform(struct tus_ctx *c, const char *method, const char *url, const char *
 		curl_slist_free_all(hdrs);
 		if (err->code != SP_EUNAVAIL)
 			return err->code;       /* refused by the policy: no retry will change it */
-		snprintf(c->note, sizeof c->note, "%s %.150s: %.150s", method, url, err->msg);
+		snprintf(c->p.note, sizeof c->p.note, "%s %.150s: %.150s", method, url, err->msg);
 		return SP_EUNAVAIL;
 	}
 	tus_method_opts(c, method, body, len);
 	memset(&c->resp, 0, sizeof c->resp);
-	c->errbuf[0] = '\0';
 	c->body_len = 0;
 	c->body[0] = '\0';
-	c->patching = strcmp(method, "PATCH") == 0;
-	c->inflight = 0;
-	cc = curl_easy_perform(c->curl);
-	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &c->resp.status);
-	if (c->patching && curl_easy_getinfo(c->curl, CURLINFO_SIZE_UPLOAD_T, &up) == CURLE_OK)
-		c->res->sent += (uint64_t)up;
-	c->patching = 0;
-	c->inflight = 0;
-	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
-	curl_easy_setopt(c->curl, CURLOPT_RESOLVE, NULL);
-	curl_slist_free_all(hdrs);
-	curl_slist_free_all(pin);
-	if (cc == CURLE_ABORTED_BY_CALLBACK && c->canceled)
-		return err_set(err, SP_ECANCELED, "upload %s: stopped", url);
-	if (cc != CURLE_OK) {
-		snprintf(c->note, sizeof c->note, "%s %.200s: %.150s", method, url,
-		    c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
-		return SP_EUNAVAIL;
-	}
-	return 0;
+	cc = pace_perform(&c->p, c->curl, strcmp(method, "PATCH") == 0, &c->resp.status);
+	return pace_done(&c->p, c->curl, cc, method, url, c->errbuf, hdrs, pin, err);
 }
 
 /* Answers worth retrying: timeouts, locks, rate limits and server errors. */
@@ -302,70 +228,6 @@ tus_status_error(struct tus_ctx *c, const char *method, const char *url, struct 
 	    c->resp.status, tus_body_text(c));
 }
 
-/* ---- progress, waiting ---- */
-
-static void
-tus_report(struct tus_ctx *c, unsigned wait_ms, int force)
-{
-	struct tus_progress p;
-	double now = clock_now();
-	uint64_t sent = c->res->sent + c->inflight;
-
-	if (now - c->rate_t >= TUS_RATE_WINDOW) {
-		double inst = (double)(sent - c->rate_sent) / (now - c->rate_t);
-		c->rate = c->rate == 0 ? inst : 0.6 * c->rate + 0.4 * inst;
-		c->rate_t = now;
-		c->rate_sent = sent;
-	}
-	if (c->o->on_progress == NULL || (!force && now - c->last_report < TUS_REPORT_EVERY))
-		return;
-	c->last_report = now;
-	memset(&p, 0, sizeof p);
-	p.offset = c->offset + c->inflight;
-	p.length = c->src->length;
-	p.sent = sent;
-	p.rate = c->rate;
-	p.eta = c->rate > 0 ? (double)(p.length - p.offset) / c->rate : -1;
-	p.failures = c->failures;
-	p.wait_ms = wait_ms;
-	p.note = c->note[0] ? c->note : NULL;
-	if (c->o->on_progress(c->o->progress_arg, &p) != 0)
-		c->canceled = 1;
-}
-
-/* Sleeps ms, in slices, reporting progress; returns SP_ECANCELED when asked to stop. */
-static int
-tus_sleep(struct tus_ctx *c, unsigned ms, struct err *err)
-{
-	double end = clock_now() + ms / 1000.0, left;
-
-	while (!c->canceled && (left = end - clock_now()) > 0) {
-		struct timespec ts = { 0, (long)((left < 0.1 ? left : 0.1) * 1e9) };
-		tus_report(c, (unsigned)(left * 1000), 0);
-		nanosleep(&ts, NULL);
-	}
-	if (c->canceled)
-		return err_set(err, SP_ECANCELED, "upload to %s: stopped", c->o->endpoint);
-	return 0;
-}
-
-/* Counts a failure (c->note says what) and waits before the next try; returns 0 to try
- * again, or the error that ends the upload. */
-static int
-tus_fail(struct tus_ctx *c, struct err *err)
-{
-	unsigned d, wait;
-
-	c->failures++;
-	if (c->failures >= c->retry.max_attempts)
-		return err_set(err, SP_EUNAVAIL, "%s (gave up after %u %s)", c->note,
-		    c->failures, c->failures == 1 ? "try" : "tries");
-	c->res->retries++;
-	d = tus_backoff_ms(&c->retry, c->failures);
-	wait = d - d / 2 + randombytes_uniform(d / 2 + 1);
-	return tus_sleep(c, wait, err);
-}
-
 /* ---- protocol steps ---- */
 
 /* OPTIONS: version, checksum support, maximum size. */
@@ -378,16 +240,16 @@ tus_options(struct tus_ctx *c, struct err *err)
 	for (;;) {
 		rc = tus_perform(c, "OPTIONS", url, NULL, 0, NULL, 0, err);
 		if (rc == 0 && tus_status_transient(c->resp.status))
-			snprintf(c->note, sizeof c->note, "OPTIONS %s: HTTP %ld", url,
+			snprintf(c->p.note, sizeof c->p.note, "OPTIONS %s: HTTP %ld", url,
 			    c->resp.status);
 		else if (rc != SP_EUNAVAIL)
 			break;
-		if ((rc = tus_fail(c, err)) != 0)
+		if ((rc = pace_fail(&c->p, err)) != 0)
 			return rc;
 	}
 	if (rc != 0 || c->resp.status < 200 || c->resp.status > 299)
 		return rc;
-	c->failures = 0;
+	c->p.failures = 0;
 	if (c->resp.version[0] && !tus_list_has(c->resp.version, TUS_VERSION))
 		return err_set(err, SP_EUNSUPPORTED, "%s speaks tus %s, not %s", url,
 		    c->resp.version, TUS_VERSION);
@@ -423,8 +285,8 @@ tus_created(struct tus_ctx *c, const char *why, struct err *err)
 	if (rc != 0)
 		return rc;
 	c->res->created++;
-	c->offset = 0;
-	c->failures = 0;
+	c->p.offset = 0;
+	c->p.failures = 0;
 	c->res->resumed_at = 0;
 	if (c->o->on_created)
 		rc = c->o->on_created(c->o->created_arg, c->res->url, why, err);
@@ -451,11 +313,11 @@ tus_create(struct tus_ctx *c, const char *why, struct err *err)
 	for (;;) {
 		rc = tus_perform(c, "POST", c->o->endpoint, h, c->o->n_meta ? 3 : 2, NULL, 0, err);
 		if (rc == 0 && tus_status_transient(c->resp.status))
-			snprintf(c->note, sizeof c->note, "POST %s: HTTP %ld", c->o->endpoint,
+			snprintf(c->p.note, sizeof c->p.note, "POST %s: HTTP %ld", c->o->endpoint,
 			    c->resp.status);
 		else if (rc != SP_EUNAVAIL)
 			break;
-		if ((rc = tus_fail(c, err)) != 0)
+		if ((rc = pace_fail(&c->p, err)) != 0)
 			goto out;
 	}
 	if (rc == 0)
@@ -482,7 +344,7 @@ tus_head_ok(struct tus_ctx *c, struct err *err)
 	if (r->offset > c->src->length)
 		return err_set(err, SP_EINVAL, "HEAD %s: offset %" PRIu64 " is past the length",
 		    c->res->url, r->offset);
-	c->offset = r->offset;
+	c->p.offset = r->offset;
 	return 0;
 }
 
@@ -497,10 +359,10 @@ tus_head(struct tus_ctx *c, struct err *err)
 	for (;;) {
 		rc = tus_perform(c, "HEAD", url, NULL, 0, NULL, 0, err);
 		if (rc == 0 && tus_status_transient(c->resp.status))
-			snprintf(c->note, sizeof c->note, "HEAD %s: HTTP %ld", url, c->resp.status);
+			snprintf(c->p.note, sizeof c->p.note, "HEAD %s: HTTP %ld", url, c->resp.status);
 		else if (rc != SP_EUNAVAIL)
 			break;
-		if ((rc = tus_fail(c, err)) != 0)
+		if ((rc = pace_fail(&c->p, err)) != 0)
 			return rc;
 	}
 	if (rc != 0)
@@ -519,7 +381,7 @@ tus_head(struct tus_ctx *c, struct err *err)
 static int
 tus_recover(struct tus_ctx *c, struct err *err)
 {
-	int rc = tus_fail(c, err);
+	int rc = pace_fail(&c->p, err);
 
 	c->careful = 1;
 	return rc != 0 ? rc : tus_head(c, err);
@@ -595,24 +457,24 @@ tus_prep_next(struct tus_ctx *c)
 	p->running = pthread_create(&p->thread, NULL, tus_prep_main, p) == 0;
 }
 
-/* Loads the chunk at c->offset into c->chunk, unless it is already there. */
+/* Loads the chunk at c->p.offset into c->chunk, unless it is already there. */
 static int
 tus_load_chunk(struct tus_ctx *c, struct err *err)
 {
-	uint64_t left = c->src->length - c->offset;
+	uint64_t left = c->src->length - c->p.offset;
 	size_t n = left < c->chunk_cap ? (size_t)left : c->chunk_cap;
 	int rc;
 
 	/* The chunk kept for a retry, or the one prepared meanwhile (whatever its size). */
-	if (c->chunk_valid && c->chunk_off == c->offset)
+	if (c->chunk_valid && c->chunk_off == c->p.offset)
 		return 0;
 	c->chunk_valid = 0;
-	if ((rc = tus_prep_take(c, c->offset, &n, err)) < 0)
+	if ((rc = tus_prep_take(c, c->p.offset, &n, err)) < 0)
 		return rc;
-	if (rc == 0 && (rc = tus_fill(c->src, c->res->checksum, c->offset, c->chunk, n,
+	if (rc == 0 && (rc = tus_fill(c->src, c->res->checksum, c->p.offset, c->chunk, n,
 	    c->checksum, err)) != 0)
 		return rc;
-	c->chunk_off = c->offset;
+	c->chunk_off = c->p.offset;
 	c->chunk_len = n;
 	c->chunk_valid = 1;
 	tus_prep_next(c);
@@ -650,14 +512,14 @@ tus_patched(struct tus_ctx *c, struct err *err)
 	    r->offset < c->chunk_off)
 		return err_set(err, SP_EINVAL, "PATCH %s: bad Upload-Offset in the answer", url);
 	if (r->offset == c->chunk_off) {
-		snprintf(c->note, sizeof c->note, "PATCH %s: the offset did not move", url);
+		snprintf(c->p.note, sizeof c->p.note, "PATCH %s: the offset did not move", url);
 		return tus_recover(c, err);
 	}
-	c->offset = r->offset;
-	c->failures = 0;
+	c->p.offset = r->offset;
+	c->p.failures = 0;
 	c->careful = 0;
 	tus_adapt_chunk(c);
-	c->note[0] = '\0';
+	c->p.note[0] = '\0';
 	return 0;
 }
 
@@ -676,7 +538,7 @@ tus_patch(struct tus_ctx *c, struct err *err)
 
 	if ((rc = tus_load_chunk(c, err)) != 0)
 		return rc;
-	snprintf(off_h, sizeof off_h, "Upload-Offset: %" PRIu64, c->offset);
+	snprintf(off_h, sizeof off_h, "Upload-Offset: %" PRIu64, c->p.offset);
 	c->patch_t0 = clock_now();
 	snprintf(sum_h, sizeof sum_h, "Upload-Checksum: %s", c->checksum);
 	rc = tus_perform(c, "PATCH", url, h, c->res->checksum ? 4 : 3, c->chunk, c->chunk_len,
@@ -695,7 +557,7 @@ tus_patch(struct tus_ctx *c, struct err *err)
 	if (c->resp.status == 409 || c->resp.status == 460 ||
 	    tus_status_transient(c->resp.status)) {
 		/* The server's words matter when this ends the upload ("No space left on device"). */
-		snprintf(c->note, sizeof c->note, "PATCH %.200s: HTTP %ld: %.160s", url,
+		snprintf(c->p.note, sizeof c->p.note, "PATCH %.200s: HTTP %ld: %.160s", url,
 		    c->resp.status, tus_body_text(c));
 		return tus_recover(c, err);
 	}
@@ -736,12 +598,13 @@ tus_ctx_init(struct tus_ctx *c, const struct tus_opts *o, const struct tus_sourc
 	c->o = o;
 	c->src = src;
 	c->res = res;
-	c->retry.max_attempts = o->retry.max_attempts ? o->retry.max_attempts : 10;
-	c->retry.base_ms = o->retry.base_ms ? o->retry.base_ms : 1000;
-	c->retry.max_ms = o->retry.max_ms ? o->retry.max_ms : 60000;
-	if (c->retry.max_ms < c->retry.base_ms)
-		c->retry.max_ms = c->retry.base_ms;
-	c->t0 = c->rate_t = clock_now();
+	c->p.on_progress = o->on_progress;
+	c->p.arg = o->progress_arg;
+	c->p.endpoint = o->endpoint;
+	c->p.src = src;
+	c->p.sent = &res->sent;
+	c->p.retries = &res->retries;
+	c->t0 = pace_start(&c->p, &o->retry);
 	pthread_once(&tus_once, tus_global_init);
 	if (tus_global_rc != CURLE_OK)
 		return err_set(err, SP_EINTERNAL, "libcurl failed to initialise");
@@ -772,7 +635,7 @@ tus_start(struct tus_ctx *c, struct err *err)
 	if ((c->res->url = strdup(c->o->resume_url)) == NULL)
 		return err_set(err, SP_ENOMEM, "out of memory");
 	if ((rc = tus_head(c, err)) == 0)
-		c->res->resumed_at = c->offset;
+		c->res->resumed_at = c->p.offset;
 	return rc;
 }
 
@@ -810,14 +673,14 @@ tus_upload(const struct tus_opts *o, const struct tus_source *src, struct tus_re
 	rc = tus_start(&c, err);
 	if (rc == 1)
 		rc = tus_create(&c, c.res->url ? c.why : NULL, err);
-	while (rc == 0 && c.offset < src->length) {
+	while (rc == 0 && c.p.offset < src->length) {
 		tus_share(&c);
 		rc = tus_patch(&c, err);
 		if (rc == 1)
 			rc = tus_create(&c, c.why, err);
 	}
 	if (rc == 0)
-		tus_report(&c, 0, 1);
+		pace_report(&c.p, 0, 1);
 out:
 	if (c.prep.running)
 		pthread_join(c.prep.thread, NULL);
@@ -849,7 +712,7 @@ tus_terminate(const char *url, const char *const *headers, size_t n_headers, str
 		return rc;
 	if ((rc = tus_ctx_init(&c, &o, &none, &res, err)) == 0 &&
 	    (rc = tus_perform(&c, "DELETE", url, NULL, 0, NULL, 0, err)) == SP_EUNAVAIL)
-		rc = err_set(err, SP_EUNAVAIL, "%s", c.note);
+		rc = err_set(err, SP_EUNAVAIL, "%s", c.p.note);
 	if (rc == 0 && (c.resp.status == 404 || c.resp.status == 410))
 		rc = err_set(err, SP_ENOTFOUND, "DELETE %s: HTTP %ld: already gone", url,
 		    c.resp.status);

@@ -51,6 +51,7 @@
 
 #include "lib/core/buf.h"
 #include "lib/core/err.h"
+#include "lib/delivery/transfer.h"
 
 #define TUS_VERSION "1.0.0"
 #define TUS_DEFAULT_CHUNK (8u * 1024 * 1024)
@@ -58,43 +59,12 @@
 #define TUS_MAX_CREATE 3
 #define TUS_URL_MAX 4096
 
-/* The bytes to upload. read_at fills exactly len bytes at off (off + len <= length) and sets
- * *got = len, or returns a negative SP_E* code filling err; an error stops the upload. */
-struct tus_source {
-	uint64_t length;
-	int (*read_at)(void *arg, uint64_t off, uint8_t *buf, size_t len, size_t *got,
-	    struct err *err);
-	void *arg;
-};
-
 /* One Upload-Metadata pair. Keys: non-empty ASCII, no spaces, commas or control characters,
  * unique. Values: any text (NULL means an empty value); they travel base64-encoded. */
 struct tus_meta {
 	const char *key;
 	const char *value;
 };
-
-struct tus_retry {
-	unsigned max_attempts;  /* tries in a row without progress (1: no retry); 0: 10 */
-	unsigned base_ms;       /* first wait; 0: 1000 */
-	unsigned max_ms;        /* longest wait; 0: 60000 */
-};
-
-/* What the progress callback sees; all byte counts are of the upload (ciphertext). */
-struct tus_progress {
-	uint64_t offset;        /* server's confirmed offset + bytes of the PATCH in flight */
-	uint64_t length;
-	uint64_t sent;          /* body bytes sent by this call, retries included */
-	double rate;            /* bytes/s, smoothed over the last seconds; 0 before known */
-	double eta;             /* seconds left at that rate; < 0 when unknown */
-	unsigned failures;      /* failures in a row (0 while things go well) */
-	unsigned wait_ms;       /* > 0 while waiting before a retry */
-	const char *note;       /* the last failure ("PATCH: HTTP 503"), or NULL */
-};
-
-/* Called about 4 times a second while bytes move, and while waiting. Return non-zero to stop
- * the upload (tus_upload then fails with SP_ECANCELED); the upload can be resumed later. */
-typedef int (*tus_progress_fn)(void *arg, const struct tus_progress *p);
 
 /* Called right after the server created an upload, before any byte of it is sent. `why` is
  * NULL for the first upload of this call, or says why an earlier one was replaced ("upload
@@ -185,8 +155,6 @@ int tus_list_has(const char *list, const char *token);
 /* Parses a non-negative decimal integer with nothing else around it but spaces. */
 int tus_parse_u64(const char *s, size_t len, uint64_t *out);
 
-/* The upper bound of the wait before retry k (k >= 1), in ms (before jitter). */
-unsigned tus_backoff_ms(const struct tus_retry *r, unsigned k);
 
 /* "sha1 <base64 of SHA-1(data)>" into out (at least 64 bytes). */
 void tus_checksum_sha1(const uint8_t *data, size_t len, char out[64]);

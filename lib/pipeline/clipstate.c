@@ -136,14 +136,14 @@ int
 clipstate_qc_verdict(struct db_conn *c, long long clip_id, bool hold, const char *reason,
     const char *actor, struct err *err)
 {
-	char sid[24];
-	const char *p[2] = { sid, reason ? reason : "QC finding" };
+	struct db_params q = { 0 };
 	PGresult *r;
 	json_t *data;
 	int n, rc;
 
-	snprintf(sid, sizeof(sid), "%lld", clip_id);
-	if ((n = db_query(c, hold ? &stmt_qc_hold : &stmt_qc_release, p, &r, err)) < 0)
+	db_param_ll(&q, clip_id);
+	db_param_str(&q, reason ? reason : "QC finding");
+	if ((n = db_query(c, hold ? &stmt_qc_hold : &stmt_qc_release, q.v, &r, err)) < 0)
 		return n;
 	if (n == 0) {
 		PQclear(r);
@@ -151,7 +151,7 @@ clipstate_qc_verdict(struct db_conn *c, long long clip_id, bool hold, const char
 	}
 	/* Released: reason is the DIT's note, when a person released it. */
 	data = json_pack("{s:s,s:s,s:s}", "clip", PQgetvalue(r, 0, 0), "to",
-	    hold ? "qc_hold" : "secured", "reason", hold ? p[1] : reason ? reason : "");
+	    hold ? "qc_hold" : "secured", "reason", hold ? q.v[1] : reason ? reason : "");
 	rc = event_record(c, actor, hold ? "clip.qc_hold" : "clip.qc_released", "clip", clip_id,
 	    data, NULL, err);
 	json_decref(data);
@@ -172,21 +172,21 @@ int
 clipstate_media_error(struct db_conn *c, long long clip_id, const char *reason,
     const char *actor, struct err *err)
 {
-	char sid[24];
-	const char *p[2] = { sid, reason && *reason ? reason : "the media cannot be read" };
+	struct db_params q = { 0 };
 	PGresult *r;
 	json_t *data;
 	int n, rc;
 
-	snprintf(sid, sizeof(sid), "%lld", clip_id);
-	if ((n = db_query(c, &stmt_media_error, p, &r, err)) < 0)
+	db_param_ll(&q, clip_id);
+	db_param_str(&q, reason && *reason ? reason : "the media cannot be read");
+	if ((n = db_query(c, &stmt_media_error, q.v, &r, err)) < 0)
 		return n;
 	if (n == 0) {
 		PQclear(r);
 		return 0;
 	}
 	data = json_pack("{s:s,s:s,s:s}", "clip", PQgetvalue(r, 0, 0), "to", "media_error",
-	    "reason", p[1]);
+	    "reason", q.v[1]);
 	PQclear(r);
 	rc = event_record(c, actor, "clip.media_error", "clip", clip_id, data, NULL, err);
 	json_decref(data);
@@ -296,15 +296,15 @@ int
 clipstate_refresh_active(struct db_conn *c, long long clip_id, const char *actor,
     struct err *err)
 {
-	char sid[24];
-	const char *p[1] = { sid }, *names[PROFILE_MAX];
+	struct db_params q = { 0 };
+	const char *names[PROFILE_MAX];
 	struct profile_set active;
 	json_t *settings;
 	PGresult *r;
 	int n, rc;
 
-	snprintf(sid, sizeof(sid), "%lld", clip_id);
-	if ((n = db_query(c, &stmt_settings, p, &r, err)) < 0)
+	db_param_ll(&q, clip_id);
+	if ((n = db_query(c, &stmt_settings, q.v, &r, err)) < 0)
 		return n;
 	settings = n ? json_loads(PQgetvalue(r, 0, 0), 0, NULL) : NULL;
 	PQclear(r);

@@ -196,14 +196,13 @@ static int
 pipeline_look_clip(struct db_conn *c, long long clip_id, bool rerender, const char *actor,
     struct err *err)
 {
-	char cid[24];
-	const char *p[1] = { cid };
+	struct db_params q = { 0 };
 	PGresult *r;
 	json_t *ids, *profiles, *data;
 	int n, rc = 0;
 
-	snprintf(cid, sizeof(cid), "%lld", clip_id);
-	if ((n = db_query(c, &stmt_mark_stale, p, &r, err)) < 0)
+	db_param_ll(&q, clip_id);
+	if ((n = db_query(c, &stmt_mark_stale, q.v, &r, err)) < 0)
 		return n;
 	ids = json_array();
 	profiles = json_array();
@@ -226,17 +225,16 @@ int
 pipeline_look_changed(struct db_conn *c, const struct pipeline_look_scope *s,
     const char *actor, struct err *err)
 {
-	char id[3][24];
-	const char *p[5] = { NULL, NULL, NULL, s->scene, s->show_lut ? "true" : "false" };
-	const long long v[3] = { s->clip_id, s->day_id, s->production_id };
+	struct db_params q = { 0 };
 	PGresult *r;
 	int n, rc = 0;
 
-	for (int i = 0; i < 3; i++) {
-		snprintf(id[i], sizeof(id[i]), "%lld", v[i]);
-		p[i] = v[i] > 0 ? id[i] : NULL;
-	}
-	if ((n = db_query(c, &stmt_look_scope, p, &r, err)) < 0)
+	db_param_ll_if(&q, s->clip_id > 0, s->clip_id);
+	db_param_ll_if(&q, s->day_id > 0, s->day_id);
+	db_param_ll_if(&q, s->production_id > 0, s->production_id);
+	db_param_str(&q, s->scene);
+	db_param_str(&q, s->show_lut ? "true" : "false");
+	if ((n = db_query(c, &stmt_look_scope, q.v, &r, err)) < 0)
 		return n;
 	for (int i = 0; i < n && rc == 0; i++)
 		rc = pipeline_look_clip(c, db_ll(r, i, 0), db_bool(r, i, 1), actor, err);
@@ -406,12 +404,11 @@ int
 pipeline_send_day(struct db_conn *c, long long day_id, const long long *clip_ids, size_t n,
     int *clips, struct err *err)
 {
-	char did[24], *ids = NULL;
-	const char *p[2] = { did, NULL };
+	struct db_params q = { 0 };
+	char *ids = NULL;
 	PGresult *r;
 	int rows, rc = 0, queued = 0;
 
-	snprintf(did, sizeof(did), "%lld", day_id);
 	if (n > 0) {
 		size_t len = n * 24 + 3, off = 0;
 		if ((ids = malloc(len)) == NULL)
@@ -420,9 +417,10 @@ pipeline_send_day(struct db_conn *c, long long day_id, const long long *clip_ids
 		for (size_t i = 0; i < n; i++)
 			off += (size_t)snprintf(ids + off, len - off, "%s%lld", i ? "," : "", clip_ids[i]);
 		snprintf(ids + off, len - off, "}");
-		p[1] = ids;
 	}
-	rows = db_query(c, &stmt_day_clips, p, &r, err);
+	db_param_ll(&q, day_id);
+	db_param_str(&q, ids);
+	rows = db_query(c, &stmt_day_clips, q.v, &r, err);
 	free(ids);
 	if (rows < 0)
 		return rows;
@@ -446,14 +444,13 @@ static const struct db_stmt stmt_superseded = { "pipeline_superseded",
 int
 pipeline_superseded(struct db_conn *c, long long old_id, long long new_id, struct err *err)
 {
-	char o[24], n[24];
-	const char *p[2] = { o, n };
+	struct db_params q = { 0 };
 	PGresult *r;
 	int rc;
 
-	snprintf(o, sizeof(o), "%lld", old_id);
-	snprintf(n, sizeof(n), "%lld", new_id);
-	if ((rc = db_query(c, &stmt_superseded, p, &r, err)) < 0)
+	db_param_ll(&q, old_id);
+	db_param_ll(&q, new_id);
+	if ((rc = db_query(c, &stmt_superseded, q.v, &r, err)) < 0)
 		return rc;
 	rc = (int)db_ll(r, 0, 0);
 	PQclear(r);

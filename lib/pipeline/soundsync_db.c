@@ -104,10 +104,10 @@ soundsync_ull(const PGresult *r, int row, int col)
 
 /* Loads the day's sound clips into *out (caller frees). */
 static int
-soundsync_load_sounds(struct db_conn *c, const struct db_stmt *st, const char *key,
+soundsync_load_sounds(struct db_conn *c, const struct db_stmt *st, long long key,
     struct soundsync_sound **out, size_t *n, struct err *err)
 {
-	const char *p[1] = { key };
+	struct db_params q = { 0 };
 	struct soundsync_sound *v;
 	PGresult *r;
 	struct err e2;
@@ -115,7 +115,8 @@ soundsync_load_sounds(struct db_conn *c, const struct db_stmt *st, const char *k
 
 	*out = NULL;
 	*n = 0;
-	if ((rows = db_query(c, st, p, &r, err)) < 0)
+	db_param_ll(&q, key);
+	if ((rows = db_query(c, st, q.v, &r, err)) < 0)
 		return rows;
 	if (rows == 0) {
 		PQclear(r);
@@ -336,8 +337,7 @@ int
 soundsync_match_day(struct db_conn *c, long long day_id, long long clip_id,
     const char *actor, int *matched, int *unmatched, struct err *err)
 {
-	char day[24];
-	const char *p[1] = { day };
+	struct db_params p = { 0 };
 	struct soundsync_sound *snd = NULL;
 	struct soundsync_span *spans = NULL;
 	struct soundsync_pic *pics = NULL;
@@ -346,11 +346,11 @@ soundsync_match_day(struct db_conn *c, long long day_id, long long clip_id,
 	int rows = 0, rc, nm = 0, nu = 0;
 
 	(void)clip_id;   /* whether one picture's match is sure depends on the others: all judged */
-	snprintf(day, sizeof(day), "%lld", day_id);
-	if ((rc = db_query(c, &stmt_lock, p, NULL, err)) < 0 ||
-	    (rc = soundsync_load_sounds(c, &stmt_sounds, day, &snd, &nsnd, err)) < 0)
+	db_param_ll(&p, day_id);
+	if ((rc = db_query(c, &stmt_lock, p.v, NULL, err)) < 0 ||
+	    (rc = soundsync_load_sounds(c, &stmt_sounds, day_id, &snd, &nsnd, err)) < 0)
 		return rc;
-	if ((rows = rc = db_query(c, &stmt_pictures, p, &r, err)) < 0)
+	if ((rows = rc = db_query(c, &stmt_pictures, p.v, &r, err)) < 0)
 		goto out;
 	if ((nsnd > 0 && (spans = calloc(nsnd, sizeof(*spans))) == NULL) ||
 	    (pics = calloc((size_t)(rows ? rows : 1), sizeof(*pics))) == NULL) {
@@ -415,8 +415,7 @@ static int
 soundsync_offset(struct db_conn *c, long long pic, long long snd, long long *offset,
     struct err *err)
 {
-	char k[24];
-	const char *p[1] = { k };
+	struct db_params q = { 0 };
 	struct soundsync_sound *s = NULL;
 	struct soundsync_span span;
 	struct timecode_rate rate;
@@ -426,8 +425,8 @@ soundsync_offset(struct db_conn *c, long long pic, long long snd, long long *off
 	int64_t start;
 	int rc;
 
-	snprintf(k, sizeof(k), "%lld", pic);
-	if ((rc = db_query(c, &stmt_picture_one, p, &r, err)) < 0)
+	db_param_ll(&q, pic);
+	if ((rc = db_query(c, &stmt_picture_one, q.v, &r, err)) < 0)
 		return rc;
 	tc = rc ? db_val(r, 0, 3) : NULL;
 	rc = tc == NULL ? err_set(err, SP_EINVAL, "the clip has no start timecode") :
@@ -437,8 +436,7 @@ soundsync_offset(struct db_conn *c, long long pic, long long snd, long long *off
 	PQclear(r);
 	if (rc < 0)
 		return rc;
-	snprintf(k, sizeof(k), "%lld", snd);
-	if ((rc = soundsync_load_sounds(c, &stmt_sound_one, k, &s, &n, err)) < 0)
+	if ((rc = soundsync_load_sounds(c, &stmt_sound_one, snd, &s, &n, err)) < 0)
 		return rc;
 	rc = n == 1 ? soundsync_span(&s[0], &rate, &span, err) : err_set(err, SP_EINVAL,
 	    "sound clip %lld not found", snd);

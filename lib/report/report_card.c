@@ -3,6 +3,7 @@
 #include "lib/core/version.h"
 #include "lib/pipeline/clipstate.h"
 #include "lib/report/report_offload.h"
+#include "lib/store/params.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -83,8 +84,8 @@ int
 report_card_load(struct db_conn *c, long long card_id, const char *data_dir, json_t **doc,
     struct err *err)
 {
-	char id[24], host[128] = "";
-	const char *p[1] = { id };
+	char host[128] = "";
+	struct db_params p = { 0 };
 	json_error_t je;
 	json_t *sheet, *why, *run;
 	PGresult *r;
@@ -92,8 +93,8 @@ report_card_load(struct db_conn *c, long long card_id, const char *data_dir, jso
 	int rc;
 
 	*doc = NULL;
-	snprintf(id, sizeof(id), "%lld", card_id);
-	if ((rc = db_query(c, &stmt_card, p, &r, err)) < 0)
+	db_param_ll(&p, card_id);
+	if ((rc = db_query(c, &stmt_card, p.v, &r, err)) < 0)
 		return rc;
 	if (rc == 0) {
 		PQclear(r);

@@ -79,37 +79,6 @@ static const struct db_stmt stmt_day = { "report_day",
 	"     LEFT JOIN copies cp ON cp.file_id = f.id LEFT JOIN volumes v ON v.id = cp.volume_id)"
 	" )::text WHERE EXISTS (SELECT 1 FROM d)", 1 };
 
-/* A clip's duration as timecode-style h:mm:ss from frames and rate, or "". */
-static void
-day_duration(const json_t *clip, char *out, size_t len)
-{
-	json_int_t frames = json_integer_value(json_object_get(clip, "frames"));
-	json_int_t num = json_integer_value(json_object_get(clip, "fps_num"));
-	json_int_t den = json_integer_value(json_object_get(clip, "fps_den"));
-
-	*out = '\0';
-	if (frames <= 0 || num <= 0 || den <= 0)
-		return;
-	long long s = (long long)((double)frames * (double)den / (double)num + 0.5);
-	snprintf(out, len, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
-}
-
-static void
-day_format(const json_t *clip, char *out, size_t len)
-{
-	json_int_t w = json_integer_value(json_object_get(clip, "width"));
-	json_int_t h = json_integer_value(json_object_get(clip, "height"));
-	json_int_t num = json_integer_value(json_object_get(clip, "fps_num"));
-	json_int_t den = json_integer_value(json_object_get(clip, "fps_den"));
-	int n = snprintf(out, len, "%s", report_str(clip, "codec"));
-
-	if (w > 0 && h > 0 && n >= 0 && (size_t)n < len)
-		n += snprintf(out + n, len - (size_t)n, "%s%lldx%lld", n ? " " : "", (long long)w,
-		    (long long)h);
-	if (num > 0 && den > 0 && n >= 0 && (size_t)n < len)
-		snprintf(out + n, len - (size_t)n, "%s%.3g fps", n ? " " : "", (double)num / (double)den);
-}
-
 struct day_totals {
 	long long bytes, files, cards, rolls, clips, safe, proxied, delivered;
 };
@@ -198,8 +167,8 @@ day_clips(const json_t *clips, const char *data_dir, struct day_totals *t, json_
 		snprintf(st, sizeof(st), "%s%s%s%s", report_str(clip, "scene"),
 		    *report_str(clip, "take") ? " / " : "", report_str(clip, "take"),
 		    json_is_true(json_object_get(clip, "circled")) ? " (circled)" : "");
-		day_duration(clip, dur, sizeof(dur));
-		day_format(clip, fmt, sizeof(fmt));
+		report_clip_duration(clip, dur, sizeof(dur));
+		report_clip_format(clip, fmt, sizeof(fmt));
 		snprintf(state, sizeof(state), "%s%s%s", report_str(clip, "state"),
 		    *report_str(clip, "reason") ? ": " : "", report_str(clip, "reason"));
 		if (*report_str(clip, "proxies"))
@@ -218,33 +187,41 @@ day_clips(const json_t *clips, const char *data_dir, struct day_totals *t, json_
 	    "No clips.");
 }
 
+/* A section whose columns are string members of each item, named by keys. */
+static json_t *
+day_strings(const char *title, const json_t *items, const char *const *names,
+    const char *const *keys, const double *shares, size_t n, const char *empty)
+{
+	json_t *rows = json_array(), *it, *row;
+	size_t i;
+
+	json_array_foreach(items, i, it) {
+		row = json_array();
+		for (size_t k = 0; k < n; k++)
+			json_array_append_new(row, json_string(report_str(it, keys[k])));
+		json_array_append_new(rows, row);
+	}
+	return report_section(title, report_columns(names, shares, n), rows, empty);
+}
+
 static json_t *
 day_qc(const json_t *qc)
 {
 	static const char *const names[] = { "Clip", "Finding", "Severity", "At", "What was seen" };
+	static const char *const keys[] = { "clip", "kind", "severity", "at", "message" };
 	static const double shares[] = { 1.4, 1.1, 0.6, 0.8, 3.0 };
-	json_t *rows = json_array(), *q;
-	size_t i;
 
-	json_array_foreach(qc, i, q)
-		json_array_append_new(rows, json_pack("[s,s,s,s,s]", report_str(q, "clip"),
-		    report_str(q, "kind"), report_str(q, "severity"), report_str(q, "at"), report_str(q, "message")));
-	return report_section("QC findings", report_columns(names, shares, 5), rows,
-	    "No QC findings on this day.");
+	return day_strings("QC findings", qc, names, keys, shares, 5, "No QC findings on this day.");
 }
 
 static json_t *
 day_deliveries(const json_t *deliveries)
 {
 	static const char *const names[] = { "What", "To", "State", "Last change (UTC)", "Reason" };
+	static const char *const keys[] = { "what", "target", "state", "at", "error" };
 	static const double shares[] = { 1.8, 0.9, 0.7, 1.2, 2.2 };
-	json_t *rows = json_array(), *d;
-	size_t i;
 
-	json_array_foreach(deliveries, i, d)
-		json_array_append_new(rows, json_pack("[s,s,s,s,s]", report_str(d, "what"),
-		    report_str(d, "target"), report_str(d, "state"), report_str(d, "at"), report_str(d, "error")));
-	return report_section("Deliveries to the post house", report_columns(names, shares, 5), rows,
+	return day_strings("Deliveries to the post house", deliveries, names, keys, shares, 5,
 	    "Nothing was sent to the post house from this day.");
 }
 

@@ -45,3 +45,35 @@ report_section(const char *heading, json_t *columns, json_t *rows, const char *e
 	return json_pack("{s:s,s:o,s:o,s:s}", "heading", heading, "columns", columns, "rows", rows,
 	    "empty", empty);
 }
+
+/* A clip's duration (h:mm:ss) from frames and rate, or "". */
+void
+report_clip_duration(const json_t *clip, char *out, size_t len)
+{
+	json_int_t frames = json_integer_value(json_object_get(clip, "frames"));
+	json_int_t num = json_integer_value(json_object_get(clip, "fps_num"));
+	json_int_t den = json_integer_value(json_object_get(clip, "fps_den"));
+
+	*out = '\0';
+	if (frames <= 0 || num <= 0 || den <= 0)
+		return;
+	long long s = (long long)((double)frames * (double)den / (double)num + 0.5);
+	snprintf(out, len, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
+}
+
+/* Codec, resolution and rate, as far as they are known. */
+void
+report_clip_format(const json_t *clip, char *out, size_t len)
+{
+	json_int_t w = json_integer_value(json_object_get(clip, "width"));
+	json_int_t h = json_integer_value(json_object_get(clip, "height"));
+	json_int_t num = json_integer_value(json_object_get(clip, "fps_num"));
+	json_int_t den = json_integer_value(json_object_get(clip, "fps_den"));
+	int n = snprintf(out, len, "%s", report_str(clip, "codec"));
+
+	if (w > 0 && h > 0 && n >= 0 && (size_t)n < len)
+		n += snprintf(out + n, len - (size_t)n, "%s%lldx%lld", n ? " " : "", (long long)w,
+		    (long long)h);
+	if (num > 0 && den > 0 && n >= 0 && (size_t)n < len)
+		snprintf(out + n, len - (size_t)n, "%s%.3g fps", n ? " " : "", (double)num / (double)den);
+}

@@ -14,6 +14,12 @@ void report_size(long long n, char *out, size_t len);
 /* o's member key as a string, "" when absent or not a string. */
 const char *report_str(const json_t *o, const char *key);
 
+/* A clip's duration (h:mm:ss) from its frames and rate, or "" when they are not known. */
+void report_clip_duration(const json_t *clip, char *out, size_t len);
+
+/* A clip's codec, resolution and rate ("ProRes 1920x1080 23.976 fps"), as far as known. */
+void report_clip_format(const json_t *clip, char *out, size_t len);
+
 /* ["label", "value"] (NULL value: ""). */
 json_t *report_field(const char *label, const char *value);
 

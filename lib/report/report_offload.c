@@ -7,38 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* A clip's duration (h:mm:ss) from frames and rate, or "". */
-static void
-ofr_duration(const json_t *clip, char *out, size_t len)
-{
-	json_int_t frames = json_integer_value(json_object_get(clip, "frames"));
-	json_int_t num = json_integer_value(json_object_get(clip, "fps_num"));
-	json_int_t den = json_integer_value(json_object_get(clip, "fps_den"));
-
-	*out = '\0';
-	if (frames <= 0 || num <= 0 || den <= 0)
-		return;
-	long long s = (long long)((double)frames * (double)den / (double)num + 0.5);
-	snprintf(out, len, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
-}
-
-/* Codec, resolution and rate, as far as they are known. */
-static void
-ofr_format(const json_t *clip, char *out, size_t len)
-{
-	json_int_t w = json_integer_value(json_object_get(clip, "width"));
-	json_int_t h = json_integer_value(json_object_get(clip, "height"));
-	json_int_t num = json_integer_value(json_object_get(clip, "fps_num"));
-	json_int_t den = json_integer_value(json_object_get(clip, "fps_den"));
-	int n = snprintf(out, len, "%s", report_str(clip, "codec"));
-
-	if (w > 0 && h > 0 && n >= 0 && (size_t)n < len)
-		n += snprintf(out + n, len - (size_t)n, "%s%lldx%lld", n ? " " : "", (long long)w,
-		    (long long)h);
-	if (num > 0 && den > 0 && n >= 0 && (size_t)n < len)
-		snprintf(out + n, len - (size_t)n, "%s%.3g fps", n ? " " : "", (double)num / (double)den);
-}
-
 /* "xxh64:0123... md5:abcd..." in the order the object lists them. */
 static void
 ofr_hashes(const json_t *hashes, char *out, size_t len)
@@ -166,8 +134,8 @@ ofr_clips(const json_t *sheet, struct ofr_totals *t)
 		snprintf(st, sizeof(st), "%s%s%s%s", report_str(clip, "scene"),
 		    *report_str(clip, "take") ? " / " : "", report_str(clip, "take"),
 		    json_is_true(json_object_get(clip, "circled")) ? " (circled)" : "");
-		ofr_duration(clip, dur, sizeof(dur));
-		ofr_format(clip, fmt, sizeof(fmt));
+		report_clip_duration(clip, dur, sizeof(dur));
+		report_clip_format(clip, fmt, sizeof(fmt));
 		report_size(bytes, size, sizeof(size));
 		snprintf(files, sizeof(files), "%lld", nf);
 		ofr_camera_meta(clip, meta, sizeof(meta));

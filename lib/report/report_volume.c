@@ -3,6 +3,7 @@
 #include "lib/core/version.h"
 #include "lib/pipeline/clipstate.h"
 #include "lib/report/report_doc.h"
+#include "lib/store/params.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -112,8 +113,8 @@ int
 report_volume_load(struct db_conn *c, long long volume_id, const char *data_dir,
     json_t **doc, struct err *err)
 {
-	char id[24], host[128] = "", now[32], buf[400], size[32];
-	const char *p[1] = { id };
+	char host[128] = "", now[32], buf[400], size[32];
+	struct db_params p = { 0 };
 	json_t *data, *cards, *files, *csv, *fields, *verdicts;
 	const json_t *vol;
 	long long bytes = 0, nfiles = 0, bad = 0;
@@ -125,8 +126,8 @@ report_volume_load(struct db_conn *c, long long volume_id, const char *data_dir,
 
 	(void)data_dir;
 	*doc = NULL;
-	snprintf(id, sizeof(id), "%lld", volume_id);
-	if ((rc = db_query(c, &stmt_volume, p, &r, err)) < 0)
+	db_param_ll(&p, volume_id);
+	if ((rc = db_query(c, &stmt_volume, p.v, &r, err)) < 0)
 		return rc;
 	if (rc == 0) {
 		PQclear(r);

@@ -1,5 +1,6 @@
 /* db: connection pool, prepared statements, transactions, LISTEN/NOTIFY (see db.h). */
 #include "lib/store/db.h"
+#include "lib/core/clock.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -353,14 +354,11 @@ static const struct db_stmt stmt_notify = { "db_notify", "SELECT pg_notify($1, $
 int
 db_ping(struct db *db, double *ms, struct err *err)
 {
-	struct timespec a, b;
-	int rc;
+	double t0 = clock_now();
+	int rc = db_exec(db, &stmt_ping, NULL, NULL, err);
 
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	rc = db_exec(db, &stmt_ping, NULL, NULL, err);
-	clock_gettime(CLOCK_MONOTONIC, &b);
 	if (ms)
-		*ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
+		*ms = (clock_now() - t0) * 1e3;
 	return rc < 0 ? rc : 0;
 }
 

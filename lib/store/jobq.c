@@ -290,16 +290,18 @@ int
 jobq_settle(struct db *db, long long id, const char *worker, bool done, json_t *result,
     const char *error, double backoff_seconds, bool permanent, struct err *err)
 {
-	char sid[24], backoff[32], *text = NULL;
-	const char *p[5] = { sid, worker, NULL, backoff, permanent ? "true" : "false" };
+	struct db_params q = { 0 };
+	char *text = NULL;
 	int rc;
 
-	snprintf(sid, sizeof(sid), "%lld", id);
-	snprintf(backoff, sizeof(backoff), "%.3f", backoff_seconds);
 	if (done && result && (text = json_dumps(result, JSON_COMPACT)) == NULL)
 		return err_set(err, SP_ENOMEM, "job %lld: result not serialisable", id);
-	p[2] = done ? text : (error ? error : "failed");
-	rc = db_exec(db, done ? &stmt_settle_done : &stmt_settle_fail, p, NULL, err);
+	db_param_ll(&q, id);
+	db_param_str(&q, worker);
+	db_param_str(&q, done ? text : (error ? error : "failed"));
+	db_param_double(&q, backoff_seconds, 3);
+	db_param_str(&q, permanent ? "true" : "false");
+	rc = db_exec(db, done ? &stmt_settle_done : &stmt_settle_fail, q.v, NULL, err);
 	free(text);
 	return rc < 0 ? rc : rc > 0;
 }
@@ -332,28 +334,26 @@ jobq_why_not(struct db *db, const char *sid, const char *action, struct err *err
 int
 jobq_cancel(struct db *db, long long id, struct err *err)
 {
-	char sid[24];
-	const char *p[1] = { sid };
+	struct db_params q = { 0 };
 	int rc;
 
-	snprintf(sid, sizeof(sid), "%lld", id);
-	rc = db_exec(db, &stmt_cancel, p, NULL, err);
+	db_param_ll(&q, id);
+	rc = db_exec(db, &stmt_cancel, q.v, NULL, err);
 	if (rc == 0)
-		return jobq_why_not(db, sid, "cancel", err);
+		return jobq_why_not(db, q.v[0], "cancel", err);
 	return rc < 0 ? rc : 0;
 }
 
 int
 jobq_retry(struct db *db, long long id, struct err *err)
 {
-	char sid[24];
-	const char *p[1] = { sid };
+	struct db_params q = { 0 };
 	int rc;
 
-	snprintf(sid, sizeof(sid), "%lld", id);
-	rc = db_exec(db, &stmt_retry, p, NULL, err);
+	db_param_ll(&q, id);
+	rc = db_exec(db, &stmt_retry, q.v, NULL, err);
 	if (rc == 0)
-		return jobq_why_not(db, sid, "retry", err);
+		return jobq_why_not(db, q.v[0], "retry", err);
 	return rc < 0 ? rc : 0;
 }
 

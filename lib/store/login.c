@@ -2,6 +2,7 @@
  * (see login.h). */
 #include "lib/store/login.h"
 #include "lib/store/pwhash.h"
+#include "lib/store/params.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -114,17 +115,19 @@ login_password(struct db *db, const char *name, const char *password, bool known
 static int
 login_session(struct db *db, int seconds, struct login_result *out, struct err *err)
 {
-	char hash[67], uid[24], secs[16];
-	const char *p[4] = { hash, uid, out->who.csrf, secs };
+	char hash[67];
+	struct db_params q = { 0 };
 	int rc;
 
 	auth_secret_new("sps_", out->session);
 	auth_secret_hash(out->session, hash);
 	auth_secret_new("", out->who.csrf);
-	snprintf(uid, sizeof(uid), "%lld", out->who.user_id);
-	snprintf(secs, sizeof(secs), "%d", seconds);
+	db_param_str(&q, hash);
+	db_param_ll(&q, out->who.user_id);
+	db_param_str(&q, out->who.csrf);
+	db_param_ll(&q, seconds);
 	out->who.session = true;
-	rc = db_exec(db, &stmt_session_new, p, NULL, err);
+	rc = db_exec(db, &stmt_session_new, q.v, NULL, err);
 	return rc < 0 ? rc : 0;
 }
 

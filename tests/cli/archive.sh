@@ -7,10 +7,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 bin=$1
-top=$(cd "$(dirname "$0")/../.." && pwd)
-cli_tmp archive
-cli_db cli_archive
-export SETPOST_DATABASE_URL=$CLI_DB
+cli_journey cli_archive
 bash "$top/tests/fixtures/make-cards.sh" "$tmp/cards" >/dev/null 2>&1
 cli_serve "$tmp/serve" --data "$tmp/data"
 export SETPOST_TOKEN=$("$bin" token create --role admin --name cart | tail -n 1)

@@ -54,14 +54,19 @@ total=$(sql "SELECT sum(size) FROM renditions")
 # An empty folder; killed -9 mid-file (slowed down so there is a middle).
 dest=$tmp/cut
 export SETPOST_PULL_BYTES_LOG=$tmp/bytes.log
-"$bin" pull "$url" "$dest" --cacert "$tmp/cert.pem" --limit-rate 3M >"$tmp/pull1.out" 2>&1 &
-p=$!
-cli_track "$p"
-for _ in $(seq 100); do
-	s=$(stat -c %s "$dest/2026-11-25/B001/B001C004.mp4.part" 2>/dev/null || echo 0)
-	[[ $s -gt 2000000 ]] && break
-	sleep 0.1
-done
+# pull_mid OUT BYTES: a pull slowed to 3 MB/s in the background ($p, output in OUT), once the
+# big file's .part holds more than BYTES (10 s at the most).
+pull_mid() {
+	"$bin" pull "$url" "$dest" --cacert "$tmp/cert.pem" --limit-rate 3M >"$1" 2>&1 &
+	p=$!
+	cli_track "$p"
+	for _ in $(seq 100); do
+		s=$(stat -c %s "$dest/2026-11-25/B001/B001C004.mp4.part" 2>/dev/null || echo 0)
+		[[ $s -gt $2 ]] && break
+		sleep 0.1
+	done
+}
+pull_mid "$tmp/pull1.out" 2000000
 kill -9 "$p"
 wait "$p" 2>/dev/null || true
 [[ -f $dest/2026-11-25/B001/B001C004.mp4.part && ! -f $dest/2026-11-25/B001/B001C004.mp4 ]] ||
@@ -70,14 +75,7 @@ wait "$p" 2>/dev/null || true
 ok "killed -9 in the middle of a file ($(stat -c %s "$dest/2026-11-25/B001/B001C004.mp4.part") bytes of 12000000)"
 
 # Ctrl-C: stops soon, keeps the .part, says how to go on.
-"$bin" pull "$url" "$dest" --cacert "$tmp/cert.pem" --limit-rate 3M >"$tmp/pull1b.out" 2>&1 &
-p=$!
-cli_track "$p"
-for _ in $(seq 100); do
-	s=$(stat -c %s "$dest/2026-11-25/B001/B001C004.mp4.part" 2>/dev/null || echo 0)
-	[[ $s -gt 5000000 ]] && break
-	sleep 0.1
-done
+pull_mid "$tmp/pull1b.out" 5000000
 kill -INT "$p"
 wait "$p" && fail "Ctrl-C: exit status 0"
 grep -q 'stopped; run the same command again' "$tmp/pull1b.out" || fail "Ctrl-C: $(cat "$tmp/pull1b.out")"

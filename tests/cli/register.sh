@@ -4,10 +4,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 bin=$1
-top=$(cd "$(dirname "$0")/../.." && pwd)
-cli_tmp register
-cli_db cli_register
-export SETPOST_DATABASE_URL=$CLI_DB
+cli_journey cli_register
 bash "$top/tests/fixtures/make-cards.sh" "$tmp/cards" >/dev/null 2>&1
 cli_serve "$tmp/serve" --data "$tmp/data"
 export SETPOST_TOKEN=$("$bin" token create --role admin --name cart | tail -n 1)
@@ -52,20 +49,9 @@ if [ "$two_volumes" -eq 1 ]; then
 	# An offload started from the server, run by a worker, registered when it ends: the card
 	# reader's folder is declared as a volume (the destinations were, by the offloads above).
 	"$bin" volume add cards "$tmp/cards" >/dev/null
-	"$bin" worker --slots 1 --data "$tmp/data" >"$tmp/worker.out" 2>"$tmp/worker.log" &
-	cli_track $!
-	job=$(curl -s -H "Authorization: Bearer $SETPOST_TOKEN" -H "Content-Type: application/json" \
-		-d "{\"source\":\"$tmp/cards/canon\",\"destinations\":[\"$tmp/raid\",\"$tmp/shuttle\"],\"card\":\"A009\",\"day\":\"2026-11-25\"}" \
-		"$url/api/v1/offload-jobs" | jq -r .job_id)
-	[[ $job =~ ^[0-9]+$ ]] || fail "offload job queued: $job"
-	state=""
-	for _ in $(seq 300); do
-		state=$(api "/api/v1/jobs/$job" | jq -r .state)
-		[[ $state == done || $state == dead ]] && break
-		sleep 0.2
-	done
-	j=$(api "/api/v1/jobs/$job")
-	[[ $state == done ]] || fail "offload job: $j $(tail -n 5 "$tmp/worker.log")"
+	cli_worker "$tmp/worker" --slots 1 --data "$tmp/data"
+	cli_offload_job "{\"source\":\"$tmp/cards/canon\",\"destinations\":[\"$tmp/raid\",\"$tmp/shuttle\"],\"card\":\"A009\",\"day\":\"2026-11-25\"}"
+	j=$got
 	[[ $(jq -r '.result.safe_to_format' <<<"$j") == true && $(jq -r .progress <<<"$j") == 1 ]] || fail "$j"
 	[[ -f $tmp/raid/A009/ascmhl/ascmhl_chain.xml ]] || fail "the worker wrote the MHL"
 	bad=$(curl -s -o /dev/null -w "%{http_code}" -H "Authorization: Bearer $SETPOST_TOKEN" \

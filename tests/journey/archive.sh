@@ -10,7 +10,6 @@
 set -euo pipefail
 . "$(dirname "$0")/../cli/lib.sh"
 bin=$1
-top=$(cd "$(dirname "$0")/../.." && pwd)
 cli_tmp journey-archive
 cli_db journey_archive
 export SETPOST_DATABASE_URL=$CLI_DB
@@ -53,8 +52,7 @@ mkdir -p "$tmp/tape"
 "$bin" volume add tape "$tmp/tape" >/dev/null
 _cli_mounts+=("$tmp/tape")
 ltfs_tape "$tmp/tape" 7a1e-0001 DAY01A DAY01AL8 600k
-"$bin" worker --slots 1 --data "$tmp/data" >"$tmp/worker.out" 2>"$tmp/worker.log" &
-cli_track $!
+cli_worker "$tmp/worker" --slots 1 --data "$tmp/data"
 job=$(send POST /api/v1/archive-jobs "{\"tape\":\"$tmp/tape\",\"day\":\"2026-11-25\",\"wait_seconds\":120}" | jq -r .job_id)
 [[ $job =~ ^[0-9]+$ ]] || fail "archive job: $job"
 for _ in $(seq 300); do

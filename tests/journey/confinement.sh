@@ -6,32 +6,15 @@
 set -euo pipefail
 . "$(dirname "$0")/../cli/lib.sh"
 bin=$1
-top=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d /tmp/sp-confine.XXXXXX)
-chmod 755 "$tmp"
-db="journey_confine_$$"
-pid="" wpid=""
-cleanup() {
-	for p in $wpid $pid; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-	rm -rf "$tmp"
-	psql -q "$SETPOST_TEST_PG" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
+cli_journey journey_confine
 on_fail() { tail -n 20 "$tmp/serve.log" >&2 || true; }
 
-psql -q "$SETPOST_TEST_PG" -c "CREATE DATABASE $db" >/dev/null
-export SETPOST_DATABASE_URL="${SETPOST_TEST_PG/dbname=postgres/dbname=$db}"
 bash "$top/tests/fixtures/make-cards.sh" "$tmp/cards" >/dev/null 2>&1
 mkdir -p "$tmp/raid" "$tmp/shuttle" "$tmp/elsewhere"
-"$bin" serve --listen 127.0.0.1:0 --data "$tmp/data" >"$tmp/serve.out" 2>"$tmp/serve.log" &
-pid=$!
-for _ in $(seq 100); do grep -q "listening on" "$tmp/serve.out" && break; sleep 0.1; done
-url=$(sed -n 's/.*listening on //p' "$tmp/serve.out")
-[ -n "$url" ] || fail "server did not start: $(cat "$tmp/serve.log")"
+cli_serve "$tmp/serve" --data "$tmp/data"
 admin=$("$bin" token create --role admin --name cart | tail -n 1)
 post=$("$bin" token create --role post --name posthouse | tail -n 1)
-"$bin" worker --slots 1 --data "$tmp/data" >"$tmp/worker.out" 2>"$tmp/worker.log" &
-wpid=$!
+cli_worker "$tmp/worker" --slots 1 --data "$tmp/data"
 
 # A card offloaded and registered the ordinary way: its destinations are declared for it.
 out=$(SETPOST_TOKEN=$admin "$bin" offload "$tmp/cards/sound/SR001" --to "$tmp/raid" --to "$tmp/shuttle" \

@@ -8,61 +8,25 @@
 set -euo pipefail
 . "$(dirname "$0")/../cli/lib.sh"
 bin=$1
-top=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d /tmp/sp-custody.XXXXXX)
-chmod 755 "$tmp"
-db="journey_custody_$$"
-pid="" wpid="" hpid="" spid=""
-cleanup() {
-	for p in $spid $hpid $wpid $pid; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-	umount "$tmp/raid" "$tmp/shuttle" 2>/dev/null || true
-	rm -rf "$tmp"
-	psql -q "$SETPOST_TEST_PG" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
+cli_need_root "custody journey on two distinct volumes"
+cli_journey journey_custody
 on_fail() { tail -n 20 "$tmp/serve.log" "$tmp/worker.log" 2>/dev/null >&2 || true; }
-
-if [ "$(id -u)" -ne 0 ]; then
-	skip "custody journey on two distinct volumes" "needs root to mount two tmpfs"
-	exit 0
-fi
 faults=0 false_verified=0 false_safe=0
 
-psql -q "$SETPOST_TEST_PG" -c "CREATE DATABASE $db" >/dev/null
-export SETPOST_DATABASE_URL="${SETPOST_TEST_PG/dbname=postgres/dbname=$db}"
 bash "$top/tests/fixtures/make-cards.sh" "$tmp/cards" >/dev/null 2>&1
-mkdir -p "$tmp/raid" "$tmp/shuttle"
-mount -t tmpfs -o size=64m tmpfs "$tmp/raid"
-mount -t tmpfs -o size=64m tmpfs "$tmp/shuttle"
+cli_mount "$tmp/raid" || fail "mount raid"
+cli_mount "$tmp/shuttle" || fail "mount shuttle"
 
 # The webhook receiver is on loopback, which setpost refuses to send to unless the operator
 # allows it (issue 14): this cart allows 127.0.0.1 explicitly.
-"$bin" serve --listen 127.0.0.1:0 --data "$tmp/data" --outbound-allow 127.0.0.1/32 >"$tmp/serve.out" 2>"$tmp/serve.log" &
-pid=$!
-for _ in $(seq 100); do grep -q "listening on" "$tmp/serve.out" && break; sleep 0.1; done
-url=$(sed -n 's/.*listening on //p' "$tmp/serve.out")
-[ -n "$url" ] || fail "server did not start: $(cat "$tmp/serve.log")"
+cli_serve "$tmp/serve" --data "$tmp/data" --outbound-allow 127.0.0.1/32
 export SETPOST_TOKEN=$("$bin" token create --role admin --name cart | tail -n 1)
 api() { curl -s -H "Authorization: Bearer $SETPOST_TOKEN" "$url$1"; }
-"$bin" worker --slots 1 --data "$tmp/data" --outbound-allow 127.0.0.1/32 >"$tmp/worker.out" 2>"$tmp/worker.log" &
-wpid=$!
+cli_worker "$tmp/worker" --slots 1 --data "$tmp/data" --outbound-allow 127.0.0.1/32
 
 # A webhook receiver on loopback: every POST body is appended, one per line.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$tmp/hook.py" <<'EOF'
-import http.server, sys
-class H(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        with open(sys.argv[2], "ab") as f:
-            f.write(body.replace(b"\n", b" ") + b"\n")
-        self.send_response(204); self.end_headers()
-    def log_message(self, *a): pass
-http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-EOF
-: >"$tmp/hooks"
-python3 "$tmp/hook.py" "$port" "$tmp/hooks" &
-hpid=$!
+cli_hook "$tmp/hooks"
+port=$hook_port
 hook=$(curl -s -H "Authorization: Bearer $SETPOST_TOKEN" -H "Content-Type: application/json" \
 	-d "{\"url\":\"http://127.0.0.1:$port/hook\",\"events\":[\"card.unsafe\",\"copy.failed\"]}" \
 	"$url/api/v1/webhooks")
@@ -94,7 +58,7 @@ touch -d "$m" "$f"
 faults=$((faults + 1))
 
 curl -s -N -H "Authorization: Bearer $SETPOST_TOKEN" "$url/api/v1/events/stream" >"$tmp/sse" 2>/dev/null &
-spid=$!
+cli_track $!
 sleep 0.3
 if "$bin" verify "$tmp/shuttle/SR001" --register "$url" >"$tmp/verify.out" 2>&1; then
 	fail "verify must exit 1 on a changed file: $(cat "$tmp/verify.out")"

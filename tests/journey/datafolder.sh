@@ -5,14 +5,7 @@
 set -euo pipefail
 . "$(dirname "$0")/../cli/lib.sh"
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-tmp=$(mktemp -d /tmp/sp-datafolder.XXXXXX)
-chmod 755 "$tmp"
-pid=""
-cleanup() {
-	[ -n "$pid" ] && { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+cli_tmp datafolder
 on_fail() { tail -n 20 "$tmp/serve.log" >&2 || true; }
 unset SETPOST_DATABASE_URL SETPOST_DATA XDG_STATE_HOME
 export HOME=$tmp/home
@@ -27,11 +20,7 @@ grep -q "no setpost database in $tmp/elsewhere/var" "$tmp/err" || fail "names th
 [ ! -e "$tmp/elsewhere/var" ] || fail "a var/ folder was created"
 ok "before any serve, a command refuses to create a database and names the folder it looked in"
 
-"$bin" serve --listen 127.0.0.1:0 --data "$tmp/data" >"$tmp/serve.out" 2>"$tmp/serve.log" &
-pid=$!
-for _ in $(seq 300); do grep -q "listening on" "$tmp/serve.out" && break; sleep 0.1; done
-url=$(sed -n 's/.*listening on //p' "$tmp/serve.out")
-[ -n "$url" ] || fail "server did not start: $(cat "$tmp/serve.log")"
+CLI_SERVE_WAIT=300 cli_serve "$tmp/serve" --data "$tmp/data"
 
 # From another folder, with nothing said: the folder serve recorded, and the token works.
 tok=$(cd "$tmp/elsewhere" && "$bin" token create --role admin --name cart 2>"$tmp/err" | tail -n 1) ||

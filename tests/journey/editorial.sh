@@ -10,38 +10,18 @@
 set -euo pipefail
 . "$(dirname "$0")/../cli/lib.sh"
 bin=$1
-top=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d /tmp/sp-editorial.XXXXXX)
-chmod 755 "$tmp"
-db="journey_editorial_$$"
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	umount "$tmp/raid" "$tmp/shuttle" 2>/dev/null || true
-	rm -rf "$tmp"
-	psql -q "$SETPOST_TEST_PG" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
+cli_journey journey_editorial
 on_fail() { tail -n 15 "$tmp/worker.log" >&2 2>/dev/null || true; }
 
-psql -q "$SETPOST_TEST_PG" -c "CREATE DATABASE $db" >/dev/null
-export SETPOST_DATABASE_URL="${SETPOST_TEST_PG/dbname=postgres/dbname=$db}"
-"$bin" serve --listen 127.0.0.1:0 --data "$tmp/data" >"$tmp/serve.out" 2>"$tmp/serve.log" &
-pids+=($!)
-for _ in $(seq 100); do grep -qs "listening on" "$tmp/serve.out" && break; sleep 0.1; done
-url=$(sed -n 's/.*listening on //p' "$tmp/serve.out")
-[[ $url == http://* ]] || fail "server did not start: $(tail -n 3 "$tmp/serve.log")"
-"$bin" worker --slots 2 --data "$tmp/data" >"$tmp/worker.out" 2>"$tmp/worker.log" &
-pids+=($!)
+cli_serve "$tmp/serve" --data "$tmp/data"
+cli_worker "$tmp/worker" --slots 2 --data "$tmp/data"
 admin=$("$bin" token create --role admin --name dit | tail -n 1)
 editor=$("$bin" token create --role editor --name "Avid bay 2" | tail -n 1)
 api() { curl -sf -H "Authorization: Bearer $admin" "$url/api/v1/$1"; }
 
 mkdir -p "$tmp/raid" "$tmp/shuttle"
 copies=1
-if [ "$(id -u)" -eq 0 ] && mount -t tmpfs -o size=256m tmpfs "$tmp/raid" &&
-	mount -t tmpfs -o size=256m tmpfs "$tmp/shuttle"; then
+if cli_mount "$tmp/raid" 256m && cli_mount "$tmp/shuttle" 256m; then
 	copies=2
 fi
 
@@ -96,7 +76,7 @@ total=$(api "renditions?limit=50" | jq '[.items[].size] | add')
 export SETPOST_PULL_BYTES_LOG=$tmp/bytes.log
 SETPOST_TOKEN=$editor "$bin" pull "$url" "$dest" --limit-rate 1M >"$tmp/pull.out" 2>&1 &
 p=$!
-pids+=($p)
+cli_track "$p"
 sleep 1
 got=$(awk '{s += $1} END {print s + 0}' "$tmp/bytes.log" 2>/dev/null || echo 0)
 kill -0 "$p" 2>/dev/null || fail "pull at 1M/s finished $total bytes within a second: $(cat "$tmp/pull.out")"
@@ -229,7 +209,7 @@ remade() { # clip-id v
 # An assistant's pull that follows the feed (no full listing: --rescan a day).
 SETPOST_TOKEN=$editor "$bin" pull "$url" "$dest" --watch --rescan 86400 >"$tmp/watch.out" 2>&1 &
 watcher=$!
-pids+=($watcher)
+cli_track "$watcher"
 for _ in $(seq 100); do grep -q "^pulled" "$tmp/watch.out" && break; sleep 0.1; done
 grep -q "^pulled" "$tmp/watch.out" || fail "pull --watch did not make its first pass: $(cat "$tmp/watch.out")"
 local_a=$(find "$dest/2026-12-07" -name "A001C001_h264_1080.*" | head -n 1)

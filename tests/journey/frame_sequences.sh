@@ -10,38 +10,14 @@
 set -euo pipefail
 . "$(dirname "$0")/../cli/lib.sh"
 bin=$1
-top=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d /tmp/sp-jseq.XXXXXX)
-chmod 755 "$tmp"
-db="journey_seq_$$"
-pid=""
-wpid=""
-cleanup() {
-	[ -n "$wpid" ] && kill "$wpid" 2>/dev/null && wait "$wpid" 2>/dev/null || true
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-	umount "$tmp/raid" "$tmp/shuttle" 2>/dev/null || true
-	rm -rf "$tmp"
-	psql -q "$SETPOST_TEST_PG" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-
-if [ "$(id -u)" -ne 0 ]; then
-	skip "frame sequences journey" "needs root to mount two tmpfs volumes (a card is secured on two distinct volumes)"
-	exit 0
-fi
-psql -q "$SETPOST_TEST_PG" -c "CREATE DATABASE $db" >/dev/null
-export SETPOST_DATABASE_URL="${SETPOST_TEST_PG/dbname=postgres/dbname=$db}"
+cli_need_root "frame sequences journey"
+cli_journey journey_seq
 bash "$top/tests/fixtures/make-image-sequences.sh" "$tmp/cards" >/dev/null
-"$bin" serve --listen 127.0.0.1:0 --data "$tmp/data" >"$tmp/serve.out" 2>"$tmp/serve.log" &
-pid=$!
-for _ in $(seq 100); do grep -q "listening on" "$tmp/serve.out" && break; sleep 0.1; done
-url=$(sed -n 's/.*listening on //p' "$tmp/serve.out")
-[ -n "$url" ] || fail "server did not start: $(cat "$tmp/serve.log")"
+cli_serve "$tmp/serve" --data "$tmp/data"
 export SETPOST_TOKEN=$("$bin" token create --role admin --name dit | tail -n 1)
 api() { curl -s -H "Authorization: Bearer $SETPOST_TOKEN" "$url$1"; }
-mkdir -p "$tmp/raid" "$tmp/shuttle"
-mount -t tmpfs -o size=256m tmpfs "$tmp/raid"
-mount -t tmpfs -o size=256m tmpfs "$tmp/shuttle"
+cli_mount "$tmp/raid" 256m || fail "mount raid"
+cli_mount "$tmp/shuttle" 256m || fail "mount shuttle"
 
 for card in SCAN01 BMC01; do
 	out=$("$bin" offload "$tmp/cards/$card" --to "$tmp/raid" --to "$tmp/shuttle" --register "$url" \
@@ -52,17 +28,8 @@ n=$(api "/api/v1/clips?limit=500" | jq '.items | length')
 [[ $n == 5 ]] || fail "5 clips (A001C003, A001C004, B001C001, plate, the CinemaDNG clip), not one per frame: $(api "/api/v1/clips?limit=500" | jq -c '[.items[].name]')"
 ok "two cards of 97 frame files register as 5 clips, one per numbered sequence"
 
-"$bin" worker --slots 2 --data "$tmp/data" >"$tmp/worker.out" 2>"$tmp/worker.log" &
-wpid=$!
-idle() {
-	for _ in $(seq 900); do
-		n=$(api "/api/v1/jobs?limit=200" | jq '[.items[] | select(.state == "queued" or .state == "running")] | length')
-		[[ $n == 0 ]] && return 0
-		sleep 0.2
-	done
-	fail "jobs still running: $(api "/api/v1/jobs?limit=200" | jq -c '[.items[] | select(.state == "queued" or .state == "running") | [.kind, .state, .progress_text]]')"
-}
-idle
+cli_worker "$tmp/worker" --slots 2 --data "$tmp/data"
+cli_idle
 clip() { api "/api/v1/clips?q=$1" | jq '.items[0]'; }
 detail() { api "/api/v1/clips/$(clip "$1" | jq -r .id)"; }
 

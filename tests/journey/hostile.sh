@@ -6,26 +6,9 @@
 set -euo pipefail
 . "$(dirname "$0")/../cli/lib.sh"
 bin=${1:-${SETPOST_BIN:-}}
-top=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d /tmp/sp-hostile.XXXXXX)
-db="journey_hostile_$$"
-pid=""
-ppid2=""
-cleanup() {
-	[ -n "$ppid2" ] && kill "$ppid2" 2>/dev/null && wait "$ppid2" 2>/dev/null
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	rm -rf "$tmp"
-	psql -q "$SETPOST_TEST_PG" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-
-psql -q "$SETPOST_TEST_PG" -c "CREATE DATABASE $db" >/dev/null
-export SETPOST_DATABASE_URL="${SETPOST_TEST_PG/dbname=postgres/dbname=$db}"
-"$bin" serve --listen 127.0.0.1:0 --data "$tmp/data" >"$tmp/serve.out" 2>"$tmp/serve.log" &
-pid=$!
-for _ in $(seq 100); do grep -q "listening on" "$tmp/serve.out" && break; sleep 0.1; done
-url=$(sed -n 's/.*listening on //p' "$tmp/serve.out")
-[ -n "$url" ] || fail "server did not start: $(cat "$tmp/serve.log")"
+cli_journey journey_hostile
+cli_serve "$tmp/serve" --data "$tmp/data"
+pid=$serve_pid
 admin=$("$bin" token create --role admin --name cart | tail -n 1)
 post=$("$bin" token create --role post --name lab | tail -n 1)
 editor=$("$bin" token create --role editor --name bay | tail -n 1)
@@ -85,12 +68,9 @@ h=$(login "$url" -H "X-Forwarded-Proto: https")
 grep -qi "^set-cookie:.*secure" <<<"$h" && fail "a header from anyone made the cookie Secure: $h"
 grep -qi "^strict-transport-security" <<<"$h" && fail "HSTS from anyone's header: $h"
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
-"$bin" serve --listen 127.0.0.1:0 --data "$tmp/data" --trust-proxy 127.0.0.1 >"$tmp/serve2.out" \
-	2>"$tmp/serve2.log" &
-ppid2=$!
-for _ in $(seq 100); do grep -q "listening on" "$tmp/serve2.out" && break; sleep 0.1; done
-url2=$(sed -n 's/.*listening on //p' "$tmp/serve2.out")
-[ -n "$url2" ] || fail "server with --trust-proxy did not start: $(cat "$tmp/serve2.log")"
+url1=$url
+cli_serve "$tmp/serve2" --data "$tmp/data" --trust-proxy 127.0.0.1
+url2=$url url=$url1
 h=$(login "$url2" -H "X-Forwarded-Proto: https")
 grep -qi "^set-cookie:.*; secure" <<<"$h" || fail "behind the proxy over https the cookie is Secure: $h"
 grep -qi "^strict-transport-security: max-age=" <<<"$h" || fail "HSTS behind the proxy: $h"

@@ -8,25 +8,10 @@
 set -euo pipefail
 . "$(dirname "$0")/../cli/lib.sh"
 bin=${1:-${SETPOST_BIN:-}}
-tmp=$(mktemp -d /tmp/sp-login.XXXXXX)
-db="journey_login_$$"
-pid=""
-cleanup() {
-	jobs -p | xargs -r kill 2>/dev/null || true
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	rm -rf "$tmp"
-	psql -q "$SETPOST_TEST_PG" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-
-psql -q "$SETPOST_TEST_PG" -c "CREATE DATABASE $db" >/dev/null
-export SETPOST_DATABASE_URL="${SETPOST_TEST_PG/dbname=postgres/dbname=$db}"
-"$bin" serve --listen 127.0.0.1:0 --data "$tmp/data" --trust-proxy 127.0.0.1 --log-format json >"$tmp/serve.out" \
-	2>"$tmp/serve.log" &
-pid=$!
-for _ in $(seq 100); do grep -q "listening on" "$tmp/serve.out" && break; sleep 0.1; done
-url=$(sed -n 's/.*listening on //p' "$tmp/serve.out")
-[ -n "$url" ] || fail "server did not start: $(cat "$tmp/serve.log")"
+cli_journey journey_login
+on_exit() { jobs -p | xargs -r kill 2>/dev/null || true; }    # the attack's clients
+cli_serve "$tmp/serve" --data "$tmp/data" --trust-proxy 127.0.0.1 --log-format json
+pid=$serve_pid
 printf 'correct horse battery\n' | "$bin" user add dit --role admin >/dev/null || fail "user add"
 
 # login FROM-ADDRESS PASSWORD [curl args...]: prints "status retry-after"

@@ -12,53 +12,17 @@
 set -euo pipefail
 . "$(dirname "$0")/../cli/lib.sh"
 bin=$1
-top=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d /tmp/sp-lr.XXXXXX)
-chmod 755 "$tmp"
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	umount "$tmp/raid" "$tmp/shuttle" 2>/dev/null || true
-	rm -rf "$tmp"
-	for d in cart post; do psql -q "$SETPOST_TEST_PG" -c "DROP DATABASE IF EXISTS lr_${d}_$$" >/dev/null 2>&1 || true; done
-}
-trap cleanup EXIT
+cli_need_root "a look change re-makes and re-sends the proxy"
+cli_need_tools "a look change re-makes and re-sends the proxy" ffmpeg xxhsum age jq
+cli_tmp lr
 on_fail() { tail -n 15 "$tmp/worker.log" >&2 2>/dev/null || true; }
 
-if [ "$(id -u)" -ne 0 ]; then
-	skip "a look change re-makes and re-sends the proxy" "need root to mount two tmpfs volumes"
-	exit 0
-fi
-for tool in ffmpeg xxhsum age jq; do
-	command -v "$tool" >/dev/null || { skip "a look change re-makes and re-sends the proxy" "$tool is missing"; exit 0; }
-done
-
-url=""
-serve() { # name extra-args...; sets url
-	local name=$1; shift
-	psql -q "$SETPOST_TEST_PG" -c "CREATE DATABASE lr_${name}_$$" >/dev/null
-	SETPOST_DATABASE_URL="${SETPOST_TEST_PG/dbname=postgres/dbname=lr_${name}_$$}" \
-		"$bin" serve --listen 127.0.0.1:0 --data "$tmp/$name" "$@" >"$tmp/$name.out" 2>"$tmp/$name.log" &
-	pids+=($!)
-	for _ in $(seq 100); do grep -qs "listening on" "$tmp/$name.out" && break; sleep 0.1; done
-	url=$(sed -n 's/.*listening on //p' "$tmp/$name.out")
-	[ -n "$url" ] || fail "$name did not start: $(cat "$tmp/$name.log")"
-}
-CART_DB="${SETPOST_TEST_PG/dbname=postgres/dbname=lr_cart_$$}"
-POST_DB="${SETPOST_TEST_PG/dbname=postgres/dbname=lr_post_$$}"
-
-"$bin" keygen -o "$tmp/post.key" 2>/dev/null
-recipient=$(sed -n 's/^# public key: //p' "$tmp/post.key")
-serve post --age-identity "$tmp/post.key"
-post=$url
-post_token=$(SETPOST_DATABASE_URL=$POST_DB "$bin" token create --role post --name cart | tail -n 1)
-serve cart --outbound-allow 127.0.0.1/32
+cli_post_house
+cli_site cart --outbound-allow 127.0.0.1/32
 cart=$url
-export SETPOST_DATABASE_URL=$CART_DB
+export SETPOST_DATABASE_URL=$CLI_DB
 export SETPOST_TOKEN=$("$bin" token create --role admin --name dit | tail -n 1)
-"$bin" worker --slots 2 --data "$tmp/cart" --outbound-allow 127.0.0.1/32 >"$tmp/worker.out" 2>"$tmp/worker.log" &
-pids+=($!)
+cli_worker "$tmp/worker" --slots 2 --data "$tmp/cart" --outbound-allow 127.0.0.1/32
 api() { curl -s -H "Authorization: Bearer $SETPOST_TOKEN" -H "Content-Type: application/json" "$cart$@"; }
 papi() { curl -s -H "Authorization: Bearer $post_token" "$post$@"; }
 
@@ -66,8 +30,8 @@ papi() { curl -s -H "Authorization: Bearer $post_token" "$post$@"; }
 bash "$top/tests/fixtures/make-qc-clips.sh" "$tmp/fx" >/dev/null 2>&1
 mkdir -p "$tmp/cards/A001R1AB" "$tmp/raid" "$tmp/shuttle"
 cp "$tmp/fx/A001R1AB/A001C001_250101_R1AB.mov" "$tmp/cards/A001R1AB/"
-mount -t tmpfs -o size=64m tmpfs "$tmp/raid"
-mount -t tmpfs -o size=64m tmpfs "$tmp/shuttle"
+cli_mount "$tmp/raid" || fail "mount raid"
+cli_mount "$tmp/shuttle" || fail "mount shuttle"
 "$bin" offload "$tmp/cards/A001R1AB" --to "$tmp/raid" --to "$tmp/shuttle" --register "$cart" \
 	--production Feature --day 2026-12-07 --no-progress >"$tmp/offload.out" 2>&1 ||
 	fail "offload: $(cat "$tmp/offload.out")"
@@ -108,7 +72,7 @@ ok "the first proxy (rendition $r1, version 1, xxh64 $x1) delivered by the rule 
 
 # The DIT changes the clip's look: stale at once, made again, the old proxy done until then.
 curl -sN -H "Authorization: Bearer $SETPOST_TOKEN" "$cart/api/v1/events/stream" >"$tmp/stream.txt" 2>/dev/null &
-pids+=($!)
+cli_track $!
 sleep 0.3
 patched=$(api "/api/v1/clips/$clip" -X PATCH -d '{"look":{"slope":[1.3,1.0,0.8],"offset":[0.02,0,-0.02],"power":[1,1,1],"sat":0.8}}')
 jq -e '.look.slope[0] == 1.3' <<<"$patched" >/dev/null || fail "PATCH look: $patched"

@@ -7,7 +7,6 @@
 set -euo pipefail
 . "$(dirname "$0")/../cli/lib.sh"
 bin=$1
-top=$(cd "$(dirname "$0")/../.." && pwd)
 cli_tmp mhltools
 on_fail() { tail -n 15 "$tmp/serve.log" >&2 2>/dev/null || true; }
 

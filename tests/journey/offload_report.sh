@@ -7,64 +7,28 @@
 set -euo pipefail
 . "$(dirname "$0")/../cli/lib.sh"
 bin=$1
-top=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d /tmp/sp-offrep.XXXXXX)
-chmod 755 "$tmp"
-db="journey_offrep_$$"
-pid=""
-wpid=""
-hpid=""
-cleanup() {
-	for p in $hpid $wpid $pid; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-	umount "$tmp/raid" "$tmp/shuttle" 2>/dev/null || true
-	rm -rf "$tmp"
-	psql -q "$SETPOST_TEST_PG" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-
 for tool in pdfinfo pdftotext chromium; do
 	command -v "$tool" >/dev/null || fail "$tool is needed (make deps installs it)"
 done
-if [ "$(id -u)" -ne 0 ]; then
-	skip "the offload report beside two copies" "needs root to mount two tmpfs volumes"
-	exit 0
-fi
-psql -q "$SETPOST_TEST_PG" -c "CREATE DATABASE $db" >/dev/null
-export SETPOST_DATABASE_URL="${SETPOST_TEST_PG/dbname=postgres/dbname=$db}"
+cli_need_root "the offload report beside two copies"
+cli_journey journey_offrep
 bash "$top/tests/fixtures/make-cards.sh" "$tmp/cards" >/dev/null 2>&1
 # report.ready goes to a webhook receiver on loopback, which this cart allows explicitly.
-"$bin" serve --listen 127.0.0.1:0 --data "$tmp/data" --outbound-allow 127.0.0.1/32 >"$tmp/serve.out" 2>"$tmp/serve.log" &
-pid=$!
-for _ in $(seq 100); do grep -q "listening on" "$tmp/serve.out" && break; sleep 0.1; done
-url=$(sed -n 's/.*listening on //p' "$tmp/serve.out")
-[ -n "$url" ] || fail "server did not start: $(cat "$tmp/serve.log")"
+cli_serve "$tmp/serve" --data "$tmp/data" --outbound-allow 127.0.0.1/32
 admin=$("$bin" token create --role admin --name cart | tail -n 1)
 export SETPOST_TOKEN=$admin
 api() { curl -s -H "Authorization: Bearer $admin" "$url$1"; }
 get() { curl -s -H "Authorization: Bearer $admin" -o "$2" -w '%{http_code} %{content_type}' "$url$1"; }
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$tmp/hook.py" <<'PY'
-import http.server, sys
-class H(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        with open(sys.argv[2], "ab") as f:
-            f.write(body.replace(b"\n", b" ") + b"\n")
-        self.send_response(204); self.end_headers()
-    def log_message(self, *a): pass
-http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-PY
-: >"$tmp/hooks"
-python3 "$tmp/hook.py" "$port" "$tmp/hooks" &
-hpid=$!
+cli_hook "$tmp/hooks"
+port=$hook_port
 hook=$(curl -s -H "Authorization: Bearer $admin" -H "Content-Type: application/json" \
 	-d "{\"url\":\"http://127.0.0.1:$port/hook\",\"events\":[\"report.ready\"]}" "$url/api/v1/webhooks")
 [[ $(jq -r .id <<<"$hook") =~ ^[0-9]+$ ]] || fail "webhook for report.ready: $hook"
 
-mkdir -p "$tmp/raid" "$tmp/shuttle" "$tmp/single"
-mount -t tmpfs -o size=96m tmpfs "$tmp/raid"
-mount -t tmpfs -o size=96m tmpfs "$tmp/shuttle"
+mkdir -p "$tmp/single"
+cli_mount "$tmp/raid" 96m || fail "mount raid"
+cli_mount "$tmp/shuttle" 96m || fail "mount shuttle"
 
 # --- the report beside each copy ------------------------------------------------------------------
 "$bin" offload "$tmp/cards/arri" --to "$tmp/raid" --to "$tmp/shuttle" --register "$url" \
@@ -130,12 +94,7 @@ ok "CSV: one row per file and copy ($((2 * nfiles))), every copy verified, hashe
 outside=$(grep -Eio '(src|href)="[^"]{0,22}|url\(|@import|<script' "$tmp/raid/arri/$stem.html" | grep -v '^src="data:image/jpeg;base64' || true)
 [ -z "$outside" ] || fail "the page loads something: $(head -3 <<<"$outside")"
 grep -q "Safe to format: YES" "$tmp/raid/arri/$stem.html" || fail "html verdict"
-mkdir -p "$top/tests/journey/artifacts"
-timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
-	--disable-component-update --disable-sync --user-data-dir="$tmp/chrome" --window-size=1280,1600 \
-	--screenshot="$top/tests/journey/artifacts/offload-report.png" "file://$tmp/raid/arri/$stem.html" >"$tmp/chrome.log" 2>&1 ||
-	fail "chromium: $(tail -3 "$tmp/chrome.log")"
-[ -s "$top/tests/journey/artifacts/offload-report.png" ] || fail "no screenshot"
+cli_screenshot "$tmp/raid/arri/$stem.html" offload-report.png
 ok "HTML: nothing loaded from elsewhere; Chromium renders it (tests/journey/artifacts/offload-report.png)"
 
 # --- the copy's ASC MHL history covers the report -----------------------------------------------
@@ -168,19 +127,9 @@ ok "a resumed offload that verified nothing writes no report; a --rehash run to 
 
 # --- an offload job run by a worker writes it too ------------------------------------------------
 "$bin" volume add cards "$tmp/cards" >/dev/null
-"$bin" worker --slots 1 --data "$tmp/data" --outbound-allow 127.0.0.1/32 >"$tmp/worker.out" 2>"$tmp/worker.log" &
-wpid=$!
-job=$(curl -s -H "Authorization: Bearer $admin" -H "Content-Type: application/json" \
-	-d "{\"source\":\"$tmp/cards/sound/SR001\",\"destinations\":[\"$tmp/raid\",\"$tmp/shuttle\"],\"production\":\"Night Feature\",\"day\":\"2026-11-25\"}" \
-	"$url/api/v1/offload-jobs" | jq -r .job_id)
-[[ $job =~ ^[0-9]+$ ]] || fail "offload job queued: $job"
-for _ in $(seq 300); do
-	state=$(api "/api/v1/jobs/$job" | jq -r .state)
-	[[ $state == done || $state == dead ]] && break
-	sleep 0.2
-done
-j=$(api "/api/v1/jobs/$job")
-[[ $state == done ]] || fail "offload job: $j $(tail -n 5 "$tmp/worker.log")"
+cli_worker "$tmp/worker" --slots 1 --data "$tmp/data" --outbound-allow 127.0.0.1/32
+cli_offload_job "{\"source\":\"$tmp/cards/sound/SR001\",\"destinations\":[\"$tmp/raid\",\"$tmp/shuttle\"],\"production\":\"Night Feature\",\"day\":\"2026-11-25\"}"
+j=$got
 jstem=$(jq -r '.result.report.name' <<<"$j")
 [[ $jstem == SR001_offload_* && $(jq -r '.result.report.copies' <<<"$j") == 2 ]] || fail "job result names the report: $j"
 pdftotext -layout "$tmp/shuttle/SR001/$jstem.pdf" "$tmp/job.txt"

@@ -10,35 +10,12 @@
 set -euo pipefail
 . "$(dirname "$0")/../cli/lib.sh"
 bin=$1
-top=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d /tmp/sp-jqc.XXXXXX)
-chmod 755 "$tmp"
-db="journey_qc_$$"
-pid=""
-wpid=""
-cleanup() {
-	[ -n "$wpid" ] && kill "$wpid" 2>/dev/null && wait "$wpid" 2>/dev/null || true
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-	umount "$tmp/raid" "$tmp/shuttle" 2>/dev/null || true
-	rm -rf "$tmp"
-	psql -q "$SETPOST_TEST_PG" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-
-if [ "$(id -u)" -ne 0 ]; then
-	skip "qc journey" "needs root to mount two tmpfs volumes (a card is secured on two distinct volumes)"
-	exit 0
-fi
-psql -q "$SETPOST_TEST_PG" -c "CREATE DATABASE $db" >/dev/null
-export SETPOST_DATABASE_URL="${SETPOST_TEST_PG/dbname=postgres/dbname=$db}"
+cli_need_root "qc journey"
+cli_journey journey_qc
 bash "$top/tests/fixtures/make-qc-clips.sh" "$tmp/cards" >/dev/null 2>&1
 # The delivery target of the hold check is on loopback, which setpost refuses unless the
 # operator allows it (issue 14): this cart allows 127.0.0.1 explicitly.
-"$bin" serve --listen 127.0.0.1:0 --data "$tmp/data" --outbound-allow 127.0.0.1/32 >"$tmp/serve.out" 2>"$tmp/serve.log" &
-pid=$!
-for _ in $(seq 100); do grep -q "listening on" "$tmp/serve.out" && break; sleep 0.1; done
-url=$(sed -n 's/.*listening on //p' "$tmp/serve.out")
-[ -n "$url" ] || fail "server did not start: $(cat "$tmp/serve.log")"
+cli_serve "$tmp/serve" --data "$tmp/data" --outbound-allow 127.0.0.1/32
 export SETPOST_TOKEN=$("$bin" token create --role admin --name dit | tail -n 1)
 editor=$("$bin" token create --role editor --name cutting-room | tail -n 1)
 api() { curl -s -H "Authorization: Bearer $SETPOST_TOKEN" "$url$1"; }
@@ -47,9 +24,8 @@ post() {
 	curl -s -o "$tmp/body" -w "%{http_code}" -X "${3:-POST}" -H "Authorization: Bearer $SETPOST_TOKEN" \
 		-H "Content-Type: application/json" -d "$2" "$url$1"
 }
-mkdir -p "$tmp/raid" "$tmp/shuttle"
-mount -t tmpfs -o size=256m tmpfs "$tmp/raid"
-mount -t tmpfs -o size=256m tmpfs "$tmp/shuttle"
+cli_mount "$tmp/raid" 256m || fail "mount raid"
+cli_mount "$tmp/shuttle" 256m || fail "mount shuttle"
 
 # The card registered first; the production says warnings hold too, and that a hold blocks
 # delivery only, before any QC job runs (no worker yet).
@@ -63,17 +39,8 @@ code=$(post /api/v1/productions/1 '{"settings":{"qc":{"hold":"warning"}}}' PATCH
 [[ $code == 200 ]] || fail "settings: $code $(cat "$tmp/body")"
 ok "QC settings are checked when set: hold_blocks names delivery and pull only"
 
-"$bin" worker --slots 2 --data "$tmp/data" --outbound-allow 127.0.0.1/32 >"$tmp/worker.out" 2>"$tmp/worker.log" &
-wpid=$!
-idle() {
-	for _ in $(seq 900); do
-		n=$(api "/api/v1/jobs?limit=200" | jq '[.items[] | select(.state == "queued" or .state == "running")] | length')
-		[[ $n == 0 ]] && return 0
-		sleep 0.2
-	done
-	fail "jobs still running: $(api "/api/v1/jobs?limit=200" | jq -c '[.items[] | select(.state == "queued" or .state == "running") | [.kind, .state, .progress_text]]')"
-}
-idle
+cli_worker "$tmp/worker" --slots 2 --data "$tmp/data" --outbound-allow 127.0.0.1/32
+cli_idle
 clip() { api "/api/v1/clips?q=$1" | jq '.items[0]'; }
 cid() { clip "$1" | jq -r .id; }
 
@@ -109,7 +76,7 @@ bash "$top/tests/fixtures/make-sequence-cards.sh" "$tmp/seq" >/dev/null
 out=$("$bin" offload "$tmp/seq/A002R2CD" --to "$tmp/raid" --to "$tmp/shuttle" --register "$url" \
 	--production "Feature" --day 2026-12-07 --no-progress 2>&1)
 grep -q "safe to format: YES" <<<"$out" || fail "offload the ARRIRAW card: $out"
-idle
+cli_idle
 gap=$(clip A002C004_250102_R2CD)
 [[ $(jq -r .state <<<"$gap") == media_error ]] || fail "a gap: $gap"
 jq -r .state_reason <<<"$gap" | grep -qF "frames missing from the sequence: 402 (1)" || fail "reason: $gap"

@@ -12,16 +12,13 @@
 set -euo pipefail
 . "$(dirname "$0")/../cli/lib.sh"
 bin=$(realpath "$1")
-top=$(cd "$(dirname "$0")/../.." && pwd)
 what="a worker in its own network namespace proxies the cart's card over TCP"
 
 if [ "$(id -u)" -ne 0 ]; then
 	skip "$what" "need root for a network namespace and tmpfs volumes"
 	exit 0
 fi
-for tool in ffmpeg xxhsum age jq ip unshare; do
-	command -v "$tool" >/dev/null || { skip "$what" "$tool is missing"; exit 0; }
-done
+cli_need_tools "$what" ffmpeg xxhsum age jq ip unshare
 
 cli_tmp rw
 ns=sprw$$ veth=sprw$$

@@ -6,45 +6,22 @@
 set -euo pipefail
 . "$(dirname "$0")/../cli/lib.sh"
 bin=$1
-top=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d /tmp/sp-reports.XXXXXX)
-chmod 755 "$tmp"
-db="journey_reports_$$"
-pid=""
-wpid=""
-cleanup() {
-	[ -n "$wpid" ] && kill "$wpid" 2>/dev/null && wait "$wpid" 2>/dev/null
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	umount "$tmp/raid" "$tmp/shuttle" 2>/dev/null || true
-	rm -rf "$tmp"
-	psql -q "$SETPOST_TEST_PG" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-on_fail() { tail -n 5 "$tmp/serve.log" >&2 2>/dev/null || true; }
-
 for tool in pdfinfo pdftotext pdfimages chromium; do
 	command -v "$tool" >/dev/null || fail "$tool is needed (make deps installs it)"
 done
-psql -q "$SETPOST_TEST_PG" -c "CREATE DATABASE $db" >/dev/null
-export SETPOST_DATABASE_URL="${SETPOST_TEST_PG/dbname=postgres/dbname=$db}"
+cli_need_root "the day report of a day with a card safe to format"
+cli_journey journey_reports
+on_fail() { tail -n 5 "$tmp/serve.log" >&2 2>/dev/null || true; }
 bash "$top/tests/fixtures/make-cards.sh" "$tmp/cards" >/dev/null 2>&1
-"$bin" serve --listen 127.0.0.1:0 --data "$tmp/data" >"$tmp/serve.out" 2>"$tmp/serve.log" &
-pid=$!
-for _ in $(seq 100); do grep -q "listening on" "$tmp/serve.out" && break; sleep 0.1; done
-url=$(sed -n 's/.*listening on //p' "$tmp/serve.out")
-[ -n "$url" ] || fail "server did not start: $(cat "$tmp/serve.log")"
+cli_serve "$tmp/serve" --data "$tmp/data"
 admin=$("$bin" token create --role admin --name cart | tail -n 1)
 editor=$("$bin" token create --role editor --name cutting-room | tail -n 1)
 export SETPOST_TOKEN=$admin
 get() { curl -s -H "Authorization: Bearer $1" -o "$3" -w '%{http_code} %{content_type}' "$url$2"; }
 
-mkdir -p "$tmp/raid" "$tmp/shuttle" "$tmp/single"
-if [ "$(id -u)" -ne 0 ]; then
-	skip "the day report of a day with a card safe to format" "needs root to mount two tmpfs volumes"
-	exit 0
-fi
-mount -t tmpfs -o size=96m tmpfs "$tmp/raid"
-mount -t tmpfs -o size=96m tmpfs "$tmp/shuttle"
+mkdir -p "$tmp/single"
+cli_mount "$tmp/raid" 96m || fail "mount raid"
+cli_mount "$tmp/shuttle" 96m || fail "mount shuttle"
 "$bin" offload "$tmp/cards/arri" --to "$tmp/raid" --to "$tmp/shuttle" --register "$url" \
 	--production "Night Feature" --day 2026-11-25 --no-progress >"$tmp/off1.out" 2>&1 ||
 	fail "offload arri: $(cat "$tmp/off1.out")"
@@ -54,8 +31,7 @@ grep -q "safe to format: YES" "$tmp/off1.out" || fail "two volumes must be safe:
 	fail "offload sound: $(cat "$tmp/off2.out")"
 # A worker probes the clips and makes their thumbnails (first, middle and last frames), which
 # the report shows beside each clip.
-"$bin" worker --slots 2 --data "$tmp/data" >"$tmp/worker.out" 2>"$tmp/worker.log" &
-wpid=$!
+cli_worker "$tmp/worker" --slots 2 --data "$tmp/data"
 arri=$(curl -s -H "Authorization: Bearer $admin" "$url/api/v1/clips?limit=200" | jq -r '.items[] | select(.name | startswith("A001C")) | .id')
 for c in $arri; do
 	for _ in $(seq 600); do
@@ -107,12 +83,7 @@ outside=$(grep -Eio '(src|href)="[^"]{0,22}|url\(|@import|<script' "$tmp/day.htm
 	fail "thumbnails inlined in the page"
 while read -r c; do grep -qF "$c" "$tmp/day.html" || fail "the page lacks clip $c"; done <<<"$clips"
 grep -q "Safe to format: 1 of 2 cards and rolls" "$tmp/day.html" || fail "html verdict"
-mkdir -p "$top/tests/journey/artifacts"
-timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
-	--disable-component-update --disable-sync --user-data-dir="$tmp/chrome" --window-size=1280,1600 \
-	--screenshot="$top/tests/journey/artifacts/day-report.png" "file://$tmp/day.html" >"$tmp/chrome.log" 2>&1 ||
-	fail "chromium: $(tail -3 "$tmp/chrome.log")"
-[ -s "$top/tests/journey/artifacts/day-report.png" ] || fail "no screenshot"
+cli_screenshot "$tmp/day.html" day-report.png
 ok "HTML: thumbnails inlined, nothing loaded from elsewhere, every clip, the verdict; Chromium renders it (tests/journey/artifacts/day-report.png)"
 
 # --- CSV: one row per file and copy, as the API counts them --------------------------------------

@@ -14,56 +14,36 @@
 set -euo pipefail
 . "$(dirname "$0")/../cli/lib.sh"
 bin=$1
-top=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d /tmp/sp-s3.XXXXXX)
-chmod 755 "$tmp"
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	umount "$tmp/raid" "$tmp/shuttle" 2>/dev/null || true
-	rm -rf "$tmp"
-	psql -q "$SETPOST_TEST_PG" -c "DROP DATABASE IF EXISTS s3j_cart_$$" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
+cli_need_root "deliveries into an S3-compatible bucket"
+cli_need_tools "deliveries into an S3-compatible bucket" ffmpeg xxhsum age jq node npm curl
+cli_tmp s3
 on_fail() { tail -n 15 "$tmp/worker.log" >&2 2>/dev/null || true; }
-
-if [ "$(id -u)" -ne 0 ]; then
-	skip "deliveries into an S3-compatible bucket" "need root to mount two tmpfs volumes"
-	exit 0
-fi
-for tool in ffmpeg xxhsum age jq node npm curl; do
-	command -v "$tool" >/dev/null || { skip "deliveries into an S3-compatible bucket" "$tool is missing"; exit 0; }
-done
 [ -d "$top/tests/s3/node_modules/s3rver" ] || npm ci --prefix "$top/tests/s3" --no-audit --no-fund >/dev/null
 
 # The bucket's server, and a second one that damages every part number 1 it receives.
-s3port() { # name args...; prints the port
+s3start() { # name args...; sets $port (started here, not in a subshell, so the exit stops it)
 	local name=$1; shift
 	node "$top/tests/s3/s3-server.mjs" 0 "$tmp/$name" "$@" >"$tmp/$name.log" 2>&1 &
-	pids+=($!)
+	cli_track $!
 	for _ in $(seq 100); do grep -qs "^port " "$tmp/$name.log" && break; sleep 0.1; done
-	sed -n 's/^port //p' "$tmp/$name.log"
+	port=$(sed -n 's/^port //p' "$tmp/$name.log")
 }
-s3=http://127.0.0.1:$(s3port s3 --bucket dailies --bucket vault --key AKSETPOST:s3cret-key)
-bad=http://127.0.0.1:$(s3port s3bad --bucket dailies --key AKSETPOST:s3cret-key --corrupt-part 1)
+s3start s3 --bucket dailies --bucket vault --key AKSETPOST:s3cret-key
+s3=http://127.0.0.1:$port
+s3start s3bad --bucket dailies --key AKSETPOST:s3cret-key --corrupt-part 1
+bad=http://127.0.0.1:$port
 [[ $s3 =~ :[0-9]+$ && $bad =~ :[0-9]+$ ]] || fail "the S3 server did not start: $(cat "$tmp/s3.log")"
 # An independent reader: curl's own SigV4 (not setpost's code).
 s3get() { curl -sS --fail --aws-sigv4 "aws:amz:us-east-1:s3" --user AKSETPOST:s3cret-key \
 	-H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" "$@"; }
 
-psql -q "$SETPOST_TEST_PG" -c "CREATE DATABASE s3j_cart_$$" >/dev/null
-export SETPOST_DATABASE_URL="${SETPOST_TEST_PG/dbname=postgres/dbname=s3j_cart_$$}"
-"$bin" serve --listen 127.0.0.1:0 --data "$tmp/cart" --outbound-allow 127.0.0.1/32 >"$tmp/cart.out" 2>"$tmp/cart.log" &
-pids+=($!)
-for _ in $(seq 100); do grep -qs "listening on" "$tmp/cart.out" && break; sleep 0.1; done
-cart=$(sed -n 's/.*listening on //p' "$tmp/cart.out")
-[ -n "$cart" ] || fail "serve did not start: $(cat "$tmp/cart.log")"
+cli_site cart --outbound-allow 127.0.0.1/32
+cart=$url
+export SETPOST_DATABASE_URL=$CLI_DB
 export SETPOST_TOKEN=$("$bin" token create --role admin --name dit | tail -n 1)
 worker() { # a worker with a short lease, so a dead one's job is taken again soon
-	SETPOST_LEASE=3 "$bin" worker --slots 2 --data "$tmp/cart" --outbound-allow 127.0.0.1/32 >>"$tmp/worker.out" 2>>"$tmp/worker.log" &
-	wpid=$!
-	pids+=($wpid)
+	SETPOST_LEASE=3 cli_worker "$tmp/worker" --slots 2 --data "$tmp/cart" --outbound-allow 127.0.0.1/32
+	wpid=$worker_pid
 }
 worker
 api() { curl -s -H "Authorization: Bearer $SETPOST_TOKEN" -H "Content-Type: application/json" "$cart$@"; }
@@ -73,8 +53,8 @@ bash "$top/tests/fixtures/make-qc-clips.sh" "$tmp/fx" >/dev/null 2>&1
 mkdir -p "$tmp/cards/A001R1AB" "$tmp/raid" "$tmp/shuttle"
 cp "$tmp/fx/A001R1AB/A001C001_250101_R1AB.mov" "$tmp/fx/A001R1AB/A001C002_250101_R1AB.mov" "$tmp/cards/A001R1AB/"
 head -c 48000000 /dev/urandom >"$tmp/cards/A001R1AB/A001C003_250101_R1AB.R3D"
-mount -t tmpfs -o size=160m tmpfs "$tmp/raid"
-mount -t tmpfs -o size=160m tmpfs "$tmp/shuttle"
+cli_mount "$tmp/raid" 160m || fail "mount raid"
+cli_mount "$tmp/shuttle" 160m || fail "mount shuttle"
 "$bin" offload "$tmp/cards/A001R1AB" --to "$tmp/raid" --to "$tmp/shuttle" --register "$cart" \
 	--production Feature --day 2026-12-07 --no-progress >"$tmp/offload.out" 2>&1 ||
 	fail "offload: $(cat "$tmp/offload.out")"

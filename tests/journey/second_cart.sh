@@ -11,16 +11,10 @@
 set -euo pipefail
 . "$(dirname "$0")/../cli/lib.sh"
 bin=$1
-top=$(cd "$(dirname "$0")/../.." && pwd)
 what="two carts of one production deliver to one post house, kept apart by unit"
 
-if [ "$(id -u)" -ne 0 ]; then
-	skip "$what" "need root to mount tmpfs volumes"
-	exit 0
-fi
-for tool in ffmpeg xxhsum age jq; do
-	command -v "$tool" >/dev/null || { skip "$what" "$tool is missing"; exit 0; }
-done
+cli_need_root "$what"
+cli_need_tools "$what" ffmpeg xxhsum age jq
 cli_tmp sc
 on_fail() { for f in main-worker.log second-worker.log post.log; do echo "== $f" >&2; tail -n 10 "$tmp/$f" >&2 2>/dev/null || true; done; }
 

@@ -7,26 +7,11 @@
 set -euo pipefail
 . "$(dirname "$0")/../cli/lib.sh"
 bin=${1:-${SETPOST_BIN:-}}
-tmp=$(mktemp -d /tmp/sp-quota.XXXXXX)
-db="journey_quota_$$"
-pid=""
-cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	rm -rf "$tmp"
-	psql -q "$SETPOST_TEST_PG" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-
-psql -q "$SETPOST_TEST_PG" -c "CREATE DATABASE $db" >/dev/null
-export SETPOST_DATABASE_URL="${SETPOST_TEST_PG/dbname=postgres/dbname=$db}"
+cli_journey journey_quota
 mkdir -p "$tmp/uploads"
-"$bin" serve --listen 127.0.0.1:0 --data "$tmp/data" --uploads "$tmp/uploads" \
-	--upload-quota-token 1000 --upload-quota-total 1500 --upload-max 1125899906842624 \
-	>"$tmp/serve.out" 2>"$tmp/serve.log" &
-pid=$!
-for _ in $(seq 100); do grep -q "listening on" "$tmp/serve.out" && break; sleep 0.1; done
-url=$(sed -n 's/.*listening on //p' "$tmp/serve.out")
-[ -n "$url" ] || fail "server did not start: $(cat "$tmp/serve.log")"
+cli_serve "$tmp/serve" --data "$tmp/data" --uploads "$tmp/uploads" \
+	--upload-quota-token 1000 --upload-quota-total 1500 --upload-max 1125899906842624
+pid=$serve_pid
 lab=$("$bin" token create --role post --name lab | tail -n 1)
 vfx=$("$bin" token create --role post --name vfx | tail -n 1)
 
@@ -86,12 +71,10 @@ ok "a terminated upload gives its quota back"
 
 # Longer than the disk's free space (within every quota and --upload-max): 507 no_space.
 kill "$pid"; wait "$pid" 2>/dev/null || true
-"$bin" serve --listen 127.0.0.1:0 --data "$tmp/data" --uploads "$tmp/uploads" \
+cli_serve "$tmp/serve" --data "$tmp/data" --uploads "$tmp/uploads" \
 	--upload-max 1125899906842624 --upload-quota-token 1125899906842624 \
-	--upload-quota-total 1125899906842624 >"$tmp/serve.out" 2>"$tmp/serve.log" &
-pid=$!
-for _ in $(seq 100); do grep -q "listening on" "$tmp/serve.out" && break; sleep 0.1; done
-url=$(sed -n 's/.*listening on //p' "$tmp/serve.out")
+	--upload-quota-total 1125899906842624
+pid=$serve_pid
 n=$(uploads)
 read -r s _ < <(create "$vfx" 562949953421312)
 [ "$s" = 507 ] && jq -e '.error.code == "no_space"' "$tmp/body" >/dev/null ||
