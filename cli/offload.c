@@ -122,6 +122,7 @@ struct offload_cli {
 	int bar_lines;          /* lines of the progress bar on screen */
 	FILE *out;              /* verbose lines and the summary */
 	struct offload_register_opts reg;
+	struct offload_register_parts parts;
 };
 
 /* --- options --------------------------------------------------------------- */
@@ -199,6 +200,7 @@ offload_parse(struct offload_cli *c, int argc, char **argv, struct err *err)
 #ifdef SETPOST_TEST_HOOKS   /* tests: slows the reader so faults can be injected mid-copy */
 	if (getenv("SETPOST_OFFLOAD_TEST_DELAY_US") != NULL)
 		c->o.test_delay_us = (unsigned)strtoul(getenv("SETPOST_OFFLOAD_TEST_DELAY_US"), NULL, 10);
+	c->o.test_gate = getenv("SETPOST_OFFLOAD_TEST_GATE");
 #endif
 	if (c->reg.token == NULL)
 		c->reg.token = getenv("SETPOST_TOKEN");
@@ -294,6 +296,26 @@ offload_copy_line(const struct offload_result *res, size_t k, size_t d)
 	return 1;
 }
 
+/* With --register, a clip verified on every destination is registered at once (one part of
+ * the card), so the server starts on it while the rest is still copying. A failed part is
+ * said once; the whole card's registration at the end still says everything. */
+static void
+offload_part(struct offload_cli *c, const struct offload_result *res, size_t k)
+{
+	struct err e = { 0 };
+	const char *clip;
+	int rc;
+
+	if (c->reg.url == NULL)
+		return;
+	rc = offload_register_file(&c->parts, res, k, &c->reg, &clip, &e);
+	if (rc < 0)
+		fprintf(stderr, "setpost offload: warning: registering clip by clip stopped: %s "
+		    "(the card is registered whole at the end)\n", e.msg);
+	else if (rc > 0 && c->verbose)
+		fprintf(c->out, "registered clip %s (verified on every destination)\n", clip);
+}
+
 static void
 offload_on_file(void *arg, const struct offload_result *res, size_t k)
 {
@@ -305,6 +327,7 @@ offload_on_file(void *arg, const struct offload_result *res, size_t k)
 	char size[32];
 
 	offload_bar_clear(c);
+	offload_part(c, res, k);
 	for (size_t d = 0; d < res->ndst; d++) {
 		ok += f->copies[d].state == OFFLOAD_VERIFIED;
 		skipped += f->copies[d].state == OFFLOAD_SKIPPED;
@@ -570,8 +593,8 @@ cmd_offload(int argc, char **argv)
 		fprintf(stderr, "setpost offload: %s: %s\n", res.label ? res.label : c.o.src, e.msg);
 	/* What verified is registered even when something failed: the server then says why the
 	 * card is not safe to format. */
-	if (c.reg.url && res.nfiles > 0 && offload_register(&res, &c.reg, c.out, &verdict,
-	    &e) < 0) {
+	if (c.reg.url && res.nfiles > 0 && offload_register(&res, &c.reg, &c.parts, c.out,
+	    &verdict, &e) < 0) {
 		fprintf(stderr, "setpost offload: %s\n", e.msg);
 		rc = rc ? rc : SP_EUNAVAIL;
 	}
@@ -580,6 +603,7 @@ cmd_offload(int argc, char **argv)
 		rc = rc ? rc : SP_EIO;
 	}
 	json_decref(verdict);
+	offload_parts_release(&c.parts.parts);
 	offload_result_release(&res);
 	return rc == 0 ? 0 : rc == SP_ECANCELED ? 130 : 1;
 }

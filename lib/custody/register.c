@@ -207,13 +207,15 @@ static int
 register_check(json_t *doc, struct err *err)
 {
 	static const char *const fields[] = { "production", "day", "card", "clips", "files",
-		"copies", NULL };
+		"copies", "complete", NULL };
 	json_t *files = json_object_get(doc, "files"), *v;
 	const char *s;
 	size_t i;
+	bool b;
 	int rc;
 
 	if ((rc = json_only_fields(doc, fields, err)) < 0 ||
+	    (rc = json_get_bool(doc, "complete", false, &b, err)) < 0 ||
 	    (rc = json_get_string(doc, "production", false, 200, &s, err)) < 0 ||
 	    (rc = json_get_string(doc, "day", false, 10, &s, err)) < 0 ||
 	    (rc = register_check_card(json_object_get(doc, "card"), err)) < 0)
@@ -251,12 +253,17 @@ static const struct db_stmt stmt_day = { "register_day",
 	"INSERT INTO days (production_id, shoot_date) VALUES ($1, coalesce($2::date, current_date))"
 	" ON CONFLICT (production_id, shoot_date) DO UPDATE SET shoot_date = EXCLUDED.shoot_date"
 	" RETURNING id", 2 };
+/* $7: the document is a part ("complete": false): a new card is offloading until its whole
+ * registration; a part never reopens a card already registered whole (migration 0068). */
 static const struct db_stmt stmt_card = { "register_card",
-	"INSERT INTO cards (day_id, label, camera, kind, vendor, reel)"
-	" VALUES ($1, $2, $3, coalesce($4, 'camera'), $5, $6)"
+	"INSERT INTO cards (day_id, label, camera, kind, vendor, reel, offloading)"
+	" VALUES ($1, $2, $3, coalesce($4, 'camera'), $5, $6, $7::bool)"
 	" ON CONFLICT (day_id, label) DO UPDATE SET camera = coalesce(cards.camera, EXCLUDED.camera),"
-	" vendor = coalesce(cards.vendor, EXCLUDED.vendor), reel = coalesce(cards.reel, EXCLUDED.reel)"
-	" RETURNING id", 6 };
+	" vendor = coalesce(cards.vendor, EXCLUDED.vendor), reel = coalesce(cards.reel, EXCLUDED.reel),"
+	" offloading = cards.offloading AND EXCLUDED.offloading"
+	" RETURNING id", 7 };
+static const struct db_stmt stmt_card_offloading = { "register_card_offloading",
+	"SELECT offloading FROM cards WHERE id = $1", 1 };
 /* What people on set already changed (scene, take, circled, notes) is never overwritten. */
 static const struct db_stmt stmt_clip = { "register_clip",
 	"INSERT INTO clips (card_id, name, scene, take, circled, camera, reel, start_tc, fps_num,"
@@ -319,6 +326,8 @@ struct register_ctx {
 	bool was_safe;
 	size_t ncopy_docs;
 	long long existing;     /* the card was already registered: its id */
+	bool part;              /* "complete": false: one part of a card still being offloaded */
+	bool parts_before;      /* the card was being registered in parts until this document */
 };
 
 static const char *
@@ -376,6 +385,7 @@ register_card(struct db_conn *c, struct register_ctx *x, struct err *err)
 	db_param_str(&qc, jstr(card, "kind"));
 	db_param_str(&qc, jstr(card, "vendor"));
 	db_param_str(&qc, jstr(card, "reel"));
+	db_param_str(&qc, x->part ? "true" : "false");
 	return register_id(c, &stmt_card, qc.v, &x->card_id, err);
 }
 
@@ -606,6 +616,14 @@ register_duplicate(struct db_conn *c, struct register_ctx *x, struct err *err)
 	else
 		x->existing = db_ll(r, 0, 0);
 	PQclear(r);
+	if (rc == 0 && x->existing) {
+		struct db_params q = { 0 };
+		db_param_ll(&q, x->existing);
+		if ((n = db_query(c, &stmt_card_offloading, q.v, &r, err)) < 0)
+			return n;
+		x->parts_before = n > 0 && db_bool(r, 0, 0);
+		PQclear(r);
+	}
 	return rc;
 }
 
@@ -619,6 +637,7 @@ register_tx(struct db_conn *c, void *arg, struct err *err)
 
 	x->nfiles = x->nclips = x->ncopies = 0;
 	x->ncopy_docs = 0;
+	x->parts_before = false;
 	if ((rc = register_duplicate(c, x, err)) < 0 ||
 	    (rc = register_card(c, x, err)) < 0 ||
 	    (rc = custody_card_before(c, x->card_id, &x->was_safe, err)) < 0)
@@ -635,8 +654,8 @@ register_tx(struct db_conn *c, void *arg, struct err *err)
 	/* New sound or new pictures with timecode: match the day again (workers/job_soundsync). */
 	if ((rc = pipeline_sound(c, x->day_id, 0, err)) < 0)
 		return rc;
-	summary = json_pack("{s:s,s:i,s:i}", "card", jstr(json_object_get(x->doc, "card"), "label"),
-	    "files", x->nfiles, "copies", x->ncopies);
+	summary = json_pack("{s:s,s:i,s:i,s:b}", "card", jstr(json_object_get(x->doc, "card"),
+	    "label"), "files", x->nfiles, "copies", x->ncopies, "complete", !x->part);
 	rc = event_record(c, x->actor, "offload.registered", "card", x->card_id, summary, NULL, err);
 	json_decref(summary);
 	if (rc < 0)
@@ -665,7 +684,8 @@ register_verdict_tx(struct db_conn *c, void *arg, struct err *err)
 	*(json_t **)a[1] = json_pack("{s:I,s:I,s:i,s:i,s:i,s:b,s:o,s:b}", "card_id",
 	    (json_int_t)x->card_id, "day_id", (json_int_t)x->day_id, "files", x->nfiles, "copies",
 	    x->ncopies, "changed_clips", x->changed, "safe_to_format", safe, "why_not", why,
-	    "already_registered", x->existing == x->card_id && x->existing != 0);
+	    "already_registered", x->existing == x->card_id && x->existing != 0 && !x->parts_before);
+	json_object_set_new(*(json_t **)a[1], "complete", json_boolean(!x->part));
 	/* The second gate beside the first: working drives safe to clear. */
 	if ((rc = copy_policy_card_annotate(c, x->card_id, *(json_t **)a[1], err)) < 0) {
 		json_decref(*(json_t **)a[1]);
@@ -686,6 +706,7 @@ register_offload(struct db *db, json_t *doc, const char *actor, json_t **result,
 		return err_set(err, SP_EINVAL, "offload: expected a JSON object");
 	if ((rc = register_check(doc, err)) < 0)
 		return rc;
+	x.part = json_is_false(json_object_get(doc, "complete"));
 	if ((rc = db_tx(db, register_tx, &x, err)) < 0)
 		return rc;
 	return db_tx(db, register_verdict_tx, arg, err);
