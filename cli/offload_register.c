@@ -101,21 +101,18 @@ int
 offload_register_file(struct offload_register_parts *st, const struct offload_result *res,
     size_t k, const struct offload_register_opts *o, const char **clip, struct err *err)
 {
-	struct offload_doc_opts dopts = { o->production, o->day, NULL, 1, 0 };
+	struct offload_doc_opts dopts = { o->production, o->day, NULL, 0, 0 };
 	char host[256] = "localhost";
 	json_t *doc, *verdict = NULL;
+	size_t c;
 	int rc;
 
-	if (st->stopped || (rc = offload_parts_file(&st->parts, res, k, o->camera, &dopts.clip,
+	gethostname(host, sizeof(host) - 1);
+	dopts.host = host;
+	if (st->stopped || (rc = offload_doc_part(&st->parts, res, k, &dopts, o->camera, &doc, &c,
 	    err)) == 0)
 		return 0;
 	if (rc < 0) {
-		st->stopped = 1;
-		return rc;
-	}
-	gethostname(host, sizeof(host) - 1);
-	dopts.host = host;
-	if ((rc = offload_doc_build(res, &st->parts.card, &dopts, &doc, err)) < 0) {
 		st->stopped = 1;
 		return rc;
 	}
@@ -132,7 +129,7 @@ offload_register_file(struct offload_register_parts *st, const struct offload_re
 	}
 	json_decref(verdict);
 	st->sent++;
-	*clip = st->parts.card.clips[dopts.clip].name;
+	*clip = st->parts.card.clips[c].name;
 	return 1;
 }
 

@@ -46,18 +46,19 @@ job_offload_file(void *arg, const struct offload_result *res, size_t k)
 	struct job_offload *x = arg;
 	struct offload_doc_opts o = { .production = json_string_value(json_object_get(
 		x->job->payload, "production")), .day = json_string_value(json_object_get(
-		x->job->payload, "day")), .part = 1 };
+		x->job->payload, "day")) };
 	char host[256] = "localhost";
 	json_t *doc, *verdict;
 	struct err err;
+	size_t clip;
 	int rc;
 
-	if (x->parts_stopped || (rc = offload_parts_file(&x->parts, res, k, json_string_value(
-	    json_object_get(x->job->payload, "camera")), &o.clip, &err)) == 0)
-		return;
 	gethostname(host, sizeof(host) - 1);
 	o.host = host;
-	if (rc > 0 && (rc = offload_doc_build(res, &x->parts.card, &o, &doc, &err)) == 0) {
+	if (x->parts_stopped || (rc = offload_doc_part(&x->parts, res, k, &o, json_string_value(
+	    json_object_get(x->job->payload, "camera")), &doc, &clip, &err)) == 0)
+		return;
+	if (rc > 0) {
 		rc = register_offload(x->job->db, doc, x->job->worker, &verdict, &err);
 		json_decref(doc);
 		if (rc == 0)

@@ -335,6 +335,21 @@ offload_parts_file(struct offload_parts *p, const struct offload_result *res, si
 	return 1;
 }
 
+int
+offload_doc_part(struct offload_parts *p, const struct offload_result *res, size_t k,
+    const struct offload_doc_opts *o, const char *camera, json_t **doc, size_t *clip,
+    struct err *err)
+{
+	struct offload_doc_opts po = *o;
+	int rc;
+
+	if ((rc = offload_parts_file(p, res, k, camera, clip, err)) <= 0)
+		return rc;
+	po.part = 1;
+	po.clip = *clip;
+	return (rc = offload_doc_build(res, &p->card, &po, doc, err)) < 0 ? rc : 1;
+}
+
 void
 offload_parts_release(struct offload_parts *p)
 {

@@ -50,6 +50,12 @@ struct offload_parts {
 int offload_parts_file(struct offload_parts *p, const struct offload_result *res, size_t k,
     const char *camera, size_t *clip, struct err *err);
 
+/* offload_parts_file, then, when a clip is complete, its part's document (o's production, day
+ * and host; a new reference in *doc) with *clip its index: 1. 0 when no part is due. */
+int offload_doc_part(struct offload_parts *p, const struct offload_result *res, size_t k,
+    const struct offload_doc_opts *o, const char *camera, json_t **doc, size_t *clip,
+    struct err *err);
+
 void offload_parts_release(struct offload_parts *p);
 
 /* setpost's offload report beside a copy (lib/report/report_offload.h) is named
