@@ -82,3 +82,16 @@ cli_mount() {
 	mount -t tmpfs -o "size=${2:-64m}" tmpfs "$1" || return 1
 	_cli_mounts+=("$1")
 }
+
+# until_api SECONDS JQ-FILTER PATH: polls GET PATH with the test's own `api` function (five times
+# a second, for at most SECONDS) until the jq filter answers true; $got holds the last answer.
+# Returns 1 when it never did.
+got=""
+until_api() {
+	for _ in $(seq $(($1 * 5))); do
+		got=$(api "$3")
+		jq -e "$2" <<<"$got" >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	return 1
+}

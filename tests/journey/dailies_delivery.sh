@@ -63,16 +63,6 @@ export SETPOST_TOKEN=$("$bin" token create --role admin --name dit | tail -n 1)
 "$bin" worker --slots 2 --data "$tmp/cart" --outbound-allow 127.0.0.1/32 >"$tmp/worker.out" 2>"$tmp/worker.log" &
 pids+=($!)
 api() { curl -s -H "Authorization: Bearer $SETPOST_TOKEN" -H "Content-Type: application/json" "$cart$@"; }
-# until SECONDS JQ-FILTER PATH: polls GET PATH until the filter answers true; sets $got.
-got=""
-until_api() {
-	for _ in $(seq $(($1 * 5))); do
-		got=$(api "$3")
-		jq -e "$2" <<<"$got" >/dev/null 2>&1 && return 0
-		sleep 0.2
-	done
-	return 1
-}
 
 # A real card: two clean ProRes clips with sound, on two distinct volumes.
 bash "$top/tests/fixtures/make-qc-clips.sh" "$tmp/fx" >/dev/null 2>&1

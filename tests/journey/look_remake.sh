@@ -61,15 +61,6 @@ export SETPOST_TOKEN=$("$bin" token create --role admin --name dit | tail -n 1)
 pids+=($!)
 api() { curl -s -H "Authorization: Bearer $SETPOST_TOKEN" -H "Content-Type: application/json" "$cart$@"; }
 papi() { curl -s -H "Authorization: Bearer $post_token" "$post$@"; }
-got=""
-until_api() {
-	for _ in $(seq $(($1 * 5))); do
-		got=$(api "$3")
-		jq -e "$2" <<<"$got" >/dev/null 2>&1 && return 0
-		sleep 0.2
-	done
-	return 1
-}
 
 # The production, the post house as its target and "proxies go to Post", before the card.
 bash "$top/tests/fixtures/make-qc-clips.sh" "$tmp/fx" >/dev/null 2>&1

@@ -28,15 +28,6 @@ on_fail() { tail -n 15 "$tmp/worker.log" "$tmp"/offload-*.out >&2 2>/dev/null ||
 cli_mount "$tmp/raid" || fail "tmpfs on $tmp/raid"
 cli_mount "$tmp/shuttle" || fail "tmpfs on $tmp/shuttle"
 api() { curl -s -H "Authorization: Bearer $SETPOST_TOKEN" -H "Content-Type: application/json" "$cart$@"; }
-got=""
-until_api() { # SECONDS JQ-FILTER PATH: polls GET PATH until the filter answers true; sets $got
-	for _ in $(seq $(($1 * 5))); do
-		got=$(api "$3")
-		jq -e "$2" <<<"$got" >/dev/null 2>&1 && return 0
-		sleep 0.2
-	done
-	return 1
-}
 card_row() { api /api/v1/cards | jq -c ".items[] | select(.label == \"$1\")"; }
 
 # Two cards of two real ProRes clips each (2 s, 320x180, timecode).

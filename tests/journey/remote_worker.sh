@@ -86,15 +86,6 @@ cart=$(sed -n 's/.*listening on //p' "$tmp/cart.out")
 grep -q "listens on $net.1:$port" "$tmp/cart.log" || fail "the cart does not say where its database listens: $(cat "$tmp/cart.log")"
 export SETPOST_TOKEN=$("$bin" token create --role admin --name dit --data "$tmp/cart" | tail -n 1)
 api() { curl -s -H "Authorization: Bearer $SETPOST_TOKEN" -H "Content-Type: application/json" "$cart$@"; }
-got=""
-until_api() { # SECONDS JQ-FILTER PATH
-	for _ in $(seq $(($1 * 5))); do
-		got=$(api "$3")
-		jq -e "$2" <<<"$got" >/dev/null 2>&1 && return 0
-		sleep 0.2
-	done
-	return 1
-}
 # The cart's own worker delivers (it holds the keys that open the targets' secrets).
 "$bin" worker --data "$tmp/cart" --kinds upload,webhook --outbound-allow 127.0.0.1/32 \
 	--worker-name cart-delivery >"$tmp/cart-worker.out" 2>"$tmp/cart-worker.log" &

@@ -67,15 +67,6 @@ worker() { # a worker with a short lease, so a dead one's job is taken again soo
 }
 worker
 api() { curl -s -H "Authorization: Bearer $SETPOST_TOKEN" -H "Content-Type: application/json" "$cart$@"; }
-got=""
-until_api() {
-	for _ in $(seq $(($1 * 5))); do
-		got=$(api "$3")
-		jq -e "$2" <<<"$got" >/dev/null 2>&1 && return 0
-		sleep 0.2
-	done
-	return 1
-}
 
 # A real card: two ProRes clips, and a large camera-raw file (random bytes) to kill a worker in.
 bash "$top/tests/fixtures/make-qc-clips.sh" "$tmp/fx" >/dev/null 2>&1
