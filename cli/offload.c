@@ -72,8 +72,11 @@ static const char offload_usage[] =
     "--register), recorded in that copy's ASC MHL history so 'setpost verify' checks them.\n"
     "\n"
     "Registration (with a setpost server):\n"
-    "      --register URL   after the copies, register the card, its clips, files, hashes\n"
-    "                       and copies with the server at URL (http://cart:8440)\n"
+    "      --register URL   register the card, its clips, files, hashes and copies with the\n"
+    "                       server at URL (http://cart:8440): each clip as soon as its files\n"
+    "                       are verified on every DST (the server starts its proxies while\n"
+    "                       the rest copies), then the whole card at the end; only then can\n"
+    "                       the card be safe to format\n"
     "      --token TOKEN    API token (admin role); default: SETPOST_TOKEN\n"
     "      --cacert FILE    trust this CA (the cart's own certificate) for an https URL;\n"
     "                       default: SETPOST_CACERT, else the system's CAs\n"
@@ -122,6 +125,7 @@ struct offload_cli {
 	int bar_lines;          /* lines of the progress bar on screen */
 	FILE *out;              /* verbose lines and the summary */
 	struct offload_register_opts reg;
+	struct offload_register_parts parts;
 };
 
 /* --- options --------------------------------------------------------------- */
@@ -200,6 +204,7 @@ offload_parse(struct offload_cli *c, int argc, char **argv, struct err *err)
 #ifdef SETPOST_TEST_HOOKS   /* tests: slows the reader so faults can be injected mid-copy */
 	if (getenv("SETPOST_OFFLOAD_TEST_DELAY_US") != NULL)
 		c->o.test_delay_us = (unsigned)strtoul(getenv("SETPOST_OFFLOAD_TEST_DELAY_US"), NULL, 10);
+	c->o.test_gate = getenv("SETPOST_OFFLOAD_TEST_GATE");
 #endif
 	if (c->reg.token == NULL)
 		c->reg.token = getenv("SETPOST_TOKEN");
@@ -295,6 +300,26 @@ offload_copy_line(const struct offload_result *res, size_t k, size_t d)
 	return 1;
 }
 
+/* With --register, a clip verified on every destination is registered at once (one part of
+ * the card), so the server starts on it while the rest is still copying. A failed part is
+ * said once; the whole card's registration at the end still says everything. */
+static void
+offload_part(struct offload_cli *c, const struct offload_result *res, size_t k)
+{
+	struct err e = { 0 };
+	const char *clip;
+	int rc;
+
+	if (c->reg.url == NULL)
+		return;
+	rc = offload_register_file(&c->parts, res, k, &c->reg, &clip, &e);
+	if (rc < 0)
+		fprintf(stderr, "setpost offload: warning: registering clip by clip stopped: %s "
+		    "(the card is registered whole at the end)\n", e.msg);
+	else if (rc > 0 && c->verbose)
+		fprintf(c->out, "registered clip %s (verified on every destination)\n", clip);
+}
+
 static void
 offload_on_file(void *arg, const struct offload_result *res, size_t k)
 {
@@ -306,6 +331,7 @@ offload_on_file(void *arg, const struct offload_result *res, size_t k)
 	char size[32];
 
 	offload_bar_clear(c);
+	offload_part(c, res, k);
 	for (size_t d = 0; d < res->ndst; d++) {
 		ok += f->copies[d].state == OFFLOAD_VERIFIED;
 		skipped += f->copies[d].state == OFFLOAD_SKIPPED;
@@ -571,8 +597,8 @@ cmd_offload(int argc, char **argv)
 		fprintf(stderr, "setpost offload: %s: %s\n", res.label ? res.label : c.o.src, e.msg);
 	/* What verified is registered even when something failed: the server then says why the
 	 * card is not safe to format. */
-	if (c.reg.url && res.nfiles > 0 && offload_register(&res, &c.reg, c.out, &verdict,
-	    &e) < 0) {
+	if (c.reg.url && res.nfiles > 0 && offload_register(&res, &c.reg, &c.parts, c.out,
+	    &verdict, &e) < 0) {
 		fprintf(stderr, "setpost offload: %s\n", e.msg);
 		rc = rc ? rc : SP_EUNAVAIL;
 	}
@@ -581,6 +607,7 @@ cmd_offload(int argc, char **argv)
 		rc = rc ? rc : SP_EIO;
 	}
 	json_decref(verdict);
+	offload_parts_release(&c.parts.parts);
 	offload_result_release(&res);
 	return rc == 0 ? 0 : rc == SP_ECANCELED ? 130 : 1;
 }

@@ -98,10 +98,46 @@ offload_register_post(const struct offload_register_opts *o, const char *path, j
 }
 
 int
-offload_register(const struct offload_result *res, const struct offload_register_opts *o,
-    FILE *out, json_t **verdict_out, struct err *err)
+offload_register_file(struct offload_register_parts *st, const struct offload_result *res,
+    size_t k, const struct offload_register_opts *o, const char **clip, struct err *err)
 {
-	struct offload_doc_opts dopts = { o->production, o->day, NULL };
+	struct offload_doc_opts dopts = { o->production, o->day, NULL, 0, 0 };
+	char host[256] = "localhost";
+	json_t *doc, *verdict = NULL;
+	size_t c;
+	int rc;
+
+	gethostname(host, sizeof(host) - 1);
+	dopts.host = host;
+	if (st->stopped || (rc = offload_doc_part(&st->parts, res, k, &dopts, o->camera, &doc, &c,
+	    err)) == 0)
+		return 0;
+	if (rc < 0) {
+		st->stopped = 1;
+		return rc;
+	}
+	httpc_set_cacert(o->cacert ? o->cacert : getenv("SETPOST_CACERT"));
+	if (!st->declared && (rc = offload_register_declare(res, o, err)) < 0) {
+		json_decref(doc);
+		st->stopped = 1;
+		return rc;
+	}
+	st->declared = 1;
+	if ((rc = offload_register_post(o, "/api/v1/offloads", doc, &verdict, err)) < 0) {
+		st->stopped = 1;
+		return rc;
+	}
+	json_decref(verdict);
+	st->sent++;
+	*clip = st->parts.card.clips[c].name;
+	return 1;
+}
+
+int
+offload_register(const struct offload_result *res, const struct offload_register_opts *o,
+    struct offload_register_parts *st, FILE *out, json_t **verdict_out, struct err *err)
+{
+	struct offload_doc_opts dopts = { o->production, o->day, NULL, 0, 0 };
 	struct card_info card;
 	char host[256] = "localhost";
 	json_t *doc, *verdict;
@@ -120,13 +156,16 @@ offload_register(const struct offload_result *res, const struct offload_register
 		return rc;
 	/* The volumes are declared first, over the same TLS settings as the post itself. */
 	httpc_set_cacert(o->cacert ? o->cacert : getenv("SETPOST_CACERT"));
-	if ((rc = offload_register_declare(res, o, err)) < 0) {
+	if ((st == NULL || !st->declared) && (rc = offload_register_declare(res, o, err)) < 0) {
 		json_decref(doc);
 		return rc;
 	}
 	if ((rc = offload_register_post(o, "/api/v1/offloads", doc, &verdict, err)) < 0)
 		return rc;
 	offload_register_verdict(verdict, out);
+	if (st && st->sent > 0)
+		fprintf(out, "  %zu clip(s) were registered as soon as they were verified, before the "
+		    "whole card\n", st->sent);
 	if (verdict_out)
 		*verdict_out = verdict;
 	else

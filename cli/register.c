@@ -169,7 +169,7 @@ register_run(char **copies, size_t n, const char *card, const struct offload_reg
 		const char *base = strrchr(res.dests[0].card_dir, '/');
 		res.label = strdup(card ? card : base ? base + 1 : res.dests[0].card_dir);
 		res.src = strdup(res.dests[0].card_dir);
-		rc = offload_register(&res, o, stdout, NULL, err);
+		rc = offload_register(&res, o, NULL, stdout, NULL, err);
 	}
 	for (size_t k = 0; k < loaded; k++)
 		mhl_history_release(&h[k]);

@@ -13,7 +13,7 @@ static const struct db_stmt stmt_cards = { "cards_list",
 	"  (SELECT count(*) FROM clips c WHERE c.card_id = k.id) AS clips,"
 	"  (SELECT count(*) FROM files f WHERE f.card_id = k.id) AS files,"
 	"  (SELECT coalesce(sum(size), 0) FROM files f WHERE f.card_id = k.id) AS bytes,"
-	"  v.safe AS safe_to_format, v.why_not, w.safe AS safe_to_clear, w.why_not AS why_not_clear"
+	"  k.offloading, v.safe AS safe_to_format, v.why_not, w.safe AS safe_to_clear, w.why_not AS why_not_clear"
 	" FROM cards k JOIN days d ON d.id = k.day_id, setpost_card_verdict(k.id) v,"
 	" setpost_card_clear_verdict(k.id) w"
 	" WHERE ($1::bigint IS NULL OR k.day_id = $1) AND ($2::bigint = 0 OR d.production_id = $2)) x", 2 };
@@ -21,7 +21,7 @@ static const struct db_stmt stmt_cards = { "cards_list",
 static const struct db_stmt stmt_card = { "cards_get",
 	"SELECT json_build_object('id', k.id, 'label', k.label, 'camera', k.camera, 'kind', k.kind,"
 	" 'vendor', k.vendor, 'reel', k.reel, 'day_id', d.id, 'shoot_date', d.shoot_date,"
-	" 'required_copies', p.required_copies, 'production', p.name,"
+	" 'required_copies', p.required_copies, 'production', p.name, 'offloading', k.offloading,"
 	" 'files', (SELECT count(*) FROM files f WHERE f.card_id = k.id),"
 	" 'bytes', (SELECT coalesce(sum(size), 0) FROM files f WHERE f.card_id = k.id),"
 	" 'unreadable', (SELECT count(*) FROM clips c WHERE c.card_id = k.id"

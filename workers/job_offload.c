@@ -22,6 +22,8 @@
 struct job_offload {
 	struct job *job;
 	volatile sig_atomic_t stop;
+	struct offload_parts parts;     /* clip by clip (offload_doc.h) */
+	bool parts_stopped;             /* a part failed: the rest wait for the whole card */
 };
 
 static void
@@ -33,6 +35,39 @@ job_offload_progress(void *arg, const struct offload_progress *p)
 		x->stop = 1;
 	job_progress(x->job, p->work_total ? (double)p->work_done / (double)p->work_total : 0,
 	    "%zu of %zu files done, %.0f MB/s", p->files_done, p->files_total, p->rate / 1e6);
+}
+
+/* A clip verified on every destination is registered at once, as one part of the card, so it
+ * is probed and proxied while the rest copies (the whole card is registered at the end; only
+ * then may it be safe to format). A part that fails stops the parts, never the offload. */
+static void
+job_offload_file(void *arg, const struct offload_result *res, size_t k)
+{
+	struct job_offload *x = arg;
+	struct offload_doc_opts o = { .production = json_string_value(json_object_get(
+		x->job->payload, "production")), .day = json_string_value(json_object_get(
+		x->job->payload, "day")) };
+	char host[256] = "localhost";
+	json_t *doc, *verdict;
+	struct err err;
+	size_t clip;
+	int rc;
+
+	gethostname(host, sizeof(host) - 1);
+	o.host = host;
+	if (x->parts_stopped || (rc = offload_doc_part(&x->parts, res, k, &o, json_string_value(
+	    json_object_get(x->job->payload, "camera")), &doc, &clip, &err)) == 0)
+		return;
+	if (rc > 0) {
+		rc = register_offload(x->job->db, doc, x->job->worker, &verdict, &err);
+		json_decref(doc);
+		if (rc == 0)
+			json_decref(verdict);
+	}
+	if (rc < 0) {
+		x->parts_stopped = true;
+		log_warn("offload job %lld: registering clip by clip stopped: %s", x->job->id, err.msg);
+	}
 }
 
 /* The registration's answer, as the job's result. */
@@ -55,8 +90,8 @@ static int
 job_offload_register(struct job *job, const struct offload_result *res, time_t started,
     struct err *err)
 {
-	struct offload_doc_opts o = { json_string_value(json_object_get(job->payload, "production")),
-		json_string_value(json_object_get(job->payload, "day")), NULL };
+	struct offload_doc_opts o = { .production = json_string_value(json_object_get(job->payload,
+		"production")), .day = json_string_value(json_object_get(job->payload, "day")) };
 	char host[256] = "localhost", hint[sizeof(((struct card_info *)0)->hint)];
 	struct card_info card;
 	json_t *doc;
@@ -135,7 +170,7 @@ job_offload_final(struct job *job, const struct offload_result *res)
 int
 job_offload_run(struct job *job, struct err *err)
 {
-	struct job_offload x = { job, 0 };
+	struct job_offload x = { .job = job };
 	struct offload_opts o;
 	struct offload_result res;
 	json_t *dsts = json_object_get(job->payload, "destinations"), *d;
@@ -171,6 +206,7 @@ job_offload_run(struct job *job, struct err *err)
 	o.dir_algo = -1;
 	o.stop = &x.stop;
 	o.on_progress = job_offload_progress;
+	o.on_file = job_offload_file;
 	o.arg = &x;
 	started = time(NULL);
 	rc = offload_run(&o, &res, err);
@@ -183,6 +219,7 @@ job_offload_run(struct job *job, struct err *err)
 			*err = rerr;
 		}
 	}
+	offload_parts_release(&x.parts);
 	offload_result_release(&res);
 	if (rc == SP_ECANCELED)
 		job->permanent = false;

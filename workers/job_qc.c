@@ -479,7 +479,9 @@ int
 job_qc_run(struct job *job, struct err *err)
 {
 	struct qcjob *q = calloc(1, sizeof(*q));
-	struct qc_hooks hooks = { qcjob_progress, qcjob_canceled, job };
+	/* QC is analysis: it runs beside a proxy's encode at idle CPU priority (never delaying it),
+	 * at full speed once the proxies are made. */
+	struct qc_hooks hooks = { qcjob_progress, qcjob_canceled, job, true };
 	long long clip_id = 0;
 	bool skip = false;
 	int rc;

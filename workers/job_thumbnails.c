@@ -266,6 +266,7 @@ thumbs_extract(struct thumbs *t, struct err *err)
 	run.progress_arg = t->job;
 	run.canceled = thumbs_canceled;
 	run.cancel_arg = t->job;
+	run.background = true;  /* analysis: behind the proxies (ffmpeg.h) */
 	if (ffmpeg_run(&run, err) < 0) {
 		char last[600];
 		if (err->code == SP_ECANCELED)
@@ -413,6 +414,7 @@ thumbs_sheet_ffmpeg(struct thumbs *t, const char *dir, int count, const char *ou
 	run.argv = argv;
 	run.canceled = thumbs_canceled;
 	run.cancel_arg = t->job;
+	run.background = true;
 	return ffmpeg_run(&run, err);
 }
 

@@ -208,6 +208,8 @@ struct offload_opts {
 	void (*on_dest_failed)(void *arg, const struct offload_result *res, size_t d);
 	void *arg;
 	unsigned test_delay_us;     /* tests only: sleep before each source block */
+	const char *test_gate;      /* tests only: the last file of a pass (of several) is read
+				     * only once this path exists (or the run is stopped) */
 };
 
 /* Runs the offload. Returns 0 when every file has a verified copy on every

@@ -119,12 +119,31 @@ doc_sound(json_t *clip, const struct card_sound *s)
 	}
 }
 
+/* Whether file i goes in the document: never junk or setpost's report; in a part, only the
+ * part's clip's files. */
+static bool
+doc_wanted(const struct offload_result *res, const struct card_info *card,
+    const struct offload_doc_opts *o, size_t i)
+{
+	const struct offload_file *f = &res->files[i];
+	long k;
+
+	if (f->kind == OFFLOAD_JUNK || offload_doc_is_report(f->path))
+		return false;
+	if (!o->part)
+		return true;
+	k = card ? card_file_find(card, f->path) : -1;
+	return k >= 0 && card->files[k].clip >= 0 && (size_t)card->files[k].clip == o->clip;
+}
+
 static json_t *
-doc_clips(const struct card_info *card)
+doc_clips(const struct card_info *card, const struct offload_doc_opts *opts)
 {
 	json_t *clips = json_array();
 
 	for (size_t i = 0; card && i < card->nclips; i++) {
+		if (opts->part && i != opts->clip)
+			continue;
 		const struct card_clip *c = &card->clips[i];
 		json_t *o = json_pack("{s:s}", "name", c->name);
 		json_t *meta = json_pack("{s:b}", "decodable", c->decodable);
@@ -143,8 +162,8 @@ doc_clips(const struct card_info *card)
 }
 
 static json_t *
-doc_copy(const struct offload_result *res, size_t d, const struct offload_doc_opts *o,
-    struct err *err)
+doc_copy(const struct offload_result *res, const struct card_info *card, size_t d,
+    const struct offload_doc_opts *o, struct err *err)
 {
 	const struct offload_dest *dst = &res->dests[d];
 	char mount[PATH_MAX], key[128];
@@ -168,7 +187,7 @@ doc_copy(const struct offload_result *res, size_t d, const struct offload_doc_op
 	for (size_t i = 0; i < res->nfiles; i++) {
 		const struct offload_file *f = &res->files[i];
 		const struct offload_copy *cp = &f->copies[d];
-		if (f->kind == OFFLOAD_JUNK || offload_doc_is_report(f->path))
+		if (!doc_wanted(res, card, o, i))
 			continue;
 		json_t *cf = NULL;
 		if (cp->state == OFFLOAD_VERIFIED || cp->state == OFFLOAD_SKIPPED)
@@ -214,14 +233,22 @@ offload_doc_build(const struct offload_result *res, const struct card_info *card
 {
 	json_t *d, *files = json_array(), *copies = json_array(), *cardj;
 
+	if (o->part && (card == NULL || o->clip >= card->nclips)) {
+		json_decref(files);
+		json_decref(copies);
+		return err_set(err, SP_EINVAL, "a part of the card names no clip of it");
+	}
 	for (size_t i = 0; i < res->nfiles; i++)
-		if (res->files[i].kind != OFFLOAD_JUNK && !offload_doc_is_report(res->files[i].path))
+		if (doc_wanted(res, card, o, i))
 			json_array_append_new(files, doc_file(res, card, &res->files[i]));
 	for (size_t k = 0; k < res->ndst; k++) {
 		json_t *cp;
-		if (res->dests[k].failed && res->dests[k].nverified + res->dests[k].nskipped == 0)
+		/* A part is made only of files verified on every destination (and its counts may be
+		 * moving: the offload still runs). */
+		if (!o->part && res->dests[k].failed &&
+		    res->dests[k].nverified + res->dests[k].nskipped == 0)
 			continue;
-		if ((cp = doc_copy(res, k, o, err)) == NULL) {
+		if ((cp = doc_copy(res, card, k, o, err)) == NULL) {
 			json_decref(files);
 			json_decref(copies);
 			return err->code;
@@ -237,8 +264,10 @@ offload_doc_build(const struct offload_result *res, const struct card_info *card
 		json_object_set_new(cardj, "reel", json_string(card->reel));
 	if (card && card->kind == CARD_SOUND)
 		json_object_set_new(cardj, "kind", json_string("sound"));
-	d = json_pack("{s:o,s:o,s:o,s:o}", "card", cardj, "clips", doc_clips(card), "files", files,
+	d = json_pack("{s:o,s:o,s:o,s:o}", "card", cardj, "clips", doc_clips(card, o), "files", files,
 	    "copies", copies);
+	if (o->part)
+		json_object_set_new(d, "complete", json_false());
 	if (o->production)
 		json_object_set_new(d, "production", json_string(o->production));
 	if (o->day)
@@ -264,4 +293,69 @@ offload_doc_card(const struct offload_result *res, const char *camera, struct ca
 	rc = card_identify(res->src, e, n, &co, card, err);
 	free(e);
 	return rc;
+}
+
+int
+offload_parts_file(struct offload_parts *p, const struct offload_result *res, size_t k,
+    const char *camera, size_t *clip, struct err *err)
+{
+	const struct offload_file *f = &res->files[k];
+	long i;
+	size_t c;
+	bool all = res->ndst > 0;
+
+	if (p->identified == 0) {
+		memset(&p->card, 0, sizeof(p->card));
+		if (offload_doc_card(res, camera, &p->card, err) < 0) {
+			p->identified = -1;
+			return err->code;
+		}
+		p->left = calloc(p->card.nclips + 1, sizeof(*p->left));
+		p->short_ = calloc(p->card.nclips + 1, 1);
+		if (p->left == NULL || p->short_ == NULL) {
+			p->identified = -1;
+			return err_set(err, SP_ENOMEM, "out of memory");
+		}
+		for (c = 0; c < p->card.nclips; c++)
+			p->left[c] = p->card.clips[c].nfiles;
+		p->identified = 1;
+	}
+	if (p->identified < 0 || (i = card_file_find(&p->card, f->path)) < 0 ||
+	    p->card.files[i].clip < 0)
+		return 0;
+	c = (size_t)p->card.files[i].clip;
+	for (size_t d = 0; d < res->ndst; d++)
+		all = all && (f->copies[d].state == OFFLOAD_VERIFIED ||
+		    f->copies[d].state == OFFLOAD_SKIPPED);
+	if (!all || !f->hashed)
+		p->short_[c] = 1;
+	if (p->left[c] == 0 || --p->left[c] > 0 || p->short_[c])
+		return 0;
+	*clip = c;
+	return 1;
+}
+
+int
+offload_doc_part(struct offload_parts *p, const struct offload_result *res, size_t k,
+    const struct offload_doc_opts *o, const char *camera, json_t **doc, size_t *clip,
+    struct err *err)
+{
+	struct offload_doc_opts po = *o;
+	int rc;
+
+	if ((rc = offload_parts_file(p, res, k, camera, clip, err)) <= 0)
+		return rc;
+	po.part = 1;
+	po.clip = *clip;
+	return (rc = offload_doc_build(res, &p->card, &po, doc, err)) < 0 ? rc : 1;
+}
+
+void
+offload_parts_release(struct offload_parts *p)
+{
+	if (p->identified != 0)
+		card_info_release(&p->card);
+	free(p->left);
+	free(p->short_);
+	memset(p, 0, sizeof(*p));
 }

@@ -308,6 +308,23 @@ pipe_all_consumers(const struct ofl_run *r)
 	return mask;
 }
 
+/* Tests only (opts.test_gate): waits for the gate file, so a test sees what happens while the
+ * last file is still to come. */
+static void
+pipe_test_gate(struct ofl_run *r)
+{
+	for (;;) {
+		int stop;
+
+		pthread_mutex_lock(&r->mu);
+		stop = r->stopping;
+		pthread_mutex_unlock(&r->mu);
+		if (stop || access(r->o->test_gate, F_OK) == 0)
+			return;
+		usleep(20000);
+	}
+}
+
 static void *
 pipe_reader(void *arg)
 {
@@ -322,6 +339,8 @@ pipe_reader(void *arg)
 		pthread_mutex_unlock(&r->mu);
 		if (stop)
 			break; /* the files not reached stay pending: "stopped before it" */
+		if (i > 0 && i + 1 == r->npass && r->o->test_gate)
+			pipe_test_gate(r);
 		pipe_read_file(r, r->pass[i]);
 	}
 	pthread_mutex_lock(&r->mu);

@@ -207,13 +207,15 @@ static int
 register_check(json_t *doc, struct err *err)
 {
 	static const char *const fields[] = { "production", "day", "card", "clips", "files",
-		"copies", NULL };
+		"copies", "complete", NULL };
 	json_t *files = json_object_get(doc, "files"), *v;
 	const char *s;
 	size_t i;
+	bool b;
 	int rc;
 
 	if ((rc = json_only_fields(doc, fields, err)) < 0 ||
+	    (rc = json_get_bool(doc, "complete", false, &b, err)) < 0 ||
 	    (rc = json_get_string(doc, "production", false, 200, &s, err)) < 0 ||
 	    (rc = json_get_string(doc, "day", false, 10, &s, err)) < 0 ||
 	    (rc = register_check_card(json_object_get(doc, "card"), err)) < 0)
@@ -251,31 +253,57 @@ static const struct db_stmt stmt_day = { "register_day",
 	"INSERT INTO days (production_id, shoot_date) VALUES ($1, coalesce($2::date, current_date))"
 	" ON CONFLICT (production_id, shoot_date) DO UPDATE SET shoot_date = EXCLUDED.shoot_date"
 	" RETURNING id", 2 };
+/* A row that exists is updated, and only a missing one inserted (ON CONFLICT only for a
+ * concurrent twin): a card registered clip by clip, then whole, uses no id twice. */
+#define REGISTER_UPSERT(table, key, set, cols, vals, conflict, excluded) \
+	"WITH old AS (SELECT id FROM " table " WHERE " key "),"                                   \
+	" upd AS (UPDATE " table " t SET " set " FROM old WHERE t.id = old.id RETURNING t.*),"     \
+	" ins AS (INSERT INTO " table " (" cols ") SELECT " vals " WHERE NOT EXISTS"              \
+	"  (SELECT 1 FROM old) ON CONFLICT (" conflict ") DO UPDATE SET " excluded                \
+	"  RETURNING " table ".*)"
+
+/* $7: the document is a part ("complete": false): a new card is offloading until its whole
+ * registration; a part never reopens a card already registered whole (migration 0068). */
 static const struct db_stmt stmt_card = { "register_card",
-	"INSERT INTO cards (day_id, label, camera, kind, vendor, reel)"
-	" VALUES ($1, $2, $3, coalesce($4, 'camera'), $5, $6)"
-	" ON CONFLICT (day_id, label) DO UPDATE SET camera = coalesce(cards.camera, EXCLUDED.camera),"
-	" vendor = coalesce(cards.vendor, EXCLUDED.vendor), reel = coalesce(cards.reel, EXCLUDED.reel)"
-	" RETURNING id", 6 };
+	REGISTER_UPSERT("cards", "day_id = $1 AND label = $2::text",
+	"camera = coalesce(t.camera, $3::text), vendor = coalesce(t.vendor, $5::text),"
+	" reel = coalesce(t.reel, $6::text), offloading = t.offloading AND $7::bool",
+	"day_id, label, camera, kind, vendor, reel, offloading",
+	"$1, $2::text, $3::text, coalesce($4::text, 'camera'), $5::text, $6::text, $7::bool",
+	"day_id, label", "camera = coalesce(cards.camera, EXCLUDED.camera),"
+	" vendor = coalesce(cards.vendor, EXCLUDED.vendor), reel = coalesce(cards.reel, EXCLUDED.reel),"
+	" offloading = cards.offloading AND EXCLUDED.offloading")
+	" SELECT id FROM upd UNION ALL SELECT id FROM ins", 7 };
+static const struct db_stmt stmt_card_offloading = { "register_card_offloading",
+	"SELECT offloading FROM cards WHERE id = $1", 1 };
 /* What people on set already changed (scene, take, circled, notes) is never overwritten. */
 static const struct db_stmt stmt_clip = { "register_clip",
-	"INSERT INTO clips (card_id, name, scene, take, circled, camera, reel, start_tc, fps_num,"
-	" fps_den, duration_frames, width, height, codec, metadata, notes)"
-	" VALUES ($1, $2, $3, $4, coalesce($5::bool, false), $6, $7, $8, $9, $10, $11, $12, $13,"
-	" $14, coalesce($15::jsonb, '{}'), coalesce($16, ''))"
-	" ON CONFLICT (card_id, name) DO UPDATE SET scene = coalesce(clips.scene, EXCLUDED.scene),"
+	REGISTER_UPSERT("clips", "card_id = $1 AND name = $2::text",
+	"scene = coalesce(t.scene, $3::text), take = coalesce(t.take, $4::text),"
+	" camera = coalesce(t.camera, $6::text), reel = coalesce(t.reel, $7::text),"
+	" start_tc = coalesce(t.start_tc, $8::text), fps_num = coalesce(t.fps_num, $9::int),"
+	" fps_den = coalesce(t.fps_den, $10::int),"
+	" metadata = coalesce($15::jsonb, '{}') || t.metadata",
+	"card_id, name, scene, take, circled, camera, reel, start_tc, fps_num,"
+	" fps_den, duration_frames, width, height, codec, metadata, notes",
+	"$1, $2::text, $3::text, $4::text, coalesce($5::bool, false), $6::text, $7::text, $8::text,"
+	" $9::int, $10::int, $11::bigint, $12::int, $13::int, $14::text,"
+	" coalesce($15::jsonb, '{}'), coalesce($16::text, '')",
+	"card_id, name", "scene = coalesce(clips.scene, EXCLUDED.scene),"
 	" take = coalesce(clips.take, EXCLUDED.take), camera = coalesce(clips.camera, EXCLUDED.camera),"
 	" reel = coalesce(clips.reel, EXCLUDED.reel),"
 	" start_tc = coalesce(clips.start_tc, EXCLUDED.start_tc),"
 	" fps_num = coalesce(clips.fps_num, EXCLUDED.fps_num),"
 	" fps_den = coalesce(clips.fps_den, EXCLUDED.fps_den),"
-	" metadata = EXCLUDED.metadata || clips.metadata"
-	" RETURNING id", 16 };
+	" metadata = EXCLUDED.metadata || clips.metadata")
+	" SELECT id FROM upd UNION ALL SELECT id FROM ins", 16 };
 static const struct db_stmt stmt_file = { "register_file",
-	"INSERT INTO files (card_id, clip_id, rel_path, size, mtime, role)"
-	" VALUES ($1, $2, $3, $4, $5::timestamptz, coalesce($6, 'media'))"
-	" ON CONFLICT (card_id, rel_path) DO UPDATE SET clip_id = coalesce(files.clip_id,"
-	" EXCLUDED.clip_id) RETURNING id, size", 6 };
+	REGISTER_UPSERT("files", "card_id = $1 AND rel_path = $3::text",
+	"clip_id = coalesce(t.clip_id, $2::bigint)",
+	"card_id, clip_id, rel_path, size, mtime, role",
+	"$1, $2::bigint, $3::text, $4::bigint, $5::timestamptz, coalesce($6::text, 'media')",
+	"card_id, rel_path", "clip_id = coalesce(files.clip_id, EXCLUDED.clip_id)")
+	" SELECT id, size FROM upd UNION ALL SELECT id, size FROM ins", 6 };
 static const struct db_stmt stmt_hash = { "register_hash",
 	"WITH ins AS (INSERT INTO hashes (file_id, algorithm, value) VALUES ($1, $2, $3)"
 	" ON CONFLICT (file_id, algorithm) DO NOTHING RETURNING value)"
@@ -286,16 +314,19 @@ static const struct db_stmt stmt_file_by_path = { "register_file_by_path",
 static const struct db_stmt stmt_file_hash = { "register_file_hash",
 	"SELECT value FROM hashes WHERE file_id = $1 AND algorithm = $2", 2 };
 static const struct db_stmt stmt_volume = { "register_volume",
-	"INSERT INTO volumes (name, kind, fs_uuid, device_id) VALUES ($1, coalesce($2, 'disk'), $3, $4)"
-	" ON CONFLICT (fs_uuid) DO UPDATE SET name = EXCLUDED.name RETURNING id", 4 };
+	REGISTER_UPSERT("volumes", "fs_uuid = $3::text", "name = $1::text",
+	"name, kind, fs_uuid, device_id", "$1::text, coalesce($2::text, 'disk'), $3::text, $4::text",
+	"fs_uuid", "name = EXCLUDED.name")
+	" SELECT id FROM upd UNION ALL SELECT id FROM ins", 4 };
 static const struct db_stmt stmt_mount = { "register_mount",
 	"INSERT INTO volume_mounts (volume_id, host, mount_path) VALUES ($1, $2, $3)"
 	" ON CONFLICT (volume_id, host) DO UPDATE SET mount_path = EXCLUDED.mount_path", 3 };
 /* The copy itself; its state is what its checks say (lib/custody/verification). */
 static const struct db_stmt stmt_copy = { "register_copy",
-	"INSERT INTO copies (file_id, volume_id, rel_path) VALUES ($1, $2, $3)"
-	" ON CONFLICT (file_id, volume_id, rel_path) DO UPDATE SET rel_path = EXCLUDED.rel_path"
-	" RETURNING id", 3 };
+	REGISTER_UPSERT("copies", "file_id = $1 AND volume_id = $2 AND rel_path = $3::text",
+	"rel_path = $3::text", "file_id, volume_id, rel_path", "$1, $2, $3::text",
+	"file_id, volume_id, rel_path", "rel_path = EXCLUDED.rel_path")
+	" SELECT id FROM upd UNION ALL SELECT id FROM ins", 3 };
 
 /* The card already registered with every hashed file of the document (same path, size and a
  * hash in common): the same card offloaded again. */
@@ -319,6 +350,8 @@ struct register_ctx {
 	bool was_safe;
 	size_t ncopy_docs;
 	long long existing;     /* the card was already registered: its id */
+	bool part;              /* "complete": false: one part of a card still being offloaded */
+	bool parts_before;      /* the card was being registered in parts until this document */
 };
 
 static const char *
@@ -373,6 +406,7 @@ register_card(struct db_conn *c, struct register_ctx *x, struct err *err)
 	db_param_str(&qc, jstr(card, "kind"));
 	db_param_str(&qc, jstr(card, "vendor"));
 	db_param_str(&qc, jstr(card, "reel"));
+	db_param_str(&qc, x->part ? "true" : "false");
 	return register_id(c, &stmt_card, qc.v, &x->card_id, err);
 }
 
@@ -616,6 +650,14 @@ register_duplicate(struct db_conn *c, struct register_ctx *x, struct err *err)
 	else
 		x->existing = db_ll(r, 0, 0);
 	PQclear(r);
+	if (rc == 0 && x->existing) {
+		struct db_params q = { 0 };
+		db_param_ll(&q, x->existing);
+		if ((n = db_query(c, &stmt_card_offloading, q.v, &r, err)) < 0)
+			return n;
+		x->parts_before = n > 0 && db_bool(r, 0, 0);
+		PQclear(r);
+	}
 	return rc;
 }
 
@@ -629,6 +671,7 @@ register_tx(struct db_conn *c, void *arg, struct err *err)
 
 	x->nfiles = x->nclips = x->ncopies = 0;
 	x->ncopy_docs = 0;
+	x->parts_before = false;
 	if ((rc = register_duplicate(c, x, err)) < 0 ||
 	    (rc = register_card(c, x, err)) < 0 ||
 	    (rc = custody_card_before(c, x->card_id, &x->was_safe, err)) < 0)
@@ -645,8 +688,8 @@ register_tx(struct db_conn *c, void *arg, struct err *err)
 	/* New sound or new pictures with timecode: match the day again (workers/job_soundsync). */
 	if ((rc = pipeline_sound(c, x->day_id, 0, err)) < 0)
 		return rc;
-	summary = json_pack("{s:s,s:i,s:i}", "card", jstr(json_object_get(x->doc, "card"), "label"),
-	    "files", x->nfiles, "copies", x->ncopies);
+	summary = json_pack("{s:s,s:i,s:i,s:b}", "card", jstr(json_object_get(x->doc, "card"),
+	    "label"), "files", x->nfiles, "copies", x->ncopies, "complete", !x->part);
 	rc = event_record(c, x->actor, "offload.registered", "card", x->card_id, summary, NULL, err);
 	json_decref(summary);
 	if (rc < 0)
@@ -675,7 +718,8 @@ register_verdict_tx(struct db_conn *c, void *arg, struct err *err)
 	*(json_t **)a[1] = json_pack("{s:I,s:I,s:i,s:i,s:i,s:b,s:o,s:b}", "card_id",
 	    (json_int_t)x->card_id, "day_id", (json_int_t)x->day_id, "files", x->nfiles, "copies",
 	    x->ncopies, "changed_clips", x->changed, "safe_to_format", safe, "why_not", why,
-	    "already_registered", x->existing == x->card_id && x->existing != 0);
+	    "already_registered", x->existing == x->card_id && x->existing != 0 && !x->parts_before);
+	json_object_set_new(*(json_t **)a[1], "complete", json_boolean(!x->part));
 	/* The second gate beside the first: working drives safe to clear. */
 	if ((rc = copy_policy_card_annotate(c, x->card_id, *(json_t **)a[1], err)) < 0) {
 		json_decref(*(json_t **)a[1]);
@@ -696,6 +740,7 @@ register_offload(struct db *db, json_t *doc, const char *actor, json_t **result,
 		return err_set(err, SP_EINVAL, "offload: expected a JSON object");
 	if ((rc = register_check(doc, err)) < 0)
 		return rc;
+	x.part = json_is_false(json_object_get(doc, "complete"));
 	if ((rc = db_tx(db, register_tx, &x, err)) < 0)
 		return rc;
 	return db_tx(db, register_verdict_tx, arg, err);

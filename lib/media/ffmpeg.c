@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <math.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -332,8 +333,13 @@ ffmpeg_spawn(struct ffmpeg_loop *l, struct err *err)
 	posix_spawnattr_setsigmask(&at, &none);
 	posix_spawnattr_setsigdefault(&at, &defaults);
 	posix_spawnattr_setpgroup(&at, 0);
+	if (run->background) {
+		struct sched_param sp = { .sched_priority = 0 };
+		posix_spawnattr_setschedpolicy(&at, SCHED_IDLE);
+		posix_spawnattr_setschedparam(&at, &sp);
+	}
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-	    POSIX_SPAWN_SETPGROUP);
+	    POSIX_SPAWN_SETPGROUP | (run->background ? POSIX_SPAWN_SETSCHEDULER : 0));
 	rc = posix_spawnp(&run->pid, prog, &fa, &at, (char *const *)run->argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);

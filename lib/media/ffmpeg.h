@@ -57,6 +57,9 @@ struct ffmpeg_run {
 	void *progress_arg;
 	bool (*canceled)(void *arg);
 	void *cancel_arg;
+	/* Analysis behind the critical path: the child runs under SCHED_IDLE, so it gets only the
+	 * CPU time nothing else wants (a proxy's encode first), and all of it when that is idle. */
+	bool background;
 	/* out */
 	pid_t pid;                 /* while running; 0 after it was reaped */
 	int status;                /* exit status, or 128 + signal */

@@ -952,6 +952,7 @@ qc_run(const struct qc_input *in, const struct qc_settings *s, const struct qc_h
 	run.progress_arg = h ? h->arg : NULL;
 	run.canceled = h ? h->canceled : NULL;
 	run.cancel_arg = h ? h->arg : NULL;
+	run.background = h && h->background;
 	if (in->video) {
 		run.pipes[run.npipes++] = (struct ffmpeg_pipe){ 4, true, qc_on_video, &q };
 		run.pipes[run.npipes++] = (struct ffmpeg_pipe){ 1, false, qc_on_focus, &q };

@@ -142,6 +142,7 @@ struct qc_hooks {
 	void (*progress)(void *arg, double fraction, double seconds_done);
 	bool (*canceled)(void *arg);
 	void *arg;
+	bool background;        /* ffmpeg at idle CPU priority (struct ffmpeg_run) */
 };
 
 /* Runs the pass on in->path with settings s. On success res holds the measures and the

@@ -166,7 +166,7 @@ static json_t *
 ofr_sheet(const struct offload_result *res, const struct card_info *card,
     const struct report_offload_run *run, const char *host, struct err *err)
 {
-	struct offload_doc_opts o = { run->production, run->day, host };
+	struct offload_doc_opts o = { .production = run->production, .day = run->day, .host = host };
 	json_t *sheet, *algos = json_array(), *copies;
 	char started[32], ended[32];
 	size_t k = 0;

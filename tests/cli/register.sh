@@ -54,6 +54,11 @@ if [ "$two_volumes" -eq 1 ]; then
 	j=$got
 	[[ $(jq -r '.result.safe_to_format' <<<"$j") == true && $(jq -r .progress <<<"$j") == 1 ]] || fail "$j"
 	[[ -f $tmp/raid/A009/ascmhl/ascmhl_chain.xml ]] || fail "the worker wrote the MHL"
+	# Clip by clip, then whole: parts (complete false) before the one whole registration.
+	regs=$(api "/api/v1/events?kind=offload.registered&limit=100" |
+		jq -c '[.items[] | select(.data.card == "A009") | .data.complete] | reverse')
+	jq -e 'length >= 2 and .[-1] == true and (.[:-1] | all(. == false))' <<<"$regs" >/dev/null ||
+		fail "the offload job's registrations (complete, oldest first): $regs"
 	bad=$(curl -s -o /dev/null -w "%{http_code}" -H "Authorization: Bearer $SETPOST_TOKEN" \
 		-H "Content-Type: application/json" -d '{"source":"card","destinations":["/x"]}' "$url/api/v1/offload-jobs")
 	[[ $bad == 400 ]] || fail "relative source: $bad"

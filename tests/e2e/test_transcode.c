@@ -453,7 +453,8 @@ Test(transcode, proxies_with_look_timecode_reel_burnins_and_sound)
 	cr_assert(ok, "clip %s; jobs %s", sql("SELECT state || ' ' || coalesce(state_reason, '')"
 	    " FROM clips WHERE id = %lld", clip), sql("SELECT string_agg(kind || ':' || state || ':'"
 	    " || coalesce(last_error, ''), ', ') FROM jobs"));
-	cr_expect_eq(sql_num("SELECT priority FROM jobs WHERE kind = 'transcode'"), 10,
+	cr_expect_eq(sql_num("SELECT priority FROM jobs WHERE kind = 'transcode'"),
+	    job_transcode_spec.priority + 10,
 	    "circled takes first");
 
 	/* Registered: rel_path under the renditions folder, size and xxh64 of the file. */
