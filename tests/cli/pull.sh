@@ -96,7 +96,7 @@ ok "second run: same tree and hashes; $received bytes received for $total bytes 
 ale=$dest/2026-11-25/2026-11-25.ale
 [[ -f $ale && -f $dest/2026-11-25/2026-11-25.ccc ]] || fail "ALE and CCC beside the day: $(ls "$dest/2026-11-25")"
 head -n 2 "$ale" | tr -d '\r' | paste -sd' ' | grep -qx 'Heading FIELD_DELIM	TABS' || fail "ALE heading: $(head -n 3 "$ale")"
-grep -q $'^A001C001\tV\t01:00:01:00\t01:00:02:00\t00:00:01:00\tA001\tA001C001.mp4\t12\t1\tA001\t\t(1.1 1.0 1.0)(0.0 0.0 0.0)(1.0 1.0 1.0)\t0.8\tYes\r$' "$ale" ||
+grep -q $'^A001C001\tV\t01:00:01:00\t01:00:02:00\t00:00:01:00\tA001\tA001C001.mp4\t12\t1\tA001\t\t(1.1 1.0 1.0)(0.0 0.0 0.0)(1.0 1.0 1.0)\t0.8\tP_2026-11-25_12_clip-A001C001.cube\tYes\r$' "$ale" ||
 	fail "ALE row of A001C001: $(grep A001C001 "$ale" | cat -A)"
 [[ $(grep -c $'\tB001C00[0-9].mp4\t' "$ale") == 2 ]] || fail "ALE Source File of B001's clips"
 grep -q '<ColorCorrection id="A001C001">' "$dest/2026-11-25/2026-11-25.ccc" || fail "CCC: $(cat "$dest/2026-11-25/2026-11-25.ccc")"

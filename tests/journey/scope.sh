@@ -10,12 +10,8 @@ set -euo pipefail
 . "$(dirname "$0")/../cli/lib.sh"
 bin=$1
 top=$(cd "$(dirname "$0")/../.." && pwd)
-for tool in ffmpeg jq python3 curl; do
-	command -v "$tool" >/dev/null || { skip "production scope" "$tool is missing"; exit 0; }
-done
-cli_tmp scope
-cli_db scope
-export SETPOST_DATABASE_URL=$CLI_DB
+cli_need_tools "production scope" ffmpeg jq python3 curl
+cli_journey scope
 cli_mount "$tmp/raid" && cli_mount "$tmp/shuttle" ||
 	{ skip "production scope" "need root to mount two tmpfs volumes"; exit 0; }
 cli_serve "$tmp/serve" --data "$tmp/data"
@@ -45,15 +41,15 @@ for p in Alpha Bravo; do
 		\"production\":\"$p\",\"day\":\"2026-12-07\",\"card\":\"X001\"}")
 	jq -e .job_id <<<"$r" >/dev/null || fail "offload job for $p: $r"
 done
-cube=$(printf 'LUT_3D_SIZE 2\\n'; for i in 1 2 3 4 5 6 7 8; do printf '0 0 0\\n'; done)
-for p in 1 2; do
-	api /api/v1/luts -d "{\"name\":\"show$p\",\"production_id\":$p,\"cube\":\"$cube\"}" | jq -e .id >/dev/null ||
-		fail "LUT for production $p"
-done
 prods=$(api /api/v1/productions)
 alpha=$(jq -r '.items[] | select(.name == "Alpha") | .id' <<<"$prods")
 bravo=$(jq -r '.items[] | select(.name == "Bravo") | .id' <<<"$prods")
 [[ $alpha =~ ^[0-9]+$ && $bravo =~ ^[0-9]+$ ]] || fail "productions: $prods"
+cube=$(printf 'LUT_3D_SIZE 2\\n'; for i in 1 2 3 4 5 6 7 8; do printf '0 0 0\\n'; done)
+for p in "$alpha" "$bravo"; do
+	api /api/v1/luts -d "{\"name\":\"show$p\",\"production_id\":$p,\"cube\":\"$cube\"}" | jq -e .id >/dev/null ||
+		fail "LUT for production $p"
+done
 
 # Tokens: an editor and a post house serving Alpha; an editor serving every production.
 tok() { api /api/v1/tokens -d "$1" | jq -r .token; }

@@ -9,12 +9,8 @@
 set -euo pipefail
 . "$(dirname "$0")/../cli/lib.sh"
 bin=$1
-for tool in jq python3 curl xxhsum; do
-	command -v "$tool" >/dev/null || { skip "SSRF spellings" "$tool is missing"; exit 0; }
-done
-cli_tmp ssrf
-cli_db ssrf
-export SETPOST_DATABASE_URL=$CLI_DB
+cli_need_tools "SSRF spellings" jq python3 curl xxhsum
+cli_journey ssrf
 on_fail() { tail -n 20 "$tmp/worker.log" "$tmp/strict.log" >&2 2>/dev/null || true; }
 
 # A listener on this host's loopback, IPv4 and IPv6, counting every connection it gets.

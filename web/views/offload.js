@@ -77,13 +77,24 @@ export function mount(root, ctx) {
 
   // Every offload the server registered, whatever started it: `setpost offload --register` on
   // the cart, POST /api/v1/offloads, `setpost register` from another tool's ASC MHL, or a job
-  // started here (each is an offload.registered event on its card).
+  // started here (each is an offload.registered event on its card). A card registered clip by
+  // clip sends parts ("complete": false) before the whole: a card's parts are one row, "still
+  // offloading", until its whole registration, then not shown at all.
   async function registeredTable() {
-    const evs = (await api('/api/v1/events?kind=offload.registered&limit=20')).items ?? [];
+    const all = (await api('/api/v1/events?kind=offload.registered&limit=200')).items ?? [];
+    const whole = new Set(all.filter((e) => e.data?.complete !== false).map((e) => e.subject_id));
+    const partShown = new Set();
+    const evs = all.filter((e) => {
+      if (e.data?.complete !== false) return true;
+      if (whole.has(e.subject_id) || partShown.has(e.subject_id)) return false;
+      partShown.add(e.subject_id);
+      return true;
+    }).slice(0, 20);
     return h('section', { id: 'registered-offloads' }, h('h3', {}, 'Registered offloads (any source)'),
       evs.length ? h('table', { 'aria-label': 'Registered offloads' }, h('tbody', {}, evs.map((e) => h('tr', { dataset: { card: e.data?.card ?? '' } },
         h('td', {}, h('a', { href: `#/clips?card_id=${e.subject_id}` }, e.data?.card ?? `card ${e.subject_id}`)),
-        h('td', {}, `${e.data?.files ?? '?'} files, ${e.data?.copies ?? '?'} copies`),
+        h('td', {}, e.data?.complete === false ? h('span', { class: 'warn' }, 'still offloading: clips registered as they are verified')
+          : `${e.data?.files ?? '?'} files, ${e.data?.copies ?? '?'} copies`),
         h('td', { class: 'dim' }, `by ${e.actor}`),
         h('td', { class: 'dim' }, when(e.at)))))) : h('p', { class: 'dim' }, 'None yet.'));
   }
