@@ -148,7 +148,12 @@ printf '%s' "$report" | sed 's/^/# /'
 # 3. With --outbound-allow covering it, the same worker connects: the listener was reachable.
 kill "$worker" && wait "$worker" 2>/dev/null || true
 for s in "${spellings[@]}"; do call "$post" DELETE "$strict/api/v1/webhooks/${hook[$s]}" >/dev/null; done
-psql -qAt "$SETPOST_DATABASE_URL" -c "UPDATE jobs SET state = 'canceled' WHERE state = 'queued' AND kind = 'upload'" >/dev/null
+# The refused deliveries still queued for a retry: cancelled as the DIT would (POST .../cancel).
+a=$(call "$admin" GET "$strict/api/v1/jobs?kind=upload&state=queued&limit=200")
+for j in $(jq -r '.items[].id' <<<"${a#* }"); do
+	c=$(call "$admin" POST "$strict/api/v1/jobs/$j/cancel")
+	[[ ${c%% *} == 200 ]] || fail "cancel upload job $j: $c"
+done
 a=$(call "$post" POST "$open/api/v1/webhooks" "{\"url\":\"http://127.0.0.1:$port/ok\",\"events\":[\"day.wrapped\"]}")
 ok_hook=$(jq -r .id <<<"${a#* }")
 call "$post" POST "$strict/api/v1/webhooks/$ok_hook/test" >/dev/null
