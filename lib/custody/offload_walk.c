@@ -1,12 +1,15 @@
-/* offload_walk: lists a card — its folders and files in path order — and the OS
- * junk it skips; refuses what a card never holds (symlinks, devices). */
+/* offload_walk: lists a card — its folders and files in path order, then each clip's files
+ * together — and the OS junk it skips; refuses what a card never holds (symlinks, devices). */
 #include "lib/custody/offload_int.h"
+#include "lib/custody/card.h"
+#include "lib/custody/offload_doc.h"
 #include "lib/core/grow.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -268,15 +271,91 @@ walk_dir(struct walk *w, int dfd, const char *rel, enum offload_kind kind, struc
 	return rc;
 }
 
-/* Fills res->files, dirs and junk from the source folder res->src. Files come
- * in path order, so a card's clips are copied in the order the camera made them. */
+/* --- copy order: a clip's files together ------------------------------------------------ */
+
+struct walk_rank {
+	size_t key;                 /* the path position of the first file of this file's clip */
+	size_t pos;                 /* its own path position */
+};
+
+static int
+walk_rank_cmp(const void *a, const void *b)
+{
+	const struct walk_rank *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* Path order spreads a clip over the card on most cameras (Sony's Clip/, Sub/, Thmbnl/;
+ * RED's .RDC segments beside their sidecars; a clip's XML after every movie): the last file
+ * of the first clip would be copied near the end of the card, and the clip could enter the
+ * pipeline (registered as soon as all its files are verified) only then. So the files of
+ * each clip are copied one after the other, in the order of each clip's first file; files of
+ * no clip keep their place. A card that cannot be recognised keeps path order: ordering is a
+ * speed-up, never a reason to refuse an offload. root is not read (NULL): path names say
+ * enough to group files into clips. */
+static void
+walk_order_by_clip(struct offload_result *res)
+{
+	struct card_entry *e = calloc(res->nfiles + 1, sizeof(*e));
+	struct walk_rank *rk = calloc(res->nfiles + 1, sizeof(*rk));
+	struct offload_file *sorted = calloc(res->nfiles + 1, sizeof(*sorted));
+	size_t *first = NULL, n = 0;
+	struct card_opts co = { .label = res->label };
+	struct card_info card;
+	struct err ignored = { 0 };
+
+	memset(&card, 0, sizeof(card));
+	if (e == NULL || rk == NULL || sorted == NULL || res->nfiles < 2)
+		goto out;
+	for (size_t i = 0; i < res->nfiles; i++)
+		if (res->files[i].kind == OFFLOAD_MEDIA && !offload_doc_is_report(res->files[i].path))
+			e[n++] = (struct card_entry){ res->files[i].path, (uint64_t)res->files[i].size };
+	if (card_identify(NULL, e, n, &co, &card, &ignored) < 0)
+		goto out;
+	if ((first = malloc((card.nclips + 1) * sizeof(*first))) == NULL)
+		goto release;
+	for (size_t c = 0; c < card.nclips; c++)
+		first[c] = SIZE_MAX;
+	for (size_t i = 0; i < res->nfiles; i++) {
+		long k = res->files[i].kind == OFFLOAD_MEDIA ? card_file_find(&card, res->files[i].path) : -1;
+		long c = k >= 0 ? card.files[k].clip : -1;
+
+		rk[i].pos = i;
+		rk[i].key = i;
+		if (c >= 0) {
+			if (first[c] == SIZE_MAX)
+				first[c] = i;
+			rk[i].key = first[c];
+		}
+	}
+	qsort(rk, res->nfiles, sizeof(*rk), walk_rank_cmp);
+	for (size_t i = 0; i < res->nfiles; i++)
+		sorted[i] = res->files[rk[i].pos];
+	memcpy(res->files, sorted, res->nfiles * sizeof(*sorted));
+release:
+	card_info_release(&card);
+out:
+	free(first);
+	free(sorted);
+	free(rk);
+	free(e);
+}
+
+/* Fills res->files, dirs and junk from the source folder res->src. Files come in path order
+ * (the order the camera made them), then each clip's files together (walk_order_by_clip). */
 int
 ofl_walk(struct ofl_run *r, struct err *err)
 {
 	struct walk w = { .r = r };
 	int fd = open(r->res->src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc;
 
 	if (fd < 0)
 		return err_errno(err, err_from_errno(errno), errno, "source %s", r->res->src);
-	return walk_dir(&w, fd, "", OFFLOAD_MEDIA, err);
+	if ((rc = walk_dir(&w, fd, "", OFFLOAD_MEDIA, err)) == 0)
+		walk_order_by_clip(r->res);
+	return rc;
 }

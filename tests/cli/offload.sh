@@ -347,6 +347,34 @@ grep -q '^setpost offload: destination ro: read-only file system' err.txt ||
 same_copy "$card" r1/A001R1AB
 ok "a read-only destination fails at start with a clear message; the other is copied"
 
+# Copy order: a clip's files one after the other, so each clip is verified (and registered, with
+# --register) as early as it can be. In path order a Sony clip's proxy (Sub/) and thumbnail
+# (Thmbnl/) come after every clip of the card. The --json summary lists files in the order the
+# engine read and copied them.
+sony=$T/src/A004/XDROOT
+mkdir -p "$sony/Clip" "$sony/Sub" "$sony/Thmbnl" "$sony/General"
+for c in A004C002_250103J4 A004C003_250103K7; do
+	head -c 300000 /dev/urandom >"$sony/Clip/$c.MXF"
+	printf '<NonRealTimeMeta/>\n' >"$sony/Clip/${c}M01.XML"
+	head -c 30000 /dev/urandom >"$sony/Sub/${c}S03.MP4"
+	head -c 3000 /dev/urandom >"$sony/Thmbnl/${c}T01.JPG"
+done
+printf '<MediaProfile/>\n' >"$sony/MEDIAPRO.XML"
+printf 'x' >"$sony/General/device.bin"
+mkdir -p d8
+run "$T/src/A004" --to d8 --json
+expect_rc 0 "sony card"
+order=$(jq -r '.files[].path' out.txt | tr '\n' ' ')
+want="XDROOT/Clip/A004C002_250103J4.MXF XDROOT/Clip/A004C002_250103J4M01.XML XDROOT/Sub/A004C002_250103J4S03.MP4 XDROOT/Thmbnl/A004C002_250103J4T01.JPG XDROOT/Clip/A004C003_250103K7.MXF XDROOT/Clip/A004C003_250103K7M01.XML "
+[ "${order:0:${#want}}" = "$want" ] || fail "copy order is not clip by clip: $order"
+case "$order" in *XDROOT/Sub/A004C003_250103K7S03.MP4\ XDROOT/Thmbnl/A004C003_250103K7T01.JPG*) ;;
+	*) fail "the second clip's files are not together: $order" ;; esac
+for f in XDROOT/MEDIAPRO.XML XDROOT/General/device.bin; do
+	case "$order" in *"$f"*) ;; *) fail "$f not copied: $order" ;; esac
+done
+cmp -s "$sony/Sub/A004C003_250103K7S03.MP4" d8/A004/XDROOT/Sub/A004C003_250103K7S03.MP4 || fail "sony copy"
+ok "a clip's files are copied together (Sony: Clip/, its XML, Sub/ proxy, Thmbnl/), then the next clip"
+
 # The source becomes unreadable mid-copy (EIO): a card on a loop device that shrinks under it.
 if ! command -v mkfs.ext4 >/dev/null || ! loopdev=$(losetup -f 2>/dev/null); then
 	skip "a source that fails to read mid-copy (EIO)" "no loop device"
