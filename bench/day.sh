@@ -131,6 +131,12 @@ setpost_day() { # the card through setpost; records first, last
 		while read -r id at; do echo "$id $(calc %.1f "$(date -d "$at" +%s.%N) - $t0")"; done |
 		sort -k2 -n | tail -n "$nclips" | awk '{ printf "     delivery %s verified at the post house at %s s\n", $1, $2 }'
 	echo "     offload: $(grep -o 'safe to format: [A-Z]*' "$work/offload-$label.out" | head -n 1)"
+	echo "     jobs (kind payload-clip: created / started / finished, seconds from the offload's start)"
+	api "/api/v1/jobs?limit=500" | jq -r '.items[] | "\(.id) \(.kind) \(.payload.clip_id // .payload.rendition_id // .payload.card_id // "-") \(.created_at) \(.started_at // .created_at) \(.finished_at // .created_at)"' |
+		while read -r id kind what c s f; do
+			ct=$(date -d "$c" +%s.%N); [ "$(calc %d "($ct > $t0)")" = 1 ] || continue
+			echo "$id $kind $what $(calc %.1f "$ct - $t0") $(calc %.1f "$(date -d "$s" +%s.%N) - $t0") $(calc %.1f "$(date -d "$f" +%s.%N) - $t0")"
+		done | sort -n | awk '{ printf "       %-6s %-11s %-5s %6s %6s %6s\n", $1, $2, $3, $4, $5, $6 }'
 }
 
 # By hand: the same card, the same steps one after another.
