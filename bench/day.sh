@@ -9,7 +9,8 @@
 # ffmpeg a clip with the same LUT applied at source size before scaling (the naive chain of
 # bench/transcode.sh) and setpost's own encoder settings, then curl -T of each proxy to nginx.
 # Prints the time to the first and the last proxy verified at the post house, the by-hand total,
-# their ratio (target <= 0.5) and a per-clip timeline. One round by default (a day is long):
+# their ratio (target <= 0.5), the first proxy against one clip alone through the same chain
+# (a card of one clip, offloaded just before; target <= 1.5) and a per-clip and per-job timeline. One round by default (a day is long):
 # SETPOST_BENCH_ROUNDS for more. The two destinations are two tmpfs mounts (root), for both sides.
 #   bench/day.sh [build/setpost]
 set -euo pipefail
@@ -83,7 +84,7 @@ api() { curl -sf -H "Authorization: Bearer $token" -H "Content-Type: application
 # which need root; the by-hand copies go to the same two.
 [ "$(id -u)" -eq 0 ] || { echo "day bench: needs root to mount two tmpfs destinations" >&2; exit 1; }
 mkdir -p "$work/raid" "$work/shuttle" "$work/cards"
-mb=$(( $(stat -c %s "$clip") * (2 * nclips + 2) / 1048576 + 64 ))
+mb=$(( $(stat -c %s "$clip") * ((nclips + 1) * bench_rounds + nclips + 1) / 1048576 + 64 ))
 mount -t tmpfs -o size=${mb}m tmpfs "$work/raid"
 mount -t tmpfs -o size=${mb}m tmpfs "$work/shuttle"
 offload() { "$sp" offload "$work/cards/$1" --to "$work/raid" --to "$work/shuttle" --register "$cart" \
@@ -108,13 +109,14 @@ mapfile -t cmd < <(api "/api/v1/jobs?kind=transcode&state=done&limit=1" | jq -r 
 [ "${#cmd[@]}" -gt 10 ] || { echo "day bench: no transcode command recorded" >&2; exit 1; }
 base=$(delivered)
 
-setpost_day() { # the card through setpost; records first, last
-	local label=A$(printf %03d $((bench_round)))R1AB t0 first="" n want
-	mkcard "$work/cards" "$label" $((bench_round * 100 + 1)) $((bench_round * 100 + nclips))
+card_through() { # card_through LABEL FROM TO: offloads a card of clips FROM..TO and waits for
+	# every proxy verified at the post house; sets t0, first, last (absolute times)
+	local n want=$((base + $3 - $2 + 1))
+	mkcard "$work/cards" "$1" "$2" "$3"
 	sync
-	want=$((base + nclips))
+	first=""
 	t0=$(now)
-	offload "$label"
+	offload "$1"
 	for _ in $(seq 12000); do
 		n=$(delivered)
 		[ -n "$first" ] || [ "$n" -le "$base" ] || first=$(now)
@@ -122,9 +124,16 @@ setpost_day() { # the card through setpost; records first, last
 		sleep 0.25
 	done
 	[ "$n" -ge "$want" ] || { echo "day bench: $n of $want proxies delivered" >&2; exit 1; }
-	bench_record first "$(calc %.3f "$first - $t0")"
-	bench_record last "$(calc %.3f "$(now) - $t0")"
+	last=$(now)
 	base=$n
+}
+setpost_day() { # one clip alone, then the card, through setpost; records alone, first, last
+	local label=A$(printf %03d $((bench_round)))R1AB
+	card_through "B$(printf %03d $((bench_round)))R1AB" $((bench_round * 100 + 99)) $((bench_round * 100 + 99))
+	bench_record alone "$(calc %.3f "$last - $t0")"
+	card_through "$label" $((bench_round * 100 + 1)) $((bench_round * 100 + nclips))
+	bench_record first "$(calc %.3f "$first - $t0")"
+	bench_record last "$(calc %.3f "$last - $t0")"
 	echo "   setpost: card $label, timeline (seconds from the offload's start; server clocks)"
 	api "/api/v1/deliveries" | jq -r --arg t0 "$t0" --arg card "$label" '
 		[.items[] | select(.rendition_id != null and .state == "delivered")] | .[] | "\(.id) \(.updated_at)"' |
@@ -132,11 +141,11 @@ setpost_day() { # the card through setpost; records first, last
 		sort -k2 -n | tail -n "$nclips" | awk '{ printf "     delivery %s verified at the post house at %s s\n", $1, $2 }'
 	echo "     offload: $(grep -o 'safe to format: [A-Z]*' "$work/offload-$label.out" | head -n 1)"
 	echo "     jobs (kind payload-clip: created / started / finished, seconds from the offload's start)"
-	api "/api/v1/jobs?limit=500" | jq -r '.items[] | "\(.id) \(.kind) \(.payload.clip_id // .payload.rendition_id // .payload.card_id // "-") \(.created_at) \(.started_at // .created_at) \(.finished_at // .created_at)"' |
-		while read -r id kind what c s f; do
+	api "/api/v1/jobs?limit=500" | jq -r '.items[] | "\(.id) \(.kind) \(.payload.clip_id // .payload.rendition_id // .payload.card_id // "-") \(.created_at) \(.started_at // .created_at) \(.finished_at // .created_at) \(if .kind == "transcode" and .result.ffmpeg_seconds then "ffmpeg=\(.result.ffmpeg_seconds * 10 | round / 10)s" else "" end)"' |
+		while read -r id kind what c s f extra; do
 			ct=$(date -d "$c" +%s.%N); [ "$(calc %d "($ct > $t0)")" = 1 ] || continue
-			echo "$id $kind $what $(calc %.1f "$ct - $t0") $(calc %.1f "$(date -d "$s" +%s.%N) - $t0") $(calc %.1f "$(date -d "$f" +%s.%N) - $t0")"
-		done | sort -n | awk '{ printf "       %-6s %-11s %-5s %6s %6s %6s\n", $1, $2, $3, $4, $5, $6 }'
+			echo "$id $kind $what $(calc %.1f "$ct - $t0") $(calc %.1f "$(date -d "$s" +%s.%N) - $t0") $(calc %.1f "$(date -d "$f" +%s.%N) - $t0") $extra"
+		done | sort -n | awk '{ printf "       %-6s %-11s %-5s %6s %6s %6s %s\n", $1, $2, $3, $4, $5, $6, $7 }'
 }
 
 # By hand: the same card, the same steps one after another.
@@ -198,6 +207,8 @@ echo "== $nclips clips x $secs s of 1080p ProRes 422 HQ; $bench_rounds round(s)"
 bench_interleave setpost_day by_hand
 bench_row "setpost: offload start to the first proxy verified at the post house" first s
 bench_row "setpost: offload start to the last proxy verified at the post house" last s
+bench_row "setpost: one clip alone, offload start to its proxy verified" alone s
 bench_row "by hand: cp x2 + sync + xxhsum, ffmpeg (naive look), curl -T" hand s
 bench_ratio "setpost card to last proxy verified / by hand" last hand "<=" 0.5
+bench_ratio "setpost first proxy of the card / one clip alone" first alone "<=" 1.5
 bench_end
