@@ -109,7 +109,12 @@ build/setpost-asan: $(ASAN_OBJ)
 
 MIGRATIONS := $(sort $(filter-out $(PENDING),$(wildcard migrations/*.sql)))
 
-build/gen/migrations.c: scripts/embed-migrations.sh $(MIGRATIONS)
+# The list itself is a prerequisite: a migration added with an older mtime than the embedded
+# file (a merge, a checkout) must still be embedded. Rewritten only when the list changes.
+MIGRATIONS_LIST := build/gen/migrations.list
+$(shell mkdir -p build/gen && { echo '$(MIGRATIONS)' | cmp -s - $(MIGRATIONS_LIST) || echo '$(MIGRATIONS)' >$(MIGRATIONS_LIST); })
+
+build/gen/migrations.c: scripts/embed-migrations.sh $(MIGRATIONS) $(MIGRATIONS_LIST)
 	@mkdir -p $(@D)
 	@scripts/embed-migrations.sh $@ $(MIGRATIONS)
 
