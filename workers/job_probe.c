@@ -88,6 +88,25 @@ job_probe_sidecar(void *arg, const char *rel, const char *path, struct err *err)
 	return 0;
 }
 
+/* A Sony clip's NonRealTimeMeta sidecar (C0001M01.XML): its recording time, when the
+ * container gave none. */
+static int
+job_probe_sony_xml(void *arg, const char *rel, const char *path, struct err *err)
+{
+	size_t n = strlen(rel), len = 0;
+	struct probe *p = arg;
+	char *text = NULL;
+	struct err e2;
+
+	(void)err;
+	if (p->recorded_at[0] || n < 7 || strcasecmp(rel + n - 7, "M01.XML") != 0 ||
+	    job_probe_read(path, &text, &len, &e2) < 0)
+		return 0;
+	(void)probe_from_sony_xml(text, len, p, &e2);   /* not one: nothing learnt, no failure */
+	free(text);
+	return 0;
+}
+
 /* Raw camera formats: what the name, the files and the sidecars tell. */
 static int
 job_probe_raw(struct db_conn *c, const struct locate_clip *lc, struct probe *p,
@@ -282,6 +301,8 @@ job_probe_run(struct job *job, struct err *err)
 		rc = job_probe_raw(c, lc, &p, err);
 	else
 		rc = job_probe_media(job, c, lc, &p, err);
+	if (rc == 0 && !p.recorded_at[0])
+		rc = locate_sidecars(c, lc, job_probe_sony_xml, &p, err);
 	if (rc == 0)
 		save.camera_proxy = job_probe_camera_proxy(c, lc, &p) > 0;
 	db_release(job->db, c);

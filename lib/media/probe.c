@@ -4,9 +4,13 @@
 #include "lib/media/probe_int.h"
 #include "lib/media/ffmpeg.h"
 #include "lib/media/frameseq.h"
+#include "lib/core/xml_quiet.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
 #include <math.h>
 #include <regex.h>
 #include <stdio.h>
@@ -577,6 +581,46 @@ probe_rate_from(struct probe *p, const char *s)
 		p->fps_num = r.num;
 		p->fps_den = r.den;
 	}
+}
+
+/* The first element named name (any namespace) under n, depth first. */
+static xmlNode *
+probe_xml_find(xmlNode *n, const char *name)
+{
+	for (; n; n = n->next) {
+		xmlNode *f;
+		if (n->type == XML_ELEMENT_NODE && xmlStrcmp(n->name, BAD_CAST name) == 0)
+			return n;
+		if ((f = probe_xml_find(n->children, name)) != NULL)
+			return f;
+	}
+	return NULL;
+}
+
+int
+probe_from_sony_xml(const char *text, size_t len, struct probe *p, struct err *err)
+{
+	xmlDoc *doc;
+	xmlNode *root, *n;
+	xmlChar *v;
+
+	if (len > INT_MAX)
+		return err_set(err, SP_EINVAL, "Sony XML: too large");
+	xml_quiet();
+	doc = xmlReadMemory(text, (int)len, "M01.XML", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
+	    XML_PARSE_NOWARNING);
+	root = doc ? xmlDocGetRootElement(doc) : NULL;
+	if (root == NULL || xmlStrcmp(root->name, BAD_CAST "NonRealTimeMeta") != 0) {
+		xmlFreeDoc(doc);
+		return err_set(err, SP_EINVAL, "Sony XML: not a NonRealTimeMeta document");
+	}
+	n = probe_xml_find(root->children, "CreationDate");
+	v = n ? xmlGetProp(n, BAD_CAST "value") : NULL;
+	/* "2026-12-07T14:05:38+01:00": the camera's clock, its zone dropped as creation_time's */
+	probe_set_recorded(p, (const char *)v, "Sony XML CreationDate");
+	xmlFree(v);
+	xmlFreeDoc(doc);
+	return 0;
 }
 
 int

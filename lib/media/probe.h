@@ -97,6 +97,11 @@ void probe_from_name(const char *name, int nfiles, struct probe *p);
 /* Adds what a Blackmagic .sidecar (JSON) says; SP_EINVAL when it is not a JSON object. */
 int probe_from_sidecar(const char *text, size_t len, struct probe *p, struct err *err);
 
+/* The recording time a Sony NonRealTimeMeta sidecar (C0001M01.XML) gives, CreationDate's
+ * value, when p has none yet (the container's creation_time comes first); SP_EINVAL when the
+ * text is not such a document. A document without CreationDate is not an error. */
+int probe_from_sony_xml(const char *text, size_t len, struct probe *p, struct err *err);
+
 /* What another tool's log says of a clip (an ALE row: lib/editorial/ale_probe.h): its rate
  * (fps text), start timecode and, where the probe has none, its reel. */
 int probe_apply_row(struct probe *p, const char *fps, const char *start_tc, const char *tape);
