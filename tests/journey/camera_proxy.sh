@@ -86,6 +86,18 @@ ok "its thumbnails are made from the camera proxy, and clip.thumbnails says so"
 [[ $(jq -r .recorded_at_source <<<"$j") == "camera proxy's creation_time" ]] || fail "recorded_at_source: $(jq -c '{recorded_at,recorded_at_source}' <<<"$j")"
 ok "its recording time is the camera proxy's creation_time, and says so"
 
+# --- proxies asked for again: made from the camera proxy -------------------------------------
+post() { curl -s -o "$tmp/post.json" -w '%{http_code}' -X POST -H "Authorization: Bearer $SETPOST_TOKEN" -H 'Content-Type: application/json' -d "$2" "$url$1"; }
+st=$(post "/api/v1/clips/$(jq -r .id <<<"$j")/transcode" '{}')
+[[ $st == 202 || $st == 201 || $st == 200 ]] || fail "POST transcode of the clip with a camera proxy: $st $(cat "$tmp/post.json")"
+cli_idle
+v=$(detail B002_C001_0101XY | jq -c '[.renditions[] | select(.state == "done") | {version, source}]')
+[[ $(jq -r 'map(.version) | max' <<<"$v") -ge 2 && $(jq -r 'map(.source) | unique | join(",")' <<<"$v") == camera_proxy ]] || fail "made again, from the camera proxy: $v"
+k=$(detail B002_C002_0101QZ)
+st=$(post "/api/v1/clips/$(jq -r .id <<<"$k")/transcode" '{}')
+[[ $st == 409 ]] && grep -q "no camera proxy" "$tmp/post.json" || fail "POST transcode without a camera proxy: $st $(cat "$tmp/post.json")"
+ok "asked for again, the proxies are made from the camera proxy; a raw clip without one is refused (409) naming why"
+
 # --- the clip without one ---------------------------------------------------------------------
 k=$(detail B002_C002_0101QZ)
 [[ $(jq -r .media_status <<<"$k") == vendor_tool && $(jq -r .camera_proxy <<<"$k") == null ]] || fail "no camera proxy: $(jq -c '{media_status,camera_proxy}' <<<"$k")"
