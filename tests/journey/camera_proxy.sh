@@ -9,6 +9,9 @@
 #   the proxy is a real movie of the camera proxy's 48 frames (ffprobe);
 #   the clip's recording time is the camera proxy's creation_time;
 #   the clip without a camera proxy gets none of it.
+# And a Sony card whose XAVC-like MXF ffmpeg decodes (no creation_time in it) with a Sub/ proxy:
+#   the proxy is recorded but never used (the original makes the dailies, source original);
+#   the clip's recording time is its M01.XML's CreationDate.
 set -euo pipefail
 . "$(dirname "$0")/../cli/lib.sh"
 bin=$1
@@ -31,6 +34,18 @@ ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi -i "testsrc2=s=320x180:
 	-timecode 14:05:38:00 -metadata creation_time=2026-12-07T14:05:38.000000Z -shortest \
 	"$c1/B002_C001_0101XY_001.mov"
 head -c 8192 /dev/urandom >"$c2/B002_C002_0101QZ_001.R3D"
+sony=$tmp/cards/C005/XDROOT
+mkdir -p "$sony/Clip" "$sony/Sub"
+ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi -i "smptebars=s=160x90:r=25:d=1" \
+	-c:v libx264 -preset ultrafast -pix_fmt yuv420p "$sony/Clip/C005C001_261207AB.MXF"
+cat >"$sony/Clip/C005C001_261207ABM01.XML" <<'XML'
+<?xml version="1.0" encoding="UTF-8"?>
+<NonRealTimeMeta xmlns="urn:schemas-professionalDisc:nonRealTimeMeta:ver.2.00">
+<Duration value="25"/><LtcChangeTable tcFps="25"/><CreationDate value="2026-12-07T09:41:02+01:00"/>
+</NonRealTimeMeta>
+XML
+ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi -i "testsrc2=s=128x72:r=25:d=1" \
+	-c:v libx264 -preset ultrafast -pix_fmt yuv420p "$sony/Sub/C005C001_261207ABS03.MP4"
 if ffprobe -v error "$c1/B002_C001_0101XY_001.R3D" >/dev/null 2>&1; then
 	fail "the fixture's R3D must be something ffmpeg cannot decode"
 fi
@@ -104,4 +119,16 @@ k=$(detail B002_C002_0101QZ)
 [[ $(jq '.renditions | length' <<<"$k") == 0 && $(jq -r .poster <<<"$k") == null ]] || fail "nothing made without one: $(jq -c '{renditions,poster}' <<<"$k")"
 [[ $(jq -r .recorded_at <<<"$k") == null ]] || fail "no recording time without a file that carries one (never the mtime): $(jq -c .recorded_at <<<"$k")"
 ok "a clip without a camera proxy gets no renditions, no thumbnails and no recording time"
+
+# --- a Sony clip ffmpeg decodes: its own proxy recorded, never used -------------------------
+out=$("$bin" offload "$tmp/cards/C005" --to "$tmp/raid" --to "$tmp/shuttle" --register "$url" \
+	--production "Feature" --day 2026-12-07 --no-progress 2>&1)
+grep -q "safe to format: YES" <<<"$out" || fail "offload C005: $out"
+cli_idle
+s=$(detail C005C001_261207AB)
+[[ $(jq -r .camera_proxy.name <<<"$s") == C005C001_261207ABS03.MP4 && $(jq -r .camera_proxy.dailies_source <<<"$s") == false ]] || fail "the Sony Sub/ proxy recorded, not used: $(jq -c .camera_proxy <<<"$s")"
+[[ $(jq -r '[.renditions[] | select(.state == "done") | .source] | unique | join(",")' <<<"$s") == original ]] || fail "its dailies come from its original: $(jq -c '{state,renditions}' <<<"$s")"
+ok "a Sony clip ffmpeg decodes keeps its Sub/ proxy as its camera proxy, and makes its dailies from its original"
+[[ $(jq -r .recorded_at <<<"$s") == 2026-12-07T09:41:02 && $(jq -r .recorded_at_source <<<"$s") == "Sony XML CreationDate" ]] || fail "recorded_at from the M01.XML: $(jq -c '{recorded_at,recorded_at_source}' <<<"$s")"
+ok "its recording time is its M01.XML's CreationDate (the camera's clock, its zone dropped)"
 echo "camera_proxy.sh: all passed"
