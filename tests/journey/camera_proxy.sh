@@ -12,6 +12,7 @@
 # And a Sony card whose XAVC-like MXF ffmpeg decodes (no creation_time in it) with a Sub/ proxy:
 #   the proxy is recorded but never used (the original makes the dailies, source original);
 #   the clip's recording time is its M01.XML's CreationDate.
+# And a sound roll (tests/fixtures/make-cards.sh): a take's recording time is its BWF origination.
 set -euo pipefail
 . "$(dirname "$0")/../cli/lib.sh"
 bin=$1
@@ -131,4 +132,13 @@ s=$(detail C005C001_261207AB)
 ok "a Sony clip ffmpeg decodes keeps its Sub/ proxy as its camera proxy, and makes its dailies from its original"
 [[ $(jq -r .recorded_at <<<"$s") == 2026-12-07T09:41:02 && $(jq -r .recorded_at_source <<<"$s") == "Sony XML CreationDate" ]] || fail "recorded_at from the M01.XML: $(jq -c '{recorded_at,recorded_at_source}' <<<"$s")"
 ok "its recording time is its M01.XML's CreationDate (the camera's clock, its zone dropped)"
+
+# --- a sound roll: each take's recording time from its BWF origination ----------------------
+bash "$top/tests/fixtures/make-cards.sh" "$tmp/fixture" >/dev/null
+out=$("$bin" offload "$tmp/fixture/sound/SR001" --to "$tmp/raid" --to "$tmp/shuttle" --register "$url" \
+	--production "Feature" --day 2026-12-07 --no-progress 2>&1)
+grep -q "safe to format: YES" <<<"$out" || fail "offload SR001: $out"
+t=$(detail S01T01)
+[[ $(jq -r .recorded_at <<<"$t") == 2025-01-01T12:00:00 && $(jq -r .recorded_at_source <<<"$t") == registration ]] || fail "a take's recorded_at from its bext origination: $(jq -c '{recorded_at,recorded_at_source}' <<<"$t")"
+ok "a sound take's recording time is its BWF OriginationDate and OriginationTime"
 echo "camera_proxy.sh: all passed"
