@@ -183,10 +183,10 @@ tc_prepare(struct tc *t, struct db_conn *c, long long clip_id, struct err *err)
 /* --- renditions in the database --------------------------------------------------------- */
 
 static const struct db_stmt stmt_start = { "transcode_start",
-	"INSERT INTO renditions (clip_id, profile, state) VALUES ($1, $2, 'running')"
+	"INSERT INTO renditions (clip_id, profile, state, source) VALUES ($1, $2, 'running', $3)"
 	" ON CONFLICT (clip_id, profile) WHERE state <> 'superseded' DO UPDATE SET state = 'running',"
 	" error = NULL, rel_path = NULL, size = NULL, xxh64 = NULL, finished_at = NULL,"
-	" stale_at = NULL RETURNING id", 2 };
+	" stale_at = NULL, source = EXCLUDED.source RETURNING id", 3 };
 
 /* The done rendition of this clip and profile, which a new one would supersede. */
 static const struct db_stmt stmt_current = { "transcode_current",
@@ -222,6 +222,7 @@ tc_start(struct tc *t, const struct profile *pr, long long *rid, struct err *err
 
 	db_param_ll(&q, t->lc.clip_id);
 	db_param_str(&q, pr->name);
+	db_param_str(&q, clip_input_source(&t->lc));
 	if ((n = db_exec(t->job->db, &stmt_start, q.v, &r, err)) < 0)
 		return n;
 	*rid = db_ll(r, 0, 0);
