@@ -11,7 +11,8 @@
 
 static const struct db_stmt stmt_clip = { "transcode_request_clip",
 	"SELECT c.circled, c.state, m.status, m.decodable, coalesce(m.video_streams, 0),"
-	" coalesce(m.vendor_tool, ''), p.settings, c.name"
+	" coalesce(m.vendor_tool, ''), p.settings, c.name,"
+	" coalesce(m.vendor->'camera_proxy'->>'dailies_source' = 'true', false)"
 	" FROM clips c JOIN cards k ON k.id = c.card_id JOIN days d ON d.id = k.day_id"
 	" JOIN productions p ON p.id = d.production_id LEFT JOIN clip_media m ON m.clip_id = c.id"
 	" WHERE c.id = $1 FOR UPDATE OF c", 1 };
@@ -37,9 +38,13 @@ transcode_check(PGresult *r, struct err *err)
 	if (!strcmp(PQgetvalue(r, 0, 2), "failed"))
 		return err_set(err, SP_ECONFLICT, "%s could not be read: see GET /api/v1/clips/{id}/media",
 		    name);
+	/* camera raw whose camera proxy makes its dailies (lib/custody/clip_input.h) */
+	if (!db_bool(r, 0, 3) && db_bool(r, 0, 8))
+		return 0;
 	if (!db_bool(r, 0, 3))
-		return err_set(err, SP_ECONFLICT, "%s is camera raw ffmpeg cannot decode (%s): setpost"
-		    " makes no proxies of it", name, PQgetvalue(r, 0, 5));
+		return err_set(err, SP_ECONFLICT, "%s is camera raw ffmpeg cannot decode (%s) and its"
+		    " card holds no camera proxy of it: setpost makes no proxies of it", name,
+		    PQgetvalue(r, 0, 5));
 	if (db_ll(r, 0, 4) == 0)
 		return err_set(err, SP_ECONFLICT, "%s has no picture", name);
 	return 0;

@@ -7,6 +7,7 @@
 #include "lib/pipeline/clipstate.h"
 #include "lib/store/event.h"
 #include "lib/custody/locate.h"
+#include "lib/custody/clip_input.h"
 #include "lib/core/log.h"
 #include "lib/media/probe.h"
 #include "lib/pipeline/pipeline.h"
@@ -87,6 +88,25 @@ job_probe_sidecar(void *arg, const char *rel, const char *path, struct err *err)
 	return 0;
 }
 
+/* A Sony clip's NonRealTimeMeta sidecar (C0001M01.XML): its recording time, when the
+ * container gave none. */
+static int
+job_probe_sony_xml(void *arg, const char *rel, const char *path, struct err *err)
+{
+	size_t n = strlen(rel), len = 0;
+	struct probe *p = arg;
+	char *text = NULL;
+	struct err e2;
+
+	(void)err;
+	if (p->recorded_at[0] || n < 7 || strcasecmp(rel + n - 7, "M01.XML") != 0 ||
+	    job_probe_read(path, &text, &len, &e2) < 0)
+		return 0;
+	(void)probe_from_sony_xml(text, len, p, &e2);   /* not one: nothing learnt, no failure */
+	free(text);
+	return 0;
+}
+
 /* Raw camera formats: what the name, the files and the sidecars tell. */
 static int
 job_probe_raw(struct db_conn *c, const struct locate_clip *lc, struct probe *p,
@@ -120,10 +140,48 @@ job_probe_media(struct job *job, struct db_conn *c, struct locate_clip *lc, stru
 	return rc;
 }
 
+/* Camera raw with a camera proxy: the proxy is probed too; what it is goes in the clip's media
+ * (vendor.camera_proxy), its recording time where the original gives none. 1 when it can be
+ * the dailies source. A proxy that cannot be read is said there, never fatal. */
+static int
+job_probe_camera_proxy(struct db_conn *c, const struct locate_clip *lc, struct probe *p)
+{
+	char path[PATH_MAX];
+	struct probe px;
+	struct err e2;
+	json_t *o;
+	int rc;
+
+	if (p->decodable || strcmp(p->status, "vendor_tool") != 0 || lc->proxy_file_id == 0)
+		return 0;
+	probe_init(&px);
+	rc = clip_input_camera_proxy(c, lc, &px, path, sizeof(path), &e2);
+	o = json_pack("{s:s,s:b}", "file", lc->proxy_rel_path, "dailies_source", rc > 0);
+	if (rc < 0) {
+		json_object_set_new(o, "error", json_string(e2.msg));
+	} else {
+		json_t *j = probe_to_json(&px);
+		static const char *const keep[] = { "codec", "width", "height", "fps_num", "fps_den",
+			"duration_frames", "start_tc", "recorded_at", NULL };
+		for (const char *const *k = keep; *k; k++)
+			json_object_set(o, *k, json_object_get(j, *k));
+		json_decref(j);
+	}
+	json_object_set_new(p->vendor, "camera_proxy", o);
+	if (rc > 0 && !p->recorded_at[0] && px.recorded_at[0]) {
+		memcpy(p->recorded_at, px.recorded_at, sizeof(p->recorded_at));
+		snprintf(p->recorded_at_source, sizeof(p->recorded_at_source),
+		    "camera proxy's creation_time");
+	}
+	probe_release(&px);
+	return rc > 0;
+}
+
 struct job_probe_save {
 	struct job *job;
 	const struct locate_clip *lc;
 	const struct probe *p;
+	bool camera_proxy;         /* camera raw whose camera proxy makes its dailies */
 	const char *failure;
 	char sequence[600];        /* what is wrong with its numbered files, or "" */
 };
@@ -184,12 +242,16 @@ job_probe_save_tx(struct db_conn *c, void *arg, struct err *err)
 		return rc;
 	data = json_pack("{s:s,s:s,s:s}", "clip", s->lc->name, "status", p->status, "codec",
 	    p->codec);
+	if (s->camera_proxy)
+		json_object_set_new(data, "camera_proxy", json_string(s->lc->proxy_rel_path));
 	rc = event_record(c, s->job->worker, "clip.probed", "clip", s->lc->clip_id, data, NULL, err);
 	json_decref(data);
 	/* Readable files, but frames missing or twice: the clip cannot be played as shot. */
 	if (rc == 0 && s->sequence[0] &&
 	    (rc = clipstate_media_error(c, s->lc->clip_id, s->sequence, s->job->worker, err)) > 0)
 		rc = 0;
+	if (rc == 0 && !p->decodable && s->camera_proxy && !s->sequence[0])
+		return (rc = pipeline_camera_proxy(c, s->lc->clip_id, s->lc->circled, err)) < 0 ? rc : 0;
 	if (rc < 0 || !p->decodable)
 		return rc;
 	rc = pipeline_probed(c, s->lc->clip_id, s->lc->circled, p, err);
@@ -239,6 +301,10 @@ job_probe_run(struct job *job, struct err *err)
 		rc = job_probe_raw(c, lc, &p, err);
 	else
 		rc = job_probe_media(job, c, lc, &p, err);
+	if (rc == 0 && !p.recorded_at[0])
+		rc = locate_sidecars(c, lc, job_probe_sony_xml, &p, err);
+	if (rc == 0)
+		save.camera_proxy = job_probe_camera_proxy(c, lc, &p) > 0;
 	db_release(job->db, c);
 	c = NULL;
 	if (rc < 0 && !job->permanent)

@@ -14,6 +14,7 @@
 #include "lib/media/frameseq.h"
 #include "lib/core/file.h"
 #include "lib/custody/locate.h"
+#include "lib/custody/clip_input.h"
 #include "lib/core/log.h"
 #include "lib/media/probe.h"
 #include "lib/store/worker.h"
@@ -326,7 +327,8 @@ thumbs_save_tx(struct db_conn *c, void *arg, struct err *err)
 		if ((rc = db_query(c, &stmt_insert, p.v, NULL, err)) < 0)
 			return rc;
 	}
-	data = json_pack("{s:s,s:i}", "clip", s->t->lc.name, "thumbnails", s->nrows);
+	data = json_pack("{s:s,s:i,s:s}", "clip", s->t->lc.name, "thumbnails", s->nrows, "source",
+	    clip_input_source(&s->t->lc));
 	rc = event_record(c, s->t->job->worker, "clip.thumbnails", "clip", s->t->lc.clip_id, data,
 	    NULL, err);
 	json_decref(data);
@@ -501,9 +503,13 @@ thumbs_load(struct thumbs *t, long long clip_id, bool *skip, struct err *err)
 		t->job->permanent = rc == SP_ENOTFOUND;
 		goto out;
 	}
+	/* the original, or the camera's own proxy when the original needs the maker's SDK */
 	*skip = !t->p.decodable || t->p.video_streams == 0 || t->p.width <= 0;
-	if (!*skip)
-		rc = locate_file(c, t->lc.file_id, t->lc.path, sizeof(t->lc.path), err);
+	if (!*skip || !t->p.decodable) {
+		if ((rc = clip_input_locate(c, &t->lc, &t->p, err)) > 0)
+			rc = 0;
+		*skip = !t->p.decodable || t->p.video_streams == 0 || t->p.width <= 0;
+	}
 out:
 	db_release(t->job->db, c);
 	return rc;

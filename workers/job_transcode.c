@@ -42,6 +42,7 @@
 #include "lib/core/file.h"
 #include "lib/core/hash.h"
 #include "lib/custody/locate.h"
+#include "lib/custody/clip_input.h"
 #include "lib/core/log.h"
 #include "lib/media/look.h"
 #include "lib/media/probe.h"
@@ -148,6 +149,9 @@ tc_prepare(struct tc *t, struct db_conn *c, long long clip_id, struct err *err)
 		t->job->permanent = true;
 		return err_prefix(err, "%s: not probed: ", t->lc.name);
 	}
+	/* the original, or the camera's own proxy when the original needs the maker's SDK */
+	if ((rc = clip_input_locate(c, &t->lc, &t->p, err)) < 0)
+		return rc;
 	if (!t->p.decodable || t->p.video_streams == 0) {
 		t->job->permanent = true;
 		return err_set(err, SP_EUNSUPPORTED, "%s: %s", t->lc.name, t->p.video_streams == 0 ?
@@ -163,8 +167,6 @@ tc_prepare(struct tc *t, struct db_conn *c, long long clip_id, struct err *err)
 		t->job->permanent = rc == SP_EINVAL;
 		return rc;
 	}
-	if ((rc = locate_file(c, t->lc.file_id, t->lc.path, sizeof(t->lc.path), err)) < 0)
-		return rc;
 	if (t->sound_clip_id > 0) {
 		if ((snd = calloc(1, sizeof(*snd))) == NULL)
 			return err_set(err, SP_ENOMEM, "out of memory");
@@ -181,10 +183,10 @@ tc_prepare(struct tc *t, struct db_conn *c, long long clip_id, struct err *err)
 /* --- renditions in the database --------------------------------------------------------- */
 
 static const struct db_stmt stmt_start = { "transcode_start",
-	"INSERT INTO renditions (clip_id, profile, state) VALUES ($1, $2, 'running')"
+	"INSERT INTO renditions (clip_id, profile, state, source) VALUES ($1, $2, 'running', $3)"
 	" ON CONFLICT (clip_id, profile) WHERE state <> 'superseded' DO UPDATE SET state = 'running',"
 	" error = NULL, rel_path = NULL, size = NULL, xxh64 = NULL, finished_at = NULL,"
-	" stale_at = NULL RETURNING id", 2 };
+	" stale_at = NULL, source = EXCLUDED.source RETURNING id", 3 };
 
 /* The done rendition of this clip and profile, which a new one would supersede. */
 static const struct db_stmt stmt_current = { "transcode_current",
@@ -197,7 +199,8 @@ static const struct db_stmt stmt_supersede = { "transcode_supersede",
 	" RETURNING clip_id, profile, version", 2 };
 static const struct db_stmt stmt_remade = { "transcode_remade",
 	"INSERT INTO renditions (clip_id, profile, state, rel_path, size, xxh64, version,"
-	" finished_at) VALUES ($1, $2, 'done', $3, $4, $5, $6::int + 1, now()) RETURNING id", 6 };
+	" finished_at, source) VALUES ($1, $2, 'done', $3, $4, $5, $6::int + 1, now(), $7)"
+	" RETURNING id", 7 };
 static const struct db_stmt stmt_superseded_by = { "transcode_superseded_by",
 	"UPDATE renditions SET superseded_by = $2 WHERE id = $1", 2 };
 static const struct db_stmt stmt_remake_failed = { "transcode_remake_failed",
@@ -205,7 +208,7 @@ static const struct db_stmt stmt_remake_failed = { "transcode_remake_failed",
 
 static const struct db_stmt stmt_done = { "transcode_done",
 	"UPDATE renditions SET state = 'done', rel_path = $2, size = $3, xxh64 = $4, error = NULL,"
-	" finished_at = now() WHERE id = $1", 4 };
+	" finished_at = now(), source = $5 WHERE id = $1", 5 };
 
 static const struct db_stmt stmt_failed = { "transcode_failed",
 	"UPDATE renditions SET state = $3, error = $2, finished_at = now() WHERE id = $1", 3 };
@@ -219,6 +222,7 @@ tc_start(struct tc *t, const struct profile *pr, long long *rid, struct err *err
 
 	db_param_ll(&q, t->lc.clip_id);
 	db_param_str(&q, pr->name);
+	db_param_str(&q, clip_input_source(&t->lc));
 	if ((n = db_exec(t->job->db, &stmt_start, q.v, &r, err)) < 0)
 		return n;
 	*rid = db_ll(r, 0, 0);
@@ -278,6 +282,7 @@ tc_supersede(struct db_conn *c, struct tc_end *e, struct err *err)
 	db_param_ll(&p2, e->size);
 	db_param_str(&p2, e->xxh64);
 	db_param_ll(&p2, e->old_version);
+	db_param_str(&p2, clip_input_source(&e->t->lc));
 	if ((n = db_query(c, &stmt_supersede, p1.v, NULL, err)) < 0)
 		return n;
 	if (n == 0)
@@ -317,12 +322,15 @@ tc_end_tx(struct db_conn *c, void *arg, struct err *err)
 		db_param_str(&q, e->rel);
 		db_param_ll(&q, e->size);
 		db_param_str(&q, e->xxh64);
+		db_param_str(&q, clip_input_source(&e->t->lc));
 		if ((rc = db_query(c, &stmt_done, q.v, NULL, err)) < 0)
 			return rc;
-		data = json_pack("{s:I,s:s,s:s,s:s,s:I,s:s,s:i}", "clip_id",
+		data = json_pack("{s:I,s:s,s:s,s:s,s:I,s:s,s:i,s:s}", "clip_id",
 		    (json_int_t)e->t->lc.clip_id, "clip", e->t->lc.name, "profile", e->pr->name,
 		    "rel_path", e->rel, "size", (json_int_t)e->size, "xxh64", e->xxh64, "version",
-		    e->old_id > 0 ? e->old_version + 1 : 1);
+		    e->old_id > 0 ? e->old_version + 1 : 1, "source", clip_input_source(&e->t->lc));
+		if (e->t->lc.from_camera_proxy)
+			json_object_set_new(data, "camera_proxy", json_string(e->t->lc.proxy_rel_path));
 		rc = event_record(c, e->t->job->worker, "rendition.ready", "rendition", e->rid, data,
 		    NULL, err);
 		/* Complete and hashed: its deliveries leave now, whatever the rest of the clip does. */

@@ -138,7 +138,8 @@ static const struct db_stmt stmt_clip = { "locate_clip",
 	"SELECT c.id, c.card_id, c.name, c.circled, f.id, f.rel_path,"
 	" (SELECT count(*) FROM files g WHERE g.clip_id = c.id AND g.role IN ('media', 'segment')"
 	"  AND lower(substring(g.rel_path from '\\.[^./]*$')) IS NOT DISTINCT FROM"
-	"      lower(substring(f.rel_path from '\\.[^./]*$')))"
+	"      lower(substring(f.rel_path from '\\.[^./]*$'))),"
+	" c.camera_proxy_file_id, (SELECT x.rel_path FROM files x WHERE x.id = c.camera_proxy_file_id)"
 	" FROM clips c LEFT JOIN LATERAL (SELECT id, rel_path FROM files"
 	"  WHERE clip_id = c.id AND role IN ('media', 'segment')"
 	"  ORDER BY role = 'media' DESC, rel_path LIMIT 1) f ON true"
@@ -165,6 +166,8 @@ locate_clip_load(struct db_conn *c, long long clip_id, struct locate_clip *lc, s
 		lc->file_id = db_ll(r, 0, 4);
 		snprintf(lc->rel_path, sizeof(lc->rel_path), "%s", PQgetvalue(r, 0, 5));
 		lc->nmedia = (int)db_ll(r, 0, 6);
+		lc->proxy_file_id = db_ll(r, 0, 7);
+		snprintf(lc->proxy_rel_path, sizeof(lc->proxy_rel_path), "%s", PQgetvalue(r, 0, 8));
 		if (lc->file_id == 0)
 			rc = err_set(err, SP_ENOTFOUND, "clip %s has no picture or sound file", lc->name);
 	}

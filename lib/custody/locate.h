@@ -46,6 +46,9 @@ struct locate_clip {
 	char rel_path[4096];         /* that file's path on the card */
 	int nmedia;                  /* how many media/segment files share its extension */
 	char path[PATH_MAX];         /* readable copy of it, once located */
+	long long proxy_file_id;     /* the camera's own proxy (migration 0070), 0 when none */
+	char proxy_rel_path[1024];   /* its path on the card, "" when none */
+	bool from_camera_proxy;      /* path is the camera proxy's (lib/custody/clip_input.h) */
 };
 
 /* Loads the clip and picks its main media file (without locating it). SP_ENOTFOUND for an

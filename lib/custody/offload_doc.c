@@ -72,6 +72,9 @@ doc_file(const struct offload_result *res, const struct card_info *card, const s
 		json_object_set_new(o, "role", json_string(doc_roles[cf->role]));
 		if (cf->clip >= 0)
 			json_object_set_new(o, "clip", json_string(card->clips[cf->clip].name));
+		/* the camera's own proxy: the dailies source when the original needs the maker's SDK */
+		if (cf->clip >= 0 && card->clips[cf->clip].proxy == k)
+			json_object_set_new(o, "camera_proxy", json_true());
 	} else {
 		json_object_set_new(o, "role", json_string(f->kind == OFFLOAD_HISTORY ? "other" : "media"));
 	}
@@ -91,6 +94,27 @@ doc_sound_span(json_t *clip, const struct card_sound *s)
 	if (s->has_start)
 		json_object_set_new(o, "time_reference", json_integer((json_int_t)s->time_reference));
 	json_object_set_new(meta, "sound", o);
+}
+
+/* When the recorder's clock says the take began (bext OriginationDate and OriginationTime, the
+ * recorder's wall clock, no zone): the clip's recorded_at. */
+static void
+doc_origination(json_t *clip, const struct bwf_info *b)
+{
+	char at[24];
+	struct tm tm = { 0 };
+	const char *end;
+
+	if (!b->has_bext || snprintf(at, sizeof(at), "%.10sT%.8s", b->bext.origination_date,
+	    b->bext.origination_time) != 19)
+		return;
+	/* recorders write '-', ':', '_', '/' or ' ' between the numbers */
+	for (int i = 0; i < 19; i++)
+		if (i != 10 && (at[i] < '0' || at[i] > '9'))
+			at[i] = i < 10 ? '-' : ':';
+	if ((end = strptime(at, "%Y-%m-%dT%H:%M:%S", &tm)) != NULL && *end == '\0' &&
+	    tm.tm_year > 70)
+		json_object_set_new(clip, "recorded_at", json_string(at));
 }
 
 /* What the sound report says about a sound roll's clip. */
@@ -154,6 +178,7 @@ doc_clips(const struct card_info *card, const struct offload_doc_opts *opts)
 			json_object_set_new(o, "camera", json_string(card->camera));
 		if (c->sound) {
 			doc_sound(o, c->sound);
+			doc_origination(o, &c->sound->bwf);
 			doc_sound_span(o, c->sound);
 		}
 		json_array_append_new(clips, o);

@@ -63,11 +63,12 @@ static int
 register_check_file(json_t *f, size_t i, struct err *err)
 {
 	static const char *const fields[] = { "path", "size", "mtime", "role", "clip", "hashes",
-		NULL };
+		"camera_proxy", NULL };
 	static const char *const roles[] = { "media", "segment", "sidecar", "index", "other", NULL };
 	char where[32];
 	const char *s;
 	long long size;
+	bool proxy = false;
 	int rc;
 
 	snprintf(where, sizeof(where), "files[%zu]", i);
@@ -91,8 +92,13 @@ register_check_file(json_t *f, size_t i, struct err *err)
 			    "or other", where);
 	}
 	if (json_get_string(f, "mtime", false, 40, &s, err) < 0 ||
-	    json_get_string(f, "clip", false, 255, &s, err) < 0)
+	    json_get_string(f, "clip", false, 255, &s, err) < 0 ||
+	    json_get_bool(f, "camera_proxy", false, &proxy, err) < 0)
 		return err_prefix(err, "%s.", where);
+	s = json_string_value(json_object_get(f, "role"));
+	if (proxy && (json_object_get(f, "clip") == NULL || s == NULL || strcmp(s, "sidecar") != 0))
+		return err_set(err, SP_EINVAL, "%s.camera_proxy: only a sidecar file of a clip is its "
+		    "camera proxy", where);
 	/* A file the offload could not read is still a file of the card: registered without
 	 * hashes, it has no verified copy, so the card is not safe to format. */
 	if (json_object_get(f, "hashes") == NULL)
@@ -100,12 +106,22 @@ register_check_file(json_t *f, size_t i, struct err *err)
 	return register_hashes(json_object_get(f, "hashes"), where, err);
 }
 
+/* "YYYY-MM-DDThh:mm:ss" and a real date and time. */
+static bool
+register_wall_clock_ok(const char *s)
+{
+	struct tm tm = { 0 };
+	const char *end = strlen(s) == 19 ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+
+	return end && *end == '\0' && tm.tm_year >= 70;
+}
+
 static int
 register_check_clip(json_t *c, size_t i, struct err *err)
 {
 	static const char *const fields[] = { "name", "scene", "take", "circled", "camera", "reel",
 		"start_tc", "fps_num", "fps_den", "duration_frames", "width", "height", "codec",
-		"metadata", "notes", NULL };
+		"metadata", "notes", "recorded_at", NULL };
 	static const char *const strings[] = { "scene", "take", "camera", "reel", "start_tc",
 		"codec", NULL };
 	const char *s;
@@ -128,6 +144,11 @@ register_check_clip(json_t *c, size_t i, struct err *err)
 			return err_prefix(err, "clips[%zu].", i);
 	if (json_object_get(c, "metadata") && !json_is_object(json_object_get(c, "metadata")))
 		return err_set(err, SP_EINVAL, "clips[%zu].metadata: expected an object", i);
+	if (json_get_string(c, "recorded_at", false, 19, &s, err) < 0)
+		return err_prefix(err, "clips[%zu].", i);
+	if (json_object_get(c, "recorded_at") && !register_wall_clock_ok(s))
+		return err_set(err, SP_EINVAL, "clips[%zu].recorded_at: expected the recording "
+		    "device's clock as YYYY-MM-DDThh:mm:ss (no zone)", i);
 	return 0;
 }
 
@@ -297,6 +318,10 @@ static const struct db_stmt stmt_clip = { "register_clip",
 	" fps_den = coalesce(clips.fps_den, EXCLUDED.fps_den),"
 	" metadata = EXCLUDED.metadata || clips.metadata")
 	" SELECT id FROM upd UNION ALL SELECT id FROM ins", 16 };
+/* When the clip was recorded, by the device's clock (migration 0071): kept once known. */
+static const struct db_stmt stmt_clip_recorded = { "register_clip_recorded",
+	"UPDATE clips SET recorded_at = $2::timestamp, recorded_at_source = 'registration'"
+	" WHERE id = $1 AND recorded_at IS NULL", 2 };
 static const struct db_stmt stmt_file = { "register_file",
 	REGISTER_UPSERT("files", "card_id = $1 AND rel_path = $3::text",
 	"clip_id = coalesce(t.clip_id, $2::bigint)",
@@ -309,6 +334,9 @@ static const struct db_stmt stmt_hash = { "register_hash",
 	" ON CONFLICT (file_id, algorithm) DO NOTHING RETURNING value)"
 	" SELECT value FROM ins UNION ALL SELECT value FROM hashes WHERE file_id = $1 AND"
 	" algorithm = $2 AND NOT EXISTS (SELECT 1 FROM ins)", 3 };
+/* The clip's camera proxy (migration 0070): the first one named stays. */
+static const struct db_stmt stmt_camera_proxy = { "register_camera_proxy",
+	"UPDATE clips SET camera_proxy_file_id = $2 WHERE id = $1 AND camera_proxy_file_id IS NULL", 2 };
 static const struct db_stmt stmt_file_by_path = { "register_file_by_path",
 	"SELECT id FROM files WHERE card_id = $1 AND rel_path = $2", 2 };
 static const struct db_stmt stmt_file_hash = { "register_file_hash",
@@ -439,6 +467,13 @@ register_clip(struct db_conn *c, struct register_ctx *x, json_t *clip, long long
 	db_param_str(&q, jstr(clip, "notes"));
 	rc = register_id(c, &stmt_clip, q.v, id, err);
 	free(meta);
+	if (rc == 0 && jstr(clip, "recorded_at")) {
+		struct db_params qr = { 0 };
+		db_param_ll(&qr, *id);
+		db_param_str(&qr, jstr(clip, "recorded_at"));
+		rc = db_query(c, &stmt_clip_recorded, qr.v, NULL, err);
+		rc = rc < 0 ? rc : 0;
+	}
 	x->nclips++;
 	return rc;
 }
@@ -511,6 +546,12 @@ register_file(struct db_conn *c, struct register_ctx *x, json_t *f, struct err *
 	    "size %s differs from the registered %s", jstr(f, "path"), q.v[3], PQgetvalue(r, 0, 1));
 	PQclear(r);
 	x->nfiles++;
+	if (rc == 0 && clip_id != 0 && json_is_true(json_object_get(f, "camera_proxy"))) {
+		struct db_params qp = { 0 };
+		db_param_ll(&qp, clip_id);
+		db_param_ll(&qp, file_id);
+		rc = db_query(c, &stmt_camera_proxy, qp.v, NULL, err);
+	}
 	return rc < 0 ? rc : register_file_hashes(c, file_id, f, err);
 }
 

@@ -4,9 +4,13 @@
 #include "lib/media/probe_int.h"
 #include "lib/media/ffmpeg.h"
 #include "lib/media/frameseq.h"
+#include "lib/core/xml_quiet.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
 #include <math.h>
 #include <regex.h>
 #include <stdio.h>
@@ -14,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define PROBE_JSON_MAX (32u << 20)
 
@@ -330,6 +335,26 @@ probe_finish(struct probe *p, json_t *format)
 		snprintf(p->status, sizeof(p->status), "vendor_tool");
 }
 
+/* creation_time ("2026-12-07T14:05:38.000000Z") as the camera's clock wrote it: the first 19
+ * characters when they are a date and time. No zone is applied: a camera's clock is the time
+ * of day the crew set, like the sound recorder's it is compared with (migration 0071). */
+static void
+probe_set_recorded(struct probe *p, const char *s, const char *source)
+{
+	struct tm tm = { 0 };
+	char at[20];
+	const char *end;
+
+	if (p->recorded_at[0] || s == NULL || strlen(s) < 19)
+		return;
+	snprintf(at, sizeof(at), "%.19s", s);
+	at[10] = 'T';
+	if ((end = strptime(at, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL || *end || tm.tm_year <= 70)
+		return;   /* 1970: a camera whose clock was never set */
+	memcpy(p->recorded_at, at, sizeof(at));
+	probe_copy(p->recorded_at_source, sizeof(p->recorded_at_source), source);
+}
+
 int
 probe_parse(const char *json, size_t len, const char *name, struct probe *p, struct err *err)
 {
@@ -359,6 +384,13 @@ probe_parse(const char *json, size_t len, const char *name, struct probe *p, str
 		probe_set_tc(p, tmcd_tc);
 	}
 	probe_scan_tags(p, json_object_get(format, "tags"));
+	probe_set_recorded(p, probe_str(json_object_get(format, "tags"), "creation_time"),
+	    "creation_time");
+	for (size_t i = 0; i < json_array_size(streams) && !p->recorded_at[0]; i++)
+		if (strcmp(probe_str(json_array_get(streams, i), "codec_type") ?
+		    probe_str(json_array_get(streams, i), "codec_type") : "", "video") == 0)
+			probe_set_recorded(p, probe_str(json_object_get(json_array_get(streams, i),
+			    "tags"), "creation_time"), "creation_time");
 	probe_finish(p, format);
 out:
 	json_decref(root);
@@ -549,6 +581,46 @@ probe_rate_from(struct probe *p, const char *s)
 		p->fps_num = r.num;
 		p->fps_den = r.den;
 	}
+}
+
+/* The first element named name (any namespace) under n, depth first. */
+static xmlNode *
+probe_xml_find(xmlNode *n, const char *name)
+{
+	for (; n; n = n->next) {
+		xmlNode *f;
+		if (n->type == XML_ELEMENT_NODE && xmlStrcmp(n->name, BAD_CAST name) == 0)
+			return n;
+		if ((f = probe_xml_find(n->children, name)) != NULL)
+			return f;
+	}
+	return NULL;
+}
+
+int
+probe_from_sony_xml(const char *text, size_t len, struct probe *p, struct err *err)
+{
+	xmlDoc *doc;
+	xmlNode *root, *n;
+	xmlChar *v;
+
+	if (len > INT_MAX)
+		return err_set(err, SP_EINVAL, "Sony XML: too large");
+	xml_quiet();
+	doc = xmlReadMemory(text, (int)len, "M01.XML", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
+	    XML_PARSE_NOWARNING);
+	root = doc ? xmlDocGetRootElement(doc) : NULL;
+	if (root == NULL || xmlStrcmp(root->name, BAD_CAST "NonRealTimeMeta") != 0) {
+		xmlFreeDoc(doc);
+		return err_set(err, SP_EINVAL, "Sony XML: not a NonRealTimeMeta document");
+	}
+	n = probe_xml_find(root->children, "CreationDate");
+	v = n ? xmlGetProp(n, BAD_CAST "value") : NULL;
+	/* "2026-12-07T14:05:38+01:00": the camera's clock, its zone dropped as creation_time's */
+	probe_set_recorded(p, (const char *)v, "Sony XML CreationDate");
+	xmlFree(v);
+	xmlFreeDoc(doc);
+	return 0;
 }
 
 int
@@ -801,6 +873,7 @@ probe_to_json(const struct probe *p)
 	json_object_set_new(j, "camera", json_pack("{s:o,s:o,s:o}", "make", probe_jstr(p->make),
 	    "model", probe_jstr(p->model), "serial", probe_jstr(p->serial)));
 	json_object_set_new(j, "lens", probe_jstr(p->lens));
+	json_object_set_new(j, "recorded_at", probe_jstr(p->recorded_at));
 	json_object_set_new(j, "tags", json_deep_copy(p->tags));
 	json_object_set_new(j, "vendor", json_deep_copy(p->vendor));
 	return j;

@@ -60,6 +60,10 @@ struct probe {
 	char audio_codec[32];
 	char make[64], model[64], serial[64], lens[128];
 	long long first_frame_number; /* frame files: the first one's number, else -1 */
+	char recorded_at[20];       /* "YYYY-MM-DDThh:mm:ss": the container's creation_time tag */
+	                            /* (format, else video stream) as the camera's clock wrote */
+	                            /* it, zone dropped; "" when the file carries none */
+	char recorded_at_source[48];/* where recorded_at came from, "" when none */
 	json_t *tags;               /* camera/lens/reel/timecode tags found, as they are */
 	json_t *vendor;             /* what the name and sidecars said (raw formats) */
 };
@@ -93,6 +97,11 @@ void probe_from_name(const char *name, int nfiles, struct probe *p);
 /* Adds what a Blackmagic .sidecar (JSON) says; SP_EINVAL when it is not a JSON object. */
 int probe_from_sidecar(const char *text, size_t len, struct probe *p, struct err *err);
 
+/* The recording time a Sony NonRealTimeMeta sidecar (C0001M01.XML) gives, CreationDate's
+ * value, when p has none yet (the container's creation_time comes first); SP_EINVAL when the
+ * text is not such a document. A document without CreationDate is not an error. */
+int probe_from_sony_xml(const char *text, size_t len, struct probe *p, struct err *err);
+
 /* What another tool's log says of a clip (an ALE row: lib/editorial/ale_probe.h): its rate
  * (fps text), start timecode and, where the probe has none, its reel. */
 int probe_apply_row(struct probe *p, const char *fps, const char *start_tc, const char *tape);
@@ -109,7 +118,8 @@ int probe_timecode(const struct probe *p, long long frame, char out[TIMECODE_BUF
 json_t *probe_to_json(const struct probe *p);
 
 /* Stores p as the clip's media row (status probed/vendor_tool) and copies the technical
- * fields into the clip (codec, size, rate, duration, start timecode, reel; never its state). */
+ * fields into the clip (codec, size, rate, duration, start timecode, reel, and recorded_at
+ * where the clip has none yet; never its state). */
 int probe_store(struct db_conn *c, long long clip_id, long long file_id, const struct probe *p,
     struct err *err);
 

@@ -41,8 +41,10 @@ static const struct db_stmt stmt_clip = { "probe_clip",
 	" height = coalesce($4::int, height), fps_num = coalesce($5::int, fps_num),"
 	" fps_den = coalesce($6::int, fps_den),"
 	" duration_frames = coalesce($7::bigint, duration_frames),"
-	" start_tc = coalesce($8, start_tc), reel = coalesce($9, reel), updated_at = now()"
-	" WHERE id = $1", 9 };
+	" start_tc = coalesce($8, start_tc), reel = coalesce($9, reel), updated_at = now(),"
+	" recorded_at_source = CASE WHEN recorded_at IS NULL THEN $11 ELSE recorded_at_source END,"
+	" recorded_at = coalesce(recorded_at, $10::timestamp)"
+	" WHERE id = $1", 11 };
 
 static const struct db_stmt stmt_fail = { "probe_fail",
 	"INSERT INTO clip_media (clip_id, file_id, status, decodable, error, probed_at)"
@@ -95,8 +97,9 @@ probe_store(struct db_conn *c, long long clip_id, long long file_id, const struc
 	free(vendor);
 	if (rc < 0)
 		return rc;
-	const char *cv[9] = { v[0], p->video_streams ? probe_nz(p->codec) : NULL, v[14], v[15],
-		v[18], v[19], v[20], v[23], v[25] };
+	const char *cv[11] = { v[0], p->video_streams ? probe_nz(p->codec) : NULL, v[14], v[15],
+		v[18], v[19], v[20], v[23], v[25], probe_nz(p->recorded_at),
+		p->recorded_at[0] ? probe_nz(p->recorded_at_source) : NULL };
 	return (rc = db_query(c, &stmt_clip, cv, NULL, err)) < 0 ? rc : 0;
 }
 

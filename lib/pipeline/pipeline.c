@@ -133,6 +133,19 @@ pipeline_probed(struct db_conn *c, long long clip_id, bool circled, const struct
 }
 
 int
+pipeline_camera_proxy(struct db_conn *c, long long clip_id, bool circled, struct err *err)
+{
+	int rc, queued;
+
+	if ((rc = pipeline_clip_job(c, &job_transcode_spec, clip_id, circled, err)) < 0)
+		return rc;
+	queued = rc;
+	if ((rc = pipeline_clip_job(c, &job_thumbnails_spec, clip_id, circled, err)) < 0)
+		return rc;
+	return queued + rc > 0;
+}
+
+int
 pipeline_transcode(struct db_conn *c, long long clip_id, json_t *profiles, long long *job_id,
     struct err *err)
 {

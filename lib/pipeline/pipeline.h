@@ -7,6 +7,8 @@
  *   probed                                 thumbnails, QC, and, when ffmpeg decodes it, its
  *                                          proxies (transcode); a picture clip also asks for
  *                                          its day's sound sync
+ *   probed, camera raw that needs the      thumbnails and proxies made from the camera's own
+ *   maker's SDK, with a camera proxy       proxy (lib/custody/clip_input.h); no QC
  *   sound roll registered                  sound sync of its day
  *   synced (sound matched anew) or look    the proxies made again (transcode), unless one is
  *   changed, when proxies exist            already queued (it reads the new facts when it runs)
@@ -58,6 +60,10 @@ int pipeline_card_secured(struct db_conn *c, long long card_id, struct err *err)
  * proxies, thumbnails and its day's sound sync. */
 int pipeline_probed(struct db_conn *c, long long clip_id, bool circled, const struct probe *p,
     struct err *err);
+
+/* The clip was probed as camera raw that needs the maker's SDK, and its camera proxy decodes:
+ * thumbnails and proxies, made from the camera proxy. */
+int pipeline_camera_proxy(struct db_conn *c, long long clip_id, bool circled, struct err *err);
 
 /* Proxies of the clip: profiles (a JSON array of names, borrowed) or NULL for every active
  * profile. SP_ECONFLICT (naming the job) when a transcode of the clip is queued or running. */

@@ -42,11 +42,18 @@ static const struct db_stmt stmt_pictures = { "soundsync_pictures",
 	" coalesce(c.scene, ''), coalesce(c.take, ''),"
 	" (SELECT (e.data->>'sound_clip_id')::bigint FROM events e WHERE e.kind ="
 	"  'clip.slate_from_sound' AND e.subject_type = 'clip' AND e.subject_id = c.id"
-	"  ORDER BY e.id DESC LIMIT 1)"
+	"  ORDER BY e.id DESC LIMIT 1), extract(epoch FROM c.recorded_at)"
 	" FROM clips c JOIN cards k ON k.id = c.card_id LEFT JOIN clip_sound s ON s.clip_id = c.id"
 	" WHERE k.day_id = $1 AND k.kind <> 'sound' ORDER BY c.id FOR UPDATE OF c", 1 };
+/* A sound take's slate, and when it was recorded: its recorder's clock at the start (BWF
+ * origination, migration 0071) and its length in seconds (BWF samples, else the probe's). */
 static const struct db_stmt stmt_sound_slate = { "soundsync_sound_slate",
-	"SELECT coalesce(scene, ''), coalesce(take, '') FROM clips WHERE id = $1", 1 };
+	"SELECT coalesce(c.scene, ''), coalesce(c.take, ''), extract(epoch FROM c.recorded_at),"
+	" coalesce(CASE WHEN jsonb_typeof(c.metadata->'sound'->'samples') = 'number' AND"
+	"  jsonb_typeof(c.metadata->'sound'->'sample_rate') = 'number' THEN"
+	"  (c.metadata->'sound'->>'samples')::float8 /"
+	"  nullif((c.metadata->'sound'->>'sample_rate')::float8, 0) END, m.duration_seconds)"
+	" FROM clips c LEFT JOIN clip_media m ON m.clip_id = c.id WHERE c.id = $1", 1 };
 /* Automatic results never replace the DIT's, and an unchanged result is not written again
  * (no event either): a rerun over a day is quiet. */
 static const struct db_stmt stmt_auto = { "soundsync_auto",
@@ -196,8 +203,8 @@ soundsync_unslate(struct db_conn *c, const char *pic, const char *snd, long long
  * made before the change made again. */
 static int
 soundsync_write(struct db_conn *c, const struct db_stmt *st, long long pic_id,
-    long long snd_id, long long offset, const char *method, bool by_slate, const char *actor,
-    struct err *err)
+    long long snd_id, long long offset, const char *method, const char *chosen_by,
+    const char *actor, struct err *err)
 {
 	struct db_params q = { 0 };
 	json_t *data;
@@ -212,8 +219,9 @@ soundsync_write(struct db_conn *c, const struct db_stmt *st, long long pic_id,
 	data = json_pack("{s:s,s:o,s:o}", "method", method,
 	    "sound_clip_id", snd_id ? json_integer(snd_id) : json_null(),
 	    "offset_frames", snd_id ? json_integer(offset) : json_null());
-	if (by_slate)   /* another clip of its camera has the same timecode; its slate decided */
-		json_object_set_new(data, "chosen_by", json_string("slate"));
+	/* another clip of its camera has the same timecode: its slate or shooting time decided */
+	if (chosen_by)
+		json_object_set_new(data, "chosen_by", json_string(chosen_by));
 	rc = event_record(c, actor, "clip.sound", "clip", pic_id, data, NULL, err);
 	json_decref(data);
 	/* q.v[0], q.v[1]: the picture's and the sound's ids as text */
@@ -236,8 +244,12 @@ struct soundsync_pic {
 	long long sound;           /* 0: nothing covers it */
 	int64_t offset;
 	bool ambiguous;
-	bool by_slate;             /* of an ambiguous group, the one whose own slate is the take's */
-	bool judged;               /* its ambiguous group was looked at for a slate */
+	const char *chosen_by;     /* of an ambiguous group, the one picked: "slate" when its own */
+	                           /* slate is the take's, "shooting_time" when it was recorded */
+	                           /* while the take was; else NULL */
+	bool judged;               /* its ambiguous group was looked at */
+	bool has_time;             /* recorded_at known (migration 0071) */
+	double recorded;           /* recorded_at, seconds (wall clock, as the device's) */
 	const char *scene, *take;  /* borrowed; "" when none */
 	long long slate_from;      /* the sound its slate came from, 0: the camera's or the DIT's */
 };
@@ -257,6 +269,8 @@ soundsync_point(const PGresult *r, int row, const struct soundsync_sound *snd, s
 	p->scene = PQgetvalue(r, row, 7);
 	p->take = PQgetvalue(r, row, 8);
 	p->slate_from = db_val(r, row, 9) ? db_ll(r, row, 9) : 0;
+	p->has_time = db_val(r, row, 10) != NULL;
+	p->recorded = p->has_time ? strtod(PQgetvalue(r, row, 10), NULL) : 0;
 	p->len = db_val(r, row, 6) && db_ll(r, row, 6) > 0 ? db_ll(r, row, 6) : 1;
 	p->skip = (method && strcmp(method, "manual") == 0) || tc == NULL ||
 	    soundsync_clip_rate((unsigned)db_ll(r, row, 1), (unsigned)db_ll(r, row, 2), tc, &p->rate,
@@ -296,38 +310,79 @@ soundsync_same_label(const char *a, const char *b)
 	return a[0] != '\0' && strcasecmp(a, b) == 0;
 }
 
-/* Of a group of ambiguous pictures (one camera, one sound take), the one whose own slate
- * (scene and take from the camera or the DIT, not from a sound) is the take's, when exactly
- * one is: it is matched, the others stay ambiguous for the DIT. */
+/* A picture's own slate (from the camera or the DIT, not from a sound) is the take's. */
+static bool
+soundsync_slate_agrees(const struct soundsync_pic *p, const PGresult *snd)
+{
+	return p->slate_from != p->sound && soundsync_same_label(PQgetvalue(snd, 0, 0), p->scene) &&
+	    soundsync_same_label(PQgetvalue(snd, 0, 1), p->take);
+}
+
+/* A picture whose recording began while the take was being recorded, by the devices' clocks
+ * (a second's grace each side: BWF origination has whole seconds). */
+static bool
+soundsync_time_agrees(const struct soundsync_pic *p, const PGresult *snd)
+{
+	double start, len;
+
+	if (!p->has_time || db_val(snd, 0, 2) == NULL || db_val(snd, 0, 3) == NULL)
+		return false;
+	start = strtod(PQgetvalue(snd, 0, 2), NULL);
+	len = strtod(PQgetvalue(snd, 0, 3), NULL);
+	return len > 0 && p->recorded >= start - 1 && p->recorded <= start + len + 1;
+}
+
+/* Of the group of v[i] (ambiguous pictures of one camera on one sound take), the one that
+ * agrees (fn) when exactly one does: its index, else -1. */
 static int
-soundsync_pick_by_slate(struct db_conn *c, struct soundsync_pic *v, int n, struct err *err)
+soundsync_one_agrees(struct soundsync_pic *v, int n, int i, const PGresult *snd,
+    bool (*fn)(const struct soundsync_pic *, const PGresult *))
+{
+	int found = -1, agree = 0;
+
+	for (int j = i; j < n; j++) {
+		struct soundsync_pic *p = &v[j];
+		if (!p->ambiguous || p->sound != v[i].sound || strcmp(p->camera, v[i].camera) != 0)
+			continue;
+		p->judged = true;
+		if (fn(p, snd)) {
+			agree++;
+			found = j;
+		}
+	}
+	return agree == 1 ? found : -1;
+}
+
+/* Of a group of ambiguous pictures (one camera, one sound take), the one whose own slate is
+ * the take's, when exactly one is; failing that, the one recorded while the take was, when
+ * exactly one was. It is matched, the others stay ambiguous for the DIT. Nothing is guessed:
+ * when neither decides, all stay ambiguous. */
+static int
+soundsync_pick_in_group(struct db_conn *c, struct soundsync_pic *v, int n, struct err *err)
 {
 	for (int i = 0; i < n; i++) {
 		struct db_params q = { 0 };
+		const char *by = "slate";
 		PGresult *r;
-		int found = -1, agree = 0, rc;
+		int found, rc;
 
 		if (!v[i].ambiguous || v[i].judged)
 			continue;
 		db_param_ll(&q, v[i].sound);
 		if ((rc = db_query(c, &stmt_sound_slate, q.v, &r, err)) < 0)
 			return rc;
-		for (int j = i; rc > 0 && j < n; j++) {
-			struct soundsync_pic *p = &v[j];
-			if (!p->ambiguous || p->sound != v[i].sound || strcmp(p->camera, v[i].camera) != 0)
-				continue;
-			p->judged = true;
-			if (p->slate_from != p->sound &&
-			    soundsync_same_label(PQgetvalue(r, 0, 0), p->scene) &&
-			    soundsync_same_label(PQgetvalue(r, 0, 1), p->take)) {
-				agree++;
-				found = j;
-			}
+		if (rc == 0) {
+			PQclear(r);
+			continue;
+		}
+		if ((found = soundsync_one_agrees(v, n, i, r, soundsync_slate_agrees)) < 0) {
+			by = "shooting_time";
+			found = soundsync_one_agrees(v, n, i, r, soundsync_time_agrees);
 		}
 		PQclear(r);
-		if (agree == 1) {
+		if (found >= 0) {
 			v[found].ambiguous = false;
-			v[found].by_slate = true;
+			v[found].chosen_by = by;
 		}
 	}
 	return 0;
@@ -360,7 +415,7 @@ soundsync_match_day(struct db_conn *c, long long day_id, long long clip_id,
 	for (int i = 0; i < rows; i++)
 		soundsync_point(r, i, snd, nsnd, spans, &pics[i]);
 	soundsync_mark_ambiguous(pics, rows);
-	if ((rc = soundsync_pick_by_slate(c, pics, rows, err)) < 0)
+	if ((rc = soundsync_pick_in_group(c, pics, rows, err)) < 0)
 		goto out;
 	for (int i = 0; i < rows && rc >= 0; i++) {
 		const struct soundsync_pic *q = &pics[i];
@@ -368,7 +423,7 @@ soundsync_match_day(struct db_conn *c, long long day_id, long long clip_id,
 		if (q->skip)
 			continue;
 		rc = soundsync_write(c, &stmt_auto, q->id, q->sound, q->offset, q->ambiguous ?
-		    "ambiguous" : q->sound ? "timecode" : "none", q->by_slate, actor, err);
+		    "ambiguous" : q->sound ? "timecode" : "none", q->chosen_by, actor, err);
 		if (rc >= 0 && q->sound && !q->ambiguous)
 			nm++;
 		else if (rc >= 0)
@@ -483,7 +538,7 @@ soundsync_set_manual(struct db_conn *c, long long clip_id, long long sound_clip_
 	db_param_str(&q, NULL);
 	if ((rc = db_query(c, &stmt_lock, q.v, NULL, err)) < 0)
 		return rc;
-	rc = soundsync_write(c, &stmt_manual, clip_id, sound_clip_id, offset_frames, "manual", false,
+	rc = soundsync_write(c, &stmt_manual, clip_id, sound_clip_id, offset_frames, "manual", NULL,
 	    actor, err);
 	return rc < 0 ? rc : 0;
 }

@@ -14,7 +14,10 @@
  * clip's match is sure depends on the day's others). Two pictures of one camera whose
  * timecode spans overlap cannot both carry the time of day: when their timecode points to
  * the same sound take, both are 'ambiguous' (the sound is named, not used; a slate it gave is
- * taken back, event clip.slate_withdrawn) until the DIT picks (soundsync_set_manual).
+ * taken back, event clip.slate_withdrawn) until the DIT picks (soundsync_set_manual). Of
+ * such a group, the one clip whose own slate is the take's, else the one recorded (recorded_at,
+ * migration 0071) while the take was, is matched when exactly one is ("chosen_by" "slate" or
+ * "shooting_time" in its clip.sound event); nothing is guessed otherwise.
  * Counts what was matched and what was not (uncovered or ambiguous) when the pointers are
  * given.
  * Takes a per-day advisory lock so two matchers of the same day run one after the other. */

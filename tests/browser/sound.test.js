@@ -69,3 +69,30 @@ test('an ambiguous sound match is settled by the DIT from the clip page', async 
   assert.equal(await ed.locator('#sound-use, #sound-mos').count(), 0, 'no buttons for an editor');
   await ectx.close();
 });
+
+// The clip page names the clip's camera proxy (a RED .mov in its .RDC folder, registered as
+// files[].camera_proxy) and when the clip was recorded, with where that time came from.
+test('the clip page names the camera proxy and the recording time', async () => {
+  const name = 'G001_C001_0106AB';
+  const dir = `G001_0106AB.RDM/${name}.RDC`;
+  await api('/api/v1/offloads', { method: 'POST', body: {
+    production: 'Sound', day: '2026-01-06', card: { label: 'G001', kind: 'camera' },
+    clips: [{ name, recorded_at: '2026-01-06T09:41:02' }],
+    files: [{ path: `${dir}/${name}_001.R3D`, size: 100, clip: name, role: 'media', hashes: { xxh64: hash } },
+      { path: `${dir}/${name}_001.mov`, size: 100, clip: name, role: 'sidecar', camera_proxy: true, hashes: { xxh64: hash } }],
+  } });
+  const c = (await api(`/api/v1/clips?q=${name}`)).items[0];
+  const d = await api(`/api/v1/clips/${c.id}`);
+  assert.equal(d.camera_proxy?.name, `${name}_001.mov`, JSON.stringify(d.camera_proxy));
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await login(ctx, 'dit', 'dit password 1');
+  await page.goto(`${base}/#/clip/${c.id}`);
+  const px = page.locator('#camera-proxy');
+  await px.waitFor();
+  assert.equal(await px.textContent(), `${name}_001.mov`);
+  const kv = await page.locator('dl.kv').first().textContent();
+  assert.match(kv, /Camera proxy/);
+  assert.match(kv, /Recorded2026-01-06 09:41:02 \(registration\)/);
+  await shot(page, 'sound-03-camera-proxy');
+  await ctx.close();
+});

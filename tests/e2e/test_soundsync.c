@@ -447,3 +447,56 @@ Test(soundsync, the_slate_picks_among_one_cameras_clips)
 	cr_expect_str_eq(detail_sound("E001C002"), "T020 50 ambiguous", "two slates agree");
 	cr_expect_str_eq(detail_sound("E001C001"), "T020 0 ambiguous");
 }
+
+/* Of one camera's clips on one take whose slates decide nothing, the one whose recording time
+ * (the camera's clock, registered as recorded_at) falls within the take's own recording (BWF
+ * origination + its length) is matched, chosen_by shooting_time; the others stay ambiguous.
+ * When two fall within it, or none has a time, nothing is guessed. */
+Test(soundsync, the_shooting_time_picks_when_the_slate_cannot)
+{
+	char s1[600], path[64];
+	json_t *j;
+
+	/* T030: 60 s from 14:05:00 by the recorder's clock */
+	take(s1, sizeof(s1), "T030", "03:00:00:00", 25, 1, false, 60,
+	    ",\"scene\":\"12\",\"take\":\"1\",\"recorded_at\":\"2026-11-25T14:05:00\"");
+	register_card("Feature", "S030", "sound", s1, "T030");
+	register_card("Feature", "F001", "camera",
+	    "{\"name\":\"F001C001\",\"camera\":\"F\",\"start_tc\":\"03:00:00:00\",\"fps_num\":25,"
+	    "\"fps_den\":1,\"duration_frames\":250,\"recorded_at\":\"2026-11-25T13:40:10\"},"
+	    "{\"name\":\"F001C002\",\"camera\":\"F\",\"start_tc\":\"03:00:02:00\",\"fps_num\":25,"
+	    "\"fps_den\":1,\"duration_frames\":250,\"recorded_at\":\"2026-11-25T14:05:07\"},"
+	    "{\"name\":\"F001C003\",\"camera\":\"F\",\"start_tc\":\"03:00:04:00\",\"fps_num\":25,"
+	    "\"fps_den\":1,\"duration_frames\":250}", "F001C001 F001C002 F001C003");
+	settle();
+	cr_expect_str_eq(detail_sound("F001C002"), "T030 50 timecode", "recorded during the take");
+	cr_expect_str_eq(detail_sound("F001C001"), "T030 0 ambiguous", "recorded 25 minutes before");
+	cr_expect_str_eq(detail_sound("F001C003"), "T030 100 ambiguous", "no recording time");
+	cr_expect_str_eq(sql("SELECT data->>'chosen_by' FROM events WHERE kind = 'clip.sound' AND"
+	    " subject_id = %lld ORDER BY id DESC LIMIT 1", clip_id("F001C002")), "shooting_time");
+	/* The recording time is the clip's, over HTTP, and says where it came from. */
+	snprintf(path, sizeof(path), "/api/v1/clips/%lld", clip_id("F001C002"));
+	cr_assert_eq(req("GET", path, NULL, &j), 200);
+	cr_expect_str_eq(json_string_value(json_object_get(j, "recorded_at")), "2026-11-25T14:05:07");
+	cr_expect_str_eq(json_string_value(json_object_get(j, "recorded_at_source")), "registration");
+	json_decref(j);
+	/* The slate, picked only by time, came to it; not to the others. */
+	cr_expect_str_eq(sql("SELECT coalesce(scene, '-') || ' ' || coalesce(take, '-') FROM clips"
+	    " WHERE name = 'F001C002'"), "12 1");
+	cr_expect_str_eq(sql("SELECT coalesce(scene, '-') FROM clips WHERE name = 'F001C001'"), "-");
+
+	/* A second camera card of F, recorded during the same take too: two agree, none is picked. */
+	register_card("Feature", "F002", "camera",
+	    "{\"name\":\"F002C001\",\"camera\":\"F\",\"start_tc\":\"03:00:01:00\",\"fps_num\":25,"
+	    "\"fps_den\":1,\"duration_frames\":250,\"recorded_at\":\"2026-11-25T14:05:30\"}",
+	    "F002C001");
+	settle();
+	cr_expect_str_eq(detail_sound("F002C001"), "T030 25 ambiguous", "two recorded during it");
+	cr_expect_str_eq(detail_sound("F001C002"), "T030 50 ambiguous", "no longer the only one");
+
+	/* A recording time that is not a wall-clock time is refused, and changes nothing. */
+	cr_expect_eq(req("POST", "/api/v1/offloads", "{\"day\":\"2026-11-25\",\"card\":{\"label\":"
+	    "\"F003\"},\"clips\":[{\"name\":\"F003C001\",\"recorded_at\":\"yesterday\"}],\"files\":"
+	    "[{\"path\":\"F003C001.mov\",\"size\":1,\"clip\":\"F003C001\"}]}", NULL), 400);
+	cr_expect_str_eq(sql("SELECT count(*) FROM cards WHERE label = 'F003'"), "0");
+}

@@ -435,3 +435,42 @@ Test(probe, json_view_has_no_made_up_values)
 	json_decref(j);
 	probe_release(&p);
 }
+
+/* When the clip was recorded (migration 0071): creation_time as the camera's clock wrote it,
+ * its zone dropped; a 1970 clock (never set) or no tag is no time; a Sony NonRealTimeMeta's
+ * CreationDate when the container gave none, never over it. */
+Test(probe, recorded_at_from_creation_time_or_the_sony_xml)
+{
+	static const char head[] = "{\"streams\":[{\"codec_name\":\"prores\",\"codec_type\":\"video\","
+	    "\"width\":16,\"height\":16,\"r_frame_rate\":\"25/1\"%s}],\"format\":{\"format_name\":"
+	    "\"mov\",\"duration\":\"1.0\"%s}}";
+	static const char xml[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<NonRealTimeMeta xmlns="
+	    "\"urn:schemas-professionalDisc:nonRealTimeMeta:ver.2.00\"><Duration value=\"25\"/>"
+	    "<CreationDate value=\"2026-12-07T09:41:02+01:00\"/></NonRealTimeMeta>";
+	char j[600];
+	struct probe p;
+
+	snprintf(j, sizeof(j), head, "", ",\"tags\":{\"creation_time\":\"2026-12-07T14:05:38.000000Z\"}");
+	parse(j, "A.mov", &p);
+	cr_expect_str_eq(p.recorded_at, "2026-12-07T14:05:38");
+	cr_expect_str_eq(p.recorded_at_source, "creation_time");
+	cr_expect_eq(probe_from_sony_xml(xml, strlen(xml), &p, NULL), 0);
+	cr_expect_str_eq(p.recorded_at, "2026-12-07T14:05:38", "the container's comes first");
+	probe_release(&p);
+
+	snprintf(j, sizeof(j), head, ",\"tags\":{\"creation_time\":\"2026-12-07T10:00:00.000000Z\"}",
+	    ",\"tags\":{\"creation_time\":\"1970-01-01T00:00:00.000000Z\"}");
+	parse(j, "A.mov", &p);
+	cr_expect_str_eq(p.recorded_at, "2026-12-07T10:00:00", "the video stream's, the format's unset");
+	probe_release(&p);
+
+	snprintf(j, sizeof(j), head, "", "");
+	parse(j, "C0001.MXF", &p);
+	cr_expect_str_eq(p.recorded_at, "", "no tag: no time (never the file's mtime)");
+	cr_expect_eq(probe_from_sony_xml(xml, strlen(xml), &p, NULL), 0);
+	cr_expect_str_eq(p.recorded_at, "2026-12-07T09:41:02");
+	cr_expect_str_eq(p.recorded_at_source, "Sony XML CreationDate");
+	cr_expect_eq(probe_from_sony_xml("<x/>", 4, &p, NULL), SP_EINVAL);
+	cr_expect_eq(probe_from_sony_xml("not xml", 7, &p, NULL), SP_EINVAL);
+	probe_release(&p);
+}

@@ -131,7 +131,8 @@ export function mount(root, ctx) {
     return h('div', { class: 'renditions' }, clip.renditions.map((r) => {
       const url = r.url ?? r.download_url ?? null;
       return h('div', { class: 'rendition' },
-        h('p', {}, h('strong', {}, r.profile), ' ', badge(r.state, r.state === 'done' ? 'ok' : r.state === 'failed' ? 'bad' : ''), ` ${bytes(r.size)}`, r.error ? h('span', { class: 'bad' }, ` ${r.error}`) : null),
+        h('p', {}, h('strong', {}, r.profile), ' ', badge(r.state, r.state === 'done' ? 'ok' : r.state === 'failed' ? 'bad' : ''), ` ${bytes(r.size)}`, r.error ? h('span', { class: 'bad' }, ` ${r.error}`) : null,
+          r.source === 'camera_proxy' ? h('span', { class: 'warn' }, ' made from the camera proxy, not the original') : null),
         r.state === 'done' && url ? h('video', { src: url, controls: true, preload: 'metadata', width: 480 }) : null);
     }));
   }
@@ -184,6 +185,14 @@ export function mount(root, ctx) {
     return null;
   }
 
+  // The camera's own proxy (a RED .mov, a Sony Sub/ file): named, and said when the dailies are
+  // made from it because the original needs the maker's SDK. undefined hides the row.
+  function proxyText(px) {
+    if (!px) return undefined;
+    return h('span', { id: 'camera-proxy' }, px.name, px.dailies_source
+      ? h('span', { class: 'dim' }, ' (the dailies are made from it: the original needs the maker\'s SDK)') : null);
+  }
+
   function events() {
     if (!clip.events.length) return h('p', { class: 'dim' }, 'No events yet.');
     return h('ol', { class: 'events' }, clip.events.map((e) => h('li', {}, h('span', { class: 'dim' }, when(e.at)), ` ${e.kind} `,
@@ -227,7 +236,9 @@ export function mount(root, ctx) {
       h('div', { class: 'cols' },
         sect('Clip', [kv([['Card', h('a', { href: `#/clips?card_id=${c.card_id}` }, c.card)], ['Day', c.shoot_date], ['Camera', c.camera], ['Reel', c.reel],
           ['Start TC', c.start_tc], ['Duration', duration(c.duration_frames, c.fps)], ['Frame rate', c.fps], ['Size', c.width ? `${c.width}×${c.height}` : null],
-          ['Codec', c.codec], ['Media', mediaWord(c)], ['Verified copies', String(c.copies)], ['Sound', soundText(c.sound)]]), editable()]),
+          ['Codec', c.codec], ['Media', mediaWord(c)], ['Camera proxy', proxyText(c.camera_proxy)],
+          ['Recorded', c.recorded_at ? `${c.recorded_at.replace('T', ' ')} (${c.recorded_at_source ?? ''})` : null],
+          ['Verified copies', String(c.copies)], ['Sound', soundText(c.sound)]]), editable()]),
         sect('Notes', notes())),
       lookPanel(),
       sect('QC findings', qc()),
