@@ -16,6 +16,12 @@ ban '(\bprintf\s*\(|\bputs\s*\(|perror|std(err|out))' "lib/*/*.c" "lib/ never pr
 ban 'crypto_pwhash(_str|_str_verify)?\s*\(' "$(ls lib/*/*.c cli/*.c server/*.c workers/*.c | grep -v '^lib/store/pwhash.c$')" \
 	"argon2id runs only through lib/store/pwhash.c's gate (at most PWHASH_AT_ONCE at once)"
 ban 'PQexec\(' "cli/*.c server/*.c workers/*.c" "SQL runs as named prepared statements (db_query)"
+max=$(sed -n 's/^#define DB_PARAMS_MAX \([0-9]*\).*/\1/p' lib/store/params.h)
+if grep -nE '", [0-9]+ \};' lib/*/*.c cli/*.c server/*.c workers/*.c |
+	awk -F'", ' -v max="$max" '{ n = $NF + 0; if (n > max) { print; bad = 1 } } END { exit !bad }'; then
+	echo "lint: a statement with more parameters than struct db_params holds (DB_PARAMS_MAX $max)" >&2
+	status=1
+fi
 
 # Districts of lib/ (lib/README.md): a file may include headers of its own district and of the
 # districts listed for it, never one above; lib/ never includes server/, workers/ or cli/.

@@ -14,7 +14,9 @@
 
 #include <stdbool.h>
 
-#define DB_PARAMS_MAX 16
+/* Above the most parameters of any statement (scripts/lint.sh checks every db_stmt against
+ * it): a statement with more than a struct db_params holds would make libpq read past q.v. */
+#define DB_PARAMS_MAX 40
 
 struct db_params {
 	const char *v[DB_PARAMS_MAX];   /* what db_exec/db_query take; NULL is SQL NULL */
