@@ -129,7 +129,8 @@ s3_job_created(void *arg, const char *upload_id, struct err *err)
 	return db_exec(s->u.job->db, &stmt_s3_created, q.v, NULL, err) < 0 ? SP_EDB : 0;
 }
 
-/* Each part the bucket took, recorded before the next is sent: what a resumed upload trusts. */
+/* Each part the bucket took, recorded as it is taken (parts finish in any order): what a
+ * resumed upload trusts, from part 1 on. */
 static int
 s3_job_part(void *arg, const struct s3_part *p, struct err *err)
 {
