@@ -335,7 +335,7 @@ upload_s3(struct job *job, const struct delivery *d, const char *path, const cha
 	json_t *receipt = json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:s,s:b,s:I,s:I,s:I,s:s,s:s}",
 	    "state", "verified", "kind", "s3", "bucket", link.bucket, "key", key,
 	    "size", (json_int_t)got_size, "xxh64", got_xxh, "plain_xxh64", xxh, "encrypted", encrypt,
-	    "parts", (json_int_t)(res.parts + (res.resumed_at ? n_done : 0)),
+	    "parts", (json_int_t)res.object_parts,
 	    "resumed_at", (json_int_t)res.resumed_at, "sent", (json_int_t)res.sent,
 	    "upload_id", res.upload_id ? res.upload_id : "", "part_checksum", "sha256");
 	rc = upload_set_state(job, d->id, "delivered", NULL, receipt, err);

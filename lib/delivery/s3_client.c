@@ -672,6 +672,8 @@ s3_upload(const struct s3_opts *o, const struct tus_source *src, struct s3_resul
 	if (rc == 0)
 		rc = s3_complete(&c, err);
 	if (rc == 0)
+		res->object_parts = (unsigned)c.n_parts;
+	if (rc == 0)
 		pace_report(&c.p, 0, 1);
 out:
 	res->seconds = clock_now() - c.t0;

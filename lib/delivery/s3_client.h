@@ -101,6 +101,7 @@ struct s3_result {
 	uint64_t resumed_at;            /* bytes the bucket already held when resuming */
 	uint64_t sent;                  /* part bytes sent by this call, retries included */
 	unsigned parts, retries, created;
+	unsigned object_parts;          /* parts of the completed object, resumed ones included */
 	double seconds;
 };
 

@@ -145,7 +145,7 @@ kill -9 "$wpid"
 sent_before=$(api /api/v1/deliveries | jq ".items[] | select(.id == $d) | .bytes_sent")
 worker
 ended "$d" 90
-jq -e '.state == "delivered" and .receipt.resumed_at > 0' <<<"$row" >/dev/null || fail "after kill -9: $row"
+jq -e '.state == "delivered" and .receipt.resumed_at > 0 and .receipt.parts == 6' <<<"$row" >/dev/null || fail "after kill -9: $row"
 upload=$(jq -r .receipt.upload_id <<<"$row")
 creates=$(grep -c '"method":"POST","path":"/dailies/in/Feature/2026-12-07/A001R1AB/A001C003_250101_R1AB.R3D","status":200,"bytes":0}' "$tmp/s3.log" || true)
 # Every UploadPart started for this upload, the one cut off by the kill included.
@@ -175,7 +175,7 @@ grep '"method":"PUT"' "$tmp/s3slow.log" | jq -e -s '[.[] | select(.part == 1 and
 kill -9 "$wpid"
 worker
 ended "$d" 120
-jq -e '.state == "delivered" and .receipt.resumed_at == 0' <<<"$row" >/dev/null || fail "out of order, after kill -9: $row"
+jq -e '.state == "delivered" and .receipt.resumed_at == 0 and .receipt.parts == 6' <<<"$row" >/dev/null || fail "out of order, after kill -9: $row"
 upload=$(jq -r .receipt.upload_id <<<"$row")
 creates=$(grep -c '"method":"POST","path":"/dailies/in/Feature/2026-12-07/A001R1AB/A001C003_250101_R1AB.R3D","status":200,"bytes":0}' "$tmp/s3slow.log" || true)
 [ "$creates" = 1 ] || fail "out of order: the upload was created $creates times"
