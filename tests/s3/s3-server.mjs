@@ -2,7 +2,7 @@
 // (npm, 3.7.1), with what it lacks and the S3 API has added in front of its router.
 //
 //   node tests/s3/s3-server.mjs PORT DIR --bucket NAME [--bucket NAME...] --key ID:SECRET
-//        [--corrupt-part N] [--part-delay N:MS]... [--quiet]
+//        [--corrupt-part N] [--part-delay N:MS]... [--fail-part N:COUNT]... [--quiet]
 //
 // Listens on 127.0.0.1:PORT (0 picks a free port), keeps objects under DIR, makes the buckets
 // named, and accepts requests signed (AWS SigV4) with the one key pair given; anything else
@@ -32,6 +32,8 @@
 //   - --part-delay N:MS (N a part number, or * for every other part): UploadPart N is
 //     answered MS milliseconds after its body arrived (a slow bucket, parts that finish out
 //     of order).
+//   - --fail-part N:COUNT: the first COUNT UploadParts numbered N are answered 503 SlowDown
+//     (as S3 does under load) after their body arrived, and not stored.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -59,6 +61,7 @@ const buckets = [];
 let key = null;
 let corruptPart = 0;
 const partDelay = {};
+const partFail = {};
 let partsNow = 0;
 let quiet = false;
 for (let i = 2; i < args.length; i++) {
@@ -68,6 +71,9 @@ for (let i = 2; i < args.length; i++) {
   else if (args[i] === '--part-delay') {
     const [n, ms] = String(args[++i]).split(':');
     partDelay[n] = Number(ms);
+  } else if (args[i] === '--fail-part') {
+    const [n, count] = String(args[++i]).split(':');
+    partFail[Number(n)] = Number(count);
   } else if (args[i] === '--quiet') quiet = true;
   else usage(`unknown option ${args[i]}`);
 }
@@ -212,6 +218,10 @@ async function added(ctx, next) {
       body[body.length >> 1] ^= 0x55;
     }
     const sha = verifyBody(ctx, body);
+    if (isPart && partFail[Number(ctx.query.partNumber)] > 0) {
+      partFail[Number(ctx.query.partNumber)]--;
+      throw new S3Error('SlowDown', 'Please reduce your request rate.');
+    }
     const wait = isPart ? partDelay[Number(ctx.query.partNumber)] ?? partDelay['*'] : 0;
     if (wait) await new Promise((r) => { setTimeout(r, wait); });
     const req = Readable.from([body]);
