@@ -203,8 +203,11 @@ cli_db_open(const struct config *cfg, struct pgembed *pg, struct db **db, int fl
 		if (pg->note[0])
 			log_info("%s", pg->note);
 		if (pg->password_file[0])
-			log_info("the database listens on %s for workers on other hosts (user setpost, "
-			    "password in %s)", cfg->db_listen, pg->password_file);
+			log_info("the database listens on %s for workers on other hosts, over TLS only "
+			    "(user setpost, password in %s, CA certificate %s): a worker's --database-url "
+			    "is 'host=ADDR port=PORT dbname=setpost user=setpost sslmode=verify-full "
+			    "sslrootcert=<its copy of %s>'", cfg->db_listen, pg->password_file,
+			    pg->ca_file, pg->ca_file);
 		if (flags & CLI_DB_CREATE)
 			cli_state_record(data);
 		conninfo = pg->conninfo;

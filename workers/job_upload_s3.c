@@ -129,7 +129,8 @@ s3_job_created(void *arg, const char *upload_id, struct err *err)
 	return db_exec(s->u.job->db, &stmt_s3_created, q.v, NULL, err) < 0 ? SP_EDB : 0;
 }
 
-/* Each part the bucket took, recorded before the next is sent: what a resumed upload trusts. */
+/* Each part the bucket took, recorded as it is taken (parts finish in any order): what a
+ * resumed upload trusts, from part 1 on. */
 static int
 s3_job_part(void *arg, const struct s3_part *p, struct err *err)
 {
@@ -334,7 +335,7 @@ upload_s3(struct job *job, const struct delivery *d, const char *path, const cha
 	json_t *receipt = json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:s,s:b,s:I,s:I,s:I,s:s,s:s}",
 	    "state", "verified", "kind", "s3", "bucket", link.bucket, "key", key,
 	    "size", (json_int_t)got_size, "xxh64", got_xxh, "plain_xxh64", xxh, "encrypted", encrypt,
-	    "parts", (json_int_t)(res.parts + (res.resumed_at ? n_done : 0)),
+	    "parts", (json_int_t)res.object_parts,
 	    "resumed_at", (json_int_t)res.resumed_at, "sent", (json_int_t)res.sent,
 	    "upload_id", res.upload_id ? res.upload_id : "", "part_checksum", "sha256");
 	rc = upload_set_state(job, d->id, "delivered", NULL, receipt, err);

@@ -74,19 +74,27 @@ pace_sleep(struct pace *p, unsigned ms, struct err *err)
 }
 
 int
-pace_fail(struct pace *p, struct err *err)
+pace_backoff(struct pace *p, unsigned k, unsigned *wait_ms, struct err *err)
 {
-	unsigned d, wait;
+	unsigned d;
 
-	p->failures++;
-	if (p->failures >= p->retry.max_attempts)
-		return err_set(err, SP_EUNAVAIL, "%s (gave up after %u %s)", p->note, p->failures,
-		    p->failures == 1 ? "try" : "tries");
+	if (k >= p->retry.max_attempts)
+		return err_set(err, SP_EUNAVAIL, "%s (gave up after %u %s)", p->note, k,
+		    k == 1 ? "try" : "tries");
 	if (p->retries)
 		(*p->retries)++;
-	d = tus_backoff_ms(&p->retry, p->failures);
-	wait = d - d / 2 + randombytes_uniform(d / 2 + 1);
-	return pace_sleep(p, wait, err);
+	d = tus_backoff_ms(&p->retry, k);
+	*wait_ms = d - d / 2 + randombytes_uniform(d / 2 + 1);
+	return 0;
+}
+
+int
+pace_fail(struct pace *p, struct err *err)
+{
+	unsigned wait;
+	int rc = pace_backoff(p, ++p->failures, &wait, err);
+
+	return rc ? rc : pace_sleep(p, wait, err);
 }
 
 static int

@@ -55,6 +55,11 @@ int pace_sleep(struct pace *p, unsigned ms, struct err *err);
  * SP_EUNAVAIL once retry.max_attempts failed in a row (or SP_ECANCELED). */
 int pace_fail(struct pace *p, struct err *err);
 
+/* The wait (jittered) before trying again after k failures in a row, counted in *p->retries;
+ * SP_EUNAVAIL ("p->note (gave up after k tries)") once k reached retry.max_attempts. For a
+ * client that waits by itself (several requests in flight). */
+int pace_backoff(struct pace *p, unsigned k, unsigned *wait_ms, struct err *err);
+
 /* curl_easy_reset, then the options every request shares: url, errbuf, timeouts (connect 30 s,
  * stalled after stall_seconds, 0: 60), keep-alive, user agent, http(s) only, the progress
  * callback on p, and an upload buffer fitted to rate (bytes/s, 0: none). */

@@ -1,7 +1,5 @@
 /* s3_client: multipart uploads into an S3-compatible bucket over libcurl (see s3_client.h). */
-#include "lib/delivery/s3_client.h"
-#include "lib/delivery/pace.h"
-#include "lib/core/buf.h"
+#include "lib/delivery/s3_int.h"
 #include "lib/core/clock.h"
 #include "lib/core/outbound.h"
 #include "lib/core/version.h"
@@ -21,53 +19,7 @@
 #include <openssl/evp.h>
 #include <sodium.h>
 
-#define S3_BODY_MAX (1024 * 1024)       /* an answer's body kept (ListParts of 1000 parts) */
-#define S3_PART_SECONDS 0.5
 #define S3_EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-
-/* A part read and hashed, ready to send. */
-struct s3_chunk {
-	uint8_t *buf;
-	uint64_t off;
-	size_t len;
-	char hex[65], b64[48];
-};
-
-/* The next part, prepared by a thread while the current one is on the wire. */
-struct s3_prep {
-	pthread_t thread;
-	int running;
-	const struct tus_source *src;
-	struct s3_chunk ch;
-	int rc;
-	struct err err;
-};
-
-struct s3_ctx {
-	const struct s3_opts *o;
-	const struct s3_link *l;
-	const struct tus_source *src;
-	struct s3_result *res;
-	struct pace p;                  /* rate, progress, failures, the confirmed offset */
-	CURL *curl;
-	char errbuf[CURL_ERROR_SIZE];
-	char sigv4[200], userpwd_user[256];
-	long status;
-	struct buf body;
-	int body_over;
-	char etag[80];
-	uint64_t clen;
-	int has_clen;
-	const char *want_meta;          /* x-amz-meta-<this> is kept in meta_val */
-	char meta_val[200];
-	double t0, part_t0;
-	struct s3_chunk cur;
-	size_t part_cap, buf_cap;
-	int adaptive;
-	struct s3_prep prep;
-	struct s3_part *parts;          /* the parts of this upload the bucket holds, in order */
-	size_t n_parts, cap_parts;
-};
 
 static pthread_once_t s3_once = PTHREAD_ONCE_INIT;
 static CURLcode s3_global_rc;
@@ -196,7 +148,7 @@ s3_sha256(const uint8_t *data, size_t len, char hex[65], char b64[48])
 static size_t
 s3_on_header(char *data, size_t size, size_t n, void *arg)
 {
-	struct s3_ctx *c = arg;
+	struct s3_resp *c = arg;
 	size_t len = size * n, nl;
 	const char *colon = memchr(data, ':', len);
 	char name[128];
@@ -240,7 +192,7 @@ s3_on_header(char *data, size_t size, size_t n, void *arg)
 static size_t
 s3_on_body(char *data, size_t size, size_t n, void *arg)
 {
-	struct s3_ctx *c = arg;
+	struct s3_resp *c = arg;
 	size_t len = size * n;
 
 	if (c->body.len + len > S3_BODY_MAX) {
@@ -252,46 +204,43 @@ s3_on_body(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
-/*
- * One signed request. Returns 0 when an answer came (c->status, c->body), SP_EUNAVAIL for a
- * transport failure (c->p.note says which), SP_ECANCELED, SP_ENOMEM, or a refusal of the
- * outbound policy.
- */
-static int
-s3_perform(struct s3_ctx *c, const char *method, const char *url, const char *const *extra,
-    size_t n_extra, const uint8_t *body, size_t len, const char *sha_hex, struct err *err)
+int
+s3_prepare(struct s3_ctx *c, CURL *h, struct s3_resp *r, char *errbuf, const char *method,
+    const char *url, const char *const *extra, size_t n_extra, const uint8_t *body, size_t len,
+    const char *sha_hex, struct curl_slist **hdrs, struct curl_slist **pin, struct err *err)
 {
-	struct curl_slist *hdrs = NULL, *pin = NULL, *t;
+	struct curl_slist *t;
 	char sha_h[100];
-	CURL *h = c->curl;
-	CURLcode cc;
 
+	*hdrs = *pin = NULL;
 	snprintf(sha_h, sizeof sha_h, "x-amz-content-sha256: %s", sha_hex ? sha_hex : S3_EMPTY_SHA256);
-	if ((hdrs = curl_slist_append(NULL, sha_h)) == NULL)
+	if ((*hdrs = curl_slist_append(NULL, sha_h)) == NULL)
 		return err_set(err, SP_ENOMEM, "out of memory");
 	for (size_t i = 0; i < n_extra; i++) {
-		if ((t = curl_slist_append(hdrs, extra[i])) == NULL) {
-			curl_slist_free_all(hdrs);
+		if ((t = curl_slist_append(*hdrs, extra[i])) == NULL) {
+			curl_slist_free_all(*hdrs);
+			*hdrs = NULL;
 			return err_set(err, SP_ENOMEM, "out of memory");
 		}
-		hdrs = t;
+		*hdrs = t;
 	}
-	pace_curl(h, &c->p, url, c->errbuf, c->o ? c->o->stall_seconds : 0, c->l->max_send_rate);
-	if (c->l->outbound && outbound_curl(h, c->l->outbound, url, &pin, err) < 0) {
-		curl_slist_free_all(hdrs);
+	pace_curl(h, &c->p, url, errbuf, c->o ? c->o->stall_seconds : 0, c->l->max_send_rate);
+	if (c->l->outbound && outbound_curl(h, c->l->outbound, url, pin, err) < 0) {
+		curl_slist_free_all(*hdrs);
+		*hdrs = NULL;
 		if (err->code != SP_EUNAVAIL)
 			return err->code;
 		snprintf(c->p.note, sizeof c->p.note, "%s %.150s: %.150s", method, url, err->msg);
 		return SP_EUNAVAIL;
 	}
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, *hdrs);
 	curl_easy_setopt(h, CURLOPT_AWS_SIGV4, c->sigv4);
 	curl_easy_setopt(h, CURLOPT_USERNAME, c->l->access_key);
 	curl_easy_setopt(h, CURLOPT_PASSWORD, c->l->secret_key);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, s3_on_header);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, s3_on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
 	if (strcmp(method, "HEAD") == 0) {
 		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
 	} else if (strcmp(method, "PUT") == 0 || strcmp(method, "POST") == 0) {
@@ -305,35 +254,63 @@ s3_perform(struct s3_ctx *c, const char *method, const char *url, const char *co
 	} else if (strcmp(method, "GET") != 0) {
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	}
-	buf_reset(&c->body);
-	c->body_over = 0;
-	cc = pace_perform(&c->p, h, strcmp(method, "PUT") == 0, &c->status);
-	return pace_done(&c->p, h, cc, method, url, c->errbuf, hdrs, pin, err);
+	buf_reset(&r->body);
+	r->body_over = 0;
+	r->status = 0;
+	return 0;
 }
 
+/*
+ * One signed request on c->curl. Returns 0 when an answer came (c->r), SP_EUNAVAIL for a
+ * transport failure (c->p.note says which), SP_ECANCELED, SP_ENOMEM, or a refusal of the
+ * outbound policy.
+ */
 static int
+s3_perform(struct s3_ctx *c, const char *method, const char *url, const char *const *extra,
+    size_t n_extra, const uint8_t *body, size_t len, const char *sha_hex, struct err *err)
+{
+	struct curl_slist *hdrs, *pin;
+	CURLcode cc;
+	int rc;
+
+	if ((rc = s3_prepare(c, c->curl, &c->r, c->errbuf, method, url, extra, n_extra, body, len,
+	    sha_hex, &hdrs, &pin, err)) != 0)
+		return rc;
+	cc = pace_perform(&c->p, c->curl, strcmp(method, "PUT") == 0, &c->r.status);
+	return pace_done(&c->p, c->curl, cc, method, url, c->errbuf, hdrs, pin, err);
+}
+
+int
 s3_transient(long status)
 {
 	return status == 408 || status == 429 || status >= 500;
 }
 
 /* A refusal, told by status and S3 code: never the body (another machine's words). */
-static int
-s3_status_error(struct s3_ctx *c, const char *what, struct err *err)
+int
+s3_status_error(const struct s3_resp *r, const char *what, struct err *err)
 {
 	char code[72];
 	int rc;
 
-	s3_error_code(c->body.data ? c->body.data : "", c->body.len, code, sizeof code);
-	switch (c->status) {
+	s3_error_code(r->body.data ? r->body.data : "", r->body.len, code, sizeof code);
+	switch (r->status) {
 	case 401: case 403: rc = SP_EAUTH; break;
 	case 404: rc = SP_ENOTFOUND; break;
 	default: rc = SP_EINVAL; break;
 	}
-	return err_set(err, rc, "%s: HTTP %ld%s%s from the bucket%s", what, c->status,
+	return err_set(err, rc, "%s: HTTP %ld%s%s from the bucket%s", what, r->status,
 	    code[0] ? " " : "", code, strcmp(code, "SignatureDoesNotMatch") == 0 ||
 	    strcmp(code, "InvalidAccessKeyId") == 0 ? " (check the target's credentials)" :
 	    strcmp(code, "NoSuchBucket") == 0 ? " (check the target's bucket)" : "");
+}
+
+int
+s3_bad_digest(const struct s3_resp *r, char *code, size_t size)
+{
+	s3_error_code(r->body.data ? r->body.data : "", r->body.len, code, size);
+	return r->status == 400 && (strcmp(code, "BadDigest") == 0 ||
+	    strcmp(code, "XAmzContentSHA256Mismatch") == 0 || strcmp(code, "InvalidDigest") == 0);
 }
 
 /* A request tried again while the failure is transient; 0 with an answer in c. */
@@ -346,10 +323,10 @@ s3_request(struct s3_ctx *c, const char *what, const char *method, const char *u
 
 	for (;;) {
 		rc = s3_perform(c, method, url, extra, n_extra, body, len, sha_hex, err);
-		if (rc == 0 && s3_transient(c->status)) {
+		if (rc == 0 && s3_transient(c->r.status)) {
 			char code[72];
-			s3_error_code(c->body.data ? c->body.data : "", c->body.len, code, sizeof code);
-			snprintf(c->p.note, sizeof c->p.note, "%s: HTTP %ld %s", what, c->status, code);
+			s3_error_code(c->r.body.data ? c->r.body.data : "", c->r.body.len, code, sizeof code);
+			snprintf(c->p.note, sizeof c->p.note, "%s: HTTP %ld %s", what, c->r.status, code);
 		} else if (rc != SP_EUNAVAIL) {
 			return rc;
 		}
@@ -390,9 +367,9 @@ s3_child_text(xmlNode *n, const char *name, char *out, size_t size)
 static xmlDoc *
 s3_xml(struct s3_ctx *c)
 {
-	if (c->body.len == 0 || c->body_over)
+	if (c->r.body.len == 0 || c->r.body_over)
 		return NULL;
-	return xmlReadMemory(c->body.data, (int)c->body.len, NULL, NULL,
+	return xmlReadMemory(c->r.body.data, (int)c->r.body.len, NULL, NULL,
 	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 }
 
@@ -427,8 +404,8 @@ s3_create(struct s3_ctx *c, struct err *err)
 	    (rc = s3_request(c, "CreateMultipartUpload", "POST", url, h, c->o->n_meta + 1, NULL, 0,
 	    NULL, err)) < 0)
 		goto out;
-	if (c->status != 200) {
-		rc = s3_status_error(c, "CreateMultipartUpload", err);
+	if (c->r.status != 200) {
+		rc = s3_status_error(&c->r, "CreateMultipartUpload", err);
 		goto out;
 	}
 	doc = s3_xml(c);
@@ -457,7 +434,7 @@ out:
 	return rc;
 }
 
-static int
+int
 s3_keep_part(struct s3_ctx *c, const struct s3_part *p, struct err *err)
 {
 	if (c->n_parts == c->cap_parts) {
@@ -492,16 +469,16 @@ s3_resume(struct s3_ctx *c, struct err *err)
 		if ((rc = s3_url(c->l, c->o->key, q, &url, err)) < 0 ||
 		    (rc = s3_request(c, "ListParts", "GET", url, NULL, 0, NULL, 0, NULL, err)) < 0)
 			break;
-		if (c->status == 404) {
+		if (c->r.status == 404) {
 			char code[72];
-			s3_error_code(c->body.data ? c->body.data : "", c->body.len, code, sizeof code);
+			s3_error_code(c->r.body.data ? c->r.body.data : "", c->r.body.len, code, sizeof code);
 			if (strcmp(code, "NoSuchUpload") == 0) {
 				rc = 1;
 				break;
 			}
 		}
-		if (c->status != 200) {
-			rc = s3_status_error(c, "ListParts", err);
+		if (c->r.status != 200) {
+			rc = s3_status_error(&c->r, "ListParts", err);
 			break;
 		}
 		if ((doc = s3_xml(c)) == NULL) {
@@ -550,7 +527,7 @@ s3_resume(struct s3_ctx *c, struct err *err)
 	return rc;
 }
 
-static int
+int
 s3_fill(const struct tus_source *src, struct s3_chunk *ch, struct err *err)
 {
 	size_t got = 0;
@@ -564,137 +541,12 @@ s3_fill(const struct tus_source *src, struct s3_chunk *ch, struct err *err)
 	return 0;
 }
 
-static void *
-s3_prep_main(void *arg)
-{
-	struct s3_prep *p = arg;
-
-	p->rc = s3_fill(p->src, &p->ch, &p->err);
-	return NULL;
-}
-
-static void
-s3_prep_next(struct s3_ctx *c)
-{
-	struct s3_prep *p = &c->prep;
-	uint64_t off = c->cur.off + c->cur.len, left = c->src->length - off;
-
-	if (p->ch.buf == NULL || off >= c->src->length)
-		return;
-	p->src = c->src;
-	p->ch.off = off;
-	p->ch.len = left < c->part_cap ? (size_t)left : c->part_cap;
-	p->running = pthread_create(&p->thread, NULL, s3_prep_main, p) == 0;
-}
-
-/* The part at c->p.offset into c->cur (the one prepared meanwhile when it is that one). */
 static int
-s3_load(struct s3_ctx *c, int again, struct err *err)
+s3_part_cmp(const void *a, const void *b)
 {
-	struct s3_prep *p = &c->prep;
-	uint64_t left = c->src->length - c->p.offset;
-	int rc;
+	unsigned x = ((const struct s3_part *)a)->number, y = ((const struct s3_part *)b)->number;
 
-	if (!again && c->cur.len && c->cur.off == c->p.offset)
-		return 0;
-	if (p->running) {
-		pthread_join(p->thread, NULL);
-		p->running = 0;
-		if (!again && p->ch.off == c->p.offset) {
-			uint8_t *t = c->cur.buf;
-			if (p->rc != 0) {
-				*err = p->err;
-				return p->rc;
-			}
-			c->cur = p->ch;
-			p->ch.buf = t;
-			s3_prep_next(c);
-			return 0;
-		}
-	}
-	c->cur.off = c->p.offset;
-	c->cur.len = left < c->part_cap ? (size_t)left : c->part_cap;
-	if ((rc = s3_fill(c->src, &c->cur, err)) != 0)
-		return rc;
-	s3_prep_next(c);
-	return 0;
-}
-
-static void
-s3_adapt(struct s3_ctx *c)
-{
-	double secs = clock_now() - c->part_t0, want;
-
-	if (!c->adaptive || secs <= 0)
-		return;
-	want = (double)c->cur.len / secs * S3_PART_SECONDS;
-	if (want > (double)c->buf_cap)
-		want = (double)c->buf_cap;
-	c->part_cap = s3_part_floor(c->src->length, (size_t)want);
-	if (c->part_cap > c->buf_cap)
-		c->part_cap = c->buf_cap;
-}
-
-/* UploadPart of c->cur as part number n. */
-static int
-s3_put_part(struct s3_ctx *c, struct err *err)
-{
-	unsigned n = (unsigned)c->n_parts + 1, digest = 0;
-	char q[1200], sum_h[100], what[64], *url = NULL;
-	const char *h[3] = { "Content-Type: application/octet-stream", "Expect:", sum_h };
-	struct s3_part part;
-	int rc;
-
-	snprintf(what, sizeof what, "UploadPart %u", n);
-	snprintf(q, sizeof q, "partNumber=%u&uploadId=%s", n, c->res->upload_id);
-	if ((rc = s3_url(c->l, c->o->key, q, &url, err)) < 0)
-		return rc;
-	for (;;) {
-		if ((rc = s3_load(c, digest > 0, err)) != 0)
-			break;
-		snprintf(sum_h, sizeof sum_h, "x-amz-checksum-sha256: %s", c->cur.b64);
-		c->part_t0 = clock_now();
-		rc = s3_request(c, what, "PUT", url, h, 3, c->cur.buf, c->cur.len, c->cur.hex, err);
-		if (rc != 0)
-			break;
-		if (c->status == 200)
-			break;
-		char code[72];
-		s3_error_code(c->body.data ? c->body.data : "", c->body.len, code, sizeof code);
-		if (c->status == 400 && (strcmp(code, "BadDigest") == 0 ||
-		    strcmp(code, "XAmzContentSHA256Mismatch") == 0 || strcmp(code, "InvalidDigest") == 0)) {
-			/* Damaged on the way (or on our side): read it again and send it again. */
-			if (++digest >= S3_DIGEST_TRIES) {
-				rc = err_set(err, SP_EMISMATCH, "%s: the bucket refused its checksum %u times "
-				    "(HTTP 400 %s): the part's bytes arrive damaged", what, digest, code);
-				break;
-			}
-			if (c->res)
-				c->res->retries++;
-			continue;
-		}
-		rc = s3_status_error(c, what, err);
-		break;
-	}
-	free(url);
-	if (rc != 0)
-		return rc;
-	if (c->etag[0] == '\0')
-		return err_set(err, SP_EINVAL, "%s: no ETag in the bucket's answer", what);
-	memset(&part, 0, sizeof part);
-	part.number = n;
-	part.offset = c->cur.off;
-	part.size = c->cur.len;
-	snprintf(part.etag, sizeof part.etag, "%s", c->etag);
-	snprintf(part.sha256, sizeof part.sha256, "%s", c->cur.b64);
-	if ((rc = s3_keep_part(c, &part, err)) < 0)
-		return rc;
-	c->p.offset += part.size;
-	c->res->parts++;
-	c->p.failures = 0;
-	c->p.note[0] = '\0';
-	s3_adapt(c);
-	return c->o->on_part ? c->o->on_part(c->o->arg, &part, err) : 0;
+	return (x > y) - (x < y);
 }
 
 static int
@@ -703,7 +555,11 @@ s3_complete(struct s3_ctx *c, struct err *err)
 	struct buf x = BUF_INIT(4 * 1024 * 1024);
 	char line[400], hex[65], b64[48], q[1100], *url = NULL, code[72];
 	const char *h[1] = { "Content-Type: application/xml" };
-	int rc = buf_appends(&x, "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
+	int rc;
+
+	/* Parts finish in any order when several are in flight; the list is by number. */
+	qsort(c->parts, c->n_parts, sizeof *c->parts, s3_part_cmp);
+	rc = buf_appends(&x, "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
 
 	for (size_t i = 0; rc == 0 && i < c->n_parts; i++) {
 		snprintf(line, sizeof line, "<Part><PartNumber>%u</PartNumber><ETag>\"%s\"</ETag>"
@@ -726,9 +582,9 @@ s3_complete(struct s3_ctx *c, struct err *err)
 	free(url);
 	if (rc != 0)
 		return rc;
-	s3_error_code(c->body.data ? c->body.data : "", c->body.len, code, sizeof code);
-	if (c->status != 200 || code[0])
-		return s3_status_error(c, "CompleteMultipartUpload", err);
+	s3_error_code(c->r.body.data ? c->r.body.data : "", c->r.body.len, code, sizeof code);
+	if (c->r.status != 200 || code[0])
+		return s3_status_error(&c->r, "CompleteMultipartUpload", err);
 	return 0;
 }
 
@@ -741,7 +597,7 @@ s3_ctx_init(struct s3_ctx *c, const struct s3_opts *o, const struct s3_link *l,
 	c->l = l;
 	c->src = src;
 	c->res = res;
-	c->body = (struct buf)BUF_INIT(S3_BODY_MAX + 1);
+	c->r.body = (struct buf)BUF_INIT(S3_BODY_MAX + 1);
 	c->p.on_progress = o ? o->on_progress : NULL;
 	c->p.arg = o ? o->arg : NULL;
 	c->p.endpoint = l->endpoint;
@@ -766,14 +622,10 @@ s3_ctx_init(struct s3_ctx *c, const struct s3_opts *o, const struct s3_link *l,
 static void
 s3_ctx_release(struct s3_ctx *c)
 {
-	if (c->prep.running)
-		pthread_join(c->prep.thread, NULL);
 	if (c->curl)
 		curl_easy_cleanup(c->curl);
-	free(c->cur.buf);
-	free(c->prep.ch.buf);
 	free(c->parts);
-	buf_release(&c->body);
+	buf_release(&c->r.body);
 }
 
 int
@@ -803,12 +655,6 @@ s3_upload(const struct s3_opts *o, const struct tus_source *src, struct s3_resul
 		c.buf_cap = (size_t)src->length;
 	if (c.part_cap > c.buf_cap)
 		c.part_cap = c.buf_cap;
-	if ((c.cur.buf = malloc(c.buf_cap)) == NULL) {
-		rc = err_set(err, SP_ENOMEM, "upload: out of memory");
-		goto out;
-	}
-	if (src->length > c.part_cap)
-		c.prep.ch.buf = malloc(c.buf_cap);
 	rc = 1;
 	if (o->upload_id && *o->upload_id) {
 		if ((res->upload_id = strdup(o->upload_id)) == NULL) {
@@ -819,10 +665,14 @@ s3_upload(const struct s3_opts *o, const struct tus_source *src, struct s3_resul
 	}
 	if (rc == 1)
 		rc = s3_create(&c, err);
-	while (rc == 0 && c.p.offset < src->length)
-		rc = s3_put_part(&c, err);
+	if (rc == 0) {
+		c.next_off = c.p.offset;
+		rc = s3_send_parts(&c, err);
+	}
 	if (rc == 0)
 		rc = s3_complete(&c, err);
+	if (rc == 0)
+		res->object_parts = (unsigned)c.n_parts;
 	if (rc == 0)
 		pace_report(&c.p, 0, 1);
 out:
@@ -852,19 +702,19 @@ s3_head(const struct s3_link *l, const char *key, const char *meta, uint64_t *si
 		out[0] = '\0';
 	if ((rc = s3_ctx_init(&c, &o, l, NULL, NULL, err)) == 0 &&
 	    (rc = s3_url(l, key, NULL, &url, err)) == 0) {
-		c.want_meta = meta;
+		c.r.want_meta = meta;
 		rc = s3_request(&c, "HEAD", "HEAD", url, NULL, 0, NULL, 0, NULL, err);
 	}
-	if (rc == 0 && c.status == 404)
+	if (rc == 0 && c.r.status == 404)
 		rc = err_set(err, SP_ENOTFOUND, "HEAD %s: no such object in the bucket", key);
-	else if (rc == 0 && c.status != 200)
-		rc = s3_status_error(&c, "HEAD", err);
-	else if (rc == 0 && !c.has_clen)
+	else if (rc == 0 && c.r.status != 200)
+		rc = s3_status_error(&c.r, "HEAD", err);
+	else if (rc == 0 && !c.r.has_clen)
 		rc = err_set(err, SP_EINVAL, "HEAD %s: no Content-Length", key);
 	if (rc == 0) {
-		*size = c.clen;
+		*size = c.r.clen;
 		if (outlen)
-			snprintf(out, outlen, "%s", c.meta_val);
+			snprintf(out, outlen, "%s", c.r.meta_val);
 	}
 	free(url);
 	s3_ctx_release(&c);
@@ -883,8 +733,8 @@ s3_abort(const struct s3_link *l, const char *key, const char *upload_id, struct
 	if ((rc = s3_ctx_init(&c, &o, l, NULL, NULL, err)) == 0 &&
 	    (rc = s3_url(l, key, q, &url, err)) == 0)
 		rc = s3_request(&c, "AbortMultipartUpload", "DELETE", url, NULL, 0, NULL, 0, NULL, err);
-	if (rc == 0 && c.status != 204 && c.status != 200 && c.status != 404)
-		rc = s3_status_error(&c, "AbortMultipartUpload", err);
+	if (rc == 0 && c.r.status != 204 && c.r.status != 200 && c.r.status != 404)
+		rc = s3_status_error(&c.r, "AbortMultipartUpload", err);
 	free(url);
 	s3_ctx_release(&c);
 	return rc;

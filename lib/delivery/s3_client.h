@@ -9,20 +9,26 @@
  *     it) starts a new one. Without an upload id: CreateMultipartUpload (POST key?uploads,
  *     x-amz-meta-* from opts.meta, x-amz-checksum-algorithm SHA256), its id handed to
  *     opts.on_created BEFORE the first part is sent, so the caller can persist it.
- *  2. UploadPart (PUT key?partNumber=N&uploadId=) for each part in turn, each carrying
+ *  2. UploadPart (PUT key?partNumber=N&uploadId=) for each part, S3_IN_FLIGHT parts on the
+ *     wire at once (one connection each, a curl multi handle; one part under a rate cap,
+ *     since curl caps each transfer and max_send_rate is the upload's), each carrying
  *     x-amz-checksum-sha256 (base64) and x-amz-content-sha256 (hex, the signed payload hash)
  *     of its bytes: the bucket refuses a damaged part (400 BadDigest) instead of storing it.
- *     opts.on_part hears of each part the bucket took (number, offset, size, ETag, SHA-256).
- *     The next part is read (and encrypted, for an age source) and hashed by a thread while
- *     the current one is on the wire, as in tus_client.
+ *     Parts are read (and encrypted, for an age source: the stream stays sequential) and
+ *     hashed in order by a thread, one ahead of the parts on the wire, into buffers of their
+ *     own (at most S3_IN_FLIGHT + 1 parts in memory). They finish in any order;
+ *     opts.on_part hears of each part the bucket took (number, offset, size, ETag, SHA-256)
+ *     as it is taken, so a resumed upload (step 1) keeps the parts from 1 on up to the
+ *     first one missing, and sends the rest again (at most S3_IN_FLIGHT - 1 parts taken
+ *     after the gap).
  *     Part size: opts.part_size, or, when 0, like tus_client's chunks: 8 MiB, then about half
- *     a second of the measured rate, up to 32 MiB; never so small that the object would need
- *     more than S3's 10,000 parts.
+ *     a second of what one connection carried, up to 32 MiB; never so small that the object
+ *     would need more than S3's 10,000 parts.
  *  3. CompleteMultipartUpload with every part's number, ETag and checksum; a 200 whose body
  *     is an <Error> (S3 does that) is a failure.
  *
  * Failures: network errors, 408, 429, 5xx are tried again with tus_client's back-off
- * (struct tus_retry, counted per stretch without progress); a part refused with BadDigest is
+ * (struct tus_retry, counted per part, all counts cleared when any part is taken); a part refused with BadDigest is
  * read and sent again, at most S3_DIGEST_TRIES times in all, then the upload fails with
  * SP_EMISMATCH. 403 (InvalidAccessKeyId, SignatureDoesNotMatch, AccessDenied) is SP_EAUTH,
  * 404 NoSuchBucket SP_ENOTFOUND, other 4xx SP_EINVAL: not retried. A bucket's answer is told
@@ -45,6 +51,7 @@
 #define S3_MAX_AUTO_PART (32u * 1024 * 1024)
 #define S3_MAX_PARTS 10000
 #define S3_DIGEST_TRIES 3
+#define S3_IN_FLIGHT 4                  /* parts on the wire at once (1 under a rate cap) */
 
 struct outbound_policy;
 
@@ -94,6 +101,7 @@ struct s3_result {
 	uint64_t resumed_at;            /* bytes the bucket already held when resuming */
 	uint64_t sent;                  /* part bytes sent by this call, retries included */
 	unsigned parts, retries, created;
+	unsigned object_parts;          /* parts of the completed object, resumed ones included */
 	double seconds;
 };
 

@@ -130,7 +130,7 @@ pgembed_write_conf(const struct pgembed *pg, const struct proc_user *u,
 	fprintf(f, "unix_socket_directories = '%s'\n"
 	    "unix_socket_permissions = 0700\nmax_connections = 200\nshared_buffers = 128MB\n"
 	    "fsync = on\nsynchronous_commit = on\n", pg->sockdir);
-	if ((rc = pgembed_listen_conf(pg, l, f, err)) < 0) {
+	if ((rc = pgembed_listen_conf(pg, u, l, f, err)) < 0) {
 		fclose(f);
 		return rc;
 	}
@@ -362,6 +362,9 @@ pgembed_start_listening(struct pgembed *pg, const char *data_dir, const char *bi
 		return rc;
 	snprintf(data_real, sizeof(data_real), "%.*s", (int)(strlen(pg->pgdata) - strlen("/pgdata")),
 	    pg->pgdata);
+	snprintf(l.data, sizeof(l.data), "%s", data_real);
+	if (l.host[0])
+		snprintf(pg->ca_file, sizeof(pg->ca_file), "%s/pg-ca.crt", data_real);
 	if (u.set) {
 		char real[PATH_MAX], blocker[PATH_MAX + 32];
 		snprintf(real, sizeof(real), "%.*s", (int)(strlen(pg->pgdata) - strlen("/pgdata")),

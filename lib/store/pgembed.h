@@ -16,8 +16,12 @@
  * pgembed.note says so for the caller to print.
  *
  * Asked to listen (pgembed_start_listening, "ADDR:PORT"), the cluster also accepts TCP
- * connections there, for workers on other hosts, with a password only (scram-sha-256; its own
- * setpost_hba.conf: the Unix socket stays trust, guarded by its folder's mode). The password
+ * connections there, for workers on other hosts, over TLS with a password (hostssl and
+ * scram-sha-256 in its own setpost_hba.conf; TCP without TLS is rejected; the Unix socket
+ * stays trust, guarded by its folder's mode). The TLS certificates: a CA of this cart,
+ * DATA/pg-ca.crt and pg-ca.key, made once, and a server certificate it signs naming ADDR,
+ * made anew at every start (pgembed_tls_make); workers connect with sslmode=verify-full and
+ * sslrootcert=<a copy of pg-ca.crt>. The password
  * is DATA/pg-password (mode 0600), made on first need and set on the role at every start. A
  * cluster already running (another process started it) must already listen there, or the
  * start is refused: the listening address is fixed when the cluster starts.
@@ -43,6 +47,7 @@ struct pgembed {
 	char note[PATH_MAX + 256]; /* one line for the operator, or empty */
 	int port;            /* the cluster's port (its socket's name and, listening, TCP) */
 	char password_file[PATH_MAX + 16]; /* listening: DATA/pg-password; else empty */
+	char ca_file[PATH_MAX + 16];       /* listening: DATA/pg-ca.crt, for the workers; else empty */
 };
 
 /* Creates (initdb) if needed, starts if not running, and ensures database "setpost" exists.

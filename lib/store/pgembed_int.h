@@ -3,6 +3,7 @@
 #define SETPOST_PGEMBED_INT_H
 
 #include "lib/store/pgembed.h"
+#include "lib/core/proc.h"
 
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 struct pgembed_listen {
 	char host[256];
 	int port;
+	char data[PATH_MAX];            /* the data folder (its real path): pg-ca.crt, pg-ca.key */
 };
 
 /* Parses "ADDR:PORT" (NULL or "": socket only, port 5432). SP_EINVAL for a bad address or a
@@ -20,9 +22,17 @@ struct pgembed_listen {
 int pgembed_listen_parse(struct pgembed_listen *l, const char *listen, struct err *err);
 
 /* Appends the settings of l to setpost.conf (f), and writes PGDATA/setpost_hba.conf: trust on
- * the Unix socket, scram-sha-256 on TCP. */
-int pgembed_listen_conf(const struct pgembed *pg, const struct pgembed_listen *l, FILE *f,
-    struct err *err);
+ * the Unix socket, scram-sha-256 over TLS on TCP (TCP without TLS rejected); listening, the
+ * certificates too (pgembed_tls_make). */
+int pgembed_listen_conf(const struct pgembed *pg, const struct proc_user *u,
+    const struct pgembed_listen *l, FILE *f, struct err *err);
+
+/* Listening: DATA/pg-ca.key (0600) and pg-ca.crt (0644), a CA of this cart made when neither
+ * exists (P-256, 20 years), and PGDATA/server.key and server.crt, made anew at every start,
+ * owned by the cluster's user u, signed by that CA, naming l->host (IP or DNS; the host name
+ * for a wildcard address) for workers that check it (sslmode=verify-full). */
+int pgembed_tls_make(const struct pgembed *pg, const struct proc_user *u,
+    const struct pgembed_listen *l, struct err *err);
 
 /* The port and first listening address of the running cluster, from postmaster.pid. */
 int pgembed_listen_running(const struct pgembed *pg, struct pgembed_listen *l, struct err *err);

@@ -1,4 +1,4 @@
-/* pgembed_listen: the embedded cluster on TCP, password only (see pgembed.h). */
+/* pgembed_listen: the embedded cluster on TCP, TLS and a password (see pgembed.h). */
 #include "lib/store/pgembed_int.h"
 #include "lib/core/config.h"
 
@@ -26,25 +26,34 @@ pgembed_listen_parse(struct pgembed_listen *l, const char *listen, struct err *e
 }
 
 int
-pgembed_listen_conf(const struct pgembed *pg, const struct pgembed_listen *l, FILE *f,
-    struct err *err)
+pgembed_listen_conf(const struct pgembed *pg, const struct proc_user *u,
+    const struct pgembed_listen *l, FILE *f, struct err *err)
 {
 	char path[PATH_MAX + 32];
 	FILE *h;
+	int rc;
 
 	snprintf(path, sizeof(path), "%s/setpost_hba.conf", pg->pgdata);
 	if ((h = fopen(path, "w")) == NULL)
 		return err_errno(err, SP_EIO, errno, "write %s", path);
-	/* The socket's folder is 0700: only the cluster's user and root reach it. Over TCP, a
-	 * password, and only for the setpost role's databases. */
+	/* The socket's folder is 0700: only the cluster's user and root reach it. Over TCP, TLS
+	 * and a password, and only for the setpost role; TCP without TLS is rejected. */
 	fputs("# written by setpost at every start\n"
 	    "local all all trust\n"
-	    "host all setpost 0.0.0.0/0 scram-sha-256\n"
-	    "host all setpost ::/0 scram-sha-256\n", h);
+	    "hostnossl all all 0.0.0.0/0 reject\n"
+	    "hostnossl all all ::/0 reject\n"
+	    "hostssl all setpost 0.0.0.0/0 scram-sha-256\n"
+	    "hostssl all setpost ::/0 scram-sha-256\n", h);
 	if (fclose(h) != 0)
 		return err_errno(err, SP_EIO, errno, "write %s", path);
 	fprintf(f, "hba_file = '%s'\nport = %d\nlisten_addresses = '%s'\n"
 	    "password_encryption = 'scram-sha-256'\n", path, l->port, l->host);
+	if (l->host[0] == '\0')
+		return 0;
+	if ((rc = pgembed_tls_make(pg, u, l, err)) < 0)
+		return rc;
+	fprintf(f, "ssl = on\nssl_cert_file = '%s/server.crt'\nssl_key_file = '%s/server.key'\n"
+	    "ssl_min_protocol_version = 'TLSv1.2'\n", pg->pgdata, pg->pgdata);
 	return 0;
 }
 

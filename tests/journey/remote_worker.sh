@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # A worker on another host (issue 20): the cart's `setpost serve` runs its embedded PostgreSQL
-# and opens it on the set network (--db-listen, password only); a transcode machine, here a
+# and opens it on the set network (--db-listen: TLS with the cart's own CA, and a password;
+# plain TCP refused); a transcode machine, here a
 # network namespace of its own joined to the cart by a veth pair, with a private mount
 # namespace where the cart's volumes and renditions folder appear at other paths (and the
 # cart's own paths and data folder are hidden), runs `setpost worker` against the cart's
-# database over TCP. It probes and proxies the cart's card with real ffmpeg; the cart serves
+# database over TLS (sslmode=verify-full, given a copy of the cart's CA certificate). It probes and proxies the cart's card with real ffmpeg; the cart serves
 # those proxies (download, `setpost pull`) and delivers one to a post house. Then it is killed
 # with -9 in the middle of a transcode: its lease runs out and a worker on the cart finishes
 # the job.
@@ -88,17 +89,33 @@ api() { curl -s -H "Authorization: Bearer $SETPOST_TOKEN" -H "Content-Type: appl
 	--worker-name cart-delivery >"$tmp/cart-worker.out" 2>"$tmp/cart-worker.log" &
 cli_track $!
 
-# The network refuses anyone without the password, and the database is not reachable on the
-# cart's loopback at that port (it listens on the set network only).
-remote_db="host=$net.1 port=$port dbname=setpost user=setpost connect_timeout=5"
+# The network refuses anyone without the password or without TLS, and the database is not
+# reachable on the cart's loopback at that port (it listens on the set network only). The
+# transcode machine is given a copy of the cart's CA certificate, and checks the server's.
+[[ $(stat -c %a "$tmp/cart/pg-ca.key") == 600 ]] || fail "pg-ca.key: $(ls -l "$tmp/cart/pg-ca.key")"
+grep -q "over TLS only.*CA certificate $tmp/cart/pg-ca.crt" "$tmp/cart.log" ||
+	fail "the cart does not name its CA certificate: $(cat "$tmp/cart.log")"
+mkdir -p "$tmp/remote"
+cp "$tmp/cart/pg-ca.crt" "$tmp/remote/ca.crt"
+remote_db="host=$net.1 port=$port dbname=setpost user=setpost connect_timeout=5 sslmode=verify-full sslrootcert=$tmp/remote/ca.crt"
 ip netns exec "$ns" psql -w "$remote_db" -Atc "select 1" >"$tmp/nopw.out" 2>&1 &&
 	fail "the cart's database answered without a password: $(cat "$tmp/nopw.out")"
 grep -q "password" "$tmp/nopw.out" || fail "without a password: $(cat "$tmp/nopw.out")"
 PGPASSWORD=not-it ip netns exec "$ns" psql -w "$remote_db" -Atc "select 1" >"$tmp/badpw.out" 2>&1 &&
 	fail "the cart's database answered a wrong password"
 grep -q "password authentication failed" "$tmp/badpw.out" || fail "a wrong password: $(cat "$tmp/badpw.out")"
-ok "the cart's database listens on $net.1:$port, password only (none: refused; a wrong one: refused)"
 export PGPASSWORD=$(cat "$tmp/cart/pg-password")
+plain_db="host=$net.1 port=$port dbname=setpost user=setpost connect_timeout=5 sslmode=disable"
+ip netns exec "$ns" psql -w "$plain_db" -Atc "select 1" >"$tmp/plain.out" 2>&1 &&
+	fail "the cart's database answered over plain TCP (sslmode=disable): $(cat "$tmp/plain.out")"
+grep -q "no encryption" "$tmp/plain.out" || fail "sslmode=disable: $(cat "$tmp/plain.out")"
+other_db="host=$net.1 port=$port dbname=setpost user=setpost connect_timeout=5 sslmode=verify-full sslrootcert=/etc/ssl/certs/ca-certificates.crt"
+ip netns exec "$ns" psql -w "$other_db" -Atc "select 1" >"$tmp/otherca.out" 2>&1 &&
+	fail "the cart's certificate passed verify-full against the system's CAs: $(cat "$tmp/otherca.out")"
+grep -q "certificate verify failed" "$tmp/otherca.out" || fail "verify-full, other CAs: $(cat "$tmp/otherca.out")"
+tls=$(ip netns exec "$ns" psql -w "$remote_db" -Atc "select ssl, version from pg_stat_ssl where pid = pg_backend_pid()" 2>&1)
+[[ $tls == t\|TLSv1.[23] ]] || fail "verify-full with the cart's CA: $tls"
+ok "the cart's database listens on $net.1:$port over TLS ($(cut -d'|' -f2 <<<"$tls"), verify-full against a copy of DATA/pg-ca.crt) with a password (none, a wrong one, sslmode=disable, another CA: refused)"
 
 # A real card offloaded on the cart to two tmpfs volumes.
 bash "$top/tests/fixtures/make-qc-clips.sh" "$tmp/fx" >/dev/null 2>&1

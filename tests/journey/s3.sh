@@ -7,7 +7,13 @@
 #     reading the object back with curl's own SigV4 client gives the original's bytes;
 #   - an encrypted one (the target has an age recipient) decrypts with Debian's age to them;
 #   - a worker killed with -9 mid-upload: the next one resumes the same multipart upload after
-#     ListParts, re-sending at most the part in flight, not the whole file;
+#     ListParts, re-sending at most the part in flight, not the whole file (a target with a
+#     bandwidth cap: one part on the wire at a time);
+#   - without a cap several parts are on the wire at once (the server counts them), finishing
+#     out of order: a kill -9 when parts 2-4 are taken and part 1 is not still ends with the
+#     file in the bucket, in the same multipart upload;
+#   - a part answered 503 SlowDown twice is sent again after a back-off while the other parts
+#     go on, and the delivery ends `delivered`;
 #   - a part the bucket refuses for a bad checksum, wrong credentials, a missing bucket: each
 #     `failed` with a clear reason, never `delivered`.
 #   tests/journey/s3.sh build/setpost
@@ -32,6 +38,12 @@ s3start s3 --bucket dailies --bucket vault --key AKSETPOST:s3cret-key
 s3=http://127.0.0.1:$port
 s3start s3bad --bucket dailies --key AKSETPOST:s3cret-key --corrupt-part 1
 bad=http://127.0.0.1:$port
+# A slow bucket: part 1 answered 5 s after its bytes came, every other part 1.5 s.
+s3start s3slow --bucket dailies --key AKSETPOST:s3cret-key --part-delay 1:5000 --part-delay '*:1500'
+slow=http://127.0.0.1:$port
+# A bucket under load: part 2 answered 503 SlowDown twice.
+s3start s3flaky --bucket dailies --key AKSETPOST:s3cret-key --fail-part 2:2
+flaky=http://127.0.0.1:$port
 [[ $s3 =~ :[0-9]+$ && $bad =~ :[0-9]+$ ]] || fail "the S3 server did not start: $(cat "$tmp/s3.log")"
 # An independent reader: curl's own SigV4 (not setpost's code).
 s3get() { curl -sS --fail --aws-sigv4 "aws:amz:us-east-1:s3" --user AKSETPOST:s3cret-key \
@@ -94,6 +106,8 @@ tcreds=$(target Creds "$s3" dailies AKSETPOST wrong-secret | jq -r .id)
 tkeyid=$(target KeyId "$s3" dailies AKNOBODY s3cret-key | jq -r .id)
 tnobucket=$(target NoBucket "$s3" nosuchbucket AKSETPOST s3cret-key | jq -r .id)
 tdamage=$(target Damage "$bad" dailies AKSETPOST s3cret-key | jq -r .id)
+tlate=$(target Late "$slow" dailies AKSETPOST s3cret-key | jq -r .id)
+tflaky=$(target Flaky "$flaky" dailies AKSETPOST s3cret-key | jq -r .id)
 ok "POST /api/v1/targets kind s3: credentials sealed (never shown), an incomplete one refused with nothing made"
 
 deliver() { api /api/v1/deliveries -d "{\"target_id\":$1,\"file_id\":$2}" | jq -r .id; }
@@ -137,7 +151,7 @@ kill -9 "$wpid"
 sent_before=$(api /api/v1/deliveries | jq ".items[] | select(.id == $d) | .bytes_sent")
 worker
 ended "$d" 90
-jq -e '.state == "delivered" and .receipt.resumed_at > 0' <<<"$row" >/dev/null || fail "after kill -9: $row"
+jq -e '.state == "delivered" and .receipt.resumed_at > 0 and .receipt.parts == 6' <<<"$row" >/dev/null || fail "after kill -9: $row"
 upload=$(jq -r .receipt.upload_id <<<"$row")
 creates=$(grep -c '"method":"POST","path":"/dailies/in/Feature/2026-12-07/A001R1AB/A001C003_250101_R1AB.R3D","status":200,"bytes":0}' "$tmp/s3.log" || true)
 # Every UploadPart started for this upload, the one cut off by the kill included.
@@ -149,6 +163,44 @@ resent=$((put - bigsize))
 s3get "$s3/dailies/in/Feature/2026-12-07/A001R1AB/A001C003_250101_R1AB.R3D" | cmp - "$(find "$tmp/raid" -name A001C003_250101_R1AB.R3D | head -1)" ||
 	fail "the resumed object differs"
 ok "kill -9 at $sent_before of $bigsize bytes: resumed after ListParts at $(jq .receipt.resumed_at <<<"$row"), one multipart upload, $resent bytes sent again; the object is the file"
+
+most=$(grep "\"upload\":\"$upload\"" "$tmp/s3.log" | jq -s '[.[] | .inflight // 0] | max')
+[ "$most" = 1 ] || fail "under a bandwidth cap $most parts were on the wire at once"
+
+# 3b. No cap: parts on the wire together, finishing out of order. Killed when the slow bucket
+# has answered parts 2-4 but not part 1: the next worker keeps none of them (a resumed upload
+# trusts the parts from 1 on) and sends from part 1 again, into the same multipart upload.
+d=$(deliver "$tlate" "$big")
+for _ in $(seq 300); do
+	[ "$(grep '"method":"PUT"' "$tmp/s3slow.log" | jq -s '[.[] | select(.status == 200 and .part >= 2 and .part <= 4)] | length')" -ge 3 ] && break
+	sleep 0.1
+done
+sleep 0.5
+grep '"method":"PUT"' "$tmp/s3slow.log" | jq -e -s '[.[] | select(.part == 1 and .status == 200)] | length == 0' >/dev/null ||
+	fail "part 1 was answered before the kill: $(cat "$tmp/s3slow.log")"
+kill -9 "$wpid"
+worker
+ended "$d" 120
+jq -e '.state == "delivered" and .receipt.resumed_at == 0 and .receipt.parts == 6' <<<"$row" >/dev/null || fail "out of order, after kill -9: $row"
+upload=$(jq -r .receipt.upload_id <<<"$row")
+creates=$(grep -c '"method":"POST","path":"/dailies/in/Feature/2026-12-07/A001R1AB/A001C003_250101_R1AB.R3D","status":200,"bytes":0}' "$tmp/s3slow.log" || true)
+[ "$creates" = 1 ] || fail "out of order: the upload was created $creates times"
+most=$(grep "\"upload\":\"$upload\"" "$tmp/s3slow.log" | jq -s '[.[] | .inflight // 0] | max')
+[ "$most" -ge 3 ] || fail "at most $most parts on the wire at once without a cap"
+s3get "$slow/dailies/in/Feature/2026-12-07/A001R1AB/A001C003_250101_R1AB.R3D" | cmp - "$(find "$tmp/raid" -name A001C003_250101_R1AB.R3D | head -1)" ||
+	fail "the object resumed after out-of-order parts differs"
+ok "no cap: $most parts on the wire at once; killed with parts 2-4 taken and part 1 not: sent again from part 1 in the same upload, the object is the file"
+
+# 3c. A part the bucket answers 503 SlowDown: tried again after a back-off, the others going on.
+d=$(deliver "$tflaky" "$big")
+ended "$d" 90
+jq -e --argjson n "$bigsize" '.state == "delivered" and .receipt.parts == 6 and .receipt.sent > $n' <<<"$row" >/dev/null ||
+	fail "503 on part 2: $row"
+codes=$(grep '"part":2,' "$tmp/s3flaky.log" | jq -s -c '[.[] | select(.method == "PUT") | .status]')
+[ "$codes" = "[503,503,200]" ] || fail "part 2 answered $codes"
+s3get "$flaky/dailies/in/Feature/2026-12-07/A001R1AB/A001C003_250101_R1AB.R3D" | cmp - "$(find "$tmp/raid" -name A001C003_250101_R1AB.R3D | head -1)" ||
+	fail "the object after 503s differs"
+ok "part 2 answered 503 SlowDown twice: sent again after a back-off ($(jq .receipt.sent <<<"$row") bytes sent for $bigsize), delivered whole"
 
 # 4. Failures: each `failed` with its reason, never delivered.
 d1=$(deliver "$tdamage" "$small"); d2=$(deliver "$tcreds" "$small"); d3=$(deliver "$tkeyid" "$small"); d4=$(deliver "$tnobucket" "$small")

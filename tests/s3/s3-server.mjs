@@ -2,14 +2,16 @@
 // (npm, 3.7.1), with what it lacks and the S3 API has added in front of its router.
 //
 //   node tests/s3/s3-server.mjs PORT DIR --bucket NAME [--bucket NAME...] --key ID:SECRET
-//        [--corrupt-part N] [--quiet]
+//        [--corrupt-part N] [--part-delay N:MS]... [--fail-part N:COUNT]... [--quiet]
 //
 // Listens on 127.0.0.1:PORT (0 picks a free port), keeps objects under DIR, makes the buckets
 // named, and accepts requests signed (AWS SigV4) with the one key pair given; anything else
 // is refused as S3 does (InvalidAccessKeyId, SignatureDoesNotMatch, NoSuchBucket). When ready
 // it prints "port N" as its first line; then one JSON line per request:
-//   {"method":"PUT","path":"/b/k","part":3,"upload":"ab..","bytes":8388608,"status":200}
-// (part/upload: UploadPart's partNumber and uploadId; bytes: the request's Content-Length).
+//   {"method":"PUT","path":"/b/k","part":3,"upload":"ab..","bytes":8388608,"inflight":2,"status":200}
+// (part/upload: UploadPart's partNumber and uploadId; bytes: the request's Content-Length;
+// inflight: the UploadParts this server was receiving or storing when this one came, itself
+// included: how many parts a client keeps on the wire).
 //
 // What s3rver 3.7.1 does itself: buckets, objects with x-amz-meta-* metadata, HEAD, GET,
 // multipart uploads (create, UploadPart, complete, abort), SigV4 checks. What is added here,
@@ -27,6 +29,11 @@
 //     after could see a short object.
 //   - --corrupt-part N: every UploadPart numbered N has one byte flipped as it arrives (a
 //     link or a disk that damages data), so its checksum no longer matches.
+//   - --part-delay N:MS (N a part number, or * for every other part): UploadPart N is
+//     answered MS milliseconds after its body arrived (a slow bucket, parts that finish out
+//     of order).
+//   - --fail-part N:COUNT: the first COUNT UploadParts numbered N are answered 503 SlowDown
+//     (as S3 does under load) after their body arrived, and not stored.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -53,12 +60,21 @@ const dir = args[1];
 const buckets = [];
 let key = null;
 let corruptPart = 0;
+const partDelay = {};
+const partFail = {};
+let partsNow = 0;
 let quiet = false;
 for (let i = 2; i < args.length; i++) {
   if (args[i] === '--bucket') buckets.push(args[++i]);
   else if (args[i] === '--key') key = args[++i];
   else if (args[i] === '--corrupt-part') corruptPart = Number(args[++i]);
-  else if (args[i] === '--quiet') quiet = true;
+  else if (args[i] === '--part-delay') {
+    const [n, ms] = String(args[++i]).split(':');
+    partDelay[n] = Number(ms);
+  } else if (args[i] === '--fail-part') {
+    const [n, count] = String(args[++i]).split(':');
+    partFail[Number(n)] = Number(count);
+  } else if (args[i] === '--quiet') quiet = true;
   else usage(`unknown option ${args[i]}`);
 }
 if (!key || !key.includes(':')) usage('--key ID:SECRET is needed');
@@ -195,20 +211,30 @@ async function added(ctx, next) {
     });
   }
   if (!isPart && !isPut) return next();
-  const body = await readBody(ctx.req);
-  if (isPart && Number(ctx.query.partNumber) === corruptPart && body.length > 0) {
-    body[body.length >> 1] ^= 0x55;
-  }
-  const sha = verifyBody(ctx, body);
-  const req = Readable.from([body]);
-  req.headers = ctx.req.headers;
-  ctx.req = req;
-  await next();
-  if (isPart && ctx.status === 200) {
-    fs.writeFileSync(path.join(uploadDir(ctx, bucket, ctx.query.uploadId), `${Number(ctx.query.partNumber)}.sha256`), sha);
+  if (isPart) ctx.state.inflight = ++partsNow;
+  try {
+    const body = await readBody(ctx.req);
+    if (isPart && Number(ctx.query.partNumber) === corruptPart && body.length > 0) {
+      body[body.length >> 1] ^= 0x55;
+    }
+    const sha = verifyBody(ctx, body);
+    if (isPart && partFail[Number(ctx.query.partNumber)] > 0) {
+      partFail[Number(ctx.query.partNumber)]--;
+      throw new S3Error('SlowDown', 'Please reduce your request rate.');
+    }
+    const wait = isPart ? partDelay[Number(ctx.query.partNumber)] ?? partDelay['*'] : 0;
+    if (wait) await new Promise((r) => { setTimeout(r, wait); });
+    const req = Readable.from([body]);
+    req.headers = ctx.req.headers;
+    ctx.req = req;
+    await next();
+    if (isPart && ctx.status === 200) {
+      fs.writeFileSync(path.join(uploadDir(ctx, bucket, ctx.query.uploadId), `${Number(ctx.query.partNumber)}.sha256`), sha);
+    }
+  } finally {
+    if (isPart) partsNow--;
   }
 }
-
 const rfc3986 = (v) => encodeURIComponent(v).replace(/[!'()*]/g,
   (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 const hmac = (k, v) => crypto.createHmac('sha256', k).update(v).digest();
@@ -266,6 +292,7 @@ async function log(ctx, next) {
         bytes: Number(ctx.get('content-length') || 0) };
       if (ctx.query.partNumber) line.part = Number(ctx.query.partNumber);
       if (ctx.query.uploadId) line.upload = ctx.query.uploadId;
+      if (ctx.state.inflight) line.inflight = ctx.state.inflight;
       process.stdout.write(`${JSON.stringify(line)}\n`);
     }
   }
