@@ -1,13 +1,12 @@
 /* archive: originals and sound to LTO tape, read back in tape order (see archive.h). */
 #include "lib/archive/archive.h"
 #include "lib/archive/ltfs.h"
+#include "lib/archive/tape_card.h"
 #include "lib/core/clock.h"
 #include "lib/core/file.h"
 #include "lib/core/hash.h"
-#include "lib/core/version.h"
 #include "lib/custody/confine.h"
 #include "lib/custody/locate.h"
-#include "lib/custody/mhl.h"
 #include "lib/custody/verification.h"
 #include "lib/store/event.h"
 #include "lib/store/params.h"
@@ -495,78 +494,7 @@ write_one(struct run *x, size_t i, struct err *err)
 	return pending_add(x, i, a.copy_id, a.seq, rel, err);
 }
 
-/* --- the end of a card on a tape: its history, then the read-back -------------------------- */
-
-/* Writes the card's ASC MHL history into its folder on the tape: generated in a staging
- * folder on disk (the writer links and renames there), then each of its files written to the
- * tape as a new file, the manifest before the chain. A history already there is kept as is. */
-static int
-card_history(struct run *x, size_t from, size_t to, struct err *err)
-{
-	struct afile *f0 = &x->f[x->p[from].f];
-	char stage[PATH_MAX], root[PATH_MAX + 128], rel[PATH_MAX + 256], host[256];
-	char manifest[PATH_MAX + 512], chain[PATH_MAX + 512];
-	struct mhl_entry *e;
-	struct mhl_written w;
-	char *buf = NULL;
-	size_t n = 0, len;
-	int rc = 0, algo = f0->algo;
-
-	snprintf(rel, sizeof(rel), "%s/%s/%s", f0->day, f0->card, MHL_DIR);
-	if (ltfs_exists(&x->tape, rel))
-		return 0;
-	memset(&w, 0, sizeof(w));
-	if ((e = calloc(to - from, sizeof(*e))) == NULL)
-		return err_set(err, SP_ENOMEM, "out of memory");
-	for (size_t k = from; k < to; k++) {
-		struct afile *f = &x->f[x->p[k].f];
-		const char *name = x->p[k].tape_rel + strlen(f->day) + strlen(f->card) + 2;
-		e[n].path = (char *)name;
-		e[n].size = (int64_t)f->size;
-		e[n].algos = HASH_BIT(f->algo);
-		snprintf(e[n].h[f->algo].value, sizeof(e[n].h[f->algo].value), "%s", f->hash);
-		e[n].h[f->algo].action = MHL_ACTION_ORIGINAL;
-		if (f->algo != algo)
-			algo = MHL_NO_DIRHASH;
-		n++;
-	}
-	snprintf(stage, sizeof(stage), "%s/archive-mhl-XXXXXX", x->o->stage_dir);
-	if (mkdtemp(stage) == NULL) {
-		free(e);
-		return err_errno(err, SP_EIO, errno, "%s", stage);
-	}
-	snprintf(root, sizeof(root), "%s/%s", stage, f0->card);
-	gethostname(host, sizeof(host) - 1);
-	struct mhl_author who = { x->o->actor, NULL, NULL, NULL };
-	struct mhl_generation g = { .created = time(NULL), .hostname = host,
-		.tool_version = SETPOST_VERSION, .authors = &who, .nauthors = 1,
-		.comment = "written to LTO tape by setpost archive", .process = MHL_PROCESS_TRANSFER,
-		.entries = e, .nentries = n, .dir_algo = algo };
-	if (mkdir(root, 0700) < 0)
-		rc = err_errno(err, SP_EIO, errno, "%s", root);
-	if (rc == 0)
-		rc = mhl_write_generation(root, &g, &w, err);
-	free(e);
-	snprintf(manifest, sizeof(manifest), "%s/%s/%s", root, MHL_DIR, w.manifest);
-	snprintf(chain, sizeof(chain), "%s/%s/%s", root, MHL_DIR, MHL_CHAIN);
-	if (rc == 0 && (rc = file_read_all(manifest, 1u << 30, &buf, &len, err)) == 0) {
-		snprintf(rel, sizeof(rel), "%s/%s/%s/%s", f0->day, f0->card, MHL_DIR, w.manifest);
-		rc = ltfs_write_bytes(&x->tape, rel, buf, len, err);
-		free(buf);
-	}
-	if (rc == 0 && (rc = file_read_all(chain, 1u << 24, &buf, &len, err)) == 0) {
-		snprintf(rel, sizeof(rel), "%s/%s/%s/%s", f0->day, f0->card, MHL_DIR, MHL_CHAIN);
-		rc = ltfs_write_bytes(&x->tape, rel, buf, len, err);
-		free(buf);
-	}
-	unlink(manifest);
-	unlink(chain);
-	snprintf(manifest, sizeof(manifest), "%s/%s", root, MHL_DIR);
-	rmdir(manifest);
-	rmdir(root);
-	rmdir(stage);
-	return rc;
-}
+/* --- the end of a card on a tape: the read-back, then its report and history --------------- */
 
 static int
 pending_by_block(const void *a, const void *b)
@@ -587,6 +515,36 @@ struct verify_arg {
 	const char *const *found;      /* per pending: the hash read back, or NULL (unreadable) */
 	const char *const *errors;
 };
+
+/* The card's offload report and ASC MHL history into its folder on the tape (tape_card.h), the
+ * card's files on this tape listed with the hashes their read-back matched. A tape that filled
+ * while they were written leaves the card without them: its files are recorded all the same. */
+static int
+card_history(struct db_conn *c, struct verify_arg *a, struct err *err)
+{
+	struct run *x = a->x;
+	struct afile *f0 = &x->f[x->p[a->from].f];
+	struct tape_card_file *tf = calloc(a->to - a->from, sizeof(*tf));
+	struct err e;
+	int rc;
+
+	if (tf == NULL)
+		return err_set(err, SP_ENOMEM, "out of memory");
+	for (size_t k = a->from; k < a->to; k++) {
+		struct afile *f = &x->f[x->p[k].f];
+		tf[k - a->from] = (struct tape_card_file){ x->p[k].tape_rel + strlen(f->day) +
+		    strlen(f->card) + 2, f->size, f->algo, f->hash };
+	}
+	struct tape_card k = { f0->card_id, f0->day, f0->card, tf, a->to - a->from, x->o->actor,
+		x->o->stage_dir, x->o->data_dir };
+	rc = tape_card_write(c, &x->tape, &k, &e);
+	free(tf);
+	if (rc == SP_ENOSPACE)
+		return 0;
+	if (rc < 0)
+		*err = e;
+	return rc;
+}
 
 static int
 verify_tx(struct db_conn *c, void *arg, struct err *err)
@@ -619,6 +577,10 @@ verify_tx(struct db_conn *c, void *arg, struct err *err)
 			return rc;
 		PQclear(r);
 	}
+	/* Written in this transaction: a run stopped before its commit reads the card back
+	 * again and finds the history there (kept), one stopped before the history writes it. */
+	if ((rc = card_history(c, a, err)) < 0)
+		return rc;
 	if ((rc = custody_card_after(c, card, was_safe, x->o->actor, NULL, NULL, err)) < 0)
 		return rc;
 	json_t *data = json_pack("{s:s,s:s,s:I,s:i}", "card", x->f[x->p[a->from].f].card, "tape",
@@ -683,14 +645,8 @@ card_read_back(struct run *x, size_t from, size_t to, struct err *err)
 static int
 card_close(struct run *x, size_t from, struct err *err)
 {
-	int rc;
-
 	if (from == x->np)
 		return 0;
-	if ((rc = card_history(x, from, x->np, err)) < 0 &&
-	    rc != SP_ENOSPACE)
-		return rc;
-	/* A history that did not fit: the files are still read back and recorded. */
 	return card_read_back(x, from, x->np, err);
 }
 

@@ -68,7 +68,12 @@ second=$(find "$tmp/tape" -type f | sort)
 grep -q "archived: .* 0 failed" "$tmp/archive.out" || fail "$(cat "$tmp/archive.out")"
 echo "$first" | grep -q "2026-11-25/A001R1AB/ascmhl/ascmhl_chain.xml" || fail "history on the first tape: $first"
 echo "$second" | grep -q "2026-11-25/A001R1AB/ascmhl/ascmhl_chain.xml" || fail "history on the second: $second"
-ok "the card spans two tapes: the first fills, the run asks for the next and goes on, each tape has the card's ASC MHL history"
+for t in "$first" "$second"; do
+	for ext in pdf html csv; do
+		[[ $(grep -c "2026-11-25/A001R1AB/A001R1AB_offload_[0-9]\{8\}_[0-9]\{6\}Z\.$ext$" <<<"$t") -eq 1 ]] || fail "the offload report ($ext) on each tape: $t"
+	done
+done
+ok "the card spans two tapes: the first fills, the run asks for the next and goes on, each tape has the card's ASC MHL history and offload report"
 
 # The tape's rules, from the system calls of the run (strace -f -y).
 python3 - "$tmp/trace" "$tmp/tape" >"$tmp/rules" 2>&1 <<'PY' || fail "tape rules: $(cat "$tmp/rules")"
@@ -98,7 +103,12 @@ for line in open(trace):
         open_w.pop((pid, int(re.match(r"(\d+)", args).group(1))), None)
 if most != 1:
     bad.append("files open for writing at once on the tape: %d" % most)
-media = [w for w in writes if "/ascmhl/" not in w]
+media = [w for w in writes if "/ascmhl/" not in w and "_offload_" not in w]
+# The card's report, then its history (manifest, then chain), after the read-back.
+tail = [w.rsplit("/", 1)[1].rsplit(".", 1)[1] if "_offload_" in w else w.rsplit("/", 1)[1][-4:]
+        for w in writes if w.startswith("2026-11-25/A001R1AB/") and w not in media]
+if tail != ["pdf", "html", "csv", ".mhl", ".xml"] * 2:
+    bad.append("after each card's part: report, manifest, chain: %s" % tail)
 want = ["A001C001_250101_R1AB.mov", "A001C002_250101_R1AB.mov", "A001R1AB.ale", "A001R1AB_FCP.xml"]
 if [m.rsplit("/", 1)[1] for m in media] != want:
     bad.append("write order (largest first, then by name): %s" % media)
@@ -111,6 +121,27 @@ print("\n".join(bad) or "ok")
 sys.exit(1 if bad else 0)
 PY
 ok "the tape's rules: files only created new and written whole one at a time, largest first, read back in tape order, nothing renamed, truncated or deleted on the tape"
+
+# The report on the tape says what the tape holds; the tape's history lists the report too,
+# so a verify of the card's folder on the tape checks it (and finds a changed report).
+pdf=$(find "$tmp/tape/2026-11-25/A001R1AB" -maxdepth 1 -name 'A001R1AB_offload_*.pdf')
+if command -v pdftotext >/dev/null; then
+	pdftotext -layout "$pdf" "$tmp/report.txt" || fail "pdftotext $pdf"
+	grep -q "A001R1AB" "$tmp/report.txt" && grep -q "LTO002" "$tmp/report.txt" || fail "the report names the card and the tape: $(head -c 3000 "$tmp/report.txt")"
+	grep "LTO002" "$tmp/report.txt" | grep -q "verified" || fail "the tape's copy verified in the report: $(grep LTO002 "$tmp/report.txt")"
+	ok "the offload report on the tape (pdftotext) names the card and the tape's copy, verified by its read-back"
+else
+	skip "the offload report's text on the tape" "pdftotext (poppler-utils) not installed"
+fi
+grep -q "A001C002_250101_R1AB.mov" "$tmp/tape/2026-11-25/A001R1AB/$(basename "$pdf" .pdf).csv" || fail "csv report lists the files"
+cp -a "$tmp/tape/2026-11-25/A001R1AB" "$tmp/tapecard"
+out=$("$bin" verify "$tmp/tapecard" 2>&1) || fail "verify the card's folder from the tape: $out"
+grep -q "$(basename "$pdf")" "$tmp/tapecard/ascmhl/"*.mhl || fail "the history lists the report"
+printf 'x' >>"$tmp/tapecard/$(basename "$pdf" .pdf).html"
+if out=$("$bin" verify "$tmp/tapecard" 2>&1); then fail "a changed report passed verify: $out"; fi
+grep -q "$(basename "$pdf" .pdf).html" <<<"$out" || fail "verify names the changed report: $out"
+rm -rf "$tmp/tapecard"
+ok "the tape's ASC MHL history lists the report: setpost verify of the card's folder checks it and catches a change"
 
 # The catalogue: which tape holds what, by API, CLI and CSV.
 tapes=$(api /api/v1/tapes)

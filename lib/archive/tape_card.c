@@ -1,0 +1,189 @@
+/* tape_card: a card's offload report and ASC MHL history written to a tape (see tape_card.h). */
+#include "lib/archive/tape_card.h"
+#include "lib/core/buf.h"
+#include "lib/core/file.h"
+#include "lib/core/hash.h"
+#include "lib/core/version.h"
+#include "lib/custody/mhl.h"
+#include "lib/report/report_card.h"
+#include "lib/report/report_offload.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TAPE_REPORT_MAX (256u << 20)
+
+static const char *const tc_exts[] = { "pdf", "html", "csv" };
+
+struct tc_report {
+	struct buf b[3];
+	char names[3][256];
+};
+
+static void
+tc_report_release(struct tc_report *r)
+{
+	for (size_t i = 0; i < 3; i++)
+		buf_release(&r->b[i]);
+}
+
+/* The card's report, rendered three ways, named <card>_offload_<time>Z (a name the card's
+ * folder on the tape does not have yet: the next second when taken). */
+static int
+tc_report(struct db_conn *c, const struct ltfs_tape *t, const struct tape_card *k, time_t now,
+    struct tc_report *r, struct err *err)
+{
+	char stamp[32], stem[192], rel[PATH_MAX];
+	json_t *doc;
+	struct tm tm;
+	int rc;
+
+	for (size_t i = 0; i < 3; i++)
+		buf_init(&r->b[i], TAPE_REPORT_MAX);
+	if ((rc = report_card_load(c, k->card_id, k->data_dir ? k->data_dir : "/nonexistent", &doc,
+	    err)) < 0)
+		return rc;
+	if ((rc = report_pdf(doc, REPORT_A4, &r->b[0], err)) == 0 &&
+	    (rc = report_html(doc, &r->b[1], err)) == 0)
+		rc = report_csv(doc, &r->b[2], err);
+	json_decref(doc);
+	if (rc < 0)
+		return rc;
+	for (int tries = 0; tries < 60; tries++, now++) {
+		gmtime_r(&now, &tm);
+		strftime(stamp, sizeof(stamp), "%Y%m%d_%H%M%SZ", &tm);
+		snprintf(stem, sizeof(stem), "%s" REPORT_OFFLOAD_TAG "%s", k->card, stamp);
+		snprintf(rel, sizeof(rel), "%s/%s/%s.pdf", k->day, k->card, stem);
+		if (!ltfs_exists(t, rel))
+			break;
+	}
+	for (size_t i = 0; i < 3; i++)
+		snprintf(r->names[i], sizeof(r->names[i]), "%s.%s", stem, tc_exts[i]);
+	return 0;
+}
+
+/* The report's files to the tape, each entered in e (hashed with algo). */
+static int
+tc_report_put(const struct ltfs_tape *t, const struct tape_card *k, struct tc_report *r,
+    int algo, time_t now, struct mhl_entry *e, struct err *err)
+{
+	char rel[PATH_MAX];
+	int rc;
+
+	for (size_t i = 0; i < 3; i++) {
+		struct hash_result h;
+		if ((rc = hash_buf(r->b[i].data, r->b[i].len, HASH_BIT(algo), &h, err)) < 0)
+			return rc;
+		snprintf(rel, sizeof(rel), "%s/%s/%s", k->day, k->card, r->names[i]);
+		if ((rc = ltfs_write_bytes(t, rel, r->b[i].data, r->b[i].len, err)) < 0)
+			return rc;
+		e[i].path = r->names[i];
+		e[i].size = (int64_t)r->b[i].len;
+		e[i].mtime = now;
+		e[i].algos = HASH_BIT(algo);
+		memcpy(e[i].h[algo].value, h.v[algo].str, HASH_STR_MAX);
+		e[i].h[algo].action = MHL_ACTION_ORIGINAL;
+		e[i].h[algo].hashdate = now;
+	}
+	return 0;
+}
+
+/* A staged history file to the tape as a new file, then gone from the stage. */
+static int
+tc_copy(const struct ltfs_tape *t, const struct tape_card *k, const char *staged,
+    const char *name, struct err *err)
+{
+	char rel[PATH_MAX];
+	char *buf = NULL;
+	size_t len;
+	int rc;
+
+	if ((rc = file_read_all(staged, 1u << 30, &buf, &len, err)) < 0)
+		return rc;
+	snprintf(rel, sizeof(rel), "%s/%s/%s/%s", k->day, k->card, MHL_DIR, name);
+	rc = ltfs_write_bytes(t, rel, buf, len, err);
+	free(buf);
+	return rc;
+}
+
+/* The generation listing e[0..n) written in a staging folder, then copied to the tape. */
+static int
+tc_history(const struct ltfs_tape *t, const struct tape_card *k, const struct mhl_entry *e,
+    size_t n, int dir_algo, time_t now, struct err *err)
+{
+	char stage[PATH_MAX], root[PATH_MAX + 128], host[256] = "localhost";
+	char manifest[PATH_MAX + 512], chain[PATH_MAX + 512];
+	struct mhl_written w;
+	int rc = 0;
+
+	memset(&w, 0, sizeof(w));
+	snprintf(stage, sizeof(stage), "%s/archive-mhl-XXXXXX", k->stage_dir);
+	if (mkdtemp(stage) == NULL)
+		return err_errno(err, SP_EIO, errno, "%s", stage);
+	snprintf(root, sizeof(root), "%s/%s", stage, k->card);
+	gethostname(host, sizeof(host) - 1);
+	struct mhl_author who = { k->actor, NULL, NULL, NULL };
+	struct mhl_generation g = { .created = now, .hostname = host,
+		.tool_version = SETPOST_VERSION, .authors = &who, .nauthors = 1,
+		.comment = "written to LTO tape by setpost archive, with the card's offload report",
+		.process = MHL_PROCESS_TRANSFER, .entries = e, .nentries = n, .dir_algo = dir_algo };
+	if (mkdir(root, 0700) < 0)
+		rc = err_errno(err, SP_EIO, errno, "%s", root);
+	if (rc == 0)
+		rc = mhl_write_generation(root, &g, &w, err);
+	snprintf(manifest, sizeof(manifest), "%s/%s/%s", root, MHL_DIR, w.manifest);
+	snprintf(chain, sizeof(chain), "%s/%s/%s", root, MHL_DIR, MHL_CHAIN);
+	/* The manifest before the chain that names it. */
+	if (rc == 0 && (rc = tc_copy(t, k, manifest, w.manifest, err)) == 0)
+		rc = tc_copy(t, k, chain, MHL_CHAIN, err);
+	if (w.manifest[0])
+		unlink(manifest);
+	unlink(chain);
+	snprintf(manifest, sizeof(manifest), "%s/%s", root, MHL_DIR);
+	rmdir(manifest);
+	rmdir(root);
+	rmdir(stage);
+	return rc;
+}
+
+int
+tape_card_write(struct db_conn *c, const struct ltfs_tape *t, const struct tape_card *k,
+    struct err *err)
+{
+	char rel[PATH_MAX];
+	struct tc_report r;
+	struct mhl_entry *e;
+	time_t now = time(NULL);
+	int rc, algo, dir_algo;
+
+	snprintf(rel, sizeof(rel), "%s/%s/%s", k->day, k->card, MHL_DIR);
+	if (k->nfiles == 0 || ltfs_exists(t, rel))
+		return 0;
+	algo = dir_algo = k->files[0].algo;
+	if ((e = calloc(k->nfiles + 3, sizeof(*e))) == NULL)
+		return err_set(err, SP_ENOMEM, "out of memory");
+	for (size_t i = 0; i < k->nfiles; i++) {
+		const struct tape_card_file *f = &k->files[i];
+		e[i].path = (char *)f->path;
+		e[i].size = (int64_t)f->size;
+		e[i].algos = HASH_BIT(f->algo);
+		snprintf(e[i].h[f->algo].value, sizeof(e[i].h[f->algo].value), "%s", f->hash);
+		e[i].h[f->algo].action = MHL_ACTION_ORIGINAL;
+		if (f->algo != algo)
+			dir_algo = MHL_NO_DIRHASH;
+	}
+	rc = tc_report(c, t, k, now, &r, err);
+	if (rc == 0)
+		rc = tc_report_put(t, k, &r, algo, now, e + k->nfiles, err);
+	if (rc == 0)
+		rc = tc_history(t, k, e, k->nfiles + 3, dir_algo, now, err);
+	tc_report_release(&r);
+	free(e);
+	return rc;
+}
