@@ -214,6 +214,7 @@ enum MHD_Result copy_policy_get_route(struct request *req);
 enum MHD_Result copy_policy_patch_route(struct request *req);
 enum MHD_Result tapes_list(struct request *req);
 enum MHD_Result tapes_csv(struct request *req);
+enum MHD_Result tapes_mhl(struct request *req);
 enum MHD_Result archive_jobs_create(struct request *req);
 enum MHD_Result files_get(struct request *req);
 enum MHD_Result renditions_list(struct request *req);

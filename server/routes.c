@@ -46,6 +46,7 @@ const struct route server_routes[] = {
 	{ "PATCH", "/api/v1/volumes/{id}", volumes_patch, ADMIN, NULL },
 	{ "GET", "/api/v1/tapes", tapes_list, ADMIN | ROLE_POST, NULL },
 	{ "GET", "/api/v1/tapes/catalogue.csv", tapes_csv, ADMIN | ROLE_POST, NULL },
+	{ "GET", "/api/v1/tapes/{id}/catalogue.mhl", tapes_mhl, ADMIN | ROLE_POST, NULL },
 	{ "POST", "/api/v1/archive-jobs", archive_jobs_create, ADMIN, NULL },
 	{ "GET", "/api/v1/volumes/{id}/report", reports_volume_get, ADMIN | ROLE_POST, NULL },
 	{ "GET", "/api/v1/mounts", mounts_list, ADMIN, NULL },

@@ -158,6 +158,53 @@ api /api/v1/tapes/catalogue.csv >"$tmp/cat.csv"
 cmp <("$bin" tapes --csv) "$tmp/cat.csv" || fail "the CLI's CSV is the API's"
 ok "the catalogue says which tape holds which file (API, CLI, CSV); the file that did not fit is only on the second tape"
 
+# Each tape's catalogue as an ASC MHL manifest: valid against the ASC MHL XSD, the same files,
+# sizes and hashes as the CSV, the tape's identity; the CLI writes the same listing.
+for t in LTO001 LTO002; do
+	tid=$(jq --arg t $t '.items[] | select(.label == $t) | .id' <<<"$tapes")
+	code=$(curl -s -o "$tmp/$t.mhl" -D "$tmp/$t.head" -w "%{http_code}" -H "Authorization: Bearer $SETPOST_TOKEN" "$url/api/v1/tapes/$tid/catalogue.mhl")
+	[[ $code == 200 ]] || fail "catalogue.mhl of $t: $code $(cat "$tmp/$t.mhl")"
+	grep -qi "^content-disposition: attachment; filename=\"0001_${t}_[0-9]\{4\}-.*Z\.mhl\"" "$tmp/$t.head" || fail "its name: $(cat "$tmp/$t.head")"
+	xmllint --noout --schema "$top/tests/fixtures/xsd/ASCMHL.xsd" "$tmp/$t.mhl" 2>"$tmp/xmllint.txt" || fail "$t.mhl does not validate: $(cat "$tmp/xmllint.txt")"
+	"$bin" tapes --mhl $t >"$tmp/$t.cli.mhl" || fail "setpost tapes --mhl $t"
+	xmllint --noout --schema "$top/tests/fixtures/xsd/ASCMHL.xsd" "$tmp/$t.cli.mhl" 2>"$tmp/xmllint.txt" || fail "CLI $t.mhl does not validate: $(cat "$tmp/xmllint.txt")"
+	python3 - "$tmp/$t.mhl" "$tmp/$t.cli.mhl" "$tmp/cat.csv" $t "$(jq --arg t $t '.items[] | select(.label == $t) | .files' <<<"$tapes")" <<'PY' || fail "$t.mhl against the catalogue"
+import csv, sys, xml.etree.ElementTree as ET
+ns = {"m": "urn:ASC:MHL:v2.0"}
+def listing(path):
+    root = ET.parse(path).getroot()
+    out = {}
+    for h in root.iterfind("m:hashes/m:hash", ns):
+        p = h.find("m:path", ns)
+        hashes = {c.tag.split("}")[1]: c.text for c in h if c.tag.split("}")[1] not in ("path",)}
+        out[p.text] = (p.get("size"), hashes)
+    return root, out
+api_root, api = listing(sys.argv[1])
+_, cli = listing(sys.argv[2])
+tape, nfiles = sys.argv[4], int(sys.argv[5])
+rows = [r for r in csv.DictReader(open(sys.argv[3], newline="")) if r["tape"] == tape and r["state"] == "verified"]
+want = {r["tape_path"]: (r["size"], {r["algorithm"]: r["hash"]}) for r in rows}
+comment = api_root.find("m:creatorinfo/m:comment", ns).text
+bad = []
+if api != cli:
+    bad.append("the CLI's listing differs from the API's")
+if len(api) != nfiles or set(api) != set(want):
+    bad.append("files: %s against the catalogue's %s (%d)" % (sorted(api), sorted(want), nfiles))
+for p, (size, hashes) in want.items():
+    if p in api and (api[p][0] != size or any(api[p][1].get(a) != v for a, v in hashes.items())):
+        bad.append("%s: %s against %s" % (p, api[p], (size, hashes)))
+if tape not in comment or tape + "L8" not in comment or "6e0f-000" not in comment:
+    bad.append("the tape's identity: " + comment)
+print("\n".join(bad) or "ok")
+sys.exit(1 if bad else 0)
+PY
+done
+code=$(curl -s -o "$tmp/body" -w "%{http_code}" -H "Authorization: Bearer $SETPOST_TOKEN" "$url/api/v1/tapes/999999/catalogue.mhl")
+[[ $code == 404 && $(jq -r .error.code "$tmp/body") == not_found ]] || fail "no such tape: $code $(cat "$tmp/body")"
+if "$bin" tapes --mhl NOSUCHTAPE >/dev/null 2>"$tmp/err"; then fail "--mhl of no tape"; fi
+grep -q "no tape NOSUCHTAPE" "$tmp/err" || fail "$(cat "$tmp/err")"
+ok "each tape's catalogue as an ASC MHL manifest (API and CLI): valid against the XSD, the files, sizes and hashes of the catalogue, the tape's label, barcode and LTFS UUID"
+
 # The second gate: the tapes on set are not offsite; kept in the vault, the drives may be cleared.
 card=$(api /api/v1/cards | jq '.items[] | select(.label == "A001R1AB")')
 [[ $(jq -r .safe_to_clear <<<"$card") == false ]] || fail "$card"
