@@ -71,8 +71,9 @@ static const struct db_stmt stmt_plan = { "archive_plan",
 	" JOIN productions p ON p.id = d.production_id"
 	" WHERE d.production_id = $1 AND ($2::date IS NULL OR d.shoot_date = $2::date)"
 	" AND ($3::text[] IS NULL OR k.label = ANY ($3::text[]))"
+	" AND ($5::text IS NULL OR k.kind = $5)"
 	" ORDER BY d.shoot_date, k.label, CASE WHEN $4 = 'size' THEN f.size END DESC NULLS LAST,"
-	" f.rel_path", 4 };
+	" f.rel_path", 5 };
 
 static int
 plan_labels(const char *const *cards, char *out, size_t len, struct err *err)
@@ -103,6 +104,7 @@ plan_load(struct run *x, struct err *err)
 	db_param_str(&q, x->o->day);
 	db_param_str(&q, x->o->cards ? labels : NULL);
 	db_param_str(&q, x->o->order == ARCHIVE_BY_NAME ? "name" : "size");
+	db_param_str(&q, x->o->kind);
 	if ((n = db_exec(x->db, &stmt_plan, q.v, &r, err)) < 0)
 		return n;
 	if ((x->f = calloc((size_t)n + 1, sizeof(*x->f))) == NULL) {

@@ -53,6 +53,7 @@ struct archive_opts {
 	long long production_id;
 	const char *day;          /* YYYY-MM-DD, or NULL: every day */
 	const char *const *cards; /* labels, NULL-terminated; NULL: every card of the day(s) */
+	const char *kind;         /* "camera" or "sound": only such cards; NULL: both */
 	enum archive_order order;
 	const char *actor;
 	const char *stage_dir;    /* a local folder for MHL staging (the data folder) */
