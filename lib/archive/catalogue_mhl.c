@@ -1,17 +1,14 @@
 /* catalogue_mhl: one tape's catalogue as an ASC MHL v2 manifest (see catalogue.h). */
 #include "lib/archive/catalogue.h"
-#include "lib/core/file.h"
+#include "lib/archive/mhl_stage.h"
 #include "lib/core/hash.h"
 #include "lib/core/version.h"
 #include "lib/custody/mhl.h"
 #include "lib/store/params.h"
 
-#include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -94,24 +91,15 @@ cm_files(struct db *db, struct cm *m, PGresult **rp, struct err *err)
 	return 0;
 }
 
-/* The manifest written in a folder of its own under stage_dir, read, and the folder removed. */
+/* The manifest, made on disk and read back (lib/archive/mhl_stage.h). */
 static int
 cm_write(struct cm *m, const char *stage_dir, struct buf *out, char *name, size_t nlen,
     struct err *err)
 {
-	char stage[PATH_MAX], root[PATH_MAX + 200], f1[PATH_MAX + 600], f2[PATH_MAX + 600];
-	char host[256] = "localhost", comment[600], safe[128];
-	struct mhl_written w;
-	char *buf = NULL;
-	size_t len = 0;
-	int rc = 0;
+	char host[256] = "localhost", comment[600];
+	struct mhl_staged st;
+	int rc;
 
-	memset(&w, 0, sizeof(w));
-	/* The manifest's name carries the root folder's: the label, in characters a file takes. */
-	snprintf(safe, sizeof(safe), "%s", m->label);
-	for (char *c = safe; *c; c++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", *c))
-			*c = '_';
 	snprintf(comment, sizeof(comment), "setpost catalogue of LTO tape %s (barcode %s, LTFS "
 	    "volume UUID %s): %zu files verified on it, paths from the tape's root", m->label,
 	    m->barcode[0] ? m->barcode : "unknown", m->uuid[0] ? m->uuid : "unknown", m->n);
@@ -120,31 +108,14 @@ cm_write(struct cm *m, const char *stage_dir, struct buf *out, char *name, size_
 		.tool_version = SETPOST_VERSION, .location = m->location[0] ? m->location : NULL,
 		.comment = comment, .process = MHL_PROCESS_TRANSFER, .entries = m->e,
 		.nentries = m->n, .dir_algo = MHL_NO_DIRHASH };
-	snprintf(stage, sizeof(stage), "%s/catalogue-mhl-XXXXXX", stage_dir);
-	if (mkdtemp(stage) == NULL)
-		return err_errno(err, SP_EIO, errno, "%s", stage);
-	snprintf(root, sizeof(root), "%s/%s", stage, safe[0] && strcmp(safe, ".") &&
-	    strcmp(safe, "..") ? safe : "tape");
-	if (mkdir(root, 0700) < 0)
-		rc = err_errno(err, SP_EIO, errno, "%s", root);
-	if (rc == 0)
-		rc = mhl_write_generation(root, &g, &w, err);
-	snprintf(f1, sizeof(f1), "%s/%s/%s", root, MHL_DIR, w.manifest);
-	snprintf(f2, sizeof(f2), "%s/%s/%s", root, MHL_DIR, MHL_CHAIN);
-	if (rc == 0 && (rc = file_read_all(f1, 1u << 30, &buf, &len, err)) == 0) {
-		if (buf_append(out, buf, len) < 0)
-			rc = err_set(err, SP_ENOMEM, "out of memory");
-		free(buf);
-		if (name)
-			snprintf(name, nlen, "%s", w.manifest);
-	}
-	if (w.manifest[0])
-		unlink(f1);
-	unlink(f2);
-	snprintf(f1, sizeof(f1), "%s/%s", root, MHL_DIR);
-	rmdir(f1);
-	rmdir(root);
-	rmdir(stage);
+	if ((rc = mhl_stage(stage_dir, m->label, &g, &st, err)) < 0)
+		return rc;
+	if (buf_append(out, st.manifest.data, st.manifest.len) < 0)
+		rc = err_set(err, SP_ENOMEM, "out of memory");
+	if (name)
+		snprintf(name, nlen, "%s", st.name);
+	buf_release(&st.manifest);
+	buf_release(&st.chain);
 	return rc;
 }
 

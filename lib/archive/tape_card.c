@@ -1,19 +1,17 @@
 /* tape_card: a card's offload report and ASC MHL history written to a tape (see tape_card.h). */
 #include "lib/archive/tape_card.h"
+#include "lib/archive/mhl_stage.h"
 #include "lib/core/buf.h"
-#include "lib/core/file.h"
 #include "lib/core/hash.h"
 #include "lib/core/version.h"
 #include "lib/custody/mhl.h"
 #include "lib/report/report_card.h"
 #include "lib/report/report_offload.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -94,61 +92,31 @@ tc_report_put(const struct ltfs_tape *t, const struct tape_card *k, struct tc_re
 	return 0;
 }
 
-/* A staged history file to the tape as a new file, then gone from the stage. */
-static int
-tc_copy(const struct ltfs_tape *t, const struct tape_card *k, const char *staged,
-    const char *name, struct err *err)
-{
-	char rel[PATH_MAX];
-	char *buf = NULL;
-	size_t len;
-	int rc;
-
-	if ((rc = file_read_all(staged, 1u << 30, &buf, &len, err)) < 0)
-		return rc;
-	snprintf(rel, sizeof(rel), "%s/%s/%s/%s", k->day, k->card, MHL_DIR, name);
-	rc = ltfs_write_bytes(t, rel, buf, len, err);
-	free(buf);
-	return rc;
-}
-
-/* The generation listing e[0..n) written in a staging folder, then copied to the tape. */
+/* The generation listing e[0..n), made on disk (lib/archive/mhl_stage.h), to the tape: the
+ * manifest, then the chain that names it. */
 static int
 tc_history(const struct ltfs_tape *t, const struct tape_card *k, const struct mhl_entry *e,
     size_t n, int dir_algo, time_t now, struct err *err)
 {
-	char stage[PATH_MAX], root[PATH_MAX + 128], host[256] = "localhost";
-	char manifest[PATH_MAX + 512], chain[PATH_MAX + 512];
-	struct mhl_written w;
-	int rc = 0;
+	char host[256] = "localhost", rel[PATH_MAX];
+	struct mhl_staged st;
+	int rc;
 
-	memset(&w, 0, sizeof(w));
-	snprintf(stage, sizeof(stage), "%s/archive-mhl-XXXXXX", k->stage_dir);
-	if (mkdtemp(stage) == NULL)
-		return err_errno(err, SP_EIO, errno, "%s", stage);
-	snprintf(root, sizeof(root), "%s/%s", stage, k->card);
 	gethostname(host, sizeof(host) - 1);
 	struct mhl_author who = { k->actor, NULL, NULL, NULL };
 	struct mhl_generation g = { .created = now, .hostname = host,
 		.tool_version = SETPOST_VERSION, .authors = &who, .nauthors = 1,
 		.comment = "written to LTO tape by setpost archive, with the card's offload report",
 		.process = MHL_PROCESS_TRANSFER, .entries = e, .nentries = n, .dir_algo = dir_algo };
-	if (mkdir(root, 0700) < 0)
-		rc = err_errno(err, SP_EIO, errno, "%s", root);
+	if ((rc = mhl_stage(k->stage_dir, k->card, &g, &st, err)) < 0)
+		return rc;
+	snprintf(rel, sizeof(rel), "%s/%s/%s/%s", k->day, k->card, MHL_DIR, st.name);
+	rc = ltfs_write_bytes(t, rel, st.manifest.data, st.manifest.len, err);
+	snprintf(rel, sizeof(rel), "%s/%s/%s/%s", k->day, k->card, MHL_DIR, MHL_CHAIN);
 	if (rc == 0)
-		rc = mhl_write_generation(root, &g, &w, err);
-	snprintf(manifest, sizeof(manifest), "%s/%s/%s", root, MHL_DIR, w.manifest);
-	snprintf(chain, sizeof(chain), "%s/%s/%s", root, MHL_DIR, MHL_CHAIN);
-	/* The manifest before the chain that names it. */
-	if (rc == 0 && (rc = tc_copy(t, k, manifest, w.manifest, err)) == 0)
-		rc = tc_copy(t, k, chain, MHL_CHAIN, err);
-	if (w.manifest[0])
-		unlink(manifest);
-	unlink(chain);
-	snprintf(manifest, sizeof(manifest), "%s/%s", root, MHL_DIR);
-	rmdir(manifest);
-	rmdir(root);
-	rmdir(stage);
+		rc = ltfs_write_bytes(t, rel, st.chain.data, st.chain.len, err);
+	buf_release(&st.manifest);
+	buf_release(&st.chain);
 	return rc;
 }
 
