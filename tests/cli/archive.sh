@@ -168,7 +168,7 @@ for t in LTO001 LTO002; do
 	xmllint --noout --schema "$top/tests/fixtures/xsd/ASCMHL.xsd" "$tmp/$t.mhl" 2>"$tmp/xmllint.txt" || fail "$t.mhl does not validate: $(cat "$tmp/xmllint.txt")"
 	"$bin" tapes --mhl $t >"$tmp/$t.cli.mhl" || fail "setpost tapes --mhl $t"
 	xmllint --noout --schema "$top/tests/fixtures/xsd/ASCMHL.xsd" "$tmp/$t.cli.mhl" 2>"$tmp/xmllint.txt" || fail "CLI $t.mhl does not validate: $(cat "$tmp/xmllint.txt")"
-	python3 - "$tmp/$t.mhl" "$tmp/$t.cli.mhl" "$tmp/cat.csv" $t "$(jq --arg t $t '.items[] | select(.label == $t) | .files' <<<"$tapes")" <<'PY' || fail "$t.mhl against the catalogue"
+	python3 - "$tmp/$t.mhl" "$tmp/$t.cli.mhl" "$tmp/cat.csv" $t "$(jq --arg t $t '.items[] | select(.label == $t) | .files' <<<"$tapes")" >"$tmp/mhlcheck" 2>&1 <<'PY' || fail "$t.mhl against the catalogue: $(cat "$tmp/mhlcheck")"
 import csv, sys, xml.etree.ElementTree as ET
 ns = {"m": "urn:ASC:MHL:v2.0"}
 def listing(path):
