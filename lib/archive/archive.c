@@ -22,9 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Room kept on a tape for the cards' ASC MHL histories and the LTFS index: 1 MiB, or a
- * 32nd of a small tape. */
-#define ARCHIVE_RESERVE (1u << 20)
+/* Room kept on a tape for the cards' reports and ASC MHL histories and the LTFS index: 16 MiB,
+ * or a 32nd of a small tape. */
+#define ARCHIVE_RESERVE (16u << 20)
 
 struct afile {
 	long long id, card_id;
@@ -56,6 +56,8 @@ struct run {
 	int files_done, files_total, written, verified, failed, already;
 	json_t *tapes;                 /* {key: {id, label, ...}} */
 	json_t *full;                  /* keys of tapes found full in this run */
+	int reports_missing;           /* card parts whose history on tape has no report */
+	char report_why[700];          /* why the first one has none */
 	char msg[512];
 };
 
@@ -527,7 +529,7 @@ card_history(struct db_conn *c, struct verify_arg *a, struct err *err)
 	struct run *x = a->x;
 	struct afile *f0 = &x->f[x->p[a->from].f];
 	struct tape_card_file *tf = calloc(a->to - a->from, sizeof(*tf));
-	struct err e;
+	struct err e, re;
 	int rc;
 
 	if (tf == NULL)
@@ -539,8 +541,10 @@ card_history(struct db_conn *c, struct verify_arg *a, struct err *err)
 	}
 	struct tape_card k = { f0->card_id, f0->day, f0->card, tf, a->to - a->from, x->o->actor,
 		x->o->stage_dir, x->o->data_dir };
-	rc = tape_card_write(c, &x->tape, &k, &e);
+	rc = tape_card_write(c, &x->tape, &k, &re, &e);
 	free(tf);
+	if (rc == 0 && re.code != 0 && x->reports_missing++ == 0)
+		snprintf(x->report_why, sizeof(x->report_why), "%.150s: %s", f0->card, re.msg);
 	if (rc == SP_ENOSPACE)
 		return 0;
 	if (rc < 0)
@@ -793,9 +797,12 @@ archive_run(struct db *db, const struct archive_opts *o, json_t **result, struct
 		tapes = json_array();
 		json_object_foreach(x.tapes, k, v)
 			json_array_append(tapes, v);
-		*result = json_pack("{s:i,s:I,s:i,s:i,s:i,s:i,s:o}", "files", x.files_total,
+		*result = json_pack("{s:i,s:I,s:i,s:i,s:i,s:i,s:o,s:i}", "files", x.files_total,
 		    "bytes", (json_int_t)(x.bytes_total / 2), "written", x.written, "verified",
-		    x.verified, "failed", x.failed, "already", x.already, "tapes", tapes);
+		    x.verified, "failed", x.failed, "already", x.already, "tapes", tapes,
+		    "reports_missing", x.reports_missing);
+		if (x.reports_missing)
+			json_object_set_new(*result, "report_missing_why", json_string(x.report_why));
 	}
 	for (size_t i = 0; i < x.nf; i++) {
 		free(x.f[i].rel);

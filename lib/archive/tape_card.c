@@ -122,14 +122,17 @@ tc_history(const struct ltfs_tape *t, const struct tape_card *k, const struct mh
 
 int
 tape_card_write(struct db_conn *c, const struct ltfs_tape *t, const struct tape_card *k,
-    struct err *err)
+    struct err *report_err, struct err *err)
 {
+	size_t nreport = 0;
 	char rel[PATH_MAX];
 	struct tc_report r;
 	struct mhl_entry *e;
 	time_t now = time(NULL);
 	int rc, algo, dir_algo;
 
+	report_err->code = 0;
+	report_err->msg[0] = '\0';
 	snprintf(rel, sizeof(rel), "%s/%s/%s", k->day, k->card, MHL_DIR);
 	if (k->nfiles == 0 || ltfs_exists(t, rel))
 		return 0;
@@ -146,11 +149,12 @@ tape_card_write(struct db_conn *c, const struct ltfs_tape *t, const struct tape_
 		if (f->algo != algo)
 			dir_algo = MHL_NO_DIRHASH;
 	}
-	rc = tc_report(c, t, k, now, &r, err);
-	if (rc == 0)
-		rc = tc_report_put(t, k, &r, algo, now, e + k->nfiles, err);
-	if (rc == 0)
-		rc = tc_history(t, k, e, k->nfiles + 3, dir_algo, now, err);
+	/* A report that cannot be made or does not fit leaves the history without it: the
+	 * history is what a later verify of the tape needs. */
+	if (tc_report(c, t, k, now, &r, report_err) == 0 &&
+	    tc_report_put(t, k, &r, algo, now, e + k->nfiles, report_err) == 0)
+		nreport = 3;
+	rc = tc_history(t, k, e, k->nfiles + nreport, dir_algo, now, err);
 	tc_report_release(&r);
 	free(e);
 	return rc;

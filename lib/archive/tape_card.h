@@ -38,9 +38,12 @@ struct tape_card {
 	const char *data_dir;   /* where thumbnails' paths are relative to; NULL: none */
 };
 
-/* Writes the report and the history of k onto tape t (see above). SP_ENOSPACE when the tape
- * filled while writing them (what was written stays). */
+/* Writes the report and the history of k onto tape t (see above). A report that cannot be made
+ * or written (a full tape) is left out of the history, which is written all the same:
+ * report_err then says why (report_err->code 0: the report is there, or the folder had its
+ * history already). SP_ENOSPACE when the tape filled while writing the history (what was
+ * written stays). */
 int tape_card_write(struct db_conn *c, const struct ltfs_tape *t, const struct tape_card *k,
-    struct err *err);
+    struct err *report_err, struct err *err);
 
 #endif
