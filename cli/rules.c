@@ -108,12 +108,26 @@ rules_print(json_t *r)
 	printf("\t%s\n", json_is_true(json_object_get(r, "enabled")) ? "enabled" : "disabled");
 }
 
+/* GET path: a head line, then each of its items. */
+static int
+rules_show(const struct rules_opts *o, const char *path, const char *head, void (*print)(json_t *))
+{
+	json_t *got, *r;
+	size_t i;
+
+	if (rules_call(o, "GET", path, NULL, 200, &got) < 0)
+		return 1;
+	printf("%s\n", head);
+	json_array_foreach(json_object_get(got, "items"), i, r)
+		print(r);
+	json_decref(got);
+	return 0;
+}
+
 static int
 rules_list(const struct rules_opts *o)
 {
 	char path[128] = "/api/v1/delivery-rules";
-	json_t *got, *r;
-	size_t i;
 
 	if (o->production) {
 		if (rules_id(o->production) == 0)
@@ -121,13 +135,7 @@ rules_list(const struct rules_opts *o)
 		snprintf(path, sizeof(path), "/api/v1/delivery-rules?production_id=%lld",
 		    rules_id(o->production));
 	}
-	if (rules_call(o, "GET", path, NULL, 200, &got) < 0)
-		return 1;
-	printf("id\twhat\ttarget\tprofiles\tstate\n");
-	json_array_foreach(json_object_get(got, "items"), i, r)
-		rules_print(r);
-	json_decref(got);
-	return 0;
+	return rules_show(o, path, "id\twhat\ttarget\tprofiles\tstate", rules_print);
 }
 
 /* The production of target id, from the cart's list of targets. */
@@ -199,23 +207,15 @@ static int
 rules_archive(const struct rules_opts *o, bool add)
 {
 	char path[128];
-	json_t *got, *r, *body = NULL;
-	size_t i;
+	json_t *got, *body = NULL;
 	int rc;
 
 	if (rules_id(o->production) == 0)
 		return cli_fail("rules", "--production: expected a production id");
 	snprintf(path, sizeof(path), "/api/v1/productions/%lld/archive-rules",
 	    rules_id(o->production));
-	if (!add) {
-		if (rules_call(o, "GET", path, NULL, 200, &got) < 0)
-			return 1;
-		printf("id\twhat\ttape\torder\n");
-		json_array_foreach(json_object_get(got, "items"), i, r)
-			rules_archive_print(r);
-		json_decref(got);
-		return 0;
-	}
+	if (!add)
+		return rules_show(o, path, "id\twhat\ttape\torder", rules_archive_print);
 	if (o->tape == NULL)
 		return cli_fail("rules", "--tape: expected where the tape is mounted on the worker");
 	body = json_pack("{s:s}", "tape", o->tape);
