@@ -2,8 +2,10 @@
 # LTO archive on a stand-in tape (a tmpfs mount with the LTFS extended attributes set by the
 # test): the copy policy's two gates, the tape's rules (new files only, written one at a time
 # in the planned order, nothing renamed, rewritten or deleted on the tape, checked with strace
-# of the run), the read-back, spanning to a second tape when the first fills, the refusal to
-# append to a tape holding a file's only copy, and resuming after a stop.
+# of the run), the read-back, spanning to a second tape when the first fills, each card's
+# offload report and ASC MHL history on the tape (pdftotext, setpost verify), each tape's
+# catalogue as an ASC MHL manifest (xmllint against the XSD), the refusal to append to a tape
+# holding a file's only copy, and resuming after a stop.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 bin=$1
