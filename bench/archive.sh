@@ -93,7 +93,7 @@ by_hand() {
 echo "== $bench_rounds rounds, each: setpost archive, then by hand (order reversed every other round)"
 bench_interleave sp_archive by_hand
 echo "== $((bytes / 1048576)) MiB in $nfiles files, from disk ($(df --output=source "$work" | tail -n 1)) to a stand-in tape (tmpfs)"
-bench_row "setpost archive (write, MHL, read-back, catalogue)" sp s
+bench_row "setpost archive (write, read-back, report, MHL, catalogue)" sp s
 bench_row "cp, sync, drop cache, xxhsum -H1 source and copy" hand s
 bench_ratio "archive with read-back, by hand / setpost (speed-up)" hand sp ">=" 1.2
 bench_end

@@ -79,6 +79,10 @@ archive_cli_report(struct db *db, json_t *res, long long prod, const char *day)
 		    json_string_value(json_object_get(t, "key")),
 		    (long long)json_integer_value(json_object_get(t, "files")),
 		    json_object_get(t, "state") ? ", full" : "");
+	if (json_integer_value(json_object_get(res, "reports_missing")))
+		printf("  no offload report on tape for %lld card parts (their ASC MHL history is "
+		    "there): %s\n", (long long)json_integer_value(json_object_get(res,
+		    "reports_missing")), json_string_value(json_object_get(res, "report_missing_why")));
 	db_param_ll(&p, prod);
 	db_param_str(&p, day);
 	if ((n = db_exec(db, &stmt_gates, p.v, &r, &err)) < 0)

@@ -35,7 +35,7 @@ allowed() {
 	pipeline) echo "core store media editorial pipeline" ;;
 	custody) echo "core store media editorial pipeline custody" ;;
 	report) echo "core store media editorial pipeline custody report" ;;
-	archive) echo "core store media editorial pipeline custody archive" ;;
+	archive) echo "core store media editorial pipeline custody report archive" ;;
 	*) echo "" ;;
 	esac
 }

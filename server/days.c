@@ -1,5 +1,7 @@
 /* days: the list of shooting days, and wrapping one. Wrapping a day says the shoot of that day
- * is over (the post house's day.wrapped webhook); it happens once, a second wrap is a conflict. */
+ * is over (the post house's day.wrapped webhook) and queues the archive jobs of the
+ * production's archive rules (server/archive_rules.c); it happens once, a second wrap is a
+ * conflict. */
 #include "http.h"
 #include "lib/store/event.h"
 
@@ -18,6 +20,7 @@ struct days_wrap_arg {
 	const char *id;
 	const char *actor;
 	PGresult *row;      /* the wrapped day, owned by the caller */
+	json_t *jobs;       /* the archive jobs queued */
 	int n;
 };
 
@@ -31,6 +34,7 @@ days_wrap_tx(struct db_conn *c, void *arg, struct err *err)
 
 	PQclear(a->row);    /* db_tx may run this again after a deadlock */
 	a->row = NULL;
+	json_array_clear(a->jobs);
 	if ((a->n = db_query(c, &stmt_wrap, p, &a->row, err)) <= 0)
 		return a->n;
 	data = json_loads(PQgetvalue(a->row, 0, 0), 0, NULL);
@@ -46,13 +50,16 @@ days_wrap_tx(struct db_conn *c, void *arg, struct err *err)
 	rc = event_record(c, a->actor, "report.ready", "day", strtoll(a->id, NULL, 10), data, NULL,
 	    err);
 	json_decref(data);
-	return rc;
+	if (rc < 0)
+		return rc;
+	return archive_rules_wrap(c, strtoll(a->id, NULL, 10), a->actor, a->jobs, err);
 }
 
 enum MHD_Result
 days_wrap(struct request *req)
 {
 	struct days_wrap_arg a = { .id = req->params[0], .actor = req->who.name };
+	json_t *day;
 	const char *p[1] = { req->params[0] };
 	enum MHD_Result res;
 	struct err err;
@@ -62,16 +69,21 @@ days_wrap(struct request *req)
 
 	if (!request_param_id(req, 0, &id))
 		return MHD_YES;
+	if ((a.jobs = json_array()) == NULL)
+		return reply_error(req, 500, "internal", "out of memory");
 	if (db_tx(req->srv->db, days_wrap_tx, &a, &err) < 0) {
 		PQclear(a.row);
+		json_decref(a.jobs);
 		return reply_err(req, &err);
 	}
-	if (a.n == 1) {
-		res = reply_text(req, 200, "application/json", PQgetvalue(a.row, 0, 0),
-		    strlen(PQgetvalue(a.row, 0, 0)));
+	if (a.n == 1 && (day = json_loads(PQgetvalue(a.row, 0, 0), 0, NULL)) != NULL) {
+		json_object_set_new(day, "archive_jobs", a.jobs);
+		res = reply_json(req, 200, day);
+		json_decref(day);
 		PQclear(a.row);
 		return res;
 	}
+	json_decref(a.jobs);
 	PQclear(a.row);
 	if ((n = db_exec(req->srv->db, &stmt_day, p, &r, &err)) < 0)
 		return reply_err(req, &err);

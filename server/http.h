@@ -214,6 +214,7 @@ enum MHD_Result copy_policy_get_route(struct request *req);
 enum MHD_Result copy_policy_patch_route(struct request *req);
 enum MHD_Result tapes_list(struct request *req);
 enum MHD_Result tapes_csv(struct request *req);
+enum MHD_Result tapes_mhl(struct request *req);
 enum MHD_Result archive_jobs_create(struct request *req);
 enum MHD_Result files_get(struct request *req);
 enum MHD_Result renditions_list(struct request *req);
@@ -227,6 +228,13 @@ enum MHD_Result arrivals_days(struct request *req);
 enum MHD_Result delivery_rules_list(struct request *req);
 enum MHD_Result delivery_rules_create(struct request *req);
 enum MHD_Result delivery_rules_delete(struct request *req);
+enum MHD_Result archive_rules_list(struct request *req);
+enum MHD_Result archive_rules_create(struct request *req);
+enum MHD_Result archive_rules_delete(struct request *req);
+/* Queues an archive job for each archive rule of day's production with cards that day (in the
+ * wrap's transaction); appends each job's id to jobs. */
+int archive_rules_wrap(struct db_conn *c, long long day, const char *actor, json_t *jobs,
+    struct err *err);
 enum MHD_Result days_send(struct request *req);
 enum MHD_Result jobs_cancel(struct request *req);
 enum MHD_Result jobs_retry(struct request *req);

@@ -1,5 +1,5 @@
 /* tapes: the LTO catalogue (GET /api/v1/tapes, ?find= for "which tape holds clip X", and
- * GET /api/v1/tapes/catalogue.csv) and archive jobs (POST /api/v1/archive-jobs). */
+ * GET /api/v1/tapes/catalogue.csv, GET /api/v1/tapes/{id}/catalogue.mhl) and archive jobs (POST /api/v1/archive-jobs). */
 #include "http.h"
 #include "lib/archive/catalogue.h"
 #include "lib/core/json.h"
@@ -8,6 +8,7 @@
 #include "lib/store/event.h"
 #include "lib/store/jobq.h"
 
+#include <stdio.h>
 #include <string.h>
 
 enum MHD_Result
@@ -42,6 +43,27 @@ tapes_csv(struct request *req)
 	r = reply_text(req, 200, "text/csv; charset=utf-8", out.data ? out.data : "", out.len);
 	buf_release(&out);
 	return r;
+}
+
+/* GET /api/v1/tapes/{id}/catalogue.mhl: the tape's files as an ASC MHL manifest. */
+enum MHD_Result
+tapes_mhl(struct request *req)
+{
+	struct buf out = BUF_INIT(0);
+	char name[256], disposition[320];
+	struct err err;
+	long long id;
+
+	if (!request_param_id(req, 0, &id))
+		return MHD_YES;
+	if (catalogue_mhl(req->srv->db, id, NULL, req->srv->cfg->data_dir, &out, name, sizeof(name),
+	    &err) < 0) {
+		buf_release(&out);
+		return reply_err(req, &err);
+	}
+	snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s\"", name);
+	return reply_download(req, "application/xml", disposition, out.data, out.len, true, NULL,
+	    NULL);
 }
 
 static const struct db_stmt stmt_production = { "archive_jobs_production",

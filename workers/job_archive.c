@@ -2,7 +2,8 @@
  * by the worker on the host with the tape drive: the same engine as `setpost archive`
  * (lib/archive/archive.h). Its progress line says what to do when a tape is full ("insert the
  * next tape"); the job waits for it (payload wait_seconds, default a day).
- * Payload: {"tape", "production_id", "day"?, "cards"?: [...], "order"?, "wait_seconds"?}. */
+ * Payload: {"tape", "production_id", "day"?, "cards"?: [...], "kind"?: "camera"|"sound",
+ * "order"?, "wait_seconds"?, "rule_id"?} (rule_id: queued by an archive rule at a wrap). */
 #include "kinds.h"
 #include "lib/archive/archive.h"
 #include "lib/core/config.h"
@@ -39,6 +40,7 @@ job_archive_run(struct job *job, struct err *err)
 	o.production_id = json_integer_value(json_object_get(job->payload, "production_id"));
 	o.day = json_string_value(json_object_get(job->payload, "day"));
 	o.cards = n ? labels : NULL;
+	o.kind = json_string_value(json_object_get(job->payload, "kind"));
 	o.order = json_is_string(json_object_get(job->payload, "order")) &&
 	    strcmp(json_string_value(json_object_get(job->payload, "order")), "name") == 0 ?
 	    ARCHIVE_BY_NAME : ARCHIVE_LARGEST_FIRST;

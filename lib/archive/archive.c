@@ -1,13 +1,12 @@
 /* archive: originals and sound to LTO tape, read back in tape order (see archive.h). */
 #include "lib/archive/archive.h"
 #include "lib/archive/ltfs.h"
+#include "lib/archive/tape_card.h"
 #include "lib/core/clock.h"
 #include "lib/core/file.h"
 #include "lib/core/hash.h"
-#include "lib/core/version.h"
 #include "lib/custody/confine.h"
 #include "lib/custody/locate.h"
-#include "lib/custody/mhl.h"
 #include "lib/custody/verification.h"
 #include "lib/store/event.h"
 #include "lib/store/params.h"
@@ -23,9 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Room kept on a tape for the cards' ASC MHL histories and the LTFS index: 1 MiB, or a
- * 32nd of a small tape. */
-#define ARCHIVE_RESERVE (1u << 20)
+/* Room kept on a tape for the cards' reports and ASC MHL histories and the LTFS index: 16 MiB,
+ * or a 32nd of a small tape. */
+#define ARCHIVE_RESERVE (16u << 20)
 
 struct afile {
 	long long id, card_id;
@@ -57,6 +56,8 @@ struct run {
 	int files_done, files_total, written, verified, failed, already;
 	json_t *tapes;                 /* {key: {id, label, ...}} */
 	json_t *full;                  /* keys of tapes found full in this run */
+	int reports_missing;           /* card parts whose history on tape has no report */
+	char report_why[700];          /* why the first one has none */
 	char msg[512];
 };
 
@@ -72,8 +73,9 @@ static const struct db_stmt stmt_plan = { "archive_plan",
 	" JOIN productions p ON p.id = d.production_id"
 	" WHERE d.production_id = $1 AND ($2::date IS NULL OR d.shoot_date = $2::date)"
 	" AND ($3::text[] IS NULL OR k.label = ANY ($3::text[]))"
+	" AND ($5::text IS NULL OR k.kind = $5)"
 	" ORDER BY d.shoot_date, k.label, CASE WHEN $4 = 'size' THEN f.size END DESC NULLS LAST,"
-	" f.rel_path", 4 };
+	" f.rel_path", 5 };
 
 static int
 plan_labels(const char *const *cards, char *out, size_t len, struct err *err)
@@ -104,6 +106,7 @@ plan_load(struct run *x, struct err *err)
 	db_param_str(&q, x->o->day);
 	db_param_str(&q, x->o->cards ? labels : NULL);
 	db_param_str(&q, x->o->order == ARCHIVE_BY_NAME ? "name" : "size");
+	db_param_str(&q, x->o->kind);
 	if ((n = db_exec(x->db, &stmt_plan, q.v, &r, err)) < 0)
 		return n;
 	if ((x->f = calloc((size_t)n + 1, sizeof(*x->f))) == NULL) {
@@ -495,78 +498,7 @@ write_one(struct run *x, size_t i, struct err *err)
 	return pending_add(x, i, a.copy_id, a.seq, rel, err);
 }
 
-/* --- the end of a card on a tape: its history, then the read-back -------------------------- */
-
-/* Writes the card's ASC MHL history into its folder on the tape: generated in a staging
- * folder on disk (the writer links and renames there), then each of its files written to the
- * tape as a new file, the manifest before the chain. A history already there is kept as is. */
-static int
-card_history(struct run *x, size_t from, size_t to, struct err *err)
-{
-	struct afile *f0 = &x->f[x->p[from].f];
-	char stage[PATH_MAX], root[PATH_MAX + 128], rel[PATH_MAX + 256], host[256];
-	char manifest[PATH_MAX + 512], chain[PATH_MAX + 512];
-	struct mhl_entry *e;
-	struct mhl_written w;
-	char *buf = NULL;
-	size_t n = 0, len;
-	int rc = 0, algo = f0->algo;
-
-	snprintf(rel, sizeof(rel), "%s/%s/%s", f0->day, f0->card, MHL_DIR);
-	if (ltfs_exists(&x->tape, rel))
-		return 0;
-	memset(&w, 0, sizeof(w));
-	if ((e = calloc(to - from, sizeof(*e))) == NULL)
-		return err_set(err, SP_ENOMEM, "out of memory");
-	for (size_t k = from; k < to; k++) {
-		struct afile *f = &x->f[x->p[k].f];
-		const char *name = x->p[k].tape_rel + strlen(f->day) + strlen(f->card) + 2;
-		e[n].path = (char *)name;
-		e[n].size = (int64_t)f->size;
-		e[n].algos = HASH_BIT(f->algo);
-		snprintf(e[n].h[f->algo].value, sizeof(e[n].h[f->algo].value), "%s", f->hash);
-		e[n].h[f->algo].action = MHL_ACTION_ORIGINAL;
-		if (f->algo != algo)
-			algo = MHL_NO_DIRHASH;
-		n++;
-	}
-	snprintf(stage, sizeof(stage), "%s/archive-mhl-XXXXXX", x->o->stage_dir);
-	if (mkdtemp(stage) == NULL) {
-		free(e);
-		return err_errno(err, SP_EIO, errno, "%s", stage);
-	}
-	snprintf(root, sizeof(root), "%s/%s", stage, f0->card);
-	gethostname(host, sizeof(host) - 1);
-	struct mhl_author who = { x->o->actor, NULL, NULL, NULL };
-	struct mhl_generation g = { .created = time(NULL), .hostname = host,
-		.tool_version = SETPOST_VERSION, .authors = &who, .nauthors = 1,
-		.comment = "written to LTO tape by setpost archive", .process = MHL_PROCESS_TRANSFER,
-		.entries = e, .nentries = n, .dir_algo = algo };
-	if (mkdir(root, 0700) < 0)
-		rc = err_errno(err, SP_EIO, errno, "%s", root);
-	if (rc == 0)
-		rc = mhl_write_generation(root, &g, &w, err);
-	free(e);
-	snprintf(manifest, sizeof(manifest), "%s/%s/%s", root, MHL_DIR, w.manifest);
-	snprintf(chain, sizeof(chain), "%s/%s/%s", root, MHL_DIR, MHL_CHAIN);
-	if (rc == 0 && (rc = file_read_all(manifest, 1u << 30, &buf, &len, err)) == 0) {
-		snprintf(rel, sizeof(rel), "%s/%s/%s/%s", f0->day, f0->card, MHL_DIR, w.manifest);
-		rc = ltfs_write_bytes(&x->tape, rel, buf, len, err);
-		free(buf);
-	}
-	if (rc == 0 && (rc = file_read_all(chain, 1u << 24, &buf, &len, err)) == 0) {
-		snprintf(rel, sizeof(rel), "%s/%s/%s/%s", f0->day, f0->card, MHL_DIR, MHL_CHAIN);
-		rc = ltfs_write_bytes(&x->tape, rel, buf, len, err);
-		free(buf);
-	}
-	unlink(manifest);
-	unlink(chain);
-	snprintf(manifest, sizeof(manifest), "%s/%s", root, MHL_DIR);
-	rmdir(manifest);
-	rmdir(root);
-	rmdir(stage);
-	return rc;
-}
+/* --- the end of a card on a tape: the read-back, then its report and history --------------- */
 
 static int
 pending_by_block(const void *a, const void *b)
@@ -587,6 +519,38 @@ struct verify_arg {
 	const char *const *found;      /* per pending: the hash read back, or NULL (unreadable) */
 	const char *const *errors;
 };
+
+/* The card's offload report and ASC MHL history into its folder on the tape (tape_card.h), the
+ * card's files on this tape listed with the hashes their read-back matched. A tape that filled
+ * while they were written leaves the card without them: its files are recorded all the same. */
+static int
+card_history(struct db_conn *c, struct verify_arg *a, struct err *err)
+{
+	struct run *x = a->x;
+	struct afile *f0 = &x->f[x->p[a->from].f];
+	struct tape_card_file *tf = calloc(a->to - a->from, sizeof(*tf));
+	struct err e, re;
+	int rc;
+
+	if (tf == NULL)
+		return err_set(err, SP_ENOMEM, "out of memory");
+	for (size_t k = a->from; k < a->to; k++) {
+		struct afile *f = &x->f[x->p[k].f];
+		tf[k - a->from] = (struct tape_card_file){ x->p[k].tape_rel + strlen(f->day) +
+		    strlen(f->card) + 2, f->size, f->algo, f->hash };
+	}
+	struct tape_card k = { f0->card_id, f0->day, f0->card, tf, a->to - a->from, x->o->actor,
+		x->o->stage_dir, x->o->data_dir };
+	rc = tape_card_write(c, &x->tape, &k, &re, &e);
+	free(tf);
+	if (rc == 0 && re.code != 0 && x->reports_missing++ == 0)
+		snprintf(x->report_why, sizeof(x->report_why), "%.150s: %s", f0->card, re.msg);
+	if (rc == SP_ENOSPACE)
+		return 0;
+	if (rc < 0)
+		*err = e;
+	return rc;
+}
 
 static int
 verify_tx(struct db_conn *c, void *arg, struct err *err)
@@ -619,6 +583,10 @@ verify_tx(struct db_conn *c, void *arg, struct err *err)
 			return rc;
 		PQclear(r);
 	}
+	/* Written in this transaction: a run stopped before its commit reads the card back
+	 * again and finds the history there (kept), one stopped before the history writes it. */
+	if ((rc = card_history(c, a, err)) < 0)
+		return rc;
 	if ((rc = custody_card_after(c, card, was_safe, x->o->actor, NULL, NULL, err)) < 0)
 		return rc;
 	json_t *data = json_pack("{s:s,s:s,s:I,s:i}", "card", x->f[x->p[a->from].f].card, "tape",
@@ -683,14 +651,8 @@ card_read_back(struct run *x, size_t from, size_t to, struct err *err)
 static int
 card_close(struct run *x, size_t from, struct err *err)
 {
-	int rc;
-
 	if (from == x->np)
 		return 0;
-	if ((rc = card_history(x, from, x->np, err)) < 0 &&
-	    rc != SP_ENOSPACE)
-		return rc;
-	/* A history that did not fit: the files are still read back and recorded. */
 	return card_read_back(x, from, x->np, err);
 }
 
@@ -835,9 +797,12 @@ archive_run(struct db *db, const struct archive_opts *o, json_t **result, struct
 		tapes = json_array();
 		json_object_foreach(x.tapes, k, v)
 			json_array_append(tapes, v);
-		*result = json_pack("{s:i,s:I,s:i,s:i,s:i,s:i,s:o}", "files", x.files_total,
+		*result = json_pack("{s:i,s:I,s:i,s:i,s:i,s:i,s:o,s:i}", "files", x.files_total,
 		    "bytes", (json_int_t)(x.bytes_total / 2), "written", x.written, "verified",
-		    x.verified, "failed", x.failed, "already", x.already, "tapes", tapes);
+		    x.verified, "failed", x.failed, "already", x.already, "tapes", tapes,
+		    "reports_missing", x.reports_missing);
+		if (x.reports_missing)
+			json_object_set_new(*result, "report_missing_why", json_string(x.report_why));
 	}
 	for (size_t i = 0; i < x.nf; i++) {
 		free(x.f[i].rel);

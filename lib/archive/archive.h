@@ -7,11 +7,11 @@
  * card the largest first (or by name). Files already verified on a tape are done. Each file is
  * read once from a verified copy on this host (lib/custody/locate.h), hashed while it is
  * written as a new file on the tape, one at a time. When a card's files on this tape are
- * written, its ASC MHL history is written into the card's folder on the tape (staged on disk,
- * then written as plain new files: nothing renamed on the tape), then every one of its files
- * is read back in tape order (LTFS start block when exposed, else the order written) and
- * recorded: verified when the bytes read equal the registered hash, failed otherwise. Only a
- * read-back makes a copy on tape count.
+ * written, every one of them is read back in tape order (LTFS start block when exposed, else
+ * the order written) and recorded: verified when the bytes read equal the registered hash,
+ * failed otherwise; in the same transaction the card's offload report and ASC MHL history are
+ * written into its folder on the tape (lib/archive/tape_card.h: plain new files, nothing
+ * renamed on the tape). Only a read-back makes a copy on tape count.
  *
  * Spanning: a file that does not fit on the tape (its size against the tape's free space, or
  * ENOSPC while writing) is written whole to the next tape; the tape is marked full and never
@@ -53,6 +53,7 @@ struct archive_opts {
 	long long production_id;
 	const char *day;          /* YYYY-MM-DD, or NULL: every day */
 	const char *const *cards; /* labels, NULL-terminated; NULL: every card of the day(s) */
+	const char *kind;         /* "camera" or "sound": only such cards; NULL: both */
 	enum archive_order order;
 	const char *actor;
 	const char *stage_dir;    /* a local folder for MHL staging (the data folder) */

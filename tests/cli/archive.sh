@@ -2,8 +2,10 @@
 # LTO archive on a stand-in tape (a tmpfs mount with the LTFS extended attributes set by the
 # test): the copy policy's two gates, the tape's rules (new files only, written one at a time
 # in the planned order, nothing renamed, rewritten or deleted on the tape, checked with strace
-# of the run), the read-back, spanning to a second tape when the first fills, the refusal to
-# append to a tape holding a file's only copy, and resuming after a stop.
+# of the run), the read-back, spanning to a second tape when the first fills, each card's
+# offload report and ASC MHL history on the tape (pdftotext, setpost verify), each tape's
+# catalogue as an ASC MHL manifest (xmllint against the XSD), the refusal to append to a tape
+# holding a file's only copy, and resuming after a stop.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 bin=$1
@@ -68,7 +70,12 @@ second=$(find "$tmp/tape" -type f | sort)
 grep -q "archived: .* 0 failed" "$tmp/archive.out" || fail "$(cat "$tmp/archive.out")"
 echo "$first" | grep -q "2026-11-25/A001R1AB/ascmhl/ascmhl_chain.xml" || fail "history on the first tape: $first"
 echo "$second" | grep -q "2026-11-25/A001R1AB/ascmhl/ascmhl_chain.xml" || fail "history on the second: $second"
-ok "the card spans two tapes: the first fills, the run asks for the next and goes on, each tape has the card's ASC MHL history"
+for t in "$first" "$second"; do
+	for ext in pdf html csv; do
+		[[ $(grep -c "2026-11-25/A001R1AB/A001R1AB_offload_[0-9]\{8\}_[0-9]\{6\}Z\.$ext$" <<<"$t") -eq 1 ]] || fail "the offload report ($ext) on each tape: $t"
+	done
+done
+ok "the card spans two tapes: the first fills, the run asks for the next and goes on, each tape has the card's ASC MHL history and offload report"
 
 # The tape's rules, from the system calls of the run (strace -f -y).
 python3 - "$tmp/trace" "$tmp/tape" >"$tmp/rules" 2>&1 <<'PY' || fail "tape rules: $(cat "$tmp/rules")"
@@ -98,7 +105,12 @@ for line in open(trace):
         open_w.pop((pid, int(re.match(r"(\d+)", args).group(1))), None)
 if most != 1:
     bad.append("files open for writing at once on the tape: %d" % most)
-media = [w for w in writes if "/ascmhl/" not in w]
+media = [w for w in writes if "/ascmhl/" not in w and "_offload_" not in w]
+# The card's report, then its history (manifest, then chain), after the read-back.
+tail = [w.rsplit("/", 1)[1].rsplit(".", 1)[1] if "_offload_" in w else w.rsplit("/", 1)[1][-4:]
+        for w in writes if w.startswith("2026-11-25/A001R1AB/") and w not in media]
+if tail != ["pdf", "html", "csv", ".mhl", ".xml"] * 2:
+    bad.append("after each card's part: report, manifest, chain: %s" % tail)
 want = ["A001C001_250101_R1AB.mov", "A001C002_250101_R1AB.mov", "A001R1AB.ale", "A001R1AB_FCP.xml"]
 if [m.rsplit("/", 1)[1] for m in media] != want:
     bad.append("write order (largest first, then by name): %s" % media)
@@ -111,6 +123,27 @@ print("\n".join(bad) or "ok")
 sys.exit(1 if bad else 0)
 PY
 ok "the tape's rules: files only created new and written whole one at a time, largest first, read back in tape order, nothing renamed, truncated or deleted on the tape"
+
+# The report on the tape says what the tape holds; the tape's history lists the report too,
+# so a verify of the card's folder on the tape checks it (and finds a changed report).
+pdf=$(find "$tmp/tape/2026-11-25/A001R1AB" -maxdepth 1 -name 'A001R1AB_offload_*.pdf')
+if command -v pdftotext >/dev/null; then
+	pdftotext -layout "$pdf" "$tmp/report.txt" || fail "pdftotext $pdf"
+	grep -q "A001R1AB" "$tmp/report.txt" && grep -q "LTO002" "$tmp/report.txt" || fail "the report names the card and the tape: $(head -c 3000 "$tmp/report.txt")"
+	grep "LTO002" "$tmp/report.txt" | grep -q "verified" || fail "the tape's copy verified in the report: $(grep LTO002 "$tmp/report.txt")"
+	ok "the offload report on the tape (pdftotext) names the card and the tape's copy, verified by its read-back"
+else
+	skip "the offload report's text on the tape" "pdftotext (poppler-utils) not installed"
+fi
+grep -q "A001C002_250101_R1AB.mov" "$tmp/tape/2026-11-25/A001R1AB/$(basename "$pdf" .pdf).csv" || fail "csv report lists the files"
+cp -a "$tmp/tape/2026-11-25/A001R1AB" "$tmp/tapecard"
+out=$("$bin" verify "$tmp/tapecard" 2>&1) || fail "verify the card's folder from the tape: $out"
+grep -q "$(basename "$pdf")" "$tmp/tapecard/ascmhl/"*.mhl || fail "the history lists the report"
+printf 'x' >>"$tmp/tapecard/$(basename "$pdf" .pdf).html"
+if out=$("$bin" verify "$tmp/tapecard" 2>&1); then fail "a changed report passed verify: $out"; fi
+grep -q "$(basename "$pdf" .pdf).html" <<<"$out" || fail "verify names the changed report: $out"
+rm -rf "$tmp/tapecard"
+ok "the tape's ASC MHL history lists the report: setpost verify of the card's folder checks it and catches a change"
 
 # The catalogue: which tape holds what, by API, CLI and CSV.
 tapes=$(api /api/v1/tapes)
@@ -126,6 +159,53 @@ api /api/v1/tapes/catalogue.csv >"$tmp/cat.csv"
 [[ $(grep -c ",verified," "$tmp/cat.csv") -eq 4 ]] || fail "csv rows: $(cat "$tmp/cat.csv")"
 cmp <("$bin" tapes --csv) "$tmp/cat.csv" || fail "the CLI's CSV is the API's"
 ok "the catalogue says which tape holds which file (API, CLI, CSV); the file that did not fit is only on the second tape"
+
+# Each tape's catalogue as an ASC MHL manifest: valid against the ASC MHL XSD, the same files,
+# sizes and hashes as the CSV, the tape's identity; the CLI writes the same listing.
+for t in LTO001 LTO002; do
+	tid=$(jq --arg t $t '.items[] | select(.label == $t) | .id' <<<"$tapes")
+	code=$(curl -s -o "$tmp/$t.mhl" -D "$tmp/$t.head" -w "%{http_code}" -H "Authorization: Bearer $SETPOST_TOKEN" "$url/api/v1/tapes/$tid/catalogue.mhl")
+	[[ $code == 200 ]] || fail "catalogue.mhl of $t: $code $(cat "$tmp/$t.mhl")"
+	grep -qi "^content-disposition: attachment; filename=\"0001_${t}_[0-9]\{4\}-.*Z\.mhl\"" "$tmp/$t.head" || fail "its name: $(cat "$tmp/$t.head")"
+	xmllint --noout --schema "$top/tests/fixtures/xsd/ASCMHL.xsd" "$tmp/$t.mhl" 2>"$tmp/xmllint.txt" || fail "$t.mhl does not validate: $(cat "$tmp/xmllint.txt")"
+	"$bin" tapes --mhl $t >"$tmp/$t.cli.mhl" || fail "setpost tapes --mhl $t"
+	xmllint --noout --schema "$top/tests/fixtures/xsd/ASCMHL.xsd" "$tmp/$t.cli.mhl" 2>"$tmp/xmllint.txt" || fail "CLI $t.mhl does not validate: $(cat "$tmp/xmllint.txt")"
+	python3 - "$tmp/$t.mhl" "$tmp/$t.cli.mhl" "$tmp/cat.csv" $t "$(jq --arg t $t '.items[] | select(.label == $t) | .files' <<<"$tapes")" >"$tmp/mhlcheck" 2>&1 <<'PY' || fail "$t.mhl against the catalogue: $(cat "$tmp/mhlcheck")"
+import csv, sys, xml.etree.ElementTree as ET
+ns = {"m": "urn:ASC:MHL:v2.0"}
+def listing(path):
+    root = ET.parse(path).getroot()
+    out = {}
+    for h in root.iterfind("m:hashes/m:hash", ns):
+        p = h.find("m:path", ns)
+        hashes = {c.tag.split("}")[1]: c.text for c in h if c.tag.split("}")[1] not in ("path",)}
+        out[p.text] = (p.get("size"), hashes)
+    return root, out
+api_root, api = listing(sys.argv[1])
+_, cli = listing(sys.argv[2])
+tape, nfiles = sys.argv[4], int(sys.argv[5])
+rows = [r for r in csv.DictReader(open(sys.argv[3], newline="")) if r["tape"] == tape and r["state"] == "verified"]
+want = {r["tape_path"]: (r["size"], {r["algorithm"]: r["hash"]}) for r in rows}
+comment = api_root.find("m:creatorinfo/m:comment", ns).text
+bad = []
+if api != cli:
+    bad.append("the CLI's listing differs from the API's")
+if len(api) != nfiles or set(api) != set(want):
+    bad.append("files: %s against the catalogue's %s (%d)" % (sorted(api), sorted(want), nfiles))
+for p, (size, hashes) in want.items():
+    if p in api and (api[p][0] != size or any(api[p][1].get(a) != v for a, v in hashes.items())):
+        bad.append("%s: %s against %s" % (p, api[p], (size, hashes)))
+if tape not in comment or tape + "L8" not in comment or "6e0f-000" not in comment:
+    bad.append("the tape's identity: " + comment)
+print("\n".join(bad) or "ok")
+sys.exit(1 if bad else 0)
+PY
+done
+code=$(curl -s -o "$tmp/body" -w "%{http_code}" -H "Authorization: Bearer $SETPOST_TOKEN" "$url/api/v1/tapes/999999/catalogue.mhl")
+[[ $code == 404 && $(jq -r .error.code "$tmp/body") == not_found ]] || fail "no such tape: $code $(cat "$tmp/body")"
+if "$bin" tapes --mhl NOSUCHTAPE >/dev/null 2>"$tmp/err"; then fail "--mhl of no tape"; fi
+grep -q "no tape NOSUCHTAPE" "$tmp/err" || fail "$(cat "$tmp/err")"
+ok "each tape's catalogue as an ASC MHL manifest (API and CLI): valid against the XSD, the files, sizes and hashes of the catalogue, the tape's label, barcode and LTFS UUID"
 
 # The second gate: the tapes on set are not offsite; kept in the vault, the drives may be cleared.
 card=$(api /api/v1/cards | jq '.items[] | select(.label == "A001R1AB")')

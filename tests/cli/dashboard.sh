@@ -24,13 +24,19 @@ cp "$tmp/qcsrc/A001R1AB/A001C008_250101_R1AB.mov" "$tmp/qcsrc/A001R1AB/A001C020_
 mkdir -p "$tmp/raid" "$tmp/shuttle"
 two_volumes=0
 cli_mount "$tmp/raid" && cli_mount "$tmp/shuttle" && two_volumes=1
+# The stand-in LTO tape (tests/browser/tapes.test.js): a tmpfs with the LTFS attributes.
+tape=
+if [ "$two_volumes" = 1 ] && cli_mount "$tmp/tape" 64m; then
+	python3 -c "import os,sys; [os.setxattr(sys.argv[1], 'user.ltfs.' + k, v.encode()) for k, v in zip(('volumeUUID', 'volumeName', 'volumeSerial'), ('5a17-0001', 'VAULT01', 'VAULT01L8'))]" "$tmp/tape"
+	tape=$tmp/tape
+fi
 cli_serve "$tmp/serve" --data "$tmp/data" --web "$top/web"
 printf 'dit password 1\n' | "$bin" user add dit --role admin >/dev/null
 printf 'editor password 1\n' | "$bin" user add cutter --role editor >/dev/null
 token=$("$bin" token create --role admin --name browser-tests | tail -n 1)
 # Offload jobs run only between declared volumes (lib/custody/confine.h): the card reader, the
 # two destinations, and /nonexistent for the job that fails in the worker.
-for v in "$tmp/cards" "$tmp/raid" "$tmp/shuttle"; do "$bin" volume add "$(basename "$v")" "$v" >/dev/null; done
+for v in "$tmp/cards" "$tmp/raid" "$tmp/shuttle" ${tape:+"$tape"}; do "$bin" volume add "$(basename "$v")" "$v" >/dev/null; done
 curl -s -o /dev/null -H "Authorization: Bearer $token" -H "Content-Type: application/json" \
 	-d '{"name":"gone","path":"/nonexistent"}' "$url/api/v1/volume-roots"
 "$bin" worker --slots 2 --data "$tmp/data" >"$tmp/worker.out" 2>"$tmp/worker.log" &
@@ -40,10 +46,10 @@ mkdir -p "$top/tests/browser/artifacts"
 # One file at a time, in name order (node sorts them): dashboard.test.js starts from an empty
 # Today, required_copies.test.js adds a later day of a production of its own.
 SETPOST_URL=$url SETPOST_TOKEN=$token SETPOST_CHROMIUM=$chromium SETPOST_CARDS=$tmp/cards SETPOST_BIN=$bin \
-SETPOST_DESTS="$tmp/raid:$tmp/shuttle" SETPOST_TWO_VOLUMES=$two_volumes SETPOST_QC_CARD=$tmp/cards/qc/A003QC \
+SETPOST_DESTS="$tmp/raid:$tmp/shuttle" SETPOST_TWO_VOLUMES=$two_volumes SETPOST_TAPE=$tape SETPOST_QC_CARD=$tmp/cards/qc/A003QC \
 	node --test --test-concurrency=1 --test-reporter=spec "$top/tests/browser/cdl.test.js" "$top/tests/browser/dashboard.test.js" \
 	"$top/tests/browser/qc.test.js" "$top/tests/browser/rules.test.js" "$top/tests/browser/required_copies.test.js" \
-	"$top/tests/browser/look.test.js" "$top/tests/browser/sound.test.js" 2>&1 |
+	"$top/tests/browser/look.test.js" "$top/tests/browser/sound.test.js" "$top/tests/browser/tapes.test.js" 2>&1 |
 	tee "$tmp/node.log" | grep -E "^\s*(✔|✖|ℹ (tests|pass|fail))|not ok|Error|expected|actual" || true
 # node's own counts join make test's closing line.
 for k in pass fail skipped; do
