@@ -27,6 +27,7 @@ static const struct {
  * serving one production (403; the volumes list itself names no production's things). */
 static const char *const scope_whole[] = {
 	"/api/v1/volumes/{id}/report", "/api/v1/tapes", "/api/v1/tapes/catalogue.csv",
+	"/api/v1/tapes/{id}/catalogue.mhl",
 };
 
 static const struct db_stmt stmt_scope = { "scope_of",
