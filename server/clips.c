@@ -240,6 +240,9 @@ clips_list(struct request *req)
 static const struct db_stmt stmt_detail = { "clips_detail",
 	"SELECT setpost_redact_paths((" CLIP_JSON "::jsonb || jsonb_build_object("
 	" 'metadata', c.metadata,"
+	" 'camera_metadata', (SELECT jsonb_strip_nulls(jsonb_build_object('camera_make',"
+	"   m.camera_make, 'camera_model', m.camera_model, 'camera_serial', m.camera_serial,"
+	"   'lens', m.lens)) || m.camera_settings FROM clip_media m WHERE m.clip_id = c.id),"
 	" 'sound', (SELECT jsonb_build_object('clip_id', s.sound_clip_id, 'name', sc.name,"
 	"   'offset_frames', s.offset_frames, 'method', s.method) FROM clip_sound s"
 	"   LEFT JOIN clips sc ON sc.id = s.sound_clip_id WHERE s.clip_id = c.id),"
