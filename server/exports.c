@@ -378,10 +378,10 @@ ale_camera_columns(struct ale *ale, const PGresult *r, int n, const struct ale_r
 			has[f] |= json_object_get(j, camera_fields[f].key) != NULL;
 		json_decref(j);
 	}
-	for (int f = 0; f < CAMERA_NFIELDS && rc == 0; f++)
+	for (int f = 0; f < CAMERA_NFIELDS && rc >= 0; f++)
 		if (has[f])
 			rc = ale_column_add(ale, camera_fields[f].ale, err);
-	return rc;
+	return rc < 0 ? rc : 0;
 }
 
 static int

@@ -28,7 +28,7 @@ const struct camera_field camera_fields[CAMERA_NFIELDS] = {
  * columns, Blackmagic RAW sidecar keys. An F-number is not a T-stop and is not taken. */
 static const char *const camera_names[CAMERA_NFIELDS][8] = {
 	{ "iso", "ei", "isosensitivity", "exposureindex", "exposureindexofphotometer",
-	  "isospeed", NULL },
+	  "exposureindexasa", "isospeed", NULL },
 	{ "whitebalance", "whitebalancekelvin", "colortemperature", "colortemp", "wb",
 	  "kelvin", NULL },
 	{ "shutter", "shutterangle", "shutterspeed", "shutterspeedangle", "shutterspeedtime",

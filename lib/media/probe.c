@@ -605,23 +605,30 @@ probe_apply_row(struct probe *p, const char *fps, const char *start_tc, const ch
 	return 0;
 }
 
+/* A value of the maker's clip XML into dst when it has one. */
+static void
+probe_xml_take(char *dst, size_t len, const json_t *dev, const char *key)
+{
+	const char *v = json_string_value(json_object_get(dev, key));
+
+	if (v && *v)
+		probe_copy(dst, len, v);
+}
+
 int
 probe_from_xml(const char *text, size_t len, struct probe *p, struct err *err)
 {
 	json_t *dev = json_object();
 	int rc = camera_from_xml(text, len, p->camera, dev, err);
 
+	/* The XML's Device names the camera; an MXF's identification (company_name,
+	 * product_name) names whatever wrote the file, which is the camera only on a camera. */
 	if (rc == 0) {
-		if (!p->make[0])
-			probe_copy(p->make, sizeof(p->make), json_string_value(json_object_get(dev, "make")));
-		if (!p->model[0])
-			probe_copy(p->model, sizeof(p->model), json_string_value(json_object_get(dev,
-			    "model")));
-		if (!p->serial[0])
-			probe_copy(p->serial, sizeof(p->serial), json_string_value(json_object_get(dev,
-			    "serial")));
+		probe_xml_take(p->make, sizeof(p->make), dev, "make");
+		probe_xml_take(p->model, sizeof(p->model), dev, "model");
+		probe_xml_take(p->serial, sizeof(p->serial), dev, "serial");
 		if (!p->lens[0])
-			probe_copy(p->lens, sizeof(p->lens), json_string_value(json_object_get(dev, "lens")));
+			probe_xml_take(p->lens, sizeof(p->lens), dev, "lens");
 	}
 	json_decref(dev);
 	return rc;

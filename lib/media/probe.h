@@ -97,8 +97,9 @@ void probe_from_name(const char *name, int nfiles, struct probe *p);
 /* Adds what a Blackmagic .sidecar (JSON) says; SP_EINVAL when it is not a JSON object. */
 int probe_from_sidecar(const char *text, size_t len, struct probe *p, struct err *err);
 
-/* Adds what a camera maker's clip XML says (Sony M01.XML: settings, device, lens); camera,
- * make, model, serial and lens already known stay. SP_EINVAL when it is not XML. */
+/* Adds what a camera maker's clip XML says (Sony M01.XML: settings, device, lens): its Device
+ * replaces make, model and serial (an MXF's own identification names the software that wrote
+ * it); a known lens and settings already found stay. SP_EINVAL when it is not XML. */
 int probe_from_xml(const char *text, size_t len, struct probe *p, struct err *err);
 
 /* What another tool's log says of a clip (an ALE row: lib/editorial/ale_probe.h): its rate
