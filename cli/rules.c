@@ -46,28 +46,7 @@ static int
 rules_call(const struct rules_opts *o, const char *method, const char *path, json_t *body,
     long want, json_t **out)
 {
-	char url[2048], what[600];
-	struct httpc_resp resp;
-	struct err err;
-	size_t n = strlen(o->url);
-
-	if (out)
-		*out = NULL;
-	snprintf(url, sizeof(url), "%.*s%s", (int)(n - (n > 0 && o->url[n - 1] == '/')), o->url, path);
-	if (httpc_json(method, url, o->token, body, 30, &resp, &err) < 0) {
-		cli_fail("rules", "%s", err.msg);
-		return -1;
-	}
-	if (resp.status != want) {
-		httpc_describe(&resp, what, sizeof(what));
-		httpc_resp_release(&resp);
-		cli_fail("rules", "%s", what);
-		return -1;
-	}
-	if (out && resp.body.len > 0)
-		*out = json_loadb(resp.body.data, resp.body.len, 0, NULL);
-	httpc_resp_release(&resp);
-	return 0;
+	return cli_api_call("rules", o->url, o->token, method, path, body, want, out);
 }
 
 static long long

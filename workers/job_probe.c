@@ -10,6 +10,7 @@
 #include "lib/core/log.h"
 #include "lib/media/probe.h"
 #include "lib/pipeline/pipeline.h"
+#include "lib/pipeline/workflow.h"
 #include "lib/media/sequence.h"
 #include "lib/store/worker.h"
 #include "lib/store/params.h"
@@ -211,6 +212,9 @@ job_probe_save_tx(struct db_conn *c, void *arg, struct err *err)
 	/* Readable files, but frames missing or twice: the clip cannot be played as shot. */
 	if (rc == 0 && s->sequence[0] &&
 	    (rc = clipstate_media_error(c, s->lc->clip_id, s->sequence, s->job->worker, err)) > 0)
+		rc = 0;
+	/* What breaks the production's workflow sheet (frame rate, size, codec, sound, name). */
+	if (rc == 0 && (rc = workflow_check(c, s->lc->clip_id, p, err)) > 0)
 		rc = 0;
 	if (rc < 0 || !p->decodable)
 		return rc;
