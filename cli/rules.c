@@ -11,12 +11,14 @@
 
 static const char rules_synopsis[] =
 	"usage: setpost rules list [--production ID] [options]\n"
-	"       setpost rules add --target ID --what proxies|originals|sound [--profiles A,B]\n"
+	"       setpost rules add --target ID --what proxies|originals|sound|reports [--profiles A,B]\n"
 	"                         [--production ID] [options]\n"
 	"       setpost rules remove RULE_ID [options]\n\n"
 	"What a production sends to a target by itself: each proxy (of the given profiles, or all)\n"
 	"the moment it is made, each camera original or sound file once its copies are verified.\n"
-	"Proxies leave first (circled takes before the rest), then sound, then originals.\n\n"
+	"Proxies leave first (circled takes before the rest), then sound, then originals. Reports:\n"
+	"each card's offload report once the card is registered, the day's report at wrap (PDF,\n"
+	"HTML and CSV), from the moment the rule exists.\n\n"
 	"  --url URL        the cart's setpost (default: SETPOST_URL, else http://127.0.0.1:8440)\n"
 	"  --token TOKEN    an admin API token (default: SETPOST_TOKEN)\n"
 	"  --production ID  the production (default: the target's)";
@@ -127,7 +129,7 @@ rules_add(const struct rules_opts *o)
 	if (target == 0)
 		return cli_fail("rules", "--target: expected a target id (GET /api/v1/targets)");
 	if (o->what == NULL)
-		return cli_fail("rules", "--what: expected proxies, originals or sound");
+		return cli_fail("rules", "--what: expected proxies, originals, sound or reports");
 	if (o->production && rules_id(o->production) == 0)
 		return cli_fail("rules", "--production: expected a production id");
 	prod = o->production ? rules_id(o->production) : rules_target_production(o, target);

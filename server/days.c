@@ -1,6 +1,7 @@
 /* days: the list of shooting days, and wrapping one. Wrapping a day says the shoot of that day
  * is over (the post house's day.wrapped webhook); it happens once, a second wrap is a conflict. */
 #include "http.h"
+#include "lib/pipeline/pipeline.h"
 #include "lib/store/event.h"
 
 #include <stdio.h>
@@ -46,6 +47,9 @@ days_wrap_tx(struct db_conn *c, void *arg, struct err *err)
 	rc = event_record(c, a->actor, "report.ready", "day", strtoll(a->id, NULL, 10), data, NULL,
 	    err);
 	json_decref(data);
+	/* A delivery rule of what 'reports' sends it to the post house with the dailies. */
+	if (rc == 0 && (rc = pipeline_report_ready(c, "day", strtoll(a->id, NULL, 10), err)) > 0)
+		rc = 0;
 	return rc;
 }
 
