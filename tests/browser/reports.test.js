@@ -2,10 +2,12 @@
 // starts: Today links each card to its offload report and the day to its day report (HTML
 // opens in a tab of its own, PDF is a PDF); the Workflow view lets an admin save the agreed
 // workflow sheet as a new version, shows the server's reason for one it refuses (nothing
-// changes), and links the sheet to sign; an editor reads it without a form.
+// changes), and links the sheet to sign; an editor reads it without a form. The clip view's
+// Camera panel shows the settings a Sony card's M01.XML carries, and says so for a clip that
+// carries none.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, base, launch, login, shot, until } from './harness.js';
+import { api, base, launch, login, shot, until, raid, shuttle, twoVolumes } from './harness.js';
 
 let browser;
 let context;
@@ -93,4 +95,31 @@ test('Workflow: an admin saves a sheet, a refused one changes nothing, an editor
   assert.match(await ed.textContent('pre#workflow-sheet'), /"frame_rate": "23.976"/);
   assert.equal(await ed.locator('#workflow-form').count(), 0);
   assert.match(await ed.textContent('#workflow-version'), /Version 1/);
+});
+
+test('Clip view: the Camera panel shows what the card carries, nothing else', { skip: !twoVolumes && 'needs two volumes (root, tmpfs)' }, async () => {
+  const job = await api('/api/v1/offload-jobs', { method: 'POST', body: {
+    source: `${process.env.SETPOST_CARDS}/sony`, destinations: [raid, shuttle], card: 'S004CAM', day: '2026-11-29' } });
+  assert.ok(job.job_id);
+  const probed = async (name) => {
+    const c = (await api(`/api/v1/clips?q=${name}`)).items[0];
+    if (!c) return null;
+    const d = await api(`/api/v1/clips/${c.id}`);
+    return d.camera_metadata ? d : null;
+  };
+  const rich = await until(() => probed('A004C002_250103J4'), 'the Sony clip probed', 120000, 250);
+  await page.goto(`${base}/#/clip/${rich.id}`);
+  const panel = page.locator('#camera-metadata');
+  await panel.waitFor();
+  const text = await panel.textContent();
+  for (const want of ['MPC-3610', 'Cooke S4/i 50mm', 'ISO/EI', '500', '4300K', '172.8deg', 'T2.3', '50.00mm']) {
+    assert.ok(text.includes(want), `the Camera panel lacks ${want}: ${text}`);
+  }
+  assert.ok(!text.includes('Look'), `no look: the XML names none: ${text}`);
+  await shot(page, 'reports-05-clip-camera');
+  const bare = await until(() => probed('A004C003_250103K7'), 'the other Sony clip probed', 120000, 250);
+  await page.goto(`${base}/#/clip/${bare.id}`);
+  await panel.waitFor();
+  const t2 = await panel.textContent();
+  assert.ok(!/ISO|White balance|Shutter|T-stop/.test(t2), `settings shown that the card does not carry: ${t2}`);
 });
