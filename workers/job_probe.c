@@ -64,7 +64,8 @@ struct job_probe_side {
 	bool probed;         /* ffprobe described the clip: sidecars add camera settings only */
 };
 
-/* One sidecar: a Blackmagic .sidecar, the maker's clip XML (Sony M01.XML) or the card's ALE.
+/* One sidecar: a Blackmagic .sidecar, the maker's clip XML (Sony M01.XML, Canon .XML, RED .RMD)
+ * or the card's ALE.
  * Unreadable ones are noted, not fatal. */
 static int
 job_probe_sidecar(void *arg, const char *rel, const char *path, struct err *err)
@@ -82,7 +83,7 @@ job_probe_sidecar(void *arg, const char *rel, const char *path, struct err *err)
 		    probe_camera_from_ale(&ale, s->clip, s->p) : probe_from_ale(&ale, s->clip, s->p)) > 0)
 			json_array_append_new(s->used, json_string(rel));
 		ale_release(&ale);
-	} else if (dot && strcasecmp(dot, ".xml") == 0 &&
+	} else if (dot && (strcasecmp(dot, ".xml") == 0 || strcasecmp(dot, ".rmd") == 0) &&
 	    job_probe_read(path, &text, &len, &e2) == 0) {
 		if (probe_from_xml(text, len, s->p, &e2) == 0)
 			json_array_append_new(s->used, json_string(rel));
