@@ -204,6 +204,12 @@ static const struct db_stmt stmt_load = { "workflow_load",
 static const struct db_stmt stmt_lock = { "workflow_lock",
 	"SELECT id FROM productions WHERE id = $1 FOR UPDATE", 1 };
 
+/* The production's probed camera clips, to check against a new version. */
+static const struct db_stmt stmt_probed = { "workflow_probed",
+	"SELECT c.id FROM clips c JOIN cards k ON k.id = c.card_id AND k.kind = 'camera'"
+	" JOIN days d ON d.id = k.day_id JOIN clip_media m ON m.clip_id = c.id"
+	" AND m.status <> 'failed' WHERE d.production_id = $1 ORDER BY c.id", 1 };
+
 static const struct db_stmt stmt_insert = { "workflow_insert",
 	"INSERT INTO workflow_sheets (production_id, version, sheet, author) SELECT $1,"
 	" coalesce(max(version), 0) + 1, $2::jsonb, $3 FROM workflow_sheets WHERE production_id = $1"
@@ -237,7 +243,7 @@ workflow_save(struct db_conn *c, long long production_id, const json_t *sheet,
 	json_t *cur = NULL, *data;
 	PGresult *r;
 	char *text;
-	int rc;
+	int rc, found;
 
 	*changed = false;
 	*out = NULL;
@@ -269,10 +275,12 @@ workflow_save(struct db_conn *c, long long production_id, const json_t *sheet,
 	rc = event_record(c, actor, "workflow.changed", "production", production_id, data, NULL,
 	    err);
 	json_decref(data);
-	if (rc < 0)
-		return rc;
+	if (rc < 0 || (found = workflow_recheck(c, production_id, err)) < 0)
+		return rc < 0 ? rc : found;
 	*changed = true;
-	return workflow_load(c, production_id, out, err);
+	if ((rc = workflow_load(c, production_id, out, err)) == 0)
+		json_object_set_new(*out, "findings", json_integer(found));
+	return rc;
 }
 
 /* --- the clips that break it ------------------------------------------------------------- */
@@ -423,4 +431,26 @@ out:
 	json_decref(sheet);
 	PQclear(r);
 	return rc < 0 ? rc : n;
+}
+
+int
+workflow_recheck(struct db_conn *c, long long production_id, struct err *err)
+{
+	struct db_params q = { 0 };
+	PGresult *r;
+	int n, rc = 0, found = 0;
+
+	db_param_ll(&q, production_id);
+	if ((n = db_query(c, &stmt_probed, q.v, &r, err)) < 0)
+		return n;
+	for (int i = 0; i < n && rc >= 0; i++) {
+		struct probe p;
+		probe_init(&p);
+		if ((rc = probe_load(c, db_ll(r, i, 0), &p, err)) == 0 &&
+		    (rc = workflow_check(c, db_ll(r, i, 0), &p, err)) > 0)
+			found += rc;
+		probe_release(&p);
+	}
+	PQclear(r);
+	return rc < 0 ? rc : found;
 }

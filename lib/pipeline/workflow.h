@@ -34,8 +34,10 @@ int workflow_validate(const json_t *sheet, struct err *err);
 int workflow_load(struct db_conn *c, long long production_id, json_t **out, struct err *err);
 
 /* Stores sheet (validated) as the production's next version, with the event
- * workflow.changed; a sheet equal to the current one is no change (*changed false, no new
- * version). *out as workflow_load's, after. */
+ * workflow.changed, and checks every probed camera clip of the production against it
+ * (workflow_recheck); a sheet equal to the current one is no change (*changed false, no new
+ * version). *out as workflow_load's, after, with "findings": the workflow findings the
+ * production's clips have now (only when changed). */
 int workflow_save(struct db_conn *c, long long production_id, const json_t *sheet,
     const char *actor, bool *changed, json_t **out, struct err *err);
 
@@ -44,5 +46,9 @@ int workflow_save(struct db_conn *c, long long production_id, const json_t *shee
  * without a sheet: 0). */
 int workflow_check(struct db_conn *c, long long clip_id, const struct probe *p,
     struct err *err);
+
+/* workflow_check of every probed camera clip of the production, from its stored probe;
+ * returns how many findings they have now. */
+int workflow_recheck(struct db_conn *c, long long production_id, struct err *err);
 
 #endif

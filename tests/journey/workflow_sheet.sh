@@ -131,3 +131,22 @@ a=$(api "/api/v1/clips/$(clip A001C001_250101_R1AB)")
 jq -e '[.qc[] | select(.kind == "workflow")] | length == 0' <<<"$a" >/dev/null ||
 	fail "the ARRI clip keeps to the sheet: $(jq -c '.qc' <<<"$a")"
 ok "ARRI clip at 23.976, ProRes, with sound, named by the rule: no workflow finding"
+
+# --- a new version re-checks the clips already probed ------------------------------------------------
+jq '.frame_rate = "25"' "$tmp/sheet2.json" >"$tmp/sheet3.json"
+w=$(curl -s -X PUT -H "Authorization: Bearer $admin" -H "Content-Type: application/json" \
+	--data-binary @"$tmp/sheet3.json" "$url/api/v1/productions/$prod/workflow")
+jq -e '.version == 3 and .changed == true' <<<"$w" >/dev/null || fail "v3: $w"
+c=$(api "/api/v1/clips/$(clip A004C002_250103J4)")
+jq -e '[.qc[] | select(.code == "SP-WF-RATE")] | length == 0' <<<"$c" >/dev/null ||
+	fail "the Sony clip at 25 keeps to version 3: $(jq -c '.qc' <<<"$c")"
+a=$(api "/api/v1/clips/$(clip A001C001_250101_R1AB)")
+msg=$(jq -r '.qc[] | select(.code == "SP-WF-RATE") | .message' <<<"$a")
+[[ $msg == *"24000/1001"*"(version 3): frame_rate 25"* ]] || fail "the ARRI clip breaks version 3: $(jq -c '.qc' <<<"$a")"
+# What the answer counts: both Sony clips named outside the rule, both ARRI clips off the rate.
+n=0
+for id in $(api "/api/v1/clips?limit=200" | jq -r '.items[].id'); do
+	n=$((n + $(api "/api/v1/clips/$id" | jq '[.qc[] | select(.kind == "workflow")] | length')))
+done
+[[ $n == 4 ]] && jq -e '.findings == 4' <<<"$w" >/dev/null || fail "findings: $n on the clips, the answer: $w"
+ok "version 3 (25 fps) re-checks the probed clips at once: the Sony clip's rate finding goes, the ARRI clip gets '$msg'"
