@@ -68,6 +68,25 @@ camera_field_of(const char *key)
 	return -1;
 }
 
+/* A value cut to v's size keeps whole UTF-8 characters: an incomplete last one goes. */
+static void
+camera_cut_utf8(char *v, size_t whole)
+{
+	size_t n = strlen(v), start = n, need;
+	unsigned char lead;
+
+	if (n == whole || n == 0)
+		return;
+	while (start > 0 && ((unsigned char)v[start - 1] & 0xC0) == 0x80)
+		start--;
+	if (start == 0)
+		return;
+	lead = (unsigned char)v[start - 1];
+	need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+	if (n - (start - 1) < need)
+		v[start - 1] = '\0';
+}
+
 int
 camera_take(json_t *settings, const char *key, const char *value)
 {
@@ -79,15 +98,19 @@ camera_take(json_t *settings, const char *key, const char *value)
 		return 0;
 	if (value == NULL || json_object_get(settings, camera_fields[f].key))
 		return 1;
-	while (isspace((unsigned char)*value))
+	while (isspace((unsigned char)*value) || (unsigned char)*value < 0x20 || *value == 0x7f) {
+		if (*value == '\0')
+			break;
 		value++;
+	}
 	snprintf(v, sizeof(v), "%s", value);
-	n = strlen(v);
-	while (n > 0 && isspace((unsigned char)v[n - 1]))
-		v[--n] = '\0';
+	camera_cut_utf8(v, strlen(value));
 	for (char *s = v; *s; s++)       /* one line, as every table cell shows it */
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
 			*s = ' ';
+	n = strlen(v);                   /* trimmed after the cut to size, too */
+	while (n > 0 && isspace((unsigned char)v[n - 1]))
+		v[--n] = '\0';
 	if (n > 0)
 		json_object_set_new(settings, camera_fields[f].key, json_string(v));
 	return 1;

@@ -70,3 +70,22 @@ Test(camera, sony_m01_xml)
 	cr_expect_eq(probe_from_xml("<a>", 3, &p, &err), SP_EINVAL);
 	probe_release(&p);
 }
+
+Test(camera, values_one_trimmed_line_whole_characters)
+{
+	char long_utf8[301] = "";
+	json_t *s = json_object();
+
+	for (int i = 0; i < 100; i++)
+		strcat(long_utf8, "é");        /* 200 bytes: cut to 127 must not split one */
+	cr_expect_eq(camera_take(s, "look_name", long_utf8), 1);
+	cr_assert_not_null(field(s, "look"), "a long look name is kept, cut");
+	cr_expect_eq(strlen(field(s, "look")), 126);
+	cr_expect_eq(camera_take(s, "iso", "\t 800 \t\t"), 1);
+	cr_expect_str_eq(field(s, "iso"), "800");
+	cr_expect_eq(camera_take(s, "nd", "0.6\n\t\t\t"), 1);
+	cr_expect_str_eq(field(s, "nd"), "0.6");
+	cr_expect_eq(camera_take(s, "shutter", "1/50\tdeg"), 1);
+	cr_expect_str_eq(field(s, "shutter"), "1/50 deg");
+	json_decref(s);
+}
