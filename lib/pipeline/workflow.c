@@ -414,9 +414,9 @@ workflow_check(struct db_conn *c, long long clip_id, const struct probe *p, stru
 	int rc, n = 0;
 
 	db_param_ll(&q, clip_id);
-	if ((rc = db_query(c, &stmt_clip, q.v, &r, err)) <= 0)
+	if ((rc = db_query(c, &stmt_clip, q.v, &r, err)) < 0)
 		return rc;
-	if ((rc = db_query(c, &stmt_drop, q.v, NULL, err)) < 0)
+	if (rc == 0 || (rc = db_query(c, &stmt_drop, q.v, NULL, err)) < 0)
 		goto out;
 	rc = 0;
 	if (strcmp(PQgetvalue(r, 0, 1), "camera") != 0 || PQgetisnull(r, 0, 3) ||
