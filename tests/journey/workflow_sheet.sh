@@ -18,6 +18,10 @@ admin=$("$bin" token create --role admin --name dit | tail -n 1)
 editor=$("$bin" token create --role editor --name cutting-room | tail -n 1)
 export SETPOST_TOKEN=$admin SETPOST_URL=$url
 api() { curl -s -H "Authorization: Bearer $admin" "$url$1"; }
+put_sheet() { # put_sheet FILE: PUT it as the production's sheet, the answer on stdout
+	curl -s -X PUT -H "Authorization: Bearer $admin" -H "Content-Type: application/json" \
+		--data-binary @"$1" "$url/api/v1/productions/$prod/workflow"
+}
 # The production comes with its first card: the ARRI card, which keeps to the sheet (23.976,
 # ProRes, named by the rule, sound in the file). Its clips are probed once a worker runs,
 # after the sheet is set.
@@ -83,8 +87,7 @@ ok "refused sheets (bad rate, unknown key, bad rule, 0 copies, a number for in_c
 
 # A change by the API is version 2 and an event naming it.
 jq '.frame_rate = "23.976" | .notes = "night shoot week 2"' "$tmp/sheet.json" >"$tmp/sheet2.json"
-w=$(curl -s -X PUT -H "Authorization: Bearer $admin" -H "Content-Type: application/json" \
-	--data-binary @"$tmp/sheet2.json" "$url/api/v1/productions/$prod/workflow")
+w=$(put_sheet "$tmp/sheet2.json")
 jq -e '.version == 2 and .changed == true and .sheet.notes == "night shoot week 2"' <<<"$w" >/dev/null || fail "v2: $w"
 ev=$(api "/api/v1/events?kind=workflow.changed&limit=10")
 jq -e '[.items[] | select(.kind == "workflow.changed") | .data.version] | sort == [1, 2]' <<<"$ev" >/dev/null ||
@@ -134,8 +137,7 @@ ok "ARRI clip at 23.976, ProRes, with sound, named by the rule: no workflow find
 
 # --- a new version re-checks the clips already probed ------------------------------------------------
 jq '.frame_rate = "25"' "$tmp/sheet2.json" >"$tmp/sheet3.json"
-w=$(curl -s -X PUT -H "Authorization: Bearer $admin" -H "Content-Type: application/json" \
-	--data-binary @"$tmp/sheet3.json" "$url/api/v1/productions/$prod/workflow")
+w=$(put_sheet "$tmp/sheet3.json")
 jq -e '.version == 3 and .changed == true' <<<"$w" >/dev/null || fail "v3: $w"
 c=$(api "/api/v1/clips/$(clip A004C002_250103J4)")
 jq -e '[.qc[] | select(.code == "SP-WF-RATE")] | length == 0' <<<"$c" >/dev/null ||
