@@ -121,3 +121,15 @@ for want in "ISO 500" "4300K" "172.8deg" "ND 0.6" "50.00mm" "T2.3"; do
 done
 ! grep -qF "TT2.3" "$tmp/sony.txt" || fail "T-stop written twice"
 ok "the card's offload report (PDF) lists each clip's ISO, white balance, shutter, ND, focal length and T-stop"
+
+# --- the report written beside each copy at the end of the offload: the sidecars' settings ----------
+# (the file's own tags come with the probe, after it: the MOV's are in the API's report only)
+pdf=$(ls "$tmp/raid/sony/"sony_offload_*Z.pdf | head -n 1)
+[ -f "$pdf" ] || fail "no offload report on the RAID: $(ls "$tmp/raid/sony")"
+pdftotext -raw "$pdf" - | tr -s ' \n' ' ' >"$tmp/written.txt"
+for want in "Sony MPC-3610" "#0041207" "Cooke S4/i 50mm" "ISO 500" "4300K" "172.8deg" "ND 0.6" "T2.3"; do
+	grep -qF "$want" "$tmp/written.txt" || fail "the report written at the offload lacks '$want': $(head -c 1500 "$tmp/written.txt")"
+done
+pdf=$(ls "$tmp/raid/bmd/"bmd_offload_*Z.pdf | head -n 1)
+pdftotext -raw "$pdf" - | tr -s ' \n' ' ' | grep -qF "ISO 800, 5600" || fail "the BRAW sidecar in the written report"
+ok "the offload report written beside the copies has what the sidecars carry (Sony M01.XML, BRAW .sidecar)"
