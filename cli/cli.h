@@ -37,6 +37,14 @@ int cmd_production(int argc, char **argv);
 int cmd_production_policy(int argc, char **argv);
 int cmd_archive(int argc, char **argv);
 int cmd_tapes(int argc, char **argv);
+int cmd_workflow(int argc, char **argv);
+
+/* One request of subcommand cmd to a setpost's API (url less its trailing slash, then path),
+ * with an optional JSON body (borrowed) and a bearer token: 0 when the answer's status is
+ * want, *out (may be NULL) its parsed body; else -1 after saying why on stderr. */
+struct json_t;
+int cli_api_call(const char *cmd, const char *url, const char *token, const char *method,
+    const char *path, struct json_t *body, long want, struct json_t **out);
 
 struct option;
 

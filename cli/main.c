@@ -28,6 +28,7 @@ static const struct command commands[] = {
 	{ "pull", cmd_pull, "mirror the ready dailies into a cutting room's folder" },
 	{ "qc", cmd_qc, "answer a clip's QC hold: acknowledge, override, release" },
 	{ "rules", cmd_rules, "what a production sends to which target by itself" },
+	{ "workflow", cmd_workflow, "a production's agreed workflow sheet: show or set it" },
 	{ "verify", cmd_verify, "check a folder against its ASC MHL history" },
 	{ "keygen", cmd_keygen, "make an age identity (like age-keygen)" },
 	{ "encrypt", cmd_encrypt, "encrypt a file to age recipients (like age -r)" },

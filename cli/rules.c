@@ -12,7 +12,7 @@
 
 static const char rules_synopsis[] =
 	"usage: setpost rules list [--production ID] [options]\n"
-	"       setpost rules add --target ID --what proxies|originals|sound [--profiles A,B]\n"
+	"       setpost rules add --target ID --what proxies|originals|sound|reports [--profiles A,B]\n"
 	"                         [--production ID] [options]\n"
 	"       setpost rules remove RULE_ID [options]\n"
 	"       setpost rules archive-list --production ID [options]\n"
@@ -21,7 +21,9 @@ static const char rules_synopsis[] =
 	"       setpost rules archive-remove RULE_ID [options]\n\n"
 	"What a production sends to a target by itself: each proxy (of the given profiles, or all)\n"
 	"the moment it is made, each camera original or sound file once its copies are verified.\n"
-	"Proxies leave first (circled takes before the rest), then sound, then originals.\n"
+	"Proxies leave first (circled takes before the rest), then sound, then originals. Reports:\n"
+	"each card's offload report once the card is registered, the day's report at wrap (PDF,\n"
+	"HTML and CSV), from the moment the rule exists.\n"
 	"An archive rule: when a day wraps, its camera originals and sound (or one of the two) are\n"
 	"archived to the LTO tape mounted at MOUNT on the worker's host (an archive job).\n\n"
 	"  --url URL        the cart's setpost (default: SETPOST_URL, else http://127.0.0.1:8440)\n"
@@ -57,28 +59,7 @@ static int
 rules_call(const struct rules_opts *o, const char *method, const char *path, json_t *body,
     long want, json_t **out)
 {
-	char url[2048], what[600];
-	struct httpc_resp resp;
-	struct err err;
-	size_t n = strlen(o->url);
-
-	if (out)
-		*out = NULL;
-	snprintf(url, sizeof(url), "%.*s%s", (int)(n - (n > 0 && o->url[n - 1] == '/')), o->url, path);
-	if (httpc_json(method, url, o->token, body, 30, &resp, &err) < 0) {
-		cli_fail("rules", "%s", err.msg);
-		return -1;
-	}
-	if (resp.status != want) {
-		httpc_describe(&resp, what, sizeof(what));
-		httpc_resp_release(&resp);
-		cli_fail("rules", "%s", what);
-		return -1;
-	}
-	if (out && resp.body.len > 0)
-		*out = json_loadb(resp.body.data, resp.body.len, 0, NULL);
-	httpc_resp_release(&resp);
-	return 0;
+	return cli_api_call("rules", o->url, o->token, method, path, body, want, out);
 }
 
 static long long
@@ -167,7 +148,7 @@ rules_add(const struct rules_opts *o)
 	if (target == 0)
 		return cli_fail("rules", "--target: expected a target id (GET /api/v1/targets)");
 	if (o->what == NULL)
-		return cli_fail("rules", "--what: expected proxies, originals or sound");
+		return cli_fail("rules", "--what: expected proxies, originals, sound or reports");
 	if (o->production && rules_id(o->production) == 0)
 		return cli_fail("rules", "--production: expected a production id");
 	prod = o->production ? rules_id(o->production) : rules_target_production(o, target);

@@ -3,6 +3,7 @@
  * production's archive rules (server/archive_rules.c); it happens once, a second wrap is a
  * conflict. */
 #include "http.h"
+#include "lib/pipeline/pipeline.h"
 #include "lib/store/event.h"
 
 #include <stdio.h>
@@ -50,6 +51,9 @@ days_wrap_tx(struct db_conn *c, void *arg, struct err *err)
 	rc = event_record(c, a->actor, "report.ready", "day", strtoll(a->id, NULL, 10), data, NULL,
 	    err);
 	json_decref(data);
+	/* A delivery rule of what 'reports' sends it to the post house with the dailies. */
+	if (rc == 0 && (rc = pipeline_report_ready(c, "day", strtoll(a->id, NULL, 10), err)) > 0)
+		rc = 0;
 	if (rc < 0)
 		return rc;
 	return archive_rules_wrap(c, strtoll(a->id, NULL, 10), a->actor, a->jobs, err);

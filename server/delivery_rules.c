@@ -1,5 +1,6 @@
 /* delivery_rules: /api/v1/delivery-rules, what a production sends to which target by itself
- * (lib/pipeline queues each rendition or file a rule asks for the moment it is ready), and
+ * (lib/pipeline queues each rendition or file a rule asks for the moment it is ready; a rule
+ * of what "reports" sends each offload report and day report as it is made), and
  * POST /api/v1/days/{id}/send, "send this day (or these clips) now". */
 #include "http.h"
 #include "lib/core/json.h"
@@ -99,9 +100,10 @@ delivery_rules_create(struct request *req)
 	    !request_field_ok(req, json_get_int(req->json, "target_id", true, 1, INT64_MAX, &target, &err), &err) ||
 	    !request_field_ok(req, json_get_string(req->json, "what", true, 20, &what, &err), &err))
 		return MHD_YES;
-	if (strcmp(what, "proxies") && strcmp(what, "originals") && strcmp(what, "sound"))
-		return reply_error(req, 400, "invalid", "what: expected \"proxies\", \"originals\" or"
-		    " \"sound\"");
+	if (strcmp(what, "proxies") && strcmp(what, "originals") && strcmp(what, "sound") &&
+	    strcmp(what, "reports"))
+		return reply_error(req, 400, "invalid", "what: expected \"proxies\", \"originals\","
+		    " \"sound\" or \"reports\"");
 	if (!rules_profiles(req, what, profiles, sizeof(profiles)))
 		return MHD_YES;
 	db_param_ll(&q, target);

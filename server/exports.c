@@ -22,6 +22,7 @@
 #include "editorial.h"
 #include "http.h"
 #include "lib/editorial/ale.h"
+#include "lib/media/camera.h"
 #include "lib/media/cdl.h"
 #include "lib/media/look.h"
 #include "lib/media/profile.h"
@@ -38,7 +39,7 @@ enum {
 	X_NAME, X_SCENE, X_TAKE, X_CIRCLED, X_CAMERA, X_REEL, X_TC, X_FPSN, X_FPSD, X_DUR, X_W, X_H,
 	X_CARD, X_CARD_REEL, X_LOOK, X_ACH, X_SOUNDROLL, X_RID, X_RFILE, X_DROP, X_CLIP_ID,
 	X_RSIZE, X_RHASH, X_SARN, X_SARD, X_ARATE, X_CARD_ID, X_SHOW, X_DAY, X_LOOK_ID, X_LOOK_FROM,
-	X_HAS_LUT,
+	X_HAS_LUT, X_CAMSET,
 };
 
 static const struct db_stmt stmt_clips = { "exports_clips",
@@ -49,7 +50,7 @@ static const struct db_stmt stmt_clips = { "exports_clips",
 	" r.size, r.xxh64, m.sar_num, m.sar_den, m.audio_sample_rate, k.id, p.name, d.shoot_date::text,"
 	"  coalesce(nullif(c.look, 'null'), sl.cdl) ->> 'id',"
 	" CASE WHEN nullif(c.look, 'null') IS NOT NULL THEN 'clip' ELSE 'scene' END,"
-	" (coalesce(d.lut_id, p.show_lut_id) IS NOT NULL)::text"
+	" (coalesce(d.lut_id, p.show_lut_id) IS NOT NULL)::text, m.camera_settings::text"
 	" FROM clips c JOIN cards k ON k.id = c.card_id JOIN days d ON d.id = k.day_id"
 	" JOIN productions p ON p.id = d.production_id"
 	" LEFT JOIN scene_looks sl ON sl.production_id = d.production_id AND sl.scene = c.scene"
@@ -344,6 +345,45 @@ ale_proxy_size(const PGresult *r, int i, const struct profile *prof, unsigned *w
 	return true;
 }
 
+/* The camera settings the card carried (lib/media/camera.h), in the columns Avid and
+ * Silverstack name them; a setting the format does not expose stays an empty cell. */
+static int
+ale_camera_cells(struct ale *ale, size_t row, const char *settings, struct err *err)
+{
+	json_t *j = settings ? json_loads(settings, 0, NULL) : NULL;
+	int rc = 0;
+
+	for (int f = 0; f < CAMERA_NFIELDS && j; f++)
+		if (ale_column_find(ale, camera_fields[f].ale) >= 0)
+			rc |= ale_put(ale, row, camera_fields[f].ale,
+			    json_string_value(json_object_get(j, camera_fields[f].key)), err);
+	json_decref(j);
+	return rc;
+}
+
+/* A column for each camera setting one of the ALE's rows carries, none for the others. */
+static int
+ale_camera_columns(struct ale *ale, const PGresult *r, int n, const struct ale_rates *rs, int k,
+    const char *card_id, struct err *err)
+{
+	bool has[CAMERA_NFIELDS] = { false };
+	int rc = 0;
+
+	for (int i = 0; i < n; i++) {
+		json_t *j;
+		if (!ale_row_in(r, i, rs, k, card_id) || !db_val(r, i, X_CAMSET) ||
+		    (j = json_loads(db_val(r, i, X_CAMSET), 0, NULL)) == NULL)
+			continue;
+		for (int f = 0; f < CAMERA_NFIELDS; f++)
+			has[f] |= json_object_get(j, camera_fields[f].key) != NULL;
+		json_decref(j);
+	}
+	for (int f = 0; f < CAMERA_NFIELDS && rc >= 0; f++)
+		if (has[f])
+			rc = ale_column_add(ale, camera_fields[f].ale, err);
+	return rc < 0 ? rc : 0;
+}
+
 static int
 ale_row(struct ale *ale, const PGresult *r, int i, const struct timecode_rate *file_rate,
     struct err *err)
@@ -387,6 +427,7 @@ ale_row(struct ale *ale, const PGresult *r, int i, const struct timecode_rate *f
 		rc |= ale_cell_set(ale, (size_t)row, "LUT", cube, err);
 	if (strcmp(PQgetvalue(r, i, X_CIRCLED), "true") == 0)
 		rc |= ale_cell_set(ale, (size_t)row, "Circled", "Yes", err);
+	rc |= ale_camera_cells(ale, (size_t)row, db_val(r, i, X_CAMSET), err);
 	return rc ? SP_EINTERNAL : 0;
 }
 
@@ -418,6 +459,8 @@ ale_build(const PGresult *r, int n, const struct profile *prof, const struct ale
 	for (size_t c = 0; c < sizeof(ale_cols) / sizeof(ale_cols[0]); c++)
 		if ((rc = ale_column_add(&ale, ale_cols[c], err)) < 0)
 			goto out;
+	if ((rc = ale_camera_columns(&ale, r, n, rs, k, card_id, err)) < 0)
+		goto out;
 	for (int i = 0; i < n; i++) {
 		if (!ale_row_in(r, i, rs, k, card_id))
 			continue;

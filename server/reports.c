@@ -1,11 +1,13 @@
 /* reports: the paperwork, as PDF, HTML or CSV (?format=pdf|html|csv, &paper=a4|letter for the
  * PDF): a shooting day's, GET /api/v1/days/{id}/report, and a card's offload report,
  * GET /api/v1/cards/{id}/report, and a volume's (a shuttle drive's), GET
- * /api/v1/volumes/{id}/report. */
+ * /api/v1/volumes/{id}/report; and a production's workflow sheet to sign off,
+ * GET /api/v1/productions/{id}/workflow.pdf and workflow.html. */
 #include "http.h"
 #include "lib/report/report_card.h"
 #include "lib/report/report_day.h"
 #include "lib/report/report_volume.h"
+#include "lib/report/report_workflow.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +22,7 @@ struct reports_arg {
 	int (*load)(struct db_conn *c, long long id, const char *data_dir, json_t **doc,
 	    struct err *err);
 	const char *name;       /* "day", "card": the downloaded file's name */
+	const char *format;     /* the route's own format (workflow.pdf), else ?format= */
 };
 
 static int
@@ -33,7 +36,7 @@ reports_tx(struct db_conn *c, void *arg, struct err *err)
 static enum MHD_Result
 reports_get(struct request *req, struct reports_arg a)
 {
-	const char *format = request_query(req, "format"), *type, *ext;
+	const char *format = a.format ? a.format : request_query(req, "format"), *type, *ext;
 	int paper = report_paper_parse(request_query(req, "paper"));
 	char disposition[128];
 	struct buf out;
@@ -81,19 +84,33 @@ enum MHD_Result
 reports_day_get(struct request *req)
 {
 	return reports_get(req, (struct reports_arg){ 0, req->srv->cfg->data_dir, NULL,
-	    report_day_load, "day" });
+	    report_day_load, "day", NULL });
 }
 
 enum MHD_Result
 reports_card_get(struct request *req)
 {
 	return reports_get(req, (struct reports_arg){ 0, req->srv->cfg->data_dir, NULL,
-	    report_card_load, "card" });
+	    report_card_load, "card", NULL });
 }
 
 enum MHD_Result
 reports_volume_get(struct request *req)
 {
 	return reports_get(req, (struct reports_arg){ 0, req->srv->cfg->data_dir, NULL,
-	    report_volume_load, "volume" });
+	    report_volume_load, "volume", NULL });
+}
+
+enum MHD_Result
+reports_workflow_pdf(struct request *req)
+{
+	return reports_get(req, (struct reports_arg){ 0, req->srv->cfg->data_dir, NULL,
+	    report_workflow_load, "workflow", "pdf" });
+}
+
+enum MHD_Result
+reports_workflow_html(struct request *req)
+{
+	return reports_get(req, (struct reports_arg){ 0, req->srv->cfg->data_dir, NULL,
+	    report_workflow_load, "workflow", "html" });
 }

@@ -12,6 +12,7 @@ const VIEWS = {
   jobs: () => import('./views/jobs.js'),
   deliveries: () => import('./views/deliveries.js'),
   tapes: () => import('./views/tapes.js'),
+  workflow: () => import('./views/workflow.js'),
 };
 const state = { who: null, view: null, name: null, stream: null, retry: 1000, lost: false };
 
@@ -159,8 +160,8 @@ document.addEventListener('keydown', (ev) => {
   }
   // Enter and Space on a focused link or button are theirs.
   if ((ev.key === 'Enter' || ev.key === ' ') && t instanceof Element && t.closest('a, button, summary')) return;
-  const views = ['today', 'clips', 'offload', 'jobs', 'deliveries', 'tapes'];
-  if (ev.key >= '1' && ev.key <= '6') {
+  const views = ['today', 'clips', 'offload', 'jobs', 'deliveries', 'tapes', 'workflow'];
+  if (ev.key >= '1' && ev.key <= '7') {
     const a = $('nav').querySelector(`a[data-view="${views[Number(ev.key) - 1]}"]`);
     if (a && !a.hidden) { location.hash = a.getAttribute('href'); ev.preventDefault(); }
     return;

@@ -11,6 +11,7 @@
 #include "lib/core/log.h"
 #include "lib/media/probe.h"
 #include "lib/pipeline/pipeline.h"
+#include "lib/pipeline/workflow.h"
 #include "lib/media/sequence.h"
 #include "lib/store/worker.h"
 #include "lib/store/params.h"
@@ -61,9 +62,12 @@ struct job_probe_side {
 	struct probe *p;
 	const char *clip;
 	json_t *used;
+	bool probed;         /* ffprobe described the clip: sidecars add camera settings only */
 };
 
-/* One sidecar: a Blackmagic .sidecar or the card's ALE. Unreadable ones are noted, not fatal. */
+/* One sidecar: a Blackmagic .sidecar, the maker's clip XML (Sony M01.XML, Canon .XML, RED .RMD)
+ * or the card's ALE.
+ * Unreadable ones are noted, not fatal. */
 static int
 job_probe_sidecar(void *arg, const char *rel, const char *path, struct err *err)
 {
@@ -76,10 +80,16 @@ job_probe_sidecar(void *arg, const char *rel, const char *path, struct err *err)
 
 	(void)err;
 	if (dot && strcasecmp(dot, ".ale") == 0) {
-		if (ale_read_file(path, &ale, &e2) == 0 && probe_from_ale(&ale, s->clip, s->p) > 0)
+		if (ale_read_file(path, &ale, &e2) == 0 && (s->probed ?
+		    probe_camera_from_ale(&ale, s->clip, s->p) : probe_from_ale(&ale, s->clip, s->p)) > 0)
 			json_array_append_new(s->used, json_string(rel));
 		ale_release(&ale);
-	} else if (dot && strcasecmp(dot, ".sidecar") == 0 &&
+	} else if (dot && (strcasecmp(dot, ".xml") == 0 || strcasecmp(dot, ".rmd") == 0) &&
+	    job_probe_read(path, &text, &len, &e2) == 0) {
+		if (probe_from_xml(text, len, s->p, &e2) == 0)
+			json_array_append_new(s->used, json_string(rel));
+		free(text);
+	} else if (!s->probed && dot && strcasecmp(dot, ".sidecar") == 0 &&
 	    job_probe_read(path, &text, &len, &e2) == 0) {
 		if (probe_from_sidecar(text, len, s->p, &e2) == 0)
 			json_array_append_new(s->used, json_string(rel));
@@ -107,18 +117,30 @@ job_probe_sony_xml(void *arg, const char *rel, const char *path, struct err *err
 	return 0;
 }
 
+/* What the sidecars tell: everything for camera raw, camera settings for a probed clip. */
+static int
+job_probe_sidecars(struct db_conn *c, const struct locate_clip *lc, struct probe *p,
+    bool probed, struct err *err)
+{
+	struct job_probe_side side = { p, lc->name, json_array(), probed };
+	int rc;
+
+	rc = locate_sidecars(c, lc, job_probe_sidecar, &side, err);
+	if (json_array_size(side.used) == 0 && probed) {
+		json_decref(side.used);
+		return rc;
+	}
+	json_object_set_new(p->vendor, "sidecars", side.used);
+	return rc;
+}
+
 /* Raw camera formats: what the name, the files and the sidecars tell. */
 static int
 job_probe_raw(struct db_conn *c, const struct locate_clip *lc, struct probe *p,
     struct err *err)
 {
-	struct job_probe_side side = { p, lc->name, json_array() };
-	int rc;
-
 	probe_from_name(lc->rel_path, lc->nmedia, p);
-	rc = locate_sidecars(c, lc, job_probe_sidecar, &side, err);
-	json_object_set_new(p->vendor, "sidecars", side.used);
-	return rc;
+	return job_probe_sidecars(c, lc, p, false, err);
 }
 
 /* Runs ffprobe on a readable copy. Content problems are permanent. */
@@ -137,6 +159,8 @@ job_probe_media(struct job *job, struct db_conn *c, struct locate_clip *lc, stru
 		job->permanent = true;
 	if (rc == 0 && !p->decodable)
 		rc = job_probe_raw(c, lc, p, err);
+	else if (rc == 0)
+		rc = job_probe_sidecars(c, lc, p, true, err);
 	return rc;
 }
 
@@ -249,6 +273,9 @@ job_probe_save_tx(struct db_conn *c, void *arg, struct err *err)
 	/* Readable files, but frames missing or twice: the clip cannot be played as shot. */
 	if (rc == 0 && s->sequence[0] &&
 	    (rc = clipstate_media_error(c, s->lc->clip_id, s->sequence, s->job->worker, err)) > 0)
+		rc = 0;
+	/* What breaks the production's workflow sheet (frame rate, size, codec, sound, name). */
+	if (rc == 0 && (rc = workflow_check(c, s->lc->clip_id, p, err)) > 0)
 		rc = 0;
 	if (rc == 0 && !p->decodable && s->camera_proxy && !s->sequence[0])
 		return (rc = pipeline_camera_proxy(c, s->lc->clip_id, s->lc->circled, err)) < 0 ? rc : 0;

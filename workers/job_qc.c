@@ -148,7 +148,8 @@ static const struct db_stmt stmt_qc = { "qc_store",
 /* A pass replaces a clip's findings but keeps the DIT's answers (qchold.h) to those it finds
  * again (same kind, first frame and channel): the newest finding at or below $2 is the old
  * one. $1: the clips (a text array), $3: only this kind (NULL: all but soft_focus, which
- * the setup's comparison replaces). */
+ * the setup's comparison replaces, and workflow, which the probe's check of the workflow
+ * sheet replaces: lib/pipeline/workflow.h). */
 static const struct db_stmt stmt_flags_max = { "qc_flags_max",
 	"SELECT coalesce(max(id), 0) FROM qc_flags WHERE clip_id = ANY($1::bigint[])"
 	" AND ($2::text IS NULL OR kind = $2)", 2 };
@@ -159,11 +160,11 @@ static const struct db_stmt stmt_flags_carry = { "qc_flags_carry",
 	" WHERE n.clip_id = ANY($1::bigint[]) AND o.clip_id = n.clip_id AND n.id > $2::bigint"
 	" AND o.id <= $2::bigint AND o.disposition <> 'open' AND o.kind = n.kind"
 	" AND o.start_frame = n.start_frame AND o.channel IS NOT DISTINCT FROM n.channel"
-	" AND coalesce(n.kind = $3, n.kind <> 'soft_focus')", 3 };
+	" AND coalesce(n.kind = $3, n.kind NOT IN ('soft_focus', 'workflow'))", 3 };
 
 static const struct db_stmt stmt_flags_drop = { "qc_flags_drop",
 	"DELETE FROM qc_flags WHERE clip_id = ANY($1::bigint[]) AND id <= $2::bigint"
-	" AND coalesce(kind = $3, kind <> 'soft_focus')", 3 };
+	" AND coalesce(kind = $3, kind NOT IN ('soft_focus', 'workflow'))", 3 };
 
 static const struct db_stmt stmt_flag = { "qc_flag",
 	"INSERT INTO qc_flags (clip_id, kind, severity, start_frame, end_frame, start_tc, end_tc,"

@@ -1,4 +1,4 @@
-/* job_upload: one delivery: a camera original or a rendition, encrypted to the target's age
+/* job_upload: one delivery: a camera original, a rendition or a report, encrypted to the target's age
  * recipient while it is read, sent with resumable tus uploads, and marked delivered only when
  * the receiver's receipt says it decrypted the file and found its size and xxh64. A target
  * without receipts (a third-party tus server) leaves the delivery `uploaded`.
@@ -36,15 +36,17 @@
 static const struct db_stmt stmt_load = { "upload_load",
 	"SELECT d.state, d.upload_url, encode(d.key_sealed, 'hex'), d.file_id, d.rendition_id,"
 	" t.url, t.recipient, encode(t.headers_sealed, 'hex'), t.bandwidth_limit, t.enabled,"
-	" coalesce((SELECT value FROM hashes h WHERE h.file_id = f.id AND h.algorithm = 'xxh64'), r.xxh64),"
-	" coalesce(c.name, ''), coalesce(p.name, ''), coalesce(dy.shoot_date::text, ''),"
-	" coalesce(k.label, ''), t.kind, t.s3::text, d.s3_upload_id, coalesce(p.settings->>'unit', ''),"
-	" coalesce(r.version, 1)::text"
+	" coalesce((SELECT value FROM hashes h WHERE h.file_id = f.id AND h.algorithm = 'xxh64'), r.xxh64,"
+	" rf.xxh64), coalesce(c.name, ''), coalesce(p.name, ''), coalesce(dy.shoot_date::text, ''),"
+	" coalesce(k.label, CASE WHEN rf.id IS NOT NULL THEN 'reports' END, ''), t.kind, t.s3::text,"
+	" d.s3_upload_id, coalesce(p.settings->>'unit', ''), coalesce(r.version, 1)::text, rf.rel_path"
 	" FROM deliveries d JOIN targets t ON t.id = d.target_id"
 	" LEFT JOIN files f ON f.id = d.file_id LEFT JOIN renditions r ON r.id = d.rendition_id"
+	" LEFT JOIN report_files rf ON rf.id = d.report_file_id"
 	" LEFT JOIN clips c ON c.id = coalesce(f.clip_id, r.clip_id)"
-	" LEFT JOIN cards k ON k.id = coalesce(f.card_id, c.card_id)"
-	" LEFT JOIN days dy ON dy.id = k.day_id LEFT JOIN productions p ON p.id = dy.production_id"
+	" LEFT JOIN cards k ON k.id = coalesce(f.card_id, c.card_id, rf.card_id)"
+	" LEFT JOIN days dy ON dy.id = coalesce(k.day_id, rf.day_id)"
+	" LEFT JOIN productions p ON p.id = dy.production_id"
 	" WHERE d.id = $1", 1 };
 static const struct db_stmt stmt_key = { "upload_key",
 	"UPDATE deliveries SET key_sealed = decode($2, 'hex'), updated_at = now()"
@@ -81,7 +83,8 @@ delivery_load(struct job *job, long long id, struct delivery *d, struct err *err
 		.enabled = db_bool(r, 0, 9), .xxh64 = db_val(r, 0, 10), .clip = PQgetvalue(r, 0, 11),
 		.production = PQgetvalue(r, 0, 12), .day = PQgetvalue(r, 0, 13), .card = PQgetvalue(r, 0, 14),
 		.kind = PQgetvalue(r, 0, 15), .s3 = db_val(r, 0, 16), .s3_upload_id = db_val(r, 0, 17),
-		.unit = PQgetvalue(r, 0, 18), .version = PQgetvalue(r, 0, 19), .res = r };
+		.unit = PQgetvalue(r, 0, 18), .version = PQgetvalue(r, 0, 19),
+		.report_path = db_val(r, 0, 20), .res = r };
 	snprintf(d->id, sizeof(d->id), "%lld", id);
 	return 0;
 }
@@ -416,6 +419,13 @@ upload_source(struct job *job, const struct delivery *d, char *path, size_t len,
 	char root[PATH_MAX];
 	int rc;
 
+	if (d->report_path) {       /* a report job's file, below the data folder */
+		const struct config *cfg = job->ctx;
+		if (snprintf(path, len, "%s/%s", cfg->data_dir, d->report_path) >= (int)len)
+			return err_set(err, SP_EINVAL, "delivery %s: report path too long", d->id);
+		snprintf(xxh, 32, "%.31s", d->xxh64 ? d->xxh64 : "");
+		return 0;
+	}
 	if (!d->file_id && (rc = config_renditions_dir(job->ctx, root, sizeof(root), err)) < 0)
 		return rc;
 	if ((rc = db_acquire(job->db, &c, err)) < 0)

@@ -33,6 +33,7 @@ struct delivery {
 	const char *s3_upload_id;   /* the multipart upload under way, or NULL */
 	const char *unit;           /* the production's unit (settings.unit: "2nd unit"), or "" */
 	const char *version;        /* the rendition's (a proxy made again is newer); 1 for a file */
+	const char *report_path;    /* a report (job_report.c): its file below the data folder */
 	PGresult *res;
 };
 

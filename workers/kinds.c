@@ -15,6 +15,7 @@ const struct job_kind worker_kinds[] = {
 	{ &job_soundsync_spec, job_soundsync_run, NULL },
 	{ &job_transcode_spec, job_transcode_run, NULL },
 	{ &job_archive_spec, job_archive_run, NULL },
+	{ &job_report_spec, job_report_run, NULL },
 	{ NULL, NULL, NULL },
 };
 

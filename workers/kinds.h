@@ -21,6 +21,7 @@ int job_webhook_run(struct job *job, struct err *err);
 int job_soundsync_run(struct job *job, struct err *err);
 int job_transcode_run(struct job *job, struct err *err);
 int job_archive_run(struct job *job, struct err *err);
+int job_report_run(struct job *job, struct err *err);
 int worker_nkinds(void);
 
 #endif

@@ -741,6 +741,10 @@ register_tx(struct db_conn *c, void *arg, struct err *err)
 	summary = json_pack("{s:s,s:s,s:s}", "report", "offload", "card",
 	    jstr(json_object_get(x->doc, "card"), "label"), "url", url);
 	rc = event_record(c, x->actor, "report.ready", "card", x->card_id, summary, NULL, err);
+	/* A delivery rule of what 'reports' sends it to the post house with the dailies: once
+	 * the whole card is registered, not at each part. */
+	if (rc == 0 && !x->part && (rc = pipeline_report_ready(c, "offload", x->card_id, err)) > 0)
+		rc = 0;
 	json_decref(summary);
 	return rc;
 }

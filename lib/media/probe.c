@@ -2,6 +2,7 @@
  * (see probe.h). */
 #include "lib/media/probe.h"
 #include "lib/media/probe_int.h"
+#include "lib/media/camera.h"
 #include "lib/media/ffmpeg.h"
 #include "lib/media/frameseq.h"
 #include "lib/core/xml_quiet.h"
@@ -31,6 +32,7 @@ probe_init(struct probe *p)
 	p->sar_num = p->sar_den = 1;
 	p->tags = json_object();
 	p->vendor = json_object();
+	p->camera = json_object();
 }
 
 void
@@ -38,7 +40,8 @@ probe_release(struct probe *p)
 {
 	json_decref(p->tags);
 	json_decref(p->vendor);
-	p->tags = p->vendor = NULL;
+	json_decref(p->camera);
+	p->tags = p->vendor = p->camera = NULL;
 }
 
 /* --- small helpers ---------------------------------------------------------------------- */
@@ -187,6 +190,7 @@ probe_scan_tags(struct probe *p, json_t *tags)
 				json_object_set_new(p->tags, key, json_string(s));
 				break;
 			}
+		camera_take(p->camera, key, s);
 		if (!p->make[0] && probe_key_is(key, probe_make_keys))
 			probe_copy(p->make, sizeof(p->make), s);
 		if (!p->model[0] && probe_key_is(key, probe_model_keys))
@@ -644,6 +648,7 @@ probe_from_sidecar(const char *text, size_t len, struct probe *p, struct err *er
 		}
 		if (s == NULL)
 			continue;
+		camera_take(p->camera, key, s);
 		if (probe_has(key, "lens") || probe_has(key, "focal") || probe_has(key, "iris"))
 			json_object_set_new(p->tags, key, json_string(s));
 		else if (probe_has(key, "serial") && !p->serial[0])
@@ -672,9 +677,40 @@ probe_apply_row(struct probe *p, const char *fps, const char *start_tc, const ch
 	return 0;
 }
 
+/* A value of the maker's clip XML into dst when it has one. */
+static void
+probe_xml_take(char *dst, size_t len, const json_t *dev, const char *key)
+{
+	const char *v = json_string_value(json_object_get(dev, key));
+
+	if (v && *v)
+		probe_copy(dst, len, v);
+}
+
+int
+probe_from_xml(const char *text, size_t len, struct probe *p, struct err *err)
+{
+	json_t *dev = json_object();
+	int rc = camera_from_xml(text, len, p->camera, dev, err);
+
+	/* The XML's Device names the camera; an MXF's identification (company_name,
+	 * product_name) names whatever wrote the file, which is the camera only on a camera. */
+	if (rc == 0) {
+		probe_xml_take(p->make, sizeof(p->make), dev, "make");
+		probe_xml_take(p->model, sizeof(p->model), dev, "model");
+		probe_xml_take(p->serial, sizeof(p->serial), dev, "serial");
+		if (!p->lens[0])
+			probe_xml_take(p->lens, sizeof(p->lens), dev, "lens");
+	}
+	json_decref(dev);
+	return rc;
+}
+
 int
 probe_add_camera_tag(struct probe *p, const char *key, const char *value)
 {
+	if (value && *value && camera_take(p->camera, key, value))
+		return 1;
 	if (!value || !*value || !(probe_has(key, "lens") || probe_has(key, "focal") ||
 	    probe_has(key, "camera") || probe_has(key, "serial")))
 		return 0;
@@ -874,6 +910,7 @@ probe_to_json(const struct probe *p)
 	    "model", probe_jstr(p->model), "serial", probe_jstr(p->serial)));
 	json_object_set_new(j, "lens", probe_jstr(p->lens));
 	json_object_set_new(j, "recorded_at", probe_jstr(p->recorded_at));
+	json_object_set_new(j, "camera_settings", json_deep_copy(p->camera));
 	json_object_set_new(j, "tags", json_deep_copy(p->tags));
 	json_object_set_new(j, "vendor", json_deep_copy(p->vendor));
 	return j;

@@ -17,8 +17,11 @@
  * A file that is empty, not media, cut short, or whose extension names another container than
  * its content (a WAV called .mov) is a failure with a message that says which.
  *
- * Ownership: struct probe holds fixed-size strings plus two JSON objects it owns (tags,
- * vendor); probe_release() frees them. Functions that take a struct db_conn run inside the
+ * Camera settings (ISO/EI, white balance, shutter, ND, focal length, T-stop, look) come from
+ * the same tags and sidecars, and from the maker's clip XML (Sony M01.XML): lib/media/camera.h.
+ *
+ * Ownership: struct probe holds fixed-size strings plus three JSON objects it owns (tags,
+ * vendor, camera); probe_release() frees them. Functions that take a struct db_conn run inside the
  * caller's transaction.
  */
 #ifndef SETPOST_PROBE_H
@@ -66,6 +69,7 @@ struct probe {
 	char recorded_at_source[48];/* where recorded_at came from, "" when none */
 	json_t *tags;               /* camera/lens/reel/timecode tags found, as they are */
 	json_t *vendor;             /* what the name and sidecars said (raw formats) */
+	json_t *camera;             /* camera settings found (lib/media/camera.h) */
 };
 
 void probe_init(struct probe *p);
@@ -102,12 +106,17 @@ int probe_from_sidecar(const char *text, size_t len, struct probe *p, struct err
  * text is not such a document. A document without CreationDate is not an error. */
 int probe_from_sony_xml(const char *text, size_t len, struct probe *p, struct err *err);
 
+/* Adds what a camera maker's clip XML says (Sony M01.XML: settings, device, lens): its Device
+ * replaces make, model and serial (an MXF's own identification names the software that wrote
+ * it); a known lens and settings already found stay. SP_EINVAL when it is not XML. */
+int probe_from_xml(const char *text, size_t len, struct probe *p, struct err *err);
+
 /* What another tool's log says of a clip (an ALE row: lib/editorial/ale_probe.h): its rate
  * (fps text), start timecode and, where the probe has none, its reel. */
 int probe_apply_row(struct probe *p, const char *fps, const char *start_tc, const char *tape);
 
-/* Keeps key=value in p->tags when the key names a camera, lens, focal length or serial; returns
- * 1 when kept. */
+/* Keeps key=value in p->tags when the key names a camera, lens, focal length or serial, and in
+ * p->camera when it names a camera setting; returns 1 when kept. */
 int probe_add_camera_tag(struct probe *p, const char *key, const char *value);
 
 /* The timecode label of a frame of the clip (start_tc + frame at its rate, drop-frame when the

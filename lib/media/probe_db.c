@@ -14,14 +14,14 @@
 	" sar_den, fps_num, fps_den, duration_frames, duration_seconds, bit_rate, start_tc," \
 	" drop_frame, reel, video_streams, audio_streams, audio_channels, audio_sample_rate," \
 	" audio_codec, camera_make, camera_model, camera_serial, lens, first_frame_number, tags," \
-	" vendor"
+	" vendor, camera_settings"
 
 static const struct db_stmt stmt_store = { "probe_store",
 	"INSERT INTO clip_media (clip_id, file_id, " PROBE_COLUMNS ", error, probed_at)"
 	" VALUES ($1, $2, $3, $4::bool, $5, $6, $7, $8, $9, $10, $11, $12, $13::int, $14,"
 	" $15::int, $16::int, $17::int, $18::int, $19::int, $20::int, $21::bigint,"
 	" $22::double precision, $23::bigint, $24, $25::bool, $26, $27::int, $28::int, $29::int,"
-	" $30::int, $31, $32, $33, $34, $35, $36::bigint, $37::jsonb, $38::jsonb, NULL, now())"
+	" $30::int, $31, $32, $33, $34, $35, $36::bigint, $37::jsonb, $38::jsonb, $39::jsonb, NULL, now())"
 	" ON CONFLICT (clip_id) DO UPDATE SET (file_id, " PROBE_COLUMNS ", error, probed_at) ="
 	" (EXCLUDED.file_id, EXCLUDED.status, EXCLUDED.decodable, EXCLUDED.vendor_tool,"
 	" EXCLUDED.container, EXCLUDED.container_long, EXCLUDED.codec, EXCLUDED.codec_long,"
@@ -32,7 +32,7 @@ static const struct db_stmt stmt_store = { "probe_store",
 	" EXCLUDED.reel, EXCLUDED.video_streams, EXCLUDED.audio_streams, EXCLUDED.audio_channels,"
 	" EXCLUDED.audio_sample_rate, EXCLUDED.audio_codec, EXCLUDED.camera_make,"
 	" EXCLUDED.camera_model, EXCLUDED.camera_serial, EXCLUDED.lens,"
-	" EXCLUDED.first_frame_number, EXCLUDED.tags, EXCLUDED.vendor, NULL, now())", 38 };
+	" EXCLUDED.first_frame_number, EXCLUDED.tags, EXCLUDED.vendor, EXCLUDED.camera_settings, NULL, now())", 39 };
 
 /* The clip's own columns: what the file says wins over what registration guessed, except
  * that a missing value never erases a known one. */
@@ -73,10 +73,11 @@ probe_store(struct db_conn *c, long long clip_id, long long file_id, const struc
 {
 	char n[24][24], dur[32];
 	char *tags = json_dumps(p->tags, JSON_COMPACT), *vendor = json_dumps(p->vendor, JSON_COMPACT);
+	char *camera = p->camera ? json_dumps(p->camera, JSON_COMPACT) : NULL;
 	int rc;
 
 	snprintf(dur, sizeof(dur), "%.6f", p->duration);
-	const char *v[38] = { probe_num(n[0], 24, clip_id, false),
+	const char *v[39] = { probe_num(n[0], 24, clip_id, false),
 		probe_num(n[1], 24, file_id, false), p->status, p->decodable ? "true" : "false",
 		probe_nz(p->vendor_tool), probe_nz(p->container), probe_nz(p->container_long),
 		probe_nz(p->codec), probe_nz(p->codec_long), probe_nz(p->codec_tag),
@@ -91,10 +92,12 @@ probe_store(struct db_conn *c, long long clip_id, long long file_id, const struc
 		probe_num(n[13], 24, p->audio_channels, true),
 		probe_num(n[14], 24, p->audio_sample_rate, false), probe_nz(p->audio_codec),
 		probe_nz(p->make), probe_nz(p->model), probe_nz(p->serial), probe_nz(p->lens),
-		probe_num(n[15], 24, p->first_frame_number, true), tags, vendor };
+		probe_num(n[15], 24, p->first_frame_number, true), tags, vendor,
+		camera ? camera : "{}" };
 	rc = db_query(c, &stmt_store, v, NULL, err);
 	free(tags);
 	free(vendor);
+	free(camera);
 	if (rc < 0)
 		return rc;
 	const char *cv[11] = { v[0], p->video_streams ? probe_nz(p->codec) : NULL, v[14], v[15],
@@ -175,8 +178,10 @@ probe_load(struct db_conn *c, long long clip_id, struct probe *p, struct err *er
 	p->first_frame_number = db_val(r, 0, 33) ? db_ll(r, 0, 33) : -1;
 	json_decref(p->tags);
 	json_decref(p->vendor);
+	json_decref(p->camera);
 	p->tags = json_loads(db_val(r, 0, 34) ? db_val(r, 0, 34) : "{}", 0, NULL);
 	p->vendor = json_loads(db_val(r, 0, 35) ? db_val(r, 0, 35) : "{}", 0, NULL);
+	p->camera = json_loads(db_val(r, 0, 36) ? db_val(r, 0, 36) : "{}", 0, NULL);
 	PQclear(r);
 	return 0;
 }

@@ -18,5 +18,6 @@ extern const struct job_spec job_webhook_spec;
 extern const struct job_spec job_soundsync_spec;
 extern const struct job_spec job_transcode_spec;
 extern const struct job_spec job_archive_spec;
+extern const struct job_spec job_report_spec;
 
 #endif

@@ -508,3 +508,34 @@ pipeline_card_secured(struct db_conn *c, long long card_id, struct err *err)
 	PQclear(r);
 	return rc < 0 ? rc : queued;
 }
+
+/* --- reports ----------------------------------------------------------------------------- */
+
+static const struct db_stmt stmt_report_rules = { "pipeline_report_rules",
+	"SELECT EXISTS (SELECT 1 FROM delivery_rules ru JOIN targets t ON t.id = ru.target_id"
+	" AND t.enabled WHERE ru.enabled AND ru.what = 'reports' AND ru.production_id ="
+	" (SELECT d.production_id FROM days d WHERE d.id = CASE WHEN $1 = 'day' THEN $2::bigint"
+	"  ELSE (SELECT k.day_id FROM cards k WHERE k.id = $2::bigint) END))", 2 };
+
+int
+pipeline_report_ready(struct db_conn *c, const char *report, long long id, struct err *err)
+{
+	struct db_params q = { 0 };
+	json_t *payload;
+	PGresult *r;
+	bool any;
+	int rc;
+
+	db_param_str(&q, report);
+	db_param_ll(&q, id);
+	if ((rc = db_query(c, &stmt_report_rules, q.v, &r, err)) < 0)
+		return rc;
+	any = rc > 0 && db_bool(r, 0, 0);
+	PQclear(r);
+	if (!any)
+		return 0;
+	payload = json_pack("{s:s,s:I}", "report", report, "id", (json_int_t)id);
+	rc = pipeline_queue(c, &job_report_spec, payload, false, NULL, err);
+	json_decref(payload);
+	return rc < 0 ? rc : 1;
+}

@@ -124,4 +124,10 @@ int pipeline_superseded(struct db_conn *c, long long old_id, long long new_id, s
 int pipeline_send_day(struct db_conn *c, long long day_id, const long long *clip_ids, size_t n,
     int *clips, struct err *err);
 
+/* A report is ready (`report.ready`: report "offload" of card id, or "day" of day id): when
+ * an enabled rule of what 'reports' of its production has an enabled target, queues the
+ * "report" job that renders it and sends it (workers/job_report.c). Returns 1 when queued. */
+int pipeline_report_ready(struct db_conn *c, const char *report, long long id,
+    struct err *err);
+
 #endif

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 /* "xxh64:0123... md5:abcd..." in the order the object lists them. */
 static void
@@ -98,8 +99,11 @@ ofr_camera_meta(const json_t *clip, char *out, size_t len)
 	for (size_t i = 0; m && i < sizeof(keys) / sizeof(keys[0]); i++) {
 		const json_t *v = json_object_get(m, keys[i][0]);
 		char val[96];
+		size_t plen = strlen(keys[i][1]);
+		/* "T2.8" or "2.8": the T once; "ISO 800", never "ISO ISO 800". */
 		if (json_is_string(v))
-			snprintf(val, sizeof(val), "%s", json_string_value(v));
+			snprintf(val, sizeof(val), "%s", json_string_value(v) +
+			    (strncasecmp(json_string_value(v), keys[i][1], plen) == 0 ? plen : 0));
 		else if (json_is_number(v))
 			snprintf(val, sizeof(val), "%g", json_number_value(v));
 		else

@@ -4,6 +4,8 @@
 #include "lib/core/version.h"
 #include "lib/custody/mhl.h"
 #include "lib/custody/offload_doc.h"
+#include "lib/core/file.h"
+#include "lib/media/camera.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -162,6 +165,74 @@ ofr_dest_listed(const struct offload_result *res, size_t d)
 	return !(res->dests[d].failed && res->dests[d].nverified + res->dests[d].nskipped == 0);
 }
 
+/* What one sidecar on the card says of the camera: a clip XML (Sony M01.XML, Canon, RED RMD)
+ * or a Blackmagic .sidecar. Unreadable ones say nothing. */
+static void
+ofr_sidecar(const char *path, json_t *set, json_t *dev)
+{
+	const char *dot = strrchr(path, '.');
+	char *text = NULL, num[32];
+	size_t len = 0;
+	const char *key;
+	json_t *j, *v;
+
+	if (dot == NULL || file_read_all(path, 1u << 20, &text, &len, NULL) < 0)
+		return;
+	if (strcasecmp(dot, ".xml") == 0 || strcasecmp(dot, ".rmd") == 0) {
+		camera_from_xml(text, len, set, dev, NULL);
+	} else if (strcasecmp(dot, ".sidecar") == 0 && (j = json_loadb(text, len, 0, NULL))) {
+		json_object_foreach(j, key, v) {
+			if (json_is_number(v))
+				snprintf(num, sizeof(num), "%g", json_number_value(v));
+			camera_take(set, key, json_is_number(v) ? num : json_string_value(v));
+		}
+		json_decref(j);
+	}
+	free(text);
+}
+
+/* The camera metadata each clip's sidecars on the card carry, read from the source now (the
+ * file's own tags wait for the probe: the API's report has them). */
+static void
+ofr_camera(const struct offload_result *res, const struct card_info *card, json_t *sheet)
+{
+	json_t *clip;
+	size_t i;
+
+	json_array_foreach(json_object_get(sheet, "clips"), i, clip) {
+		const char *name = json_string_value(json_object_get(clip, "name"));
+		json_t *set = json_object(), *dev = json_object();
+		char path[PATH_MAX];
+		for (size_t c = 0; res->src && name && c < card->nclips; c++) {
+			const struct card_clip *cc = &card->clips[c];
+			if (strcmp(cc->name, name) != 0)
+				continue;
+			for (size_t k = cc->nessence; k < cc->nfiles; k++) {
+				const struct card_file *f = &card->files[cc->files[k]];
+				if (f->role != CARD_ROLE_SIDECAR || f->proxy)
+					continue;
+				snprintf(path, sizeof(path), "%s/%s", res->src, f->path);
+				ofr_sidecar(path, set, dev);
+			}
+		}
+		const char *make = json_string_value(json_object_get(dev, "make"));
+		const char *model = json_string_value(json_object_get(dev, "model"));
+		char body[160];
+		snprintf(body, sizeof(body), "%s%s%s", make ? make : "", make && model ? " " : "",
+		    model ? model : "");
+		if (*body)
+			json_object_set_new(set, "camera_model", json_string(body));
+		if (json_object_get(dev, "serial"))
+			json_object_set(set, "camera_serial", json_object_get(dev, "serial"));
+		if (json_object_get(dev, "lens"))
+			json_object_set(set, "lens", json_object_get(dev, "lens"));
+		if (json_object_size(set))
+			json_object_set(clip, "camera_metadata", set);
+		json_decref(set);
+		json_decref(dev);
+	}
+}
+
 static json_t *
 ofr_sheet(const struct offload_result *res, const struct card_info *card,
     const struct report_offload_run *run, const char *host, struct err *err)
@@ -175,6 +246,7 @@ ofr_sheet(const struct offload_result *res, const struct card_info *card,
 		json_decref(algos);
 		return NULL;
 	}
+	ofr_camera(res, card, sheet);
 	ofr_time(run->started, started, sizeof(started));
 	ofr_time(run->ended, ended, sizeof(ended));
 	copies = json_object_get(sheet, "copies");

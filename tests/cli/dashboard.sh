@@ -43,13 +43,16 @@ curl -s -o /dev/null -H "Authorization: Bearer $token" -H "Content-Type: applica
 cli_track $!
 
 mkdir -p "$top/tests/browser/artifacts"
+# SETPOST_BROWSER_ONLY=reports runs tests/browser/reports.test.js alone (when changing it).
+browser_tests=()
+for t in ${SETPOST_BROWSER_ONLY:-cdl dashboard qc rules required_copies look sound tapes reports}; do
+	browser_tests+=("$top/tests/browser/$t.test.js")
+done
 # One file at a time, in name order (node sorts them): dashboard.test.js starts from an empty
 # Today, required_copies.test.js adds a later day of a production of its own.
 SETPOST_URL=$url SETPOST_TOKEN=$token SETPOST_CHROMIUM=$chromium SETPOST_CARDS=$tmp/cards SETPOST_BIN=$bin \
 SETPOST_DESTS="$tmp/raid:$tmp/shuttle" SETPOST_TWO_VOLUMES=$two_volumes SETPOST_TAPE=$tape SETPOST_QC_CARD=$tmp/cards/qc/A003QC \
-	node --test --test-concurrency=1 --test-reporter=spec "$top/tests/browser/cdl.test.js" "$top/tests/browser/dashboard.test.js" \
-	"$top/tests/browser/qc.test.js" "$top/tests/browser/rules.test.js" "$top/tests/browser/required_copies.test.js" \
-	"$top/tests/browser/look.test.js" "$top/tests/browser/sound.test.js" "$top/tests/browser/tapes.test.js" 2>&1 |
+	node --test --test-concurrency=1 --test-reporter=spec "${browser_tests[@]}" 2>&1 |
 	tee "$tmp/node.log" | grep -E "^\s*(✔|✖|ℹ (tests|pass|fail))|not ok|Error|expected|actual" || true
 # node's own counts join make test's closing line.
 for k in pass fail skipped; do

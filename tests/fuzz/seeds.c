@@ -502,6 +502,27 @@ seeds_frameseq(void)
 	seeds_put(b, o);
 }
 
+/* Clip XML: a Sony M01.XML with its RDD 18 items, Device and Lens; a Canon-like one of leaves. */
+static void
+seeds_camera_xml(void)
+{
+	static const char sony[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<NonRealTimeMeta xmlns=\"urn:schemas-professionalDisc:nonRealTimeMeta:ver.2.00\">"
+	    "<Duration value=\"25\"/><Device manufacturer=\"Sony\" modelName=\"MPC-3610\""
+	    " serialNo=\"0041207\"/><Lens modelName=\"Cooke S4/i 50mm\"/><AcquisitionRecord>"
+	    "<Group name=\"CameraUnitMetadataSet\"><Item name=\"ISOSensitivity\" value=\"500\"/>"
+	    "<Item name=\"WhiteBalance\" value=\"4300K\"/><Item name=\"ShutterSpeed_Angle\""
+	    " value=\"172.8deg\"/><Item name=\"NeutralDensityFilterWheelSetting\" value=\"0.6\"/>"
+	    "</Group><Group name=\"LensUnitMetadataSet\"><Item name=\"IrisTNumber\" value=\"T2.3\"/>"
+	    "<Item name=\"LensZoomActualFocalLength\" value=\"50.00mm\"/></Group></AcquisitionRecord>"
+	    "</NonRealTimeMeta>\n";
+	static const char leaves[] = "<?xml version=\"1.0\"?><ClipInfo><ClipName>C001C001</ClipName>"
+	    "<ISO>800</ISO><ShutterAngle> 180 </ShutterAngle><LookName>Day&#10;ext</LookName></ClipInfo>";
+
+	seeds_put(sony, sizeof(sony) - 1);
+	seeds_put(leaves, sizeof(leaves) - 1);
+}
+
 static void seeds_mhl_chain(void) { seeds_mhl(true); }
 static void seeds_mhl_manifest(void) { seeds_mhl(false); }
 
@@ -509,7 +530,8 @@ static const struct {
 	const char *name;
 	void (*make)(void);
 } seeds_makers[] = {
-	{ "ale", seeds_ale }, { "bwf", seeds_bwf }, { "cdl_json", seeds_cdl_json },
+	{ "ale", seeds_ale }, { "bwf", seeds_bwf }, { "camera_xml", seeds_camera_xml },
+	{ "cdl_json", seeds_cdl_json },
 	{ "cdl_xml", seeds_cdl_xml }, { "cube", seeds_cube }, { "cursor", seeds_cursor },
 	{ "ixml", seeds_ixml }, { "mhl_chain", seeds_mhl_chain },
 	{ "mhl_manifest", seeds_mhl_manifest }, { "path", seeds_path },

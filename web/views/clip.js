@@ -225,6 +225,18 @@ export function mount(root, ctx) {
       h('button', { type: 'button', id: 'sound-mos', onclick: () => pickSound(null) }, 'No sound (MOS)'), ' ', soundState];
   }
 
+  // What the card says of the camera (GET /clips/{id} camera_metadata): only what its format
+  // carries, nothing filled in.
+  const CAMERA = [['camera_make', 'Make'], ['camera_model', 'Model'], ['camera_serial', 'Serial'], ['lens', 'Lens'],
+    ['focal_length', 'Focal length'], ['t_stop', 'T-stop'], ['iso', 'ISO/EI'], ['white_balance', 'White balance'],
+    ['shutter', 'Shutter'], ['nd', 'ND'], ['look', 'Look']];
+  function camera() {
+    const m = clip.camera_metadata ?? {};
+    const pairs = CAMERA.filter(([k]) => m[k] != null).map(([k, label]) => [label, String(m[k])]);
+    return pairs.length ? h('div', { id: 'camera-metadata' }, kv(pairs))
+      : h('p', { class: 'dim', id: 'camera-metadata' }, 'The card carries no camera metadata for this clip.');
+  }
+
   let poster = null;
   function draw() {
     const c = clip;
@@ -240,6 +252,7 @@ export function mount(root, ctx) {
           ['Recorded', c.recorded_at ? `${c.recorded_at.replace('T', ' ')} (${c.recorded_at_source ?? ''})` : null],
           ['Verified copies', String(c.copies)], ['Sound', soundText(c.sound)]]), editable()]),
         sect('Notes', notes())),
+      sect('Camera', camera()),
       lookPanel(),
       sect('QC findings', qc()),
       sect('Renditions', renditions()),

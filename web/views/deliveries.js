@@ -72,12 +72,12 @@ function rulesSection(msg) {
   const tbody = h('tbody');
   const target = h('select', { name: 'target', 'aria-label': 'Target' });
   const what = h('select', { name: 'what', 'aria-label': 'What' },
-    ...['proxies', 'sound', 'originals'].map((w) => h('option', { value: w }, w)));
+    ...['proxies', 'sound', 'originals', 'reports'].map((w) => h('option', { value: w }, w)));
   const profiles = h('input', { name: 'profiles', placeholder: 'profiles (all when empty)', 'aria-label': 'Profiles' });
   const form = h('form', { id: 'rule-add', class: 'inline' }, target, what, profiles,
     h('button', { type: 'submit' }, 'Add rule'));
   const el = h('section', { id: 'delivery-rules' }, h('h3', {}, 'Delivery rules'),
-    h('p', { class: 'dim small' }, 'Each proxy leaves the moment it is made, each original or sound file once its copies are verified: circled proxies first, then proxies, sound, originals.'),
+    h('p', { class: 'dim small' }, 'Each proxy leaves the moment it is made, each original or sound file once its copies are verified: circled proxies first, then proxies, sound, originals. Reports: each card\'s offload report once it is registered, the day\'s report at wrap.'),
     h('div', { class: 'tablewrap' }, h('table', { class: 'rules' }, h('thead', {}, h('tr', {},
       ['Rule', 'What', 'Target', 'Profiles', ''].map((t) => h('th', {}, t)))), tbody)), form);
   let targets = [];

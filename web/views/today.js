@@ -1,6 +1,7 @@
 // Today: every card of the day with its safe-to-format verdict (and why not), bytes, clips, and
 // one bar per stage. Offloads still running show above the cards with their progress. An admin
-// sets the production's required copies here; the server re-judges every card at once.
+// sets the production's required copies here; the server re-judges every card at once. Each
+// card links to its offload report, the day to its day report (HTML to read, PDF to print).
 import { api } from '../api.js';
 import { h, bytes, bar, badge, throttle } from '../util.js';
 
@@ -48,6 +49,7 @@ export function mount(root, ctx) {
         why.slice(0, 3).map((w) => h('li', {}, w)),
         why.length > 3 ? h('li', { class: 'dim' }, `… ${why.length - 3} more`) : null) : null,
       clearGate(k),
+      reportLinks(`/api/v1/cards/${k.id}/report`, `Offload report of ${k.label}`, 'card-report'),
       h('p', { class: 'facts' }, `${bytes(k.bytes)} · ${k.clips} clips · ${k.files} files`,
         k.failed ? badge(`${k.failed} failed`, 'bad') : null,
         k.qc_hold ? badge(`${k.qc_hold} QC hold`, 'warn') : null,
@@ -58,6 +60,13 @@ export function mount(root, ctx) {
         h('dd', { dataset: { stage: s } }, bar(k.clips ? k.stages[s] / k.clips : 0, `${s}: ${k.stages[s]} of ${k.clips}`,
           k.stages[s] === k.clips && k.clips ? 'full' : ''), h('span', { class: 'count' }, `${k.stages[s]}/${k.clips}`)),
       ])));
+  }
+
+  // A report as the server renders it, opened in a tab of its own: HTML and PDF.
+  function reportLinks(path, what, cls) {
+    return h('p', { class: `reports ${cls}` }, h('span', { class: 'dim' }, 'Report '),
+      h('a', { href: `${path}?format=html`, target: '_blank', rel: 'noopener', 'aria-label': `${what} (HTML)` }, 'HTML'), ' · ',
+      h('a', { href: `${path}?format=pdf`, target: '_blank', rel: 'noopener', 'aria-label': `${what} (PDF)` }, 'PDF'));
   }
 
   // The second erase gate, beside the first: the working drives (RAID, shuttles) may be
@@ -115,7 +124,8 @@ export function mount(root, ctx) {
       const clear = cards.filter((k) => k.safe_to_clear).length;
       head.replaceChildren(h('h2', {}, 'Today'), days.length ? sel : null,
         h('span', { class: 'dim' }, sum.day ? `${sum.day.production} · ${safe} of ${cards.length} cards safe to format · ${clear} drives safe to clear · ${bytes(cards.reduce((a, k) => a + k.bytes, 0))}` : ''),
-        sum.day ? copiesControl(sum.day) : null);
+        sum.day ? copiesControl(sum.day) : null,
+        dayId ? reportLinks(`/api/v1/days/${dayId}/report`, 'Day report', 'day-report') : null);
       running.replaceChildren(...(active.length ? [h('h3', {}, 'Offloads running'), ...active.map(offloadRow)] : []),
         ...(archiving.length ? [h('h3', {}, 'Archive to LTO'), ...archiving.map(archiveRow)] : []));
       grid.replaceChildren(...(cards.length ? cards.map(cardTile)
