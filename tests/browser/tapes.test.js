@@ -7,19 +7,40 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { api, until, shot, launch, login, raid, shuttle } from './harness.js';
 
 const bin = process.env.SETPOST_BIN;
 const tape = process.env.SETPOST_TAPE;
 const cards = process.env.SETPOST_CARDS;
-let browser;
+let browser, own;
+
+// A Sony card of its own: the fixture's files with one byte more each (the same clip names,
+// other hashes), since reports.test.js registers the fixture itself under another label and
+// the server refuses the same files as a second card.
+function ownSonyCard() {
+  own = fs.mkdtempSync(path.join(os.tmpdir(), 'sp-tapes-'));
+  fs.cpSync(path.join(cards, 'sony'), path.join(own, 'sony'), { recursive: true });
+  const walk = (d) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p); else fs.appendFileSync(p, '\n');
+    }
+  };
+  walk(path.join(own, 'sony'));
+  return path.join(own, 'sony');
+}
 
 before(async () => { browser = await launch(); });
-after(async () => { await browser?.close(); });
+after(async () => {
+  await browser?.close();
+  if (own) fs.rmSync(own, { recursive: true, force: true });
+});
 
 test('the Tapes view lists each tape and finds which tape holds a clip', { skip: !(bin && tape) && 'no stand-in tape (SETPOST_TAPE: needs root for tmpfs)' }, async () => {
-  execFileSync(bin, ['offload', path.join(cards, 'sony'), '--card', 'C001', '--to', raid, '--to', shuttle,
+  execFileSync(bin, ['offload', ownSonyCard(), '--card', 'C001', '--to', raid, '--to', shuttle,
     '--register', process.env.SETPOST_URL, '--token', process.env.SETPOST_TOKEN, '--production', 'Vault',
     '--day', '2026-01-07', '--no-progress']);
   const job = await api('/api/v1/archive-jobs', { method: 'POST', body: { tape, production: 'Vault', cards: ['C001'], wait_seconds: 30 } });
