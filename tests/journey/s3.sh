@@ -113,7 +113,6 @@ ok "POST /api/v1/targets kind s3: credentials sealed (never shown), an incomplet
 deliver() { api /api/v1/deliveries -d "{\"target_id\":$1,\"file_id\":$2}" | jq -r .id; }
 ended() { # delivery-id seconds; sets row
 	until_api "$2" ".items[] | select(.id == $1) | .state == \"delivered\" or .state == \"failed\"" /api/v1/deliveries ||
-		{ gdb -p "$wpid" -batch -ex "thread apply all bt" > /work/benchlogs/s3-hang-bt.txt 2>&1; cp "$tmp"/*.log /work/benchlogs/ 2>/dev/null; false; } ||
 		fail "delivery $1 never ended: $(jq -c ".items[] | select(.id == $1)" <<<"$got"); the worker's last lines: $(tail -n 15 "$tmp/worker.log"); running: $(api "/api/v1/jobs?state=running" | jq -c '[.items[] | {id, kind, progress_text, lease_until, worker, attempts}]'); queued: $(api "/api/v1/jobs?state=queued" | jq -c '[.items[] | {id, kind, run_after, last_error}]'); the damaging bucket: $(tail -n 5 "$tmp/s3bad.log"); the worker's threads: $(for t in /proc/$wpid/task/*; do echo "$(cat $t/comm) $(cat $t/wchan)"; done | tr '\n' ',')"
 	row=$(jq -c ".items[] | select(.id == $1)" <<<"$got")
 }
