@@ -16,6 +16,7 @@
 #include "lib/store/params.h"
 #include "lib/core/hash.h"
 #include "lib/core/httpc.h"
+#include "lib/core/log.h"
 #include "lib/core/outbound.h"
 #include "lib/custody/locate.h"
 #include "lib/delivery/sealed.h"
@@ -196,9 +197,20 @@ upload_set_state(struct job *job, const char *did, const char *state, const char
 {
 	char *r = receipt ? json_dumps(receipt, JSON_COMPACT) : NULL;
 	struct upload_state u = { did, state, error, r, job->worker };
-	struct err local;
-	int rc = db_tx(job->db, upload_state_tx, &u, err ? err : &local);
+	struct err local, *e = err ? err : &local;
+	int rc = db_tx(job->db, upload_state_tx, &u, e);
 
+	/* A state that could not be recorded leaves the delivery saying what it said before (an
+	 * attempt that failed for good would read "uploading" for ever): tried again twice, half a
+	 * second apart, then said in the log. */
+	for (int i = 0; rc < 0 && i < 2; i++) {
+		log_warn("delivery %s: its state %s could not be recorded (trying again): %s", did,
+		    state, e->msg);
+		usleep(500000);
+		rc = db_tx(job->db, upload_state_tx, &u, e);
+	}
+	if (rc < 0)
+		log_error("delivery %s: its state %s could not be recorded: %s", did, state, e->msg);
 	free(r);
 	return rc < 0 ? rc : 0;
 }
