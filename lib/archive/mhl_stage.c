@@ -1,5 +1,6 @@
 /* mhl_stage: a generation written on disk and read back into memory (see mhl_stage.h). */
 #include "lib/archive/mhl_stage.h"
+#include "lib/core/safe_name.h"
 #include "lib/core/file.h"
 
 #include <errno.h>
@@ -29,8 +30,8 @@ int
 mhl_stage(const char *stage_dir, const char *root, const struct mhl_generation *g,
     struct mhl_staged *out, struct err *err)
 {
-	char stage[PATH_MAX], dir[PATH_MAX + 200], f1[PATH_MAX + 600], f2[PATH_MAX + 600];
-	char safe[128];
+	char stage[PATH_MAX], dir[PATH_MAX + SAFE_NAME_MAX + 8], f1[PATH_MAX + 600], f2[PATH_MAX + 600];
+	char safe[SAFE_NAME_MAX + 1];
 	struct mhl_written w;
 	int rc = 0;
 
@@ -38,15 +39,11 @@ mhl_stage(const char *stage_dir, const char *root, const struct mhl_generation *
 	memset(out, 0, sizeof(*out));
 	buf_init(&out->manifest, 0);
 	buf_init(&out->chain, 0);
-	snprintf(safe, sizeof(safe), "%s", root);
-	for (char *c = safe; *c; c++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", *c))
-			*c = '_';
+	safe_name(root, "root", safe, sizeof(safe));
 	snprintf(stage, sizeof(stage), "%s/mhl-stage-XXXXXX", stage_dir);
 	if (mkdtemp(stage) == NULL)
 		return err_errno(err, SP_EIO, errno, "%s", stage);
-	snprintf(dir, sizeof(dir), "%s/%s", stage, safe[0] && strcmp(safe, ".") && strcmp(safe, "..") ?
-	    safe : "root");
+	snprintf(dir, sizeof(dir), "%s/%s", stage, safe);
 	if (mkdir(dir, 0700) < 0)
 		rc = err_errno(err, SP_EIO, errno, "%s", dir);
 	if (rc == 0)
